@@ -1,0 +1,80 @@
+/**
+ * The closed set of errors kafkaplane reports (STYLE.md 7). Every error says what went wrong, naming
+ * the offending value, and how to fix it. `kind` decides the exit code of the command line:
+ *   input       -> 2  the user's input is wrong (a flag, a file, a data dir); nothing was changed
+ *   environment -> 1  this machine lacks something (java, a jar cache, a reachable registry)
+ *   operation   -> 1  an operation on a cluster failed (a broker did not start, a request failed)
+ */
+export type ErrorKind = 'input' | 'environment' | 'operation'
+
+export type ErrorCode =
+  | 'BAD_ARGUMENT'
+  | 'BAD_TOPOLOGY'
+  | 'PORT_IN_USE'
+  | 'DATA_DIR_CONFLICT'
+  | 'CLUSTER_NOT_FOUND'
+  | 'CLUSTER_RUNNING'
+  | 'UNKNOWN_BROKER'
+  | 'JAVA_MISSING'
+  | 'JAVA_TOO_OLD'
+  | 'KAFKA_JARS_BROKEN'
+  | 'KAFKA_HOME_INVALID'
+  | 'MAVEN_MISSING'
+  | 'MAVEN_FAILED'
+  | 'BROKER_START_FAILED'
+  | 'CLUSTER_NOT_READY'
+  | 'KAFKA_REQUEST_FAILED'
+
+const kinds: Record<ErrorCode, ErrorKind> = {
+  BAD_ARGUMENT: 'input',
+  BAD_TOPOLOGY: 'input',
+  PORT_IN_USE: 'input',
+  DATA_DIR_CONFLICT: 'input',
+  CLUSTER_NOT_FOUND: 'input',
+  CLUSTER_RUNNING: 'input',
+  UNKNOWN_BROKER: 'input',
+  JAVA_MISSING: 'environment',
+  JAVA_TOO_OLD: 'environment',
+  KAFKA_JARS_BROKEN: 'environment',
+  KAFKA_HOME_INVALID: 'environment',
+  MAVEN_MISSING: 'environment',
+  MAVEN_FAILED: 'environment',
+  BROKER_START_FAILED: 'operation',
+  CLUSTER_NOT_READY: 'operation',
+  KAFKA_REQUEST_FAILED: 'operation',
+}
+
+export interface KafkaplaneErrorOptions {
+  /** What the user can do about it, as one imperative sentence. */
+  fix: string
+  /** More lines a person needs to see (a broker's log tail, say). */
+  detail?: string
+  retriable?: boolean
+  cause?: unknown
+}
+
+export class KafkaplaneError extends Error {
+  readonly code: ErrorCode
+  readonly kind: ErrorKind
+  readonly fix: string
+  readonly detail: string | undefined
+  readonly retriable: boolean
+
+  constructor(code: ErrorCode, message: string, options: KafkaplaneErrorOptions) {
+    super(message, { cause: options.cause })
+    this.name = 'KafkaplaneError'
+    this.code = code
+    this.kind = kinds[code]
+    this.fix = options.fix
+    this.detail = options.detail
+    this.retriable = options.retriable ?? false
+  }
+
+  get exitCode(): 1 | 2 {
+    return this.kind === 'input' ? 2 : 1
+  }
+}
+
+export function isKafkaplaneError(err: unknown, code?: ErrorCode): err is KafkaplaneError {
+  return err instanceof KafkaplaneError && (code === undefined || err.code === code)
+}
