@@ -1,0 +1,165 @@
+import { KafkaplaneError } from '../core/errors.ts'
+import { rackOf, type Topology } from '../core/topology/topology.ts'
+
+export type NodeRole = 'broker' | 'controller'
+
+/** One Kafka process of a local cluster. Every node is a broker; the first three are controllers too. */
+export interface LocalNode {
+  id: number
+  roles: readonly NodeRole[]
+  /** PLAINTEXT listener for clients and replication, on 127.0.0.1. */
+  brokerPort: number
+  /** CONTROLLER listener, on combined nodes only. */
+  controllerPort: number | undefined
+  labels: Readonly<Record<string, string>>
+  /** `broker.rack`: the zone (see core/topology). */
+  rack: string | undefined
+}
+
+export interface LocalClusterSpec {
+  topology: Topology
+  basePort: number
+  nodes: readonly LocalNode[]
+  /** Extra broker properties applied to every node, over kafkaplane's defaults. */
+  config: Readonly<Record<string, string>>
+}
+
+/** At most this many nodes are controllers; three tolerate the loss of one. */
+export const CONTROLLER_COUNT = 3
+/** Controller ports sit this far above broker ports. */
+export const CONTROLLER_PORT_OFFSET = 100
+export const MAX_NODES = CONTROLLER_PORT_OFFSET
+const MAX_PORT = 32767
+
+/** Properties kafkaplane sets per node itself; a user override of them would break the cluster. */
+const OWNED_PROPERTIES = new Set([
+  'node.id',
+  'broker.id',
+  'process.roles',
+  'listeners',
+  'advertised.listeners',
+  'controller.quorum.voters',
+  'controller.quorum.bootstrap.servers',
+  'controller.listener.names',
+  'inter.broker.listener.name',
+  'listener.security.protocol.map',
+  'log.dirs',
+  'log.dir',
+  'metadata.log.dir',
+  'broker.rack',
+])
+
+/**
+ * Lays a topology out as local nodes: the first three brokers in topology order are combined
+ * controller+broker nodes (the layout puts them in three different zones), the rest broker-only.
+ * Broker `i` (in topology order) listens on `basePort + i`; controller `i` on `basePort + 100 + i`.
+ */
+export function planLocalCluster(topology: Topology, basePort: number, config: Readonly<Record<string, string>> = {}): LocalClusterSpec {
+  const count = topology.brokers.length
+  if (count < 1 || count > MAX_NODES) {
+    throw new KafkaplaneError('BAD_ARGUMENT', `a local cluster has 1 to ${MAX_NODES} brokers, not ${count}`, {
+      fix: `ask for between 1 and ${MAX_NODES} brokers`,
+    })
+  }
+  const highest = basePort + CONTROLLER_PORT_OFFSET + Math.min(count, CONTROLLER_COUNT) - 1
+  if (!Number.isInteger(basePort) || basePort < 1024 || Math.max(highest, basePort + count - 1) > MAX_PORT) {
+    throw new KafkaplaneError('BAD_ARGUMENT', `--base-port ${basePort} puts ports outside 1024-${MAX_PORT}`, {
+      fix: `choose a base port between 1024 and ${MAX_PORT - CONTROLLER_PORT_OFFSET - CONTROLLER_COUNT}`,
+    })
+  }
+  for (const key of Object.keys(config)) {
+    if (OWNED_PROPERTIES.has(key)) {
+      throw new KafkaplaneError('BAD_ARGUMENT', `--config ${key} cannot be set: kafkaplane sets it for every node`, {
+        fix: `remove --config ${key}=...; use --base-port or --topology to change listeners and racks`,
+      })
+    }
+  }
+  const nodes = topology.brokers.map((broker, i): LocalNode => {
+    const controller = i < CONTROLLER_COUNT
+    return {
+      id: broker.id,
+      roles: controller ? ['broker', 'controller'] : ['broker'],
+      brokerPort: basePort + i,
+      controllerPort: controller ? basePort + CONTROLLER_PORT_OFFSET + i : undefined,
+      labels: broker.labels,
+      rack: rackOf(topology, broker),
+    }
+  })
+  return { topology, basePort, nodes, config }
+}
+
+export function controllers(spec: Pick<LocalClusterSpec, 'nodes'>): LocalNode[] {
+  return spec.nodes.filter((n) => n.roles.includes('controller'))
+}
+
+export function bootstrapServers(spec: Pick<LocalClusterSpec, 'nodes'>): string[] {
+  return spec.nodes.map((n) => `127.0.0.1:${n.brokerPort}`)
+}
+
+/**
+ * The safe defaults of every local cluster (issue 2): no auto-created topics, RF 3, min.insync 2,
+ * internal topics at RF 3; lowered, with the cluster, when it has fewer than three brokers.
+ */
+export function safeDefaults(brokerCount: number): Record<string, string> {
+  const rf = Math.min(3, brokerCount)
+  const minIsr = Math.min(2, rf)
+  return {
+    'auto.create.topics.enable': 'false',
+    'default.replication.factor': String(rf),
+    'min.insync.replicas': String(minIsr),
+    'offsets.topic.replication.factor': String(rf),
+    'transaction.state.log.replication.factor': String(rf),
+    'transaction.state.log.min.isr': String(minIsr),
+    'share.coordinator.state.topic.replication.factor': String(rf),
+    'share.coordinator.state.topic.min.isr': String(minIsr),
+    'unclean.leader.election.enable': 'false',
+  }
+}
+
+/** Small thread pools and fast group joins: many brokers share one small machine. */
+const LOCAL_TUNING: Record<string, string> = {
+  'num.network.threads': '2',
+  'num.io.threads': '2',
+  'background.threads': '2',
+  'num.replica.fetchers': '1',
+  'num.recovery.threads.per.data.dir': '1',
+  'log.cleaner.threads': '1',
+  'group.initial.rebalance.delay.ms': '0',
+  'offsets.topic.num.partitions': '10',
+  'log.segment.bytes': String(64 * 1024 * 1024),
+}
+
+/** The server.properties of one node. Later entries win: local tuning, safe defaults, user config, identity. */
+export function renderNodeProperties(spec: LocalClusterSpec, node: LocalNode, dataDir: string): string {
+  const voters = controllers(spec)
+    .map((c) => `${c.id}@127.0.0.1:${c.controllerPort}`)
+    .join(',')
+  const isController = node.controllerPort !== undefined
+  const identity: Record<string, string> = {
+    'node.id': String(node.id),
+    'process.roles': node.roles.join(','),
+    listeners: isController
+      ? `PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}`
+      : `PLAINTEXT://127.0.0.1:${node.brokerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.brokerPort}`,
+    'controller.quorum.voters': voters,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'log.dirs': dataDir,
+  }
+  if (node.rack !== undefined) identity['broker.rack'] = node.rack
+  const properties = { ...LOCAL_TUNING, ...safeDefaults(spec.nodes.length), ...spec.config, ...identity }
+  const labels = Object.entries(node.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')
+  return [
+    `# Written by kafkaplane for node ${node.id} (${node.roles.join('+')}); failure domains: ${labels || 'none'}`,
+    ...Object.entries(properties).map(([k, v]) => `${k}=${escapeProperty(v)}`),
+    '',
+  ].join('\n')
+}
+
+function escapeProperty(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
+}

@@ -1,0 +1,480 @@
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
+import { KafkaplaneError } from '../core/errors.ts'
+import { topologyProblems, type Topology } from '../core/topology/topology.ts'
+import { createAdmin } from '../kafka/connection.ts'
+import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
+import type { BrokerOrchestrator } from '../ports/orchestrator.ts'
+import { BrokerProcess } from './broker-process.ts'
+import { bootstrapServers, planLocalCluster, renderNodeProperties, type LocalClusterSpec, type LocalNode } from './cluster-spec.ts'
+import {
+  assertNodesBelongTo,
+  isEmptyDir,
+  nodeDir,
+  readClusterState,
+  writeClusterState,
+  type ClusterState,
+} from './cluster-state.ts'
+import { assertPortsFree } from './free-ports.ts'
+import { findJava } from './java.ts'
+import { resolveKafkaDistribution, type KafkaDistribution } from './kafka-distribution.ts'
+import { LOG4J2_YAML } from './log4j.ts'
+
+const run = promisify(execFile)
+
+/** What a starting or stopping cluster reports, for progress output. */
+export type ClusterEvent =
+  | { type: 'fetch'; message: string }
+  | { type: 'format'; nodeId: number }
+  | { type: 'starting'; nodeId: number; pid: number }
+  | { type: 'ready'; nodeId: number }
+  | { type: 'stopping'; nodeId: number }
+  | { type: 'stopped'; nodeId: number }
+  | { type: 'warning'; message: string }
+
+export interface LocalClusterOptions {
+  /** Brokers and their failure domains. Ignored when `dataDir` holds a cluster and `reuse` is set. */
+  topology: Topology
+  /** Where the cluster lives. Kept between runs unless `ephemeral`. */
+  dataDir: string
+  /** Delete the data dir when the cluster stops (and wipe a stopped ephemeral cluster found there). */
+  ephemeral?: boolean
+  /** When `dataDir` already holds a stopped cluster: restart it as it was (true) or insist that it
+   *  matches `topology` and `basePort` (false, the default). */
+  reuse?: boolean
+  basePort?: number
+  /** Extra broker properties for every node. */
+  config?: Record<string, string>
+  /** JVM max heap per node, as java's -Xmx takes it. */
+  heap?: string
+  /** kafkaplane's download cache (Kafka jars). */
+  cacheDir: string
+  env?: NodeJS.ProcessEnv
+  onEvent?: (event: ClusterEvent) => void
+  /** How long to wait for every broker to be registered and unfenced. */
+  readyTimeoutMs?: number
+}
+
+export const DEFAULT_BASE_PORT = 9092
+export const DEFAULT_HEAP = '512m'
+const STOP_GRACE_MS = 60_000
+
+/**
+ * A real KRaft cluster of Kafka processes on 127.0.0.1, the embedded default runtime.
+ *
+ * Starting (`LocalCluster.start`):
+ *   1. validate the topology and lay it out as nodes (three combined controller+broker nodes first);
+ *   2. find java >= 17 and the Kafka jars (fetching them from Maven Central once);
+ *   3. check the data dir: a running cluster there, storage of another cluster id, or a non-empty
+ *      foreign dir is refused; a stopped ephemeral cluster is wiped;
+ *   4. check every port is free; format the storage of unformatted nodes; write the state file;
+ *   5. start every node and wait until each broker is registered and unfenced. If any node exits or
+ *      the wait times out, every started node is stopped and the error shows the failing node's log.
+ */
+export class LocalCluster implements BrokerOrchestrator {
+  readonly dataDir: string
+  readonly spec: LocalClusterSpec
+  readonly clusterId: string
+  readonly kafkaVersion: string
+  readonly #state: ClusterState
+  readonly #java: string
+  readonly #distribution: KafkaDistribution | undefined
+  readonly #processes = new Map<number, BrokerProcess>()
+  readonly #onEvent: (event: ClusterEvent) => void
+  readonly #env: NodeJS.ProcessEnv
+  readonly #readyTimeoutMs: number
+
+  private constructor(args: {
+    dataDir: string
+    state: ClusterState
+    java: string
+    distribution: KafkaDistribution | undefined
+    onEvent: ((event: ClusterEvent) => void) | undefined
+    env: NodeJS.ProcessEnv
+    readyTimeoutMs: number | undefined
+  }) {
+    this.dataDir = args.dataDir
+    this.#state = args.state
+    this.clusterId = args.state.clusterId
+    this.kafkaVersion = args.state.kafkaVersion
+    this.spec = planLocalCluster(args.state.topology, args.state.basePort, args.state.config)
+    this.#java = args.java
+    this.#distribution = args.distribution
+    this.#onEvent = args.onEvent ?? (() => {})
+    this.#env = args.env
+    this.#readyTimeoutMs = args.readyTimeoutMs ?? 120_000
+  }
+
+  static async start(options: LocalClusterOptions): Promise<LocalCluster> {
+    const env = options.env ?? process.env
+    const dataDir = resolve(options.dataDir)
+    const onEvent = options.onEvent ?? (() => {})
+    const problems = topologyProblems(options.topology)
+    if (problems.length > 0) {
+      throw new KafkaplaneError('BAD_TOPOLOGY', `the topology is not valid: ${problems.join('; ')}`, {
+        fix: 'correct the topology (see the topology file format in the README)',
+      })
+    }
+    const requested = planLocalCluster(options.topology, options.basePort ?? DEFAULT_BASE_PORT, options.config ?? {})
+
+    let state = await readClusterState(dataDir)
+    if (state) {
+      const running = Object.entries(state.pids).filter(([id, pid]) =>
+        BrokerProcess.adopt(pid, join(nodeDir(dataDir, Number(id)), 'server.properties')),
+      )
+      if (running.length > 0) {
+        throw new KafkaplaneError('CLUSTER_RUNNING', `a cluster is already running from ${dataDir} (nodes ${running.map(([id]) => id).join(', ')})`, {
+          fix: `stop it first with \`kafkaplane down --data-dir ${dataDir}\`, or use another --data-dir`,
+        })
+      }
+      if (state.ephemeral && options.ephemeral) {
+        await rm(dataDir, { recursive: true, force: true })
+        state = undefined
+      } else if (!options.reuse && !sameLayout(state, requested)) {
+        throw new KafkaplaneError(
+          'DATA_DIR_CONFLICT',
+          `${dataDir} holds a cluster of ${state.topology.brokers.length} brokers on base port ${state.basePort} that differs from the one asked for`,
+          { fix: `drop the layout flags to restart it as it was, or use another --data-dir` },
+        )
+      }
+    } else if (!(await isEmptyDir(dataDir))) {
+      throw new KafkaplaneError('DATA_DIR_CONFLICT', `${dataDir} is not empty and holds no kafkaplane cluster (no cluster.json)`, {
+        fix: 'choose a new or empty --data-dir',
+      })
+    }
+
+    const java = await findJava(env)
+    const distribution = await resolveKafkaDistribution({
+      cacheDir: options.cacheDir,
+      env,
+      onFetch: (message) => onEvent({ type: 'fetch', message }),
+    })
+    if (state && state.kafkaVersion !== distribution.version) {
+      onEvent({ type: 'warning', message: `${dataDir} was created by Kafka ${state.kafkaVersion}; starting it with ${distribution.version}` })
+    }
+    state ??= {
+      format: 1,
+      clusterId: newClusterId(),
+      kafkaVersion: distribution.version,
+      ephemeral: options.ephemeral ?? false,
+      topology: requested.topology,
+      basePort: requested.basePort,
+      config: { ...requested.config },
+      heap: options.heap ?? DEFAULT_HEAP,
+      pids: {},
+    }
+    state = { ...state, kafkaVersion: distribution.version, pids: {} }
+    const cluster = new LocalCluster({
+      dataDir,
+      state,
+      java: java.command,
+      distribution,
+      onEvent,
+      env,
+      readyTimeoutMs: options.readyTimeoutMs,
+    })
+    await assertNodesBelongTo(dataDir, state.clusterId, cluster.spec.nodes.map((n) => n.id))
+    await assertPortsFree(
+      cluster.spec.nodes.flatMap((n) => [
+        { port: n.brokerPort, owner: `node ${n.id} broker listener` },
+        ...(n.controllerPort === undefined ? [] : [{ port: n.controllerPort, owner: `node ${n.id} controller listener` }]),
+      ]),
+    )
+    if (brokerCountWarning(cluster.spec)) onEvent({ type: 'warning', message: brokerCountWarning(cluster.spec)! })
+    await cluster.#prepareStorage()
+    await cluster.#startNodes(cluster.spec.nodes)
+    return cluster
+  }
+
+  /** Finds the cluster running from `dataDir` (started by another process) so it can be stopped. */
+  static async attach(dataDir: string, onEvent?: (event: ClusterEvent) => void): Promise<LocalCluster> {
+    const dir = resolve(dataDir)
+    const state = await readClusterState(dir)
+    if (!state) {
+      throw new KafkaplaneError('CLUSTER_NOT_FOUND', `no kafkaplane cluster in ${dir} (no cluster.json)`, {
+        fix: 'pass the --data-dir the cluster was started with',
+      })
+    }
+    const cluster = new LocalCluster({ dataDir: dir, state, java: 'java', distribution: undefined, onEvent, env: process.env, readyTimeoutMs: undefined })
+    for (const [id, pid] of Object.entries(state.pids)) {
+      const adopted = BrokerProcess.adopt(pid, cluster.#propertiesFile(Number(id)))
+      if (adopted) cluster.#processes.set(Number(id), adopted)
+    }
+    return cluster
+  }
+
+  get bootstrapServers(): string[] {
+    return bootstrapServers(this.spec)
+  }
+
+  get ephemeral(): boolean {
+    return this.#state.ephemeral
+  }
+
+  /** Pids of the JVMs running now, by node id. */
+  pids(): Map<number, number> {
+    return new Map([...this.#processes].filter(([, p]) => p.running).map(([id, p]) => [id, p.pid]))
+  }
+
+  brokerIds(): number[] {
+    return this.spec.nodes.map((n) => n.id)
+  }
+
+  brokerLabels(id: number): Readonly<Record<string, string>> {
+    return this.#node(id).labels
+  }
+
+  node(id: number): LocalNode {
+    return this.#node(id)
+  }
+
+  logDir(id: number): string {
+    return join(nodeDir(this.dataDir, id), 'logs')
+  }
+
+  async stopBroker(id: number): Promise<void> {
+    this.#node(id)
+    await this.#stopNodes([id], 'SIGTERM')
+  }
+
+  async killBroker(id: number): Promise<void> {
+    this.#node(id)
+    await this.#stopNodes([id], 'SIGKILL')
+  }
+
+  async startBroker(id: number): Promise<void> {
+    const node = this.#node(id)
+    if (this.#processes.get(id)?.running) return
+    await this.#startNodes([node])
+  }
+
+  async restartBroker(id: number): Promise<void> {
+    await this.stopBroker(id)
+    await this.startBroker(id)
+  }
+
+  /**
+   * Stops every node gracefully: broker-only nodes first, then the controllers, so that brokers
+   * shut down while the quorum still answers. Removes the data dir of an ephemeral cluster.
+   */
+  async stop(): Promise<void> {
+    const brokerOnly = this.spec.nodes.filter((n) => n.controllerPort === undefined).map((n) => n.id)
+    const combined = this.spec.nodes.filter((n) => n.controllerPort !== undefined).map((n) => n.id)
+    await this.#stopNodes(brokerOnly, 'SIGTERM')
+    await this.#stopNodes(combined, 'SIGTERM')
+    if (this.#state.ephemeral) await rm(this.dataDir, { recursive: true, force: true })
+  }
+
+  /** Kills every JVM at once, synchronously: for process-exit handlers and failed tests. */
+  killAllNow(): void {
+    for (const process of this.#processes.values()) process.signal('SIGKILL')
+  }
+
+  #node(id: number): LocalNode {
+    const node = this.spec.nodes.find((n) => n.id === id)
+    if (!node) {
+      throw new KafkaplaneError('UNKNOWN_BROKER', `broker ${id} is not part of this cluster (brokers: ${this.brokerIds().join(', ')})`, {
+        fix: 'name one of the cluster\'s broker ids',
+      })
+    }
+    return node
+  }
+
+  #propertiesFile(id: number): string {
+    return join(nodeDir(this.dataDir, id), 'server.properties')
+  }
+
+  async #prepareStorage(): Promise<void> {
+    await mkdir(this.dataDir, { recursive: true })
+    await writeFile(join(this.dataDir, 'log4j2.yaml'), LOG4J2_YAML)
+    const unformatted: LocalNode[] = []
+    for (const node of this.spec.nodes) {
+      const dir = nodeDir(this.dataDir, node.id)
+      await mkdir(join(dir, 'data'), { recursive: true })
+      await mkdir(join(dir, 'logs'), { recursive: true })
+      await writeFile(this.#propertiesFile(node.id), renderNodeProperties(this.spec, node, join(dir, 'data')))
+      if (!existsSync(join(dir, 'data', 'meta.properties'))) unformatted.push(node)
+    }
+    await writeClusterState(this.dataDir, this.#state)
+    // Each format is a short JVM run; two at a time keeps a 2-core machine busy without thrashing.
+    const queue = [...unformatted]
+    const worker = async () => {
+      for (let node = queue.shift(); node; node = queue.shift()) {
+        this.#onEvent({ type: 'format', nodeId: node.id })
+        await this.#formatNode(node)
+      }
+    }
+    await Promise.all([worker(), worker()])
+  }
+
+  async #formatNode(node: LocalNode): Promise<void> {
+    const args = [
+      '-Xmx256m',
+      '-XX:TieredStopAtLevel=1',
+      ...this.#log4jArgs(node.id),
+      '-cp',
+      this.#distribution!.classpath,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      this.clusterId,
+      '-c',
+      this.#propertiesFile(node.id),
+    ]
+    try {
+      await run(this.#java, args, { env: this.#env, timeout: 120_000 })
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string }
+      throw new KafkaplaneError('BROKER_START_FAILED', `formatting the storage of node ${node.id} failed`, {
+        fix: `read the output below; if the jar cache is damaged run \`kafkaplane fetch --force\``,
+        detail: `${e.stdout ?? ''}${e.stderr ?? e.message}`.trim().split('\n').slice(-15).join('\n'),
+      })
+    }
+  }
+
+  #log4jArgs(id: number): string[] {
+    return [`-Dlog4j2.configurationFile=${join(this.dataDir, 'log4j2.yaml')}`, `-Dkafka.logs.dir=${this.logDir(id)}`]
+  }
+
+  #jvmArgs(node: LocalNode): string[] {
+    return [
+      '-Xms128m',
+      `-Xmx${this.#state.heap}`,
+      '-XX:+UseG1GC',
+      '-XX:ParallelGCThreads=1',
+      '-XX:ConcGCThreads=1',
+      '-XX:CICompilerCount=2',
+      '-XX:+ExitOnOutOfMemoryError',
+      '-Djava.awt.headless=true',
+      ...this.#log4jArgs(node.id),
+      '-cp',
+      this.#distribution!.classpath,
+      'kafka.Kafka',
+      this.#propertiesFile(node.id),
+    ]
+  }
+
+  async #startNodes(nodes: readonly LocalNode[]): Promise<void> {
+    if (!this.#distribution) throw new Error('an attached cluster cannot start brokers; start it with `kafkaplane up`')
+    for (const node of nodes) {
+      const process = BrokerProcess.spawn(this.#java, this.#jvmArgs(node), {
+        stdoutFile: join(this.logDir(node.id), 'stdout.log'),
+        env: this.#env,
+        cwd: nodeDir(this.dataDir, node.id),
+      })
+      this.#processes.set(node.id, process)
+      this.#onEvent({ type: 'starting', nodeId: node.id, pid: process.pid })
+    }
+    await this.#savePids()
+    try {
+      await this.#waitReady(nodes.map((n) => n.id))
+    } catch (err) {
+      // A half-started cluster is torn down: whatever started in this call is stopped again.
+      await Promise.all(nodes.map((n) => this.#processes.get(n.id)?.kill()))
+      await this.#savePids()
+      throw err
+    }
+  }
+
+  /** Polls Metadata until every id is a registered, unfenced broker; fails fast if a node exits. */
+  async #waitReady(ids: readonly number[]): Promise<void> {
+    const deadline = Date.now() + this.#readyTimeoutMs
+    const waiting = new Set(ids)
+    while (waiting.size > 0) {
+      for (const id of waiting) {
+        const process = this.#processes.get(id)!
+        if (!process.running) {
+          throw new KafkaplaneError('BROKER_START_FAILED', `node ${id} exited while starting (log: ${this.logDir(id)})`, {
+            fix: 'read the node\'s log below; a bad --config value or a damaged data dir are the usual causes',
+            detail: await this.#logTail(id),
+          })
+        }
+      }
+      const live = await this.#liveBrokerIds()
+      for (const id of [...waiting]) {
+        if (live.has(id)) {
+          waiting.delete(id)
+          this.#onEvent({ type: 'ready', nodeId: id })
+        }
+      }
+      if (waiting.size === 0) return
+      if (Date.now() > deadline) {
+        const first = [...waiting][0]!
+        throw new KafkaplaneError(
+          'CLUSTER_NOT_READY',
+          `brokers ${[...waiting].join(', ')} did not register within ${Math.round(this.#readyTimeoutMs / 1000)} s`,
+          { fix: `read the logs under ${this.dataDir}; the machine may be short of memory or CPU`, detail: await this.#logTail(first) },
+        )
+      }
+      await sleep(300)
+    }
+  }
+
+  async #liveBrokerIds(): Promise<Set<number>> {
+    const running = this.spec.nodes.filter((n) => this.#processes.get(n.id)?.running)
+    if (running.length === 0) return new Set()
+    const admin = createAdmin({ bootstrapServers: bootstrapServers({ nodes: running }), requestTimeoutMs: 3000, connectTimeoutMs: 1000 })
+    try {
+      return new Set((await describeLiveBrokers(admin)).map((b) => b.id))
+    } catch {
+      return new Set() // nobody answers yet
+    } finally {
+      await admin.close().catch(() => {})
+    }
+  }
+
+  async #logTail(id: number, lines = 25): Promise<string> {
+    for (const file of ['stdout.log', 'server.log']) {
+      const path = join(this.logDir(id), file)
+      const text = existsSync(path) ? (await readFile(path, 'utf8')).trimEnd() : ''
+      if (text) {
+        const errors = text.split('\n').filter((l) => /\b(ERROR|FATAL|Exception)\b/.test(l))
+        const picked = file === 'server.log' && errors.length > 0 ? errors : text.split('\n')
+        return `--- ${path} (last lines) ---\n${picked.slice(-lines).join('\n')}`
+      }
+    }
+    return `(node ${id} wrote no log to ${this.logDir(id)})`
+  }
+
+  async #stopNodes(ids: readonly number[], signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    await Promise.all(
+      ids.map(async (id) => {
+        const process = this.#processes.get(id)
+        if (!process?.running) return
+        this.#onEvent({ type: 'stopping', nodeId: id })
+        if (signal === 'SIGKILL') await process.kill()
+        else await process.stop(STOP_GRACE_MS)
+        this.#onEvent({ type: 'stopped', nodeId: id })
+      }),
+    )
+    await this.#savePids()
+  }
+
+  async #savePids(): Promise<void> {
+    if (!existsSync(this.dataDir)) return
+    this.#state.pids = Object.fromEntries([...this.pids()].map(([id, pid]) => [String(id), pid]))
+    await writeClusterState(this.dataDir, this.#state)
+  }
+}
+
+function sameLayout(state: ClusterState, requested: LocalClusterSpec): boolean {
+  return state.basePort === requested.basePort && JSON.stringify(state.topology) === JSON.stringify(requested.topology)
+}
+
+function brokerCountWarning(spec: LocalClusterSpec): string | undefined {
+  const n = spec.nodes.length
+  return n < 3 ? `a ${n}-broker cluster cannot keep replication factor 3: topics default to RF ${n}, min.insync.replicas ${Math.min(2, n)}` : undefined
+}
+
+/** A Kafka cluster id: 16 random bytes, base64url, never starting with '-' (Kafka's Uuid rule). */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
+}
