@@ -1,0 +1,70 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { KafkaplaneError } from '../core/errors.ts'
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** One verb of the `kafkaplane` command: a file under src/cli/ each, wiring only. */
+export interface Command {
+  name: string
+  /** One line for `kafkaplane --help`. */
+  summary: string
+  /** The verb's whole --help text. */
+  help: string
+  run(argv: string[], io: CommandIO): Promise<number>
+}
+
+export interface CommandIO {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+  env: NodeJS.ProcessEnv
+}
+
+/**
+ * node:util parseArgs, strict, with its errors turned into BAD_ARGUMENT (exit 2) naming the verb's
+ * --help. Returns undefined when --help was asked for (the caller prints the help).
+ */
+export function parseOptions<T extends Options>(verb: string, argv: string[], options: T) {
+  try {
+    const parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true })
+    return parsed
+  } catch (err) {
+    throw new KafkaplaneError('BAD_ARGUMENT', `kafkaplane ${verb}: ${(err as Error).message}`, {
+      fix: `run \`kafkaplane ${verb} --help\` for the options`,
+    })
+  }
+}
+
+export function badArgument(message: string, fix: string): KafkaplaneError {
+  return new KafkaplaneError('BAD_ARGUMENT', message, { fix })
+}
+
+/** A positive integer option, or a BAD_ARGUMENT naming the flag and the value. */
+export function integerOption(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw badArgument(`${flag} ${value} is not a whole number between ${min} and ${max}`, `pass ${flag} N with ${min} <= N <= ${max}`)
+  }
+  return n
+}
+
+/** A comma-separated list option (`--zones a,b,c`), refusing empty and repeated items. */
+export function listOption(flag: string, value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  const items = value.split(',').map((s) => s.trim())
+  if (items.some((s) => s === '')) throw badArgument(`${flag} "${value}" has an empty item`, `pass ${flag} as a comma-separated list, e.g. ${flag} a,b,c`)
+  const repeated = items.find((s, i) => items.indexOf(s) !== i)
+  if (repeated !== undefined) throw badArgument(`${flag} "${value}" names "${repeated}" twice`, `list each value of ${flag} once`)
+  return items
+}
+
+/** `--config k=v` options as a record. */
+export function keyValueOptions(flag: string, values: string[] | undefined): Record<string, string> {
+  const result: Record<string, string> = {}
+  for (const item of values ?? []) {
+    const eq = item.indexOf('=')
+    if (eq <= 0) throw badArgument(`${flag} "${item}" is not key=value`, `pass ${flag} key=value, e.g. ${flag} log.retention.hours=24`)
+    result[item.slice(0, eq).trim()] = item.slice(eq + 1)
+  }
+  return result
+}

@@ -1,0 +1,200 @@
+import { resolve } from 'node:path'
+import { layoutBrokers } from '../core/topology/layout.ts'
+import type { Topology } from '../core/topology/topology.ts'
+import { readTopologyFile } from '../formats/topology-file.ts'
+import { createAdmin } from '../kafka/connection.ts'
+import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
+import { DEFAULT_BASE_PORT, DEFAULT_HEAP, LocalCluster, type ClusterEvent } from '../local/local-cluster.ts'
+import { cacheDir, defaultDataDir } from '../local/paths.ts'
+import { badArgument, integerOption, keyValueOptions, listOption, parseOptions, type Command, type CommandIO } from './command.ts'
+
+const DEFAULT_CLUSTERS = ['k8s-1', 'k8s-2']
+const DEFAULT_ZONES = ['a', 'b', 'c']
+
+const options = {
+  brokers: { type: 'string' },
+  clusters: { type: 'string' },
+  zones: { type: 'string' },
+  topology: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'base-port': { type: 'string' },
+  config: { type: 'string', multiple: true },
+  heap: { type: 'string' },
+  detach: { type: 'boolean', short: 'd' },
+  'timeout-seconds': { type: 'string' },
+} as const
+
+export const up: Command = {
+  name: 'up',
+  summary: 'start a local Kafka cluster (real KRaft brokers) and keep it running until Ctrl-C',
+  help: `Usage: kafkaplane up [options]
+
+Starts a real Kafka cluster (KRaft) of broker processes on 127.0.0.1: the first three nodes are
+combined controller+broker nodes, the rest broker-only. With no options: 6 brokers over 2 Kubernetes
+clusters (k8s-1, k8s-2) x 3 zones (a, b, c), each broker labelled with its failure domains and
+broker.rack = its zone. Runs until Ctrl-C (or SIGTERM), then stops every broker cleanly.
+
+Layout (either flags or a topology file):
+  --brokers N           number of brokers (default: clusters x zones)
+  --clusters A,B        Kubernetes clusters to spread brokers over (default: k8s-1,k8s-2 when
+                        neither --clusters nor --zones is given)
+  --zones A,B,C         availability zones (default: a,b,c likewise)
+  --topology FILE       a topology file instead: dimensions and each broker's labels (README)
+
+Cluster:
+  --data-dir DIR        keep the cluster's data in DIR between runs; 'up --data-dir DIR' again restarts
+                        it as it was. Without it the cluster lives in ${defaultDataDir()}
+                        and is deleted when it stops.
+  --base-port P         broker i listens on P+i, controller i on P+100+i (default ${DEFAULT_BASE_PORT})
+  --config KEY=VALUE    a broker property for every node (repeatable), e.g. --config log.retention.hours=1
+  --heap SIZE           JVM max heap per broker (default ${DEFAULT_HEAP})
+  --timeout-seconds S   how long to wait for every broker to be ready (default 120)
+  -d, --detach          return once the cluster is ready and leave it running; stop it with
+                        'kafkaplane down' (with the same --data-dir)
+
+Environment: KAFKA_HOME uses that Kafka distribution instead of fetching jars from Maven Central;
+JAVA_HOME chooses the JVM (17+); KAFKAPLANE_CACHE moves the download cache.
+Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was started).
+`,
+  async run(argv, io) {
+    const { values, positionals } = parseOptions('up', argv, options)
+    if (values.help) {
+      io.stdout.write(this.help)
+      return 0
+    }
+    if (positionals.length > 0) throw badArgument(`kafkaplane up takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane up --help`')
+    const layoutGiven = values.brokers !== undefined || values.clusters !== undefined || values.zones !== undefined
+    if (values.topology !== undefined && layoutGiven) {
+      throw badArgument('--topology cannot be combined with --brokers, --clusters or --zones', 'give either a topology file or the layout flags')
+    }
+    const topology = values.topology !== undefined ? await readTopologyFile(values.topology) : layoutFromFlags(values)
+    const basePort = integerOption('--base-port', values['base-port'], 1024, 32767)
+    const timeout = integerOption('--timeout-seconds', values['timeout-seconds'], 1, 3600)
+    if (values.heap !== undefined && !/^[1-9][0-9]*[kKmMgG]$/.test(values.heap)) {
+      throw badArgument(`--heap ${values.heap} is not a JVM heap size`, 'pass a size like 512m or 1g')
+    }
+    const persistent = values['data-dir'] !== undefined
+    const dataDir = resolve(values['data-dir'] ?? defaultDataDir(io.env))
+    const started = Date.now()
+    io.stderr.write(`kafkaplane: starting a local Kafka cluster of ${topology.brokers.length} brokers in ${dataDir}${persistent ? '' : ' (deleted when it stops)'}\n`)
+
+    const cluster = await LocalCluster.start({
+      topology,
+      dataDir,
+      ephemeral: !persistent,
+      reuse: persistent && values.topology === undefined && !layoutGiven,
+      basePort,
+      config: keyValueOptions('--config', values.config),
+      heap: values.heap,
+      cacheDir: cacheDir(io.env),
+      env: io.env,
+      readyTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
+      onEvent: (event) => io.stderr.write(`  ${describeEvent(event)}\n`),
+    })
+    io.stdout.write(await summary(cluster, Date.now() - started))
+    if (values.detach) {
+      io.stdout.write(`Running in the background; stop it with: kafkaplane down${persistent ? ` --data-dir ${dataDir}` : ''}\n`)
+      return 0
+    }
+    return await runUntilSignal(cluster, io)
+  },
+}
+
+function layoutFromFlags(values: { brokers?: string; clusters?: string; zones?: string }): Topology {
+  let clusters = listOption('--clusters', values.clusters)
+  let zones = listOption('--zones', values.zones)
+  if (clusters === undefined && zones === undefined) {
+    clusters = DEFAULT_CLUSTERS
+    zones = DEFAULT_ZONES
+  }
+  const dimensions = [
+    ...(clusters ? [{ name: 'cluster', values: clusters }] : []),
+    ...(zones ? [{ name: 'zone', values: zones }] : []),
+  ]
+  const cells = dimensions.reduce((n, d) => n * d.values.length, 1)
+  const brokers = integerOption('--brokers', values.brokers, 1, 99) ?? cells
+  return layoutBrokers(brokers, dimensions)
+}
+
+export function describeEvent(event: ClusterEvent): string {
+  switch (event.type) {
+    case 'fetch':
+      return event.message
+    case 'format':
+      return `node ${event.nodeId}: formatting storage`
+    case 'starting':
+      return `node ${event.nodeId}: starting (pid ${event.pid})`
+    case 'ready':
+      return `broker ${event.nodeId}: ready (registered and unfenced)`
+    case 'stopping':
+      return `node ${event.nodeId}: stopping`
+    case 'stopped':
+      return `node ${event.nodeId}: stopped`
+    case 'warning':
+      return `warning: ${event.message}`
+  }
+}
+
+async function summary(cluster: LocalCluster, elapsedMs: number): Promise<string> {
+  const dimensions = cluster.spec.topology.dimensions
+  const pids = cluster.pids()
+  const rows = [
+    ['broker', 'roles', ...dimensions, 'rack', 'listener', 'pid'],
+    ...cluster.spec.nodes.map((n) => [
+      String(n.id),
+      n.roles.join('+'),
+      ...dimensions.map((d) => n.labels[d] ?? ''),
+      n.rack ?? '',
+      `127.0.0.1:${n.brokerPort}`,
+      String(pids.get(n.id) ?? '-'),
+    ]),
+  ]
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
+  const table = rows.map((r) => '  ' + r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n')
+  return [
+    `Kafka ${cluster.kafkaVersion} cluster ${cluster.clusterId} is ready (${(elapsedMs / 1000).toFixed(1)} s)`,
+    `bootstrap: ${cluster.bootstrapServers.join(',')}`,
+    '',
+    table,
+    '',
+    `health: ${await healthLine(cluster)}`,
+    '',
+  ].join('\n')
+}
+
+async function healthLine(cluster: LocalCluster): Promise<string> {
+  const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+  try {
+    const live = await describeLiveBrokers(admin)
+    const topics = await admin.listTopics({ includeInternals: true })
+    const expected = cluster.brokerIds().length
+    return `${live.length}/${expected} brokers registered and unfenced, ${cluster.spec.nodes.filter((n) => n.controllerPort !== undefined).length} controllers, ${topics.length} topics`
+  } catch (err) {
+    return `unknown (${(err as Error).message})`
+  } finally {
+    await admin.close().catch(() => {})
+  }
+}
+
+/** Waits for Ctrl-C or SIGTERM, then stops every broker; a second Ctrl-C kills them at once. */
+async function runUntilSignal(cluster: LocalCluster, io: CommandIO): Promise<number> {
+  const killOnExit = () => cluster.killAllNow()
+  process.on('exit', killOnExit)
+  io.stderr.write('Press Ctrl-C to stop the cluster.\n')
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+  })
+  io.stderr.write(`\nkafkaplane: ${signal}, stopping the cluster (Ctrl-C again to kill it at once)\n`)
+  const hard = () => {
+    io.stderr.write('kafkaplane: killing every broker now\n')
+    cluster.killAllNow()
+    process.exit(130)
+  }
+  process.once('SIGINT', hard)
+  process.once('SIGTERM', hard)
+  await cluster.stop()
+  process.off('exit', killOnExit)
+  io.stderr.write('kafkaplane: every broker stopped\n')
+  return 0
+}
