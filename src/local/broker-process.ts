@@ -72,7 +72,7 @@ export class BrokerProcess {
     this.signal('SIGTERM')
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs)
     try {
-      await this.exited
+      await this.#waitExit()
     } finally {
       clearTimeout(timer)
     }
@@ -81,7 +81,17 @@ export class BrokerProcess {
   async kill(): Promise<void> {
     if (!this.running) return
     this.signal('SIGKILL')
-    await this.exited
+    await this.#waitExit()
+  }
+
+  /** The child is unref'd so a detached cluster outlives us; while we wait for its exit, hold the loop. */
+  async #waitExit(): Promise<void> {
+    this.#child?.ref()
+    try {
+      await this.exited
+    } finally {
+      this.#child?.unref()
+    }
   }
 }
 

@@ -1,0 +1,85 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka'
+import { createAdmin } from '../../../src/kafka/connection.ts'
+
+/** Produces `count` records `prefix-0..` with acks=all and idempotence; resolves once all are acknowledged. */
+export async function produce(bootstrap: string[], topic: string, prefix: string, count: number): Promise<void> {
+  const producer = new Producer({
+    clientId: `test-producer-${prefix}`,
+    bootstrapBrokers: bootstrap,
+    serializers: stringSerializers,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    retries: 10,
+    retryDelay: 500,
+  })
+  try {
+    for (let i = 0; i < count; i += 10) {
+      const messages = Array.from({ length: Math.min(10, count - i) }, (_, j) => ({ topic, key: `k${i + j}`, value: `${prefix}-${i + j}` }))
+      await producer.send({ messages })
+    }
+  } finally {
+    await producer.close()
+  }
+}
+
+/** Reads `topic` from the earliest offset until `count` records arrived (or the timeout). */
+export async function consume(bootstrap: string[], topic: string, count: number, timeoutMs = 60_000): Promise<string[]> {
+  const consumer = new Consumer({
+    clientId: 'test-consumer',
+    groupId: `test-group-${topic}-${Date.now()}`,
+    bootstrapBrokers: bootstrap,
+    deserializers: stringDeserializers,
+  })
+  const values: string[] = []
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 500 })
+    const timer = setTimeout(() => stream.destroy(new Error(`timed out after ${values.length}/${count} records`)), timeoutMs)
+    try {
+      for await (const message of stream) {
+        values.push(message.value as string)
+        if (values.length >= count) break
+      }
+    } finally {
+      clearTimeout(timer)
+      await stream.close().catch(() => {})
+    }
+  } finally {
+    await consumer.close(true).catch(() => {})
+  }
+  return values
+}
+
+export interface PartitionState {
+  partition: number
+  leader: number
+  replicas: number[]
+  isr: number[]
+}
+
+export async function describeTopic(bootstrap: string[], topic: string): Promise<PartitionState[]> {
+  const admin = createAdmin({ bootstrapServers: bootstrap })
+  try {
+    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true })
+    return metadata.topics.get(topic)!.partitions.map((p, partition) => ({ partition, leader: p.leader, replicas: p.replicas, isr: p.isr }))
+  } finally {
+    await admin.close()
+  }
+}
+
+/** Polls until `check` returns true for the topic's partitions, or fails with the last state seen. */
+export async function waitForPartitions(
+  bootstrap: string[],
+  topic: string,
+  check: (partitions: PartitionState[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<PartitionState[]> {
+  const deadline = Date.now() + timeoutMs
+  let last: PartitionState[] = []
+  while (Date.now() < deadline) {
+    last = await describeTopic(bootstrap, topic).catch(() => last)
+    if (last.length > 0 && check(last)) return last
+    await sleep(500)
+  }
+  throw new Error(`partitions of ${topic} did not reach the expected state: ${JSON.stringify(last)}`)
+}
