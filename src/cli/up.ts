@@ -181,10 +181,23 @@ async function runUntilSignal(cluster: LocalCluster, io: CommandIO): Promise<num
   const killOnExit = () => cluster.killAllNow()
   process.on('exit', killOnExit)
   io.stderr.write('Press Ctrl-C to stop the cluster.\n')
+  // Watch the brokers while we wait (this also keeps the event loop alive): a broker that dies on its
+  // own is reported once, with where its log is.
+  const reported = new Set<number>()
+  const watchdog = setInterval(() => {
+    const running = cluster.pids()
+    for (const id of cluster.brokerIds()) {
+      if (!running.has(id) && !reported.has(id)) {
+        reported.add(id)
+        io.stderr.write(`kafkaplane: warning: broker ${id} exited on its own; its log is in ${cluster.logDir(id)}\n`)
+      }
+    }
+  }, 2000)
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'))
     process.once('SIGTERM', () => resolve('SIGTERM'))
   })
+  clearInterval(watchdog)
   io.stderr.write(`\nkafkaplane: ${signal}, stopping the cluster (Ctrl-C again to kill it at once)\n`)
   const hard = () => {
     io.stderr.write('kafkaplane: killing every broker now\n')

@@ -9,27 +9,32 @@ import { setTimeout as sleep } from 'node:timers/promises'
  */
 export class BrokerProcess {
   readonly pid: number
-  readonly exited: Promise<number | null>
   #exitCode: number | null | undefined
+  #exited: Promise<number | null> | undefined
   readonly #child: ChildProcess | undefined
 
   private constructor(pid: number, child: ChildProcess | undefined) {
     this.pid = pid
     this.#child = child
     if (child) {
-      this.exited = new Promise((resolve) => {
-        child.once('exit', (code, signal) => {
-          this.#exitCode = code ?? (signal ? null : code)
-          resolve(this.#exitCode ?? null)
+      this.#exited = new Promise((resolve) => {
+        child.once('exit', (code) => {
+          this.#exitCode = code
+          resolve(code)
         })
       })
-    } else {
-      this.exited = (async () => {
-        while (isAlive(pid)) await sleep(100)
-        this.#exitCode = null
-        return null
-      })()
     }
+  }
+
+  /** Resolves with the exit code (null when killed by a signal or adopted) once the process is gone. */
+  get exited(): Promise<number | null> {
+    // An adopted process is not our child: poll for it, and only once somebody waits.
+    this.#exited ??= (async () => {
+      while (isAlive(this.pid)) await sleep(100)
+      this.#exitCode = null
+      return null
+    })()
+    return this.#exited
   }
 
   static spawn(command: string, args: readonly string[], options: { stdoutFile: string; env: NodeJS.ProcessEnv; cwd: string }): BrokerProcess {

@@ -1,0 +1,107 @@
+/**
+ * `kafkaplane up` and `down` end to end, as a user runs them: a detached cluster with a kept data
+ * dir that restarts with its data, and a foreground cluster stopped by Ctrl-C (SIGINT).
+ */
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { isAlive } from '../../src/local/broker-process.ts'
+import { readClusterState } from '../../src/local/cluster-state.ts'
+import { createAdmin } from '../../src/kafka/connection.ts'
+import { freeBasePort, killClusterIn, removeDir, tempDir } from './support/clusters.ts'
+import { runCli, startCli } from './support/cli.ts'
+import { consume, produce } from './support/kafka-io.ts'
+
+describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_000 }, () => {
+  let dataDir: string
+  after(async () => {
+    if (dataDir) {
+      await killClusterIn(dataDir)
+      await removeDir(dataDir)
+    }
+  })
+
+  test('starts, refuses a second start, stops, and restarts with its data', async () => {
+    dataDir = join(await tempDir('cli'), 'kept')
+    const basePort = await freeBasePort(3)
+    const upArgs = ['up', '--detach', '--data-dir', dataDir, '--base-port', String(basePort), '--brokers', '3', '--zones', 'a,b,c', '--heap', '384m']
+    const first = await runCli(upArgs)
+    assert.equal(first.code, 0, first.stderr)
+    assert.match(first.stdout, new RegExp(`bootstrap: 127\\.0\\.0\\.1:${basePort},127\\.0\\.0\\.1:${basePort + 1},127\\.0\\.0\\.1:${basePort + 2}`))
+    assert.match(first.stdout, /health: 3\/3 brokers registered and unfenced/)
+    for (const id of [0, 1, 2]) assert.match(first.stderr, new RegExp(`broker ${id}: ready`))
+    const state = (await readClusterState(dataDir))!
+    assert.equal(Object.keys(state.pids).length, 3)
+    assert.ok(Object.values(state.pids).every(isAlive))
+
+    const bootstrap = [`127.0.0.1:${basePort}`]
+    const admin = createAdmin({ bootstrapServers: bootstrap })
+    await admin.createTopics({ topics: ['kept'], partitions: 1, replicas: 3 })
+    await admin.close()
+    await produce(bootstrap, 'kept', 'v', 10)
+
+    const again = await runCli(upArgs)
+    assert.equal(again.code, 2)
+    assert.match(again.stderr, /CLUSTER_RUNNING.*already running from/)
+    assert.match(again.stderr, /fix: stop it first with `kafkaplane down --data-dir/)
+
+    const down = await runCli(['down', '--data-dir', dataDir])
+    assert.equal(down.code, 0, down.stderr)
+    assert.match(down.stdout, /stopped 3 brokers/)
+    assert.ok(Object.values(state.pids).every((pid) => !isAlive(pid)), 'every broker JVM is gone')
+    assert.ok(existsSync(join(dataDir, 'node-0', 'data', 'meta.properties')), 'a kept data dir survives down')
+
+    // No layout flags: restart the cluster as it was, same cluster id, same data.
+    const restart = await runCli(['up', '--detach', '--data-dir', dataDir])
+    assert.equal(restart.code, 0, restart.stderr)
+    assert.match(restart.stdout, new RegExp(`cluster ${state.clusterId} is ready`))
+    assert.deepEqual(new Set(await consume(bootstrap, 'kept', 10)), new Set(Array.from({ length: 10 }, (_, i) => `v-${i}`)))
+
+    const finalDown = await runCli(['down', '--data-dir', dataDir])
+    assert.equal(finalDown.code, 0, finalDown.stderr)
+    const nothing = await runCli(['down', '--data-dir', join(dataDir, 'nothing-here')])
+    assert.equal(nothing.code, 0)
+    assert.match(nothing.stdout, /nothing to stop/)
+  })
+})
+
+describe('kafkaplane up in the foreground', { timeout: 300_000 }, () => {
+  let stateHome: string
+  after(async () => {
+    if (stateHome) {
+      await killClusterIn(join(stateHome, 'kafkaplane', 'local-cluster'))
+      await removeDir(stateHome)
+    }
+  })
+
+  test('runs until Ctrl-C, then stops every broker and deletes its data', async () => {
+    stateHome = await tempDir('state')
+    const dataDir = join(stateHome, 'kafkaplane', 'local-cluster')
+    const basePort = await freeBasePort(3)
+    const child = startCli(['up', '--brokers', '3', '--base-port', String(basePort), '--heap', '384m'], { ...process.env, XDG_STATE_HOME: stateHome })
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    try {
+      const deadline = Date.now() + 180_000
+      while (!stderr.includes('Press Ctrl-C') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+      assert.match(stderr, /Press Ctrl-C/, stderr)
+      // The default layout: brokers spread over k8s-1/k8s-2 and zones a/b/c.
+      assert.match(stdout, /broker\s+roles\s+cluster\s+zone\s+rack/)
+      assert.match(stdout, /0\s+broker\+controller\s+k8s-1\s+a\s+a/)
+      assert.match(stdout, /1\s+broker\+controller\s+k8s-2\s+b\s+b/)
+      const pids = Object.values((await readClusterState(dataDir))!.pids)
+      assert.equal(pids.length, 3)
+      child.kill('SIGINT')
+      assert.equal(await exited, 0, stderr)
+      assert.match(stderr, /every broker stopped/)
+      assert.ok(pids.every((pid) => !isAlive(pid)), 'every broker JVM is gone')
+      assert.equal(existsSync(dataDir), false, 'an ephemeral cluster is deleted')
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+})
