@@ -76,7 +76,6 @@ Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was st
     const persistent = values['data-dir'] !== undefined
     const dataDir = resolve(values['data-dir'] ?? defaultDataDir(io.env))
     const started = Date.now()
-    io.stderr.write(`kafkaplane: starting a local Kafka cluster of ${topology.brokers.length} brokers in ${dataDir}${persistent ? '' : ' (deleted when it stops)'}\n`)
 
     const cluster = await LocalCluster.start({
       topology,
@@ -89,7 +88,7 @@ Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was st
       cacheDir: cacheDir(io.env),
       env: io.env,
       readyTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
-      onEvent: (event) => io.stderr.write(`  ${describeEvent(event)}\n`),
+      onEvent: (event) => io.stderr.write(`${event.type === 'begin' ? 'kafkaplane: ' : '  '}${describeEvent(event)}\n`),
     })
     io.stdout.write(await summary(cluster, Date.now() - started))
     if (values.detach) {
@@ -118,6 +117,8 @@ function layoutFromFlags(values: { brokers?: string; clusters?: string; zones?: 
 
 export function describeEvent(event: ClusterEvent): string {
   switch (event.type) {
+    case 'begin':
+      return `${event.restart ? 'restarting the' : 'starting a'} local Kafka cluster of ${event.brokers} brokers in ${event.dataDir}${event.ephemeral ? ' (deleted when it stops)' : ''}`
     case 'fetch':
       return event.message
     case 'format':

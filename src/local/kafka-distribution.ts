@@ -64,9 +64,13 @@ async function kafkaHomeDistribution(home: string): Promise<KafkaDistribution> {
 }
 
 export async function pomKafkaVersion(pom: string): Promise<string> {
+  return pomProperty(pom, 'kafka.version')
+}
+
+async function pomProperty(pom: string, name: string): Promise<string> {
   const text = await readFile(pom, 'utf8')
-  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(text)
-  if (!match) throw new Error(`${pom} has no <kafka.version> property`)
+  const match = new RegExp(`<${name.replace(/\./g, '\\.')}>([^<]+)</${name.replace(/\./g, '\\.')}>`).exec(text)
+  if (!match) throw new Error(`${pom} has no <${name}> property`)
   return match[1]!.trim()
 }
 
@@ -119,7 +123,8 @@ export async function fetchKafkaJars(options: { pom: string; libDir: string; ver
   const staging = `${options.libDir}.partial-${process.pid}`
   await rm(staging, { recursive: true, force: true })
   await mkdir(staging, { recursive: true })
-  const args = ['-B', '-q', '-f', options.pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`]
+  const plugin = `org.apache.maven.plugins:maven-dependency-plugin:${await pomProperty(options.pom, 'dependency-plugin.version')}:copy-dependencies`
+  const args = ['-B', '-q', '-f', options.pom, plugin, '-DincludeScope=runtime', `-DoutputDirectory=${staging}`]
   const mirror = env.KAFKAPLANE_MAVEN_REPOSITORY
   if (mirror) {
     const settings = join(staging, 'maven-settings.xml')

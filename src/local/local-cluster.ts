@@ -29,6 +29,7 @@ const run = promisify(execFile)
 
 /** What a starting or stopping cluster reports, for progress output. */
 export type ClusterEvent =
+  | { type: 'begin'; brokers: number; dataDir: string; restart: boolean; ephemeral: boolean }
   | { type: 'fetch'; message: string }
   | { type: 'format'; nodeId: number }
   | { type: 'starting'; nodeId: number; pid: number }
@@ -148,6 +149,13 @@ export class LocalCluster implements BrokerOrchestrator {
       })
     }
 
+    onEvent({
+      type: 'begin',
+      brokers: (state?.topology ?? requested.topology).brokers.length,
+      dataDir,
+      restart: state !== undefined,
+      ephemeral: options.ephemeral ?? false,
+    })
     const java = await findJava(env)
     const distribution = await resolveKafkaDistribution({
       cacheDir: options.cacheDir,
@@ -428,15 +436,11 @@ export class LocalCluster implements BrokerOrchestrator {
     }
   }
 
-  async #logTail(id: number, lines = 25): Promise<string> {
+  async #logTail(id: number): Promise<string> {
     for (const file of ['stdout.log', 'server.log']) {
       const path = join(this.logDir(id), file)
       const text = existsSync(path) ? (await readFile(path, 'utf8')).trimEnd() : ''
-      if (text) {
-        const errors = text.split('\n').filter((l) => /\b(ERROR|FATAL|Exception)\b/.test(l))
-        const picked = file === 'server.log' && errors.length > 0 ? errors : text.split('\n')
-        return `--- ${path} (last lines) ---\n${picked.slice(-lines).join('\n')}`
-      }
+      if (text) return `--- ${path} (last lines) ---\n${logExcerpt(text)}`
     }
     return `(node ${id} wrote no log to ${this.logDir(id)})`
   }
@@ -460,6 +464,20 @@ export class LocalCluster implements BrokerOrchestrator {
     this.#state.pids = Object.fromEntries([...this.pids()].map(([id, pid]) => [String(id), pid]))
     await writeClusterState(this.dataDir, this.#state)
   }
+}
+
+/**
+ * What a person needs from a failed broker's log: the last ERROR with the stack trace after it (where
+ * Kafka puts the cause of a fatal exit), else the last lines.
+ */
+export function logExcerpt(text: string, lines = 25): string {
+  const all = text.split('\n')
+  const tail = all.slice(-400)
+  let lastError = -1
+  tail.forEach((line, i) => {
+    if (/^\[[^\]]+\] (ERROR|FATAL) /.test(line)) lastError = i
+  })
+  return (lastError >= 0 ? tail.slice(lastError, lastError + lines) : all.slice(-lines)).join('\n')
 }
 
 function sameLayout(state: ClusterState, requested: LocalClusterSpec): boolean {

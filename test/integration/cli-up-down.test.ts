@@ -14,16 +14,16 @@ import { runCli, startCli } from './support/cli.ts'
 import { consume, produce } from './support/kafka-io.ts'
 
 describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_000 }, () => {
+  let root: string
   let dataDir: string
   after(async () => {
-    if (dataDir) {
-      await killClusterIn(dataDir)
-      await removeDir(dataDir)
-    }
+    if (dataDir) await killClusterIn(dataDir)
+    if (root) await removeDir(root)
   })
 
   test('starts, refuses a second start, stops, and restarts with its data', async () => {
-    dataDir = join(await tempDir('cli'), 'kept')
+    root = await tempDir('cli')
+    dataDir = join(root, 'kept')
     const basePort = await freeBasePort(3)
     const upArgs = ['up', '--detach', '--data-dir', dataDir, '--base-port', String(basePort), '--brokers', '3', '--zones', 'a,b,c', '--heap', '384m']
     const first = await runCli(upArgs)
@@ -56,6 +56,7 @@ describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_00
     const restart = await runCli(['up', '--detach', '--data-dir', dataDir])
     assert.equal(restart.code, 0, restart.stderr)
     assert.match(restart.stdout, new RegExp(`cluster ${state.clusterId} is ready`))
+    assert.match(restart.stderr, /restarting the local Kafka cluster of 3 brokers/)
     assert.deepEqual(new Set(await consume(bootstrap, 'kept', 10)), new Set(Array.from({ length: 10 }, (_, i) => `v-${i}`)))
 
     const finalDown = await runCli(['down', '--data-dir', dataDir])
