@@ -1,0 +1,177 @@
+import type { PlacementState } from './placement-state.ts'
+import { compareScores } from './spread.ts'
+
+/**
+ * A placement goal (after Cruise Control's Goal): a name, hard or soft, how well a placement meets it,
+ * and whether a change to one partition is acceptable to it. Goals run in priority order; an optimizer
+ * working for a later goal only makes changes that every earlier goal accepts, so a later goal never
+ * undoes an earlier one.
+ */
+export interface Goal {
+  name: string
+  hard: boolean
+  /** How the placement stands against this goal, for a person. */
+  evaluate(state: PlacementState): GoalStatus
+  /** Would setting partition `i` to `replicas` keep this goal at least as well met as now? */
+  accept(state: PlacementState, i: number, replicas: readonly number[]): boolean
+}
+
+export interface GoalStatus {
+  satisfied: boolean
+  /** One line, e.g. "3 partitions unevenly spread (payments-0, ...)". */
+  detail: string
+}
+
+export interface BalanceOptions {
+  /** Allowed relative deviation from a broker's fair share before it counts as unbalanced (0.05 = 5%). */
+  tolerance: number
+}
+
+export const DEFAULT_TOLERANCE = 0.05
+
+function examples(names: string[]): string {
+  return names.length === 0 ? '' : ` (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`
+}
+
+export const distinctBrokers: Goal = {
+  name: 'distinct-brokers',
+  hard: true,
+  evaluate(state) {
+    const bad = state.partitions.filter((p) => new Set(p.replicas).size !== p.replicas.length)
+    return { satisfied: bad.length === 0, detail: `${bad.length} partitions with a broker twice${examples(bad.map((p) => `${p.topic}-${p.partition}`))}` }
+  },
+  accept: (_state, _i, replicas) => new Set(replicas).size === replicas.length,
+}
+
+export const noReplicasOnLeavingBrokers: Goal = {
+  name: 'no-replicas-on-draining-or-excluded',
+  hard: true,
+  evaluate(state) {
+    const bad = state.partitions.filter((p) => p.replicas.some((b) => state.brokers.get(b)?.state === 'draining'))
+    return {
+      satisfied: bad.length === 0,
+      detail: `${bad.length} partitions with replicas on draining brokers${examples(bad.map((p) => `${p.topic}-${p.partition}`))}`,
+    }
+  },
+  accept(state, i, replicas) {
+    const before = new Set(state.partitions[i]!.replicas)
+    // No replica on a draining broker; no NEW replica on an excluded one.
+    return replicas.every((b) => {
+      const s = state.brokers.get(b)?.state
+      return s === 'active' || (s === 'excluded' && before.has(b))
+    })
+  },
+}
+
+export const evenSpread: Goal = {
+  name: 'even-spread-on-every-dimension',
+  hard: true,
+  evaluate(state) {
+    const bad: string[] = []
+    state.partitions.forEach((p, i) => {
+      if (!state.spreadIsOptimal(i)) bad.push(`${p.topic}-${p.partition}`)
+    })
+    return { satisfied: bad.length === 0, detail: `${bad.length} partitions spread worse than their brokers allow${examples(bad)}` }
+  },
+  accept(state, i, replicas) {
+    const p = state.partitions[i]!
+    return compareScores(state.index.score(replicas, p.minInsync), state.index.score(p.replicas, p.minInsync)) <= 0
+  },
+}
+
+/** Fair share bounds of a broker: [floor(share x (1 - tol)), ceil(share x (1 + tol))]. */
+export function shareBounds(share: number, tolerance: number): [number, number] {
+  return [Math.floor(share * (1 - tolerance) + 1e-9), Math.ceil(share * (1 + tolerance) - 1e-9)]
+}
+
+/** Fair replica share of every active broker, weighted by capacity. */
+export function replicaShares(state: PlacementState): Map<number, number> {
+  const active = [...state.brokers.values()].filter((b) => b.state === 'active')
+  const total = active.reduce((n, b) => n + state.replicaLoad.get(b.id)!, 0)
+  const capacity = active.reduce((n, b) => n + b.capacity, 0)
+  return new Map(active.map((b) => [b.id, (total * b.capacity) / capacity]))
+}
+
+export function replicaBalance(options: BalanceOptions): Goal {
+  return {
+    name: 'replica-balance',
+    hard: false,
+    evaluate(state) {
+      const shares = replicaShares(state)
+      const out: string[] = []
+      for (const [id, share] of shares) {
+        const [low, high] = shareBounds(share, options.tolerance)
+        const load = state.replicaLoad.get(id)!
+        if (load < low || load > high) out.push(`broker ${id} has ${load} (fair ${share.toFixed(1)})`)
+      }
+      return { satisfied: out.length === 0, detail: `${out.length} brokers outside ${Math.round(options.tolerance * 100)}% of their fair replica share${examples(out)}` }
+    },
+    accept(state, i, replicas) {
+      // A change may not push any broker further outside its band than it already is.
+      const shares = replicaShares(state)
+      const before = state.partitions[i]!.replicas
+      for (const b of replicas.filter((x) => !before.includes(x))) {
+        const share = shares.get(b)
+        if (share !== undefined && state.replicaLoad.get(b)! + 1 > shareBounds(share, options.tolerance)[1]) return false
+      }
+      for (const b of before.filter((x) => !replicas.includes(x))) {
+        const share = shares.get(b)
+        if (share !== undefined && state.replicaLoad.get(b)! - 1 < shareBounds(share, options.tolerance)[0]) return false
+      }
+      return true
+    },
+  }
+}
+
+/** Fair leader share of every broker that may lead (active or excluded), weighted by capacity. */
+export function leaderShares(state: PlacementState): Map<number, number> {
+  const leaders = [...state.brokers.values()].filter((b) => b.state !== 'draining')
+  const capacity = leaders.reduce((n, b) => n + b.capacity, 0)
+  return new Map(leaders.map((b) => [b.id, (state.partitions.length * b.capacity) / capacity]))
+}
+
+export function leaderBalance(options: BalanceOptions): Goal {
+  return {
+    name: 'leader-balance',
+    hard: false,
+    evaluate(state) {
+      const shares = leaderShares(state)
+      const out: string[] = []
+      for (const [id, share] of shares) {
+        const load = state.leaderLoad.get(id)!
+        if (load > shareBounds(share, options.tolerance)[1]) out.push(`broker ${id} leads ${load} (fair ${share.toFixed(1)})`)
+      }
+      const domains = domainLeaderSpread(state)
+      return {
+        satisfied: out.length === 0,
+        detail: `${out.length} brokers lead more than their share${examples(out)}; leaders per domain: ${domains}`,
+      }
+    },
+    accept(state, i, replicas) {
+      const before = state.partitions[i]!.replicas[0]
+      const after = replicas[0]
+      if (before === after || after === undefined) return true
+      const share = leaderShares(state).get(after)
+      return share !== undefined && state.leaderLoad.get(after)! + 1 <= shareBounds(share, options.tolerance)[1]
+    },
+  }
+}
+
+/** "zone a/b/c 34/33/33" for every dimension: the leader spread over domains, for reports. */
+export function domainLeaderSpread(state: PlacementState): string {
+  return state.dimensions
+    .map((dimension, d) => {
+      const counts = new Array<number>(state.index.domains[d]!.length).fill(0)
+      for (const p of state.partitions) {
+        const leader = p.replicas[0]
+        if (leader !== undefined && state.brokers.has(leader)) counts[state.index.cells[state.index.cellOf(leader)]!.domains[d]!]!++
+      }
+      return `${dimension} ${state.index.domains[d]!.join('/')} ${counts.join('/')}`
+    })
+    .join(', ')
+}
+
+/** The goals in priority order. */
+export function goals(options: BalanceOptions): Goal[] {
+  return [distinctBrokers, noReplicasOnLeavingBrokers, evenSpread, replicaBalance(options), leaderBalance(options)]
+}
