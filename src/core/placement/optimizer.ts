@@ -26,39 +26,46 @@ export function placePartition(state: PlacementState, i: number, rf: number): bo
   if (capacity < rf) return false
   const keptCells = index.cellCounts(keepable)
   const best = index.optimal(rf, p.minInsync, caps, keptCells)
-  const leader = p.replicas[0]
 
-  let chosen: number[] | undefined
-  let chosenCost = Infinity
-  for (const pattern of best.patterns) {
-    const keep: number[] = []
-    const added: number[] = []
-    let cost = 0
-    for (const cell of index.cells) {
-      const want = pattern[cell.index]!
-      if (want === 0) continue
-      // Current replicas in this cell, the leader first, then the least loaded.
-      const here = keepable
-        .filter((b) => index.cellOf(b) === cell.index)
-        .sort((a, b) => (a === leader ? -1 : b === leader ? 1 : state.normalizedLoad(a) - state.normalizedLoad(b) || a - b))
-      keep.push(...here.slice(0, want))
-      const missing = want - Math.min(want, here.length)
-      if (missing > 0) {
-        const candidates = cell.brokers
-          .filter((b) => state.isActive(b) && !keepable.includes(b))
-          .sort((a, b) => state.normalizedLoad(a, 1) - state.normalizedLoad(b, 1) || a - b)
-          .slice(0, missing)
-        for (const b of candidates) cost += state.normalizedLoad(b, 1)
-        added.push(...candidates)
+  // The least-loaded new brokers of a cell, fetched once per cell for this partition.
+  const candidates = new Map<number, number[]>()
+  const newBrokers = (cell: number, count: number): number[] => {
+    let list = candidates.get(cell)
+    if (!list || list.length < count) candidates.set(cell, (list = state.leastLoaded(cell, count, keepable)))
+    return list.length === count ? list : list.slice(0, count)
+  }
+  let chosen = best.patterns[0]!
+  if (best.patterns.length > 1) {
+    let chosenCost = Infinity
+    for (const pattern of best.patterns) {
+      let cost = 0
+      for (let c = 0; c < pattern.length; c++) {
+        const missing = pattern[c]! - Math.min(pattern[c]!, keptCells[c]!)
+        if (missing > 0) for (const b of newBrokers(c, missing)) cost += state.normalizedLoad(b, 1)
+      }
+      if (cost < chosenCost) {
+        chosenCost = cost
+        chosen = pattern
       }
     }
-    if (cost < chosenCost) {
-      chosenCost = cost
-      const kept = new Set(keep)
-      chosen = [...p.replicas.filter((b) => kept.has(b)), ...added]
-    }
   }
-  state.setReplicas(i, chosen!)
+  const leader = p.replicas[0]
+  const keep = new Set<number>()
+  const added: number[] = []
+  for (let c = 0; c < chosen.length; c++) {
+    const want = chosen[c]!
+    if (want === 0) continue
+    if (keptCells[c]! > 0) {
+      // Current replicas in this cell: the leader first, then the least loaded.
+      const here = keepable
+        .filter((b) => index.cellOf(b) === c)
+        .sort((a, b) => (a === leader ? -1 : b === leader ? 1 : state.normalizedLoad(a) - state.normalizedLoad(b) || a - b))
+      for (const b of here.slice(0, want)) keep.add(b)
+    }
+    const missing = want - Math.min(want, keptCells[c]!)
+    if (missing > 0) added.push(...newBrokers(c, missing))
+  }
+  state.setReplicas(i, [...keepable.filter((b) => keep.has(b)), ...added])
   return true
 }
 
@@ -85,55 +92,91 @@ export function repairHardGoals(state: PlacementState, hardGoals: readonly Goal[
 export function balanceReplicas(state: PlacementState, options: BalanceOptions): void {
   const shares = replicaShares(state)
   const bounds = new Map([...shares].map(([id, share]) => [id, shareBounds(share, options.tolerance)]))
-  const deficit = (b: number) => bounds.get(b)![0] - state.replicaLoad.get(b)!
-  const excess = (b: number) => state.replicaLoad.get(b)! - bounds.get(b)![1]
+  const load = (b: number) => state.replicaLoad.get(b)!
+  const deficit = (b: number) => bounds.get(b)![0] - load(b)
+  const excess = (b: number) => load(b) - bounds.get(b)![1]
+  // Only what brings the driving broker into its band moves (fewest moves), and no broker is pushed
+  // past its fair share (at least one replica, so a broker just outside can always be fixed).
+  const canGive = (b: number) => Math.max(1, Math.floor(load(b) - shares.get(b)!))
+  const canTake = (b: number) => Math.max(1, Math.floor(shares.get(b)! - load(b)))
   const active = [...shares.keys()]
   // A broker either gives or takes, never both: moving data onto a broker and off it again is waste.
   const gave = new Set<number>()
   const took = new Set<number>()
   const outOfBandFirst = (key: (b: number) => number) => (a: number, b: number) => (key(a) > 0 ? 0 : 1) - (key(b) > 0 ? 0 : 1)
-  // At most one move per replica: a hard stop against cycling, never reached in practice.
-  let budget = state.partitions.reduce((n, p) => n + p.replicas.length, 0)
-  while (budget-- > 0) {
-    // Whoever is furthest outside the band drives the next move: a receiver below it, or a donor above.
+  for (;;) {
+    // Whoever is furthest outside the band drives the next moves: a receiver below it, or a donor above.
     const receiver = maxBy(active.filter((b) => !gave.has(b)), deficit)
     const donor = maxBy(active.filter((b) => !took.has(b)), excess)
-    let moved: [number, number] | undefined
+    let moved = 0
     if (receiver !== undefined && deficit(receiver) > 0 && (donor === undefined || deficit(receiver) >= excess(donor))) {
       const donors = active
-        .filter((b) => b !== receiver && !took.has(b) && state.replicaLoad.get(b)! > shares.get(b)!)
+        .filter((b) => b !== receiver && !took.has(b) && load(b) > shares.get(b)!)
         .sort((a, b) => outOfBandFirst(excess)(a, b) || sameCellFirst(state, receiver, a, b) || excess(b) - excess(a) || a - b)
-      for (const d of donors) if (moveOne(state, d, receiver) && (moved = [d, receiver])) break
+      for (const d of donors) {
+        if ((moved = moveReplicas(state, d, receiver, Math.min(canGive(d), deficit(receiver)))) > 0) {
+          gave.add(d)
+          took.add(receiver)
+          break
+        }
+      }
     } else if (donor !== undefined && excess(donor) > 0) {
       const receivers = active
-        .filter((b) => b !== donor && !gave.has(b) && state.replicaLoad.get(b)! < shares.get(b)!)
+        .filter((b) => b !== donor && !gave.has(b) && load(b) < shares.get(b)!)
         .sort((a, b) => outOfBandFirst(deficit)(a, b) || sameCellFirst(state, donor, a, b) || deficit(b) - deficit(a) || a - b)
-      for (const r of receivers) if (moveOne(state, donor, r) && (moved = [donor, r])) break
+      for (const r of receivers) {
+        if ((moved = moveReplicas(state, donor, r, Math.min(excess(donor), canTake(r)))) > 0) {
+          gave.add(donor)
+          took.add(r)
+          break
+        }
+      }
     }
-    if (!moved) return
-    gave.add(moved[0])
-    took.add(moved[1])
+    if (moved === 0) return
   }
 }
 
-/** Moves one replica from `from` to `to` if some partition allows it without a worse spread; followers first. */
-function moveOne(state: PlacementState, from: number, to: number): boolean {
+/**
+ * Moves up to `count` replicas from `from` to `to`, of partitions whose spread allows it, followers
+ * before leaders (a follower move changes no leadership). Returns how many moved.
+ */
+function moveReplicas(state: PlacementState, from: number, to: number, count: number): number {
   const sameCell = state.index.cellOf(from) === state.index.cellOf(to)
-  let leaderCandidate: number | undefined
-  for (const i of state.hosted.get(from)!) {
-    const p = state.partitions[i]!
-    if (p.replicas.includes(to)) continue
-    const replicas = p.replicas.map((b) => (b === from ? to : b))
-    if (!sameCell && !evenSpread.accept(state, i, replicas)) continue
-    if (p.replicas[0] === from) {
-      leaderCandidate ??= i
-      continue
+  let moved = 0
+  for (const leaders of [false, true]) {
+    for (const i of [...state.hosted.get(from)!]) {
+      if (moved === count) return moved
+      const p = state.partitions[i]!
+      if ((p.replicas[0] === from) !== leaders || p.replicas.includes(to)) continue
+      if (!sameCell && !moveKeepsSpread(state, p.replicas, from, to)) continue
+      state.setReplicas(i, p.replicas.map((b) => (b === from ? to : b)))
+      moved++
     }
-    state.setReplicas(i, replicas)
-    return true
   }
-  if (leaderCandidate === undefined) return false
-  state.setReplicas(leaderCandidate, state.partitions[leaderCandidate]!.replicas.map((b) => (b === from ? to : b)))
+  return moved
+}
+
+/**
+ * Whether moving one replica from broker `from` to broker `to` leaves the partition's spread no worse,
+ * without building a score: on every dimension where the two brokers' domains differ, the receiving
+ * domain may end with at most as many replicas as the giving domain had (counts swap or even out).
+ * Conservative: a move that trades a better higher-priority dimension for a worse lower one is refused.
+ */
+export function moveKeepsSpread(state: PlacementState, replicas: readonly number[], from: number, to: number): boolean {
+  const index = state.index
+  const a = index.cells[index.cellOf(from)]!.domains
+  const b = index.cells[index.cellOf(to)]!.domains
+  for (let d = 0; d < a.length; d++) {
+    if (a[d] === b[d]) continue
+    let inA = 0
+    let inB = 0
+    for (const r of replicas) {
+      const dom = index.cells[index.cellOf(r)]!.domains[d]
+      if (dom === a[d]) inA++
+      else if (dom === b[d]) inB++
+    }
+    if (inB + 1 > inA) return false
+  }
   return true
 }
 

@@ -17,6 +17,11 @@ export class PlacementState {
   /** Partition indexes hosted by each broker. */
   readonly hosted = new Map<number, Set<number>>()
   readonly #byKey = new Map<string, number>()
+  /** Active brokers of each cell, least loaded (relative to capacity) first, kept in order as loads change. */
+  readonly #cellOrder: number[][]
+  readonly #position = new Map<number, number>()
+  /** Active brokers per cell: the caps of a partition before its excluded brokers are added. */
+  readonly #activeCaps: Int32Array
 
   constructor(model: PlacementModel) {
     this.dimensions = model.dimensions
@@ -27,11 +32,33 @@ export class PlacementState {
       this.leaderLoad.set(b.id, 0)
       this.hosted.set(b.id, new Set())
     }
+    this.#cellOrder = this.index.cells.map(() => [])
+    this.#activeCaps = new Int32Array(this.index.cells.length)
     this.partitions = model.partitions.map((p) => ({ ...p, replicas: [...p.replicas] }))
     this.partitions.forEach((p, i) => {
       this.#byKey.set(partitionKey(p), i)
       this.#count(i, p.replicas, 1)
     })
+    for (const cell of this.index.cells) {
+      const order = cell.brokers.filter((b) => this.brokers.get(b)!.state === 'active')
+      order.sort((a, b) => this.normalizedLoad(a) - this.normalizedLoad(b) || a - b)
+      order.forEach((b, i) => this.#position.set(b, i))
+      this.#cellOrder[cell.index] = order
+      this.#activeCaps[cell.index] = order.length
+    }
+  }
+
+  /**
+   * The `count` least-loaded active brokers of a cell that are not in `exclude`, least loaded first.
+   * Reads the cell's maintained order, so it costs O(count + excluded), not a sort.
+   */
+  leastLoaded(cell: number, count: number, exclude: readonly number[]): number[] {
+    const out: number[] = []
+    for (const b of this.#cellOrder[cell]!) {
+      if (out.length === count) break
+      if (!exclude.includes(b)) out.push(b)
+    }
+    return out
   }
 
   indexOf(topic: string, partition: number): number | undefined {
@@ -83,16 +110,10 @@ export class PlacementState {
   /** How many replicas of a partition each cell can hold: its active brokers, plus excluded brokers
    *  that already hold one of `replicas` (they keep it but take no new one). */
   capsFor(replicas: readonly number[]): Int32Array {
-    const caps = new Int32Array(this.index.cells.length)
-    const current = new Set(replicas)
-    for (const cell of this.index.cells) {
-      let n = 0
-      for (const b of cell.brokers) {
-        const state = this.brokers.get(b)!.state
-        if (state === 'active' || (state === 'excluded' && current.has(b))) n++
-      }
-      caps[cell.index] = n
-    }
+    const caps = this.#activeCaps.slice()
+    replicas.forEach((b, i) => {
+      if (this.brokers.get(b)?.state === 'excluded' && replicas.indexOf(b) === i) caps[this.index.cellOf(b)]!++
+    })
     return caps
   }
 
@@ -100,9 +121,34 @@ export class PlacementState {
     replicas.forEach((b, position) => {
       if (!this.replicaLoad.has(b)) return // unknown broker: reported by validation
       this.replicaLoad.set(b, this.replicaLoad.get(b)! + sign)
+      this.#reposition(b, sign)
       if (position === 0) this.leaderLoad.set(b, this.leaderLoad.get(b)! + sign)
       if (sign > 0) this.hosted.get(b)!.add(i)
       else this.hosted.get(b)!.delete(i)
     })
+  }
+
+  /** Keeps a broker's cell order after its load moved by one (a few swaps at most; ties keep their order). */
+  #reposition(b: number, direction: 1 | -1): void {
+    const at = this.#position.get(b)
+    if (at === undefined) return // not active, or the order is not built yet
+    const order = this.#cellOrder[this.index.cellOf(b)]!
+    const load = this.normalizedLoad(b)
+    let i = at
+    if (direction > 0) {
+      while (i + 1 < order.length && this.normalizedLoad(order[i + 1]!) < load) {
+        order[i] = order[i + 1]!
+        this.#position.set(order[i]!, i)
+        i++
+      }
+    } else {
+      while (i > 0 && this.normalizedLoad(order[i - 1]!) > load) {
+        order[i] = order[i - 1]!
+        this.#position.set(order[i]!, i)
+        i--
+      }
+    }
+    order[i] = b
+    this.#position.set(b, i)
   }
 }
