@@ -4,9 +4,10 @@ import { isKafkaplaneError } from '../core/errors.ts'
 import type { Command, CommandIO } from './command.ts'
 import { down } from './down.ts'
 import { fetch } from './fetch.ts'
+import { plan } from './plan.ts'
 import { up } from './up.ts'
 
-const commands: readonly Command[] = [up, down, fetch]
+const commands: readonly Command[] = [up, down, fetch, plan]
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }

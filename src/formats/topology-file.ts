@@ -10,8 +10,10 @@ import { topologyProblems, type Topology } from '../core/topology/topology.ts'
  *   dimensions: [cluster, zone]          # order = priority when not every dimension can be even
  *   brokers:
  *     - {id: 0, cluster: k8s-1, zone: a}
- *     - {id: 1, cluster: k8s-1, zone: b}
+ *     - {id: 1, cluster: k8s-1, zone: b, capacity: 2, state: excluded}
  *
+ * `capacity` (default 1) weighs a broker's fair share of replicas; `state` is active (default),
+ * excluded (keeps its replicas, takes no new ones) or draining (must lose every replica).
  * Read once, validated against one schema (shape) and then `topologyProblems` (meaning); the rest of
  * kafkaplane trusts the Topology it returns.
  */
@@ -31,7 +33,11 @@ export const TOPOLOGY_SCHEMA = {
       items: {
         type: 'object',
         required: ['id'],
-        properties: { id: { type: 'integer', minimum: 0, maximum: 2147483647 } },
+        properties: {
+          id: { type: 'integer', minimum: 0, maximum: 2147483647 },
+          capacity: { type: 'number', exclusiveMinimum: 0 },
+          state: { enum: ['active', 'excluded', 'draining'] },
+        },
         additionalProperties: { type: 'string', minLength: 1 },
       },
     },
@@ -56,10 +62,16 @@ export function parseTopology(text: string, source: string): Topology {
     const problems = (validate.errors ?? []).map(describeSchemaError)
     throw new KafkaplaneError('BAD_TOPOLOGY', `${source}: ${problems.join('; ')}`, { fix: `write the topology as ${EXAMPLE}` })
   }
-  const raw = document as { dimensions: string[]; brokers: ({ id: number } & Record<string, string | number>)[] }
+  type RawBroker = { id: number; capacity?: number; state?: 'active' | 'excluded' | 'draining' } & Record<string, unknown>
+  const raw = document as { dimensions: string[]; brokers: RawBroker[] }
   const topology: Topology = {
     dimensions: raw.dimensions,
-    brokers: raw.brokers.map(({ id, ...labels }) => ({ id, labels: labels as Record<string, string> })),
+    brokers: raw.brokers.map(({ id, capacity, state, ...labels }) => ({
+      id,
+      labels: labels as Record<string, string>,
+      ...(capacity === undefined ? {} : { capacity }),
+      ...(state === undefined ? {} : { state }),
+    })),
   }
   const problems = topologyProblems(topology)
   if (problems.length > 0) {

@@ -80,3 +80,19 @@ export function replicaMoves(proposals: readonly Proposal[]): number {
 export function leaderMoves(proposals: readonly Proposal[]): number {
   return proposals.filter((p) => p.oldReplicas.length > 0 && p.oldReplicas[0] !== p.newReplicas[0]).length
 }
+
+/**
+ * A placement model from a topology (brokers, their labels, capacity and state) and an assignment.
+ * `minInsync(topic)` gives each topic's effective min.insync.replicas.
+ */
+export function modelFromTopology(
+  topology: { dimensions: readonly string[]; brokers: readonly { id: number; labels: Readonly<Record<string, string>>; capacity?: number; state?: BrokerState }[] },
+  assignments: readonly PartitionAssignment[],
+  minInsync: (topic: string) => number,
+): PlacementModel {
+  return {
+    dimensions: topology.dimensions,
+    brokers: topology.brokers.map((b) => ({ id: b.id, labels: b.labels, capacity: b.capacity ?? 1, state: b.state ?? 'active' })),
+    partitions: assignments.map((a) => ({ topic: a.topic, partition: a.partition, replicas: [...a.replicas], minInsync: minInsync(a.topic) })),
+  }
+}

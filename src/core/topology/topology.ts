@@ -7,6 +7,10 @@ export interface TopologyBroker {
   id: number
   /** One value per dimension of the topology, keyed by the dimension's name. */
   labels: Readonly<Record<string, string>>
+  /** Relative weight for replica balance (default 1). */
+  capacity?: number
+  /** active (default), excluded (takes no new replicas) or draining (must lose all replicas). */
+  state?: 'active' | 'excluded' | 'draining'
 }
 
 export interface Topology {
