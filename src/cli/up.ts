@@ -19,6 +19,7 @@ const options = {
   'data-dir': { type: 'string' },
   'base-port': { type: 'string' },
   config: { type: 'string', multiple: true },
+  'rack-dimensions': { type: 'string' },
   heap: { type: 'string' },
   detach: { type: 'boolean', short: 'd' },
   'timeout-seconds': { type: 'string' },
@@ -47,6 +48,8 @@ Cluster:
                         and is deleted when it stops.
   --base-port P         broker i listens on P+i, controller i on P+100+i (default ${DEFAULT_BASE_PORT})
   --config KEY=VALUE    a broker property for every node (repeatable), e.g. --config log.retention.hours=1
+  --rack-dimensions D,E the dimensions whose labels make broker.rack, joined by '-' (default: zone, so
+                        that client.rack follower fetching works)
   --heap SIZE           JVM max heap per broker (default ${DEFAULT_HEAP})
   --timeout-seconds S   how long to wait for every broker to be ready (default 120)
   -d, --detach          return once the cluster is ready and leave it running; stop it with
@@ -84,6 +87,7 @@ Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was st
       reuse: persistent && values.topology === undefined && !layoutGiven,
       basePort,
       config: keyValueOptions('--config', values.config),
+      rackDimensions: listOption('--rack-dimensions', values['rack-dimensions']),
       heap: values.heap,
       cacheDir: cacheDir(io.env),
       env: io.env,

@@ -1,5 +1,5 @@
 import { KafkaplaneError } from '../core/errors.ts'
-import { rackOf, type Topology } from '../core/topology/topology.ts'
+import { rackDimension, type Topology } from '../core/topology/topology.ts'
 
 export type NodeRole = 'broker' | 'controller'
 
@@ -22,6 +22,8 @@ export interface LocalClusterSpec {
   nodes: readonly LocalNode[]
   /** Extra broker properties applied to every node, over kafkaplane's defaults. */
   config: Readonly<Record<string, string>>
+  /** The dimensions whose labels, joined by '-', make `broker.rack` (default: the zone). */
+  rackDimensions: readonly string[]
 }
 
 /** At most this many nodes are controllers; three tolerate the loss of one. */
@@ -54,7 +56,20 @@ const OWNED_PROPERTIES = new Set([
  * controller+broker nodes (the layout puts them in three different zones), the rest broker-only.
  * Broker `i` (in topology order) listens on `basePort + i`; controller `i` on `basePort + 100 + i`.
  */
-export function planLocalCluster(topology: Topology, basePort: number, config: Readonly<Record<string, string>> = {}): LocalClusterSpec {
+export function planLocalCluster(
+  topology: Topology,
+  basePort: number,
+  config: Readonly<Record<string, string>> = {},
+  rackDimensions?: readonly string[],
+): LocalClusterSpec {
+  const racks = rackDimensions ?? [rackDimension(topology)].filter((d) => d !== undefined)
+  for (const d of racks) {
+    if (!topology.dimensions.includes(d)) {
+      throw new KafkaplaneError('BAD_ARGUMENT', `--rack-dimensions names "${d}", which is not a dimension of the topology (${topology.dimensions.join(', ')})`, {
+        fix: 'name dimensions of the topology, e.g. --rack-dimensions zone',
+      })
+    }
+  }
   const count = topology.brokers.length
   if (count < 1 || count > MAX_NODES) {
     throw new KafkaplaneError('BAD_ARGUMENT', `a local cluster has 1 to ${MAX_NODES} brokers, not ${count}`, {
@@ -82,10 +97,10 @@ export function planLocalCluster(topology: Topology, basePort: number, config: R
       brokerPort: basePort + i,
       controllerPort: controller ? basePort + CONTROLLER_PORT_OFFSET + i : undefined,
       labels: broker.labels,
-      rack: rackOf(topology, broker),
+      rack: racks.length === 0 ? undefined : racks.map((d) => broker.labels[d]).join('-'),
     }
   })
-  return { topology, basePort, nodes, config }
+  return { topology, basePort, nodes, config, rackDimensions: racks }
 }
 
 export function controllers(spec: Pick<LocalClusterSpec, 'nodes'>): LocalNode[] {

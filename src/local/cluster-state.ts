@@ -21,6 +21,8 @@ export interface ClusterState {
   topology: Topology
   basePort: number
   config: Record<string, string>
+  /** Dimensions that make broker.rack; absent in older state files (then: the zone). */
+  rackDimensions?: string[]
   heap: string
   /** Node id -> pid of its JVM, while it runs. */
   pids: Record<string, number>

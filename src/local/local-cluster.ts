@@ -51,6 +51,8 @@ export interface LocalClusterOptions {
   basePort?: number
   /** Extra broker properties for every node. */
   config?: Record<string, string>
+  /** Dimensions whose labels make broker.rack (default: the zone, so client.rack follower fetching works). */
+  rackDimensions?: string[]
   /** JVM max heap per node, as java's -Xmx takes it. */
   heap?: string
   /** kafkaplane's download cache (Kafka jars). */
@@ -103,7 +105,7 @@ export class LocalCluster implements BrokerOrchestrator {
     this.#state = args.state
     this.clusterId = args.state.clusterId
     this.kafkaVersion = args.state.kafkaVersion
-    this.spec = planLocalCluster(args.state.topology, args.state.basePort, args.state.config)
+    this.spec = planLocalCluster(args.state.topology, args.state.basePort, args.state.config, args.state.rackDimensions)
     this.#java = args.java
     this.#distribution = args.distribution
     this.#onEvent = args.onEvent ?? (() => {})
@@ -121,7 +123,7 @@ export class LocalCluster implements BrokerOrchestrator {
         fix: 'correct the topology (see the topology file format in the README)',
       })
     }
-    const requested = planLocalCluster(options.topology, options.basePort ?? DEFAULT_BASE_PORT, options.config ?? {})
+    const requested = planLocalCluster(options.topology, options.basePort ?? DEFAULT_BASE_PORT, options.config ?? {}, options.rackDimensions)
 
     let state = await readClusterState(dataDir)
     if (state) {
@@ -173,6 +175,7 @@ export class LocalCluster implements BrokerOrchestrator {
       topology: requested.topology,
       basePort: requested.basePort,
       config: { ...requested.config },
+      rackDimensions: [...requested.rackDimensions],
       heap: options.heap ?? DEFAULT_HEAP,
       pids: {},
     }
