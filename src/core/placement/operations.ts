@@ -104,8 +104,7 @@ export function planAssign(
 function chooseLeader(state: PlacementState, i: number): void {
   const replicas = state.partitions[i]!.replicas
   const ranked = [...replicas].sort((a, b) => state.leaderLoad.get(a)! / state.brokers.get(a)!.capacity - state.leaderLoad.get(b)! / state.brokers.get(b)!.capacity || replicas.indexOf(a) - replicas.indexOf(b))
-  const leader = ranked[0]!
-  if (leader !== replicas[0]) state.setReplicas(i, [leader, ...replicas.filter((b) => b !== leader)])
+  state.setLeader(i, ranked[0]!)
 }
 
 function rfAtMinInsyncNote(rf: number, minInsync: number): string {

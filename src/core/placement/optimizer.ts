@@ -215,7 +215,7 @@ export function balanceLeaders(state: PlacementState, options: BalanceOptions, s
       if (scope && state.leaderLoad.get(next)! + 1 > state.leaderLoad.get(leader)!) return
       domainsOf(leader).forEach((dom, d) => domainLeaders[d]![dom]!--)
       domainsOf(next).forEach((dom, d) => domainLeaders[d]![dom]!++)
-      state.setReplicas(i, [next, ...p.replicas.filter((b) => b !== next)])
+      state.setLeader(i, next)
       changed = true
     })
     if (!changed) return

@@ -72,6 +72,16 @@ export class PlacementState {
     return i
   }
 
+  /** Makes `broker` (one of the partition's replicas) its preferred leader: a reorder, no data moves. */
+  setLeader(i: number, broker: number): void {
+    const p = this.partitions[i]!
+    const old = p.replicas[0]
+    if (old === broker || !p.replicas.includes(broker)) return
+    if (old !== undefined && this.leaderLoad.has(old)) this.leaderLoad.set(old, this.leaderLoad.get(old)! - 1)
+    if (this.leaderLoad.has(broker)) this.leaderLoad.set(broker, this.leaderLoad.get(broker)! + 1)
+    this.partitions[i] = { ...p, replicas: [broker, ...p.replicas.filter((b) => b !== broker)] }
+  }
+
   setReplicas(i: number, replicas: readonly number[]): void {
     const p = this.partitions[i]!
     this.#count(i, p.replicas, -1)
