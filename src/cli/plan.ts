@@ -14,7 +14,7 @@ import {
 import { PlacementState } from '../core/placement/placement-state.ts'
 import { compareScores } from '../core/placement/spread.ts'
 import { advise, recommend } from '../core/placement/survivability.ts'
-import { readReassignmentFile, readTopicConfigFile, renderReassignment, renderStages } from '../formats/reassignment-json.ts'
+import { readPartitionSizesFile, readReassignmentFile, readTopicConfigFile, renderReassignment, renderStages } from '../formats/reassignment-json.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { goals } from '../core/placement/goals.ts'
 import { adviceTable, goalsTable, movesLine, survivalTable } from './plan-report.ts'
@@ -38,6 +38,7 @@ const options = {
   to: { type: 'string' },
   'max-moves-per-stage': { type: 'string' },
   'max-rf': { type: 'string' },
+  'partition-sizes': { type: 'string' },
 } as const
 
 const DEFAULT_MIN_INSYNC = 2
@@ -74,7 +75,9 @@ Common options:
   --current FILE        the current assignment, Kafka reassignment JSON ('-' reads stdin)
   --min-insync N        min.insync.replicas of every topic (default ${DEFAULT_MIN_INSYNC})
   --topic-config FILE   per-topic min.insync.replicas, YAML: {payments: {min.insync.replicas: 3}}
-  --tolerance F         replica/leader balance tolerance, a fraction (default ${DEFAULT_TOLERANCE})
+  --tolerance F         replica/leader/disk balance tolerance, a fraction (default ${DEFAULT_TOLERANCE})
+  --partition-sizes F   bytes of one replica per partition, JSON {"payments-0": 1073741824}: turns on
+                        disk balance (same-cell follower swaps that keep every other goal)
 
 Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names the value).
 `,
@@ -105,10 +108,12 @@ Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names th
     for (const [flag, state] of [['--remove-brokers', 'draining'], ['--exclude-brokers', 'excluded']] as const) {
       for (const id of idsOption(flag, values[flag === '--remove-brokers' ? 'remove-brokers' : 'exclude-brokers'], known)) states.set(id, state)
     }
+    const sizes = values['partition-sizes'] === undefined ? undefined : await readPartitionSizesFile(values['partition-sizes'])
     const model = modelFromTopology(
       { dimensions: topology.dimensions, brokers: topology.brokers.map((b) => ({ ...b, state: states.get(b.id) ?? b.state })) },
       current,
       minInsync,
+      sizes && ((p) => sizes.get(`${p.topic}-${p.partition}`)),
     )
     const problems = modelProblems(model)
     if (problems.length > 0) refuse(problems)

@@ -43,9 +43,16 @@ export const TOPIC_CONFIG_SCHEMA = {
   },
 } as const
 
+/** Bytes of one replica of each partition, keyed "topic-partition": {"payments-0": 1073741824}. */
+export const PARTITION_SIZES_SCHEMA = {
+  type: 'object',
+  additionalProperties: { type: 'integer', minimum: 0 },
+} as const
+
 const ajv = new Ajv({ allErrors: true })
 const validateReassignment = ajv.compile(REASSIGNMENT_SCHEMA)
 const validateTopicConfig = ajv.compile(TOPIC_CONFIG_SCHEMA)
+const validateSizes = ajv.compile(PARTITION_SIZES_SCHEMA)
 
 export function parseReassignment(text: string, source: string): PartitionAssignment[] {
   let document: unknown
@@ -87,6 +94,21 @@ export function parseTopicConfig(text: string, source: string): Map<string, numb
 
 export async function readTopicConfigFile(path: string): Promise<Map<string, number>> {
   return parseTopicConfig(await readInput(path), path)
+}
+
+export async function readPartitionSizesFile(path: string): Promise<Map<string, number>> {
+  const fix = 'give partition sizes as JSON: {"payments-0": 1073741824, ...} (bytes of one replica)'
+  let document: unknown
+  try {
+    document = JSON.parse(await readInput(path))
+  } catch (err) {
+    if (err instanceof KafkaplaneError) throw err
+    throw new KafkaplaneError('BAD_ARGUMENT', `${path} is not valid JSON: ${(err as Error).message}`, { fix })
+  }
+  if (!validateSizes(document)) {
+    throw new KafkaplaneError('BAD_ARGUMENT', `${path}: ${(validateSizes.errors ?? []).map(describe).join('; ')}`, { fix })
+  }
+  return new Map(Object.entries(document as Record<string, number>))
 }
 
 export function renderReassignment(assignments: readonly PartitionAssignment[]): string {

@@ -157,6 +157,40 @@ export function leaderBalance(options: BalanceOptions): Goal {
   }
 }
 
+/** Fair share of bytes of every active broker, weighted by capacity; empty when no sizes are known. */
+export function byteShares(state: PlacementState): Map<number, number> {
+  const active = [...state.brokers.values()].filter((b) => b.state === 'active')
+  const total = active.reduce((n, b) => n + state.bytesLoad.get(b.id)!, 0)
+  if (total === 0) return new Map()
+  const capacity = active.reduce((n, b) => n + b.capacity, 0)
+  return new Map(active.map((b) => [b.id, (total * b.capacity) / capacity]))
+}
+
+export function diskBalance(options: BalanceOptions): Goal {
+  const over = (state: PlacementState, b: number, bytes: number, shares: Map<number, number>) =>
+    shares.has(b) && bytes > shares.get(b)! * (1 + options.tolerance)
+  return {
+    name: 'disk-balance',
+    hard: false,
+    evaluate(state) {
+      const shares = byteShares(state)
+      if (shares.size === 0) return { satisfied: true, detail: 'no partition sizes given' }
+      const out = [...shares.keys()].filter((b) => over(state, b, state.bytesLoad.get(b)!, shares))
+      return {
+        satisfied: out.length === 0,
+        detail: `${out.length} brokers hold more than ${Math.round(options.tolerance * 100)}% over their fair share of bytes${examples(out.map((b) => `broker ${b}: ${state.bytesLoad.get(b)} bytes`))}`,
+      }
+    },
+    accept(state, i, replicas) {
+      const shares = byteShares(state)
+      const size = state.partitions[i]!.sizeBytes ?? 0
+      if (shares.size === 0 || size === 0) return true
+      const before = state.partitions[i]!.replicas
+      return replicas.filter((b) => !before.includes(b)).every((b) => !over(state, b, state.bytesLoad.get(b)! + size, shares))
+    },
+  }
+}
+
 /** "zone a/b/c 34/33/33" for every dimension: the leader spread over domains, for reports. */
 export function domainLeaderSpread(state: PlacementState): string {
   return state.dimensions
@@ -173,5 +207,5 @@ export function domainLeaderSpread(state: PlacementState): string {
 
 /** The goals in priority order. */
 export function goals(options: BalanceOptions): Goal[] {
-  return [distinctBrokers, noReplicasOnLeavingBrokers, evenSpread, replicaBalance(options), leaderBalance(options)]
+  return [distinctBrokers, noReplicasOnLeavingBrokers, evenSpread, replicaBalance(options), leaderBalance(options), diskBalance(options)]
 }

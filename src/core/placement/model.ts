@@ -89,10 +89,14 @@ export function modelFromTopology(
   topology: { dimensions: readonly string[]; brokers: readonly { id: number; labels: Readonly<Record<string, string>>; capacity?: number; state?: BrokerState }[] },
   assignments: readonly PartitionAssignment[],
   minInsync: (topic: string) => number,
+  sizeBytes?: (partition: PartitionAssignment) => number | undefined,
 ): PlacementModel {
   return {
     dimensions: topology.dimensions,
     brokers: topology.brokers.map((b) => ({ id: b.id, labels: b.labels, capacity: b.capacity ?? 1, state: b.state ?? 'active' })),
-    partitions: assignments.map((a) => ({ topic: a.topic, partition: a.partition, replicas: [...a.replicas], minInsync: minInsync(a.topic) })),
+    partitions: assignments.map((a) => {
+      const size = sizeBytes?.(a)
+      return { topic: a.topic, partition: a.partition, replicas: [...a.replicas], minInsync: minInsync(a.topic), ...(size === undefined ? {} : { sizeBytes: size }) }
+    }),
   }
 }

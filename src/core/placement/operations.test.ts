@@ -238,3 +238,37 @@ test('property: migration stages keep min.insync in place, respect the per-broke
     { numRuns: 200 },
   )
 })
+
+test('disk balance: same-cell follower swaps even out bytes without touching counts, leaders or spread', () => {
+  const brokers = grid(12, ['k8s-1', 'k8s-2'], ['a', 'b', 'c'])
+  const placed = ok(planAssign(model(['cluster', 'zone'], brokers), { topic: 'd', partitions: 60, replicationFactor: 3, minInsync: 2 })).after
+  // Partitions that broker 0 follows are 50x larger: broker 0 is far heavier than broker 6, its cell mate.
+  const sized = placed.map((p) => ({ ...p, sizeBytes: p.replicas.slice(1).includes(0) ? 50_000 : 1_000 }))
+  const m = model(['cluster', 'zone'], brokers, sized)
+  const before = ok(planRebalance(m, { tolerance: Infinity }))
+  const plan = ok(planRebalance(m, { tolerance: 0.1 }))
+  assert.equal(before.proposals.length, 0)
+  assert.equal(plan.goalsBefore.find((g) => g.name === 'disk-balance')!.satisfied, false)
+  assert.deepEqual(verifyPlan(m, plan.after), [])
+  const count = (ps: readonly PlacementPartition[], f: (p: PlacementPartition, b: number) => boolean) => {
+    const out = new Map<number, number>()
+    for (const p of ps) for (const b of p.replicas) if (f(p, b)) out.set(b, (out.get(b) ?? 0) + 1)
+    return [...out].sort(([a], [b]) => a - b)
+  }
+  assert.deepEqual(count(plan.after, () => true), count(sized, () => true), 'replica counts unchanged')
+  assert.deepEqual(count(plan.after, (p, b) => p.replicas[0] === b), count(sized, (p, b) => p.replicas[0] === b), 'leaders unchanged')
+  const bytes = (ps: readonly PlacementPartition[]) => {
+    const out = new Map<number, number>()
+    for (const p of ps) for (const b of p.replicas) out.set(b, (out.get(b) ?? 0) + (p.sizeBytes ?? 0))
+    return [...out.values()]
+  }
+  assert.ok(Math.max(...bytes(plan.after)) < Math.max(...bytes(sized)), 'the fullest broker holds less')
+})
+
+test('a plan says when no placement survives a domain loss, and what would', () => {
+  const plan = ok(planAssign(model(['cluster', 'zone'], wiseBrokers()), { topic: 'e', partitions: 3, replicationFactor: 3, minInsync: 2 }))
+  assert.ok(
+    plan.notes.includes('3 partitions at RF 3 with min.insync.replicas 2 cannot stay writable after losing one cluster under any placement; replication factor 6 with min.insync.replicas 3 would (kafkaplane plan advise)'),
+    plan.notes.join('\n'),
+  )
+})

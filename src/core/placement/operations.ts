@@ -1,7 +1,8 @@
 import { DEFAULT_TOLERANCE, goals, type BalanceOptions, type GoalStatus } from './goals.ts'
 import { diffAssignments, partitionKey, type PartitionAssignment, type PlacementModel, type PlacementPartition, type Proposal } from './model.ts'
-import { balanceLeaders, balanceReplicas, placePartition, repairHardGoals } from './optimizer.ts'
+import { balanceDisk, balanceLeaders, balanceReplicas, placePartition, repairHardGoals } from './optimizer.ts'
 import { PlacementState } from './placement-state.ts'
+import { advise, recommend } from './survivability.ts'
 
 /**
  * The placement operations. Each takes a model, works on a copy and returns proposals (or staged
@@ -59,8 +60,36 @@ function finish(model: PlacementModel, state: PlacementState, goalsBefore: Named
     after: state.partitions,
     goalsBefore,
     goalsAfter: statuses(state, options),
-    notes: [...notes, ...searchNotes(state)],
+    notes: [...notes, ...searchNotes(state), ...survivalNotes(state)],
   }
+}
+
+/**
+ * Where no placement can keep some partitions writable after the loss of one domain, say so and say
+ * what would (the best (RF, min.insync) pair for this topology, from `advise`).
+ */
+function survivalNotes(state: PlacementState): string[] {
+  const flags = state.dimensions.length
+  const cannot = new Map<string, number>()
+  state.partitions.forEach((p) => {
+    const keepable = state.keepable(p.replicas)
+    const best = state.index.optimal(p.replicas.length, p.minInsync, state.capsFor(keepable), state.index.cellCounts(keepable))
+    best.score.slice(0, flags).forEach((flag, d) => {
+      if (flag === 1) {
+        const key = `${state.dimensions[d]}|${p.replicas.length}|${p.minInsync}`
+        cannot.set(key, (cannot.get(key) ?? 0) + 1)
+      }
+    })
+  })
+  if (cannot.size === 0) return []
+  const advice = recommend(advise(state.dimensions, [...state.brokers.values()]))
+  const what = advice
+    ? `replication factor ${advice.replicationFactor} with min.insync.replicas ${advice.minInsync} would (kafkaplane plan advise)`
+    : 'no replication factor up to 6 would on these brokers: add failure domains'
+  return [...cannot].map(([key, n]) => {
+    const [dimension, rf, minInsync] = key.split('|')
+    return `${n} partitions at RF ${rf} with min.insync.replicas ${minInsync} cannot stay writable after losing one ${dimension} under any placement; ${what}`
+  })
 }
 
 function searchNotes(state: PlacementState): string[] {
@@ -132,6 +161,7 @@ export function planRebalance(model: PlacementModel, options: PlanOptions = defa
   }
   balanceReplicas(state, options)
   balanceLeaders(state, options)
+  balanceDisk(state, options)
   return { ok: true, ...finish(model, state, goalsBefore, options, []) }
 }
 

@@ -1,4 +1,4 @@
-import { evenSpread, leaderShares, replicaShares, shareBounds, type BalanceOptions, type Goal } from './goals.ts'
+import { byteShares, evenSpread, leaderShares, replicaShares, shareBounds, type BalanceOptions, type Goal } from './goals.ts'
 import type { PlacementState } from './placement-state.ts'
 
 /**
@@ -13,6 +13,9 @@ import type { PlacementState } from './placement-state.ts'
  *    spread cannot change) and followers over leaders, until every broker is within tolerance.
  * 3. Leader balance (`balanceLeaders`): reorders replicas (no data moves) so that no broker leads more
  *    than its share, picking the new leader whose domains lead least.
+ * 4. Disk balance (`balanceDisk`, when partition sizes are known): swaps a follower replica of a large
+ *    partition on the fullest broker with a follower replica of a smaller one on a broker of the same
+ *    cell, so replica counts, leaders and spread stay exactly as the earlier goals left them.
  */
 
 /** Picks replicas for partition `i` with `rf` replicas and applies them. Returns false if impossible. */
@@ -219,6 +222,40 @@ export function balanceLeaders(state: PlacementState, options: BalanceOptions, s
       changed = true
     })
     if (!changed) return
+  }
+}
+
+/** Brings every broker's bytes within tolerance of its fair share by same-cell follower swaps, where it can. */
+export function balanceDisk(state: PlacementState, options: BalanceOptions): void {
+  const shares = byteShares(state)
+  if (shares.size === 0) return
+  const bytes = (b: number) => state.bytesLoad.get(b)!
+  const ratio = (b: number) => bytes(b) / shares.get(b)!
+  const size = (i: number) => state.partitions[i]!.sizeBytes ?? 0
+  const followers = (b: number) => [...state.hosted.get(b)!].filter((i) => state.partitions[i]!.replicas[0] !== b && size(i) > 0)
+  const stuck = new Set<number>()
+  for (let round = 0; round < state.partitions.length; round++) {
+    const heavy = maxBy([...shares.keys()].filter((b) => !stuck.has(b)), ratio)
+    if (heavy === undefined || ratio(heavy) <= 1 + options.tolerance) return
+    const cell = state.index.cellOf(heavy)
+    const lights = [...shares.keys()].filter((b) => b !== heavy && state.index.cellOf(b) === cell && bytes(b) < bytes(heavy)).sort((a, b) => ratio(a) - ratio(b))
+    let swapped = false
+    const big = followers(heavy).sort((a, b) => size(b) - size(a))
+    for (const light of lights) {
+      const small = followers(light).sort((a, b) => size(a) - size(b))
+      for (const a of big) {
+        if (state.partitions[a]!.replicas.includes(light)) continue
+        // The swap must leave both brokers below the heavy one's current bytes.
+        const b = small.find((j) => !state.partitions[j]!.replicas.includes(heavy) && size(j) < size(a) && bytes(light) - size(j) + size(a) < bytes(heavy))
+        if (b === undefined) continue
+        state.setReplicas(a, state.partitions[a]!.replicas.map((x) => (x === heavy ? light : x)))
+        state.setReplicas(b, state.partitions[b]!.replicas.map((x) => (x === light ? heavy : x)))
+        swapped = true
+        break
+      }
+      if (swapped) break
+    }
+    if (!swapped) stuck.add(heavy)
   }
 }
 

@@ -14,6 +14,8 @@ export class PlacementState {
   readonly partitions: PlacementPartition[]
   readonly replicaLoad = new Map<number, number>()
   readonly leaderLoad = new Map<number, number>()
+  /** Bytes each broker holds, from the partitions' sizes (0 where unknown). */
+  readonly bytesLoad = new Map<number, number>()
   /** Partition indexes hosted by each broker. */
   readonly hosted = new Map<number, Set<number>>()
   readonly #byKey = new Map<string, number>()
@@ -30,6 +32,7 @@ export class PlacementState {
     for (const b of model.brokers) {
       this.replicaLoad.set(b.id, 0)
       this.leaderLoad.set(b.id, 0)
+      this.bytesLoad.set(b.id, 0)
       this.hosted.set(b.id, new Set())
     }
     this.#cellOrder = this.index.cells.map(() => [])
@@ -128,9 +131,11 @@ export class PlacementState {
   }
 
   #count(i: number, replicas: readonly number[], sign: 1 | -1): void {
+    const size = this.partitions[i]?.sizeBytes ?? 0
     replicas.forEach((b, position) => {
       if (!this.replicaLoad.has(b)) return // unknown broker: reported by validation
       this.replicaLoad.set(b, this.replicaLoad.get(b)! + sign)
+      if (size > 0) this.bytesLoad.set(b, this.bytesLoad.get(b)! + sign * size)
       this.#reposition(b, sign)
       if (position === 0) this.leaderLoad.set(b, this.leaderLoad.get(b)! + sign)
       if (sign > 0) this.hosted.get(b)!.add(i)
