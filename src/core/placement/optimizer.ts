@@ -77,11 +77,11 @@ export function repairHardGoals(state: PlacementState, hardGoals: readonly Goal[
   const impossible: number[] = []
   state.partitions.forEach((p, i) => {
     const rf = targetRf?.(i) ?? p.replicas.length
+    // A goal accepts the partition as it is unless it breaks that goal; the spread goal's acceptance is
+    // relative (no worse than now), so its absolute test is spreadIsOptimal.
     const broken =
       rf !== p.replicas.length ||
       hardGoals.some((g) => g !== evenSpread && !g.accept(state, i, p.replicas)) ||
-      new Set(p.replicas).size !== p.replicas.length ||
-      p.replicas.some((b) => state.brokers.get(b)?.state === 'draining') ||
       !state.spreadIsOptimal(i)
     if (broken && !placePartition(state, i, rf)) impossible.push(i)
   })
