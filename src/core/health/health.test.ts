@@ -1,0 +1,91 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { partitionHealth } from './partition-health.ts'
+import { brokerReadiness } from './readiness.ts'
+import { canStop, domainsThatCanStop } from './restart-check.ts'
+import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
+import { clusterVerdict } from './verdict.ts'
+
+function partition(topic: string, n: number, replicas: number[], isr: number[], minInsync = 2, leader = isr[0] ?? -1): PartitionState {
+  return { topic, partition: n, leader, replicas, isr, minInsync, reassigning: false }
+}
+
+function snapshot(partitions: PartitionState[], registered = [0, 1, 2, 3], leaderId = 0): ClusterSnapshot {
+  return {
+    brokers: registered.map((id) => ({ id, host: '127.0.0.1', port: 9092 + id, rack: 'abcd'[id] })),
+    expectedBrokerIds: [0, 1, 2, 3],
+    quorum: {
+      leaderId,
+      leaderEpoch: 3,
+      highWatermark: 100n,
+      voters: [0, 1, 2].map((id) => ({ id, logEndOffset: 100n, caughtUpAgoMs: registered.includes(id) ? 0 : 60_000 })),
+      observers: [{ id: 3, logEndOffset: 100n, caughtUpAgoMs: 0 }],
+    },
+    partitions,
+    takenAt: 0,
+  }
+}
+
+test('partition health, worst first', () => {
+  assert.equal(partitionHealth(partition('t', 0, [0, 1, 2], [], 2, -1)), 'offline')
+  assert.equal(partitionHealth(partition('t', 0, [0, 1, 2], [0])), 'under-min-isr')
+  assert.equal(partitionHealth(partition('t', 0, [0, 1, 2], [0, 1])), 'at-min-isr')
+  assert.equal(partitionHealth(partition('t', 0, [0, 1, 2, 3], [0, 1, 2])), 'under-replicated')
+  assert.equal(partitionHealth(partition('t', 0, [0, 1], [0, 1], 2)), 'healthy', 'RF = min.insync with a full ISR is healthy')
+})
+
+test('a broker may stop only if every partition it is in sync for keeps min.insync', () => {
+  const s = snapshot([partition('payments', 0, [0, 1, 2], [0, 1]), partition('payments', 1, [1, 2, 3], [1, 2, 3]), partition('logs', 0, [3, 0], [3, 0], 2)])
+  const zero = canStop(s, [0])
+  assert.equal(zero.ok, false)
+  assert.deepEqual(zero.blockers, ['1 partition of payments would drop below min.insync.replicas 2 without broker 0 (e.g. payments-0: ISR 0,1 -> 1 replica)'])
+  assert.deepEqual(zero.warnings, ['1 partition of logs have RF <= min.insync.replicas: acks=all writes to them pause while broker 0 restarts'])
+  // Broker 3 is in sync for payments-1 (3 in ISR, 2 would stay): fine; it is no controller voter.
+  assert.equal(canStop(s, [3]).ok, true)
+  // A broker outside a partition's ISR changes nothing for it.
+  const down = snapshot([partition('payments', 0, [0, 1, 2], [0, 1])], [0, 1, 3])
+  assert.equal(canStop(down, [2]).ok, true)
+})
+
+test('the controller quorum keeps a caught-up majority', () => {
+  const s = snapshot([], [0, 1, 3]) // voter 2 is down
+  assert.equal(canStop(s, [3]).ok, true)
+  const c = canStop(s, [1])
+  assert.equal(c.ok, false)
+  assert.deepEqual(c.blockers, ['the controller quorum would keep 1 caught-up voter of 3 without broker 1; a majority needs 2'])
+})
+
+test('readiness: registered, caught up, and nothing offline or under min.insync', () => {
+  const healthy = snapshot([partition('t', 0, [0, 1, 2], [0, 1, 2])])
+  assert.deepEqual(brokerReadiness(healthy, 1), { ready: true, reason: 'broker 1 is registered, in sync, and no partition is offline or under min.insync.replicas' })
+  const catching = snapshot([partition('t', 0, [0, 1, 2], [0, 2])])
+  assert.equal(brokerReadiness(catching, 1).reason, 'broker 1 is catching up: not yet in the ISR of 1 partition (t-0)')
+  assert.equal(brokerReadiness(catching, 0).ready, true, 'one broker out of sync leaves the others ready')
+  const underMin = snapshot([partition('t', 0, [0, 1, 2], [0])], [0, 3])
+  assert.equal(brokerReadiness(underMin, 0).reason, '1 partitions are under min.insync.replicas (t-0)')
+  assert.equal(brokerReadiness(underMin, 1).reason, 'broker 1 is not registered or is fenced')
+})
+
+test('cluster verdict with reasons a person can act on', () => {
+  const v = clusterVerdict(snapshot([partition('payments', 0, [0, 1, 4], [0, 1]), partition('payments', 1, [4, 0, 1], [0, 1]), partition('orders', 0, [0, 1, 2], [0])], [0, 1, 2]))
+  assert.equal(v.status, 'unhealthy')
+  assert.deepEqual(v.reasons, [
+    '1 partition of orders under min.insync.replicas (out of sync: brokers 1, 2)',
+    'broker 3 not registered or fenced',
+    '2 partitions of payments at min.insync.replicas (out of sync: broker 4)',
+  ])
+  assert.equal(v.partitions['at-min-isr'], 2)
+  assert.equal(clusterVerdict(snapshot([partition('t', 0, [0, 1, 2], [0, 1, 2])])).status, 'healthy')
+})
+
+test('which domains can go down together', () => {
+  const s = snapshot([partition('t', 0, [0, 1, 2], [0, 1, 2]), partition('t', 1, [1, 2, 3], [1, 2, 3])])
+  const labels = new Map([
+    [0, { zone: 'a' }],
+    [1, { zone: 'b' }],
+    [2, { zone: 'b' }],
+    [3, { zone: 'c' }],
+  ])
+  const result = domainsThatCanStop(s, ['zone'], labels)
+  assert.deepEqual(result.map((r) => [r.domain, r.check.ok]), [['a', true], ['b', false], ['c', true]])
+})

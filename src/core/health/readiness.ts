@@ -1,0 +1,42 @@
+import { partitionHealth } from './partition-health.ts'
+import type { ClusterSnapshot } from './snapshot.ts'
+
+/**
+ * Is broker `id` ready to serve (the readiness probe)? In order, the first failing rule is the reason:
+ *   1. it is registered and unfenced;
+ *   2. it has caught up: it is in the ISR of every partition it hosts (not being reassigned onto it);
+ *   3. as a controller voter, it caught up with the quorum leader within `quorumLagMs`;
+ *   4. the cluster has no offline and no under-min-ISR partitions.
+ * A StatefulSet rolling update moves on only when the restarted broker is ready, so a roll never takes
+ * down a broker while acks=all writes to some partition are failing.
+ */
+export interface Readiness {
+  ready: boolean
+  reason: string
+}
+
+export function brokerReadiness(snapshot: ClusterSnapshot, id: number, options: { quorumLagMs?: number } = {}): Readiness {
+  if (!snapshot.brokers.some((b) => b.id === id)) return { ready: false, reason: `broker ${id} is not registered or is fenced` }
+  const behind = snapshot.partitions.filter((p) => p.replicas.includes(id) && !p.isr.includes(id) && !p.reassigning)
+  if (behind.length > 0) {
+    return { ready: false, reason: `broker ${id} is catching up: not yet in the ISR of ${behind.length} partition${behind.length > 1 ? 's' : ''} (${examples(behind)})` }
+  }
+  const quorum = snapshot.quorum
+  const voter = quorum?.voters.find((v) => v.id === id)
+  if (quorum && voter && voter.id !== quorum.leaderId) {
+    const lag = options.quorumLagMs ?? 10_000
+    if (voter.caughtUpAgoMs === undefined || voter.caughtUpAgoMs > lag) {
+      return { ready: false, reason: `controller ${id} has not caught up with the quorum leader ${quorum.leaderId}` }
+    }
+  }
+  const offline = snapshot.partitions.filter((p) => partitionHealth(p) === 'offline')
+  if (offline.length > 0) return { ready: false, reason: `${offline.length} partitions are offline (${examples(offline)})` }
+  const underMin = snapshot.partitions.filter((p) => partitionHealth(p) === 'under-min-isr')
+  if (underMin.length > 0) return { ready: false, reason: `${underMin.length} partitions are under min.insync.replicas (${examples(underMin)})` }
+  return { ready: true, reason: `broker ${id} is registered, in sync, and no partition is offline or under min.insync.replicas` }
+}
+
+function examples(partitions: readonly { topic: string; partition: number }[]): string {
+  const names = partitions.slice(0, 3).map((p) => `${p.topic}-${p.partition}`)
+  return names.join(', ') + (partitions.length > 3 ? ', ...' : '')
+}

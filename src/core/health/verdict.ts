@@ -1,0 +1,57 @@
+import { countByHealth, partitionHealth, type PartitionHealth } from './partition-health.ts'
+import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
+
+/**
+ * The cluster verdict with reasons a person can act on:
+ *   unhealthy  offline or under-min-ISR partitions, or no active controller
+ *   degraded   at-min-ISR or under-replicated partitions, expected brokers missing, lagging voters
+ *   healthy    none of these
+ */
+export type ClusterStatus = 'healthy' | 'degraded' | 'unhealthy'
+
+export interface ClusterVerdict {
+  status: ClusterStatus
+  reasons: string[]
+  partitions: Record<PartitionHealth, number>
+}
+
+export function clusterVerdict(snapshot: ClusterSnapshot, options: { quorumLagMs?: number } = {}): ClusterVerdict {
+  const unhealthy: string[] = []
+  const degraded: string[] = []
+  const registered = new Set(snapshot.brokers.map((b) => b.id))
+  const missing = snapshot.expectedBrokerIds.filter((id) => !registered.has(id))
+  if (missing.length > 0) degraded.push(`broker${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not registered or fenced`)
+  const quorum = snapshot.quorum
+  if (quorum !== undefined) {
+    if (quorum.leaderId < 0) unhealthy.push('the controller quorum has no leader')
+    const lag = options.quorumLagMs ?? 10_000
+    const lagging = quorum.voters.filter((v) => v.id !== quorum.leaderId && (v.caughtUpAgoMs === undefined || v.caughtUpAgoMs > lag))
+    if (lagging.length > 0) degraded.push(`controller voter${lagging.length > 1 ? 's' : ''} ${lagging.map((v) => v.id).join(', ')} behind the quorum leader ${quorum.leaderId}`)
+  }
+  const byHealth = new Map<PartitionHealth, PartitionState[]>()
+  for (const p of snapshot.partitions) {
+    const h = partitionHealth(p)
+    byHealth.set(h, [...(byHealth.get(h) ?? []), p])
+  }
+  const describe = (health: PartitionHealth, what: string) => {
+    const ps = byHealth.get(health) ?? []
+    return ps.length === 0 ? [] : groupByTopic(ps).map(([topic, list]) => `${list.length} partition${list.length > 1 ? 's' : ''} of ${topic} ${what}${missingReplicas(list)}`)
+  }
+  unhealthy.push(...describe('offline', 'offline'), ...describe('under-min-isr', 'under min.insync.replicas'))
+  degraded.push(...describe('at-min-isr', 'at min.insync.replicas'), ...describe('under-replicated', 'under-replicated'))
+  const status: ClusterStatus = unhealthy.length > 0 ? 'unhealthy' : degraded.length > 0 ? 'degraded' : 'healthy'
+  return { status, reasons: [...unhealthy, ...degraded], partitions: countByHealth(snapshot.partitions) }
+}
+
+function groupByTopic(partitions: readonly PartitionState[]): [string, PartitionState[]][] {
+  const groups = new Map<string, PartitionState[]>()
+  for (const p of partitions) groups.set(p.topic, [...(groups.get(p.topic) ?? []), p])
+  return [...groups].sort(([a], [b]) => a.localeCompare(b))
+}
+
+/** " (out of sync: broker 4)" — the brokers whose replicas are missing from the ISR. */
+function missingReplicas(partitions: readonly PartitionState[]): string {
+  const missing = new Set<number>()
+  for (const p of partitions) for (const b of p.replicas) if (!p.isr.includes(b)) missing.add(b)
+  return missing.size === 0 ? '' : ` (out of sync: broker${missing.size > 1 ? 's' : ''} ${[...missing].sort((a, b) => a - b).join(', ')})`
+}
