@@ -68,3 +68,16 @@ export function keyValueOptions(flag: string, values: string[] | undefined): Rec
   }
   return result
 }
+
+/** `--bootstrap-server HOST:PORT[,HOST:PORT]`, else $KAFKAPLANE_BOOTSTRAP_SERVER, else 127.0.0.1:9092. */
+export function bootstrapOption(value: string | undefined, env: NodeJS.ProcessEnv): string[] {
+  const raw = value ?? env.KAFKAPLANE_BOOTSTRAP_SERVER ?? '127.0.0.1:9092'
+  const servers = raw.split(',').map((s) => s.trim())
+  for (const s of servers) {
+    const port = Number(s.slice(s.lastIndexOf(':') + 1))
+    if (!s.includes(':') || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw badArgument(`--bootstrap-server "${raw}" has "${s}", which is not HOST:PORT`, 'pass --bootstrap-server HOST:PORT, e.g. 127.0.0.1:9092')
+    }
+  }
+  return servers
+}

@@ -5,9 +5,10 @@ import type { Command, CommandIO } from './command.ts'
 import { down } from './down.ts'
 import { fetch } from './fetch.ts'
 import { plan } from './plan.ts'
+import { probe } from './probe.ts'
 import { up } from './up.ts'
 
-const commands: readonly Command[] = [up, down, fetch, plan]
+const commands: readonly Command[] = [up, down, fetch, plan, probe]
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }

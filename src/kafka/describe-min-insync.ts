@@ -1,0 +1,29 @@
+import type { Admin } from '@platformatic/kafka'
+import { KafkaplaneError } from '../core/errors.ts'
+
+const TOPIC_RESOURCE = 2
+
+/**
+ * The effective min.insync.replicas of each topic (a topic override, else the cluster's dynamic or
+ * static default: DescribeConfigs already resolves it).
+ */
+export async function describeMinInsync(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+  if (topics.length === 0) return new Map()
+  try {
+    const described = await admin.describeConfigs({
+      resources: topics.map((t) => ({ resourceType: TOPIC_RESOURCE, resourceName: t, configurationKeys: ['min.insync.replicas'] })),
+    })
+    return new Map(
+      described.map((d) => {
+        const value = d.configs.find((c) => c.name === 'min.insync.replicas')?.value
+        return [d.resourceName, value ? Number(value) : 1]
+      }),
+    )
+  } catch (err) {
+    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeConfigs of ${topics.length} topics failed: ${(err as Error).message}`, {
+      fix: 'check that the brokers are reachable and the client may describe topic configs',
+      retriable: true,
+      cause: err,
+    })
+  }
+}
