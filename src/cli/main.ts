@@ -6,9 +6,10 @@ import { down } from './down.ts'
 import { fetch } from './fetch.ts'
 import { plan } from './plan.ts'
 import { probe } from './probe.ts'
+import { status } from './status.ts'
 import { up } from './up.ts'
 
-const commands: readonly Command[] = [up, down, fetch, plan, probe]
+const commands: readonly Command[] = [up, down, fetch, status, probe, plan]
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }

@@ -8,7 +8,7 @@ import { listPartitionReassignments } from './list-partition-reassignments.ts'
 
 export interface SnapshotOptions {
   bootstrapServers: readonly string[]
-  /** Broker ids the cluster should have; default: the registered ones. */
+  /** Broker ids the cluster should have; default: the registered ones and the controller voters. */
   expectedBrokerIds?: readonly number[]
 }
 
@@ -41,7 +41,7 @@ export async function describeClusterSnapshot(admin: Admin, options: SnapshotOpt
   const brokers = [...metadata.brokers].map(([id, b]) => ({ id, host: b.host, port: b.port, rack: b.rack ?? undefined })).sort((a, b) => a.id - b.id)
   return {
     brokers,
-    expectedBrokerIds: options.expectedBrokerIds ?? brokers.map((b) => b.id),
+    expectedBrokerIds: options.expectedBrokerIds ?? [...new Set([...brokers.map((b) => b.id), ...(quorum?.voters.map((v) => v.id) ?? [])])].sort((a, b) => a - b),
     quorum,
     partitions: [...metadata.topics].flatMap(([topic, t]) =>
       t.partitions.map((p, partition) => ({

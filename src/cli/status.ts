@@ -1,0 +1,115 @@
+import { canStop, domainsThatCanStop } from '../core/health/restart-check.ts'
+import type { ClusterSnapshot } from '../core/health/snapshot.ts'
+import { clusterVerdict } from '../core/health/verdict.ts'
+import type { Topology } from '../core/topology/topology.ts'
+import { readTopologyFile } from '../formats/topology-file.ts'
+import { createAdmin } from '../kafka/connection.ts'
+import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
+import { badArgument, bootstrapOption, parseOptions, type Command } from './command.ts'
+import { table } from './plan-report.ts'
+
+export const status: Command = {
+  name: 'status',
+  summary: 'cluster health: brokers by failure domain, quorum, partitions, what may restart',
+  help: `Usage: kafkaplane status [--bootstrap-server HOST:PORT] [--topology FILE] [--json]
+
+Shows the cluster's verdict (healthy, degraded, unhealthy) with reasons, the brokers grouped by every
+failure dimension (from --topology, else by broker.rack), the controller quorum, partition health
+counts, which brokers may restart now and which whole domains could go down together, and why not.
+  --bootstrap-server H:P   any broker (default $KAFKAPLANE_BOOTSTRAP_SERVER, else 127.0.0.1:9092)
+  --topology FILE          failure domains of the brokers; its broker ids are the expected brokers
+  --json                   the same, for machines
+Exit codes: 0 healthy or degraded, 1 unhealthy (offline or under-min-ISR partitions, no quorum leader)
+or unreachable, 2 bad input.
+`,
+  async run(argv, io) {
+    const { values, positionals } = parseOptions('status', argv, {
+      'bootstrap-server': { type: 'string' },
+      topology: { type: 'string' },
+      json: { type: 'boolean' },
+    })
+    if (values.help) {
+      io.stdout.write(this.help)
+      return 0
+    }
+    if (positionals.length > 0) throw badArgument(`kafkaplane status takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane status --help`')
+    const bootstrapServers = bootstrapOption(values['bootstrap-server'], io.env)
+    const topology = values.topology === undefined ? undefined : await readTopologyFile(values.topology)
+    const admin = createAdmin({ bootstrapServers })
+    let snapshot: ClusterSnapshot
+    try {
+      snapshot = await describeClusterSnapshot(admin, { bootstrapServers, expectedBrokerIds: topology?.brokers.map((b) => b.id) })
+    } finally {
+      await admin.close().catch(() => {})
+    }
+    const report = statusReport(snapshot, topology)
+    io.stdout.write(values.json ? JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n' : renderStatus(report))
+    return report.verdict.status === 'unhealthy' ? 1 : 0
+  },
+}
+
+export function statusReport(snapshot: ClusterSnapshot, topology: Topology | undefined) {
+  const dimensions = topology?.dimensions ?? ['rack']
+  const labels = new Map<number, Readonly<Record<string, string>>>(
+    topology
+      ? topology.brokers.map((b) => [b.id, b.labels])
+      : snapshot.brokers.map((b) => [b.id, { rack: b.rack ?? '(none)' }]),
+  )
+  const registered = new Set(snapshot.brokers.map((b) => b.id))
+  const ids = [...new Set([...snapshot.expectedBrokerIds, ...registered])].sort((a, b) => a - b)
+  const quorum = snapshot.quorum
+  const voters = new Set(quorum?.voters.map((v) => v.id) ?? [])
+  return {
+    verdict: clusterVerdict(snapshot),
+    brokers: ids.map((id) => ({
+      id,
+      registered: registered.has(id),
+      labels: labels.get(id) ?? {},
+      roles: [...(voters.has(id) ? ['controller'] : []), ...(quorum?.leaderId === id ? ['active-controller'] : [])],
+      restart: canStop(snapshot, [id]),
+    })),
+    quorum,
+    domains: domainsThatCanStop(snapshot, dimensions, labels),
+    dimensions,
+  }
+}
+
+function renderStatus(report: ReturnType<typeof statusReport>): string {
+  const lines: string[] = []
+  const v = report.verdict
+  lines.push(`cluster: ${v.status.toUpperCase()}`)
+  for (const r of v.reasons) lines.push(`  - ${r}`)
+  const p = v.partitions
+  const total = Object.values(p).reduce((a, b) => a + b, 0)
+  lines.push(
+    '',
+    `partitions: ${total}: ${p.offline} offline, ${p['under-min-isr']} under min ISR, ${p['at-min-isr']} at min ISR, ${p['under-replicated']} under-replicated, ${p.healthy} healthy`,
+  )
+  const q = report.quorum
+  lines.push(
+    q
+      ? `quorum: active controller ${q.leaderId} (epoch ${q.leaderEpoch}); voters ${q.voters.map((m) => `${m.id}${m.id === q.leaderId ? '*' : m.caughtUpAgoMs !== undefined && m.caughtUpAgoMs <= 10_000 ? '' : ' (behind)'}`).join(', ')}; observers ${q.observers.map((m) => m.id).join(', ') || 'none'}`
+      : 'quorum: unknown (DescribeQuorum failed)',
+    '',
+  )
+  for (const dimension of report.dimensions) {
+    const domains = new Map<string, string[]>()
+    for (const b of report.brokers) {
+      const d = b.labels[dimension] ?? '(none)'
+      domains.set(d, [...(domains.get(d) ?? []), `${b.id}${b.roles.includes('active-controller') ? '*' : b.roles.includes('controller') ? 'c' : ''}${b.registered ? '' : ' (DOWN)'}`])
+    }
+    lines.push(`brokers by ${dimension}: ${[...domains].sort(([a], [b]) => a.localeCompare(b)).map(([d, bs]) => `${d}: ${bs.join(' ')}`).join(' | ')}`)
+  }
+  lines.push('  (* active controller, c controller voter)', '', 'may restart now:')
+  lines.push(
+    table([
+      ['broker', 'restart', 'why not'],
+      ...report.brokers.map((b) => [String(b.id), b.restart.ok ? 'yes' : 'no', b.restart.blockers.join('; ')]),
+    ]),
+  )
+  lines.push('', 'whole domains that may go down together:')
+  lines.push(table([['dimension', 'domain', 'down together', 'why not'], ...report.domains.map((d) => [d.dimension, d.domain, d.check.ok ? 'yes' : 'no', d.check.blockers.join('; ')])]))
+  const warnings = new Set(report.brokers.flatMap((b) => b.restart.warnings))
+  for (const w of warnings) lines.push(`warning: ${w}`)
+  return lines.join('\n') + '\n'
+}
