@@ -1,3 +1,4 @@
+import { pushTo } from '../core/collections.ts'
 import { canStop, domainsThatCanStop } from '../core/health/restart-check.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import { clusterVerdict } from '../core/health/verdict.ts'
@@ -96,7 +97,7 @@ function renderStatus(report: ReturnType<typeof statusReport>): string {
     const domains = new Map<string, string[]>()
     for (const b of report.brokers) {
       const d = b.labels[dimension] ?? '(none)'
-      domains.set(d, [...(domains.get(d) ?? []), `${b.id}${b.roles.includes('active-controller') ? '*' : b.roles.includes('controller') ? 'c' : ''}${b.registered ? '' : ' (DOWN)'}`])
+      pushTo(domains, d, `${b.id}${b.roles.includes('active-controller') ? '*' : b.roles.includes('controller') ? 'c' : ''}${b.registered ? '' : ' (DOWN)'}`)
     }
     lines.push(`brokers by ${dimension}: ${[...domains].sort(([a], [b]) => a.localeCompare(b)).map(([d, bs]) => `${d}: ${bs.join(' ')}`).join(' | ')}`)
   }

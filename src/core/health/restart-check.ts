@@ -1,3 +1,4 @@
+import { pushTo } from '../collections.ts'
 import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
 
 /**
@@ -38,7 +39,7 @@ export function canStop(snapshot: ClusterSnapshot, ids: readonly number[], optio
       continue
     }
     const left = p.isr.filter((b) => !down.has(b)).length
-    if (left < p.minInsync) blockedByTopic.set(p.topic, [...(blockedByTopic.get(p.topic) ?? []), p])
+    if (left < p.minInsync) pushTo(blockedByTopic, p.topic, p)
   }
   const who = ids.length === 1 ? `broker ${ids[0]}` : `brokers ${ids.join(', ')}`
   const blockers = [...blockedByTopic].map(([topic, ps]) => {
@@ -80,7 +81,7 @@ export function domainsThatCanStop(
     const domains = new Map<string, number[]>()
     for (const [id, l] of labels) {
       const value = l[dimension]
-      if (value !== undefined) domains.set(value, [...(domains.get(value) ?? []), id])
+      if (value !== undefined) pushTo(domains, value, id)
     }
     for (const [domain, ids] of [...domains].sort(([a], [b]) => a.localeCompare(b))) {
       out.push({ dimension, domain, check: canStop(snapshot, ids.sort((a, b) => a - b), options) })

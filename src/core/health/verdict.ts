@@ -1,3 +1,4 @@
+import { pushTo } from '../collections.ts'
 import { countByHealth, partitionHealth, type PartitionHealth } from './partition-health.ts'
 import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
 
@@ -31,7 +32,7 @@ export function clusterVerdict(snapshot: ClusterSnapshot, options: { quorumLagMs
   const byHealth = new Map<PartitionHealth, PartitionState[]>()
   for (const p of snapshot.partitions) {
     const h = partitionHealth(p)
-    byHealth.set(h, [...(byHealth.get(h) ?? []), p])
+    pushTo(byHealth, h, p)
   }
   const describe = (health: PartitionHealth, what: string) => {
     const ps = byHealth.get(health) ?? []
@@ -45,7 +46,7 @@ export function clusterVerdict(snapshot: ClusterSnapshot, options: { quorumLagMs
 
 function groupByTopic(partitions: readonly PartitionState[]): [string, PartitionState[]][] {
   const groups = new Map<string, PartitionState[]>()
-  for (const p of partitions) groups.set(p.topic, [...(groups.get(p.topic) ?? []), p])
+  for (const p of partitions) pushTo(groups, p.topic, p)
   return [...groups].sort(([a], [b]) => a.localeCompare(b))
 }
 

@@ -1,3 +1,4 @@
+import { pushTo } from '../collections.ts'
 import { DEFAULT_TOLERANCE, goals, type BalanceOptions, type GoalStatus } from './goals.ts'
 import { diffAssignments, partitionKey, type PartitionAssignment, type PlacementModel, type PlacementPartition, type Proposal } from './model.ts'
 import { balanceDisk, balanceLeaders, balanceReplicas, placePartition, repairHardGoals } from './optimizer.ts'
@@ -174,7 +175,7 @@ export interface ReplicationFactorMismatch {
 /** Topics (matching `topics`) with any partition whose RF differs from `target`. */
 export function checkReplicationFactor(model: PlacementModel, topics: (topic: string) => boolean, target: number): ReplicationFactorMismatch[] {
   const byTopic = new Map<string, PlacementPartition[]>()
-  for (const p of model.partitions) if (topics(p.topic)) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p])
+  for (const p of model.partitions) if (topics(p.topic)) pushTo(byTopic, p.topic, p)
   const out: ReplicationFactorMismatch[] = []
   for (const [topic, partitions] of [...byTopic].sort(([a], [b]) => a.localeCompare(b))) {
     const rfs = [...new Set(partitions.map((p) => p.replicas.length))].sort((a, b) => a - b)

@@ -1,0 +1,104 @@
+/**
+ * Benchmark: the readiness probe on a cluster with 10,000 partitions (3 brokers, 100 topics x 100
+ * partitions at RF 3): the probe as a whole process (`kafkaplane probe ready`), the health evaluation
+ * alone (the pure model over a snapshot), the snapshot (the Kafka requests), and beside them the stock
+ * `kafka-topics --describe --under-replicated-partitions` (kafka-tools, on the same cluster), as a ratio.
+ *
+ *   bench/run probe [--runs 5] [--topics 100] [--partitions 100]
+ *
+ * Targets (issue 4): evaluation under 20 ms, the whole probe process under 300 ms, at least 5x faster
+ * than the stock tool.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { layoutBrokers } from '../src/core/topology/layout.ts'
+import { brokerReadiness } from '../src/core/health/readiness.ts'
+import { canStop } from '../src/core/health/restart-check.ts'
+import { clusterVerdict } from '../src/core/health/verdict.ts'
+import { createAdmin } from '../src/kafka/connection.ts'
+import { describeClusterSnapshot } from '../src/kafka/describe-cluster-snapshot.ts'
+import { waitForTopic } from '../src/kafka/wait-for-topic.ts'
+import { LocalCluster } from '../src/local/local-cluster.ts'
+import { cacheDir } from '../src/local/paths.ts'
+import { resolveKafkaDistribution } from '../src/local/kafka-distribution.ts'
+import { freeBasePort } from '../test/integration/support/clusters.ts'
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, topics: { type: 'string', default: '100' }, partitions: { type: 'string', default: '100' } } })
+const runs = Number(values.runs)
+const topics = Number(values.topics)
+const perTopic = Number(values.partitions)
+const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]!
+}
+function timeMs(work: () => void): number {
+  const t = performance.now()
+  work()
+  return performance.now() - t
+}
+
+const distribution = await resolveKafkaDistribution({ cacheDir: cacheDir() })
+const dataDir = await mkdtemp(join(tmpdir(), 'kafkaplane-bench-'))
+const cluster = await LocalCluster.start({ topology: layoutBrokers(3, [{ name: 'zone', values: ['a', 'b', 'c'] }]), dataDir, ephemeral: true, basePort: await freeBasePort(3), cacheDir: cacheDir(), heap: '1g' })
+process.once('exit', () => cluster.killAllNow())
+try {
+  const bootstrapServers = cluster.bootstrapServers
+  const admin = createAdmin({ bootstrapServers, requestTimeoutMs: 60_000 })
+  for (let t = 0; t < topics; t += 10) {
+    const names = Array.from({ length: Math.min(10, topics - t) }, (_, i) => `bench-${t + i}`)
+    await admin.createTopics({ topics: names, partitions: perTopic, replicas: 3 })
+  }
+  for (let t = 0; t < topics; t++) await waitForTopic(admin, `bench-${t}`, perTopic, 120_000)
+  // Let the brokers settle (replica fetchers, log creation) so the timings are of a quiet cluster.
+  await new Promise((resolve) => setTimeout(resolve, 30_000))
+
+  const snapshotMs: number[] = []
+  const evaluationMs: number[] = []
+  let partitions = 0
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now()
+    const snapshot = await describeClusterSnapshot(admin, { bootstrapServers })
+    snapshotMs.push(performance.now() - t)
+    partitions = snapshot.partitions.length
+    evaluationMs.push(
+      timeMs(() => {
+        brokerReadiness(snapshot, 0)
+        clusterVerdict(snapshot)
+        canStop(snapshot, [0])
+      }),
+    )
+  }
+  await admin.close()
+
+  const probeMs: number[] = []
+  for (let i = 0; i < runs; i++) {
+    probeMs.push(timeMs(() => execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'probe', 'ready', '--broker-id', '0', '--bootstrap-server', bootstrapServers[0]!], { stdio: 'pipe' })))
+  }
+  const stockMs: number[] = []
+  for (let i = 0; i < runs; i++) {
+    stockMs.push(
+      timeMs(() =>
+        execFileSync('java', ['-Xmx512m', '-cp', distribution.classpath, 'org.apache.kafka.tools.TopicCommand', '--bootstrap-server', bootstrapServers[0]!, '--describe', '--under-replicated-partitions'], { stdio: 'pipe' }),
+      ),
+    )
+  }
+  const importMs: number[] = []
+  for (let i = 0; i < runs; i++) {
+    importMs.push(timeMs(() => execFileSync(process.execPath, ['--input-type=module', '-e', "await import('@platformatic/kafka')"], { stdio: 'pipe', cwd: fileURLToPath(new URL('..', import.meta.url)) })))
+  }
+  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${partitions} partitions on 3 brokers; median of ${runs} runs`)
+  console.log(`health evaluation alone (readiness + verdict + restart check): ${median(evaluationMs).toFixed(1)} ms`)
+  console.log(`cluster snapshot (Metadata, DescribeConfigs, DescribeQuorum, ListPartitionReassignments), warm client: ${median(snapshotMs).toFixed(0)} ms`)
+  console.log(`kafkaplane probe ready, whole process: ${median(probeMs).toFixed(0)} ms (of which importing @platformatic/kafka alone: ${median(importMs).toFixed(0)} ms)`)
+  console.log(`kafka-topics --describe --under-replicated-partitions, whole process: ${median(stockMs).toFixed(0)} ms`)
+  console.log(`ratio stock / kafkaplane probe: ${(median(stockMs) / median(probeMs)).toFixed(1)}x`)
+} finally {
+  await cluster.stop()
+  await rm(dataDir, { recursive: true, force: true })
+}
