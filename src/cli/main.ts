@@ -7,9 +7,10 @@ import { fetch } from './fetch.ts'
 import { plan } from './plan.ts'
 import { probe } from './probe.ts'
 import { status } from './status.ts'
+import { topics } from './topics.ts'
 import { up } from './up.ts'
 
-const commands: readonly Command[] = [up, down, fetch, status, probe, plan]
+const commands: readonly Command[] = [up, down, fetch, status, probe, topics, plan]
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }

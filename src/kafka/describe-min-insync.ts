@@ -27,3 +27,20 @@ export async function describeMinInsync(admin: Admin, topics: readonly string[])
     })
   }
 }
+
+const BROKER_RESOURCE = 4
+
+/** The min.insync.replicas a new topic gets on this cluster: the broker default, as broker `id` sees it. */
+export async function describeDefaultMinInsync(admin: Admin, brokerId: number): Promise<number> {
+  try {
+    const [described] = await admin.describeConfigs({ resources: [{ resourceType: BROKER_RESOURCE, resourceName: String(brokerId), configurationKeys: ['min.insync.replicas'] }] })
+    const value = described?.configs.find((c) => c.name === 'min.insync.replicas')?.value
+    return value ? Number(value) : 1
+  } catch (err) {
+    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeConfigs of broker ${brokerId} failed: ${(err as Error).message}`, {
+      fix: 'check that the brokers are reachable and the client may describe broker configs',
+      retriable: true,
+      cause: err,
+    })
+  }
+}

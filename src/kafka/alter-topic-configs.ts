@@ -1,0 +1,29 @@
+import type { Admin } from '@platformatic/kafka'
+import { KafkaplaneError } from '../core/errors.ts'
+
+const TOPIC_RESOURCE = 2
+const SET = 0
+const DELETE = 1
+
+/** IncrementalAlterConfigs of one topic: `set` values, `remove` names (back to the broker default). */
+export async function alterTopicConfigs(admin: Admin, topic: string, set: Readonly<Record<string, string>>, remove: readonly string[] = []): Promise<void> {
+  try {
+    await admin.incrementalAlterConfigs({
+      resources: [
+        {
+          resourceType: TOPIC_RESOURCE,
+          resourceName: topic,
+          configs: [
+            ...Object.entries(set).map(([name, value]) => ({ name, configOperation: SET as 0, value })),
+            ...remove.map((name) => ({ name, configOperation: DELETE as 1 })),
+          ],
+        },
+      ],
+    })
+  } catch (err) {
+    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `IncrementalAlterConfigs of topic ${topic} failed: ${(err as Error).message}`, {
+      fix: 'check the config names and values (kafka-configs --describe --all shows them)',
+      cause: err,
+    })
+  }
+}

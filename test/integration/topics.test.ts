@@ -1,0 +1,90 @@
+/**
+ * `kafkaplane topics` and `kafkaplane status` against a real 6-broker cluster over 2 Kubernetes
+ * clusters x 3 zones, with the topology file giving both dimensions (broker.rack only knows the zone).
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
+import { SpreadIndex } from '../../src/core/placement/spread.ts'
+import { createAdmin } from '../../src/kafka/connection.ts'
+import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
+import { describeMinInsync } from '../../src/kafka/describe-min-insync.ts'
+import type { LocalCluster } from '../../src/local/local-cluster.ts'
+import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
+import { runCli } from './support/cli.ts'
+import { WISE_TOPOLOGY } from './support/placement-comparison.ts'
+
+describe('kafkaplane topics and status on a real cluster', { timeout: 600_000 }, () => {
+  let cluster: LocalCluster
+  let scratch: string
+  let topologyFile: string
+  const cli = (...args: string[]) => runCli([...args, '--bootstrap-server', cluster.bootstrapServers[0]!])
+
+  before(async () => {
+    scratch = await tempDir('topics')
+    topologyFile = join(scratch, 'topology.yaml')
+    await writeFile(topologyFile, stringify({ dimensions: WISE_TOPOLOGY.dimensions, brokers: WISE_TOPOLOGY.brokers.map((b) => ({ id: b.id, ...b.labels })) }))
+    cluster = await startTestCluster(WISE_TOPOLOGY)
+  })
+  after(async () => {
+    await cluster?.stop()
+    await removeDir(scratch)
+  })
+
+  test('create places RF 4 on both dimensions: 2 replicas per Kubernetes cluster, at most 2 per zone', async () => {
+    const dry = await cli('topics', 'create', '--topic', 'payments', '--partitions', '6', '--replication-factor', '4', '--topology', topologyFile, '--dry-run')
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.match(dry.stdout, /^\{"version":1,"partitions":\[/)
+    const created = await cli('topics', 'create', '--topic', 'payments', '--partitions', '6', '--replication-factor', '4', '--topology', topologyFile, '--config', 'min.insync.replicas=2')
+    assert.equal(created.code, 0, created.stderr)
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    try {
+      const assignment = await describeAssignment(admin, ['payments'])
+      assert.equal(assignment.length, 6)
+      const index = new SpreadIndex(WISE_TOPOLOGY.dimensions, WISE_TOPOLOGY.brokers)
+      for (const p of assignment) {
+        const [clusters, zones] = index.domainCounts(index.cellCounts(p.replicas))
+        assert.deepEqual(clusters, [2, 2], `payments-${p.partition}: ${p.replicas}`)
+        assert.deepEqual([...zones!].sort(), [1, 1, 2])
+      }
+      assert.equal((await describeMinInsync(admin, ['payments'])).get('payments'), 2)
+    } finally {
+      await admin.close()
+    }
+    const again = await cli('topics', 'create', '--topic', 'payments', '--partitions', '1', '--replication-factor', '3')
+    assert.equal(again.code, 2)
+    assert.match(again.stderr, /topic payments already exists/)
+    const tooMany = await cli('topics', 'create', '--topic', 'x', '--partitions', '1', '--replication-factor', '7')
+    assert.equal(tooMany.code, 2)
+    assert.match(tooMany.stderr, /replication factor 7 is more than the 6 brokers/)
+  })
+
+  test('describe shows domains, ISR, health and survivability; list and alter work', async () => {
+    const described = await cli('topics', 'describe', '--topic', 'payments', '--topology', topologyFile)
+    assert.equal(described.code, 0, described.stderr)
+    assert.match(described.stdout, /topic payments: 6 partitions, min.insync.replicas 2/)
+    assert.match(described.stdout, /\d\(k8s-\d\/[abc]\)/)
+    assert.match(described.stdout, /healthy\s+cluster:yes zone:yes/)
+    const altered = await cli('topics', 'alter', '--topic', 'payments', '--partitions', '8', '--config', 'retention.ms=3600000', '--topology', topologyFile)
+    assert.equal(altered.code, 0, altered.stderr)
+    const listed = await cli('topics', 'list')
+    assert.match(listed.stdout, /payments\s+8\s+4/)
+    const shrink = await cli('topics', 'alter', '--topic', 'payments', '--partitions', '2')
+    assert.equal(shrink.code, 2)
+    assert.match(shrink.stderr, /can only add more/)
+  })
+
+  test('status groups brokers by every dimension and exits 0 on a healthy cluster', async () => {
+    const r = await cli('status', '--topology', topologyFile)
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /^cluster: HEALTHY/)
+    assert.match(r.stdout, /brokers by cluster: k8s-1: .* \| k8s-2: /)
+    assert.match(r.stdout, /brokers by zone: a: .* \| b: .* \| c: /)
+    const json = await cli('status', '--json')
+    const report = JSON.parse(json.stdout) as { verdict: { status: string }; brokers: unknown[] }
+    assert.equal(report.verdict.status, 'healthy')
+    assert.equal(report.brokers.length, 6)
+  })
+})
