@@ -18,7 +18,13 @@ import { readPartitionSizesFile, readReassignmentFile, readTopicConfigFile, rend
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { goals } from '../core/placement/goals.ts'
 import { adviceTable, goalsTable, movesLine, survivalTable } from './plan-report.ts'
-import { badArgument, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { badArgument, bootstrapOption, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { liveTopology } from '../core/topology/live-topology.ts'
+import type { Topology } from '../core/topology/topology.ts'
+import { createAdmin } from '../kafka/connection.ts'
+import { describeAssignment } from '../kafka/describe-assignment.ts'
+import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
+import { describeMinInsync } from '../kafka/describe-min-insync.ts'
 
 const options = {
   topology: { type: 'string' },
@@ -39,6 +45,7 @@ const options = {
   'max-moves-per-stage': { type: 'string' },
   'max-rf': { type: 'string' },
   'partition-sizes': { type: 'string' },
+  'bootstrap-server': { type: 'string' },
 } as const
 
 const DEFAULT_MIN_INSYNC = 2
@@ -73,6 +80,8 @@ Common options:
   --topology FILE       brokers and their failure domains (README: the topology file); a broker may
                         carry capacity (weight) and state (active, excluded, draining)
   --current FILE        the current assignment, Kafka reassignment JSON ('-' reads stdin)
+  --bootstrap-server H:P  read the current assignment, each topic's min.insync.replicas and the brokers
+                        (with broker.rack, or the labels of --topology) from a live cluster instead
   --min-insync N        min.insync.replicas of every topic (default ${DEFAULT_MIN_INSYNC})
   --topic-config FILE   per-topic min.insync.replicas, YAML: {payments: {min.insync.replicas: 3}}
   --tolerance F         replica/leader/disk balance tolerance, a fraction (default ${DEFAULT_TOLERANCE})
@@ -89,20 +98,26 @@ Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names th
     }
     const [operation, ...extra] = positionals
     if (extra.length > 0) throw badArgument(`kafkaplane plan ${operation} takes no more arguments, got "${extra.join(' ')}"`, 'run `kafkaplane plan --help`')
-    if (values.topology === undefined) throw badArgument('--topology FILE is required', 'pass the topology file of the cluster (see `kafkaplane plan --help`)')
-    const topology = await readTopologyFile(values.topology)
+    const liveServers = values['bootstrap-server'] === undefined ? undefined : bootstrapOption(values['bootstrap-server'], io.env)
+    if (values.topology === undefined && liveServers === undefined) {
+      throw badArgument('--topology FILE (or --bootstrap-server) is required', 'pass the topology file of the cluster (see `kafkaplane plan --help`)')
+    }
+    if (liveServers !== undefined && values.current !== undefined) throw badArgument('--current and --bootstrap-server are exclusive', 'read the assignment from a file or from the cluster')
+    const fileTopology = values.topology === undefined ? undefined : await readTopologyFile(values.topology)
+    const live = liveServers === undefined ? undefined : await readLive(liveServers, fileTopology)
+    const topology = live?.topology ?? fileTopology!
     const tolerance = fractionOption('--tolerance', values.tolerance) ?? DEFAULT_TOLERANCE
     const minInsyncFlag = integerOption('--min-insync', values['min-insync'], 1, 100)
     if (minInsyncFlag !== undefined && values['topic-config'] !== undefined) {
       throw badArgument('--min-insync and --topic-config are exclusive', 'give one min.insync.replicas for all topics, or a topic config file')
     }
     const topicConfig = values['topic-config'] === undefined ? undefined : await readTopicConfigFile(values['topic-config'])
-    const minInsync = (topic: string) => topicConfig?.get(topic) ?? minInsyncFlag ?? DEFAULT_MIN_INSYNC
+    const minInsync = (topic: string) => topicConfig?.get(topic) ?? minInsyncFlag ?? live?.minInsync.get(topic) ?? DEFAULT_MIN_INSYNC
     const needsCurrent = operation !== 'assign' && operation !== 'advise'
-    if (needsCurrent && values.current === undefined) {
+    if (needsCurrent && values.current === undefined && live === undefined) {
       throw badArgument(`kafkaplane plan ${operation} needs --current FILE`, 'pass the current assignment as Kafka reassignment JSON (kafka-reassign-partitions --generate writes one)')
     }
-    const current: PartitionAssignment[] = values.current === undefined ? [] : await readReassignmentFile(values.current)
+    const current: PartitionAssignment[] = live?.assignment ?? (values.current === undefined ? [] : await readReassignmentFile(values.current))
     const states = new Map<number, BrokerState>()
     const known = new Set(topology.brokers.map((b) => b.id))
     for (const [flag, state] of [['--remove-brokers', 'draining'], ['--exclude-brokers', 'excluded']] as const) {
@@ -169,6 +184,20 @@ Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names th
         throw badArgument(`unknown plan operation "${operation}"`, 'use one of: assign, rebalance, replication-factor, migrate, check, advise')
     }
   },
+}
+
+/** The assignment, min.insync.replicas and topology of a live cluster. */
+async function readLive(bootstrapServers: string[], file: Topology | undefined) {
+  const admin = createAdmin({ bootstrapServers })
+  try {
+    const brokers = await describeLiveBrokers(admin)
+    const { topology, problems } = liveTopology(brokers, file)
+    if (problems.length > 0) refuse(problems)
+    const topics = await admin.listTopics({ includeInternals: false })
+    return { topology, assignment: await describeAssignment(admin, topics), minInsync: await describeMinInsync(admin, topics) }
+  } finally {
+    await admin.close().catch(() => {})
+  }
 }
 
 function emit(io: CommandIO, model: PlacementModel, outcome: PlanOutcome<Plan>): number {

@@ -11,6 +11,8 @@ import { SpreadIndex } from '../../src/core/placement/spread.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
 import { describeMinInsync } from '../../src/kafka/describe-min-insync.ts'
+import { createTopicWithAssignment } from '../../src/kafka/create-topic.ts'
+import { parseReassignment } from '../../src/formats/reassignment-json.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { runCli } from './support/cli.ts'
@@ -74,6 +76,24 @@ describe('kafkaplane topics and status on a real cluster', { timeout: 600_000 },
     const shrink = await cli('topics', 'alter', '--topic', 'payments', '--partitions', '2')
     assert.equal(shrink.code, 2)
     assert.match(shrink.stderr, /can only add more/)
+  })
+
+  test('plan reads a live cluster: check finds a one-cluster topic, rebalance moves it', async () => {
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    try {
+      // Every replica in k8s-1 (brokers 0, 2, 4): one Kubernetes cluster loss takes it offline.
+      await createTopicWithAssignment(admin, { topic: 'lopsided', assignment: [0, 1].map((partition) => ({ topic: 'lopsided', partition, replicas: [0, 2, 4] })) })
+    } finally {
+      await admin.close()
+    }
+    const check = await cli('plan', 'check', '--topology', topologyFile)
+    assert.equal(check.code, 1, check.stdout + check.stderr)
+    assert.match(check.stdout, /even-spread-on-every-dimension\s+hard\s+VIOLATED\s+.*lopsided-0/)
+    const plan = await cli('plan', 'rebalance', '--topology', topologyFile)
+    assert.equal(plan.code, 0, plan.stderr)
+    const moved = parseReassignment(plan.stdout, 'plan').filter((p) => p.topic === 'lopsided')
+    assert.equal(moved.length, 2)
+    for (const p of moved) assert.ok(p.replicas.some((b) => b % 2 === 1), `lopsided-${p.partition} gets a replica in k8s-2: ${p.replicas}`)
   })
 
   test('status groups brokers by every dimension and exits 0 on a healthy cluster', async () => {
