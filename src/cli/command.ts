@@ -6,8 +6,6 @@ type Options = NonNullable<ParseArgsConfig['options']>
 /** One verb of the `kafkaplane` command: a file under src/cli/ each, wiring only. */
 export interface Command {
   name: string
-  /** One line for `kafkaplane --help`. */
-  summary: string
   /** The verb's whole --help text. */
   help: string
   run(argv: string[], io: CommandIO): Promise<number>

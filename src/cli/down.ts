@@ -8,7 +8,6 @@ import { describeEvent } from './up.ts'
 
 export const down: Command = {
   name: 'down',
-  summary: 'stop a local cluster started with `kafkaplane up --detach`',
   help: `Usage: kafkaplane down [--data-dir DIR] [--kill]
 
 Stops every broker of the local cluster in DIR (default: the cluster 'kafkaplane up' starts without

@@ -7,7 +7,6 @@ import { badArgument, parseOptions, type Command } from './command.ts'
 
 export const fetch: Command = {
   name: 'fetch',
-  summary: 'fetch and check the Kafka jars and Java that local clusters need',
   help: `Usage: kafkaplane fetch [--force]
 
 Makes sure local clusters can start: checks Java 17+, then fetches Kafka's jars from Maven Central

@@ -2,15 +2,20 @@
 import { readFileSync } from 'node:fs'
 import { isKafkaplaneError } from '../core/errors.ts'
 import type { Command, CommandIO } from './command.ts'
-import { down } from './down.ts'
-import { fetch } from './fetch.ts'
-import { plan } from './plan.ts'
-import { probe } from './probe.ts'
-import { status } from './status.ts'
-import { topics } from './topics.ts'
-import { up } from './up.ts'
 
-const commands: readonly Command[] = [up, down, fetch, status, probe, topics, plan]
+/**
+ * The verbs, each loaded only when run: a probe must not pay for loading the placement engine.
+ * One line each for `kafkaplane --help`.
+ */
+const commands: readonly { name: string; summary: string; load: () => Promise<Command> }[] = [
+  { name: 'up', summary: 'start a local Kafka cluster (real KRaft brokers) and keep it running until Ctrl-C', load: async () => (await import('./up.ts')).up },
+  { name: 'down', summary: 'stop a local cluster started with `kafkaplane up --detach`', load: async () => (await import('./down.ts')).down },
+  { name: 'fetch', summary: 'fetch and check the Kafka jars and Java that local clusters need', load: async () => (await import('./fetch.ts')).fetch },
+  { name: 'status', summary: 'cluster health: brokers by failure domain, quorum, partitions, what may restart', load: async () => (await import('./status.ts')).status },
+  { name: 'probe', summary: 'readiness and liveness probes of one broker (for Kubernetes or by hand)', load: async () => (await import('./probe.ts')).probe },
+  { name: 'topics', summary: 'create, list, describe and alter topics, placed on every failure dimension', load: async () => (await import('./topics.ts')).topics },
+  { name: 'plan', summary: 'compute placements: assign, rebalance, replication-factor, migrate, check, advise', load: async () => (await import('./plan.ts')).plan },
+]
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -41,12 +46,13 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     io.stdout.write(`kafkaplane ${version()}\n`)
     return 0
   }
-  const command = commands.find((c) => c.name === verb)
-  if (!command) {
+  const entry = commands.find((c) => c.name === verb)
+  if (!entry) {
     io.stderr.write(`kafkaplane: unknown command "${verb}"\nfix: use one of: ${commands.map((c) => c.name).join(', ')} (kafkaplane --help)\n`)
     return 2
   }
   try {
+    const command = await entry.load()
     return await command.run(rest, io)
   } catch (err) {
     if (isKafkaplaneError(err)) {

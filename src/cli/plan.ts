@@ -52,7 +52,6 @@ const DEFAULT_MIN_INSYNC = 2
 
 export const plan: Command = {
   name: 'plan',
-  summary: 'compute placements offline: assign, rebalance, replication-factor, migrate, check, advise',
   help: `Usage: kafkaplane plan <operation> --topology FILE [--current FILE] [options]
 
 Plans replica placement with every failure dimension of the topology at once (spread as evenly as the

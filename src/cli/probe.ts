@@ -17,7 +17,6 @@ const options = {
 
 export const probe: Command = {
   name: 'probe',
-  summary: 'readiness and liveness probes of one broker (for Kubernetes or by hand)',
   help: `Usage: kafkaplane probe ready|live --broker-id N [--bootstrap-server HOST:PORT] [options]
 
 probe ready   exit 0 when broker N is registered and unfenced, in the ISR of every partition it hosts,

@@ -11,7 +11,6 @@ import { table } from './plan-report.ts'
 
 export const status: Command = {
   name: 'status',
-  summary: 'cluster health: brokers by failure domain, quorum, partitions, what may restart',
   help: `Usage: kafkaplane status [--bootstrap-server HOST:PORT] [--topology FILE] [--json]
 
 Shows the cluster's verdict (healthy, degraded, unhealthy) with reasons, the brokers grouped by every

@@ -31,7 +31,6 @@ const options = {
 
 export const topics: Command = {
   name: 'topics',
-  summary: 'create, list, describe and alter topics, placed on every failure dimension',
   help: `Usage: kafkaplane topics create|list|describe|alter [options]
 
 create    --topic T --partitions N --replication-factor R [--config K=V ...] [--dry-run]

@@ -27,7 +27,6 @@ const options = {
 
 export const up: Command = {
   name: 'up',
-  summary: 'start a local Kafka cluster (real KRaft brokers) and keep it running until Ctrl-C',
   help: `Usage: kafkaplane up [options]
 
 Starts a real Kafka cluster (KRaft) of broker processes on 127.0.0.1: the first three nodes are
