@@ -25,6 +25,7 @@ import { createAdmin } from '../kafka/connection.ts'
 import { describeAssignment } from '../kafka/describe-assignment.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import { describeMinInsync } from '../kafka/describe-min-insync.ts'
+import { describeReplicaSizes, partitionSizes } from '../kafka/describe-replica-sizes.ts'
 
 const options = {
   topology: { type: 'string' },
@@ -79,8 +80,9 @@ Common options:
   --topology FILE       brokers and their failure domains (README: the topology file); a broker may
                         carry capacity (weight) and state (active, excluded, draining)
   --current FILE        the current assignment, Kafka reassignment JSON ('-' reads stdin)
-  --bootstrap-server H:P  read the current assignment, each topic's min.insync.replicas and the brokers
-                        (with broker.rack, or the labels of --topology) from a live cluster instead
+  --bootstrap-server H:P  read the current assignment, each topic's min.insync.replicas, the replica
+                        sizes (DescribeLogDirs, for disk balance) and the brokers (with broker.rack, or
+                        the labels of --topology) from a live cluster instead
   --min-insync N        min.insync.replicas of every topic (default ${DEFAULT_MIN_INSYNC})
   --topic-config FILE   per-topic min.insync.replicas, YAML: {payments: {min.insync.replicas: 3}}
   --tolerance F         replica/leader/disk balance tolerance, a fraction (default ${DEFAULT_TOLERANCE})
@@ -122,7 +124,7 @@ Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names th
     for (const [flag, state] of [['--remove-brokers', 'draining'], ['--exclude-brokers', 'excluded']] as const) {
       for (const id of idsOption(flag, values[flag === '--remove-brokers' ? 'remove-brokers' : 'exclude-brokers'], known)) states.set(id, state)
     }
-    const sizes = values['partition-sizes'] === undefined ? undefined : await readPartitionSizesFile(values['partition-sizes'])
+    const sizes = values['partition-sizes'] === undefined ? live?.sizes : await readPartitionSizesFile(values['partition-sizes'])
     const model = modelFromTopology(
       { dimensions: topology.dimensions, brokers: topology.brokers.map((b) => ({ ...b, state: states.get(b.id) ?? b.state })) },
       current,
@@ -193,7 +195,9 @@ async function readLive(bootstrapServers: string[], file: Topology | undefined) 
     const { topology, problems } = liveTopology(brokers, file)
     if (problems.length > 0) refuse(problems)
     const topics = await admin.listTopics({ includeInternals: false })
-    return { topology, assignment: await describeAssignment(admin, topics), minInsync: await describeMinInsync(admin, topics) }
+    const assignment = await describeAssignment(admin, topics)
+    const sizes = partitionSizes(await describeReplicaSizes(admin, assignment))
+    return { topology, assignment, minInsync: await describeMinInsync(admin, topics), sizes }
   } finally {
     await admin.close().catch(() => {})
   }

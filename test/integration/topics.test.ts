@@ -13,6 +13,8 @@ import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
 import { describeMinInsync } from '../../src/kafka/describe-min-insync.ts'
 import { createTopicWithAssignment } from '../../src/kafka/create-topic.ts'
 import { parseReassignment } from '../../src/formats/reassignment-json.ts'
+import { describeReplicaSizes, partitionSizes } from '../../src/kafka/describe-replica-sizes.ts'
+import { produce } from './support/kafka-io.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { runCli } from './support/cli.ts'
@@ -94,6 +96,21 @@ describe('kafkaplane topics and status on a real cluster', { timeout: 600_000 },
     const moved = parseReassignment(plan.stdout, 'plan').filter((p) => p.topic === 'lopsided')
     assert.equal(moved.length, 2)
     for (const p of moved) assert.ok(p.replicas.some((b) => b % 2 === 1), `lopsided-${p.partition} gets a replica in k8s-2: ${p.replicas}`)
+  })
+
+  test('replica sizes come from DescribeLogDirs', async () => {
+    await produce(cluster.bootstrapServers, 'payments', 'size', 50)
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    try {
+      const assignment = await describeAssignment(admin, ['payments'])
+      const replicas = await describeReplicaSizes(admin, assignment)
+      assert.equal(replicas.length, assignment.reduce((n, p) => n + p.replicas.length, 0), 'one size per replica')
+      for (const r of replicas) assert.ok(assignment.find((p) => p.partition === r.partition)!.replicas.includes(r.broker))
+      const sizes = partitionSizes(replicas)
+      assert.ok([...sizes.values()].reduce((a, b) => a + b, 0) > 50 * 6, 'the 50 records take bytes on disk')
+    } finally {
+      await admin.close()
+    }
   })
 
   test('status groups brokers by every dimension and exits 0 on a healthy cluster', async () => {

@@ -1,0 +1,45 @@
+import type { Admin } from '@platformatic/kafka'
+import { pushTo } from '../core/collections.ts'
+import { KafkaplaneError } from '../core/errors.ts'
+import type { PartitionAssignment } from '../core/placement/model.ts'
+
+export interface ReplicaSize {
+  topic: string
+  partition: number
+  broker: number
+  bytes: number
+  logDir: string
+}
+
+/** DescribeLogDirs: the bytes of every replica of the given partitions, on every broker that has one. */
+export async function describeReplicaSizes(admin: Admin, partitions: readonly PartitionAssignment[]): Promise<ReplicaSize[]> {
+  if (partitions.length === 0) return []
+  const byTopic = new Map<string, number[]>()
+  for (const p of partitions) pushTo(byTopic, p.topic, p.partition)
+  try {
+    const described = await admin.describeLogDirs({ topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) })
+    return described.flatMap((b) =>
+      b.results.flatMap((dir) =>
+        dir.topics.flatMap((t) =>
+          t.partitions.filter((p) => !p.isFutureKey).map((p) => ({ topic: t.name, partition: p.partitionIndex, broker: b.broker, bytes: Number(p.partitionSize), logDir: dir.logDir })),
+        ),
+      ),
+    )
+  } catch (err) {
+    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeLogDirs failed: ${(err as Error).message}`, {
+      fix: 'check that every broker is reachable',
+      retriable: true,
+      cause: err,
+    })
+  }
+}
+
+/** The size placement weighs a partition by: its largest replica (the leader's, normally). */
+export function partitionSizes(replicas: readonly ReplicaSize[]): Map<string, number> {
+  const sizes = new Map<string, number>()
+  for (const r of replicas) {
+    const key = `${r.topic}-${r.partition}`
+    sizes.set(key, Math.max(sizes.get(key) ?? 0, r.bytes))
+  }
+  return sizes
+}
