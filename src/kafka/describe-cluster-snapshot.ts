@@ -3,6 +3,7 @@ import { KafkaplaneError } from '../core/errors.ts'
 import type { ClusterSnapshot, QuorumState } from '../core/health/snapshot.ts'
 import { anyConnection } from './connection.ts'
 import { describeMinInsync } from './describe-min-insync.ts'
+import { describeEligibleLeaders } from './describe-eligible-leaders.ts'
 import { describeQuorum } from './describe-quorum.ts'
 import { listPartitionReassignments } from './list-partition-reassignments.ts'
 
@@ -15,7 +16,8 @@ export interface SnapshotOptions {
 /**
  * One snapshot of a cluster for the health model: brokers and partitions (Metadata, every topic,
  * internal ones included), each topic's effective min.insync.replicas (DescribeConfigs), the
- * controller quorum (DescribeQuorum) and the reassignments in flight. The quorum is optional: when
+ * controller quorum (DescribeQuorum), the reassignments in flight, and the Eligible Leader Replicas of
+ * partitions below min.insync.replicas (DescribeTopicPartitions). The quorum is optional: when
  * DescribeQuorum fails, the snapshot says so (undefined) rather than failing whole.
  */
 export async function describeClusterSnapshot(admin: Admin, options: SnapshotOptions): Promise<ClusterSnapshot> {
@@ -32,8 +34,19 @@ export async function describeClusterSnapshot(admin: Admin, options: SnapshotOpt
   }
   const topicNames = [...metadata.topics.keys()]
   const connection = await anyConnection(admin, options.bootstrapServers)
-  const [minInsync, quorum, reassignments] = await Promise.all([
-    describeMinInsync(admin, topicNames),
+  const minInsync = await describeMinInsync(admin, topicNames)
+  // ELR only fills while a partition is below its min.insync.replicas: ask only then, for those topics,
+  // and before DescribeQuorum (which, without a quorum, can take the connection down with it).
+  const belowMin = [...metadata.topics].filter(([topic, t]) => t.partitions.some((p) => p.isr.length < (minInsync.get(topic) ?? 1))).map(([topic]) => topic)
+  let elr = new Map<string, number[]>()
+  if (belowMin.length > 0) {
+    try {
+      elr = await describeEligibleLeaders(connection, belowMin)
+    } catch {
+      // best effort: the health model works without ELR
+    }
+  }
+  const [quorum, reassignments] = await Promise.all([
     describeQuorum(connection).catch((): QuorumState | undefined => undefined),
     listPartitionReassignments(connection).catch(() => []),
   ])
@@ -52,6 +65,7 @@ export async function describeClusterSnapshot(admin: Admin, options: SnapshotOpt
         isr: [...p.isr],
         minInsync: minInsync.get(topic) ?? 1,
         reassigning: moving.has(`${topic}-${partition}`),
+        elr: elr.get(`${topic}-${partition}`) ?? [],
       })),
     ),
     takenAt: Date.now(),

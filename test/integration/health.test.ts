@@ -103,6 +103,9 @@ describe('cluster health on a real cluster', { timeout: 600_000 }, () => {
     await cluster.stopBroker(second)
     s = await waitFor('a partition under min ISR', (x) => clusterVerdict(x).partitions['under-min-isr'] > 0)
     assert.equal(clusterVerdict(s).status, 'unhealthy')
+    // Kafka 4.1 keeps Eligible Leader Replicas (KIP-966) for partitions below min.insync; the snapshot reads them.
+    s = await waitFor('eligible leader replicas', (x) => x.partitions.some((p) => p.isr.length < p.minInsync && (p.elr?.length ?? 0) > 0), 30_000)
+    assert.ok(clusterVerdict(s).reasons.some((r) => /under min.insync.replicas \(out of sync: .*; eligible leaders: broker/.test(r)), clusterVerdict(s).reasons.join('\n'))
     const survivor = [0, 1, 2].find((b) => b !== second)!
     assert.match(brokerReadiness(s, survivor).reason, /partitions are under min.insync.replicas \(.*payments-/)
     const notReady = await probe(survivor)

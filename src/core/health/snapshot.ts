@@ -36,6 +36,8 @@ export interface PartitionState {
   minInsync: number
   /** True while a reassignment of this partition is in progress. */
   reassigning: boolean
+  /** Eligible Leader Replicas (KIP-966): out of the ISR, yet safe to elect; empty when none or unknown. */
+  elr?: readonly number[]
 }
 
 export interface ClusterSnapshot {

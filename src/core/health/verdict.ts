@@ -50,9 +50,18 @@ function groupByTopic(partitions: readonly PartitionState[]): [string, Partition
   return [...groups].sort(([a], [b]) => a.localeCompare(b))
 }
 
-/** " (out of sync: broker 4)" — the brokers whose replicas are missing from the ISR. */
+/**
+ * " (out of sync: broker 4)" — the brokers whose replicas are missing from the ISR — and, where Kafka
+ * keeps Eligible Leader Replicas, "; eligible leaders: broker 4" (they can lead again without data loss).
+ */
 function missingReplicas(partitions: readonly PartitionState[]): string {
   const missing = new Set<number>()
-  for (const p of partitions) for (const b of p.replicas) if (!p.isr.includes(b)) missing.add(b)
-  return missing.size === 0 ? '' : ` (out of sync: broker${missing.size > 1 ? 's' : ''} ${[...missing].sort((a, b) => a - b).join(', ')})`
+  const eligible = new Set<number>()
+  for (const p of partitions) {
+    for (const b of p.replicas) if (!p.isr.includes(b)) missing.add(b)
+    for (const b of p.elr ?? []) eligible.add(b)
+  }
+  const list = (s: Set<number>) => `broker${s.size > 1 ? 's' : ''} ${[...s].sort((a, b) => a - b).join(', ')}`
+  if (missing.size === 0) return ''
+  return ` (out of sync: ${list(missing)}${eligible.size > 0 ? `; eligible leaders: ${list(eligible)}` : ''})`
 }
