@@ -88,6 +88,24 @@ try {
       ),
     )
   }
+  // The long-lived probe server (Kubernetes httpGet): the cost of one readiness answer.
+  const { spawn } = await import('node:child_process')
+  const port = 29000 + Math.floor(Math.random() * 500)
+  const server = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'probe', 'serve', '--broker-id', '0', '--port', String(port), '--bootstrap-server', bootstrapServers[0]!], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const serveMs: number[] = []
+  try {
+    let said = ''
+    server.stderr!.on('data', (d: Buffer) => (said += d.toString()))
+    while (!said.includes('GET /ready')) await new Promise((r) => setTimeout(r, 100))
+    await fetch(`http://127.0.0.1:${port}/ready`) // first answer connects and warms up
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now()
+      await (await fetch(`http://127.0.0.1:${port}/ready`)).text()
+      serveMs.push(performance.now() - t)
+    }
+  } finally {
+    server.kill('SIGTERM')
+  }
   const importMs: number[] = []
   for (let i = 0; i < runs; i++) {
     importMs.push(timeMs(() => execFileSync(process.execPath, ['--input-type=module', '-e', "await import('@platformatic/kafka')"], { stdio: 'pipe', cwd: fileURLToPath(new URL('..', import.meta.url)) })))
@@ -96,6 +114,7 @@ try {
   console.log(`health evaluation alone (readiness + verdict + restart check): ${median(evaluationMs).toFixed(1)} ms`)
   console.log(`cluster snapshot (Metadata, DescribeConfigs, DescribeQuorum, ListPartitionReassignments), warm client: ${median(snapshotMs).toFixed(0)} ms`)
   console.log(`kafkaplane probe ready, whole process: ${median(probeMs).toFixed(0)} ms (of which importing @platformatic/kafka alone: ${median(importMs).toFixed(0)} ms)`)
+  console.log(`kafkaplane probe serve, GET /ready (warm, one answer): ${median(serveMs).toFixed(0)} ms`)
   console.log(`kafka-topics --describe --under-replicated-partitions, whole process: ${median(stockMs).toFixed(0)} ms`)
   console.log(`ratio stock / kafkaplane probe: ${(median(stockMs) / median(probeMs)).toFixed(1)}x`)
 } finally {

@@ -13,11 +13,12 @@ const options = {
   'bootstrap-server': { type: 'string' },
   'override-file': { type: 'string' },
   'timeout-ms': { type: 'string' },
+  port: { type: 'string' },
 } as const
 
 export const probe: Command = {
   name: 'probe',
-  help: `Usage: kafkaplane probe ready|live --broker-id N [--bootstrap-server HOST:PORT] [options]
+  help: `Usage: kafkaplane probe ready|live|serve --broker-id N [--bootstrap-server HOST:PORT] [options]
 
 probe ready   exit 0 when broker N is registered and unfenced, in the ISR of every partition it hosts,
               caught up with the controller quorum (if a voter), and no partition of the cluster is
@@ -25,6 +26,9 @@ probe ready   exit 0 when broker N is registered and unfenced, in the ISR of eve
               StatefulSet roll then waits until the restarted broker is back in sync.
 probe live    exit 0 when the broker process answers a request on its own listener; never fails
               because of other brokers (a liveness failure restarts the pod: it must not cascade).
+probe serve   an HTTP server for Kubernetes httpGet probes (--port, default 8088): GET /ready and
+              GET /live answer 200 or 503 with the same one line. It keeps the Kafka client loaded and
+              connected, so a probe costs a snapshot, not a process start.
 
 Options:
   --broker-id N             the broker probed
@@ -48,38 +52,28 @@ Exit codes: 0 ready/live, 1 not, 2 bad input.
       return 0
     }
     const [kind, ...extra] = positionals
-    if ((kind !== 'ready' && kind !== 'live') || extra.length > 0) {
-      throw badArgument(`kafkaplane probe needs "ready" or "live", got "${positionals.join(' ')}"`, 'run `kafkaplane probe ready --broker-id N` or `kafkaplane probe live --broker-id N`')
+    if ((kind !== 'ready' && kind !== 'live' && kind !== 'serve') || extra.length > 0) {
+      throw badArgument(`kafkaplane probe needs "ready", "live" or "serve", got "${positionals.join(' ')}"`, 'run `kafkaplane probe ready --broker-id N` or `kafkaplane probe live --broker-id N`')
     }
     const id = integerOption('--broker-id', values['broker-id'], 0, 2 ** 31 - 1)
     if (id === undefined) throw badArgument('--broker-id N is required', 'pass the id of the broker this probe runs for')
     const bootstrapServers = bootstrapOption(values['bootstrap-server'], io.env)
     const timeoutMs = integerOption('--timeout-ms', values['timeout-ms'], 100, 600_000) ?? 5000
+    const overrideFile = values['override-file'] ?? io.env.KAFKAPLANE_READY_OVERRIDE_FILE ?? DEFAULT_OVERRIDE_FILE
+    if (kind === 'serve') {
+      const port = integerOption('--port', values.port, 1, 65535) ?? 8088
+      return serve(io, { id, bootstrapServers, timeoutMs, overrideFile, port })
+    }
     if (kind === 'live') return live(io, id, bootstrapServers, timeoutMs)
-    const override = readOverride(values['override-file'] ?? io.env.KAFKAPLANE_READY_OVERRIDE_FILE ?? DEFAULT_OVERRIDE_FILE, io.env, Date.now())
-    if (override.warning) io.stderr.write(`${override.warning}\n`)
-    let reason: string
-    let ready: boolean
+    const admin = createAdmin({ bootstrapServers, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 3000) })
     try {
-      ;({ ready, reason } = await withTimeout(timeoutMs, async () => {
-        const admin = createAdmin({ bootstrapServers, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 3000) })
-        try {
-          return brokerReadiness(await describeClusterSnapshot(admin, { bootstrapServers }), id)
-        } finally {
-          await admin.close().catch(() => {})
-        }
-      }))
-    } catch (err) {
-      ready = false
-      reason = `cannot read the cluster state through ${bootstrapServers.join(',')}: ${(err as Error).message}`
+      const answer = await readyAnswer(admin, { id, bootstrapServers, timeoutMs, overrideFile }, io.env)
+      if (answer.warning) io.stderr.write(`${answer.warning}\n`)
+      io.stdout.write(`${answer.line}\n`)
+      return answer.ready ? 0 : 1
+    } finally {
+      await admin.close().catch(() => {})
     }
-    if (override.until !== undefined) {
-      io.stderr.write(`WARNING: readiness of broker ${id} is OVERRIDDEN until ${new Date(override.until).toISOString()} (${override.source}); its real state: ${ready ? 'ready' : 'NOT ready'}: ${reason}\n`)
-      io.stdout.write(`ready (overridden): ${reason}\n`)
-      return 0
-    }
-    io.stdout.write(`${ready ? 'ready' : 'not ready'}: ${reason}\n`)
-    return ready ? 0 : 1
   },
 }
 
@@ -109,6 +103,71 @@ export function readOverride(file: string, env: NodeJS.ProcessEnv, now: number):
     warnings.push(`warning: the readiness override (${c.source}) expired at ${new Date(c.until).toISOString()}; remove it`)
   }
   return { warning: warnings.join('\n') || undefined }
+}
+
+interface ReadyTarget {
+  id: number
+  bootstrapServers: string[]
+  timeoutMs: number
+  overrideFile: string
+}
+
+/** One readiness answer: the rules of the health model, then the override (which always wins, loudly). */
+async function readyAnswer(admin: ReturnType<typeof createAdmin>, target: ReadyTarget, env: NodeJS.ProcessEnv): Promise<{ ready: boolean; line: string; warning?: string }> {
+  const { id, bootstrapServers, timeoutMs } = target
+  const override = readOverride(target.overrideFile, env, Date.now())
+  let reason: string
+  let ready: boolean
+  try {
+    ;({ ready, reason } = await withTimeout(timeoutMs, async () => brokerReadiness(await describeClusterSnapshot(admin, { bootstrapServers }), id)))
+  } catch (err) {
+    ready = false
+    reason = `cannot read the cluster state through ${bootstrapServers.join(',')}: ${(err as Error).message}`
+  }
+  if (override.until !== undefined) {
+    const loud = `WARNING: readiness of broker ${id} is OVERRIDDEN until ${new Date(override.until).toISOString()} (${override.source}); its real state: ${ready ? 'ready' : 'NOT ready'}: ${reason}`
+    return { ready: true, line: `ready (overridden): ${reason}`, warning: [override.warning, loud].filter(Boolean).join('\n') }
+  }
+  return { ready, line: `${ready ? 'ready' : 'not ready'}: ${reason}`, warning: override.warning }
+}
+
+async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Promise<number> {
+  const { createServer } = await import('node:http')
+  let admin = createAdmin({ bootstrapServers: target.bootstrapServers, requestTimeoutMs: target.timeoutMs, connectTimeoutMs: Math.min(target.timeoutMs, 3000) })
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0]
+    const reply = (code: number, line: string) => response.writeHead(code, { 'content-type': 'text/plain' }).end(`${line}\n`)
+    if (request.method !== 'GET' || (path !== '/ready' && path !== '/live')) return reply(404, 'use GET /ready or GET /live')
+    const work =
+      path === '/ready'
+        ? readyAnswer(admin, target, io.env).then((a) => {
+            if (a.warning) io.stderr.write(`${a.warning}\n`)
+            return [a.ready ? 200 : 503, a.line] as const
+          })
+        : withTimeout(target.timeoutMs, () => admin.metadata({ topics: [], forceUpdate: true })).then(
+            () => [200, `live: broker ${target.id} answers`] as const,
+            (err: Error) => [503, `not live: ${err.message}`] as const,
+          )
+    work
+      .then(([code, line]) => {
+        // A client that failed may hold broken connections: start afresh for the next probe.
+        if (code !== 200) {
+          void admin.close().catch(() => {})
+          admin = createAdmin({ bootstrapServers: target.bootstrapServers, requestTimeoutMs: target.timeoutMs, connectTimeoutMs: Math.min(target.timeoutMs, 3000) })
+        }
+        reply(code, line)
+      })
+      .catch((err: Error) => reply(500, `probe failed: ${err.message}`))
+  })
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(target.port, () => resolve()))
+  io.stderr.write(`kafkaplane probe serve: broker ${target.id}, GET /ready and /live on :${target.port}\n`)
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve)
+    process.once('SIGINT', resolve)
+  })
+  server.close()
+  await admin.close().catch(() => {})
+  return 0
 }
 
 async function live(io: CommandIO, id: number, bootstrapServers: string[], timeoutMs: number): Promise<number> {

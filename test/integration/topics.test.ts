@@ -17,7 +17,7 @@ import { describeReplicaSizes, partitionSizes } from '../../src/kafka/describe-r
 import { produce } from './support/kafka-io.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
-import { runCli } from './support/cli.ts'
+import { runCli, startCli } from './support/cli.ts'
 import { WISE_TOPOLOGY } from './support/placement-comparison.ts'
 
 describe('kafkaplane topics and status on a real cluster', { timeout: 600_000 }, () => {
@@ -110,6 +110,28 @@ describe('kafkaplane topics and status on a real cluster', { timeout: 600_000 },
       assert.ok([...sizes.values()].reduce((a, b) => a + b, 0) > 50 * 6, 'the 50 records take bytes on disk')
     } finally {
       await admin.close()
+    }
+  })
+
+  test('probe serve answers Kubernetes httpGet probes', async () => {
+    const port = 20000 + Math.floor(Math.random() * 9000)
+    const child = startCli(['probe', 'serve', '--broker-id', '2', '--port', String(port), '--bootstrap-server', cluster.bootstrapServers[2]!, '--override-file', join(scratch, 'no-override')])
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    try {
+      let stderr = ''
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+      const deadline = Date.now() + 30_000
+      while (!stderr.includes('GET /ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      const ready = await fetch(`http://127.0.0.1:${port}/ready`)
+      assert.equal(ready.status, 200)
+      assert.match(await ready.text(), /^ready: broker 2 is registered, in sync/)
+      const live = await fetch(`http://127.0.0.1:${port}/live`)
+      assert.equal(live.status, 200)
+      assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404)
+      child.kill('SIGTERM')
+      assert.equal(await exited, 0)
+    } finally {
+      child.kill('SIGKILL')
     }
   })
 
