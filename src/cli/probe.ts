@@ -65,7 +65,7 @@ Exit codes: 0 ready/live, 1 not, 2 bad input.
       return serve(io, { id, bootstrapServers, timeoutMs, overrideFile, port })
     }
     if (kind === 'live') return live(io, id, bootstrapServers, timeoutMs)
-    const admin = createAdmin({ bootstrapServers, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 3000) })
+    const admin = probeAdmin(bootstrapServers, timeoutMs)
     try {
       const answer = await readyAnswer(admin, { id, bootstrapServers, timeoutMs, overrideFile }, io.env)
       if (answer.warning) io.stderr.write(`${answer.warning}\n`)
@@ -133,7 +133,7 @@ async function readyAnswer(admin: ReturnType<typeof createAdmin>, target: ReadyT
 
 async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Promise<number> {
   const { createServer } = await import('node:http')
-  let admin = createAdmin({ bootstrapServers: target.bootstrapServers, requestTimeoutMs: target.timeoutMs, connectTimeoutMs: Math.min(target.timeoutMs, 3000) })
+  let admin = probeAdmin(target.bootstrapServers, target.timeoutMs)
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0]
     const reply = (code: number, line: string) => response.writeHead(code, { 'content-type': 'text/plain' }).end(`${line}\n`)
@@ -153,7 +153,7 @@ async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Pro
         // A client that failed may hold broken connections: start afresh for the next probe.
         if (code !== 200) {
           void admin.close().catch(() => {})
-          admin = createAdmin({ bootstrapServers: target.bootstrapServers, requestTimeoutMs: target.timeoutMs, connectTimeoutMs: Math.min(target.timeoutMs, 3000) })
+          admin = probeAdmin(target.bootstrapServers, target.timeoutMs)
         }
         reply(code, line)
       })
@@ -173,7 +173,7 @@ async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Pro
 async function live(io: CommandIO, id: number, bootstrapServers: string[], timeoutMs: number): Promise<number> {
   // Only the broker's own listener is asked; nothing about other brokers can fail this probe.
   const self = bootstrapServers.slice(0, 1)
-  const admin = createAdmin({ bootstrapServers: self, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 3000) })
+  const admin = probeAdmin(self, timeoutMs)
   try {
     await withTimeout(timeoutMs, () => admin.metadata({ topics: [], forceUpdate: true }))
     io.stdout.write(`live: broker ${id} answers on ${self[0]}\n`)
@@ -184,6 +184,11 @@ async function live(io: CommandIO, id: number, bootstrapServers: string[], timeo
   } finally {
     await admin.close().catch(() => {})
   }
+}
+
+/** A client whose every wait fits inside the probe's own timeout. */
+function probeAdmin(bootstrapServers: readonly string[], timeoutMs: number) {
+  return createAdmin({ bootstrapServers, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 3000) })
 }
 
 function withTimeout<T>(ms: number, work: () => Promise<T>): Promise<T> {
