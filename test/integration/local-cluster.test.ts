@@ -9,6 +9,7 @@ import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import { isKafkaplaneError } from '../../src/core/errors.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeLiveBrokers } from '../../src/kafka/describe-live-brokers.ts'
+import { waitForTopic } from '../../src/kafka/wait-for-topic.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
 import { startTestCluster } from './support/clusters.ts'
@@ -54,13 +55,14 @@ describe('a real local KRaft cluster', { timeout: 600_000 }, () => {
     const admin = createAdmin({ bootstrapServers: bootstrap })
     try {
       await admin.createTopics({ topics: ['defaults'], partitions: 2 })
+      await waitForTopic(admin, 'defaults', 2)
       const created = await describeTopic(bootstrap, 'defaults')
       assert.ok(created.every((p) => p.replicas.length === 3), JSON.stringify(created))
       const [config] = await admin.describeConfigs({ resources: [{ resourceType: 2, resourceName: 'defaults' }] })
       const minIsr = config!.configs.find((c) => c.name === 'min.insync.replicas')
       assert.equal(minIsr?.value, '2')
       // A producer asking for a topic that does not exist must not create it.
-      await assert.rejects(produce(bootstrap, 'never-created', 'x', 1))
+      await assert.rejects(produce(bootstrap, 'never-created', 'x', 1, 2))
       assert.ok(!(await admin.listTopics()).includes('never-created'))
     } finally {
       await admin.close()

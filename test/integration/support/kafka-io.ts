@@ -3,14 +3,15 @@ import { Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers
 import { createAdmin } from '../../../src/kafka/connection.ts'
 
 /** Produces `count` records `prefix-0..` with acks=all and idempotence; resolves once all are acknowledged. */
-export async function produce(bootstrap: string[], topic: string, prefix: string, count: number): Promise<void> {
+export async function produce(bootstrap: string[], topic: string, prefix: string, count: number, retries = 40): Promise<void> {
   const producer = new Producer({
     clientId: `test-producer-${prefix}`,
     bootstrapBrokers: bootstrap,
     serializers: stringSerializers,
     idempotent: true,
     acks: ProduceAcks.ALL,
-    retries: 10,
+    // A SIGKILLed leader is noticed only after broker.session.timeout.ms (9 s): retry past it.
+    retries,
     retryDelay: 500,
   })
   try {
