@@ -68,10 +68,7 @@ function assignMany(brokers: number, partitions: number, rf: number): { m: Place
 function lowerBound(m: PlacementModel, tolerance: number): number {
   const state = new PlacementState(m)
   let spreadMoves = 0
-  for (const p of state.partitions) {
-    const keepable = state.keepable(p.replicas)
-    spreadMoves += p.replicas.length - state.index.optimal(p.replicas.length, p.minInsync, state.capsFor(keepable), state.index.cellCounts(keepable)).kept
-  }
+  state.partitions.forEach((p, i) => (spreadMoves += p.replicas.length - state.bestSpread(i).kept))
   const active = m.brokers.filter((b) => b.state === 'active')
   const total = [...state.replicaLoad.values()].reduce((a, b) => a + b, 0)
   const capacity = active.reduce((n, b) => n + b.capacity, 0)

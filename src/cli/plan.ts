@@ -223,8 +223,7 @@ function check(io: CommandIO, model: PlacementModel, options: { tolerance: numbe
   // Partitions that could stay writable after any one domain loss, but are not placed so.
   const couldSurvive: string[] = []
   state.partitions.forEach((p, i) => {
-    const keepable = state.keepable(p.replicas)
-    const best = state.index.optimal(p.replicas.length, p.minInsync, state.capsFor(keepable), state.index.cellCounts(keepable))
+    const best = state.bestSpread(i)
     const flags = state.dimensions.length
     const now = state.index.score(p.replicas, p.minInsync)
     if (compareScores(now.slice(0, flags), best.score.slice(0, flags)) > 0) couldSurvive.push(`${p.topic}-${p.partition}`)

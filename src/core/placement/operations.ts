@@ -72,10 +72,8 @@ function finish(model: PlacementModel, state: PlacementState, goalsBefore: Named
 function survivalNotes(state: PlacementState): string[] {
   const flags = state.dimensions.length
   const cannot = new Map<string, number>()
-  state.partitions.forEach((p) => {
-    const keepable = state.keepable(p.replicas)
-    const best = state.index.optimal(p.replicas.length, p.minInsync, state.capsFor(keepable), state.index.cellCounts(keepable))
-    best.score.slice(0, flags).forEach((flag, d) => {
+  state.partitions.forEach((p, i) => {
+    state.bestSpread(i).score.slice(0, flags).forEach((flag, d) => {
       if (flag === 1) {
         const key = `${state.dimensions[d]}|${p.replicas.length}|${p.minInsync}`
         cannot.set(key, (cannot.get(key) ?? 0) + 1)

@@ -1,5 +1,5 @@
 import { partitionKey, type PlacementBroker, type PlacementModel, type PlacementPartition } from './model.ts'
-import { compareScores, SpreadIndex } from './spread.ts'
+import { compareScores, SpreadIndex, type OptimalSpread } from './spread.ts'
 
 /**
  * A mutable working copy of a cluster's placement, with the per-broker replica and leader counts that
@@ -101,13 +101,20 @@ export class PlacementState {
     return this.brokers.get(broker)?.state === 'active'
   }
 
+  /**
+   * The best spread partition `i` can have with `rf` replicas (default: its current count), given the
+   * brokers that may hold it, and the cell patterns that reach it keeping the most current replicas.
+   */
+  bestSpread(i: number, rf?: number): OptimalSpread {
+    const p = this.partitions[i]!
+    const keepable = this.keepable(p.replicas)
+    return this.index.optimal(rf ?? p.replicas.length, p.minInsync, this.capsFor(keepable), this.index.cellCounts(keepable))
+  }
+
   /** True when the partition's spread is the best its brokers allow (the hard spread goal). */
   spreadIsOptimal(i: number): boolean {
     const p = this.partitions[i]!
-    const caps = this.capsFor(p.replicas)
-    const kept = this.index.cellCounts(this.keepable(p.replicas))
-    const best = this.index.optimal(p.replicas.length, p.minInsync, caps, kept)
-    return compareScores(this.index.score(p.replicas, p.minInsync), best.score) === 0
+    return compareScores(this.index.score(p.replicas, p.minInsync), this.bestSpread(i).score) === 0
   }
 
   /** Current replicas that may stay where they are: known, not draining, not repeated. */
