@@ -1,9 +1,10 @@
-import type { Admin } from '@platformatic/kafka'
+import { metadataV12, type Admin } from '@platformatic/kafka'
 import { KafkaplaneError } from '../core/errors.ts'
-import type { ClusterSnapshot, QuorumState } from '../core/health/snapshot.ts'
+import type { ClusterSnapshot, PartitionState, QuorumState, SnapshotBroker } from '../core/health/snapshot.ts'
 import { anyConnection } from './connection.ts'
-import { describeMinInsync } from './describe-min-insync.ts'
+import { describeRegisteredBrokers } from './describe-cluster.ts'
 import { describeEligibleLeaders } from './describe-eligible-leaders.ts'
+import { describeMinInsync } from './describe-min-insync.ts'
 import { describeQuorum } from './describe-quorum.ts'
 import { listPartitionReassignments } from './list-partition-reassignments.ts'
 
@@ -11,20 +12,37 @@ export interface SnapshotOptions {
   bootstrapServers: readonly string[]
   /** Broker ids the cluster should have; default: the registered ones and the controller voters. */
   expectedBrokerIds?: readonly number[]
+  /**
+   * Effective min.insync.replicas by topic, kept between snapshots by a long-lived caller (`probe serve`):
+   * topics found in it are not described again. The caller decides how long it trusts it.
+   */
+  minInsyncCache?: Map<string, number>
 }
 
 /**
- * One snapshot of a cluster for the health model: brokers and partitions (Metadata, every topic,
- * internal ones included), each topic's effective min.insync.replicas (DescribeConfigs), the
- * controller quorum (DescribeQuorum), the reassignments in flight, and the Eligible Leader Replicas of
- * partitions below min.insync.replicas (DescribeTopicPartitions). The quorum is optional: when
- * DescribeQuorum fails, the snapshot says so (undefined) rather than failing whole.
+ * One snapshot of a cluster for the health model, in as few round trips as the protocol allows:
+ *   1. at once: Metadata of every topic (one raw request, internal topics included), DescribeCluster v2
+ *      (registered brokers, fenced ones too), ListPartitionReassignments;
+ *   2. DescribeConfigs for each topic's effective min.insync.replicas (topics not in the cache);
+ *   3. DescribeTopicPartitions for the Eligible Leader Replicas, only of topics with a partition below
+ *      min.insync.replicas (ELR only fills then);
+ *   4. DescribeQuorum last: without a quorum it fails and can take the connection down with it, and the
+ *      snapshot then says "unknown" (undefined) rather than failing whole.
+ * A cluster older than Kafka 4.0 (no DescribeCluster v2) gives the unfenced brokers from Metadata and
+ * `fencedBrokers` undefined.
  */
 export async function describeClusterSnapshot(admin: Admin, options: SnapshotOptions): Promise<ClusterSnapshot> {
-  let metadata
+  let metadata: metadataV12.MetadataResponse
+  let connection
+  let registered
+  let reassignments
   try {
-    const topics = await admin.listTopics({ includeInternals: true })
-    metadata = await admin.metadata({ topics, forceUpdate: true })
+    connection = await anyConnection(admin, options.bootstrapServers)
+    ;[metadata, registered, reassignments] = await Promise.all([
+      metadataV12.api.async(connection, null, false, false),
+      describeRegisteredBrokers(connection).catch(() => undefined),
+      listPartitionReassignments(connection).catch(() => []),
+    ])
   } catch (err) {
     throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `Metadata request failed: ${(err as Error).message}`, {
       fix: `check that ${options.bootstrapServers.join(',')} is reachable`,
@@ -32,12 +50,14 @@ export async function describeClusterSnapshot(admin: Admin, options: SnapshotOpt
       cause: err,
     })
   }
-  const topicNames = [...metadata.topics.keys()]
-  const connection = await anyConnection(admin, options.bootstrapServers)
-  const minInsync = await describeMinInsync(admin, topicNames)
-  // ELR only fills while a partition is below its min.insync.replicas: ask only then, for those topics,
-  // and before DescribeQuorum (which, without a quorum, can take the connection down with it).
-  const belowMin = [...metadata.topics].filter(([topic, t]) => t.partitions.some((p) => p.isr.length < (minInsync.get(topic) ?? 1))).map(([topic]) => topic)
+  const topics = metadata.topics.filter((t): t is typeof t & { name: string } => t.name !== null && t.partitions.length > 0)
+  const cache = options.minInsyncCache
+  const unknown = topics.map((t) => t.name).filter((name) => !cache?.has(name))
+  const described = await describeMinInsync(admin, unknown)
+  const minInsync = (topic: string) => described.get(topic) ?? cache?.get(topic) ?? 1
+  if (cache) for (const [topic, value] of described) cache.set(topic, value)
+
+  const belowMin = topics.filter((t) => t.partitions.some((p) => p.isrNodes.length < minInsync(t.name))).map((t) => t.name)
   let elr = new Map<string, number[]>()
   if (belowMin.length > 0) {
     try {
@@ -46,28 +66,36 @@ export async function describeClusterSnapshot(admin: Admin, options: SnapshotOpt
       // best effort: the health model works without ELR
     }
   }
-  const [quorum, reassignments] = await Promise.all([
-    describeQuorum(connection).catch((): QuorumState | undefined => undefined),
-    listPartitionReassignments(connection).catch(() => []),
-  ])
+  const quorum = await describeQuorum(connection).catch((): QuorumState | undefined => undefined)
+
   const moving = new Set(reassignments.map((r) => `${r.topic}-${r.partition}`))
-  const brokers = [...metadata.brokers].map(([id, b]) => ({ id, host: b.host, port: b.port, rack: b.rack ?? undefined })).sort((a, b) => a.id - b.id)
+  const brokers: SnapshotBroker[] =
+    registered?.unfenced ?? metadata.brokers.map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? undefined })).sort((a, b) => a.id - b.id)
+  const partitions: PartitionState[] = []
+  for (const t of topics) {
+    const min = minInsync(t.name)
+    for (const p of [...t.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex)) {
+      const key = `${t.name}-${p.partitionIndex}`
+      partitions.push({
+        topic: t.name,
+        partition: p.partitionIndex,
+        leader: p.leaderId,
+        replicas: p.replicaNodes,
+        isr: p.isrNodes,
+        offlineReplicas: p.offlineReplicas,
+        minInsync: min,
+        reassigning: moving.has(key),
+        elr: elr.get(key) ?? [],
+      })
+    }
+  }
+  const known = [...brokers, ...(registered?.fenced ?? [])].map((b) => b.id)
   return {
     brokers,
-    expectedBrokerIds: options.expectedBrokerIds ?? [...new Set([...brokers.map((b) => b.id), ...(quorum?.voters.map((v) => v.id) ?? [])])].sort((a, b) => a - b),
+    ...(registered === undefined ? {} : { fencedBrokers: registered.fenced }),
+    expectedBrokerIds: options.expectedBrokerIds ?? [...new Set([...known, ...(quorum?.voters.map((v) => v.id) ?? [])])].sort((a, b) => a - b),
     quorum,
-    partitions: [...metadata.topics].flatMap(([topic, t]) =>
-      t.partitions.map((p, partition) => ({
-        topic,
-        partition,
-        leader: p.leader,
-        replicas: [...p.replicas],
-        isr: [...p.isr],
-        minInsync: minInsync.get(topic) ?? 1,
-        reassigning: moving.has(`${topic}-${partition}`),
-        elr: elr.get(`${topic}-${partition}`) ?? [],
-      })),
-    ),
+    partitions,
     takenAt: Date.now(),
   }
 }

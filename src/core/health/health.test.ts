@@ -66,6 +66,16 @@ test('readiness: registered, caught up, and nothing offline or under min.insync'
   assert.equal(brokerReadiness(underMin, 1).reason, 'broker 1 is not registered or is fenced')
 })
 
+test('readiness and verdict tell a fenced broker (DescribeCluster v2) from an absent one', () => {
+  const base = snapshot([partition('t', 0, [0, 1, 2], [0, 2])], [0, 2])
+  const withFenced = { ...base, fencedBrokers: [{ id: 1, host: '127.0.0.1', port: 9093, rack: 'b' }], expectedBrokerIds: [0, 1, 2, 3] }
+  assert.equal(brokerReadiness(withFenced, 1).reason, 'broker 1 is registered but fenced (catching up on cluster metadata, or shutting down)')
+  assert.equal(brokerReadiness(withFenced, 3).reason, 'broker 3 is not registered')
+  const v = clusterVerdict(withFenced)
+  assert.ok(v.reasons.includes('broker 1 registered but fenced'), v.reasons.join('; '))
+  assert.ok(v.reasons.includes('broker 3 not registered'), v.reasons.join('; '))
+})
+
 test('cluster verdict with reasons a person can act on', () => {
   const v = clusterVerdict(snapshot([partition('payments', 0, [0, 1, 4], [0, 1]), partition('payments', 1, [4, 0, 1], [0, 1]), partition('orders', 0, [0, 1, 2], [0])], [0, 1, 2]))
   assert.equal(v.status, 'unhealthy')

@@ -1,5 +1,4 @@
-import { partitionHealth } from './partition-health.ts'
-import type { ClusterSnapshot } from './snapshot.ts'
+import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
 
 /**
  * Is broker `id` ready to serve (the readiness probe)? In order, the first failing rule is the reason:
@@ -16,8 +15,21 @@ export interface Readiness {
 }
 
 export function brokerReadiness(snapshot: ClusterSnapshot, id: number, options: { quorumLagMs?: number } = {}): Readiness {
-  if (!snapshot.brokers.some((b) => b.id === id)) return { ready: false, reason: `broker ${id} is not registered or is fenced` }
-  const behind = snapshot.partitions.filter((p) => p.replicas.includes(id) && !p.isr.includes(id) && !p.reassigning)
+  if (!snapshot.brokers.some((b) => b.id === id)) {
+    const fenced = snapshot.fencedBrokers?.some((b) => b.id === id)
+    if (fenced === true) return { ready: false, reason: `broker ${id} is registered but fenced (catching up on cluster metadata, or shutting down)` }
+    return { ready: false, reason: `broker ${id} is not registered${fenced === undefined ? ' or is fenced' : ''}` }
+  }
+  // One pass over the partitions (a probe evaluates once, cold, over every partition of the cluster).
+  const behind: PartitionState[] = []
+  const offline: PartitionState[] = []
+  const underMin: PartitionState[] = []
+  for (const p of snapshot.partitions) {
+    const isr = p.isr
+    if (p.leader < 0 || isr.length === 0) offline.push(p)
+    else if (isr.length < p.minInsync) underMin.push(p)
+    if (!p.reassigning && isr.length < p.replicas.length && p.replicas.includes(id) && !isr.includes(id)) behind.push(p)
+  }
   if (behind.length > 0) {
     return { ready: false, reason: `broker ${id} is catching up: not yet in the ISR of ${behind.length} partition${behind.length > 1 ? 's' : ''} (${examples(behind)})` }
   }
@@ -29,9 +41,7 @@ export function brokerReadiness(snapshot: ClusterSnapshot, id: number, options: 
       return { ready: false, reason: `controller ${id} has not caught up with the quorum leader ${quorum.leaderId}` }
     }
   }
-  const offline = snapshot.partitions.filter((p) => partitionHealth(p) === 'offline')
   if (offline.length > 0) return { ready: false, reason: `${offline.length} partitions are offline (${examples(offline)})` }
-  const underMin = snapshot.partitions.filter((p) => partitionHealth(p) === 'under-min-isr')
   if (underMin.length > 0) return { ready: false, reason: `${underMin.length} partitions are under min.insync.replicas (${examples(underMin)})` }
   return { ready: true, reason: `broker ${id} is registered, in sync, and no partition is offline or under min.insync.replicas` }
 }

@@ -33,12 +33,13 @@ export function canStop(snapshot: ClusterSnapshot, ids: readonly number[], optio
   const blockedByTopic = new Map<string, PartitionState[]>()
   const tightByTopic = new Map<string, number>()
   for (const p of snapshot.partitions) {
-    if (!p.isr.some((b) => down.has(b))) continue
+    let left = 0
+    for (const b of p.isr) if (!down.has(b)) left++
+    if (left === p.isr.length) continue // none of the brokers is in its ISR
     if (p.replicas.length <= p.minInsync) {
       tightByTopic.set(p.topic, (tightByTopic.get(p.topic) ?? 0) + 1)
       continue
     }
-    const left = p.isr.filter((b) => !down.has(b)).length
     if (left < p.minInsync) pushTo(blockedByTopic, p.topic, p)
   }
   const who = ids.length === 1 ? `broker ${ids[0]}` : `brokers ${ids.join(', ')}`

@@ -32,6 +32,8 @@ export interface PartitionState {
   leader: number
   replicas: readonly number[]
   isr: readonly number[]
+  /** Replicas on brokers the leader sees as offline (their log dir failed or they are gone). */
+  offlineReplicas?: readonly number[]
   /** Effective min.insync.replicas of its topic. */
   minInsync: number
   /** True while a reassignment of this partition is in progress. */
@@ -43,6 +45,11 @@ export interface PartitionState {
 export interface ClusterSnapshot {
   /** Brokers registered and unfenced (Metadata lists exactly those in KRaft). */
   brokers: readonly SnapshotBroker[]
+  /**
+   * Brokers registered but fenced: starting and catching up on the metadata log, or shutting down
+   * (DescribeCluster v2, Kafka 4.0+). Undefined when the cluster cannot say (older Kafka).
+   */
+  fencedBrokers?: readonly SnapshotBroker[]
   /** Broker ids the cluster should have (from the orchestrator or a topology); may include absent ones. */
   expectedBrokerIds: readonly number[]
   quorum: QuorumState | undefined

@@ -1,5 +1,5 @@
 import { pushTo } from '../collections.ts'
-import { countByHealth, partitionHealth, type PartitionHealth } from './partition-health.ts'
+import { partitionHealth, type PartitionHealth } from './partition-health.ts'
 import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
 
 /**
@@ -20,8 +20,11 @@ export function clusterVerdict(snapshot: ClusterSnapshot, options: { quorumLagMs
   const unhealthy: string[] = []
   const degraded: string[] = []
   const registered = new Set(snapshot.brokers.map((b) => b.id))
-  const missing = snapshot.expectedBrokerIds.filter((id) => !registered.has(id))
-  if (missing.length > 0) degraded.push(`broker${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not registered or fenced`)
+  const fenced = new Set((snapshot.fencedBrokers ?? []).map((b) => b.id))
+  const missing = snapshot.expectedBrokerIds.filter((id) => !registered.has(id) && !fenced.has(id))
+  const plural = (ids: readonly number[]) => `broker${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`
+  if (fenced.size > 0) degraded.push(`${plural([...fenced].sort((a, b) => a - b))} registered but fenced`)
+  if (missing.length > 0) degraded.push(`${plural(missing)} not registered${snapshot.fencedBrokers === undefined ? ' or fenced' : ''}`)
   const quorum = snapshot.quorum
   if (quorum !== undefined) {
     if (quorum.leaderId < 0) unhealthy.push('the controller quorum has no leader')
@@ -30,9 +33,11 @@ export function clusterVerdict(snapshot: ClusterSnapshot, options: { quorumLagMs
     if (lagging.length > 0) degraded.push(`controller voter${lagging.length > 1 ? 's' : ''} ${lagging.map((v) => v.id).join(', ')} behind the quorum leader ${quorum.leaderId}`)
   }
   const byHealth = new Map<PartitionHealth, PartitionState[]>()
+  const partitions: Record<PartitionHealth, number> = { offline: 0, 'under-min-isr': 0, 'at-min-isr': 0, 'under-replicated': 0, healthy: 0 }
   for (const p of snapshot.partitions) {
     const h = partitionHealth(p)
-    pushTo(byHealth, h, p)
+    partitions[h]++
+    if (h !== 'healthy') pushTo(byHealth, h, p)
   }
   const describe = (health: PartitionHealth, what: string) => {
     const ps = byHealth.get(health) ?? []
@@ -41,7 +46,7 @@ export function clusterVerdict(snapshot: ClusterSnapshot, options: { quorumLagMs
   unhealthy.push(...describe('offline', 'offline'), ...describe('under-min-isr', 'under min.insync.replicas'))
   degraded.push(...describe('at-min-isr', 'at min.insync.replicas'), ...describe('under-replicated', 'under-replicated'))
   const status: ClusterStatus = unhealthy.length > 0 ? 'unhealthy' : degraded.length > 0 ? 'degraded' : 'healthy'
-  return { status, reasons: [...unhealthy, ...degraded], partitions: countByHealth(snapshot.partitions) }
+  return { status, reasons: [...unhealthy, ...degraded], partitions }
 }
 
 function groupByTopic(partitions: readonly PartitionState[]): [string, PartitionState[]][] {
