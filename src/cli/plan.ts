@@ -18,10 +18,11 @@ import { readPartitionSizesFile, readReassignmentFile, readTopicConfigFile, rend
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { goals } from '../core/placement/goals.ts'
 import { adviceTable, goalsTable, movesLine, survivalTable } from './plan-report.ts'
-import { badArgument, bootstrapOption, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { badArgument, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { liveTopology } from '../core/topology/live-topology.ts'
 import type { Topology } from '../core/topology/topology.ts'
-import { createAdmin } from '../kafka/connection.ts'
+import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
 import { describeAssignment } from '../kafka/describe-assignment.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import { describeMinInsync } from '../kafka/describe-min-insync.ts'
@@ -46,7 +47,7 @@ const options = {
   'max-moves-per-stage': { type: 'string' },
   'max-rf': { type: 'string' },
   'partition-sizes': { type: 'string' },
-  'bootstrap-server': { type: 'string' },
+  ...CONNECTION_OPTIONS,
 } as const
 
 const DEFAULT_MIN_INSYNC = 2
@@ -89,6 +90,7 @@ Common options:
   --partition-sizes F   bytes of one replica per partition, JSON {"payments-0": 1073741824}: turns on
                         disk balance (same-cell follower swaps that keep every other goal)
 
+${CONNECTION_HELP}
 Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names the value).
 `,
   async run(argv, io) {
@@ -99,7 +101,7 @@ Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names th
     }
     const [operation, ...extra] = positionals
     if (extra.length > 0) throw badArgument(`kafkaplane plan ${operation} takes no more arguments, got "${extra.join(' ')}"`, 'run `kafkaplane plan --help`')
-    const liveServers = values['bootstrap-server'] === undefined ? undefined : bootstrapOption(values['bootstrap-server'], io.env)
+    const liveServers = values['bootstrap-server'] === undefined ? undefined : connectionOptions(values, io.env)
     if (values.topology === undefined && liveServers === undefined) {
       throw badArgument('--topology FILE (or --bootstrap-server) is required', 'pass the topology file of the cluster (see `kafkaplane plan --help`)')
     }
@@ -188,8 +190,8 @@ Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names th
 }
 
 /** The assignment, min.insync.replicas and topology of a live cluster. */
-async function readLive(bootstrapServers: string[], file: Topology | undefined) {
-  const admin = createAdmin({ bootstrapServers })
+async function readLive(connection: KafkaConnectionOptions, file: Topology | undefined) {
+  const admin = createAdmin(connection)
   try {
     const brokers = await describeLiveBrokers(admin)
     const { topology, problems } = liveTopology(brokers, file)

@@ -1,16 +1,19 @@
 import { readFileSync, statSync } from 'node:fs'
 import { brokerReadiness } from '../core/health/readiness.ts'
-import { createAdmin } from '../kafka/connection.ts'
+import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
-import { badArgument, bootstrapOption, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { badArgument, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 
 export const DEFAULT_OVERRIDE_FILE = '/var/run/kafkaplane/ready-override'
 /** An override file with no time in it expires this long after it was written. */
 const DEFAULT_OVERRIDE_MS = 60 * 60 * 1000
+/** How long `probe serve` trusts the min.insync.replicas it read for a topic. */
+const MIN_INSYNC_TTL_MS = 30_000
 
 const options = {
+  ...CONNECTION_OPTIONS,
   'broker-id': { type: 'string' },
-  'bootstrap-server': { type: 'string' },
   'override-file': { type: 'string' },
   'timeout-ms': { type: 'string' },
   port: { type: 'string' },
@@ -31,8 +34,7 @@ probe serve   an HTTP server for Kubernetes httpGet probes (--port, default 8088
               connected, so a probe costs a snapshot, not a process start.
 
 Options:
-  --broker-id N             the broker probed
-  --bootstrap-server H:P    its listener (default $KAFKAPLANE_BOOTSTRAP_SERVER, else 127.0.0.1:9092)
+  --broker-id N             the broker probed; --bootstrap-server names its own listener
   --timeout-ms T            give up after T ms (default 5000)
   --override-file PATH      readiness override file (default $KAFKAPLANE_READY_OVERRIDE_FILE, else
                             ${DEFAULT_OVERRIDE_FILE})
@@ -43,6 +45,7 @@ Readiness override, for a roll that is stuck on a broken cluster: while the over
     (an empty file expires one hour after it was written), or
   - set KAFKAPLANE_READY_OVERRIDE_UNTIL to an ISO 8601 time in the broker container's environment.
 An expired override is ignored (with a warning), so it cannot be forgotten.
+${CONNECTION_HELP}
 Exit codes: 0 ready/live, 1 not, 2 bad input.
 `,
   async run(argv, io) {
@@ -57,17 +60,17 @@ Exit codes: 0 ready/live, 1 not, 2 bad input.
     }
     const id = integerOption('--broker-id', values['broker-id'], 0, 2 ** 31 - 1)
     if (id === undefined) throw badArgument('--broker-id N is required', 'pass the id of the broker this probe runs for')
-    const bootstrapServers = bootstrapOption(values['bootstrap-server'], io.env)
+    const connection = connectionOptions(values, io.env)
     const timeoutMs = integerOption('--timeout-ms', values['timeout-ms'], 100, 600_000) ?? 5000
     const overrideFile = values['override-file'] ?? io.env.KAFKAPLANE_READY_OVERRIDE_FILE ?? DEFAULT_OVERRIDE_FILE
     if (kind === 'serve') {
       const port = integerOption('--port', values.port, 1, 65535) ?? 8088
-      return serve(io, { id, bootstrapServers, timeoutMs, overrideFile, port })
+      return serve(io, { id, connection, timeoutMs, overrideFile, port })
     }
-    if (kind === 'live') return live(io, id, bootstrapServers, timeoutMs)
-    const admin = probeAdmin(bootstrapServers, timeoutMs)
+    if (kind === 'live') return live(io, id, connection, timeoutMs)
+    const admin = probeAdmin(connection, timeoutMs)
     try {
-      const answer = await readyAnswer(admin, { id, bootstrapServers, timeoutMs, overrideFile }, io.env)
+      const answer = await readyAnswer(admin, { id, connection, timeoutMs, overrideFile }, io.env)
       if (answer.warning) io.stderr.write(`${answer.warning}\n`)
       io.stdout.write(`${answer.line}\n`)
       return answer.ready ? 0 : 1
@@ -107,19 +110,22 @@ export function readOverride(file: string, env: NodeJS.ProcessEnv, now: number):
 
 interface ReadyTarget {
   id: number
-  bootstrapServers: string[]
+  connection: KafkaConnectionOptions
   timeoutMs: number
   overrideFile: string
+  /** min.insync.replicas by topic, kept by `probe serve` between answers (see MIN_INSYNC_TTL_MS). */
+  minInsyncCache?: Map<string, number>
 }
 
 /** One readiness answer: the rules of the health model, then the override (which always wins, loudly). */
 async function readyAnswer(admin: ReturnType<typeof createAdmin>, target: ReadyTarget, env: NodeJS.ProcessEnv): Promise<{ ready: boolean; line: string; warning?: string }> {
-  const { id, bootstrapServers, timeoutMs } = target
+  const { id, timeoutMs } = target
+  const bootstrapServers = target.connection.bootstrapServers
   const override = readOverride(target.overrideFile, env, Date.now())
   let reason: string
   let ready: boolean
   try {
-    ;({ ready, reason } = await withTimeout(timeoutMs, async () => brokerReadiness(await describeClusterSnapshot(admin, { bootstrapServers }), id)))
+    ;({ ready, reason } = await withTimeout(timeoutMs, async () => brokerReadiness(await describeClusterSnapshot(admin, { bootstrapServers, minInsyncCache: target.minInsyncCache }), id)))
   } catch (err) {
     ready = false
     reason = `cannot read the cluster state through ${bootstrapServers.join(',')}: ${(err as Error).message}`
@@ -133,7 +139,11 @@ async function readyAnswer(admin: ReturnType<typeof createAdmin>, target: ReadyT
 
 async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Promise<number> {
   const { createServer } = await import('node:http')
-  let admin = probeAdmin(target.bootstrapServers, target.timeoutMs)
+  let admin = probeAdmin(target.connection, target.timeoutMs)
+  // A topic's min.insync.replicas rarely changes: trust it for MIN_INSYNC_TTL_MS, then ask again.
+  const minInsyncCache = new Map<string, number>()
+  const forget = setInterval(() => minInsyncCache.clear(), MIN_INSYNC_TTL_MS).unref()
+  target = { ...target, minInsyncCache }
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0]
     const reply = (code: number, line: string) => response.writeHead(code, { 'content-type': 'text/plain' }).end(`${line}\n`)
@@ -153,7 +163,7 @@ async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Pro
         // A client that failed may hold broken connections: start afresh for the next probe.
         if (code !== 200) {
           void admin.close().catch(() => {})
-          admin = probeAdmin(target.bootstrapServers, target.timeoutMs)
+          admin = probeAdmin(target.connection, target.timeoutMs)
         }
         reply(code, line)
       })
@@ -166,14 +176,15 @@ async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Pro
     process.once('SIGINT', resolve)
   })
   server.close()
+  clearInterval(forget)
   await admin.close().catch(() => {})
   return 0
 }
 
-async function live(io: CommandIO, id: number, bootstrapServers: string[], timeoutMs: number): Promise<number> {
+async function live(io: CommandIO, id: number, connection: KafkaConnectionOptions, timeoutMs: number): Promise<number> {
   // Only the broker's own listener is asked; nothing about other brokers can fail this probe.
-  const self = bootstrapServers.slice(0, 1)
-  const admin = probeAdmin(self, timeoutMs)
+  const self = connection.bootstrapServers.slice(0, 1)
+  const admin = probeAdmin({ ...connection, bootstrapServers: self }, timeoutMs)
   try {
     await withTimeout(timeoutMs, () => admin.metadata({ topics: [], forceUpdate: true }))
     io.stdout.write(`live: broker ${id} answers on ${self[0]}\n`)
@@ -187,8 +198,8 @@ async function live(io: CommandIO, id: number, bootstrapServers: string[], timeo
 }
 
 /** A client whose every wait fits inside the probe's own timeout. */
-function probeAdmin(bootstrapServers: readonly string[], timeoutMs: number) {
-  return createAdmin({ bootstrapServers, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 3000) })
+function probeAdmin(connection: KafkaConnectionOptions, timeoutMs: number) {
+  return createAdmin({ ...connection, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 3000) })
 }
 
 function withTimeout<T>(ms: number, work: () => Promise<T>): Promise<T> {

@@ -15,11 +15,12 @@ import { describeAssignment } from '../kafka/describe-assignment.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import { describeDefaultMinInsync, describeMinInsync } from '../kafka/describe-min-insync.ts'
-import { badArgument, bootstrapOption, integerOption, keyValueOptions, parseOptions, type Command } from './command.ts'
+import { badArgument, integerOption, keyValueOptions, parseOptions, type Command } from './command.ts'
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { table } from './plan-report.ts'
 
 const options = {
-  'bootstrap-server': { type: 'string' },
+  ...CONNECTION_OPTIONS,
   topology: { type: 'string' },
   topic: { type: 'string' },
   partitions: { type: 'string' },
@@ -43,8 +44,8 @@ describe  --topic T: each partition's replicas with their failure domains, ISR, 
 alter     --topic T [--config K=V ...] [--delete-config K ...] [--partitions N (more partitions,
           placed by the engine)] [--dry-run]
 
-Common: --bootstrap-server H:P (default $KAFKAPLANE_BOOTSTRAP_SERVER, else 127.0.0.1:9092);
 --topology FILE gives the brokers' failure domains (else broker.rack is the only dimension).
+${CONNECTION_HELP}
 Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
 `,
   async run(argv, io) {
@@ -57,13 +58,14 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
     if (!verb || !['create', 'list', 'describe', 'alter'].includes(verb) || extra.length > 0) {
       throw badArgument(`kafkaplane topics needs one of create, list, describe, alter; got "${positionals.join(' ')}"`, 'run `kafkaplane topics --help`')
     }
-    const bootstrapServers = bootstrapOption(values['bootstrap-server'], io.env)
+    const connection = connectionOptions(values, io.env)
+    const bootstrapServers = connection.bootstrapServers
     const file = values.topology === undefined ? undefined : await readTopologyFile(values.topology)
     const configs = keyValueOptions('--config', values.config)
     const needsTopic = verb !== 'list'
     if (needsTopic && values.topic === undefined) throw badArgument(`topics ${verb} needs --topic NAME`, 'name the topic')
     const topic = values.topic!
-    const admin = createAdmin({ bootstrapServers })
+    const admin = createAdmin(connection)
     try {
       const live = await describeLiveBrokers(admin)
       const { topology, problems } = liveTopology(live, file)
@@ -143,7 +145,7 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
 async function describe(
   io: { stdout: NodeJS.WritableStream },
   admin: ReturnType<typeof createAdmin>,
-  bootstrapServers: string[],
+  bootstrapServers: readonly string[],
   topology: Topology,
   topic: string,
 ): Promise<number> {

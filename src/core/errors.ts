@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'KAFKA_HOME_INVALID'
   | 'MAVEN_MISSING'
   | 'MAVEN_FAILED'
+  | 'OPENSSL_MISSING'
+  | 'CERTIFICATE_FAILED'
   | 'BROKER_START_FAILED'
   | 'CLUSTER_NOT_READY'
   | 'KAFKA_REQUEST_FAILED'
@@ -39,6 +41,8 @@ const kinds: Record<ErrorCode, ErrorKind> = {
   KAFKA_HOME_INVALID: 'environment',
   MAVEN_MISSING: 'environment',
   MAVEN_FAILED: 'environment',
+  OPENSSL_MISSING: 'environment',
+  CERTIFICATE_FAILED: 'environment',
   BROKER_START_FAILED: 'operation',
   CLUSTER_NOT_READY: 'operation',
   KAFKA_REQUEST_FAILED: 'operation',

@@ -1,9 +1,36 @@
 import { Admin, type Connection } from '@platformatic/kafka'
 
-/** How kafkaplane reaches a Kafka cluster. TLS and SASL arrive with the cluster-health adapter. */
+/** SASL mechanisms kafkaplane speaks (through the client): PLAIN and SCRAM, always over TLS in production. */
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number]
+
+/**
+ * TLS towards the brokers: the PEM contents (not paths; the CLI reads the files). With `cert` and `key`
+ * the client authenticates itself (mTLS, `ssl.client.auth=required` on the listener). Without `ca` the
+ * system's trusted CAs are used.
+ */
+export interface KafkaTlsOptions {
+  ca?: string
+  cert?: string
+  key?: string
+  /** Server name to verify instead of the host connected to. */
+  serverName?: string
+}
+
+export interface KafkaSaslOptions {
+  mechanism: SaslMechanism
+  username: string
+  password: string
+}
+
+/** How kafkaplane reaches a Kafka cluster. */
 export interface KafkaConnectionOptions {
   /** `host:port` of one or more brokers. */
   bootstrapServers: readonly string[]
+  /** TLS on the connection (listener `SSL` or `SASL_SSL`); absent = plaintext. */
+  tls?: KafkaTlsOptions
+  /** SASL authentication (listener `SASL_SSL` or `SASL_PLAINTEXT`); absent = none. */
+  sasl?: KafkaSaslOptions
   /** Per-request timeout; defaults to 10 s. */
   requestTimeoutMs?: number
   /** TCP connect timeout; defaults to 5 s. */
@@ -11,13 +38,24 @@ export interface KafkaConnectionOptions {
 }
 
 export function createAdmin(options: KafkaConnectionOptions, clientId = 'kafkaplane'): Admin {
-  return new Admin({
-    clientId,
+  return new Admin({ clientId, ...clientConnectionOptions(options), retries: 0 })
+}
+
+/** The options every @platformatic/kafka client (admin, producer, consumer) takes to reach the cluster. */
+export function clientConnectionOptions(options: KafkaConnectionOptions) {
+  const { tls, sasl } = options
+  return {
     bootstrapBrokers: [...options.bootstrapServers],
     requestTimeout: options.requestTimeoutMs ?? 10_000,
     connectTimeout: options.connectTimeoutMs ?? 5_000,
-    retries: 0,
-  })
+    ...(tls === undefined
+      ? {}
+      : {
+          tls: { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: true },
+          ...(tls.serverName === undefined ? {} : { tlsServerName: tls.serverName }),
+        }),
+    ...(sasl === undefined ? {} : { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } }),
+  }
 }
 
 /** `host:port` strings as the client's Broker objects. */
