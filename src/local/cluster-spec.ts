@@ -11,6 +11,9 @@ export interface LocalNode {
   brokerPort: number
   /** CONTROLLER listener, on combined nodes only. */
   controllerPort: number | undefined
+  /** With `security`: the SSL listener (mTLS, client certificate required) and the SASL_SSL listener. */
+  sslPort?: number
+  saslSslPort?: number
   labels: Readonly<Record<string, string>>
   /** `broker.rack`: the zone (see core/topology). */
   rack: string | undefined
@@ -24,12 +27,27 @@ export interface LocalClusterSpec {
   config: Readonly<Record<string, string>>
   /** The dimensions whose labels, joined by '-', make `broker.rack` (default: the zone). */
   rackDimensions: readonly string[]
+  security?: LocalSecurity
+}
+
+/**
+ * Secured client listeners beside PLAINTEXT (replication and the controllers stay on plaintext
+ * loopback): `SSL` requires a client certificate signed by the cluster's CA (mTLS), `SASL_SSL` takes
+ * SASL PLAIN or SCRAM-SHA-512 over TLS. The files are made by `LocalCertificateAuthority` in `tlsDir`:
+ * `ca.crt` (trust), `broker.pem` (every broker's key and certificate, SANs 127.0.0.1 and localhost).
+ */
+export interface LocalSecurity {
+  tlsDir: string
+  /** SASL users and their passwords (PLAIN; SCRAM credentials are written when storage is formatted). */
+  saslUsers: Readonly<Record<string, string>>
 }
 
 /** At most this many nodes are controllers; three tolerate the loss of one. */
 export const CONTROLLER_COUNT = 3
-/** Controller ports sit this far above broker ports. */
+/** Controller ports sit this far above broker ports; SSL and SASL_SSL ports (with security) further up. */
 export const CONTROLLER_PORT_OFFSET = 100
+export const SSL_PORT_OFFSET = 200
+export const SASL_SSL_PORT_OFFSET = 300
 export const MAX_NODES = CONTROLLER_PORT_OFFSET
 const MAX_PORT = 32767
 
@@ -61,6 +79,7 @@ export function planLocalCluster(
   basePort: number,
   config: Readonly<Record<string, string>> = {},
   rackDimensions?: readonly string[],
+  security?: LocalSecurity,
 ): LocalClusterSpec {
   const racks = rackDimensions ?? [rackDimension(topology)].filter((d) => d !== undefined)
   for (const d of racks) {
@@ -76,10 +95,10 @@ export function planLocalCluster(
       fix: `ask for between 1 and ${MAX_NODES} brokers`,
     })
   }
-  const highest = basePort + CONTROLLER_PORT_OFFSET + Math.min(count, CONTROLLER_COUNT) - 1
+  const highest = security ? basePort + SASL_SSL_PORT_OFFSET + count - 1 : basePort + CONTROLLER_PORT_OFFSET + Math.min(count, CONTROLLER_COUNT) - 1
   if (!Number.isInteger(basePort) || basePort < 1024 || Math.max(highest, basePort + count - 1) > MAX_PORT) {
     throw new KafkaplaneError('BAD_ARGUMENT', `--base-port ${basePort} puts ports outside 1024-${MAX_PORT}`, {
-      fix: `choose a base port between 1024 and ${MAX_PORT - CONTROLLER_PORT_OFFSET - CONTROLLER_COUNT}`,
+      fix: `choose a base port between 1024 and ${security ? MAX_PORT - SASL_SSL_PORT_OFFSET - count + 1 : MAX_PORT - CONTROLLER_PORT_OFFSET - CONTROLLER_COUNT}`,
     })
   }
   for (const key of Object.keys(config)) {
@@ -96,11 +115,12 @@ export function planLocalCluster(
       roles: controller ? ['broker', 'controller'] : ['broker'],
       brokerPort: basePort + i,
       controllerPort: controller ? basePort + CONTROLLER_PORT_OFFSET + i : undefined,
+      ...(security ? { sslPort: basePort + SSL_PORT_OFFSET + i, saslSslPort: basePort + SASL_SSL_PORT_OFFSET + i } : {}),
       labels: broker.labels,
       rack: racks.length === 0 ? undefined : racks.map((d) => broker.labels[d]).join('-'),
     }
   })
-  return { topology, basePort, nodes, config, rackDimensions: racks }
+  return { topology, basePort, nodes, config, rackDimensions: racks, ...(security ? { security } : {}) }
 }
 
 export function controllers(spec: Pick<LocalClusterSpec, 'nodes'>): LocalNode[] {
@@ -150,18 +170,22 @@ export function renderNodeProperties(spec: LocalClusterSpec, node: LocalNode, da
     .map((c) => `${c.id}@127.0.0.1:${c.controllerPort}`)
     .join(',')
   const isController = node.controllerPort !== undefined
+  const security = spec.security
+  const clientListeners = [
+    `PLAINTEXT://127.0.0.1:${node.brokerPort}`,
+    ...(security ? [`SSL://127.0.0.1:${node.sslPort}`, `SASL_SSL://127.0.0.1:${node.saslSslPort}`] : []),
+  ]
   const identity: Record<string, string> = {
     'node.id': String(node.id),
     'process.roles': node.roles.join(','),
-    listeners: isController
-      ? `PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}`
-      : `PLAINTEXT://127.0.0.1:${node.brokerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.brokerPort}`,
+    listeners: [...clientListeners, ...(isController ? [`CONTROLLER://127.0.0.1:${node.controllerPort}`] : [])].join(','),
+    'advertised.listeners': clientListeners.join(','),
     'controller.quorum.voters': voters,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map': `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${security ? ',SSL:SSL,SASL_SSL:SASL_SSL' : ''}`,
     'log.dirs': dataDir,
+    ...(security ? securityProperties(security) : {}),
   }
   if (node.rack !== undefined) identity['broker.rack'] = node.rack
   const properties = { ...LOCAL_TUNING, ...safeDefaults(spec.nodes.length), ...spec.config, ...identity }
@@ -173,6 +197,24 @@ export function renderNodeProperties(spec: LocalClusterSpec, node: LocalNode, da
     ...Object.entries(properties).map(([k, v]) => `${k}=${escapeProperty(v)}`),
     '',
   ].join('\n')
+}
+
+/** TLS from PEM files (no JKS, no keytool) and SASL PLAIN + SCRAM-SHA-512 on the SASL_SSL listener. */
+function securityProperties(security: LocalSecurity): Record<string, string> {
+  const plainUsers = Object.entries(security.saslUsers)
+    .map(([user, password]) => ` user_${user}="${password}"`)
+    .join('')
+  return {
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': `${security.tlsDir}/broker.pem`,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': `${security.tlsDir}/ca.crt`,
+    'listener.name.ssl.ssl.client.auth': 'required',
+    'listener.name.sasl_ssl.ssl.client.auth': 'none',
+    'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-512',
+    'listener.name.sasl_ssl.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`,
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+  }
 }
 
 function escapeProperty(value: string): string {

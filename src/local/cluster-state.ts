@@ -10,6 +10,7 @@ import type { Topology } from '../core/topology/topology.ts'
  *
  *   <dataDir>/cluster.json          this state
  *   <dataDir>/log4j2.yaml           broker logging
+ *   <dataDir>/tls/                  with security: the cluster's CA, broker and client certificates
  *   <dataDir>/node-<id>/server.properties, data/ (log.dirs), logs/ (server.log, stdout.log)
  */
 export interface ClusterState {
@@ -24,6 +25,8 @@ export interface ClusterState {
   /** Dimensions that make broker.rack; absent in older state files (then: the zone). */
   rackDimensions?: string[]
   heap: string
+  /** Secured listeners (SSL with mTLS, SASL_SSL); certificates in <dataDir>/tls. Absent: plaintext only. */
+  security?: { saslUsers: Record<string, string> }
   /** Node id -> pid of its JVM, while it runs. */
   pids: Record<string, number>
 }

@@ -11,7 +11,8 @@ import { createAdmin } from '../kafka/connection.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import type { BrokerOrchestrator } from '../ports/orchestrator.ts'
 import { BrokerProcess } from './broker-process.ts'
-import { bootstrapServers, planLocalCluster, renderNodeProperties, type LocalClusterSpec, type LocalNode } from './cluster-spec.ts'
+import { LocalCertificateAuthority } from './certificates.ts'
+import { bootstrapServers, planLocalCluster, renderNodeProperties, type LocalClusterSpec, type LocalNode, type LocalSecurity } from './cluster-spec.ts'
 import {
   assertNodesBelongTo,
   isEmptyDir,
@@ -55,6 +56,12 @@ export interface LocalClusterOptions {
   rackDimensions?: string[]
   /** JVM max heap per node, as java's -Xmx takes it. */
   heap?: string
+  /**
+   * Also open secured client listeners: SSL (client certificate required) on basePort+200+i and
+   * SASL_SSL (PLAIN, SCRAM-SHA-512; user `kafkaplane`) on basePort+300+i, with a CA and certificates
+   * made in <dataDir>/tls. See `LocalCluster.clientSecurity`.
+   */
+  security?: boolean
   /** kafkaplane's download cache (Kafka jars). */
   cacheDir: string
   env?: NodeJS.ProcessEnv
@@ -105,7 +112,7 @@ export class LocalCluster implements BrokerOrchestrator {
     this.#state = args.state
     this.clusterId = args.state.clusterId
     this.kafkaVersion = args.state.kafkaVersion
-    this.spec = planLocalCluster(args.state.topology, args.state.basePort, args.state.config, args.state.rackDimensions)
+    this.spec = planLocalCluster(args.state.topology, args.state.basePort, args.state.config, args.state.rackDimensions, localSecurity(args.dataDir, args.state))
     this.#java = args.java
     this.#distribution = args.distribution
     this.#onEvent = args.onEvent ?? (() => {})
@@ -177,6 +184,7 @@ export class LocalCluster implements BrokerOrchestrator {
       config: { ...requested.config },
       rackDimensions: [...requested.rackDimensions],
       heap: options.heap ?? DEFAULT_HEAP,
+      ...(options.security ? { security: { saslUsers: { [SASL_USER]: randomBytes(12).toString('base64url') } } } : {}),
       pids: {},
     }
     state = { ...state, kafkaVersion: distribution.version, pids: {} }
@@ -194,6 +202,8 @@ export class LocalCluster implements BrokerOrchestrator {
       cluster.spec.nodes.flatMap((n) => [
         { port: n.brokerPort, owner: `node ${n.id} broker listener` },
         ...(n.controllerPort === undefined ? [] : [{ port: n.controllerPort, owner: `node ${n.id} controller listener` }]),
+        ...(n.sslPort === undefined ? [] : [{ port: n.sslPort, owner: `node ${n.id} SSL listener` }]),
+        ...(n.saslSslPort === undefined ? [] : [{ port: n.saslSslPort, owner: `node ${n.id} SASL_SSL listener` }]),
       ]),
     )
     if (brokerCountWarning(cluster.spec)) onEvent({ type: 'warning', message: brokerCountWarning(cluster.spec)! })
@@ -221,6 +231,26 @@ export class LocalCluster implements BrokerOrchestrator {
 
   get bootstrapServers(): string[] {
     return bootstrapServers(this.spec)
+  }
+
+  /**
+   * How a client reaches the secured listeners (undefined without `security`): the SSL listeners take
+   * the client certificate, the SASL_SSL ones the user and password; both trust `caFile`.
+   */
+  get clientSecurity(): LocalClientSecurity | undefined {
+    const security = this.spec.security
+    if (!security) return undefined
+    const [user, password] = Object.entries(security.saslUsers)[0]!
+    return {
+      caFile: join(security.tlsDir, 'ca.crt'),
+      certFile: join(security.tlsDir, 'client.crt'),
+      keyFile: join(security.tlsDir, 'client.key'),
+      sslBootstrapServers: this.spec.nodes.map((n) => `127.0.0.1:${n.sslPort}`),
+      saslSslBootstrapServers: this.spec.nodes.map((n) => `127.0.0.1:${n.saslSslPort}`),
+      saslUser: user,
+      saslPassword: password,
+      saslPasswordFile: join(security.tlsDir, 'sasl-password'),
+    }
   }
 
   get ephemeral(): boolean {
@@ -303,6 +333,7 @@ export class LocalCluster implements BrokerOrchestrator {
   async #prepareStorage(): Promise<void> {
     await mkdir(this.dataDir, { recursive: true })
     await writeFile(join(this.dataDir, 'log4j2.yaml'), LOG4J2_YAML)
+    if (this.spec.security) await this.#prepareCertificates(this.spec.security)
     const unformatted: LocalNode[] = []
     for (const node of this.spec.nodes) {
       const dir = nodeDir(this.dataDir, node.id)
@@ -323,7 +354,18 @@ export class LocalCluster implements BrokerOrchestrator {
     await Promise.all([worker(), worker()])
   }
 
+  /** The cluster's CA, one certificate for every broker, one client certificate, the SASL password file. */
+  async #prepareCertificates(security: LocalSecurity): Promise<void> {
+    const authority = await LocalCertificateAuthority.open(security.tlsDir, `kafkaplane local CA ${this.clusterId}`)
+    const broker = await authority.issue({ name: 'broker', commonName: 'kafkaplane-broker', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server-and-client' })
+    await authority.keyStore(broker, 'broker')
+    await authority.issue({ name: 'client', commonName: 'kafkaplane-admin', usage: 'client' })
+    const [, password] = Object.entries(security.saslUsers)[0]!
+    await writeFile(join(security.tlsDir, 'sasl-password'), `${password}\n`, { mode: 0o600 })
+  }
+
   async #formatNode(node: LocalNode): Promise<void> {
+    const scram = Object.entries(this.spec.security?.saslUsers ?? {}).flatMap(([name, password]) => ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${password}]`])
     const args = [
       '-Xmx256m',
       '-XX:TieredStopAtLevel=1',
@@ -336,6 +378,7 @@ export class LocalCluster implements BrokerOrchestrator {
       this.clusterId,
       '-c',
       this.#propertiesFile(node.id),
+      ...scram,
     ]
     try {
       await run(this.#java, args, { env: this.#env, timeout: 120_000 })
@@ -481,6 +524,23 @@ export function logExcerpt(text: string, lines = 25): string {
     if (/^\[[^\]]+\] (ERROR|FATAL) /.test(line)) lastError = i
   })
   return (lastError >= 0 ? tail.slice(lastError, lastError + lines) : all.slice(-lines)).join('\n')
+}
+
+const SASL_USER = 'kafkaplane'
+
+export interface LocalClientSecurity {
+  caFile: string
+  certFile: string
+  keyFile: string
+  sslBootstrapServers: string[]
+  saslSslBootstrapServers: string[]
+  saslUser: string
+  saslPassword: string
+  saslPasswordFile: string
+}
+
+function localSecurity(dataDir: string, state: ClusterState): LocalSecurity | undefined {
+  return state.security ? { tlsDir: join(dataDir, 'tls'), saslUsers: state.security.saslUsers } : undefined
 }
 
 function sameLayout(state: ClusterState, requested: LocalClusterSpec): boolean {

@@ -8,11 +8,14 @@ import { nodeDir, readClusterState } from '../../../src/local/cluster-state.ts'
 import { LocalCluster, type LocalClusterOptions } from '../../../src/local/local-cluster.ts'
 import { cacheDir } from '../../../src/local/paths.ts'
 
-/** A base port whose broker ports (base..base+n) and controller ports (base+100..) are all free now. */
+/**
+ * A base port whose broker ports (base..base+n), controller ports (base+100..) and secured listener
+ * ports (base+200.., base+300..) are all free now. Bases are 400 apart, so two clusters never overlap.
+ */
 export async function freeBasePort(nodes: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 100) * 100
-    const ports = [...Array.from({ length: nodes }, (_, i) => base + i), ...[0, 1, 2].map((i) => base + 100 + i)]
+    const base = 20000 + Math.floor(Math.random() * 30) * 400
+    const ports = [0, 200, 300].flatMap((offset) => Array.from({ length: nodes }, (_, i) => base + offset + i)).concat([0, 1, 2].map((i) => base + 100 + i))
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base
   }
   throw new Error('no free port range found')

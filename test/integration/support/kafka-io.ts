@@ -1,12 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka'
-import { createAdmin } from '../../../src/kafka/connection.ts'
+import { clientConnectionOptions, createAdmin, type KafkaConnectionOptions } from '../../../src/kafka/connection.ts'
+
+/** Bootstrap servers alone (plaintext), or full connection options (TLS, SASL). */
+export type Target = string[] | KafkaConnectionOptions
+
+function connection(target: Target) {
+  return clientConnectionOptions(Array.isArray(target) ? { bootstrapServers: target } : target)
+}
 
 /** Produces `count` records `prefix-0..` with acks=all and idempotence; resolves once all are acknowledged. */
-export async function produce(bootstrap: string[], topic: string, prefix: string, count: number, retries = 40): Promise<void> {
+export async function produce(bootstrap: Target, topic: string, prefix: string, count: number, retries = 40): Promise<void> {
   const producer = new Producer({
     clientId: `test-producer-${prefix}`,
-    bootstrapBrokers: bootstrap,
+    ...connection(bootstrap),
     serializers: stringSerializers,
     idempotent: true,
     acks: ProduceAcks.ALL,
@@ -25,11 +32,11 @@ export async function produce(bootstrap: string[], topic: string, prefix: string
 }
 
 /** Reads `topic` from the earliest offset until `count` records arrived (or the timeout). */
-export async function consume(bootstrap: string[], topic: string, count: number, timeoutMs = 60_000): Promise<string[]> {
+export async function consume(bootstrap: Target, topic: string, count: number, timeoutMs = 60_000): Promise<string[]> {
   const consumer = new Consumer({
     clientId: 'test-consumer',
     groupId: `test-group-${topic}-${Date.now()}`,
-    bootstrapBrokers: bootstrap,
+    ...connection(bootstrap),
     deserializers: stringDeserializers,
   })
   const values: string[] = []
