@@ -6,7 +6,9 @@ import type { Topology } from '../core/topology/topology.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
-import { badArgument, bootstrapOption, parseOptions, type Command } from './command.ts'
+import { describeBrokerDisks, type BrokerDisk } from '../kafka/describe-replica-sizes.ts'
+import { badArgument, parseOptions, type Command } from './command.ts'
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { table } from './plan-report.ts'
 
 export const status: Command = {
@@ -14,17 +16,18 @@ export const status: Command = {
   help: `Usage: kafkaplane status [--bootstrap-server HOST:PORT] [--topology FILE] [--json]
 
 Shows the cluster's verdict (healthy, degraded, unhealthy) with reasons, the brokers grouped by every
-failure dimension (from --topology, else by broker.rack), the controller quorum, partition health
-counts, which brokers may restart now and which whole domains could go down together, and why not.
-  --bootstrap-server H:P   any broker (default $KAFKAPLANE_BOOTSTRAP_SERVER, else 127.0.0.1:9092)
+failure dimension (from --topology, else by broker.rack) with their state (up, fenced, down) and log
+dir usage, the controller quorum, partition health counts, which brokers may restart now and which
+whole domains could go down together, and why not.
   --topology FILE          failure domains of the brokers; its broker ids are the expected brokers
   --json                   the same, for machines
+${CONNECTION_HELP}
 Exit codes: 0 healthy or degraded, 1 unhealthy (offline or under-min-ISR partitions, no quorum leader)
 or unreachable, 2 bad input.
 `,
   async run(argv, io) {
     const { values, positionals } = parseOptions('status', argv, {
-      'bootstrap-server': { type: 'string' },
+      ...CONNECTION_OPTIONS,
       topology: { type: 'string' },
       json: { type: 'boolean' },
     })
@@ -33,22 +36,27 @@ or unreachable, 2 bad input.
       return 0
     }
     if (positionals.length > 0) throw badArgument(`kafkaplane status takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane status --help`')
-    const bootstrapServers = bootstrapOption(values['bootstrap-server'], io.env)
+    const connection = connectionOptions(values, io.env)
     const topology = values.topology === undefined ? undefined : await readTopologyFile(values.topology)
-    const admin = createAdmin({ bootstrapServers })
+    const admin = createAdmin(connection)
     let snapshot: ClusterSnapshot
+    let disks: BrokerDisk[] | undefined
     try {
-      snapshot = await describeClusterSnapshot(admin, { bootstrapServers, expectedBrokerIds: topology?.brokers.map((b) => b.id) })
+      snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers, expectedBrokerIds: topology?.brokers.map((b) => b.id) })
+      // Disk usage is for people; a broker that cannot answer it must not hide the health verdict.
+      disks = await describeBrokerDisks(admin, snapshot.partitions).catch(() => undefined)
     } finally {
       await admin.close().catch(() => {})
     }
-    const report = statusReport(snapshot, topology)
+    const report = statusReport(snapshot, topology, disks)
     io.stdout.write(values.json ? JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n' : renderStatus(report))
     return report.verdict.status === 'unhealthy' ? 1 : 0
   },
 }
 
-export function statusReport(snapshot: ClusterSnapshot, topology: Topology | undefined) {
+export type BrokerState = 'up' | 'fenced' | 'down'
+
+export function statusReport(snapshot: ClusterSnapshot, topology: Topology | undefined, disks?: readonly BrokerDisk[]) {
   const dimensions = topology?.dimensions ?? ['rack']
   const labels = new Map<number, Readonly<Record<string, string>>>(
     topology
@@ -56,7 +64,9 @@ export function statusReport(snapshot: ClusterSnapshot, topology: Topology | und
       : snapshot.brokers.map((b) => [b.id, { rack: b.rack ?? '(none)' }]),
   )
   const registered = new Set(snapshot.brokers.map((b) => b.id))
-  const ids = [...new Set([...snapshot.expectedBrokerIds, ...registered])].sort((a, b) => a - b)
+  const fenced = new Set((snapshot.fencedBrokers ?? []).map((b) => b.id))
+  const ids = [...new Set([...snapshot.expectedBrokerIds, ...registered, ...fenced])].sort((a, b) => a - b)
+  const state = (id: number): BrokerState => (registered.has(id) ? 'up' : fenced.has(id) ? 'fenced' : 'down')
   const quorum = snapshot.quorum
   const voters = new Set(quorum?.voters.map((v) => v.id) ?? [])
   return {
@@ -64,6 +74,8 @@ export function statusReport(snapshot: ClusterSnapshot, topology: Topology | und
     brokers: ids.map((id) => ({
       id,
       registered: registered.has(id),
+      state: state(id),
+      logDirs: (disks ?? []).filter((d) => d.broker === id).map(({ logDir, replicaBytes, totalBytes, usableBytes }) => ({ logDir, replicaBytes, totalBytes, usableBytes })),
       labels: labels.get(id) ?? {},
       roles: [...(voters.has(id) ? ['controller'] : []), ...(quorum?.leaderId === id ? ['active-controller'] : [])],
       restart: canStop(snapshot, [id]),
@@ -96,15 +108,15 @@ function renderStatus(report: ReturnType<typeof statusReport>): string {
     const domains = new Map<string, string[]>()
     for (const b of report.brokers) {
       const d = b.labels[dimension] ?? '(none)'
-      pushTo(domains, d, `${b.id}${b.roles.includes('active-controller') ? '*' : b.roles.includes('controller') ? 'c' : ''}${b.registered ? '' : ' (DOWN)'}`)
+      pushTo(domains, d, `${b.id}${b.roles.includes('active-controller') ? '*' : b.roles.includes('controller') ? 'c' : ''}${b.state === 'up' ? '' : ` (${b.state.toUpperCase()})`}`)
     }
     lines.push(`brokers by ${dimension}: ${[...domains].sort(([a], [b]) => a.localeCompare(b)).map(([d, bs]) => `${d}: ${bs.join(' ')}`).join(' | ')}`)
   }
-  lines.push('  (* active controller, c controller voter)', '', 'may restart now:')
+  lines.push('  (* active controller, c controller voter)', '', 'brokers (may restart now?):')
   lines.push(
     table([
-      ['broker', 'restart', 'why not'],
-      ...report.brokers.map((b) => [String(b.id), b.restart.ok ? 'yes' : 'no', b.restart.blockers.join('; ')]),
+      ['broker', 'state', 'data', 'disk free', 'restart', 'why not'],
+      ...report.brokers.map((b) => [String(b.id), b.state, disk(b.logDirs, 'data'), disk(b.logDirs, 'free'), b.restart.ok ? 'yes' : 'no', b.restart.blockers.join('; ')]),
     ]),
   )
   lines.push('', 'whole domains that may go down together:')
@@ -112,4 +124,19 @@ function renderStatus(report: ReturnType<typeof statusReport>): string {
   const warnings = new Set(report.brokers.flatMap((b) => b.restart.warnings))
   for (const w of warnings) lines.push(`warning: ${w}`)
   return lines.join('\n') + '\n'
+}
+
+function disk(dirs: readonly { replicaBytes: number; totalBytes: number; usableBytes: number }[], what: 'data' | 'free'): string {
+  if (dirs.length === 0) return '-'
+  if (what === 'data') return bytes(dirs.reduce((s, d) => s + d.replicaBytes, 0))
+  const total = dirs.reduce((s, d) => s + d.totalBytes, 0)
+  const usable = dirs.reduce((s, d) => s + d.usableBytes, 0)
+  return total > 0 ? `${bytes(usable)} (${Math.round((100 * usable) / total)}%)` : '?'
+}
+
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
 }
