@@ -43,3 +43,39 @@ export function partitionSizes(replicas: readonly ReplicaSize[]): Map<string, nu
   }
   return sizes
 }
+
+export interface BrokerDisk {
+  broker: number
+  logDir: string
+  /** Bytes of the replicas asked about, in this log dir. */
+  replicaBytes: number
+  /** Size and free space of the log dir's volume (-1 when the broker cannot tell). */
+  totalBytes: number
+  usableBytes: number
+}
+
+/** DescribeLogDirs: every broker's log dirs with their volume size, free space and the bytes of these partitions. */
+export async function describeBrokerDisks(admin: Admin, partitions: readonly PartitionAssignment[]): Promise<BrokerDisk[]> {
+  const byTopic = new Map<string, number[]>()
+  for (const p of partitions) pushTo(byTopic, p.topic, p.partition)
+  try {
+    const described = await admin.describeLogDirs({ topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) })
+    return described
+      .flatMap((b) =>
+        b.results.map((dir) => ({
+          broker: b.broker,
+          logDir: dir.logDir,
+          replicaBytes: dir.topics.reduce((sum, t) => sum + t.partitions.reduce((s, p) => s + Number(p.partitionSize), 0), 0),
+          totalBytes: Number(dir.totalBytes),
+          usableBytes: Number(dir.usableBytes),
+        })),
+      )
+      .sort((a, b) => a.broker - b.broker || a.logDir.localeCompare(b.logDir))
+  } catch (err) {
+    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeLogDirs failed: ${(err as Error).message}`, {
+      fix: 'check that every broker is reachable',
+      retriable: true,
+      cause: err,
+    })
+  }
+}
