@@ -21,6 +21,7 @@ const options = {
   config: { type: 'string', multiple: true },
   'rack-dimensions': { type: 'string' },
   heap: { type: 'string' },
+  security: { type: 'boolean' },
   detach: { type: 'boolean', short: 'd' },
   'timeout-seconds': { type: 'string' },
 } as const
@@ -50,6 +51,9 @@ Cluster:
   --rack-dimensions D,E the dimensions whose labels make broker.rack, joined by '-' (default: zone, so
                         that client.rack follower fetching works)
   --heap SIZE           JVM max heap per broker (default ${DEFAULT_HEAP})
+  --security            also open secured client listeners: SSL with client certificates (mTLS) on
+                        P+200+i and SASL_SSL (PLAIN, SCRAM-SHA-512, user kafkaplane) on P+300+i, with a
+                        CA and certificates made by openssl in DIR/tls; the summary shows the flags
   --timeout-seconds S   how long to wait for every broker to be ready (default 120)
   -d, --detach          return once the cluster is ready and leave it running; stop it with
                         'kafkaplane down' (with the same --data-dir)
@@ -88,6 +92,7 @@ Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was st
       config: keyValueOptions('--config', values.config),
       rackDimensions: listOption('--rack-dimensions', values['rack-dimensions']),
       heap: values.heap,
+      security: values.security,
       cacheDir: cacheDir(io.env),
       env: io.env,
       readyTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
@@ -158,12 +163,22 @@ async function summary(cluster: LocalCluster, elapsedMs: number): Promise<string
   return [
     `Kafka ${cluster.kafkaVersion} cluster ${cluster.clusterId} is ready (${(elapsedMs / 1000).toFixed(1)} s)`,
     `bootstrap: ${cluster.bootstrapServers.join(',')}`,
+    ...securityLines(cluster),
     '',
     table,
     '',
     `health: ${await healthLine(cluster)}`,
     '',
   ].join('\n')
+}
+
+function securityLines(cluster: LocalCluster): string[] {
+  const s = cluster.clientSecurity
+  if (!s) return []
+  return [
+    `mTLS:     --bootstrap-server ${s.sslBootstrapServers.join(',')} --tls-ca-file ${s.caFile} --tls-cert-file ${s.certFile} --tls-key-file ${s.keyFile}`,
+    `SASL_SSL: --bootstrap-server ${s.saslSslBootstrapServers.join(',')} --tls-ca-file ${s.caFile} --sasl-mechanism SCRAM-SHA-512 --sasl-username ${s.saslUser} --sasl-password-file ${s.saslPasswordFile}`,
+  ]
 }
 
 async function healthLine(cluster: LocalCluster): Promise<string> {

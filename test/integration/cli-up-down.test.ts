@@ -25,7 +25,7 @@ describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_00
     root = await tempDir('cli')
     dataDir = join(root, 'kept')
     const basePort = await freeBasePort(3)
-    const upArgs = ['up', '--detach', '--data-dir', dataDir, '--base-port', String(basePort), '--brokers', '3', '--zones', 'a,b,c', '--heap', '384m']
+    const upArgs = ['up', '--detach', '--data-dir', dataDir, '--base-port', String(basePort), '--brokers', '3', '--zones', 'a,b,c', '--heap', '384m', '--security']
     const first = await runCli(upArgs)
     assert.equal(first.code, 0, first.stderr)
     assert.match(first.stdout, new RegExp(`bootstrap: 127\\.0\\.0\\.1:${basePort},127\\.0\\.0\\.1:${basePort + 1},127\\.0\\.0\\.1:${basePort + 2}`))
@@ -57,6 +57,14 @@ describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_00
     assert.equal(restart.code, 0, restart.stderr)
     assert.match(restart.stdout, new RegExp(`cluster ${state.clusterId} is ready`))
     assert.match(restart.stderr, /restarting the local Kafka cluster of 3 brokers/)
+    // --security was kept with the cluster: the summary's mTLS and SASL_SSL flags connect.
+    for (const kind of ['mTLS', 'SASL_SSL']) {
+      const flags = new RegExp(`^${kind}: +(.*)$`, 'm').exec(restart.stdout)?.[1]
+      assert.ok(flags, `the summary shows the ${kind} flags:\n${restart.stdout}`)
+      const status = await runCli(['status', ...flags.split(' ')])
+      assert.equal(status.code, 0, `${kind}: ${status.stdout}${status.stderr}`)
+      assert.match(status.stdout, /^cluster: HEALTHY/)
+    }
     assert.deepEqual(new Set(await consume(bootstrap, 'kept', 10)), new Set(Array.from({ length: 10 }, (_, i) => `v-${i}`)))
 
     const finalDown = await runCli(['down', '--data-dir', dataDir])
