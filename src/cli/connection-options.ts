@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { SASL_MECHANISMS, type KafkaConnectionOptions, type KafkaTlsOptions, type SaslMechanism } from '../kafka/connection.ts'
+import { SASL_MECHANISMS, type KafkaConnectionOptions, type KafkaTlsOptions, type SaslMechanism } from '../kafka/connection-options.ts'
 import { badArgument, bootstrapOption } from './command.ts'
 
 /** The options of every verb that talks to a cluster; spread them into the verb's own. */

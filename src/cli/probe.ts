@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { brokerReadiness } from '../core/health/readiness.ts'
-import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
-import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
+import type { Admin } from '@platformatic/kafka'
+import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import { badArgument, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 
@@ -17,6 +17,7 @@ const options = {
   'override-file': { type: 'string' },
   'timeout-ms': { type: 'string' },
   port: { type: 'string' },
+  via: { type: 'string' },
 } as const
 
 export const probe: Command = {
@@ -36,6 +37,10 @@ probe serve   an HTTP server for Kubernetes httpGet probes (--port, default 8088
 Options:
   --broker-id N             the broker probed; --bootstrap-server names its own listener
   --timeout-ms T            give up after T ms (default 5000)
+  --via URL                 ask a running 'probe serve' (e.g. the pod's sidecar, http://127.0.0.1:8088)
+                            instead of the cluster: the answer costs an HTTP request, not loading the
+                            Kafka client (default $KAFKAPLANE_PROBE_SERVER). When it does not answer,
+                            the probe asks the cluster itself, and says so on stderr.
   --override-file PATH      readiness override file (default $KAFKAPLANE_READY_OVERRIDE_FILE, else
                             ${DEFAULT_OVERRIDE_FILE})
 
@@ -67,8 +72,19 @@ Exit codes: 0 ready/live, 1 not, 2 bad input.
       const port = integerOption('--port', values.port, 1, 65535) ?? 8088
       return serve(io, { id, connection, timeoutMs, overrideFile, port })
     }
+    const via = values.via ?? io.env.KAFKAPLANE_PROBE_SERVER
+    if (via !== undefined) {
+      const answer = await askServer(via, kind, id, timeoutMs).catch((err: Error) => {
+        io.stderr.write(`kafkaplane probe: ${via} did not answer (${err.message}); asking the cluster directly\n`)
+        return undefined
+      })
+      if (answer) {
+        io.stdout.write(`${answer.line}\n`)
+        return answer.ok ? 0 : 1
+      }
+    }
     if (kind === 'live') return live(io, id, connection, timeoutMs)
-    const admin = probeAdmin(connection, timeoutMs)
+    const admin = await probeAdmin(connection, timeoutMs)
     try {
       const answer = await readyAnswer(admin, { id, connection, timeoutMs, overrideFile }, io.env)
       if (answer.warning) io.stderr.write(`${answer.warning}\n`)
@@ -118,13 +134,35 @@ interface ReadyTarget {
 }
 
 /** One readiness answer: the rules of the health model, then the override (which always wins, loudly). */
-async function readyAnswer(admin: ReturnType<typeof createAdmin>, target: ReadyTarget, env: NodeJS.ProcessEnv): Promise<{ ready: boolean; line: string; warning?: string }> {
+/**
+ * One answer of a `probe serve` process: its status code says ready (200) or not (503), its body is the
+ * one line. The server names its broker in a header, so a probe is never answered for another broker.
+ */
+async function askServer(base: string, kind: 'ready' | 'live', id: number, timeoutMs: number): Promise<{ ok: boolean; line: string }> {
+  let url: URL
+  try {
+    url = new URL(`/${kind}`, base)
+  } catch {
+    throw badArgument(`--via "${base}" is not a URL`, 'pass the probe server as http://HOST:PORT')
+  }
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+  const line = (await response.text()).trim()
+  const broker = response.headers.get(BROKER_HEADER)
+  if (broker !== String(id)) throw new Error(`it serves broker ${broker ?? '(unknown)'}, not ${id}`)
+  if (response.status !== 200 && response.status !== 503) throw new Error(`HTTP ${response.status}: ${line}`)
+  return { ok: response.status === 200, line }
+}
+
+const BROKER_HEADER = 'x-kafkaplane-broker'
+
+async function readyAnswer(admin: Admin, target: ReadyTarget, env: NodeJS.ProcessEnv): Promise<{ ready: boolean; line: string; warning?: string }> {
   const { id, timeoutMs } = target
   const bootstrapServers = target.connection.bootstrapServers
   const override = readOverride(target.overrideFile, env, Date.now())
   let reason: string
   let ready: boolean
   try {
+    const { describeClusterSnapshot } = await import('../kafka/describe-cluster-snapshot.ts')
     ;({ ready, reason } = await withTimeout(timeoutMs, async () => brokerReadiness(await describeClusterSnapshot(admin, { bootstrapServers, minInsyncCache: target.minInsyncCache }), id)))
   } catch (err) {
     ready = false
@@ -139,14 +177,14 @@ async function readyAnswer(admin: ReturnType<typeof createAdmin>, target: ReadyT
 
 async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Promise<number> {
   const { createServer } = await import('node:http')
-  let admin = probeAdmin(target.connection, target.timeoutMs)
+  let admin = await probeAdmin(target.connection, target.timeoutMs)
   // A topic's min.insync.replicas rarely changes: trust it for MIN_INSYNC_TTL_MS, then ask again.
   const minInsyncCache = new Map<string, number>()
   const forget = setInterval(() => minInsyncCache.clear(), MIN_INSYNC_TTL_MS).unref()
   target = { ...target, minInsyncCache }
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0]
-    const reply = (code: number, line: string) => response.writeHead(code, { 'content-type': 'text/plain' }).end(`${line}\n`)
+    const reply = (code: number, line: string) => response.writeHead(code, { 'content-type': 'text/plain', [BROKER_HEADER]: String(target.id) }).end(`${line}\n`)
     if (request.method !== 'GET' || (path !== '/ready' && path !== '/live')) return reply(404, 'use GET /ready or GET /live')
     const work =
       path === '/ready'
@@ -162,8 +200,12 @@ async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Pro
       .then(([code, line]) => {
         // A client that failed may hold broken connections: start afresh for the next probe.
         if (code !== 200) {
-          void admin.close().catch(() => {})
-          admin = probeAdmin(target.connection, target.timeoutMs)
+          const broken = admin
+          void broken.close().catch(() => {})
+          return probeAdmin(target.connection, target.timeoutMs).then((fresh) => {
+            admin = fresh
+            reply(code, line)
+          })
         }
         reply(code, line)
       })
@@ -184,7 +226,7 @@ async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Pro
 async function live(io: CommandIO, id: number, connection: KafkaConnectionOptions, timeoutMs: number): Promise<number> {
   // Only the broker's own listener is asked; nothing about other brokers can fail this probe.
   const self = connection.bootstrapServers.slice(0, 1)
-  const admin = probeAdmin({ ...connection, bootstrapServers: self }, timeoutMs)
+  const admin = await probeAdmin({ ...connection, bootstrapServers: self }, timeoutMs)
   try {
     await withTimeout(timeoutMs, () => admin.metadata({ topics: [], forceUpdate: true }))
     io.stdout.write(`live: broker ${id} answers on ${self[0]}\n`)
@@ -197,8 +239,9 @@ async function live(io: CommandIO, id: number, connection: KafkaConnectionOption
   }
 }
 
-/** A client whose every wait fits inside the probe's own timeout. */
-function probeAdmin(connection: KafkaConnectionOptions, timeoutMs: number) {
+/** A client whose every wait fits inside the probe's own timeout (the client is loaded only here). */
+async function probeAdmin(connection: KafkaConnectionOptions, timeoutMs: number): Promise<Admin> {
+  const { createAdmin } = await import('../kafka/connection.ts')
   return createAdmin({ ...connection, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 3000) })
 }
 

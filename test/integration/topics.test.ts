@@ -128,6 +128,16 @@ describe('kafkaplane topics and status on a real cluster', { timeout: 600_000 },
       const live = await fetch(`http://127.0.0.1:${port}/live`)
       assert.equal(live.status, 200)
       assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404)
+      // An exec probe can ask the server instead of loading the Kafka client itself.
+      const via = await runCli(['probe', 'ready', '--broker-id', '2', '--via', `http://127.0.0.1:${port}`, '--bootstrap-server', '127.0.0.1:1'])
+      assert.equal(via.code, 0, via.stdout + via.stderr)
+      assert.match(via.stdout, /^ready: broker 2 is registered, in sync/)
+      assert.equal(via.stderr, '')
+      // A server of another broker is never taken for this one: the probe asks the cluster itself.
+      const other = await runCli(['probe', 'ready', '--broker-id', '1', '--via', `http://127.0.0.1:${port}`, '--bootstrap-server', cluster.bootstrapServers[1]!, '--override-file', join(scratch, 'no-override')])
+      assert.equal(other.code, 0, other.stdout + other.stderr)
+      assert.match(other.stderr, /did not answer \(it serves broker 2, not 1\); asking the cluster directly/)
+      assert.match(other.stdout, /^ready: broker 1 is registered/)
       child.kill('SIGTERM')
       assert.equal(await exited, 0)
     } finally {
