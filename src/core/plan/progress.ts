@@ -1,0 +1,58 @@
+import { partitionKey } from '../placement/model.ts'
+import type { Move } from './moves.ts'
+
+export type MoveStatus = 'pending' | 'in-flight' | 'done'
+
+/** Where a running plan stands, for the progress line and the summary. */
+export interface Progress {
+  partitions: Record<MoveStatus, number>
+  bytesDone: number
+  bytesLeft: number
+  /** Copy rate over the recent window, bytes per second (undefined until two samples exist). */
+  rateBytesPerSecond: number | undefined
+  /** Seconds left at that rate (undefined when unknown). */
+  etaSeconds: number | undefined
+}
+
+export interface ProgressSample {
+  at: number
+  bytesDone: number
+}
+
+/** Samples older than this do not count towards the current rate. */
+export const RATE_WINDOW_MS = 30_000
+
+/**
+ * Progress of `moves`: finished moves count whole; moves in flight count the bytes their new replicas
+ * already hold (`copied`, by partition key, at most the move's bytes). The rate is measured over the
+ * samples of the last RATE_WINDOW_MS (the caller appends one per poll).
+ */
+export function progressOf(
+  moves: readonly Move[],
+  status: ReadonlyMap<string, MoveStatus>,
+  copied: ReadonlyMap<string, number>,
+  samples: readonly ProgressSample[],
+): Progress {
+  const partitions: Record<MoveStatus, number> = { pending: 0, 'in-flight': 0, done: 0 }
+  let bytesDone = 0
+  let total = 0
+  for (const m of moves) {
+    const key = partitionKey(m)
+    const s = status.get(key) ?? 'pending'
+    partitions[s]++
+    total += m.bytes
+    if (s === 'done') bytesDone += m.bytes
+    else if (s === 'in-flight') bytesDone += Math.min(m.bytes, copied.get(key) ?? 0)
+  }
+  const bytesLeft = total - bytesDone
+  const last = samples.at(-1)
+  const first = last && samples.find((x) => x.at >= last.at - RATE_WINDOW_MS)
+  const rate = first && last && last.at > first.at ? ((last.bytesDone - first.bytesDone) * 1000) / (last.at - first.at) : undefined
+  return {
+    partitions,
+    bytesDone,
+    bytesLeft,
+    rateBytesPerSecond: rate,
+    etaSeconds: rate !== undefined && rate > 0 ? bytesLeft / rate : undefined,
+  }
+}

@@ -1,0 +1,316 @@
+import { isKafkaplaneError, KafkaplaneError } from '../core/errors.ts'
+import { partitionHealth } from '../core/health/partition-health.ts'
+import type { ClusterSnapshot } from '../core/health/snapshot.ts'
+import { partitionKey, sameOrder } from '../core/placement/model.ts'
+import { addedReplicas, DEFAULT_MOVE_LIMITS, nextMoves, sameThrottle, throttlePlan, touchedBrokers, type Move, type MoveLimits, type ThrottlePlan } from '../core/plan/moves.ts'
+import { progressOf, type MoveStatus, type Progress, type ProgressSample } from '../core/plan/progress.ts'
+import type { ExecutorCluster, InFlightReassignment, ReassignmentRefusal } from '../ports/executor-cluster.ts'
+import { writePlanState, type PlanState } from './plan-state.ts'
+
+export interface ExecuteOptions {
+  limits?: MoveLimits
+  /** Poll interval: how often the executor looks at the cluster (default 1 s). */
+  pollMs?: number
+  /** Ctrl-C: stop starting moves, leave the ones in flight running (throttled), keep the state. */
+  signal?: AbortSignal
+  /** Give up when nothing moved forward for this long (default 30 min): cancel, clear throttles, throw. */
+  stallTimeoutMs?: number
+  onEvent?: (event: ExecutorEvent) => void
+}
+
+export type ExecutorEvent =
+  | { type: 'adopted'; inFlight: number; done: number }
+  | { type: 'started'; moves: Move[] }
+  | { type: 'throttle'; plan: ThrottlePlan }
+  | { type: 'paused'; reason: string }
+  | { type: 'refused'; refusals: ReassignmentRefusal[] }
+  | { type: 'progress'; progress: Progress }
+  | { type: 'elected'; partitions: number; failed: ReassignmentRefusal[] }
+  | { type: 'throttles-cleared'; brokers: number[]; topics: string[] }
+  | { type: 'retrying'; message: string }
+
+export interface ExecuteResult {
+  status: 'finished' | 'interrupted'
+  /** Moves that completed (in this run and earlier ones of the same plan). */
+  moved: number
+  inFlight: number
+  bytes: number
+  elapsedMs: number
+  leaderElectionFailures: ReassignmentRefusal[]
+}
+
+/** A refused move is retried on later polls; after this many refusals the plan fails. */
+const MAX_REFUSALS = 5
+const ELECTION_ATTEMPTS = 10
+
+/**
+ * Carries out a plan's moves on a live cluster, one poll at a time, keeping `state` on disk (`stateFile`)
+ * before every change it makes to the cluster:
+ *
+ *   1. Read the cluster (snapshot, reassignments in flight). A move is done when its partition has its
+ *      new replicas and nothing is moving it; in flight while the controller moves it; else pending.
+ *      Moves in flight from an earlier run are adopted. Transient errors are retried on the next poll.
+ *   2. Health gate: a pending move does not start while its partition, or any partition on a broker it
+ *      touches, is offline or under min.insync.replicas, or while a broker it adds is not registered;
+ *      the executor says why it pauses. Moves in flight go on.
+ *   3. Choose the next moves (`nextMoves`: urgent, then small, within the per-broker and cluster
+ *      limits), set the replication throttle for everything in flight (rates on the brokers involved,
+ *      throttled replica lists on the topics; lists of topics no longer moving are removed), then send
+ *      the reassignments.
+ *   4. When no move is left: elect the preferred leaders of the moved partitions (retrying while a new
+ *      leader is not yet in the ISR), remove every throttle the plan ever set, mark the plan finished.
+ *
+ * An abort (Ctrl-C) stops after the current poll and leaves the moves in flight running under their
+ * throttle; running the plan again adopts them. A failure (no progress for `stallTimeoutMs`, or an
+ * error that is not retriable) cancels the moves in flight, removes the throttles, and throws; the
+ * state stays, so running again starts the remaining moves afresh.
+ */
+export async function executePlan(cluster: ExecutorCluster, stateFile: string, state: PlanState, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+  const started = Date.now()
+  const limits = options.limits ?? DEFAULT_MOVE_LIMITS
+  const pollMs = options.pollMs ?? 1000
+  const stallTimeoutMs = options.stallTimeoutMs ?? 30 * 60_000
+  const emit = options.onEvent ?? (() => {})
+  const save = () => writePlanState(stateFile, state)
+  const byKey = new Map(state.moves.map((m) => [partitionKey(m), m]))
+  const done = new Set(state.done)
+  const sent = new Set(state.started)
+  const refusals = new Map<string, number>()
+  const samples: ProgressSample[] = []
+  let throttleNow: ThrottlePlan | undefined
+  let lastProgressAt = Date.now()
+  let lastPause = ''
+  let first = true
+  let snapshot: ClusterSnapshot | undefined
+  let status = new Map<string, MoveStatus>()
+
+  const result = (kind: ExecuteResult['status'], leaderElectionFailures: ReassignmentRefusal[] = []): ExecuteResult => ({
+    status: kind,
+    moved: done.size,
+    inFlight: [...status.values()].filter((s) => s === 'in-flight').length,
+    bytes: state.moves.filter((m) => done.has(partitionKey(m))).reduce((s, m) => s + m.bytes, 0),
+    elapsedMs: Date.now() - started,
+    leaderElectionFailures,
+  })
+
+  try {
+    for (;;) {
+      if (options.signal?.aborted) {
+        await save()
+        return result('interrupted')
+      }
+      let ongoing: InFlightReassignment[]
+      try {
+        ;[snapshot, ongoing] = await Promise.all([cluster.snapshot(), cluster.inFlight()])
+      } catch (err) {
+        if (!isKafkaplaneError(err) || !err.retriable) throw err
+        if (Date.now() - lastProgressAt > stallTimeoutMs) throw err
+        emit({ type: 'retrying', message: err.message })
+        await sleep(pollMs, options.signal)
+        continue
+      }
+      const current = new Map(snapshot.partitions.map((p) => [partitionKey(p), p]))
+      const moving = new Map(ongoing.map((r) => [partitionKey(r), r]))
+      const before = done.size
+      status = new Map()
+      for (const m of state.moves) {
+        const key = partitionKey(m)
+        const p = current.get(key)
+        if (done.has(key)) status.set(key, 'done')
+        else if (moving.has(key)) status.set(key, sent.has(key) ? 'in-flight' : 'pending')
+        else if (p === undefined || sameOrder(p.replicas, m.newReplicas)) {
+          // Finished (or its topic was deleted: nothing left to move).
+          done.add(key)
+          status.set(key, 'done')
+        } else status.set(key, 'pending')
+      }
+      if (first) {
+        first = false
+        const adopted = [...status.values()].filter((s) => s === 'in-flight').length
+        if (adopted > 0 || done.size > 0) emit({ type: 'adopted', inFlight: adopted, done: done.size })
+      }
+      if (done.size !== before) {
+        lastProgressAt = Date.now()
+        state.done = [...done]
+        await save()
+      }
+      const inFlight = state.moves.filter((m) => status.get(partitionKey(m)) === 'in-flight')
+      const pending = state.moves.filter((m) => status.get(partitionKey(m)) === 'pending')
+      if (inFlight.length === 0 && pending.length === 0) break
+
+      // Health gate.
+      const registered = new Set(snapshot.brokers.map((b) => b.id))
+      const unhealthy = snapshot.partitions.filter((p) => {
+        const h = partitionHealth(p)
+        return h === 'offline' || h === 'under-min-isr'
+      })
+      const unhealthyKeys = new Set(unhealthy.map(partitionKey))
+      const strained = new Set(unhealthy.flatMap((p) => p.replicas))
+      const reasons = new Set<string>()
+      const eligible: Move[] = []
+      for (const m of pending) {
+        const key = partitionKey(m)
+        const p = current.get(key)!
+        const missing = addedReplicas(m).filter((b) => !registered.has(b))
+        if (moving.has(key)) reasons.add(`${key} is being moved by someone else`)
+        else if (unhealthyKeys.has(key)) reasons.add(`${key} is ${partitionHealth(p)}`)
+        else if (touchedBrokers({ oldReplicas: p.replicas, newReplicas: m.newReplicas }).some((b) => strained.has(b))) {
+          reasons.add(`a broker it touches hosts ${unhealthy.length} offline or under-min-ISR partition(s) (e.g. ${partitionKey(unhealthy[0]!)})`)
+        } else if (missing.length > 0) reasons.add(`broker ${missing.join(', ')} is not registered`)
+        else eligible.push({ ...m, oldReplicas: [...p.replicas] })
+      }
+      if (eligible.length < pending.length) {
+        const reason = `${pending.length - eligible.length} move(s) held back: ${[...reasons].slice(0, 3).join('; ')}`
+        if (reason !== lastPause) emit({ type: 'paused', reason })
+        lastPause = reason
+      } else lastPause = ''
+
+      const next = nextMoves(eligible, inFlight, limits)
+      const dataMoves = [...inFlight, ...next]
+      if (state.throttleBytesPerSecond > 0) {
+        const plan = throttlePlan(dataMoves, state.throttleBytesPerSecond)
+        if (plan.topics.size > 0 && !sameThrottle(throttleNow, plan)) {
+          state.throttled = {
+            brokers: [...new Set([...state.throttled.brokers, ...plan.brokers])].sort((a, b) => a - b),
+            topics: [...new Set([...state.throttled.topics, ...plan.topics.keys()])].sort(),
+          }
+          await save()
+          await cluster.setThrottles(plan)
+          if (throttleNow) {
+            const goneTopics = [...throttleNow.topics.keys()].filter((t) => !plan.topics.has(t))
+            const goneBrokers = throttleNow.brokers.filter((b) => !plan.brokers.includes(b))
+            if (goneTopics.length > 0 || goneBrokers.length > 0) await cluster.clearThrottles(goneBrokers, goneTopics)
+          }
+          throttleNow = plan
+          emit({ type: 'throttle', plan })
+        }
+      }
+      if (next.length > 0) {
+        for (const m of next) sent.add(partitionKey(m))
+        state.started = [...sent]
+        await save()
+        const refused = await cluster.reassign(next.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas })))
+        if (refused.length > 0) {
+          emit({ type: 'refused', refusals: refused })
+          for (const r of refused) {
+            const key = partitionKey(r)
+            const n = (refusals.get(key) ?? 0) + 1
+            refusals.set(key, n)
+            if (n >= MAX_REFUSALS) {
+              throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `Kafka refused to move ${key} ${n} times: ${r.message} (error ${r.errorCode})`, {
+                fix: 'check that the target brokers exist and are running; the moves in flight were cancelled and the throttles removed',
+              })
+            }
+          }
+        }
+        if (next.length > refused.length) lastProgressAt = Date.now()
+        for (const m of next) status.set(partitionKey(m), 'in-flight')
+        emit({ type: 'started', moves: next.filter((m) => !refused.some((r) => partitionKey(r) === partitionKey(m))) })
+      }
+
+      const copied = new Map<string, number>()
+      const flying = state.moves.filter((m) => status.get(partitionKey(m)) === 'in-flight' && m.bytes > 0)
+      if (flying.length > 0) {
+        const bytes = await cluster.replicaBytes(flying).catch(() => new Map<string, Map<number, number>>())
+        for (const m of flying) {
+          const onBrokers = bytes.get(partitionKey(m))
+          copied.set(partitionKey(m), addedReplicas(m).reduce((s, b) => s + (onBrokers?.get(b) ?? 0), 0))
+        }
+      }
+      const progress = progressOf(state.moves, status, copied, samples)
+      samples.push({ at: Date.now(), bytesDone: progress.bytesDone })
+      if (samples.length > 600) samples.splice(0, samples.length - 600)
+      emit({ type: 'progress', progress: progressOf(state.moves, status, copied, samples) })
+      if (Date.now() - lastProgressAt > stallTimeoutMs) {
+        throw new KafkaplaneError('CLUSTER_NOT_READY', `no move finished or started for ${Math.round(stallTimeoutMs / 60_000)} min${lastPause ? `: ${lastPause}` : ''}`, {
+          fix: 'fix what holds the moves back (see above), then run the same command again: it continues the plan',
+        })
+      }
+      await sleep(pollMs, options.signal)
+    }
+
+    const failures = await electLeaders(cluster, state, emit, pollMs)
+    await clearAll(cluster, state, emit)
+    state.status = 'finished'
+    await save()
+    return result('finished', failures)
+  } catch (err) {
+    // Leave nothing behind that nobody watches: cancel what is in flight, remove every throttle.
+    await cancelInFlight(cluster, state).catch(() => {})
+    await clearAll(cluster, state, emit).catch(() => {})
+    await save().catch(() => {})
+    throw err
+  }
+}
+
+/**
+ * Reverts the plan's moves in flight (the controller drops the replicas it was adding and keeps the
+ * old ones), waits until nothing of the plan moves, removes every throttle the plan set, and marks it
+ * cancelled. Moves already finished stay where they are.
+ */
+export async function cancelPlan(cluster: ExecutorCluster, stateFile: string, state: PlanState, timeoutMs = 120_000): Promise<{ cancelled: number }> {
+  const cancelled = await cancelInFlight(cluster, state, timeoutMs)
+  await clearAll(cluster, state, () => {})
+  state.status = 'cancelled'
+  await writePlanState(stateFile, state)
+  return { cancelled }
+}
+
+async function cancelInFlight(cluster: ExecutorCluster, state: PlanState, timeoutMs = 60_000): Promise<number> {
+  const ours = new Set(state.started)
+  const ongoing = (await cluster.inFlight()).filter((r) => ours.has(partitionKey(r)))
+  if (ongoing.length === 0) return 0
+  await cluster.reassign(ongoing.map((r) => ({ topic: r.topic, partition: r.partition, replicas: null })))
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const still = (await cluster.inFlight()).filter((r) => ours.has(partitionKey(r)))
+    if (still.length === 0) break
+    await sleep(500)
+  }
+  return ongoing.length
+}
+
+async function clearAll(cluster: ExecutorCluster, state: PlanState, emit: (e: ExecutorEvent) => void): Promise<void> {
+  const { brokers, topics } = state.throttled
+  if (brokers.length === 0 && topics.length === 0) return
+  await cluster.clearThrottles(brokers, topics)
+  emit({ type: 'throttles-cleared', brokers, topics })
+  state.throttled = { brokers: [], topics: [] }
+}
+
+/** Preferred-leader election of the moved partitions whose first replica does not lead yet. */
+async function electLeaders(cluster: ExecutorCluster, state: PlanState, emit: (e: ExecutorEvent) => void, pollMs: number): Promise<ReassignmentRefusal[]> {
+  const planned = new Map(state.moves.map((m) => [partitionKey(m), m]))
+  let failed: ReassignmentRefusal[] = []
+  let elected = 0
+  for (let attempt = 0; attempt < ELECTION_ATTEMPTS; attempt++) {
+    const snapshot = await cluster.snapshot()
+    const wrong = snapshot.partitions.filter((p) => {
+      const m = planned.get(partitionKey(p))
+      return m !== undefined && sameOrder(p.replicas, m.newReplicas) && p.leader !== m.newReplicas[0]
+    })
+    if (wrong.length === 0) break
+    // The preferred leader must be in the ISR; wait for those that are not yet.
+    const electable = wrong.filter((p) => p.isr.includes(p.replicas[0]!))
+    failed = electable.length > 0 ? await cluster.electPreferredLeaders(electable) : []
+    elected += electable.length - failed.length
+    if (electable.length === wrong.length && failed.length === 0) break
+    failed = [...failed, ...wrong.filter((p) => !electable.includes(p)).map((p) => ({ topic: p.topic, partition: p.partition, errorCode: 80, message: `preferred leader ${p.replicas[0]} is not in the ISR yet` }))]
+    await sleep(pollMs)
+  }
+  emit({ type: 'elected', partitions: elected, failed })
+  return failed
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { KafkaplaneError } from '../core/errors.ts'
+import type { Move } from '../core/plan/moves.ts'
+
+/**
+ * A plan being executed, kept on disk after every step so that a crash, a Ctrl-C or a lost machine
+ * never leaves moves or throttles that nobody knows about. Running the same operation again adopts it;
+ * `--cancel` reverts what is in flight and removes every throttle it records.
+ */
+export interface PlanState {
+  format: 1
+  /** The cluster the plan belongs to (Kafka's cluster id). */
+  clusterId: string
+  planId: string
+  /** The command that made it, e.g. `brokers remove 3`: a different operation will not adopt it. */
+  operation: string
+  createdAt: string
+  status: 'running' | 'finished' | 'cancelled'
+  moves: Move[]
+  /** Partitions (`topic-partition`) whose move was sent to the controller at least once. */
+  started: string[]
+  /** Partitions whose move completed. */
+  done: string[]
+  /** Every broker and topic a throttle was ever set on by this plan: all are cleared at the end. */
+  throttled: { brokers: number[]; topics: string[] }
+  /** The rate of the plan's throttle, bytes/s per broker (0 = no throttle). */
+  throttleBytesPerSecond: number
+}
+
+export async function readPlanState(file: string): Promise<PlanState | undefined> {
+  if (!existsSync(file)) return undefined
+  try {
+    const state = JSON.parse(await readFile(file, 'utf8')) as PlanState
+    if (state.format !== 1 || !Array.isArray(state.moves)) throw new Error('unknown format')
+    return state
+  } catch (err) {
+    throw new KafkaplaneError('BAD_ARGUMENT', `${file} is not a kafkaplane plan state (${(err as Error).message})`, {
+      fix: `move ${file} away if no plan is running (check with kafka-reassign-partitions --list first)`,
+    })
+  }
+}
+
+/** Written atomically: a crash leaves the old state or the new one, never half of one. */
+export async function writePlanState(file: string, state: PlanState): Promise<void> {
+  await mkdir(dirname(file), { recursive: true })
+  await writeFile(`${file}.tmp`, JSON.stringify(state, null, 1) + '\n')
+  await rename(`${file}.tmp`, file)
+}

@@ -1,0 +1,62 @@
+import type { Admin } from '@platformatic/kafka'
+import type { ThrottlePlan } from '../core/plan/moves.ts'
+import type { ExecutorCluster, PartitionRef } from '../ports/executor-cluster.ts'
+import { alterPartitionReassignments } from './alter-partition-reassignments.ts'
+import { clearReplicationThrottles, setReplicationThrottles } from './alter-replication-throttles.ts'
+import { anyConnection } from './connection.ts'
+import type { KafkaConnectionOptions } from './connection-options.ts'
+import { describeClusterSnapshot } from './describe-cluster-snapshot.ts'
+import { describeReplicaSizes } from './describe-replica-sizes.ts'
+import { electPreferredLeaders } from './elect-leaders.ts'
+import { listPartitionReassignments } from './list-partition-reassignments.ts'
+
+/** The executor's port over one admin client (which the caller owns and closes). */
+export class KafkaExecutorCluster implements ExecutorCluster {
+  readonly #admin: Admin
+  readonly #connection: KafkaConnectionOptions
+
+  constructor(admin: Admin, connection: KafkaConnectionOptions) {
+    this.#admin = admin
+    this.#connection = connection
+  }
+
+  snapshot() {
+    return describeClusterSnapshot(this.#admin, { bootstrapServers: this.#connection.bootstrapServers })
+  }
+
+  async inFlight() {
+    return listPartitionReassignments(await this.#any())
+  }
+
+  async reassign(moves: readonly (PartitionRef & { replicas: readonly number[] | null })[]) {
+    return alterPartitionReassignments(await this.#any(), moves)
+  }
+
+  setThrottles(plan: ThrottlePlan) {
+    return setReplicationThrottles(this.#admin, plan)
+  }
+
+  clearThrottles(brokers: readonly number[], topics: readonly string[]) {
+    return clearReplicationThrottles(this.#admin, brokers, topics)
+  }
+
+  async electPreferredLeaders(partitions: readonly PartitionRef[]) {
+    const outcome = await electPreferredLeaders(await this.#any(), partitions)
+    return outcome.failed
+  }
+
+  async replicaBytes(partitions: readonly PartitionRef[]) {
+    const sizes = await describeReplicaSizes(this.#admin, partitions.map((p) => ({ ...p, replicas: [] })))
+    const out = new Map<string, Map<number, number>>()
+    for (const s of sizes) {
+      const key = `${s.topic}-${s.partition}`
+      if (!out.has(key)) out.set(key, new Map())
+      out.get(key)!.set(s.broker, s.bytes)
+    }
+    return out
+  }
+
+  #any() {
+    return anyConnection(this.#admin, this.#connection.bootstrapServers)
+  }
+}
