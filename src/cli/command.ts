@@ -79,3 +79,31 @@ export function bootstrapOption(value: string | undefined, env: NodeJS.ProcessEn
   }
   return servers
 }
+
+/** Problems found in the input, as one BAD_ARGUMENT (exit 2): at most five named, then how many more. */
+export function refuse(problems: string[]): never {
+  throw new KafkaplaneError('BAD_ARGUMENT', problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''), {
+    fix: problems.length === 1 ? 'as the message says' : 'correct each problem named above',
+  })
+}
+
+/** `--flag 1,2,3`: broker ids, each one of `known`. */
+export function idsOption(flag: string, value: string | undefined, known: ReadonlySet<number>): number[] {
+  if (value === undefined) return []
+  return value.split(',').map((s) => {
+    const id = Number(s.trim())
+    if (!Number.isInteger(id) || id < 0) throw badArgument(`${flag} "${value}" has "${s}", which is not a broker id`, `pass ${flag} as comma-separated broker ids, e.g. ${flag} 1,2`)
+    if (!known.has(id)) throw badArgument(`${flag}: broker ${id} is not in the topology`, `name brokers of the topology file (${[...known].slice(0, 8).join(', ')}${known.size > 8 ? ', ...' : ''})`)
+    return id
+  })
+}
+
+/** `--topics REGEX`, anchored (the whole topic name must match); absent = every topic. */
+export function regexOption(flag: string, value: string | undefined): RegExp {
+  if (value === undefined) return /.*/
+  try {
+    return new RegExp(`^(?:${value})$`)
+  } catch (err) {
+    throw badArgument(`${flag} "${value}" is not a regular expression: ${(err as Error).message}`, `pass ${flag} as a regular expression, e.g. ${flag} 'payments-.*'`)
+  }
+}

@@ -1,4 +1,3 @@
-import { KafkaplaneError } from '../core/errors.ts'
 import { modelFromTopology, type BrokerState, type PartitionAssignment, type PlacementModel } from '../core/placement/model.ts'
 import { DEFAULT_TOLERANCE } from '../core/placement/goals.ts'
 import {
@@ -18,7 +17,7 @@ import { readPartitionSizesFile, readReassignmentFile, readTopicConfigFile, rend
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { goals } from '../core/placement/goals.ts'
 import { adviceTable, goalsTable, movesLine, survivalTable } from './plan-report.ts'
-import { badArgument, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { badArgument, idsOption, integerOption, parseOptions, refuse, regexOption, type Command, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { liveTopology } from '../core/topology/live-topology.ts'
 import type { Topology } from '../core/topology/topology.ts'
@@ -239,35 +238,13 @@ function check(io: CommandIO, model: PlacementModel, options: { tolerance: numbe
   return broken.length > 0 || couldSurvive.length > 0 ? 1 : 0
 }
 
-function refuse(problems: string[]): never {
-  throw new KafkaplaneError('BAD_ARGUMENT', problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''), {
-    fix: problems.length === 1 ? 'as the message says' : 'correct each problem named above',
-  })
-}
 
 function required<T>(flag: string, value: T | undefined): T {
   if (value === undefined) throw badArgument(`${flag} is required for this operation`, `pass ${flag}`)
   return value
 }
 
-function idsOption(flag: string, value: string | undefined, known: ReadonlySet<number>): number[] {
-  if (value === undefined) return []
-  return value.split(',').map((s) => {
-    const id = Number(s.trim())
-    if (!Number.isInteger(id) || id < 0) throw badArgument(`${flag} "${value}" has "${s}", which is not a broker id`, `pass ${flag} as comma-separated broker ids, e.g. ${flag} 1,2`)
-    if (!known.has(id)) throw badArgument(`${flag}: broker ${id} is not in the topology`, `name brokers of the topology file (${[...known].slice(0, 8).join(', ')}${known.size > 8 ? ', ...' : ''})`)
-    return id
-  })
-}
 
-function regexOption(flag: string, value: string | undefined): RegExp {
-  if (value === undefined) return /.*/
-  try {
-    return new RegExp(`^(?:${value})$`)
-  } catch (err) {
-    throw badArgument(`${flag} "${value}" is not a regular expression: ${(err as Error).message}`, `pass ${flag} as a regular expression, e.g. ${flag} 'payments-.*'`)
-  }
-}
 
 function fractionOption(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined

@@ -1,0 +1,77 @@
+import { planRebalance } from '../core/placement/operations.ts'
+import type { BrokerState } from '../core/placement/model.ts'
+import { badArgument, parseOptions, refuse, type Command } from './command.ts'
+import { EXECUTION_HELP, EXECUTION_OPTIONS, readLiveCluster, runExecution } from './execution.ts'
+import { createAdmin } from '../kafka/connection.ts'
+import { connectionOptions } from './connection-options.ts'
+
+export const brokers: Command = {
+  name: 'brokers',
+  help: `Usage: kafkaplane brokers add|remove IDS [options]
+
+brokers add IDS      the brokers IDS joined the cluster (registered, empty): move a fair share of
+                     replicas and leaders onto them, keeping every failure dimension spread.
+brokers remove IDS   drain the brokers IDS: move every replica off them (spread kept on the brokers
+                     left), then check that none is left. Exit 0 only when they hold no replica: then
+                     they can be stopped. Refused when the brokers left are fewer than a topic's
+                     replication factor.
+IDS: comma-separated broker ids, e.g. 6,7.
+${EXECUTION_HELP}
+Exit codes: 0 done, 1 failed, interrupted or replicas left, 2 bad input (nothing changed).
+`,
+  async run(argv, io) {
+    const { values, positionals } = parseOptions('brokers', argv, EXECUTION_OPTIONS)
+    if (values.help) {
+      io.stdout.write(this.help)
+      return 0
+    }
+    const [verb, list, ...extra] = positionals
+    if ((verb !== 'add' && verb !== 'remove') || list === undefined || extra.length > 0) {
+      throw badArgument(`kafkaplane brokers needs "add IDS" or "remove IDS", got "${positionals.join(' ')}"`, 'run e.g. `kafkaplane brokers remove 3`')
+    }
+    const ids = list.split(',').map((s) => {
+      const id = Number(s.trim())
+      if (!Number.isInteger(id) || id < 0) throw badArgument(`brokers ${verb} "${list}" has "${s}", which is not a broker id`, 'pass comma-separated broker ids, e.g. 6,7')
+      return id
+    })
+    const operation = `brokers ${verb} ${[...ids].sort((a, b) => a - b).join(',')}`
+    const code = await runExecution(io, values, operation, async ({ live }) => {
+      const known = new Set(live.topology.brokers.map((b) => b.id))
+      const unknown = ids.filter((id) => !known.has(id) && !live.registered.has(id))
+      if (unknown.length > 0) {
+        throw badArgument(`broker ${unknown.join(', ')} is not in the cluster (registered: ${[...live.registered].sort((a, b) => a - b).join(', ')})`, 'name registered brokers (kafkaplane status lists them)')
+      }
+      const states = new Map<number, BrokerState>()
+      if (verb === 'add') {
+        const absent = ids.filter((id) => !live.registered.has(id))
+        if (absent.length > 0) throw badArgument(`broker ${absent.join(', ')} is not registered and unfenced`, 'start the new brokers first, then add them')
+      } else {
+        for (const id of ids) states.set(id, 'draining')
+        const left = [...live.registered].filter((id) => !ids.includes(id)).length
+        const maxRf = Math.max(0, ...live.snapshot.partitions.map((p) => p.replicas.length))
+        if (left < maxRf) {
+          throw badArgument(`removing broker ${ids.join(', ')} leaves ${left} brokers, fewer than the replication factor ${maxRf} of some topics`, 'add brokers first, or lower those topics\' replication factor (kafkaplane replication-factor fix)')
+        }
+      }
+      const outcome = planRebalance(live.model(states))
+      if (!outcome.ok) refuse(outcome.problems)
+      return outcome.proposals
+    })
+    if (code !== 0 || verb !== 'remove' || values['dry-run'] || values.cancel) return code
+    // Refuse to call it done while any replica is left on the removed brokers.
+    const connection = connectionOptions(values, io.env)
+    const admin = createAdmin(connection)
+    try {
+      const live = await readLiveCluster(admin, connection, undefined)
+      const left = live.snapshot.partitions.filter((p) => p.replicas.some((b) => ids.includes(b)))
+      if (left.length > 0) {
+        io.stdout.write(`broker ${ids.join(', ')} still holds replicas of ${left.length} partitions (e.g. ${left[0]!.topic}-${left[0]!.partition}): run the same command again\n`)
+        return 1
+      }
+      io.stdout.write(`broker ${ids.join(', ')} holds no replicas: safe to stop\n`)
+      return 0
+    } finally {
+      await admin.close().catch(() => {})
+    }
+  },
+}

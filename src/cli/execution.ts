@@ -1,0 +1,303 @@
+import { randomUUID } from 'node:crypto'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { Admin } from '@platformatic/kafka'
+import type { ClusterSnapshot } from '../core/health/snapshot.ts'
+import { modelFromTopology, partitionKey, type BrokerState, type PlacementModel, type Proposal } from '../core/placement/model.ts'
+import { modelProblems } from '../core/placement/operations.ts'
+import { DEFAULT_MOVE_LIMITS, toMoves, type MoveLimits } from '../core/plan/moves.ts'
+import type { Progress } from '../core/plan/progress.ts'
+import { liveTopology } from '../core/topology/live-topology.ts'
+import type { Topology } from '../core/topology/topology.ts'
+import { cancelPlan, executePlan, type ExecutorEvent } from '../executor/executor.ts'
+import { readPlanState, writePlanState, type PlanState } from '../executor/plan-state.ts'
+import { readTopologyFile } from '../formats/topology-file.ts'
+import { renderReassignment } from '../formats/reassignment-json.ts'
+import { createAdmin } from '../kafka/connection.ts'
+import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
+import { describeRegisteredBrokers } from '../kafka/describe-cluster.ts'
+import { anyConnection } from '../kafka/connection.ts'
+import { describeReplicaSizes, partitionSizes } from '../kafka/describe-replica-sizes.ts'
+import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
+import { listPartitionReassignments } from '../kafka/list-partition-reassignments.ts'
+import { badArgument, integerOption, refuse, type CommandIO } from './command.ts'
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
+import { movesLine } from './plan-report.ts'
+
+/** Options of every verb that moves data (rebalance, brokers, replication-factor, migrate, heal). */
+export const EXECUTION_OPTIONS = {
+  ...CONNECTION_OPTIONS,
+  topology: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  cancel: { type: 'boolean' },
+  throttle: { type: 'string' },
+  'max-moves-per-broker': { type: 'string' },
+  'max-moves': { type: 'string' },
+  'state-file': { type: 'string' },
+  'poll-ms': { type: 'string' },
+} as const
+
+export const DEFAULT_THROTTLE = 50 * 1024 * 1024
+
+export const EXECUTION_HELP = `Execution (every verb that moves data):
+  --dry-run                print the plan (Kafka reassignment JSON on stdout, a summary on stderr) and
+                           change nothing
+  --throttle RATE          replication throttle per broker while moving, bytes/s with an optional unit
+                           (50MiB, 10MB, 1048576; default 50MiB; 0 = none). Removed when the plan ends.
+  --max-moves-per-broker N moves in flight touching one broker (default ${DEFAULT_MOVE_LIMITS.perBroker})
+  --max-moves N            moves in flight in the cluster (default ${DEFAULT_MOVE_LIMITS.perCluster})
+  --cancel                 revert the moves of the unfinished plan that are in flight, remove its throttles
+  --state-file FILE        where the plan's progress is kept (default: $XDG_STATE_HOME/kafkaplane/plans/
+                           <cluster id>.json). After a crash or Ctrl-C, the same command continues the plan.
+  --topology FILE          the brokers' failure domains (else broker.rack is the only dimension)
+${CONNECTION_HELP}`
+
+type ExecutionValues = Partial<Record<keyof typeof EXECUTION_OPTIONS, string | boolean | undefined>>
+
+/** The live cluster as the planners see it, read once. */
+export interface LiveCluster {
+  clusterId: string
+  topology: Topology
+  snapshot: ClusterSnapshot
+  /** Brokers registered and unfenced. */
+  registered: Set<number>
+  sizes: Map<string, number>
+  /** The placement model of every non-internal topic; `states` marks brokers draining or excluded. */
+  model(states?: ReadonlyMap<number, BrokerState>): PlacementModel
+}
+
+export interface Execution {
+  io: CommandIO
+  admin: Admin
+  connection: KafkaConnectionOptions
+  live: LiveCluster
+  /** `kafkaplane rebalance`, `kafkaplane brokers remove 3`: names the plan; resuming needs the same. */
+  operation: string
+}
+
+/**
+ * Runs one data-moving verb: connect, read the cluster, then
+ *   - with --cancel: revert the unfinished plan's moves in flight and remove its throttles;
+ *   - with an unfinished plan of the same operation: continue it (adopting the moves in flight);
+ *   - with an unfinished plan of another operation, or reassignments in flight not started by
+ *     kafkaplane: refuse (exit 2) and change nothing;
+ *   - else: `plan(live)` gives the proposals; --dry-run prints them; otherwise they are executed.
+ * Exit codes: 0 done (or nothing to do), 1 failed, 2 bad input.
+ */
+export async function runExecution(
+  io: CommandIO,
+  values: ExecutionValues,
+  operation: string,
+  plan: (execution: Execution) => Promise<Proposal[] | number>,
+): Promise<number> {
+  const connection = connectionOptions(values as Parameters<typeof connectionOptions>[0], io.env)
+  const throttle = rateOption('--throttle', values.throttle as string | undefined) ?? DEFAULT_THROTTLE
+  const limits: MoveLimits = {
+    perBroker: integerOption('--max-moves-per-broker', values['max-moves-per-broker'] as string | undefined, 1, 10_000) ?? DEFAULT_MOVE_LIMITS.perBroker,
+    perCluster: integerOption('--max-moves', values['max-moves'] as string | undefined, 1, 1_000_000) ?? DEFAULT_MOVE_LIMITS.perCluster,
+  }
+  const pollMs = integerOption('--poll-ms', values['poll-ms'] as string | undefined, 100, 60_000) ?? 1000
+  const file = values.topology === undefined ? undefined : await readTopologyFile(values.topology as string)
+  const admin = createAdmin(connection)
+  try {
+    const live = await readLiveCluster(admin, connection, file)
+    const stateFile = (values['state-file'] as string | undefined) ?? defaultStateFile(live.clusterId, io.env)
+    const existing = await readPlanState(stateFile)
+    const unfinished = existing?.status === 'running' ? existing : undefined
+    const cluster = new KafkaExecutorCluster(admin, connection)
+
+    if (values.cancel) {
+      if (!unfinished) {
+        io.stdout.write('no unfinished plan: nothing to cancel\n')
+        return 0
+      }
+      const { cancelled } = await cancelPlan(cluster, stateFile, unfinished)
+      io.stdout.write(`cancelled plan ${unfinished.planId} (${unfinished.operation}): ${cancelled} moves in flight reverted, ${unfinished.done.length} finished moves kept, throttles removed\n`)
+      return 0
+    }
+    let state: PlanState
+    if (unfinished) {
+      if (unfinished.operation !== operation) {
+        throw badArgument(
+          `an unfinished plan (${unfinished.operation}, started ${unfinished.createdAt}) belongs to this cluster`,
+          `run \`kafkaplane ${unfinished.operation}\` again to finish it, or add --cancel to revert its moves in flight`,
+        )
+      }
+      if (values['dry-run']) {
+        io.stdout.write(renderReassignment(unfinished.moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas }))) + '\n')
+        io.stderr.write(`unfinished plan ${unfinished.planId}: ${unfinished.done.length}/${unfinished.moves.length} moves done; running it again continues it\n`)
+        return 0
+      }
+      io.stderr.write(`kafkaplane: continuing plan ${unfinished.planId} (${operation}, started ${unfinished.createdAt}): ${unfinished.done.length}/${unfinished.moves.length} moves done\n`)
+      state = unfinished
+    } else {
+      const foreign = await listPartitionReassignments(await anyConnection(admin, connection.bootstrapServers))
+      if (foreign.length > 0) {
+        throw badArgument(
+          `${foreign.length} partition reassignment(s) not started by kafkaplane are in progress (e.g. ${partitionKey(foreign[0]!)} -> [${foreign[0]!.replicas.join(',')}])`,
+          'wait for them to finish (kafka-reassign-partitions --list) or cancel them, then run this again',
+        )
+      }
+      const proposals = await plan({ io, admin, connection, live, operation })
+      if (typeof proposals === 'number') return proposals
+      const partitions = new Map(live.snapshot.partitions.map((p) => [partitionKey(p), p]))
+      const moves = toMoves(proposals, partitions, (key) => live.sizes.get(key))
+      const bytes = moves.reduce((s, m) => s + m.bytes, 0)
+      if (moves.length === 0) {
+        io.stdout.write(renderReassignment([]) + '\n')
+        io.stderr.write('nothing to move: the cluster already matches the plan\n')
+        return 0
+      }
+      if (values['dry-run']) {
+        io.stdout.write(renderReassignment(moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas }))) + '\n')
+        io.stderr.write(`dry run: ${movesLine(moves)}; ${formatBytes(bytes)} to copy${throttle > 0 ? `, throttled at ${formatBytes(throttle)}/s per broker` : ''}; nothing changed\n`)
+        return 0
+      }
+      state = {
+        format: 1,
+        clusterId: live.clusterId,
+        planId: randomUUID().slice(0, 8),
+        operation,
+        createdAt: new Date().toISOString(),
+        status: 'running',
+        moves,
+        started: [],
+        done: [],
+        throttled: { brokers: [], topics: [] },
+        throttleBytesPerSecond: throttle,
+      }
+      await writePlanState(stateFile, state)
+      io.stderr.write(`kafkaplane: plan ${state.planId} (${operation}): ${movesLine(moves)}; ${formatBytes(bytes)} to copy; state in ${stateFile}\n`)
+    }
+
+    const abort = new AbortController()
+    let interrupts = 0
+    const onSignal = () => {
+      interrupts++
+      if (interrupts > 1) process.exit(130)
+      io.stderr.write('\nkafkaplane: stopping after this step; moves in flight go on (throttled). Run the same command to continue, or add --cancel. Ctrl-C again to quit now.\n')
+      abort.abort()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      const reporter = progressReporter(io)
+      const result = await executePlan(cluster, stateFile, state, { limits, pollMs, signal: abort.signal, onEvent: reporter })
+      if (result.status === 'interrupted') {
+        io.stdout.write(`interrupted: ${result.moved}/${state.moves.length} moves done, ${result.inFlight} in flight; run the same command to continue\n`)
+        return 1
+      }
+      const failed = result.leaderElectionFailures
+      io.stdout.write(
+        `done: ${result.moved} partitions moved, ${formatBytes(result.bytes)} copied in ${(result.elapsedMs / 1000).toFixed(1)} s; throttles removed` +
+          (failed.length > 0 ? `; preferred leader not elected for ${failed.length} partitions (e.g. ${partitionKey(failed[0]!)}: ${failed[0]!.message})` : '') +
+          '\n',
+      )
+      return 0
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  } finally {
+    await admin.close().catch(() => {})
+  }
+}
+
+/** Reads brokers (fenced ones too), partitions, min.insync and replica sizes. */
+export async function readLiveCluster(admin: Admin, connection: KafkaConnectionOptions, file: Topology | undefined): Promise<LiveCluster> {
+  const { describeClusterSnapshot } = await import('../kafka/describe-cluster-snapshot.ts')
+  const snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
+  const { clusterId } = await describeRegisteredBrokers(await anyConnection(admin, connection.bootstrapServers))
+  const { topology, problems } = liveTopology(snapshot.brokers, file)
+  if (problems.length > 0) refuse(problems)
+  const registered = new Set(snapshot.brokers.map((b) => b.id))
+  const assignment = snapshot.partitions.filter((p) => !p.topic.startsWith('__')).map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas }))
+  const sizes = partitionSizes(await describeReplicaSizes(admin, assignment))
+  const minInsync = new Map(snapshot.partitions.map((p) => [p.topic, p.minInsync]))
+  return {
+    clusterId,
+    topology,
+    snapshot,
+    registered,
+    sizes,
+    model(states = new Map()) {
+      // A broker of the topology file that is not registered takes no new replicas.
+      const model = modelFromTopology(
+        {
+          dimensions: topology.dimensions,
+          brokers: topology.brokers.map((b) => ({ ...b, state: states.get(b.id) ?? (registered.has(b.id) ? b.state : 'excluded') })),
+        },
+        assignment,
+        (topic) => minInsync.get(topic) ?? 1,
+        (p) => sizes.get(partitionKey(p)),
+      )
+      const problems = modelProblems(model)
+      if (problems.length > 0) refuse(problems)
+      return model
+    },
+  }
+}
+
+export function defaultStateFile(clusterId: string, env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'kafkaplane', 'plans', `${clusterId}.json`)
+}
+
+/** `--throttle 50MiB`: bytes per second, with B, KB, MB, GB (1000s) or KiB, MiB, GiB (1024s). */
+export function rateOption(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?(?:\/s)?$/i.exec(value.trim())
+  const units: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }
+  if (!m) throw badArgument(`${flag} "${value}" is not a rate`, `pass bytes per second, e.g. ${flag} 50MiB or ${flag} 10485760 (0 = no throttle)`)
+  return Math.round(Number(m[1]) * units[(m[2] ?? 'b').toLowerCase()]!)
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
+}
+
+/** Executor events as lines on stderr: every event that matters, progress at most every 5 s. */
+function progressReporter(io: CommandIO): (event: ExecutorEvent) => void {
+  let lastProgress = 0
+  return (event) => {
+    switch (event.type) {
+      case 'adopted':
+        io.stderr.write(`  adopted ${event.inFlight} moves in flight, ${event.done} already done\n`)
+        return
+      case 'started':
+        if (event.moves.length > 0) io.stderr.write(`  started ${event.moves.length} moves (${event.moves.slice(0, 4).map((m) => `${partitionKey(m)} [${m.oldReplicas.join(',')}]->[${m.newReplicas.join(',')}]`).join(', ')}${event.moves.length > 4 ? ', ...' : ''})\n`)
+        return
+      case 'throttle':
+        io.stderr.write(`  throttle: ${formatBytes(event.plan.rateBytesPerSecond)}/s on brokers ${event.plan.brokers.join(',')}, topics ${[...event.plan.topics.keys()].join(',')}\n`)
+        return
+      case 'paused':
+        io.stderr.write(`  paused: ${event.reason}\n`)
+        return
+      case 'refused':
+        io.stderr.write(`  Kafka refused ${event.refusals.length} moves (e.g. ${partitionKey(event.refusals[0]!)}: ${event.refusals[0]!.message}); retrying\n`)
+        return
+      case 'retrying':
+        io.stderr.write(`  cluster not answering (${event.message}); retrying\n`)
+        return
+      case 'progress':
+        if (Date.now() - lastProgress >= 5000) {
+          lastProgress = Date.now()
+          io.stderr.write(`  ${progressLine(event.progress)}\n`)
+        }
+        return
+      case 'elected':
+        io.stderr.write(`  preferred leaders elected for ${event.partitions} partitions${event.failed.length > 0 ? `, ${event.failed.length} not yet` : ''}\n`)
+        return
+      case 'throttles-cleared':
+        io.stderr.write(`  throttles removed from brokers ${event.brokers.join(',') || '-'} and topics ${event.topics.join(',') || '-'}\n`)
+    }
+  }
+}
+
+export function progressLine(p: Progress): string {
+  const rate = p.rateBytesPerSecond === undefined ? '' : `, ${formatBytes(p.rateBytesPerSecond)}/s`
+  const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`
+  return `progress: ${p.partitions.done} done, ${p.partitions['in-flight']} moving, ${p.partitions.pending} pending; ${formatBytes(p.bytesDone)} copied, ${formatBytes(p.bytesLeft)} left${rate}${eta}`
+}

@@ -1,0 +1,91 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { diffAssignments, partitionKey, type PartitionAssignment } from '../core/placement/model.ts'
+import { planMigration } from '../core/placement/operations.ts'
+import { renderStages } from '../formats/reassignment-json.ts'
+import { createAdmin } from '../kafka/connection.ts'
+import { badArgument, integerOption, parseOptions, refuse, type Command } from './command.ts'
+import { connectionOptions } from './connection-options.ts'
+import { EXECUTION_HELP, EXECUTION_OPTIONS, readLiveCluster, runExecution } from './execution.ts'
+
+export const migrate: Command = {
+  name: 'migrate',
+  help: `Usage: kafkaplane migrate --from IDS --to IDS [--max-moves-per-stage N] [options]
+
+Moves every replica off the --from brokers onto the --to brokers in stages (Blockport's migration
+of old brokers onto new ones, Wise's EC2-to-Kubernetes move): each stage keeps min.insync.replicas of
+every partition on brokers that already held it, and moves at most N replicas into and out of each
+broker. A stage starts only when the one before finished and every partition it moved has all its
+replicas in sync. Interrupted, the same command continues where it stopped.
+  --from IDS                 the old brokers (comma-separated ids)
+  --to IDS                   the new brokers
+  --max-moves-per-stage N    replica moves into and out of each broker per stage (default 10)
+${EXECUTION_HELP}
+Exit codes: 0 done, 1 failed or interrupted, 2 bad input (nothing changed).
+`,
+  async run(argv, io) {
+    const { values, positionals } = parseOptions('migrate', argv, { ...EXECUTION_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'max-moves-per-stage': { type: 'string' } })
+    if (values.help) {
+      io.stdout.write(this.help)
+      return 0
+    }
+    if (positionals.length > 0) throw badArgument(`kafkaplane migrate takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane migrate --help`')
+    const ids = (flag: string, value: string | undefined) => {
+      if (value === undefined) throw badArgument(`${flag} IDS is required`, `name the brokers, e.g. ${flag} 0,1,2`)
+      return value.split(',').map((s) => {
+        const id = Number(s.trim())
+        if (!Number.isInteger(id) || id < 0) throw badArgument(`${flag} "${value}" has "${s}", which is not a broker id`, `pass ${flag} as comma-separated broker ids`)
+        return id
+      })
+    }
+    const from = ids('--from', values.from)
+    const to = ids('--to', values.to)
+    const maxMovesPerStage = integerOption('--max-moves-per-stage', values['max-moves-per-stage'], 1, 1_000_000) ?? 10
+    const operation = `migrate --from ${from.join(',')} --to ${to.join(',')}`
+    for (let stageNumber = 1; ; stageNumber++) {
+      let stage: PartitionAssignment[] | undefined
+      let finished = false
+      const code = await runExecution(io, values, operation, async ({ live }) => {
+        const registered = [...from, ...to].filter((id) => !live.registered.has(id))
+        if (registered.length > 0) throw badArgument(`broker ${registered.join(', ')} is not registered`, 'name brokers of the running cluster in --from and --to')
+        const outcome = planMigration(live.model(), { from, to, maxMovesPerStage })
+        if (!outcome.ok) refuse(outcome.problems)
+        if (values['dry-run']) {
+          io.stdout.write(renderStages(outcome.stages) + '\n')
+          io.stderr.write(`dry run: ${outcome.stages.length} stages; nothing changed\n`)
+          return 0
+        }
+        stage = outcome.stages[0]
+        if (stage === undefined) {
+          finished = true
+          return []
+        }
+        io.stderr.write(`kafkaplane: stage ${stageNumber} (${outcome.stages.length} left): ${stage.length} partitions\n`)
+        const current = live.snapshot.partitions.map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas }))
+        return diffAssignments(current, stage)
+      })
+      if (code !== 0 || values['dry-run'] || values.cancel || finished) {
+        if (finished) io.stdout.write(`migration done: brokers ${from.join(', ')} hold no replicas\n`)
+        return code
+      }
+      if (stage !== undefined) await waitInSync(io, values, stage)
+    }
+  },
+}
+
+/** A stage is verified before the next: every partition it moved has its replicas, all in the ISR. */
+async function waitInSync(io: Parameters<Command['run']>[1], values: Parameters<typeof connectionOptions>[0] & { topology?: string }, stage: readonly PartitionAssignment[]): Promise<void> {
+  const connection = connectionOptions(values, io.env)
+  const admin = createAdmin(connection)
+  try {
+    const wanted = new Map(stage.map((p) => [partitionKey(p), p.replicas]))
+    for (;;) {
+      const live = await readLiveCluster(admin, connection, undefined)
+      const behind = live.snapshot.partitions.filter((p) => wanted.has(partitionKey(p)) && (p.isr.length < p.replicas.length || p.replicas.join() !== wanted.get(partitionKey(p))!.join()))
+      if (behind.length === 0) return
+      io.stderr.write(`  waiting for ${behind.length} partitions of the stage to be fully in sync (e.g. ${partitionKey(behind[0]!)})\n`)
+      await sleep(2000)
+    }
+  } finally {
+    await admin.close().catch(() => {})
+  }
+}
