@@ -211,7 +211,9 @@ export async function readLiveCluster(admin: Admin, connection: KafkaConnectionO
   const { topology, problems } = liveTopology(snapshot.brokers, file)
   if (problems.length > 0) refuse(problems)
   const registered = new Set(snapshot.brokers.map((b) => b.id))
-  const assignment = snapshot.partitions.filter((p) => !p.topic.startsWith('__')).map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas }))
+  // Internal topics (__consumer_offsets, __transaction_state) are placed like any other: a drained or
+  // migrated broker must not keep their replicas.
+  const assignment = snapshot.partitions.map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas }))
   const sizes = partitionSizes(await describeReplicaSizes(admin, assignment))
   const minInsync = new Map(snapshot.partitions.map((p) => [p.topic, p.minInsync]))
   return {

@@ -4,6 +4,7 @@ import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import { partitionKey, sameOrder } from '../core/placement/model.ts'
 import { addedReplicas, DEFAULT_MOVE_LIMITS, nextMoves, sameThrottle, throttlePlan, touchedBrokers, type Move, type MoveLimits, type ThrottlePlan } from '../core/plan/moves.ts'
 import { progressOf, type MoveStatus, type Progress, type ProgressSample } from '../core/plan/progress.ts'
+import { busiestReceived, ThrottleControl } from '../core/plan/throttle-control.ts'
 import type { ExecutorCluster, InFlightReassignment, ReassignmentRefusal } from '../ports/executor-cluster.ts'
 import { writePlanState, type PlanState } from './plan-state.ts'
 
@@ -83,6 +84,10 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
   let first = true
   let snapshot: ClusterSnapshot | undefined
   let status = new Map<string, MoveStatus>()
+  // The rate configured on the brokers, steered so that what arrives matches the plan's throttle.
+  let configuredRate = state.throttleBytesPerSecond
+  const control = new ThrottleControl(state.throttleBytesPerSecond)
+  let reading: { keys: string; at: number; received: Map<number, number>; configured: number } | undefined
 
   const result = (kind: ExecuteResult['status'], leaderElectionFailures: ReassignmentRefusal[] = []): ExecuteResult => ({
     status: kind,
@@ -168,7 +173,7 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
       const next = nextMoves(eligible, inFlight, limits)
       const dataMoves = [...inFlight, ...next]
       if (state.throttleBytesPerSecond > 0) {
-        const plan = throttlePlan(dataMoves, state.throttleBytesPerSecond)
+        const plan = throttlePlan(dataMoves, configuredRate)
         if (plan.topics.size > 0 && !sameThrottle(throttleNow, plan)) {
           state.throttled = {
             brokers: [...new Set([...state.throttled.brokers, ...plan.brokers])].sort((a, b) => a - b),
@@ -210,11 +215,30 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
 
       const copied = new Map<string, number>()
       const flying = state.moves.filter((m) => status.get(partitionKey(m)) === 'in-flight' && m.bytes > 0)
+      const received = new Map<number, number>()
       if (flying.length > 0) {
         const bytes = await cluster.replicaBytes(flying).catch(() => new Map<string, Map<number, number>>())
         for (const m of flying) {
           const onBrokers = bytes.get(partitionKey(m))
           copied.set(partitionKey(m), addedReplicas(m).reduce((s, b) => s + (onBrokers?.get(b) ?? 0), 0))
+          for (const b of addedReplicas(m)) received.set(b, (received.get(b) ?? 0) + (onBrokers?.get(b) ?? 0))
+        }
+      }
+      // Throttle control: measure between polls with the same moves in flight, then steer the rate.
+      if (state.throttleBytesPerSecond > 0 && flying.length > 0) {
+        const keys = flying.map(partitionKey).join()
+        const now = Date.now()
+        const previous = reading
+        reading = { keys, at: now, received, configured: configuredRate }
+        if (previous?.keys === keys) {
+          const next = control.record({ bytes: busiestReceived(previous.received, received), configured: previous.configured, ms: now - previous.at }, configuredRate)
+          if (Math.abs(next - configuredRate) / configuredRate > 0.02) {
+            configuredRate = next
+            const plan = throttlePlan(flying, configuredRate)
+            await cluster.setThrottles(plan)
+            throttleNow = plan
+            emit({ type: 'throttle', plan })
+          }
         }
       }
       const progress = progressOf(state.moves, status, copied, samples)

@@ -91,3 +91,18 @@ export async function waitForPartitions(
   }
   throw new Error(`partitions of ${topic} did not reach the expected state: ${JSON.stringify(last)}`)
 }
+
+/** Writes about `bytes` of 64 KiB records into `topic` (acks=all), spread over its partitions: data to move. */
+export async function fill(bootstrap: Target, topic: string, bytes: number): Promise<void> {
+  const producer = new Producer({ clientId: `test-fill-${topic}`, ...connection(bootstrap), serializers: stringSerializers, acks: ProduceAcks.ALL, retries: 40, retryDelay: 500 })
+  const value = 'x'.repeat(64 * 1024)
+  try {
+    const records = Math.ceil(bytes / value.length)
+    for (let i = 0; i < records; i += 16) {
+      const messages = Array.from({ length: Math.min(16, records - i) }, (_, j) => ({ topic, key: `f${i + j}`, value }))
+      await producer.send({ messages })
+    }
+  } finally {
+    await producer.close()
+  }
+}
