@@ -208,8 +208,16 @@ export async function readLiveCluster(admin: Admin, connection: KafkaConnectionO
   const { describeClusterSnapshot } = await import('../kafka/describe-cluster-snapshot.ts')
   const snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
   const { clusterId } = await describeRegisteredBrokers(await anyConnection(admin, connection.bootstrapServers))
-  const { topology, problems } = liveTopology(snapshot.brokers, file)
+  // Fenced brokers (a crashed broker stays registered, fenced) keep their labels; a broker that
+  // replicas still name but the cluster no longer knows is labelled "(gone)" on every dimension.
+  const { topology: known, problems } = liveTopology([...snapshot.brokers, ...(snapshot.fencedBrokers ?? [])], file)
   if (problems.length > 0) refuse(problems)
+  const named = new Set(known.brokers.map((b) => b.id))
+  const gone = [...new Set(snapshot.partitions.flatMap((p) => p.replicas))].filter((id) => !named.has(id)).sort((a, b) => a - b)
+  const topology: Topology = {
+    dimensions: known.dimensions,
+    brokers: [...known.brokers, ...gone.map((id) => ({ id, labels: Object.fromEntries(known.dimensions.map((d) => [d, '(gone)'])) }))],
+  }
   const registered = new Set(snapshot.brokers.map((b) => b.id))
   // Internal topics (__consumer_offsets, __transaction_state) are placed like any other: a drained or
   // migrated broker must not keep their replicas.

@@ -15,9 +15,11 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
   { name: 'probe', summary: 'readiness and liveness probes of one broker (for Kubernetes or by hand)', load: async () => (await import('./probe.ts')).probe },
   { name: 'topics', summary: 'create, list, describe and alter topics, placed on every failure dimension', load: async () => (await import('./topics.ts')).topics },
   { name: 'plan', summary: 'compute placements: assign, rebalance, replication-factor, migrate, check, advise', load: async () => (await import('./plan.ts')).plan },
+  { name: 'verify', summary: 'end-to-end check: produce sequenced records with acks=all, consume them back, report loss', load: async () => (await import('./verify.ts')).verify },
   { name: 'rebalance', summary: 'fix goal violations and balance the live cluster: throttled, resumable moves', load: async () => (await import('./rebalance.ts')).rebalance },
   { name: 'brokers', summary: 'brokers add IDS (move a fair share onto them) | brokers remove IDS (drain them)', load: async () => (await import('./brokers.ts')).brokers },
   { name: 'replication-factor', summary: 'check or fix topics\' replication factor, spread on every failure dimension', load: async () => (await import('./replication-factor.ts')).replicationFactor },
+  { name: 'heal', summary: 'the self-healer: drain gone brokers, raise RF to policy, repair bad spreads (--watch)', load: async () => (await import('./heal.ts')).heal },
   { name: 'migrate', summary: 'move everything off old brokers onto new ones in verified stages', load: async () => (await import('./migrate.ts')).migrate },
 ]
 

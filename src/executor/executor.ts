@@ -143,108 +143,115 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
       const pending = state.moves.filter((m) => status.get(partitionKey(m)) === 'pending')
       if (inFlight.length === 0 && pending.length === 0) break
 
-      // Health gate.
-      const registered = new Set(snapshot.brokers.map((b) => b.id))
-      const unhealthy = snapshot.partitions.filter((p) => {
-        const h = partitionHealth(p)
-        return h === 'offline' || h === 'under-min-isr'
-      })
-      const unhealthyKeys = new Set(unhealthy.map(partitionKey))
-      const strained = new Set(unhealthy.flatMap((p) => p.replicas))
-      const reasons = new Set<string>()
-      const eligible: Move[] = []
-      for (const m of pending) {
-        const key = partitionKey(m)
-        const p = current.get(key)!
-        const missing = addedReplicas(m).filter((b) => !registered.has(b))
-        if (moving.has(key)) reasons.add(`${key} is being moved by someone else`)
-        else if (unhealthyKeys.has(key)) reasons.add(`${key} is ${partitionHealth(p)}`)
-        else if (touchedBrokers({ oldReplicas: p.replicas, newReplicas: m.newReplicas }).some((b) => strained.has(b))) {
-          reasons.add(`a broker it touches hosts ${unhealthy.length} offline or under-min-ISR partition(s) (e.g. ${partitionKey(unhealthy[0]!)})`)
-        } else if (missing.length > 0) reasons.add(`broker ${missing.join(', ')} is not registered`)
-        else eligible.push({ ...m, oldReplicas: [...p.replicas] })
-      }
-      if (eligible.length < pending.length) {
-        const reason = `${pending.length - eligible.length} move(s) held back: ${[...reasons].slice(0, 3).join('; ')}`
-        if (reason !== lastPause) emit({ type: 'paused', reason })
-        lastPause = reason
-      } else lastPause = ''
-
-      const next = nextMoves(eligible, inFlight, limits)
-      const dataMoves = [...inFlight, ...next]
-      if (state.throttleBytesPerSecond > 0) {
-        const plan = throttlePlan(dataMoves, configuredRate)
-        if (plan.topics.size > 0 && !sameThrottle(throttleNow, plan)) {
-          state.throttled = {
-            brokers: [...new Set([...state.throttled.brokers, ...plan.brokers])].sort((a, b) => a - b),
-            topics: [...new Set([...state.throttled.topics, ...plan.topics.keys()])].sort(),
-          }
-          await save()
-          await cluster.setThrottles(plan)
-          if (throttleNow) {
-            const goneTopics = [...throttleNow.topics.keys()].filter((t) => !plan.topics.has(t))
-            const goneBrokers = throttleNow.brokers.filter((b) => !plan.brokers.includes(b))
-            if (goneTopics.length > 0 || goneBrokers.length > 0) await cluster.clearThrottles(goneBrokers, goneTopics)
-          }
-          throttleNow = plan
-          emit({ type: 'throttle', plan })
+      try {
+        // Health gate.
+        const registered = new Set(snapshot.brokers.map((b) => b.id))
+        const unhealthy = snapshot.partitions.filter((p) => {
+          const h = partitionHealth(p)
+          return h === 'offline' || h === 'under-min-isr'
+        })
+        const unhealthyKeys = new Set(unhealthy.map(partitionKey))
+        const strained = new Set(unhealthy.flatMap((p) => p.replicas))
+        const reasons = new Set<string>()
+        const eligible: Move[] = []
+        for (const m of pending) {
+          const key = partitionKey(m)
+          const p = current.get(key)!
+          const missing = addedReplicas(m).filter((b) => !registered.has(b))
+          if (moving.has(key)) reasons.add(`${key} is being moved by someone else`)
+          else if (unhealthyKeys.has(key)) reasons.add(`${key} is ${partitionHealth(p)}`)
+          else if (touchedBrokers({ oldReplicas: p.replicas, newReplicas: m.newReplicas }).some((b) => strained.has(b))) {
+            reasons.add(`a broker it touches hosts ${unhealthy.length} offline or under-min-ISR partition(s) (e.g. ${partitionKey(unhealthy[0]!)})`)
+          } else if (missing.length > 0) reasons.add(`broker ${missing.join(', ')} is not registered`)
+          else eligible.push({ ...m, oldReplicas: [...p.replicas] })
         }
-      }
-      if (next.length > 0) {
-        for (const m of next) sent.add(partitionKey(m))
-        state.started = [...sent]
-        await save()
-        const refused = await cluster.reassign(next.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas })))
-        if (refused.length > 0) {
-          emit({ type: 'refused', refusals: refused })
-          for (const r of refused) {
-            const key = partitionKey(r)
-            const n = (refusals.get(key) ?? 0) + 1
-            refusals.set(key, n)
-            if (n >= MAX_REFUSALS) {
-              throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `Kafka refused to move ${key} ${n} times: ${r.message} (error ${r.errorCode})`, {
-                fix: 'check that the target brokers exist and are running; the moves in flight were cancelled and the throttles removed',
-              })
+        if (eligible.length < pending.length) {
+          const reason = `${pending.length - eligible.length} move(s) held back: ${[...reasons].slice(0, 3).join('; ')}`
+          if (reason !== lastPause) emit({ type: 'paused', reason })
+          lastPause = reason
+        } else lastPause = ''
+
+        const next = nextMoves(eligible, inFlight, limits)
+        const dataMoves = [...inFlight, ...next]
+        if (state.throttleBytesPerSecond > 0) {
+          // Only registered brokers can take a config change; one that comes back gets it on a later poll.
+          const plan = onRegistered(throttlePlan(dataMoves, configuredRate), registered)
+          if (plan.topics.size > 0 && !sameThrottle(throttleNow, plan)) {
+            state.throttled = {
+              brokers: [...new Set([...state.throttled.brokers, ...plan.brokers])].sort((a, b) => a - b),
+              topics: [...new Set([...state.throttled.topics, ...plan.topics.keys()])].sort(),
             }
-          }
-        }
-        if (next.length > refused.length) lastProgressAt = Date.now()
-        for (const m of next) status.set(partitionKey(m), 'in-flight')
-        emit({ type: 'started', moves: next.filter((m) => !refused.some((r) => partitionKey(r) === partitionKey(m))) })
-      }
-
-      const copied = new Map<string, number>()
-      const flying = state.moves.filter((m) => status.get(partitionKey(m)) === 'in-flight' && m.bytes > 0)
-      const received = new Map<number, number>()
-      if (flying.length > 0) {
-        const bytes = await cluster.replicaBytes(flying).catch(() => new Map<string, Map<number, number>>())
-        for (const m of flying) {
-          const onBrokers = bytes.get(partitionKey(m))
-          copied.set(partitionKey(m), addedReplicas(m).reduce((s, b) => s + (onBrokers?.get(b) ?? 0), 0))
-          for (const b of addedReplicas(m)) received.set(b, (received.get(b) ?? 0) + (onBrokers?.get(b) ?? 0))
-        }
-      }
-      // Throttle control: measure between polls with the same moves in flight, then steer the rate.
-      if (state.throttleBytesPerSecond > 0 && flying.length > 0) {
-        const keys = flying.map(partitionKey).join()
-        const now = Date.now()
-        const previous = reading
-        reading = { keys, at: now, received, configured: configuredRate }
-        if (previous?.keys === keys) {
-          const next = control.record({ bytes: busiestReceived(previous.received, received), configured: previous.configured, ms: now - previous.at }, configuredRate)
-          if (Math.abs(next - configuredRate) / configuredRate > 0.02) {
-            configuredRate = next
-            const plan = throttlePlan(flying, configuredRate)
+            await save()
             await cluster.setThrottles(plan)
+            if (throttleNow) {
+              const goneTopics = [...throttleNow.topics.keys()].filter((t) => !plan.topics.has(t))
+              const goneBrokers = throttleNow.brokers.filter((b) => !plan.brokers.includes(b))
+              if (goneTopics.length > 0 || goneBrokers.length > 0) await cluster.clearThrottles(goneBrokers, goneTopics)
+            }
             throttleNow = plan
             emit({ type: 'throttle', plan })
           }
         }
+        if (next.length > 0) {
+          for (const m of next) sent.add(partitionKey(m))
+          state.started = [...sent]
+          await save()
+          const refused = await cluster.reassign(next.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas })))
+          if (refused.length > 0) {
+            emit({ type: 'refused', refusals: refused })
+            for (const r of refused) {
+              const key = partitionKey(r)
+              const n = (refusals.get(key) ?? 0) + 1
+              refusals.set(key, n)
+              if (n >= MAX_REFUSALS) {
+                throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `Kafka refused to move ${key} ${n} times: ${r.message} (error ${r.errorCode})`, {
+                  fix: 'check that the target brokers exist and are running; the moves in flight were cancelled and the throttles removed',
+                })
+              }
+            }
+          }
+          if (next.length > refused.length) lastProgressAt = Date.now()
+          for (const m of next) status.set(partitionKey(m), 'in-flight')
+          emit({ type: 'started', moves: next.filter((m) => !refused.some((r) => partitionKey(r) === partitionKey(m))) })
+        }
+
+        const copied = new Map<string, number>()
+        const flying = state.moves.filter((m) => status.get(partitionKey(m)) === 'in-flight' && m.bytes > 0)
+        const received = new Map<number, number>()
+        if (flying.length > 0) {
+          const bytes = await cluster.replicaBytes(flying).catch(() => new Map<string, Map<number, number>>())
+          for (const m of flying) {
+            const onBrokers = bytes.get(partitionKey(m))
+            copied.set(partitionKey(m), addedReplicas(m).reduce((s, b) => s + (onBrokers?.get(b) ?? 0), 0))
+            for (const b of addedReplicas(m)) received.set(b, (received.get(b) ?? 0) + (onBrokers?.get(b) ?? 0))
+          }
+        }
+        // Throttle control: measure between polls with the same moves in flight, then steer the rate.
+        if (state.throttleBytesPerSecond > 0 && flying.length > 0) {
+          const keys = flying.map(partitionKey).join()
+          const now = Date.now()
+          const previous = reading
+          reading = { keys, at: now, received, configured: configuredRate }
+          if (previous?.keys === keys) {
+            const next = control.record({ bytes: busiestReceived(previous.received, received), configured: previous.configured, ms: now - previous.at }, configuredRate)
+            if (Math.abs(next - configuredRate) / configuredRate > 0.02) {
+              configuredRate = next
+              const plan = onRegistered(throttlePlan(flying, configuredRate), registered)
+              await cluster.setThrottles(plan)
+              throttleNow = plan
+              emit({ type: 'throttle', plan })
+            }
+          }
+        }
+        const progress = progressOf(state.moves, status, copied, samples)
+        samples.push({ at: Date.now(), bytesDone: progress.bytesDone })
+        if (samples.length > 600) samples.splice(0, samples.length - 600)
+        emit({ type: 'progress', progress: progressOf(state.moves, status, copied, samples) })
+      } catch (err) {
+        // A broker or the controller not answering: the step is repeated on the next poll.
+        if (!isKafkaplaneError(err) || !err.retriable || Date.now() - lastProgressAt > stallTimeoutMs) throw err
+        emit({ type: 'retrying', message: err.message })
       }
-      const progress = progressOf(state.moves, status, copied, samples)
-      samples.push({ at: Date.now(), bytesDone: progress.bytesDone })
-      if (samples.length > 600) samples.splice(0, samples.length - 600)
-      emit({ type: 'progress', progress: progressOf(state.moves, status, copied, samples) })
       if (Date.now() - lastProgressAt > stallTimeoutMs) {
         throw new KafkaplaneError('CLUSTER_NOT_READY', `no move finished or started for ${Math.round(stallTimeoutMs / 60_000)} min${lastPause ? `: ${lastPause}` : ''}`, {
           fix: 'fix what holds the moves back (see above), then run the same command again: it continues the plan',
@@ -324,6 +331,10 @@ async function electLeaders(cluster: ExecutorCluster, state: PlanState, emit: (e
   }
   emit({ type: 'elected', partitions: elected, failed })
   return failed
+}
+
+function onRegistered(plan: ThrottlePlan, registered: ReadonlySet<number>): ThrottlePlan {
+  return { ...plan, brokers: plan.brokers.filter((b) => registered.has(b)) }
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

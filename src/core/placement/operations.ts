@@ -164,6 +164,25 @@ export function planRebalance(model: PlacementModel, options: PlanOptions = defa
   return { ok: true, ...finish(model, state, goalsBefore, options, []) }
 }
 
+/**
+ * Only the hard goals (distinct brokers, nothing on draining brokers, even spread on every dimension),
+ * with the fewest moves and no balancing: the self-healer's minimal fix of what is wrong.
+ */
+export function planRepair(model: PlacementModel, options: PlanOptions = defaults): PlanOutcome<Plan> {
+  const problems = modelProblems(model)
+  if (problems.length > 0) return { ok: false, problems }
+  const state = new PlacementState(model)
+  const goalsBefore = statuses(state, options)
+  const impossible = repairHardGoals(state, goals(options).filter((g) => g.hard))
+  if (impossible.length > 0) {
+    return {
+      ok: false,
+      problems: impossible.map((i) => `partition ${partitionKey(state.partitions[i]!)} cannot meet the hard goals with the brokers that may hold it: add brokers, or lower its replication factor`),
+    }
+  }
+  return { ok: true, ...finish(model, state, goalsBefore, options, []) }
+}
+
 export interface ReplicationFactorMismatch {
   topic: string
   partitions: number

@@ -1,0 +1,94 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { planHeal, type HealPolicy } from '../core/plan/heal.ts'
+import { badArgument, integerOption, parseOptions, refuse, regexOption, type Command } from './command.ts'
+import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
+import { isKafkaplaneError } from '../core/errors.ts'
+
+export const heal: Command = {
+  name: 'heal',
+  help: `Usage: kafkaplane heal [--watch] [options]
+
+The self-healer. Looks at the cluster and fixes what breaks the placement goals, through the executor
+(throttled, resumable), at most one plan at a time:
+  - a broker gone (not registered, or fenced) for longer than --grace-seconds: its replicas move to
+    the brokers left (within the grace period nothing moves: a restart is not a loss);
+  - topics below the policy's replication factor (--replication-factor R, --topics REGEX): raised;
+  - a topic created with a bad spread (or any other hard goal broken): repaired with the fewest moves.
+No balancing: that is \`kafkaplane rebalance\`.
+  --watch                 keep looking, every --interval-seconds (default 30); Ctrl-C stops
+  --grace-seconds S       how long a broker may be gone before it is drained (default 300)
+  --replication-factor R  the policy's replication factor (default: none)
+  --topics REGEX          the topics the policy covers (default: all but internal ones)
+  --max-plans-per-hour N  rate limit on plans started (default 6)
+  --dry-run               only report what would be fixed
+${EXECUTION_HELP}
+Exit codes: 0 healthy or healed, 1 a fix failed, 2 bad input.
+`,
+  async run(argv, io) {
+    const { values, positionals } = parseOptions('heal', argv, {
+      ...EXECUTION_OPTIONS,
+      watch: { type: 'boolean' },
+      'interval-seconds': { type: 'string' },
+      'grace-seconds': { type: 'string' },
+      'replication-factor': { type: 'string' },
+      topics: { type: 'string' },
+      'max-plans-per-hour': { type: 'string' },
+    })
+    if (values.help) {
+      io.stdout.write(this.help)
+      return 0
+    }
+    if (positionals.length > 0) throw badArgument(`kafkaplane heal takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane heal --help`')
+    const intervalMs = (integerOption('--interval-seconds', values['interval-seconds'], 1, 86_400) ?? 30) * 1000
+    const graceMs = (integerOption('--grace-seconds', values['grace-seconds'], 0, 7 * 86_400) ?? 300) * 1000
+    const rf = integerOption('--replication-factor', values['replication-factor'], 1, 100)
+    const maxPlans = integerOption('--max-plans-per-hour', values['max-plans-per-hour'], 1, 1000) ?? 6
+    const topics = regexOption('--topics', values.topics)
+    const policy: HealPolicy = { graceMs, ...(rf === undefined ? {} : { replicationFactor: { target: rf, topics: (t) => !t.startsWith('__') && topics.test(t) } }) }
+    const goneSince = new Map<number, number>()
+    const started: number[] = []
+    let stop = false
+    const onSignal = () => (stop = true)
+    if (values.watch) process.once('SIGINT', onSignal).once('SIGTERM', onSignal)
+    let code = 0
+    try {
+      do {
+        const now = Date.now()
+        while (started.length > 0 && started[0]! < now - 3600_000) started.shift()
+        try {
+          code = await runExecution(io, values, 'heal', async ({ live }) => {
+            const model = live.model()
+            for (const b of model.brokers) {
+              if (live.registered.has(b.id)) goneSince.delete(b.id)
+              else if (!goneSince.has(b.id)) goneSince.set(b.id, now)
+            }
+            const plan = planHeal(model, live.registered, goneSince, now, policy)
+            if (!plan.ok) refuse(plan.problems)
+            if (plan.proposals.length === 0) {
+              const waiting = [...goneSince].map(([id, since]) => `broker ${id} gone for ${Math.round((now - since) / 1000)} s`)
+              io.stderr.write(`heal: nothing to fix${waiting.length > 0 ? ` (${waiting.join(', ')}; grace ${graceMs / 1000} s)` : ''}\n`)
+              return []
+            }
+            for (const r of plan.reasons) io.stderr.write(`heal: ${r}\n`)
+            if (!values['dry-run'] && started.length >= maxPlans) {
+              io.stderr.write(`heal: rate limit: ${started.length} plans started in the last hour (--max-plans-per-hour ${maxPlans}); waiting\n`)
+              return []
+            }
+            if (!values['dry-run']) started.push(now)
+            return plan.proposals
+          })
+        } catch (err) {
+          if (!values.watch) throw err
+          // Supervised: a failed pass is reported and the next one tried.
+          io.stderr.write(`heal: ${isKafkaplaneError(err) ? `${err.message} (${err.fix})` : (err as Error).message}\n`)
+          code = 1
+        }
+        if (values.watch && !stop) await sleep(intervalMs)
+      } while (values.watch && !stop)
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+    return code
+  },
+}

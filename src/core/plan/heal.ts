@@ -1,0 +1,58 @@
+import { diffAssignments, type BrokerState, type PlacementModel, type Proposal } from '../placement/model.ts'
+import { planRepair, planReplicationFactor, type PlanOutcome } from '../placement/operations.ts'
+
+/** What the self-healer keeps true. */
+export interface HealPolicy {
+  /** Topics matching `topics` must have at least `target` replicas (they are raised, never lowered). */
+  replicationFactor?: { target: number; topics: (topic: string) => boolean }
+  /** A broker missing for this long is drained: its replicas move to the brokers left. */
+  graceMs: number
+}
+
+export interface HealPlan {
+  /** Why, one line per finding, for people. */
+  reasons: string[]
+  proposals: Proposal[]
+}
+
+/**
+ * The self-healer's decision for one look at the cluster (pure):
+ *   1. A broker that holds replicas and is not registered is "gone" since `goneSince`; past the grace
+ *      period it is draining (its replicas move away), before it only excluded (no new replicas).
+ *   2. Partitions of policy topics below the policy's replication factor are raised to it.
+ *   3. Hard goals are repaired with the fewest moves (a topic created with a bad spread, replicas on
+ *      a draining broker); no balancing: healing fixes what is wrong, `rebalance` balances.
+ * Returns no proposals when nothing is wrong.
+ */
+export function planHeal(model: PlacementModel, registered: ReadonlySet<number>, goneSince: ReadonlyMap<number, number>, now: number, policy: HealPolicy): PlanOutcome<HealPlan> {
+  const reasons: string[] = []
+  const states = new Map<number, BrokerState>()
+  for (const b of model.brokers) {
+    if (registered.has(b.id)) continue
+    const since = goneSince.get(b.id) ?? now
+    const hosted = model.partitions.filter((p) => p.replicas.includes(b.id)).length
+    if (now - since >= policy.graceMs && hosted > 0) {
+      states.set(b.id, 'draining')
+      reasons.push(`broker ${b.id} gone for ${Math.round((now - since) / 1000)} s (grace ${Math.round(policy.graceMs / 1000)} s): moving its ${hosted} replicas to the brokers left`)
+    } else states.set(b.id, b.state === 'draining' ? 'draining' : 'excluded')
+  }
+  let current: PlacementModel = { ...model, brokers: model.brokers.map((b) => ({ ...b, state: states.get(b.id) ?? b.state })) }
+
+  const rf = policy.replicationFactor
+  if (rf) {
+    const low = new Map<string, number>()
+    for (const p of current.partitions) if (rf.topics(p.topic) && p.replicas.length < rf.target) low.set(p.topic, (low.get(p.topic) ?? 0) + 1)
+    if (low.size > 0) {
+      const raised = planReplicationFactor(current, { topics: (t) => low.has(t), target: rf.target })
+      if (!raised.ok) return raised
+      for (const [topic, n] of low) reasons.push(`topic ${topic}: ${n} partitions below the policy's replication factor ${rf.target}`)
+      current = { ...current, partitions: raised.after }
+    }
+  }
+
+  const repaired = planRepair(current)
+  if (!repaired.ok) return repaired
+  for (const g of repaired.goalsBefore) if (g.hard && !g.satisfied && !reasons.some((r) => r.includes('gone for'))) reasons.push(`goal ${g.name}: ${g.detail}`)
+  const proposals = diffAssignments(model.partitions, repaired.after)
+  return { ok: true, reasons: proposals.length > 0 ? reasons : [], proposals }
+}
