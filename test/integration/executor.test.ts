@@ -1,0 +1,253 @@
+/**
+ * The executor on a real 4-broker cluster, each change under continuous `verify` load (acks=all,
+ * idempotent producers, consumers reading everything back): replication factor 1 -> 3 on 50 topics,
+ * a broker killed (-9) in the middle of a batch, the executor killed mid-plan and run again, a
+ * broker drained and stopped. Every time: nothing acknowledged is lost and no throttle is left.
+ */
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { layoutBrokers } from '../../src/core/topology/layout.ts'
+import { readPlanState } from '../../src/executor/plan-state.ts'
+import { describeReplicationThrottles } from '../../src/kafka/alter-replication-throttles.ts'
+import { createAdmin } from '../../src/kafka/connection.ts'
+import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
+import { describeLiveBrokers } from '../../src/kafka/describe-live-brokers.ts'
+import type { LocalCluster } from '../../src/local/local-cluster.ts'
+import { startWorkload, type WorkloadHandle } from '../../src/verify/workload.ts'
+import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
+import { runCli, startCli } from './support/cli.ts'
+import { fill } from './support/kafka-io.ts'
+
+describe('executor on a real cluster under verify load', { timeout: 1_500_000 }, () => {
+  let cluster: LocalCluster
+  let scratch: string
+  let bootstrap: string
+  // Each test its own plan state, so that one test's unfinished plan cannot block the next.
+  let stateFile = ''
+  beforeEach((t) => {
+    stateFile = join(scratch, `${t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}.json`)
+  })
+  const cli = (...args: string[]) => runCli([...args, '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'], { timeoutMs: 600_000 })
+  const admin = () => createAdmin({ bootstrapServers: cluster.bootstrapServers })
+  const assertNoThrottles = async () => {
+    const a = admin()
+    try {
+      const topics = await a.listTopics({ includeInternals: true })
+      const live = (await describeLiveBrokers(a)).map((b) => b.id)
+      const found = await describeReplicationThrottles(a, live, topics)
+      assert.deepEqual(found, { brokers: [], topics: [] }, 'no replication throttle is left on any broker or topic')
+    } finally {
+      await a.close()
+    }
+  }
+  // Workloads still running when a test fails are stopped after it: their clients would keep this
+  // process alive.
+  const running = new Set<WorkloadHandle>()
+  const load = async (topics: string[]): Promise<WorkloadHandle> => {
+    const handle = await startWorkload({ connection: { bootstrapServers: cluster.bootstrapServers }, topics, recordsPerSecond: 150 })
+    running.add(handle)
+    return {
+      ...handle,
+      progress: () => handle.progress(),
+      stop: () => {
+        running.delete(handle)
+        return handle.stop()
+      },
+    }
+  }
+  afterEach(async () => {
+    for (const handle of running) await handle.stop().catch(() => {})
+    running.clear()
+  })
+
+  before(async () => {
+    scratch = await tempDir('executor')
+    cluster = await startTestCluster(layoutBrokers(4, [{ name: 'zone', values: ['a', 'b', 'c'] }]))
+    bootstrap = cluster.bootstrapServers.join(',')
+  })
+  after(async () => {
+    await cluster?.stop()
+    await removeDir(scratch)
+  })
+
+  test('replication factor 1 -> 3 on 50 topics: nothing lost, no produce error, throttles gone', async () => {
+    const a = admin()
+    const topics = Array.from({ length: 50 }, (_, i) => `rf-${String(i).padStart(2, '0')}`)
+    try {
+      for (let i = 0; i < topics.length; i += 10) {
+        await a.createTopics({ topics: topics.slice(i, i + 10), partitions: 2, replicas: 1, configs: [{ name: 'min.insync.replicas', value: '1' }] })
+      }
+    } finally {
+      await a.close()
+    }
+    const check = await cli('replication-factor', 'check', '--target', '3', '--topics', 'rf-.*')
+    assert.equal(check.code, 1, check.stderr)
+    assert.match(check.stderr, /50 topics differ from replication factor 3/)
+    const workload = await load(topics)
+    await sleep(3000)
+    const fix = await cli('replication-factor', 'fix', '--target', '3', '--topics', 'rf-.*', '--throttle', '20MiB')
+    assert.equal(fix.code, 0, fix.stdout + fix.stderr)
+    assert.match(fix.stdout, /^done: 100 partitions moved/)
+    await sleep(3000)
+    const report = await workload.stop()
+    assert.ok(report.acknowledged > 500, `the load ran: ${report.acknowledged} acknowledged`)
+    assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
+    assert.equal(report.outOfOrder, 0)
+    assert.equal(report.produceErrors.count, 0, JSON.stringify(report.produceErrors))
+    const again = await cli('replication-factor', 'check', '--target', '3', '--topics', 'rf-.*')
+    assert.equal(again.code, 0, again.stdout + again.stderr)
+    await assertNoThrottles()
+  })
+
+  test('a broker killed (-9) in the middle of a batch: the plan completes, nothing lost', async () => {
+    const a = admin()
+    try {
+      await a.createTopics({ topics: ['bulk'], partitions: 8, replicas: 2, configs: [{ name: 'min.insync.replicas', value: '1' }] })
+    } finally {
+      await a.close()
+    }
+    await fill(cluster.bootstrapServers, 'bulk', 24 * 1024 * 1024)
+    const workload = await load(['bulk'])
+    // Slow moves (1 MiB/s, one per broker) so that the kill lands mid-batch.
+    const child = startCli(['replication-factor', 'fix', '--target', '3', '--topics', 'bulk', '--throttle', '1MiB', '--max-moves-per-broker', '2', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'])
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => (out += d))
+    child.stderr!.on('data', (d: Buffer) => (out += d))
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    try {
+      const deadline = Date.now() + 120_000
+      while (!/started \d+ moves/.test(out) && Date.now() < deadline) await sleep(200)
+      await sleep(2000)
+      const victim = 3
+      await cluster.killBroker(victim)
+      await sleep(12_000)
+      await cluster.startBroker(victim)
+      assert.equal(await exited, 0, out)
+    } finally {
+      child.kill('SIGKILL')
+    }
+    const report = await workload.stop()
+    assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
+    const a2 = admin()
+    try {
+      const assignment = await describeAssignment(a2, ['bulk'])
+      assert.ok(assignment.every((p) => p.replicas.length === 3), JSON.stringify(assignment))
+    } finally {
+      await a2.close()
+    }
+    await assertNoThrottles()
+  })
+
+  test('the executor killed mid-plan and run again: it adopts the moves in flight and finishes; no stale throttle', async () => {
+    const a = admin()
+    try {
+      await a.createTopics({ topics: ['resume'], partitions: 6, replicas: 1, configs: [{ name: 'min.insync.replicas', value: '1' }] })
+    } finally {
+      await a.close()
+    }
+    await fill(cluster.bootstrapServers, 'resume', 18 * 1024 * 1024)
+    const workload = await load(['resume'])
+    const args = ['replication-factor', 'fix', '--target', '2', '--topics', 'resume', '--throttle', '1MiB', '--max-moves-per-broker', '1', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500']
+    const child = startCli(args)
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    let out = ''
+    child.stderr!.on('data', (d: Buffer) => (out += d))
+    const deadline = Date.now() + 120_000
+    while (!/started \d+ moves/.test(out) && Date.now() < deadline) await sleep(200)
+    await sleep(1500)
+    child.kill('SIGKILL')
+    await exited
+    const state = await readPlanState(stateFile)
+    assert.equal(state?.status, 'running')
+    assert.ok(state!.started.length > 0 && state!.throttled.brokers.length > 0, 'the killed run had moves and throttles in flight')
+
+    // Another operation is refused while this plan is unfinished, and changes nothing.
+    const other = await cli('rebalance')
+    assert.equal(other.code, 2, other.stdout + other.stderr)
+    assert.match(other.stderr, /an unfinished plan \(replication-factor fix --target 2 --topics resume/)
+
+    const rerun = await runCli(args, { timeoutMs: 600_000 })
+    assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr)
+    assert.match(rerun.stderr, /continuing plan .*adopted \d+ moves in flight/s)
+    const report = await workload.stop()
+    assert.equal(report.lost, 0)
+    await assertNoThrottles()
+  })
+
+  test('heal: a bad spread and a low replication factor are fixed; a broker gone past the grace period is drained', async () => {
+    const a = admin()
+    try {
+      // Every replica of heal-spread in zone a (brokers 0 and 3), heal-low at RF 1.
+      await a.createTopics({ topics: ['heal-spread'], partitions: -1, replicas: -1, assignments: [{ partition: 0, brokers: [0, 3] }, { partition: 1, brokers: [3, 0] }] })
+      await a.createTopics({ topics: ['heal-low'], partitions: 2, replicas: 1, configs: [{ name: 'min.insync.replicas', value: '1' }] })
+    } finally {
+      await a.close()
+    }
+    await sleep(2000)
+    const dry = await cli('heal', '--replication-factor', '2', '--topics', 'heal-.*', '--dry-run')
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.match(dry.stderr, /goal even-spread/)
+    assert.match(dry.stderr, /topic heal-low: 2 partitions below the policy's replication factor 2/)
+    const healed = await cli('heal', '--replication-factor', '2', '--topics', 'heal-.*')
+    assert.equal(healed.code, 0, healed.stdout + healed.stderr)
+    assert.match(healed.stdout, /^done: 4 partitions moved/)
+    const again = await cli('heal', '--replication-factor', '2', '--topics', 'heal-.*', '--dry-run')
+    assert.match(again.stderr, /heal: nothing to fix/)
+
+    // A broker killed: within the grace period nothing moves; past it, its replicas move away.
+    const workload = await load(['heal-low', 'heal-spread'])
+    const victim = 1
+    await cluster.killBroker(victim)
+    const child = startCli(['heal', '--watch', '--interval-seconds', '2', '--grace-seconds', '15', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'])
+    let out = ''
+    child.stderr!.on('data', (d: Buffer) => (out += d))
+    child.stdout!.on('data', (d: Buffer) => (out += d))
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    try {
+      const deadline = Date.now() + 240_000
+      while (!/done: \d+ partitions moved/.test(out) && Date.now() < deadline) await sleep(500)
+      assert.match(out, /heal: nothing to fix \(broker 1 gone for \d+ s; grace 15 s\)/)
+      assert.match(out, new RegExp(`heal: broker ${victim} gone for \\d+ s \\(grace 15 s\\): moving its \\d+ replicas`))
+      assert.match(out, /done: \d+ partitions moved/)
+      child.kill('SIGTERM')
+      assert.equal(await exited, 0, out)
+    } finally {
+      child.kill('SIGKILL')
+    }
+    const c = admin()
+    try {
+      const topics = (await c.listTopics({ includeInternals: true }))
+      const assignment = await describeAssignment(c, topics)
+      assert.deepEqual(assignment.filter((p) => p.replicas.includes(victim)).map((p) => `${p.topic}-${p.partition}`), [], 'nothing is left on the gone broker')
+    } finally {
+      await c.close()
+    }
+    await cluster.startBroker(victim)
+    const report = await workload.stop()
+    assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
+    await assertNoThrottles()
+  })
+
+  test('a broker drained (brokers remove), then stopped: nothing lost', async () => {
+    const workload = await load(['rf-00', 'rf-01', 'bulk'])
+    const tooMany = await cli('brokers', 'remove', '0,1')
+    assert.equal(tooMany.code, 2, tooMany.stdout + tooMany.stderr)
+    assert.match(tooMany.stderr, /leaves 2 brokers, fewer than the replication factor 3/)
+    const unknown = await cli('brokers', 'remove', '9')
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /broker 9 is not in the cluster/)
+    const dry = await cli('brokers', 'remove', '2', '--dry-run')
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.match(dry.stderr, /dry run: moves: \d+ partitions change/)
+    const removed = await cli('brokers', 'remove', '2')
+    assert.equal(removed.code, 0, removed.stdout + removed.stderr)
+    assert.match(removed.stdout, /broker 2 holds no replicas: safe to stop/)
+    await cluster.stopBroker(2)
+    await sleep(5000)
+    const report = await workload.stop()
+    assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
+    await assertNoThrottles()
+  })
+})
