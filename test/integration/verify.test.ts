@@ -1,0 +1,165 @@
+/**
+ * `kafkaplane verify` and its workload against a real 3-broker cluster (one broker per zone): a clean
+ * run, a run through a SIGKILLed broker (acks=all, min.insync 2: nothing lost), and a run that really
+ * loses acknowledged records (RF 1, the only replica's partition directories wiped while its broker is
+ * down), which the verifier must fail.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { layoutBrokers } from '../../src/core/topology/layout.ts'
+import { createAdmin } from '../../src/kafka/connection.ts'
+import { createTopicWithAssignment } from '../../src/kafka/create-topic.ts'
+import { waitForTopic } from '../../src/kafka/wait-for-topic.ts'
+import type { LocalCluster } from '../../src/local/local-cluster.ts'
+import { startWorkload, type WorkloadHandle, type WorkloadReport } from '../../src/verify/workload.ts'
+import { startTestCluster } from './support/clusters.ts'
+import { runCli, startCli } from './support/cli.ts'
+
+const TOPICS = ['verify-a', 'verify-b']
+
+describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
+  let cluster: LocalCluster
+  const connection = () => ({ bootstrapServers: cluster.bootstrapServers })
+
+  before(async () => {
+    cluster = await startTestCluster(layoutBrokers(3, [{ name: 'zone', values: ['a', 'b', 'c'] }]))
+    const admin = createAdmin(connection())
+    try {
+      for (const topic of TOPICS) {
+        await admin.createTopics({ topics: [topic], partitions: 6, replicas: 3, configs: [{ name: 'min.insync.replicas', value: '2' }] })
+        await waitForTopic(admin, topic, 6)
+      }
+      // RF 1, every partition on broker 1 only: nothing protects it from losing its disk.
+      await createTopicWithAssignment(admin, {
+        topic: 'verify-fragile',
+        assignment: [0, 1, 2].map((partition) => ({ topic: 'verify-fragile', partition, replicas: [1] })),
+        configs: { 'min.insync.replicas': '1' },
+      })
+    } finally {
+      await admin.close()
+    }
+  })
+  after(async () => {
+    await cluster?.stop()
+  })
+
+  test('a clean run: every acknowledged record read back once, in order, with latencies', async () => {
+    const workload = await startWorkload({ connection: connection(), topics: TOPICS, recordsPerSecond: 200, durationMs: 8000, drainTimeoutMs: 60_000 })
+    await sleep(8000)
+    const report = await workload.stop()
+    assertClean(report)
+    assert.equal(report.acknowledged, report.sent)
+    assert.ok(report.sent >= 1000, `about 1600 records in 8 s at 200/s, got ${report.sent}`)
+    assert.equal(report.decidedBy, 'final-read')
+    assert.equal(report.consumed, report.acknowledged)
+    assert.equal(report.partitions.length, 12, 'records on all 2 x 6 partitions')
+    for (const p of report.partitions) assert.ok(p.acknowledged > 0 && p.consumed === p.acknowledged, `${p.topic}-${p.partition}`)
+    const l = report.latencyMs!
+    assert.ok(l.p50 > 0 && l.p50 <= l.p99 && l.p99 <= l.max, JSON.stringify(l))
+    assert.deepEqual(report.verdict, { ok: true, failures: [], warnings: [] })
+  })
+
+  test('the CLI passes a clean run and refuses bad input with exit 2', async () => {
+    const bootstrap = cluster.bootstrapServers.join(',')
+    const ok = await runCli(['verify', '--topics', TOPICS.join(','), '--rate', '100', '--duration-seconds', '5', '--producers', '2', '--bootstrap-server', bootstrap])
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr)
+    assert.match(ok.stdout, /^verify run \w+: verify-a, verify-b \(12 partitions\), 2 producers/)
+    assert.match(ok.stdout, /lost\s+0/)
+    assert.match(ok.stdout, /produce latency \(send to ack\): p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms/)
+    assert.match(ok.stdout, /verdict: PASS/)
+    assert.match(ok.stderr, /producing stopped/)
+
+    const unknown = await runCli(['verify', '--topics', 'verify-a,no-such-topic', '--rate', '10', '--bootstrap-server', bootstrap])
+    assert.equal(unknown.code, 2, unknown.stderr)
+    assert.match(unknown.stderr, /topic no-such-topic does not exist/)
+    assert.match(unknown.stderr, /fix: create it first/)
+    const rate = await runCli(['verify', '--topics', 'verify-a', '--rate=-5', '--bootstrap-server', bootstrap])
+    assert.equal(rate.code, 2)
+    assert.match(rate.stderr, /--rate -5 is not a positive number/)
+    const missing = await runCli(['verify', '--rate', '10', '--bootstrap-server', bootstrap])
+    assert.equal(missing.code, 2)
+    assert.match(missing.stderr, /needs --topics/)
+  })
+
+  test('kill -9 of a broker mid-run: acks=all with min.insync 2 loses nothing', async (t) => {
+    const workload = await startWorkload({ connection: connection(), topics: TOPICS, recordsPerSecond: 200, drainTimeoutMs: 90_000 })
+    let report: WorkloadReport
+    try {
+      await until(workload, (p) => p.acknowledged >= 400)
+      await cluster.killBroker(1)
+      const atKill = workload.progress().acknowledged
+      // Past broker.session.timeout.ms (9 s): the controller fences broker 1, its partitions get new
+      // leaders and it leaves every ISR (acks=all waits for it until then).
+      await sleep(10_000)
+      await cluster.startBroker(1)
+      await until(workload, (p) => p.acknowledged >= atKill + 200)
+    } finally {
+      report = await workload.stop()
+    }
+    t.diagnostic(summary(report))
+    assertClean(report)
+    assert.ok(report.acknowledged >= 600, `acknowledged ${report.acknowledged}`)
+    assert.equal(report.unacknowledged, 0)
+    assert.equal(report.verdict.ok, true, JSON.stringify(report.verdict))
+  })
+
+  test('the verifier fails a run that really lost acknowledged records (RF 1, its only disk wiped)', async (t) => {
+    const child = startCli(['verify', '--topics', 'verify-fragile', '--rate', '60', '--duration-seconds', '15', '--json', '--bootstrap-server', cluster.bootstrapServers.join(',')])
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    try {
+      // Some records acknowledged (and read by the live read) before the disk goes.
+      const deadline = Date.now() + 60_000
+      while (!/acknowledged (\d{3,})/.test(stderr) && Date.now() < deadline) await sleep(200)
+      assert.match(stderr, /acknowledged \d{3,}/, stderr)
+      await cluster.killBroker(1)
+      const data = join(cluster.dataDir, 'node-1', 'data')
+      const wiped = (await readdir(data)).filter((d) => d.startsWith('verify-fragile-'))
+      assert.equal(wiped.length, 3, `partition directories of verify-fragile in ${data}`)
+      for (const dir of wiped) await rm(join(data, dir), { recursive: true, force: true })
+      await cluster.startBroker(1)
+      const code = await exited
+      const report = JSON.parse(stdout) as WorkloadReport
+      t.diagnostic(summary(report))
+      assert.equal(code, 1, stderr)
+      assert.ok(report.lost > 0, `lost ${report.lost}`)
+      assert.equal(report.verdict.ok, false)
+      assert.match(report.verdict.failures.join('\n'), /acknowledged records? lost/)
+      const lostIn = report.partitions.filter((p) => p.lost > 0)
+      assert.ok(lostIn.length > 0 && lostIn.every((p) => p.topic === 'verify-fragile' && p.lostOffsets.length > 0), JSON.stringify(lostIn))
+    } finally {
+      child.kill('SIGKILL')
+      await cluster.startBroker(1).catch(() => {})
+    }
+  })
+})
+
+function summary(r: WorkloadReport): string {
+  const { sent, acknowledged, unacknowledged, produceErrors, lost, duplicated, outOfOrder, live, latencyMs, readerRestarts, readerErrors, finishingMs } = r
+  return JSON.stringify({ sent, acknowledged, unacknowledged, produceErrors, lost, duplicated, outOfOrder, live, latencyMs, readerRestarts, readerErrors, finishingMs, lostIn: r.partitions.filter((p) => p.lost > 0).map((p) => `${p.topic}-${p.partition} ${p.lostOffsets.join(' ')}`) })
+}
+
+function assertClean(report: WorkloadReport): void {
+  const summary = JSON.stringify({ ...report, partitions: report.partitions.filter((p) => p.lost + p.duplicated + p.outOfOrder + p.unverified > 0) })
+  assert.equal(report.lost, 0, summary)
+  assert.equal(report.unverified, 0, summary)
+  assert.equal(report.outOfOrder, 0, summary)
+  assert.deepEqual(report.duplicated, { records: 0, extraCopies: 0 }, summary)
+  assert.equal(report.phantom, 0, summary)
+  assert.ok(report.acknowledged > 0, summary)
+  assert.ok(report.finalRead.complete, summary)
+}
+
+async function until(workload: WorkloadHandle, done: (p: ReturnType<WorkloadHandle['progress']>) => boolean, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!done(workload.progress())) {
+    if (Date.now() > deadline) throw new Error(`workload did not get there: ${JSON.stringify(workload.progress())}`)
+    await sleep(200)
+  }
+}
