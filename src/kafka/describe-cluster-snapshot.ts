@@ -1,9 +1,10 @@
-import { metadataV12, type Admin } from '@platformatic/kafka'
+import type { Admin } from '@platformatic/kafka'
 import { KafkaplaneError } from '../core/errors.ts'
 import type { ClusterSnapshot, PartitionState, QuorumState, SnapshotBroker } from '../core/health/snapshot.ts'
 import { anyConnection } from './connection.ts'
 import { describeRegisteredBrokers } from './describe-cluster.ts'
 import { describeEligibleLeaders } from './describe-eligible-leaders.ts'
+import { describeMetadata, type MetadataResponse } from './describe-metadata.ts'
 import { describeMinInsync } from './describe-min-insync.ts'
 import { describeQuorum } from './describe-quorum.ts'
 import { listPartitionReassignments } from './list-partition-reassignments.ts'
@@ -32,14 +33,14 @@ export interface SnapshotOptions {
  * `fencedBrokers` undefined.
  */
 export async function describeClusterSnapshot(admin: Admin, options: SnapshotOptions): Promise<ClusterSnapshot> {
-  let metadata: metadataV12.MetadataResponse
+  let metadata: MetadataResponse
   let connection
   let registered
   let reassignments
   try {
     connection = await anyConnection(admin, options.bootstrapServers)
     ;[metadata, registered, reassignments] = await Promise.all([
-      metadataV12.api.async(connection, null, false, false),
+      describeMetadata(connection, null),
       describeRegisteredBrokers(connection).catch(() => undefined),
       listPartitionReassignments(connection).catch(() => []),
     ])

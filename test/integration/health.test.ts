@@ -143,6 +143,26 @@ describe('cluster health on a real cluster', { timeout: 600_000 }, () => {
     assert.equal((await probe(3)).code, 0)
   })
 
+  test('a partition whose only replica is down is offline, and status says so', async () => {
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    try {
+      await admin.createTopics({ topics: ['solo'], partitions: -1, replicas: -1, assignments: [{ partition: 0, brokers: [3] }], configs: [{ name: 'min.insync.replicas', value: '1' }] })
+    } finally {
+      await admin.close()
+    }
+    await waitFor('solo created', (x) => x.partitions.some((p) => p.topic === 'solo' && p.leader === 3))
+    await cluster.stopBroker(3)
+    const s = await waitFor('solo offline', (x) => x.partitions.some((p) => p.topic === 'solo' && p.leader < 0))
+    assert.ok(clusterVerdict(s).reasons.includes('1 partition of solo offline (out of sync: broker 3)') || clusterVerdict(s).reasons.some((r) => r.startsWith('1 partition of solo offline')), clusterVerdict(s).reasons.join('\n'))
+    const status = await runCli(['status', '--bootstrap-server', cluster.bootstrapServers[0]!])
+    assert.equal(status.code, 1, status.stdout + status.stderr)
+    assert.match(status.stdout, /^cluster: UNHEALTHY/)
+    assert.match(status.stdout, /1 partition of solo offline/)
+    assert.match((await probe(0)).stdout, /^not ready: 1 partitions are offline \(solo-0\)/)
+    await cluster.startBroker(3)
+    await waitFor('solo back', (x) => x.partitions.some((p) => p.topic === 'solo' && p.leader === 3))
+  })
+
   test('the active controller killed: a new leader, and the quorum blocks a second controller restart', async () => {
     let s = await snapshot()
     const killed = s.quorum!.leaderId

@@ -144,6 +144,23 @@ function rfAtMinInsyncNote(rf: number, minInsync: number): string {
  * tolerance. Also the plan after brokers are added (they start empty), excluded or marked draining.
  */
 export function planRebalance(model: PlacementModel, options: PlanOptions = defaults): PlanOutcome<Plan> {
+  return repairThen(model, options, (state) => {
+    balanceReplicas(state, options)
+    balanceLeaders(state, options)
+    balanceDisk(state, options)
+  })
+}
+
+/**
+ * Only the hard goals (distinct brokers, nothing on draining brokers, even spread on every dimension),
+ * with the fewest moves and no balancing: the self-healer's minimal fix of what is wrong.
+ */
+export function planRepair(model: PlacementModel, options: PlanOptions = defaults): PlanOutcome<Plan> {
+  return repairThen(model, options, () => {})
+}
+
+/** Repairs the hard goals on a copy of the model, then lets `then` improve it further. */
+function repairThen(model: PlacementModel, options: PlanOptions, then: (state: PlacementState) => void): PlanOutcome<Plan> {
   const problems = modelProblems(model)
   if (problems.length > 0) return { ok: false, problems }
   const state = new PlacementState(model)
@@ -158,28 +175,7 @@ export function planRebalance(model: PlacementModel, options: PlanOptions = defa
       }),
     }
   }
-  balanceReplicas(state, options)
-  balanceLeaders(state, options)
-  balanceDisk(state, options)
-  return { ok: true, ...finish(model, state, goalsBefore, options, []) }
-}
-
-/**
- * Only the hard goals (distinct brokers, nothing on draining brokers, even spread on every dimension),
- * with the fewest moves and no balancing: the self-healer's minimal fix of what is wrong.
- */
-export function planRepair(model: PlacementModel, options: PlanOptions = defaults): PlanOutcome<Plan> {
-  const problems = modelProblems(model)
-  if (problems.length > 0) return { ok: false, problems }
-  const state = new PlacementState(model)
-  const goalsBefore = statuses(state, options)
-  const impossible = repairHardGoals(state, goals(options).filter((g) => g.hard))
-  if (impossible.length > 0) {
-    return {
-      ok: false,
-      problems: impossible.map((i) => `partition ${partitionKey(state.partitions[i]!)} cannot meet the hard goals with the brokers that may hold it: add brokers, or lower its replication factor`),
-    }
-  }
+  then(state)
   return { ok: true, ...finish(model, state, goalsBefore, options, []) }
 }
 
