@@ -89,6 +89,7 @@ export async function runExecution(
   values: ExecutionValues,
   operation: string,
   plan: (execution: Execution) => Promise<Proposal[] | number>,
+  options: { quietWhenNothing?: boolean } = {},
 ): Promise<number> {
   const connection = connectionOptions(values as Parameters<typeof connectionOptions>[0], io.env)
   const throttle = rateOption('--throttle', values.throttle as string | undefined) ?? DEFAULT_THROTTLE
@@ -144,7 +145,8 @@ export async function runExecution(
       const moves = toMoves(proposals, partitions, (key) => live.sizes.get(key))
       const bytes = moves.reduce((s, m) => s + m.bytes, 0)
       if (moves.length === 0) {
-        io.stdout.write(renderReassignment([]) + '\n')
+        if (options.quietWhenNothing) return 0
+        if (values['dry-run']) io.stdout.write(renderReassignment([]) + '\n')
         io.stderr.write('nothing to move: the cluster already matches the plan\n')
         return 0
       }
@@ -222,7 +224,9 @@ export async function readLiveCluster(admin: Admin, connection: KafkaConnectionO
   // Internal topics (__consumer_offsets, __transaction_state) are placed like any other: a drained or
   // migrated broker must not keep their replicas.
   const assignment = snapshot.partitions.map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas }))
-  const sizes = partitionSizes(await describeReplicaSizes(admin, assignment))
+  // Sizes weigh disk balance and progress; a broker that does not answer (gone) must not stop a plan
+  // that is about it: without sizes, moves are ordered by urgency alone.
+  const sizes = partitionSizes(await describeReplicaSizes(admin, assignment).catch(() => []))
   const minInsync = new Map(snapshot.partitions.map((p) => [p.topic, p.minInsync]))
   return {
     clusterId,

@@ -76,7 +76,7 @@ Exit codes: 0 healthy or healed, 1 a fix failed, 2 bad input.
             }
             if (!values['dry-run']) started.push(now)
             return plan.proposals
-          })
+          }, { quietWhenNothing: true })
         } catch (err) {
           if (!values.watch) throw err
           // Supervised: a failed pass is reported and the next one tried.

@@ -2,7 +2,7 @@ import { isKafkaplaneError, KafkaplaneError } from '../core/errors.ts'
 import { partitionHealth } from '../core/health/partition-health.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import { partitionKey, sameOrder } from '../core/placement/model.ts'
-import { addedReplicas, DEFAULT_MOVE_LIMITS, nextMoves, sameThrottle, throttlePlan, touchedBrokers, type Move, type MoveLimits, type ThrottlePlan } from '../core/plan/moves.ts'
+import { addedReplicas, removedReplicas, DEFAULT_MOVE_LIMITS, nextMoves, sameThrottle, throttlePlan, touchedBrokers, type Move, type MoveLimits, type ThrottlePlan } from '../core/plan/moves.ts'
 import { progressOf, type MoveStatus, type Progress, type ProgressSample } from '../core/plan/progress.ts'
 import { busiestReceived, ThrottleControl } from '../core/plan/throttle-control.ts'
 import type { ExecutorCluster, InFlightReassignment, ReassignmentRefusal } from '../ports/executor-cluster.ts'
@@ -53,7 +53,8 @@ const ELECTION_ATTEMPTS = 10
  *      Moves in flight from an earlier run are adopted. Transient errors are retried on the next poll.
  *   2. Health gate: a pending move does not start while its partition, or any partition on a broker it
  *      touches, is offline or under min.insync.replicas, or while a broker it adds is not registered;
- *      the executor says why it pauses. Moves in flight go on.
+ *      the executor says why it pauses. Moves in flight go on. A remedy (a move taking replicas off
+ *      brokers that are gone) starts anyway unless its partition is offline: it is what fixes them.
  *   3. Choose the next moves (`nextMoves`: urgent, then small, within the per-broker and cluster
  *      limits), set the replication throttle for everything in flight (rates on the brokers involved,
  *      throttled replica lists on the topics; lists of topics no longer moving are removed), then send
@@ -158,12 +159,18 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
           const key = partitionKey(m)
           const p = current.get(key)!
           const missing = addedReplicas(m).filter((b) => !registered.has(b))
+          // A remedy re-replicates away from brokers that are gone: it may start while the partition,
+          // or the brokers it touches, are under min.insync.replicas (that is what it fixes).
+          const remedy = removedReplicas({ oldReplicas: p.replicas, newReplicas: m.newReplicas }).some((b) => !registered.has(b))
+          const health = partitionHealth(p)
           if (moving.has(key)) reasons.add(`${key} is being moved by someone else`)
-          else if (unhealthyKeys.has(key)) reasons.add(`${key} is ${partitionHealth(p)}`)
-          else if (touchedBrokers({ oldReplicas: p.replicas, newReplicas: m.newReplicas }).some((b) => strained.has(b))) {
+          else if (health === 'offline') reasons.add(`${key} is offline (no leader to copy from)`)
+          else if (!remedy && unhealthyKeys.has(key)) reasons.add(`${key} is ${health}`)
+          else if (!remedy && touchedBrokers({ oldReplicas: p.replicas, newReplicas: m.newReplicas }).some((b) => strained.has(b))) {
             reasons.add(`a broker it touches hosts ${unhealthy.length} offline or under-min-ISR partition(s) (e.g. ${partitionKey(unhealthy[0]!)})`)
           } else if (missing.length > 0) reasons.add(`broker ${missing.join(', ')} is not registered`)
           else eligible.push({ ...m, oldReplicas: [...p.replicas] })
+
         }
         if (eligible.length < pending.length) {
           const reason = `${pending.length - eligible.length} move(s) held back: ${[...reasons].slice(0, 3).join('; ')}`
@@ -171,7 +178,9 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
           lastPause = reason
         } else lastPause = ''
 
-        const next = nextMoves(eligible, inFlight, limits)
+        // A broker that is gone does no work: its replicas being dropped count against no limit.
+        const alive = <T extends Move>(m: T): T => ({ ...m, oldReplicas: m.oldReplicas.filter((b) => registered.has(b) || m.newReplicas.includes(b)) })
+        const next = nextMoves(eligible.map(alive), inFlight.map(alive), limits)
         const dataMoves = [...inFlight, ...next]
         if (state.throttleBytesPerSecond > 0) {
           // Only registered brokers can take a config change; one that comes back gets it on a later poll.

@@ -243,6 +243,7 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
       assert.equal(await exited, 0, out)
     } finally {
       child.kill('SIGKILL')
+      if (!cluster.pids().has(victim)) await cluster.startBroker(victim).catch(() => {})
     }
     const c = admin()
     try {
@@ -252,7 +253,6 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     } finally {
       await c.close()
     }
-    await cluster.startBroker(victim)
     const report = await workload.stop()
     assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
     await assertNoThrottles()
