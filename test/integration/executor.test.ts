@@ -16,6 +16,7 @@ import { throttlePlan } from '../../src/core/plan/moves.ts'
 import { anyConnection, createAdmin } from '../../src/kafka/connection.ts'
 import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
 import { describeLiveBrokers } from '../../src/kafka/describe-live-brokers.ts'
+import { waitForTopic } from '../../src/kafka/wait-for-topic.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWorkload, type WorkloadHandle } from '../../src/verify/workload.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
@@ -33,13 +34,22 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
   })
   const cli = (...args: string[]) => runCli([...args, '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'], { timeoutMs: 600_000 })
   const admin = () => createAdmin({ bootstrapServers: cluster.bootstrapServers })
+  // Config changes reach each broker through the metadata log: a broker may answer with the old value
+  // for a moment after the change was acknowledged, so look again for a few seconds before failing.
   const assertNoThrottles = async () => {
     const a = admin()
     try {
-      const topics = await a.listTopics({ includeInternals: true })
-      const live = (await describeLiveBrokers(a)).map((b) => b.id)
-      const found = await describeReplicationThrottles(a, live, topics)
-      assert.deepEqual(found, { brokers: [], topics: [] }, 'no replication throttle is left on any broker or topic')
+      const deadline = Date.now() + 10_000
+      for (;;) {
+        const topics = await a.listTopics({ includeInternals: true })
+        const live = (await describeLiveBrokers(a)).map((b) => b.id)
+        const found = await describeReplicationThrottles(a, live, topics)
+        if ((found.brokers.length === 0 && found.topics.length === 0) || Date.now() > deadline) {
+          assert.deepEqual(found, { brokers: [], topics: [] }, 'no replication throttle is left on any broker or topic')
+          return
+        }
+        await sleep(500)
+      }
     } finally {
       await a.close()
     }
@@ -176,6 +186,45 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     const report = await workload.stop()
     assert.equal(report.lost, 0)
     await assertNoThrottles()
+  })
+
+  test('--cancel reverts the moves in flight of an interrupted plan and removes its throttles', async () => {
+    const a = admin()
+    let before: Awaited<ReturnType<typeof describeAssignment>>
+    try {
+      await a.createTopics({ topics: ['cancel'], partitions: 4, replicas: 1, configs: [{ name: 'min.insync.replicas', value: '1' }] })
+      await waitForTopic(a, 'cancel', 4, 60_000)
+      before = await describeAssignment(a, ['cancel'])
+    } finally {
+      await a.close()
+    }
+    await fill(cluster.bootstrapServers, 'cancel', 16 * 1024 * 1024)
+    const args = ['replication-factor', 'fix', '--target', '2', '--topics', 'cancel', '--throttle', '512KiB', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500']
+    const child = startCli(args)
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    let out = ''
+    child.stderr!.on('data', (d: Buffer) => (out += d))
+    const deadline = Date.now() + 120_000
+    while (!/started \d+ moves/.test(out) && Date.now() < deadline) await sleep(200)
+    await sleep(1500)
+    child.kill('SIGKILL')
+    await exited
+    const cancelled = await runCli([...args, '--cancel'])
+    assert.equal(cancelled.code, 0, cancelled.stdout + cancelled.stderr)
+    assert.match(cancelled.stdout, /cancelled plan \w+ \(replication-factor fix --target 2 --topics cancel\): [1-4] moves in flight reverted/)
+    assert.equal((await readPlanState(stateFile))?.status, 'cancelled')
+    const c = admin()
+    try {
+      const after = await describeAssignment(c, ['cancel'])
+      const moved = after.filter((p) => p.replicas.length === 2).length
+      assert.ok(moved < 4, 'the moves in flight were reverted, not finished')
+      for (const p of after.filter((p) => p.replicas.length === 1)) assert.deepEqual(p.replicas, before.find((b) => b.partition === p.partition)!.replicas)
+    } finally {
+      await c.close()
+    }
+    await assertNoThrottles()
+    const nothing = await runCli([...args, '--cancel'])
+    assert.match(nothing.stdout, /no unfinished plan: nothing to cancel/)
   })
 
   test('bad input exits 2 and changes nothing: RF above the broker count, a reassignment not started by kafkaplane', async () => {
