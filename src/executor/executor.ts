@@ -170,7 +170,6 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
             reasons.add(`a broker it touches hosts ${unhealthy.length} offline or under-min-ISR partition(s) (e.g. ${partitionKey(unhealthy[0]!)})`)
           } else if (missing.length > 0) reasons.add(`broker ${missing.join(', ')} is not registered`)
           else eligible.push({ ...m, oldReplicas: [...p.replicas] })
-
         }
         if (eligible.length < pending.length) {
           const reason = `${pending.length - eligible.length} move(s) held back: ${[...reasons].slice(0, 3).join('; ')}`
