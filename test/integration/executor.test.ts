@@ -225,6 +225,13 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     await assertNoThrottles()
     const nothing = await runCli([...args, '--cancel'])
     assert.match(nothing.stdout, /no unfinished plan: nothing to cancel/)
+    // RF 1 leftovers would go offline with their broker in the tests that follow.
+    const d = admin()
+    try {
+      await d.deleteTopics({ topics: ['cancel'] })
+    } finally {
+      await d.close()
+    }
   })
 
   test('bad input exits 2 and changes nothing: RF above the broker count, a reassignment not started by kafkaplane', async () => {

@@ -54,3 +54,14 @@ test('a broker gone past the grace period is drained; within it nothing moves', 
   assert.deepEqual(past.proposals[0]!.newReplicas.slice().sort(), [0, 1, 2], 'zone a keeps its replica, on broker 0')
   assert.match(past.reasons.join('\n'), /broker 3 gone for 90 s \(grace 60 s\): moving its 1 replicas/)
 })
+
+test('a partition whose every replica is gone is named, not moved', () => {
+  const m = model(['zone'], brokers, [
+    { topic: 'solo', partition: 0, replicas: [3], minInsync: 1 },
+    { topic: 't', partition: 0, replicas: [3, 1, 2], minInsync: 2 },
+  ])
+  const plan = planHeal(m, new Set([0, 1, 2, 4, 5]), new Map([[3, 0]]), 90_000, { graceMs: 60_000 })
+  assert.ok(plan.ok)
+  assert.deepEqual(plan.proposals.map((p) => p.topic), ['t'])
+  assert.match(plan.reasons.join('\n'), /1 partition\(s\) have no replica on a live broker .*solo-0 on broker 3/)
+})

@@ -22,6 +22,7 @@ export interface HealPlan {
  *   2. Partitions of policy topics below the policy's replication factor are raised to it.
  *   3. Hard goals are repaired with the fewest moves (a topic created with a bad spread, replicas on
  *      a draining broker); no balancing: healing fixes what is wrong, `rebalance` balances.
+ *   4. Partitions with no replica on a live broker are left out (nothing to copy from) and named.
  * Returns no proposals when nothing is wrong.
  */
 export function planHeal(model: PlacementModel, registered: ReadonlySet<number>, goneSince: ReadonlyMap<number, number>, now: number, policy: HealPolicy): PlanOutcome<HealPlan> {
@@ -53,6 +54,13 @@ export function planHeal(model: PlacementModel, registered: ReadonlySet<number>,
   const repaired = planRepair(current)
   if (!repaired.ok) return repaired
   for (const g of repaired.goalsBefore) if (g.hard && !g.satisfied && !reasons.some((r) => r.includes('gone for'))) reasons.push(`goal ${g.name}: ${g.detail}`)
-  const proposals = diffAssignments(model.partitions, repaired.after)
+  // A partition with no replica on a live broker has nothing to copy from: it comes back only with
+  // its broker. Moving it would wait forever; say so instead.
+  const all = diffAssignments(model.partitions, repaired.after)
+  const stranded = all.filter((p) => !p.oldReplicas.some((b) => registered.has(b)))
+  const proposals = all.filter((p) => !stranded.includes(p))
+  if (stranded.length > 0) {
+    reasons.push(`${stranded.length} partition(s) have no replica on a live broker and cannot be moved until one returns (e.g. ${stranded[0]!.topic}-${stranded[0]!.partition} on broker ${stranded[0]!.oldReplicas.join(', ')})`)
+  }
   return { ok: true, reasons: proposals.length > 0 ? reasons : [], proposals }
 }
