@@ -469,17 +469,27 @@ export class LocalCluster implements BrokerOrchestrator {
     }
   }
 
+  /**
+   * The brokers every running node sees as registered and unfenced. Each node is asked on its own
+   * listener: a broker's metadata cache follows the controller's by a moment, and a client may ask any
+   * of them, so "ready" means all of them agree.
+   */
   async #liveBrokerIds(): Promise<Set<number>> {
     const running = this.spec.nodes.filter((n) => this.#processes.get(n.id)?.running)
     if (running.length === 0) return new Set()
-    const admin = createAdmin({ bootstrapServers: bootstrapServers({ nodes: running }), requestTimeoutMs: 3000, connectTimeoutMs: 1000 })
-    try {
-      return new Set((await describeLiveBrokers(admin)).map((b) => b.id))
-    } catch {
-      return new Set() // nobody answers yet
-    } finally {
-      await admin.close().catch(() => {})
-    }
+    const views = await Promise.all(
+      running.map(async (node) => {
+        const admin = createAdmin({ bootstrapServers: bootstrapServers({ nodes: [node] }), requestTimeoutMs: 3000, connectTimeoutMs: 1000 })
+        try {
+          return new Set((await describeLiveBrokers(admin)).map((b) => b.id))
+        } catch {
+          return new Set<number>() // not answering yet
+        } finally {
+          await admin.close().catch(() => {})
+        }
+      }),
+    )
+    return new Set([...views[0]!].filter((id) => views.every((v) => v.has(id))))
   }
 
   async #logTail(id: number): Promise<string> {
