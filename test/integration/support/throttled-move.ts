@@ -15,6 +15,8 @@ export interface ThrottledMove {
   copyMs: number
   /** bytes / copy time. */
   measuredRate: number
+  /** The rate once the executor has learnt the quota's efficiency: from 6 s after the first byte to the last. */
+  sustainedRate: number
   /** The highest rate over any 10 s window of the samples. */
   peakRate: number
   exitCode: number | null
@@ -65,13 +67,15 @@ export async function throttledMove(cluster: LocalCluster, options: { topic: str
     const begin = samples[Math.max(0, firstMoving - 1)]!
     const end = samples[full >= 0 ? full : samples.length - 1]!
     const copyMs = end.at - begin.at
+    const learnt = samples.find((x) => x.at >= begin.at + 6000 && x.at < end.at)
+    const sustainedRate = learnt && end.at > learnt.at ? ((end.bytes - learnt.bytes) * 1000) / (end.at - learnt.at) : (total * 1000) / Math.max(1, copyMs)
     let peakRate = 0
     for (let i = 0; i < samples.length; i++) {
       const j = samples.findIndex((s) => s.at >= samples[i]!.at + 10_000)
       if (j < 0) break
       peakRate = Math.max(peakRate, ((samples[j]!.bytes - samples[i]!.bytes) * 1000) / (samples[j]!.at - samples[i]!.at))
     }
-    return { bytes: total, rateBytesPerSecond: options.rate, elapsedMs, copyMs, measuredRate: (total * 1000) / Math.max(1, copyMs), peakRate, exitCode: result.code, output: result.stdout + result.stderr, samples: samples.map((s) => [s.at - started, Math.round(s.bytes / 1024)]) }
+    return { bytes: total, rateBytesPerSecond: options.rate, elapsedMs, copyMs, measuredRate: (total * 1000) / Math.max(1, copyMs), sustainedRate, peakRate, exitCode: result.code, output: result.stdout + result.stderr, samples: samples.map((s) => [s.at - started, Math.round(s.bytes / 1024)]) }
   } finally {
     await admin.close()
   }
