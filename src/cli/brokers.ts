@@ -1,7 +1,8 @@
 import { planRebalance } from '../core/placement/operations.ts'
 import type { BrokerState } from '../core/placement/model.ts'
-import { badArgument, parseOptions, refuse, type Command } from './command.ts'
-import { EXECUTION_HELP, EXECUTION_OPTIONS, readLiveCluster, runExecution } from './execution.ts'
+import { badArgument, brokerIds, parseOptions, refuse, type Command } from './command.ts'
+import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
+import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { connectionOptions } from './connection-options.ts'
 
@@ -29,11 +30,7 @@ Exit codes: 0 done, 1 failed, interrupted or replicas left, 2 bad input (nothing
     if ((verb !== 'add' && verb !== 'remove') || list === undefined || extra.length > 0) {
       throw badArgument(`kafkaplane brokers needs "add IDS" or "remove IDS", got "${positionals.join(' ')}"`, 'run e.g. `kafkaplane brokers remove 3`')
     }
-    const ids = list.split(',').map((s) => {
-      const id = Number(s.trim())
-      if (!Number.isInteger(id) || id < 0) throw badArgument(`brokers ${verb} "${list}" has "${s}", which is not a broker id`, 'pass comma-separated broker ids, e.g. 6,7')
-      return id
-    })
+    const ids = brokerIds(`brokers ${verb}`, list)
     const operation = `brokers ${verb} ${[...ids].sort((a, b) => a - b).join(',')}`
     const code = await runExecution(io, values, operation, async ({ live }) => {
       const known = new Set(live.topology.brokers.map((b) => b.id))
@@ -62,8 +59,8 @@ Exit codes: 0 done, 1 failed, interrupted or replicas left, 2 bad input (nothing
     const connection = connectionOptions(values, io.env)
     const admin = createAdmin(connection)
     try {
-      const live = await readLiveCluster(admin, connection, undefined)
-      const left = live.snapshot.partitions.filter((p) => p.replicas.some((b) => ids.includes(b)))
+      const snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
+      const left = snapshot.partitions.filter((p) => p.replicas.some((b) => ids.includes(b)))
       if (left.length > 0) {
         io.stdout.write(`broker ${ids.join(', ')} still holds replicas of ${left.length} partitions (e.g. ${left[0]!.topic}-${left[0]!.partition}): run the same command again\n`)
         return 1

@@ -90,9 +90,7 @@ export function refuse(problems: string[]): never {
 /** `--flag 1,2,3`: broker ids, each one of `known`. */
 export function idsOption(flag: string, value: string | undefined, known: ReadonlySet<number>): number[] {
   if (value === undefined) return []
-  return value.split(',').map((s) => {
-    const id = Number(s.trim())
-    if (!Number.isInteger(id) || id < 0) throw badArgument(`${flag} "${value}" has "${s}", which is not a broker id`, `pass ${flag} as comma-separated broker ids, e.g. ${flag} 1,2`)
+  return brokerIds(flag, value).map((id) => {
     if (!known.has(id)) throw badArgument(`${flag}: broker ${id} is not in the topology`, `name brokers of the topology file (${[...known].slice(0, 8).join(', ')}${known.size > 8 ? ', ...' : ''})`)
     return id
   })
@@ -106,4 +104,13 @@ export function regexOption(flag: string, value: string | undefined): RegExp {
   } catch (err) {
     throw badArgument(`${flag} "${value}" is not a regular expression: ${(err as Error).message}`, `pass ${flag} as a regular expression, e.g. ${flag} 'payments-.*'`)
   }
+}
+
+/** `1,2,3` as broker ids; `flag` names where the list came from in the error (`--from`, `brokers remove`). */
+export function brokerIds(flag: string, value: string): number[] {
+  return value.split(',').map((s) => {
+    const id = Number(s.trim())
+    if (!Number.isInteger(id) || id < 0) throw badArgument(`${flag} "${value}" has "${s}", which is not a broker id`, `pass ${flag} as comma-separated broker ids, e.g. ${flag} 1,2`)
+    return id
+  })
 }

@@ -22,7 +22,7 @@ import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
 import { listPartitionReassignments } from '../kafka/list-partition-reassignments.ts'
 import { badArgument, integerOption, refuse, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
-import { movesLine } from './plan-report.ts'
+import { formatBytes, movesLine } from './plan-report.ts'
 
 /** Options of every verb that moves data (rebalance, brokers, replication-factor, migrate, heal). */
 export const EXECUTION_OPTIONS = {
@@ -265,12 +265,6 @@ export function rateOption(flag: string, value: string | undefined): number | un
   return Math.round(Number(m[1]) * units[(m[2] ?? 'b').toLowerCase()]!)
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let i = 0
-  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
-}
 
 /** Executor events as lines on stderr: every event that matters, progress at most every 5 s. */
 function progressReporter(io: CommandIO): (event: ExecutorEvent) => void {

@@ -3,9 +3,10 @@ import { diffAssignments, partitionKey, type PartitionAssignment } from '../core
 import { planMigration } from '../core/placement/operations.ts'
 import { renderStages } from '../formats/reassignment-json.ts'
 import { createAdmin } from '../kafka/connection.ts'
-import { badArgument, integerOption, parseOptions, refuse, type Command } from './command.ts'
+import { badArgument, brokerIds, integerOption, parseOptions, refuse, type Command } from './command.ts'
 import { connectionOptions } from './connection-options.ts'
-import { EXECUTION_HELP, EXECUTION_OPTIONS, readLiveCluster, runExecution } from './execution.ts'
+import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
+import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 
 export const migrate: Command = {
   name: 'migrate',
@@ -31,11 +32,7 @@ Exit codes: 0 done, 1 failed or interrupted, 2 bad input (nothing changed).
     if (positionals.length > 0) throw badArgument(`kafkaplane migrate takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane migrate --help`')
     const ids = (flag: string, value: string | undefined) => {
       if (value === undefined) throw badArgument(`${flag} IDS is required`, `name the brokers, e.g. ${flag} 0,1,2`)
-      return value.split(',').map((s) => {
-        const id = Number(s.trim())
-        if (!Number.isInteger(id) || id < 0) throw badArgument(`${flag} "${value}" has "${s}", which is not a broker id`, `pass ${flag} as comma-separated broker ids`)
-        return id
-      })
+      return brokerIds(flag, value)
     }
     const from = ids('--from', values.from)
     const to = ids('--to', values.to)
@@ -79,8 +76,8 @@ async function waitInSync(io: Parameters<Command['run']>[1], values: Parameters<
   try {
     const wanted = new Map(stage.map((p) => [partitionKey(p), p.replicas]))
     for (;;) {
-      const live = await readLiveCluster(admin, connection, undefined)
-      const behind = live.snapshot.partitions.filter((p) => wanted.has(partitionKey(p)) && (p.isr.length < p.replicas.length || p.replicas.join() !== wanted.get(partitionKey(p))!.join()))
+      const snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
+      const behind = snapshot.partitions.filter((p) => wanted.has(partitionKey(p)) && (p.isr.length < p.replicas.length || p.replicas.join() !== wanted.get(partitionKey(p))!.join()))
       if (behind.length === 0) return
       io.stderr.write(`  waiting for ${behind.length} partitions of the stage to be fully in sync (e.g. ${partitionKey(behind[0]!)})\n`)
       await sleep(2000)

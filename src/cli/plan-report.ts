@@ -51,3 +51,11 @@ export function adviceTable(advice: readonly Advice[]): string {
     ]),
   ])
 }
+
+/** Bytes for people: 1.5 MiB. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
+}

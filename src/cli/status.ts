@@ -9,7 +9,7 @@ import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { describeBrokerDisks, type BrokerDisk } from '../kafka/describe-replica-sizes.ts'
 import { badArgument, parseOptions, type Command } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
-import { table } from './plan-report.ts'
+import { formatBytes, table } from './plan-report.ts'
 
 export const status: Command = {
   name: 'status',
@@ -128,15 +128,8 @@ function renderStatus(report: ReturnType<typeof statusReport>): string {
 
 function disk(dirs: readonly { replicaBytes: number; totalBytes: number; usableBytes: number }[], what: 'data' | 'free'): string {
   if (dirs.length === 0) return '-'
-  if (what === 'data') return bytes(dirs.reduce((s, d) => s + d.replicaBytes, 0))
+  if (what === 'data') return formatBytes(dirs.reduce((s, d) => s + d.replicaBytes, 0))
   const total = dirs.reduce((s, d) => s + d.totalBytes, 0)
   const usable = dirs.reduce((s, d) => s + d.usableBytes, 0)
-  return total > 0 ? `${bytes(usable)} (${Math.round((100 * usable) / total)}%)` : '?'
-}
-
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let i = 0
-  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
+  return total > 0 ? `${formatBytes(usable)} (${Math.round((100 * usable) / total)}%)` : '?'
 }
