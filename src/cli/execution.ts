@@ -16,6 +16,7 @@ import { renderReassignment } from '../formats/reassignment-json.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import { describeRegisteredBrokers } from '../kafka/describe-cluster.ts'
+import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { anyConnection } from '../kafka/connection.ts'
 import { describeReplicaSizes, partitionSizes } from '../kafka/describe-replica-sizes.ts'
 import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
@@ -207,7 +208,6 @@ export async function runExecution(
 
 /** Reads brokers (fenced ones too), partitions, min.insync and replica sizes. */
 export async function readLiveCluster(admin: Admin, connection: KafkaConnectionOptions, file: Topology | undefined): Promise<LiveCluster> {
-  const { describeClusterSnapshot } = await import('../kafka/describe-cluster-snapshot.ts')
   const snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
   const { clusterId } = await describeRegisteredBrokers(await anyConnection(admin, connection.bootstrapServers))
   // Fenced brokers (a crashed broker stays registered, fenced) keep their labels; a broker that

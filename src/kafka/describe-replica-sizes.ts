@@ -12,7 +12,7 @@ export interface ReplicaSize {
 }
 
 /** DescribeLogDirs: the bytes of every replica of the given partitions, on every broker that has one. */
-export async function describeReplicaSizes(admin: Admin, partitions: readonly PartitionAssignment[]): Promise<ReplicaSize[]> {
+export async function describeReplicaSizes(admin: Admin, partitions: readonly Pick<PartitionAssignment, 'topic' | 'partition'>[]): Promise<ReplicaSize[]> {
   if (partitions.length === 0) return []
   const byTopic = new Map<string, number[]>()
   for (const p of partitions) pushTo(byTopic, p.topic, p.partition)

@@ -46,7 +46,7 @@ export class KafkaExecutorCluster implements ExecutorCluster {
   }
 
   async replicaBytes(partitions: readonly PartitionRef[]) {
-    const sizes = await describeReplicaSizes(this.#admin, partitions.map((p) => ({ ...p, replicas: [] })))
+    const sizes = await describeReplicaSizes(this.#admin, partitions)
     const out = new Map<string, Map<number, number>>()
     for (const s of sizes) {
       const key = `${s.topic}-${s.partition}`

@@ -28,12 +28,14 @@ export interface HealPlan {
 export function planHeal(model: PlacementModel, registered: ReadonlySet<number>, goneSince: ReadonlyMap<number, number>, now: number, policy: HealPolicy): PlanOutcome<HealPlan> {
   const reasons: string[] = []
   const states = new Map<number, BrokerState>()
+  let drainingGone = false
   for (const b of model.brokers) {
     if (registered.has(b.id)) continue
     const since = goneSince.get(b.id) ?? now
     const hosted = model.partitions.filter((p) => p.replicas.includes(b.id)).length
     if (now - since >= policy.graceMs && hosted > 0) {
       states.set(b.id, 'draining')
+      drainingGone = true
       reasons.push(`broker ${b.id} gone for ${Math.round((now - since) / 1000)} s (grace ${Math.round(policy.graceMs / 1000)} s): moving its ${hosted} replicas to the brokers left`)
     } else states.set(b.id, b.state === 'draining' ? 'draining' : 'excluded')
   }
@@ -53,7 +55,8 @@ export function planHeal(model: PlacementModel, registered: ReadonlySet<number>,
 
   const repaired = planRepair(current)
   if (!repaired.ok) return repaired
-  for (const g of repaired.goalsBefore) if (g.hard && !g.satisfied && !reasons.some((r) => r.includes('gone for'))) reasons.push(`goal ${g.name}: ${g.detail}`)
+  // Draining a gone broker breaks a hard goal until it is done; its own reason already says so.
+  if (!drainingGone) for (const g of repaired.goalsBefore) if (g.hard && !g.satisfied) reasons.push(`goal ${g.name}: ${g.detail}`)
   // A partition with no replica on a live broker has nothing to copy from: it comes back only with
   // its broker. Moving it would wait forever; say so instead.
   const all = diffAssignments(model.partitions, repaired.after)
