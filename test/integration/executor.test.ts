@@ -20,7 +20,7 @@ import { waitForTopic } from '../../src/kafka/wait-for-topic.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWorkload, type WorkloadHandle } from '../../src/verify/workload.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
-import { runCli, startCli } from './support/cli.ts'
+import { runCli, startWatchedCli } from './support/cli.ts'
 import { fill } from './support/kafka-io.ts'
 
 describe('executor on a real cluster under verify load', { timeout: 1_500_000 }, () => {
@@ -123,22 +123,17 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     await fill(cluster.bootstrapServers, 'bulk', 24 * 1024 * 1024)
     const workload = await load(['bulk'])
     // Slow moves (1 MiB/s, one per broker) so that the kill lands mid-batch.
-    const child = startCli(['replication-factor', 'fix', '--target', '3', '--topics', 'bulk', '--throttle', '1MiB', '--max-moves-per-broker', '2', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'])
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => (out += d))
-    child.stderr!.on('data', (d: Buffer) => (out += d))
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    const fix = startWatchedCli(['replication-factor', 'fix', '--target', '3', '--topics', 'bulk', '--throttle', '1MiB', '--max-moves-per-broker', '2', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'])
     try {
-      const deadline = Date.now() + 120_000
-      while (!/started \d+ moves/.test(out) && Date.now() < deadline) await sleep(200)
+      await fix.waitFor(/started \d+ moves/, 120_000)
       await sleep(2000)
       const victim = 3
       await cluster.killBroker(victim)
       await sleep(12_000)
       await cluster.startBroker(victim)
-      assert.equal(await exited, 0, out)
+      assert.equal(await fix.exited, 0, fix.stdout() + fix.stderr())
     } finally {
-      child.kill('SIGKILL')
+      fix.child.kill('SIGKILL')
     }
     const report = await workload.stop()
     assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
@@ -162,15 +157,11 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     await fill(cluster.bootstrapServers, 'resume', 18 * 1024 * 1024)
     const workload = await load(['resume'])
     const args = ['replication-factor', 'fix', '--target', '2', '--topics', 'resume', '--throttle', '1MiB', '--max-moves-per-broker', '1', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500']
-    const child = startCli(args)
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-    let out = ''
-    child.stderr!.on('data', (d: Buffer) => (out += d))
-    const deadline = Date.now() + 120_000
-    while (!/started \d+ moves/.test(out) && Date.now() < deadline) await sleep(200)
+    const fix = startWatchedCli(args)
+    await fix.waitFor(/started \d+ moves/, 120_000)
     await sleep(1500)
-    child.kill('SIGKILL')
-    await exited
+    fix.child.kill('SIGKILL')
+    await fix.exited
     const state = await readPlanState(stateFile)
     assert.equal(state?.status, 'running')
     assert.ok(state!.started.length > 0 && state!.throttled.brokers.length > 0, 'the killed run had moves and throttles in flight')
@@ -200,15 +191,11 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     }
     await fill(cluster.bootstrapServers, 'cancel', 16 * 1024 * 1024)
     const args = ['replication-factor', 'fix', '--target', '2', '--topics', 'cancel', '--throttle', '512KiB', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500']
-    const child = startCli(args)
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-    let out = ''
-    child.stderr!.on('data', (d: Buffer) => (out += d))
-    const deadline = Date.now() + 120_000
-    while (!/started \d+ moves/.test(out) && Date.now() < deadline) await sleep(200)
+    const fix = startWatchedCli(args)
+    await fix.waitFor(/started \d+ moves/, 120_000)
     await sleep(1500)
-    child.kill('SIGKILL')
-    await exited
+    fix.child.kill('SIGKILL')
+    await fix.exited
     const cancelled = await runCli([...args, '--cancel'])
     assert.equal(cancelled.code, 0, cancelled.stdout + cancelled.stderr)
     assert.match(cancelled.stdout, /cancelled plan \w+ \(replication-factor fix --target 2 --topics cancel\): [1-4] moves in flight reverted/)
@@ -284,21 +271,17 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     const workload = await load(['heal-low', 'heal-spread'])
     const victim = 1
     await cluster.killBroker(victim)
-    const child = startCli(['heal', '--watch', '--interval-seconds', '2', '--grace-seconds', '15', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'])
-    let out = ''
-    child.stderr!.on('data', (d: Buffer) => (out += d))
-    child.stdout!.on('data', (d: Buffer) => (out += d))
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    const heal = startWatchedCli(['heal', '--watch', '--interval-seconds', '2', '--grace-seconds', '15', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'])
     try {
-      const deadline = Date.now() + 240_000
-      while (!/done: \d+ partitions moved/.test(out) && Date.now() < deadline) await sleep(500)
+      await heal.waitFor(/done: \d+ partitions moved/, 240_000)
+      const out = heal.stderr() + heal.stdout()
       assert.match(out, /heal: nothing to fix \(broker 1 gone for \d+ s; grace 15 s\)/)
       assert.match(out, new RegExp(`heal: broker ${victim} gone for \\d+ s \\(grace 15 s\\): moving its \\d+ replicas`))
       assert.match(out, /done: \d+ partitions moved/)
-      child.kill('SIGTERM')
-      assert.equal(await exited, 0, out)
+      heal.child.kill('SIGTERM')
+      assert.equal(await heal.exited, 0, out)
     } finally {
-      child.kill('SIGKILL')
+      heal.child.kill('SIGKILL')
       if (!cluster.pids().has(victim)) await cluster.startBroker(victim).catch(() => {})
     }
     const c = admin()
@@ -330,6 +313,29 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     assert.match(removed.stdout, /broker 2 holds no replicas: safe to stop/)
     await cluster.stopBroker(2)
     await sleep(5000)
+    const report = await workload.stop()
+    assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
+    await assertNoThrottles()
+  })
+
+  test('a broker added back (brokers add) takes a fair share of replicas: nothing lost', async () => {
+    // The broker drained and stopped by the test before comes back empty.
+    await cluster.startBroker(2)
+    const workload = await load(['rf-00', 'rf-01', 'bulk'])
+    const absent = await cli('brokers', 'add', '9')
+    assert.equal(absent.code, 2, absent.stdout + absent.stderr)
+    const added = await cli('brokers', 'add', '2')
+    assert.equal(added.code, 0, added.stdout + added.stderr)
+    assert.match(added.stdout, /^done: \d+ partitions moved/)
+    const a = admin()
+    try {
+      const assignment = await describeAssignment(a, await a.listTopics({ includeInternals: true }))
+      const onTwo = assignment.filter((p) => p.replicas.includes(2)).length
+      const replicas = assignment.reduce((n, p) => n + p.replicas.length, 0)
+      assert.ok(onTwo >= Math.floor((replicas / 4) * 0.9), `broker 2 holds ${onTwo} of ${replicas} replicas, a fair share of four brokers`)
+    } finally {
+      await a.close()
+    }
     const report = await workload.stop()
     assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
     await assertNoThrottles()

@@ -32,3 +32,33 @@ export function startCli(args: string[], env?: NodeJS.ProcessEnv): ChildProcess 
     stdio: ['ignore', 'pipe', 'pipe'],
   })
 }
+
+/** A `kafkaplane` process in the background whose output a test reads while it runs. */
+export interface WatchedCli {
+  child: ChildProcess
+  stdout(): string
+  stderr(): string
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>
+  /** Waits until `pattern` shows in stdout or stderr (or the process exits, or the timeout passes). */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<void>
+}
+
+export function startWatchedCli(args: string[], env?: NodeJS.ProcessEnv): WatchedCli {
+  const child = startCli(args, env)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    async waitFor(pattern, timeoutMs) {
+      const deadline = Date.now() + timeoutMs
+      while (!pattern.test(stdout) && !pattern.test(stderr) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+    },
+  }
+}
