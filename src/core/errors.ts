@@ -23,8 +23,10 @@ export type ErrorCode =
   | 'MAVEN_FAILED'
   | 'OPENSSL_MISSING'
   | 'CERTIFICATE_FAILED'
+  | 'KUBE_BINARIES_UNAVAILABLE'
   | 'BROKER_START_FAILED'
   | 'CLUSTER_NOT_READY'
+  | 'CONTROL_PLANE_START_FAILED'
   | 'KAFKA_REQUEST_FAILED'
 
 const kinds: Record<ErrorCode, ErrorKind> = {
@@ -43,8 +45,10 @@ const kinds: Record<ErrorCode, ErrorKind> = {
   MAVEN_FAILED: 'environment',
   OPENSSL_MISSING: 'environment',
   CERTIFICATE_FAILED: 'environment',
+  KUBE_BINARIES_UNAVAILABLE: 'environment',
   BROKER_START_FAILED: 'operation',
   CLUSTER_NOT_READY: 'operation',
+  CONTROL_PLANE_START_FAILED: 'operation',
   KAFKA_REQUEST_FAILED: 'operation',
 }
 
