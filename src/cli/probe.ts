@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { brokerReadiness } from '../core/health/readiness.ts'
 import type { Admin } from '@platformatic/kafka'
+import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import { badArgument, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
@@ -10,6 +11,8 @@ export const DEFAULT_OVERRIDE_FILE = '/var/run/kafkaplane/ready-override'
 const DEFAULT_OVERRIDE_MS = 60 * 60 * 1000
 /** How long `probe serve` trusts the min.insync.replicas it read for a topic. */
 const MIN_INSYNC_TTL_MS = 30_000
+/** The oldest cluster snapshot `probe serve` answers a readiness probe from (counted from its read's start). */
+const DEFAULT_MAX_AGE_MS = 2000
 
 const options = {
   ...CONNECTION_OPTIONS,
@@ -17,6 +20,7 @@ const options = {
   'override-file': { type: 'string' },
   'timeout-ms': { type: 'string' },
   port: { type: 'string' },
+  'max-age-ms': { type: 'string' },
   via: { type: 'string' },
 } as const
 
@@ -32,11 +36,17 @@ probe live    exit 0 when the broker process answers a request on its own listen
               because of other brokers (a liveness failure restarts the pod: it must not cascade).
 probe serve   an HTTP server for Kubernetes httpGet probes (--port, default 8088): GET /ready and
               GET /live answer 200 or 503 with the same one line. It keeps the Kafka client loaded and
-              connected, so a probe costs a snapshot, not a process start.
+              connected, and answers from a cluster snapshot read at most --max-age-ms before the probe
+              (what a probe that ran that much earlier would say); it learns the kubelet's probe period
+              and reads the next snapshot just ahead of the next probe, so a probe rarely waits for a
+              read and the cluster is read no more often than on demand.
 
 Options:
   --broker-id N             the broker probed; --bootstrap-server names its own listener
   --timeout-ms T            give up after T ms (default 5000)
+  --port P                  probe serve: the port to listen on (default 8088)
+  --max-age-ms A            probe serve: the oldest snapshot a readiness answer may come from
+                            (default ${DEFAULT_MAX_AGE_MS}; 0 reads the cluster for every probe)
   --via URL                 ask a running 'probe serve' (e.g. the pod's sidecar, http://127.0.0.1:8088)
                             instead of the cluster: the answer costs an HTTP request, not loading the
                             Kafka client (default $KAFKAPLANE_PROBE_SERVER). When it does not answer,
@@ -70,7 +80,8 @@ Exit codes: 0 ready/live, 1 not, 2 bad input.
     const overrideFile = values['override-file'] ?? io.env.KAFKAPLANE_READY_OVERRIDE_FILE ?? DEFAULT_OVERRIDE_FILE
     if (kind === 'serve') {
       const port = integerOption('--port', values.port, 1, 65535) ?? 8088
-      return serve(io, { id, connection, timeoutMs, overrideFile, port })
+      const maxAgeMs = integerOption('--max-age-ms', values['max-age-ms'], 0, 60_000) ?? DEFAULT_MAX_AGE_MS
+      return serve(io, { id, connection, timeoutMs, overrideFile, port, maxAgeMs })
     }
     const via = values.via ?? io.env.KAFKAPLANE_PROBE_SERVER
     if (via !== undefined) {
@@ -86,7 +97,8 @@ Exit codes: 0 ready/live, 1 not, 2 bad input.
     if (kind === 'live') return live(io, id, connection, timeoutMs)
     const admin = await probeAdmin(connection, timeoutMs)
     try {
-      const answer = await readyAnswer(admin, { id, connection, timeoutMs, overrideFile }, io.env)
+      const target = { id, connection, timeoutMs, overrideFile }
+      const answer = await readyAnswer(target, () => readSnapshot(admin, target), io.env)
       if (answer.warning) io.stderr.write(`${answer.warning}\n`)
       io.stdout.write(`${answer.line}\n`)
       return answer.ready ? 0 : 1
@@ -129,11 +141,14 @@ interface ReadyTarget {
   connection: KafkaConnectionOptions
   timeoutMs: number
   overrideFile: string
-  /** min.insync.replicas by topic, kept by `probe serve` between answers (see MIN_INSYNC_TTL_MS). */
-  minInsyncCache?: Map<string, number>
 }
 
-/** One readiness answer: the rules of the health model, then the override (which always wins, loudly). */
+/** One cluster snapshot within the probe's timeout; `minInsyncCache` as kept by `probe serve`. */
+async function readSnapshot(admin: Admin, target: ReadyTarget, minInsyncCache?: Map<string, number>): Promise<ClusterSnapshot> {
+  const { describeClusterSnapshot } = await import('../kafka/describe-cluster-snapshot.ts')
+  return withTimeout(target.timeoutMs, () => describeClusterSnapshot(admin, { bootstrapServers: target.connection.bootstrapServers, minInsyncCache }))
+}
+
 /**
  * One answer of a `probe serve` process: its status code says ready (200) or not (503), its body is the
  * one line. The server names its broker in a header, so a probe is never answered for another broker.
@@ -154,16 +169,18 @@ async function askServer(base: string, kind: 'ready' | 'live', id: number, timeo
 }
 
 const BROKER_HEADER = 'x-kafkaplane-broker'
+/** How old (ms) the snapshot behind a `probe serve` readiness answer was. */
+const SNAPSHOT_AGE_HEADER = 'x-kafkaplane-snapshot-age-ms'
 
-async function readyAnswer(admin: Admin, target: ReadyTarget, env: NodeJS.ProcessEnv): Promise<{ ready: boolean; line: string; warning?: string }> {
-  const { id, timeoutMs } = target
+/** One readiness answer: the rules of the health model, then the override (which always wins, loudly). */
+async function readyAnswer(target: ReadyTarget, snapshot: () => Promise<ClusterSnapshot>, env: NodeJS.ProcessEnv): Promise<{ ready: boolean; line: string; warning?: string }> {
+  const { id } = target
   const bootstrapServers = target.connection.bootstrapServers
   const override = readOverride(target.overrideFile, env, Date.now())
   let reason: string
   let ready: boolean
   try {
-    const { describeClusterSnapshot } = await import('../kafka/describe-cluster-snapshot.ts')
-    ;({ ready, reason } = await withTimeout(timeoutMs, async () => brokerReadiness(await describeClusterSnapshot(admin, { bootstrapServers, minInsyncCache: target.minInsyncCache }), id)))
+    ;({ ready, reason } = brokerReadiness(await snapshot(), id))
   } catch (err) {
     ready = false
     reason = `cannot read the cluster state through ${bootstrapServers.join(',')}: ${(err as Error).message}`
@@ -175,41 +192,51 @@ async function readyAnswer(admin: Admin, target: ReadyTarget, env: NodeJS.Proces
   return { ready, line: `${ready ? 'ready' : 'not ready'}: ${reason}`, warning: override.warning }
 }
 
-async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Promise<number> {
+async function serve(io: CommandIO, target: ReadyTarget & { port: number; maxAgeMs: number }): Promise<number> {
   const { createServer } = await import('node:http')
+  const { SnapshotKeeper } = await import('./probe-snapshots.ts')
   let admin = await probeAdmin(target.connection, target.timeoutMs)
+  // A client that failed may hold broken connections: start afresh for the next request.
+  const renewClient = async () => {
+    const broken = admin
+    admin = await probeAdmin(target.connection, target.timeoutMs)
+    void broken.close().catch(() => {})
+  }
   // A topic's min.insync.replicas rarely changes: trust it for MIN_INSYNC_TTL_MS, then ask again.
   const minInsyncCache = new Map<string, number>()
   const forget = setInterval(() => minInsyncCache.clear(), MIN_INSYNC_TTL_MS).unref()
-  target = { ...target, minInsyncCache }
+  const snapshots = new SnapshotKeeper(
+    () =>
+      readSnapshot(admin, target, minInsyncCache).catch(async (err: unknown) => {
+        await renewClient().catch(() => {})
+        throw err
+      }),
+    { maxAgeMs: target.maxAgeMs },
+  )
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0]
-    const reply = (code: number, line: string) => response.writeHead(code, { 'content-type': 'text/plain', [BROKER_HEADER]: String(target.id) }).end(`${line}\n`)
+    const headers: Record<string, string> = { 'content-type': 'text/plain', [BROKER_HEADER]: String(target.id) }
+    const reply = (code: number, line: string) => response.writeHead(code, headers).end(`${line}\n`)
     if (request.method !== 'GET' || (path !== '/ready' && path !== '/live')) return reply(404, 'use GET /ready or GET /live')
+    const snapshot = () =>
+      snapshots.get().then(({ value, ageMs }) => {
+        headers[SNAPSHOT_AGE_HEADER] = String(ageMs)
+        return value
+      })
     const work =
       path === '/ready'
-        ? readyAnswer(admin, target, io.env).then((a) => {
+        ? readyAnswer(target, snapshot, io.env).then((a) => {
             if (a.warning) io.stderr.write(`${a.warning}\n`)
             return [a.ready ? 200 : 503, a.line] as const
           })
         : withTimeout(target.timeoutMs, () => admin.metadata({ topics: [], forceUpdate: true })).then(
             () => [200, `live: broker ${target.id} answers`] as const,
-            (err: Error) => [503, `not live: ${err.message}`] as const,
+            async (err: Error) => {
+              await renewClient().catch(() => {})
+              return [503, `not live: ${err.message}`] as const
+            },
           )
-    work
-      .then(([code, line]) => {
-        // A client that failed may hold broken connections: start afresh for the next probe.
-        if (code !== 200) {
-          const broken = admin
-          void broken.close().catch(() => {})
-          return probeAdmin(target.connection, target.timeoutMs).then((fresh) => {
-            admin = fresh
-            reply(code, line)
-          })
-        }
-        reply(code, line)
-      })
-      .catch((err: Error) => reply(500, `probe failed: ${err.message}`))
+    work.then(([code, line]) => reply(code, line)).catch((err: Error) => reply(500, `probe failed: ${err.message}`))
   })
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(target.port, () => resolve()))
   io.stderr.write(`kafkaplane probe serve: broker ${target.id}, GET /ready and /live on :${target.port}\n`)
@@ -218,6 +245,7 @@ async function serve(io: CommandIO, target: ReadyTarget & { port: number }): Pro
     process.once('SIGINT', resolve)
   })
   server.close()
+  snapshots.close()
   clearInterval(forget)
   await admin.close().catch(() => {})
   return 0
