@@ -27,8 +27,9 @@ export interface CertificateRequest {
 
 /**
  * A small certificate authority made with openssl, for local TLS: brokers' listeners, mTLS clients,
- * and the test Kubernetes API server. Keys are RSA 2048 in PKCS#8 PEM (what Kafka's PEM key store and
- * Node's tls both read). Everything lives in `dir`; nothing is ever sent anywhere.
+ * and the test Kubernetes API server (its serving certificate, the admin client certificate and the
+ * service-account key pair). Keys are RSA 2048 in PKCS#8 PEM (what Kafka's PEM key store and Node's
+ * tls both read). Everything lives in `dir`; nothing is ever sent anywhere.
  */
 export class LocalCertificateAuthority {
   readonly dir: string
@@ -79,6 +80,18 @@ export class LocalCertificateAuthority {
     ])
     await rm(csr, { force: true })
     await rm(ext, { force: true })
+    return files
+  }
+
+  /**
+   * Issues (or keeps, when present) a bare RSA 2048 key pair, `<name>.key` (PKCS#8) and `<name>.pub`
+   * (SubjectPublicKeyInfo PEM), signed by nothing: a Kubernetes service-account token signing key.
+   */
+  async keyPair(name: string): Promise<{ privateKeyFile: string; publicKeyFile: string }> {
+    const files = { privateKeyFile: join(this.dir, `${name}.key`), publicKeyFile: join(this.dir, `${name}.pub`) }
+    if (existsSync(files.privateKeyFile) && existsSync(files.publicKeyFile)) return files
+    await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', files.privateKeyFile])
+    await openssl(['pkey', '-in', files.privateKeyFile, '-pubout', '-out', files.publicKeyFile])
     return files
   }
 
