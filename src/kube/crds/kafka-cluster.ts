@@ -1,0 +1,443 @@
+import { CONDITIONS_SCHEMA, DNS_LABEL_PATTERN, QUANTITY_PATTERN, rule, type Schema } from './schema.ts'
+
+/**
+ * The `KafkaCluster` custom resource: one Kafka cluster (KRaft), possibly stretched over several
+ * Kubernetes clusters and their zones. Its schema below is the CRD's and the model's (STYLE.md 8); the
+ * types are the spec after the schema's defaults are applied.
+ */
+export interface KafkaClusterSpec {
+  kafka: { version: string; image: string; clusterId?: string; imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never' }
+  topology: {
+    clusters: KubernetesClusterSpec[]
+    /** How many brokers are KRaft controllers too (combined nodes), spread over clusters and zones. */
+    controllers: number
+  }
+  storage: { size: string; class?: string; metadata?: { size: string; class?: string } }
+  resources: { cpu: string; memory: string; cpuLimit?: string; heap?: string }
+  brokerConfig: Record<string, string>
+  allowAutoCreateTopics: boolean
+  listeners: ListenerSpec[]
+  interBrokerListener?: string
+  controllerPort: number
+  brokerServices: { type: 'ClusterIP' | 'NodePort' | 'LoadBalancer'; annotations: Record<string, string> }
+  pool: { nodeSelector: Record<string, string>; tolerations: TolerationSpec[]; nodeAffinity?: Record<string, unknown> }
+  placement: { replicationFactor?: number; minInsyncReplicas?: number }
+  rolling: { maxUnavailable: number; terminationGracePeriodSeconds: number; readinessTimeoutSeconds: number }
+}
+
+export interface KubernetesClusterSpec {
+  name: string
+  /** The kubeconfig context that reaches it (default: its name). */
+  context?: string
+  zones: string[]
+  brokerIds: { first: number; count: number }
+}
+
+export interface ListenerSpec {
+  name: string
+  port: number
+  protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL'
+  advertisedAddress: string
+}
+
+export interface TolerationSpec {
+  key?: string
+  operator: 'Exists' | 'Equal'
+  value?: string
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'
+  tolerationSeconds?: number
+}
+
+/** Properties kafkaplane sets for every broker itself; setting them in brokerConfig would break the cluster. */
+export const OWNED_BROKER_PROPERTIES = [
+  'node.id',
+  'broker.id',
+  'process.roles',
+  'listeners',
+  'advertised.listeners',
+  'controller.quorum.voters',
+  'controller.quorum.bootstrap.servers',
+  'controller.listener.names',
+  'inter.broker.listener.name',
+  'listener.security.protocol.map',
+  'log.dirs',
+  'log.dir',
+  'metadata.log.dir',
+  'broker.rack',
+] as const
+
+/** Placeholders of an advertised address template; each broker gets its own value. */
+export const ADDRESS_PLACEHOLDERS = ['id', 'pod', 'service', 'brokerService', 'cluster', 'namespace', 'name', 'port'] as const
+const ADDRESS_PATTERN = `^([^{}:]|\\{(${ADDRESS_PLACEHOLDERS.join('|')})\\})+:(\\{port\\}|[0-9]{1,5})$`
+const LISTENER_NAME_PATTERN = '^[A-Z][A-Z0-9_]*$'
+const MAX_CLUSTERS = 16
+const MAX_ZONES = 16
+const MAX_LISTENERS = 8
+
+type Cluster = Pick<KafkaClusterSpec['topology'], 'clusters' | 'controllers'>
+type Spec = KafkaClusterSpec
+
+const brokerCount = (t: Cluster) => t.clusters.reduce((n, c) => n + c.brokerIds.count, 0)
+
+export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
+  type: 'object',
+  required: ['kafka', 'topology'],
+  properties: {
+    kafka: {
+      type: 'object',
+      required: ['image'],
+      properties: {
+        version: {
+          type: 'string',
+          default: '4.1.1',
+          pattern: '^([4-9]|[1-9][0-9])\\.[0-9]+\\.[0-9]+$',
+          description: 'the Kafka version of the image, 4.0 or later (KRaft only), e.g. version: 4.1.1',
+        },
+        image: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 512,
+          description: 'the broker image (Kafka plus kafkaplane for the probes, deploy/Dockerfile), e.g. image: registry.example.com/kafkaplane-kafka:4.1.1',
+        },
+        imagePullPolicy: { type: 'string', enum: ['Always', 'IfNotPresent', 'Never'], default: 'IfNotPresent', description: 'one of Always, IfNotPresent, Never' },
+        clusterId: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_-]{22}$',
+          description: 'the KRaft cluster id (22 characters of base64url, as `kafka-storage random-uuid` prints); leave it out to derive one from the namespace and name',
+        },
+      },
+    },
+    topology: {
+      type: 'object',
+      required: ['clusters'],
+      description: 'the Kubernetes clusters the brokers run in, their zones and broker ids',
+      properties: {
+        clusters: {
+          type: 'array',
+          minItems: 1,
+          maxItems: MAX_CLUSTERS,
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+          description: 'one entry per Kubernetes cluster: {name: k8s-1, context: prod-eu-1, zones: [a, b, c], brokerIds: {first: 0, count: 3}}',
+          items: {
+            type: 'object',
+            required: ['name', 'zones', 'brokerIds'],
+            properties: {
+              name: {
+                type: 'string',
+                maxLength: 24,
+                pattern: DNS_LABEL_PATTERN,
+                description: 'a short DNS label naming the Kubernetes cluster (lower case letters, digits and -), e.g. name: k8s-1',
+              },
+              context: { type: 'string', minLength: 1, maxLength: 253, description: 'the kubeconfig context that reaches this Kubernetes cluster (default: its name)' },
+              zones: {
+                type: 'array',
+                minItems: 1,
+                maxItems: MAX_ZONES,
+                'x-kubernetes-list-type': 'set',
+                items: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$' },
+                description: 'the values of topology.kubernetes.io/zone its brokers spread over, each once, e.g. zones: [eu-west-1a, eu-west-1b, eu-west-1c]',
+              },
+              brokerIds: {
+                type: 'object',
+                required: ['first', 'count'],
+                description: 'the broker ids of this Kubernetes cluster: first, first+1, ..., first+count-1 (the StatefulSet ordinals), e.g. brokerIds: {first: 100, count: 3}',
+                properties: {
+                  first: { type: 'integer', minimum: 0, maximum: 1_000_000, description: 'the first broker id of this Kubernetes cluster, 0 to 1000000' },
+                  count: { type: 'integer', minimum: 1, maximum: 1000, description: 'how many brokers run in this Kubernetes cluster, 1 to 1000' },
+                },
+              },
+            },
+          },
+        },
+        controllers: {
+          type: 'integer',
+          enum: [1, 3, 5],
+          default: 3,
+          description: 'how many brokers are KRaft controllers too: 3 (tolerates one loss) or 5 (two); 1 only for tests',
+        },
+      },
+      'x-kubernetes-validations': [
+        rule<Cluster>({
+          rule: 'self.clusters.all(a, self.clusters.all(b, a.name == b.name || a.brokerIds.first + a.brokerIds.count <= b.brokerIds.first || b.brokerIds.first + b.brokerIds.count <= a.brokerIds.first))',
+          message: 'spec.topology.clusters: broker id ranges overlap; give each Kubernetes cluster its own range, e.g. brokerIds {first: 0, count: 3} and {first: 100, count: 3}',
+          fieldPath: '.clusters',
+          holds: (t) => t.clusters.every((a) => t.clusters.every((b) => a.name === b.name || a.brokerIds.first + a.brokerIds.count <= b.brokerIds.first || b.brokerIds.first + b.brokerIds.count <= a.brokerIds.first)),
+        }),
+        rule<Cluster>({
+          rule: 'self.clusters.map(c, c.brokerIds.count).sum() >= self.controllers',
+          message: 'spec.topology.controllers: more controllers than brokers; lower controllers or add brokers',
+          fieldPath: '.controllers',
+          holds: (t) => brokerCount(t) >= t.controllers,
+        }),
+        rule<Cluster>({
+          rule: 'self.clusters.all(c, self.clusters.exists_one(d, d.name == c.name))',
+          message: 'spec.topology.clusters: a Kubernetes cluster name is listed twice; name each cluster once',
+          fieldPath: '.clusters',
+          holds: (t) => t.clusters.every((c) => t.clusters.filter((d) => d.name === c.name).length === 1),
+        }),
+      ],
+    },
+    storage: {
+      type: 'object',
+      default: {},
+      description: 'each broker\'s persistent volume for its log dirs, and optionally a separate one for the KRaft metadata log',
+      properties: {
+        size: { type: 'string', default: '100Gi', pattern: QUANTITY_PATTERN, description: 'a Kubernetes quantity, e.g. size: 500Gi' },
+        class: { type: 'string', minLength: 1, maxLength: 253, description: 'a StorageClass name (default: the cluster\'s default class)' },
+        metadata: {
+          type: 'object',
+          description: 'a separate volume for the KRaft metadata log (metadata.log.dir), e.g. metadata: {size: 10Gi}',
+          properties: {
+            size: { type: 'string', default: '10Gi', pattern: QUANTITY_PATTERN, description: 'a Kubernetes quantity, e.g. size: 10Gi' },
+            class: { type: 'string', minLength: 1, maxLength: 253, description: 'a StorageClass name' },
+          },
+        },
+      },
+    },
+    resources: {
+      type: 'object',
+      default: {},
+      description: 'CPU and memory of each broker container; the JVM heap is half the memory unless heap is given',
+      properties: {
+        cpu: { type: 'string', default: '2', pattern: QUANTITY_PATTERN, description: 'the CPU request, a Kubernetes quantity, e.g. cpu: "4"' },
+        cpuLimit: { type: 'string', pattern: QUANTITY_PATTERN, description: 'a CPU limit (default none: brokers are not throttled), e.g. cpuLimit: "8"' },
+        memory: { type: 'string', default: '8Gi', pattern: QUANTITY_PATTERN, description: 'the memory request and limit, a Kubernetes quantity, e.g. memory: 16Gi' },
+        heap: { type: 'string', pattern: QUANTITY_PATTERN, description: 'the JVM heap (default half the memory: the rest is page cache), e.g. heap: 6Gi' },
+      },
+      'x-kubernetes-validations': [
+        rule<Spec['resources']>({
+          rule: '!has(self.heap) || quantity(self.heap).isLessThan(quantity(self.memory))',
+          message: 'spec.resources.heap must be less than spec.resources.memory (the page cache needs the rest); lower heap or leave it out for half the memory',
+          fieldPath: '.heap',
+        }),
+      ],
+    },
+    brokerConfig: {
+      type: 'object',
+      default: {},
+      maxProperties: 256,
+      description: 'broker properties for every broker, values as strings, e.g. brokerConfig: {log.retention.hours: "168"}',
+      additionalProperties: { type: 'string', maxLength: 4096, description: 'a broker property value, quoted as a string, e.g. "168" or "false"' },
+      'x-kubernetes-validations': [
+        rule<Record<string, string>>({
+          rule: `[${OWNED_BROKER_PROPERTIES.map((p) => `'${p}'`).join(', ')}].all(k, !(k in self))`,
+          message: `spec.brokerConfig sets a property kafkaplane sets for every broker (${OWNED_BROKER_PROPERTIES.join(', ')}); remove it and use spec.listeners, spec.topology or spec.storage instead`,
+          holds: (c) => OWNED_BROKER_PROPERTIES.every((k) => !(k in c)),
+        }),
+      ],
+    },
+    allowAutoCreateTopics: {
+      type: 'boolean',
+      default: false,
+      description: 'set allowAutoCreateTopics: true to let brokerConfig turn auto.create.topics.enable on (topics then get Kafka\'s placement, not kafkaplane\'s)',
+    },
+    listeners: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_LISTENERS,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+      default: [{ name: 'INTERNAL', port: 9092, protocol: 'PLAINTEXT', advertisedAddress: '{pod}.{service}.{namespace}.svc:{port}' }],
+      description: 'the client and replication listeners, e.g. [{name: INTERNAL, port: 9092}, {name: EXTERNAL, port: 9094, advertisedAddress: "kafka-{id}.example.com:{port}"}]',
+      items: {
+        type: 'object',
+        required: ['name', 'port'],
+        properties: {
+          name: { type: 'string', maxLength: 32, pattern: LISTENER_NAME_PATTERN, description: 'an upper-case listener name other than CONTROLLER, e.g. name: EXTERNAL' },
+          port: { type: 'integer', minimum: 1024, maximum: 65535, description: 'a container port from 1024 to 65535 (brokers run as non-root)' },
+          protocol: { type: 'string', enum: ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'], default: 'PLAINTEXT', description: 'one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL' },
+          advertisedAddress: {
+            type: 'string',
+            maxLength: 253,
+            default: '{pod}.{service}.{namespace}.svc:{port}',
+            pattern: ADDRESS_PATTERN,
+            description: `HOST:PORT clients are told for each broker, a template with {${ADDRESS_PLACEHOLDERS.join('}, {')}} that must contain {id}, {pod} or {brokerService}, e.g. advertisedAddress: "kafka-{id}.{cluster}.example.com:{port}"`,
+          },
+        },
+        'x-kubernetes-validations': [
+          rule<ListenerSpec>({
+            rule: "self.advertisedAddress.contains('{id}') || self.advertisedAddress.contains('{pod}') || self.advertisedAddress.contains('{brokerService}')",
+            message: 'spec.listeners[].advertisedAddress must give every broker its own address; put {id}, {pod} or {brokerService} in it, e.g. "kafka-{id}.example.com:{port}"',
+            fieldPath: '.advertisedAddress',
+            holds: (l) => ['{id}', '{pod}', '{brokerService}'].some((p) => l.advertisedAddress.includes(p)),
+          }),
+          rule<ListenerSpec>({
+            rule: "self.name != 'CONTROLLER'",
+            message: 'spec.listeners[].name CONTROLLER is the KRaft controller listener kafkaplane adds; name the listener otherwise, e.g. INTERNAL',
+            fieldPath: '.name',
+            holds: (l) => l.name !== 'CONTROLLER',
+          }),
+        ],
+      },
+    },
+    interBrokerListener: {
+      type: 'string',
+      maxLength: 32,
+      pattern: LISTENER_NAME_PATTERN,
+      description: 'the listener brokers replicate over (default the first listener); with several Kubernetes clusters its address must be reachable from all of them',
+    },
+    controllerPort: { type: 'integer', minimum: 1024, maximum: 65535, default: 9093, description: 'the KRaft controller port of controller brokers, 1024 to 65535, e.g. controllerPort: 9093' },
+    brokerServices: {
+      type: 'object',
+      default: {},
+      description: 'the per-broker Services (clients outside the Kubernetes cluster reach each broker through its own)',
+      properties: {
+        type: { type: 'string', enum: ['ClusterIP', 'NodePort', 'LoadBalancer'], default: 'ClusterIP', description: 'one of ClusterIP, NodePort, LoadBalancer' },
+        annotations: { type: 'object', default: {}, maxProperties: 64, additionalProperties: { type: 'string', maxLength: 4096 }, description: 'annotations of every per-broker Service (load balancer settings), e.g. {service.beta.kubernetes.io/aws-load-balancer-internal: "true"}' },
+      },
+    },
+    pool: {
+      type: 'object',
+      default: {},
+      description: 'the dedicated node pool of the brokers: a node selector or node affinity, and tolerations of its taints',
+      properties: {
+        nodeSelector: { type: 'object', default: {}, maxProperties: 32, additionalProperties: { type: 'string', maxLength: 63 }, description: 'node labels, e.g. nodeSelector: {pool: kafka}' },
+        tolerations: {
+          type: 'array',
+          default: [],
+          maxItems: 16,
+          description: 'tolerations of the pool\'s taints, e.g. [{key: dedicated, operator: Equal, value: kafka, effect: NoSchedule}]',
+          items: {
+            type: 'object',
+            properties: {
+              key: { type: 'string', maxLength: 316 },
+              operator: { type: 'string', enum: ['Exists', 'Equal'], default: 'Equal', description: 'Exists or Equal' },
+              value: { type: 'string', maxLength: 63 },
+              effect: { type: 'string', enum: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'], description: 'one of NoSchedule, PreferNoSchedule, NoExecute' },
+              tolerationSeconds: { type: 'integer', minimum: 0 },
+            },
+            'x-kubernetes-validations': [
+              rule<TolerationSpec>({
+                rule: "self.operator == 'Exists' || (has(self.key) && has(self.value))",
+                message: 'spec.pool.tolerations[]: operator Equal needs a key and a value; give both, or use operator: Exists',
+                holds: (t) => t.operator === 'Exists' || (t.key !== undefined && t.value !== undefined),
+              }),
+            ],
+          },
+        },
+        nodeAffinity: {
+          type: 'object',
+          'x-kubernetes-preserve-unknown-fields': true,
+          description: 'a Kubernetes nodeAffinity, as in a pod spec (checked by the API server when the StatefulSet is applied)',
+        },
+      },
+    },
+    placement: {
+      type: 'object',
+      default: {},
+      description: 'the default replication factor and min.insync.replicas of topics (default: what `kafkaplane plan advise` recommends for this topology)',
+      properties: {
+        replicationFactor: { type: 'integer', minimum: 1, maximum: 16, description: 'the default replication factor of topics, e.g. replicationFactor: 3' },
+        minInsyncReplicas: { type: 'integer', minimum: 1, maximum: 16, description: 'the default min.insync.replicas of topics, e.g. minInsyncReplicas: 2' },
+      },
+      'x-kubernetes-validations': [
+        rule<Spec['placement']>({
+          rule: '!has(self.replicationFactor) || !has(self.minInsyncReplicas) || self.minInsyncReplicas <= self.replicationFactor',
+          message: 'spec.placement.minInsyncReplicas is above replicationFactor, so no write could ever be acknowledged; lower minInsyncReplicas (replicationFactor - 1 keeps writes going with one replica down)',
+          fieldPath: '.minInsyncReplicas',
+          holds: (p) => p.replicationFactor === undefined || p.minInsyncReplicas === undefined || p.minInsyncReplicas <= p.replicationFactor,
+        }),
+      ],
+    },
+    rolling: {
+      type: 'object',
+      default: {},
+      description: 'how brokers are restarted',
+      properties: {
+        maxUnavailable: { type: 'integer', minimum: 1, maximum: 16, default: 1, description: 'brokers down at once in a roll or a drain (the PodDisruptionBudget), e.g. maxUnavailable: 1' },
+        terminationGracePeriodSeconds: {
+          type: 'integer',
+          minimum: 30,
+          maximum: 86400,
+          default: 300,
+          description: 'seconds a broker gets for its controlled shutdown (moving leadership away) before it is killed, 30 or more, e.g. 300',
+        },
+        readinessTimeoutSeconds: { type: 'integer', minimum: 60, maximum: 86400, default: 1800, description: 'seconds a restarted broker may take to be back in sync before a roll stops, 60 or more' },
+      },
+    },
+  },
+  'x-kubernetes-validations': [
+    rule<Spec>({
+      rule: "!('auto.create.topics.enable' in self.brokerConfig) || self.brokerConfig['auto.create.topics.enable'] != 'true' || self.allowAutoCreateTopics",
+      message: 'spec.brokerConfig auto.create.topics.enable: "true" lets any client create topics with Kafka\'s placement and defaults; remove it, or set spec.allowAutoCreateTopics: true if you mean it',
+      fieldPath: '.brokerConfig',
+      holds: (s) => s.brokerConfig['auto.create.topics.enable'] !== 'true' || s.allowAutoCreateTopics,
+    }),
+    rule<Spec>({
+      rule: '!has(self.interBrokerListener) || self.listeners.exists(l, l.name == self.interBrokerListener)',
+      message: 'spec.interBrokerListener names no listener of spec.listeners; name one of them, or leave it out for the first',
+      fieldPath: '.interBrokerListener',
+      holds: (s) => s.interBrokerListener === undefined || s.listeners.some((l) => l.name === s.interBrokerListener),
+    }),
+    rule<Spec>({
+      rule: 'self.listeners.all(l, l.port != self.controllerPort && self.listeners.exists_one(m, m.port == l.port))',
+      message: 'spec.listeners: two listeners (or a listener and spec.controllerPort) share a port; give each its own port',
+      fieldPath: '.listeners',
+      holds: (s) => s.listeners.every((l) => l.port !== s.controllerPort && s.listeners.filter((m) => m.port === l.port).length === 1),
+    }),
+    rule<Spec>({
+      rule: '!has(self.placement.replicationFactor) || self.placement.replicationFactor <= self.topology.clusters.map(c, c.brokerIds.count).sum()',
+      message: 'spec.placement.replicationFactor is above the number of brokers; lower it or add brokers in spec.topology.clusters',
+      fieldPath: '.placement.replicationFactor',
+      holds: (s) => s.placement.replicationFactor === undefined || s.placement.replicationFactor <= brokerCount(s.topology),
+    }),
+  ],
+}
+
+/**
+ * Rules on the whole resource: its name and the Kubernetes cluster names make object names
+ * (StatefulSet `<name>-<cluster>`, at most 52 characters so that its pods' revision label fits in 63;
+ * per-broker Service `<name>-broker-<id>`), so they must be DNS labels short enough.
+ */
+export const KAFKA_CLUSTER_RESOURCE_RULES = [
+  rule<{ metadata: { name: string }; spec: Spec }>({
+    rule: "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && self.spec.topology.clusters.all(c, size(self.metadata.name) + size(c.name) <= 51)",
+    message: 'metadata.name must be a DNS label (lower case letters, digits and -) and, with a "-" and the longest spec.topology.clusters[].name, at most 52 characters (it names the StatefulSets); shorten the name or the cluster names',
+    fieldPath: '.metadata.name',
+    holds: (r) => new RegExp(DNS_LABEL_PATTERN).test(r.metadata.name) && r.spec.topology.clusters.every((c) => r.metadata.name.length + c.name.length <= 51),
+  }),
+]
+
+/** What the operator reports; written by it only (status subresource). */
+export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
+  type: 'object',
+  properties: {
+    observedGeneration: { type: 'integer', minimum: 0 },
+    conditions: CONDITIONS_SCHEMA,
+    brokers: { type: 'integer', minimum: 0, description: 'brokers in the spec' },
+    readyBrokers: { type: 'integer', minimum: 0, description: 'brokers whose readiness probe passes' },
+    clusterId: { type: 'string', maxLength: 64 },
+    controllers: { type: 'array', maxItems: 5, items: { type: 'integer' }, description: 'the broker ids that are KRaft controllers' },
+    clusters: {
+      type: 'array',
+      maxItems: MAX_CLUSTERS,
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', maxLength: 24 },
+          brokers: { type: 'integer', minimum: 0 },
+          readyBrokers: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
+    placement: {
+      type: 'object',
+      description: 'the effective default replication factor and min.insync.replicas and what they survive',
+      properties: {
+        replicationFactor: { type: 'integer' },
+        minInsyncReplicas: { type: 'integer' },
+        survivesAnyDomainLoss: { type: 'boolean' },
+      },
+    },
+  },
+}
+
+export const KAFKA_CLUSTER_PRINTER_COLUMNS = [
+  { name: 'Version', type: 'string', jsonPath: '.spec.kafka.version' },
+  { name: 'Brokers', type: 'integer', jsonPath: '.status.brokers' },
+  { name: 'Ready-Brokers', type: 'integer', jsonPath: '.status.readyBrokers' },
+  { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1 },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+] as const
