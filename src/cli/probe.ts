@@ -160,12 +160,23 @@ async function askServer(base: string, kind: 'ready' | 'live', id: number, timeo
   } catch {
     throw badArgument(`--via "${base}" is not a URL`, 'pass the probe server as http://HOST:PORT')
   }
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
-  const line = (await response.text()).trim()
-  const broker = response.headers.get(BROKER_HEADER)
+  // node:http rather than fetch: loading fetch (undici) would cost an exec probe more than the answer.
+  const { get } = await import('node:http')
+  const { status, broker, body } = await new Promise<{ status: number; broker: string | undefined; body: string }>((resolve, reject) => {
+    const request = get(url, { timeout: timeoutMs }, (response) => {
+      let text = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => (text += chunk))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, broker: response.headers[BROKER_HEADER] as string | undefined, body: text }))
+      response.on('error', reject)
+    })
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)))
+    request.on('error', reject)
+  })
+  const line = body.trim()
   if (broker !== String(id)) throw new Error(`it serves broker ${broker ?? '(unknown)'}, not ${id}`)
-  if (response.status !== 200 && response.status !== 503) throw new Error(`HTTP ${response.status}: ${line}`)
-  return { ok: response.status === 200, line }
+  if (status !== 200 && status !== 503) throw new Error(`HTTP ${status}: ${line}`)
+  return { ok: status === 200, line }
 }
 
 const BROKER_HEADER = 'x-kafkaplane-broker'
