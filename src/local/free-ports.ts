@@ -35,8 +35,8 @@ function tryListen(port: number): Promise<string | undefined> {
 /**
  * `count` distinct loopback ports that are free now, picked at random in [min, max] (default
  * 20000-32767: below Linux's ephemeral range, 32768-60999, so that no outgoing connection takes one
- * before our process binds it). Two callers may race for the same port; whoever binds it second
- * fails with its own "address in use" error.
+ * before our process binds it). A port is handed out once per process, so callers in one process never
+ * race for it; another process still may, and whoever binds it second gets "address in use".
  */
 export async function findFreePorts(count: number, range: { min?: number; max?: number } = {}): Promise<number[]> {
   const min = range.min ?? 20000
@@ -44,12 +44,15 @@ export async function findFreePorts(count: number, range: { min?: number; max?: 
   const found = new Set<number>()
   for (let attempt = 0; found.size < count && attempt < count * 50; attempt++) {
     const port = min + Math.floor(Math.random() * (max - min + 1))
-    if (!found.has(port) && (await tryListen(port)) === undefined) found.add(port)
+    if (!found.has(port) && !handedOut.has(port) && (await tryListen(port)) === undefined) found.add(port)
   }
   if (found.size < count) {
     throw new KafkaplaneError('PORT_IN_USE', `found only ${found.size} of ${count} free ports in ${min}-${max} on 127.0.0.1`, {
       fix: `free some ports in ${min}-${max} (ss -ltn), or stop the processes that hold them`,
     })
   }
+  for (const port of found) handedOut.add(port)
   return [...found]
 }
+
+const handedOut = new Set<number>()

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { stringify } from 'yaml'
-import { KafkaplaneError } from '../core/errors.ts'
+import { isKafkaplaneError, KafkaplaneError } from '../core/errors.ts'
 import { isAlive } from './broker-process.ts'
-import { LocalCertificateAuthority } from './certificates.ts'
+import { LocalCertificateAuthority, type CertificateFiles } from './certificates.ts'
 import { findFreePorts } from './free-ports.ts'
 import { kubeBinary, locateKubeBinaries, type KubeBinaries, type KubeBinaryName } from './kube-binaries.ts'
 
@@ -81,10 +81,12 @@ let planes = 0
  * etcd and ports: they stand for several Kubernetes clusters.
  *
  * 1. Locate the binaries (scripts/fetch-kube.sh; builds them on a fresh machine).
- * 2. Pick free loopback ports below 32768: etcd client and peer, apiserver, controller-manager.
- * 3. Make a CA, the apiserver's serving certificate (SANs localhost, kubernetes.default.svc,
+ * 2. Make a CA, the apiserver's serving certificate (SANs localhost, kubernetes.default.svc,
  *    127.0.0.1, 10.0.0.1), an admin client certificate (O=system:masters) and the service-account
- *    signing key pair; write the admin kubeconfig (certificates embedded).
+ *    signing key pair.
+ * 3. Pick free loopback ports below 32768: etcd client and peer, apiserver, controller-manager (when a
+ *    process then finds its port taken by somebody else, start again on new ports, up to 3 times);
+ *    write the admin kubeconfig (certificates embedded) for them.
  * 4. Start etcd and wait for GET /health; start kube-apiserver and wait for GET /healthz (served to
  *    anonymous users); start kube-controller-manager and wait for its /healthz (self-signed).
  *
@@ -97,92 +99,45 @@ let planes = 0
 export async function startKubeControlPlane(options: KubeControlPlaneOptions = {}): Promise<KubeControlPlane> {
   const started = performance.now()
   const name = options.name ?? `kube-${++planes}`
-  const readyTimeoutMs = options.readyTimeoutMs ?? 120_000
   const binaries = options.binaries ?? (await locateKubeBinaries())
   const binariesMs = options.binaries ? 0 : Math.round(performance.now() - started)
   const ownsDir = options.dir === undefined
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), `kafkaplane-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}-`)))
   await mkdir(dir, { recursive: true })
-  const processes = new ProcessGroup()
+  let processes = new ProcessGroup()
   try {
-    const [etcdPort, etcdPeerPort, apiserverPort, controllerManagerPort] = (await findFreePorts(4)) as [number, number, number, number]
-    const server = `https://127.0.0.1:${apiserverPort}`
-
-    let mark = performance.now()
+    const mark = performance.now()
     const pki = await LocalCertificateAuthority.open(join(dir, 'pki'), `kafkaplane ${name} CA`)
-    const serving = await pki.issue({
-      name: 'apiserver',
-      commonName: 'kube-apiserver',
-      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-      ipAddresses: ['127.0.0.1', '10.0.0.1'],
-      usage: 'server',
-    })
-    const admin = await pki.issue({ name: 'admin', commonName: 'admin', organization: 'system:masters', usage: 'client' })
-    const serviceAccount = await pki.keyPair('sa')
-    const kubeconfigPath = join(dir, 'admin.kubeconfig')
-    await writeFile(kubeconfigPath, await adminKubeconfig(name, server, pki.ca.certFile, admin), { mode: 0o600 })
-    const certificatesMs = Math.round(performance.now() - mark)
-    const caPem = await readFile(pki.ca.certFile, 'utf8')
-    const deadline = () => performance.now() + readyTimeoutMs
-
-    mark = performance.now()
-    const etcdUrl = `http://127.0.0.1:${etcdPort}`
-    const peerUrl = `http://127.0.0.1:${etcdPeerPort}`
-    const etcd = processes.spawn('etcd', kubeBinary(binaries, 'etcd'), dir, [
-      `--name=${name}`,
-      `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=${name}=${peerUrl}`,
-      '--unsafe-no-fsync=true',
-    ])
-    await waitHealthy(etcd, `${etcdUrl}/health`, {}, (body) => /"health":\s*"true"/.test(body), deadline())
-    const etcdMs = Math.round(performance.now() - mark)
-
-    mark = performance.now()
-    const controllerManager = options.controllerManager ?? false
-    const apiserver = processes.spawn('kube-apiserver', kubeBinary(binaries, 'kube-apiserver'), dir, [
-      `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${apiserverPort}`,
-      `--cert-dir=${join(dir, 'kube-apiserver')}`,
-      `--tls-cert-file=${serving.certFile}`,
-      `--tls-private-key-file=${serving.keyFile}`,
-      `--client-ca-file=${pki.ca.certFile}`,
-      '--authorization-mode=RBAC',
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      `--service-account-issuer=${server}/`,
-      `--service-account-key-file=${serviceAccount.publicKeyFile}`,
-      `--service-account-signing-key-file=${serviceAccount.privateKeyFile}`,
-      '--endpoint-reconciler-type=none',
-      ...(controllerManager ? [] : ['--disable-admission-plugins=ServiceAccount']),
-    ])
-    await waitHealthy(apiserver, `${server}/healthz`, { ca: caPem }, (body) => body.trim() === 'ok', deadline())
-    const apiserverMs = Math.round(performance.now() - mark)
-
-    let controllerManagerMs: number | undefined
-    if (controllerManager) {
-      mark = performance.now()
-      const manager = processes.spawn('kube-controller-manager', kubeBinary(binaries, 'kube-controller-manager'), dir, [
-        `--kubeconfig=${kubeconfigPath}`,
-        '--bind-address=127.0.0.1',
-        `--secure-port=${controllerManagerPort}`,
-        `--cert-dir=${join(dir, 'kube-controller-manager')}`,
-        '--leader-elect=false',
-        `--root-ca-file=${pki.ca.certFile}`,
-        `--service-account-private-key-file=${serviceAccount.privateKeyFile}`,
-        '--controllers=statefulset-controller,serviceaccount-controller,garbage-collector-controller,namespace-controller',
-      ])
-      await waitHealthy(manager, `https://127.0.0.1:${controllerManagerPort}/healthz`, { rejectUnauthorized: false }, (body) => body.trim() === 'ok', deadline())
-      controllerManagerMs = Math.round(performance.now() - mark)
+    const files: PlaneFiles = {
+      dir,
+      kubeconfig: join(dir, 'admin.kubeconfig'),
+      ca: pki.ca.certFile,
+      serving: await pki.issue({
+        name: 'apiserver',
+        commonName: 'kube-apiserver',
+        dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+        ipAddresses: ['127.0.0.1', '10.0.0.1'],
+        usage: 'server',
+      }),
+      admin: await pki.issue({ name: 'admin', commonName: 'admin', organization: 'system:masters', usage: 'client' }),
+      serviceAccount: await pki.keyPair('sa'),
     }
+    const certificatesMs = Math.round(performance.now() - mark)
 
-    const timings = { binariesMs, certificatesMs, etcdMs, apiserverMs, controllerManagerMs, startMs: Math.round(performance.now() - started) }
-    return plane({ name, dir, ownsDir, kubeconfigPath, server, binaries, timings, processes })
+    // Ports are free when picked, yet another process may bind one before ours does: then start again on new ones.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ports = await findFreePorts(4)
+        const steps = await startProcesses(name, binaries, files, ports, processes, options)
+        const timings = { binariesMs, certificatesMs, ...steps, startMs: Math.round(performance.now() - started) }
+        return plane({ name, dir, ownsDir, kubeconfigPath: files.kubeconfig, server: `https://127.0.0.1:${ports[2]}`, binaries, timings, processes })
+      } catch (err) {
+        if (attempt >= 3 || !isKafkaplaneError(err, 'CONTROL_PLANE_START_FAILED') || !/address already in use/.test(err.detail ?? '')) throw err
+        await processes.stopAll()
+        processes = new ProcessGroup()
+        await rm(join(dir, 'etcd'), { recursive: true, force: true })
+      }
+    }
   } catch (err) {
     await processes.stopAll()
     if (err instanceof KafkaplaneError) throw err
@@ -191,6 +146,86 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions = {
       cause: err,
     })
   }
+}
+
+interface PlaneFiles {
+  dir: string
+  kubeconfig: string
+  ca: string
+  serving: CertificateFiles
+  admin: CertificateFiles
+  serviceAccount: { privateKeyFile: string; publicKeyFile: string }
+}
+
+/** Writes the kubeconfig for these ports, then starts etcd, kube-apiserver and kube-controller-manager in turn. */
+async function startProcesses(
+  name: string,
+  binaries: KubeBinaries,
+  files: PlaneFiles,
+  ports: readonly number[],
+  processes: ProcessGroup,
+  options: KubeControlPlaneOptions,
+): Promise<Pick<KubeControlPlaneTimings, 'etcdMs' | 'apiserverMs' | 'controllerManagerMs'>> {
+  const [etcdPort, etcdPeerPort, apiserverPort, controllerManagerPort] = ports
+  const { dir, serving, serviceAccount } = files
+  const server = `https://127.0.0.1:${apiserverPort}`
+  await writeFile(files.kubeconfig, await adminKubeconfig(name, server, files.ca, files.admin), { mode: 0o600 })
+  const caPem = await readFile(files.ca, 'utf8')
+  const deadline = () => performance.now() + (options.readyTimeoutMs ?? 120_000)
+
+  let mark = performance.now()
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`
+  const peerUrl = `http://127.0.0.1:${etcdPeerPort}`
+  const etcd = processes.spawn('etcd', kubeBinary(binaries, 'etcd'), dir, [
+    `--name=${name}`,
+    `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=${name}=${peerUrl}`,
+    '--unsafe-no-fsync=true',
+  ])
+  await waitHealthy(etcd, `${etcdUrl}/health`, {}, (body) => /"health":\s*"true"/.test(body), deadline())
+  const etcdMs = Math.round(performance.now() - mark)
+
+  mark = performance.now()
+  const controllerManager = options.controllerManager ?? false
+  const apiserver = processes.spawn('kube-apiserver', kubeBinary(binaries, 'kube-apiserver'), dir, [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${apiserverPort}`,
+    `--cert-dir=${join(dir, 'kube-apiserver')}`,
+    `--tls-cert-file=${serving.certFile}`,
+    `--tls-private-key-file=${serving.keyFile}`,
+    `--client-ca-file=${files.ca}`,
+    '--authorization-mode=RBAC',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--allow-privileged=true',
+    `--service-account-issuer=${server}/`,
+    `--service-account-key-file=${serviceAccount.publicKeyFile}`,
+    `--service-account-signing-key-file=${serviceAccount.privateKeyFile}`,
+    '--endpoint-reconciler-type=none',
+    ...(controllerManager ? [] : ['--disable-admission-plugins=ServiceAccount']),
+  ])
+  await waitHealthy(apiserver, `${server}/healthz`, { ca: caPem }, (body) => body.trim() === 'ok', deadline())
+  const apiserverMs = Math.round(performance.now() - mark)
+
+  if (!controllerManager) return { etcdMs, apiserverMs, controllerManagerMs: undefined }
+  mark = performance.now()
+  const manager = processes.spawn('kube-controller-manager', kubeBinary(binaries, 'kube-controller-manager'), dir, [
+    `--kubeconfig=${files.kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${controllerManagerPort}`,
+    `--cert-dir=${join(dir, 'kube-controller-manager')}`,
+    '--leader-elect=false',
+    `--root-ca-file=${files.ca}`,
+    `--service-account-private-key-file=${serviceAccount.privateKeyFile}`,
+    '--controllers=statefulset-controller,serviceaccount-controller,garbage-collector-controller,namespace-controller',
+  ])
+  await waitHealthy(manager, `https://127.0.0.1:${controllerManagerPort}/healthz`, { rejectUnauthorized: false }, (body) => body.trim() === 'ok', deadline())
+  return { etcdMs, apiserverMs, controllerManagerMs: Math.round(performance.now() - mark) }
 }
 
 function plane(parts: {
