@@ -1,0 +1,33 @@
+import type { V1Service } from '@kubernetes/client-node'
+import type { BrokerModel, KafkaClusterModel, KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
+import { portName } from './broker-statefulset.ts'
+import { brokerLabels, brokerSelector } from './labels.ts'
+
+/**
+ * A broker's own Service (spec.brokerServices.type: ClusterIP, NodePort or LoadBalancer), selecting its
+ * pod by name: what an advertised address with {brokerService} (or a DNS name pointing at its load
+ * balancer) reaches from outside the Kubernetes cluster, controller port included for controllers.
+ */
+export function brokerService(model: KafkaClusterModel, cluster: KubernetesClusterModel, broker: BrokerModel): V1Service {
+  const spec = model.spec
+  const annotations = spec.brokerServices.annotations
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: broker.service,
+      namespace: model.namespace,
+      labels: { ...brokerLabels(model, cluster), 'kafkaplane.io/broker-id': String(broker.id) },
+      ...(Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}),
+    },
+    spec: {
+      type: spec.brokerServices.type,
+      publishNotReadyAddresses: true,
+      selector: { ...brokerSelector(model), 'statefulset.kubernetes.io/pod-name': broker.pod },
+      ports: [
+        ...spec.listeners.map((l) => ({ name: portName(l.name), port: l.port, targetPort: l.port, protocol: 'TCP' })),
+        ...(broker.controller ? [{ name: 'controller', port: spec.controllerPort, targetPort: spec.controllerPort, protocol: 'TCP' }] : []),
+      ],
+    },
+  }
+}

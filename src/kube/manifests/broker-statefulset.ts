@@ -1,0 +1,146 @@
+import type { V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1Probe, V1StatefulSet } from '@kubernetes/client-node'
+import { DATA_DIR, METADATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
+import { brokerConfigMap, CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
+import { brokerLabels, brokerSelector, contentHash, HOSTNAME_LABEL, KUBERNETES_CLUSTER_LABEL, ZONE_LABEL } from './labels.ts'
+
+/** The uid and gid brokers run as (the apache/kafka image's `appuser`). */
+export const BROKER_UID = 1000
+/** Where the broker image has kafkaplane's command (deploy/Dockerfile). */
+export const KAFKAPLANE_BIN = '/opt/kafkaplane/bin/kafkaplane'
+
+/**
+ * The StatefulSet of one Kubernetes cluster's brokers:
+ *   - `ordinals.start` = the cluster's first broker id, so pod `<sts>-<id>` is broker `<id>` and every
+ *     Kubernetes cluster has its own id range;
+ *   - `Parallel` pod management (a KRaft quorum needs its controllers up together; OrderedReady would
+ *     wait for a pod-0 that cannot be ready alone) and `OnDelete` updates: kafkaplane's roller decides
+ *     which broker restarts when, from the cluster's replication state;
+ *   - readiness = `kafkaplane probe ready` (in the ISR of everything it hosts, nothing under
+ *     min.insync.replicas), liveness = `kafkaplane probe live` (its own listener only), a startup probe
+ *     that allows a long log recovery, and a grace period for the controlled shutdown;
+ *   - one broker per node (required pod anti-affinity across the whole KafkaCluster), zones evened by a
+ *     topology spread constraint (maxSkew 1, minDomains = the zones) and limited to the cluster's zones
+ *     by node affinity, merged into the dedicated pool's affinity, selector and tolerations;
+ *   - a non-root, read-only container; PVCs retained when the StatefulSet is deleted or scaled down.
+ * No owner references: the operator adds them when it applies the object.
+ */
+export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesClusterModel): V1StatefulSet {
+  const spec = model.spec
+  const labels = brokerLabels(model, cluster)
+  const selector = { ...brokerSelector(model), [KUBERNETES_CLUSTER_LABEL]: cluster.name }
+  const probePort = model.interBrokerListener.port
+  const probe = (kind: 'ready' | 'live', timing: Omit<V1Probe, 'exec'>): V1Probe => ({
+    exec: { command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe ${kind} --broker-id "$KAFKAPLANE_BROKER_ID" --timeout-ms ${(timing.timeoutSeconds! - 1) * 1000}`] },
+    ...timing,
+  })
+  const claims: V1PersistentVolumeClaim[] = [
+    volumeClaim('data', spec.storage.size, spec.storage.class),
+    ...(spec.storage.metadata ? [volumeClaim('metadata', spec.storage.metadata.size, spec.storage.metadata.class)] : []),
+  ]
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: cluster.statefulSet, namespace: model.namespace, labels },
+    spec: {
+      serviceName: cluster.statefulSet,
+      replicas: cluster.brokers.length,
+      ordinals: { start: cluster.firstId },
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'OnDelete' },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      selector: { matchLabels: selector },
+      template: {
+        metadata: {
+          labels,
+          annotations: { 'kafkaplane.io/config-hash': contentHash(JSON.stringify(brokerConfigMap(model, cluster).data)) },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: spec.rolling.terminationGracePeriodSeconds,
+          securityContext: { runAsNonRoot: true, runAsUser: BROKER_UID, runAsGroup: BROKER_UID, fsGroup: BROKER_UID, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } },
+          ...(Object.keys(spec.pool.nodeSelector).length > 0 ? { nodeSelector: { ...spec.pool.nodeSelector } } : {}),
+          ...(spec.pool.tolerations.length > 0 ? { tolerations: spec.pool.tolerations.map((t) => ({ ...t })) } : {}),
+          affinity: {
+            nodeAffinity: zoneAffinity(spec.pool.nodeAffinity as V1NodeAffinity | undefined, cluster.zones),
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: HOSTNAME_LABEL, labelSelector: { matchLabels: brokerSelector(model) } }],
+            },
+          },
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: ZONE_LABEL, whenUnsatisfiable: 'DoNotSchedule', minDomains: cluster.zones.length, labelSelector: { matchLabels: selector } },
+          ],
+          containers: [
+            {
+              name: 'kafka',
+              image: spec.kafka.image,
+              imagePullPolicy: spec.kafka.imagePullPolicy,
+              command: ['sh', `${CONFIG_MOUNT}/start.sh`],
+              env: [
+                { name: 'KAFKAPLANE_BROKER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
+                { name: 'KAFKAPLANE_ZONE', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
+                { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
+                { name: 'KAFKAPLANE_BOOTSTRAP_SERVER', value: `127.0.0.1:${probePort}` },
+                { name: 'KAFKA_HEAP_OPTS', value: `-Xms${model.heapMebibytes}m -Xmx${model.heapMebibytes}m` },
+                { name: 'LOG_DIR', value: `${RUN_DIR}/logs` },
+                { name: 'KAFKA_HOME', value: KAFKA_HOME },
+              ],
+              ports: [
+                ...spec.listeners.map((l) => ({ name: portName(l.name), containerPort: l.port, protocol: 'TCP' })),
+                { name: 'controller', containerPort: spec.controllerPort, protocol: 'TCP' },
+              ],
+              resources: {
+                requests: { cpu: spec.resources.cpu, memory: spec.resources.memory },
+                limits: { memory: spec.resources.memory, ...(spec.resources.cpuLimit ? { cpu: spec.resources.cpuLimit } : {}) },
+              },
+              startupProbe: probe('live', { periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 180 }),
+              livenessProbe: probe('live', { periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 4 }),
+              readinessProbe: probe('ready', { periodSeconds: 15, timeoutSeconds: 12, failureThreshold: 1, successThreshold: 1 }),
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [
+                { name: 'data', mountPath: DATA_DIR },
+                ...(spec.storage.metadata ? [{ name: 'metadata', mountPath: METADATA_DIR }] : []),
+                { name: 'config', mountPath: CONFIG_MOUNT, readOnly: true },
+                { name: 'run', mountPath: RUN_DIR },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'config', configMap: { name: cluster.configMap } },
+            { name: 'run', emptyDir: {} },
+            { name: 'tmp', emptyDir: {} },
+          ],
+        },
+      },
+      volumeClaimTemplates: claims,
+    },
+  }
+}
+
+/** A container port name: at most 15 lower-case characters. */
+export function portName(listener: string): string {
+  return listener.toLowerCase().replace(/_/g, '-').slice(0, 15).replace(/-+$/, '')
+}
+
+function volumeClaim(name: string, size: string, storageClass: string | undefined): V1PersistentVolumeClaim {
+  return {
+    metadata: { name },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } }, ...(storageClass ? { storageClassName: storageClass } : {}) },
+  }
+}
+
+/**
+ * The pool's node affinity with "zone in the cluster's zones" added to every required term (terms are
+ * ORed, expressions within a term ANDed, so each term must carry it).
+ */
+function zoneAffinity(pool: V1NodeAffinity | undefined, zones: readonly string[]): V1NodeAffinity {
+  const zoneExpression = { key: ZONE_LABEL, operator: 'In', values: [...zones] }
+  const terms: V1NodeSelectorTerm[] = pool?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [{}]
+  return {
+    ...pool,
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: terms.map((t) => ({ ...t, matchExpressions: [...(t.matchExpressions ?? []), zoneExpression] })),
+    },
+  }
+}

@@ -1,0 +1,52 @@
+import type { KubernetesObject } from '@kubernetes/client-node'
+import { customResourceDefinitions } from '../crds/crd.ts'
+import type { KafkaClusterModel } from '../model/kafka-cluster-model.ts'
+import { brokerConfigMap } from './broker-config-map.ts'
+import { brokerService } from './broker-service.ts'
+import { brokerStatefulSet } from './broker-statefulset.ts'
+import { headlessService } from './headless-service.ts'
+import { operatorNamespace } from './operator-namespace.ts'
+import { operatorClusterRole, operatorClusterRoleBinding, operatorLeaderElectionRole, operatorLeaderElectionRoleBinding } from './operator-rbac.ts'
+import { operatorDeployment } from './operator-deployment.ts'
+import { operatorServiceAccount } from './operator-service-account.ts'
+import { podDisruptionBudget } from './pod-disruption-budget.ts'
+
+/** The objects to apply to one Kubernetes cluster (through its kubeconfig context). */
+export interface ClusterManifests {
+  cluster: string
+  context: string
+  objects: KubernetesObject[]
+}
+
+/**
+ * Every object a KafkaCluster needs, per Kubernetes cluster, in apply order: ConfigMap, headless
+ * Service, per-broker Services, PodDisruptionBudget, StatefulSet.
+ */
+export function renderKafkaCluster(model: KafkaClusterModel): ClusterManifests[] {
+  return model.clusters.map((cluster) => ({
+    cluster: cluster.name,
+    context: cluster.context,
+    objects: [
+      brokerConfigMap(model, cluster),
+      headlessService(model, cluster),
+      ...cluster.brokers.map((b) => brokerService(model, cluster, b)),
+      podDisruptionBudget(model, cluster),
+      brokerStatefulSet(model, cluster),
+    ],
+  }))
+}
+
+/** What `kafkaplane install` applies: the CRDs, then the operator's namespace, RBAC and Deployment. */
+export function renderInstall(options: { namespace: string; image: string; version: string }): KubernetesObject[] {
+  const { namespace, image, version } = options
+  return [
+    ...(customResourceDefinitions() as KubernetesObject[]),
+    operatorNamespace(namespace, version),
+    operatorServiceAccount(namespace, version),
+    operatorClusterRole(version),
+    operatorClusterRoleBinding(namespace, version),
+    operatorLeaderElectionRole(namespace, version),
+    operatorLeaderElectionRoleBinding(namespace, version),
+    operatorDeployment(namespace, image, version),
+  ]
+}
