@@ -1,0 +1,120 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
+import { deriveClusterId, kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from './kafka-cluster-model.ts'
+import { kafkaTopicModel } from './kafka-topic-model.ts'
+import { parseQuantity } from './quantity.ts'
+
+const example = () => parse(readFileSync(new URL('../../../examples/kafka-cluster.yaml', import.meta.url), 'utf8')) as KafkaClusterResource
+
+function model(resource: KafkaClusterResource): KafkaClusterModel {
+  const result = kafkaClusterModel(resource)
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors))
+  return result.model
+}
+
+test('quantities read as the API server reads them', () => {
+  assert.equal(parseQuantity('16Gi'), 16 * 2 ** 30)
+  assert.equal(parseQuantity('500M'), 5e8)
+  assert.equal(parseQuantity('1.5Gi'), 1.5 * 2 ** 30)
+  assert.equal(parseQuantity('2e3'), 2000)
+  assert.equal(parseQuantity('250m'), 0.25)
+})
+
+test('the Wise example: broker ids per Kubernetes cluster, zones, controllers, heap, policy', () => {
+  const m = model(example())
+  assert.deepEqual(m.clusters.map((c) => [c.name, c.statefulSet, c.firstId, c.brokers.map((b) => b.id)]), [
+    ['k8s-1', 'payments-k8s-1', 0, [0, 1, 2]],
+    ['k8s-2', 'payments-k8s-2', 100, [100, 101, 102]],
+  ])
+  assert.deepEqual(m.brokers.map((b) => b.zone), ['eu-west-1a', 'eu-west-1b', 'eu-west-1c', 'eu-west-1a', 'eu-west-1b', 'eu-west-1c'])
+  assert.equal(m.heapMebibytes, 8192)
+  assert.equal(m.clusterId.length, 22)
+  // Three controllers in three zones and both Kubernetes clusters.
+  const controllers = m.brokers.filter((b) => b.controller)
+  assert.equal(controllers.length, 3)
+  assert.equal(new Set(controllers.map((b) => b.zone)).size, 3)
+  assert.equal(new Set(controllers.map((b) => b.cluster)).size, 2)
+  assert.deepEqual(m.placement, { ...m.placement, replicationFactor: 6, minInsyncReplicas: 3 })
+  assert.equal(m.placement.advice?.survivesAnyDomainLoss, true)
+  const b = m.brokers.find((x) => x.id === 101)!
+  assert.equal(b.properties['node.id'], '101')
+  assert.equal(b.properties['broker.rack'], 'eu-west-1b')
+  assert.equal(b.properties['process.roles'], 'broker,controller')
+  assert.equal(b.properties['advertised.listeners'], 'INTERNAL://payments-k8s-2-101.payments-k8s-2.kafka.svc:9092,REPLICATION://kafka-101.k8s-2.kafka.example.com:9094')
+  assert.match(b.properties.listeners!, /CONTROLLER:\/\/0\.0\.0\.0:9093/)
+  assert.equal(b.properties['controller.quorum.voters'], controllers.map((c) => `${c.id}@kafka-${c.id}.${c.cluster}.kafka.example.com:9093`).join(','))
+  assert.equal(b.properties['inter.broker.listener.name'], 'REPLICATION')
+  assert.equal(b.properties['min.insync.replicas'], '3')
+  assert.equal(b.properties['log.retention.hours'], '168')
+  assert.doesNotMatch(m.brokers.find((x) => x.id === 100)!.properties.listeners!, /CONTROLLER/)
+})
+
+test('heap: half the memory, overridable, and below the memory', () => {
+  const r = example()
+  ;(r.spec as any).resources = { memory: '6Gi', heap: '4Gi' }
+  assert.equal(model(r).heapMebibytes, 4096)
+  ;(r.spec as any).resources = { memory: '3Gi' }
+  assert.equal(model(r).heapMebibytes, 1536)
+  ;(r.spec as any).resources = { memory: '4Gi', heap: '4Gi' }
+  const result = kafkaClusterModel(r)
+  assert.ok(!result.ok && result.errors.some((e) => e.path === 'spec.resources.heap' && /not below/.test(e.message)))
+})
+
+test('without a placement policy the engine recommends one; a weak one is warned about', () => {
+  const r = example()
+  ;(r.spec as any).placement = {}
+  const m = model(r)
+  assert.deepEqual([m.placement.replicationFactor, m.placement.minInsyncReplicas, m.placement.recommended], [6, 3, true])
+  ;(r.spec as any).placement = { replicationFactor: 3, minInsyncReplicas: 2 }
+  const weak = kafkaClusterModel(r)
+  assert.ok(weak.ok)
+  const w = weak.warnings.find((x) => x.path === 'spec.placement')
+  assert.match(w!.message, /unwritable after the loss of one cluster/)
+  assert.match(w!.fix, /replicationFactor 6 with minInsyncReplicas 3/)
+})
+
+test('broker config: weak replication defaults are warned about, in-cluster addresses across clusters too', () => {
+  const r = example()
+  ;(r.spec as any).brokerConfig = { 'default.replication.factor': '2', 'min.insync.replicas': '1' }
+  ;(r.spec as any).listeners = [{ name: 'INTERNAL', port: 9092 }]
+  delete (r.spec as any).interBrokerListener
+  const result = kafkaClusterModel(r)
+  assert.ok(result.ok)
+  const paths = result.warnings.map((w) => w.path)
+  assert.ok(paths.includes('spec.brokerConfig["default.replication.factor"]'))
+  assert.ok(paths.includes('spec.brokerConfig["min.insync.replicas"]'))
+  assert.ok(paths.includes('spec.listeners'))
+})
+
+test('resource rules: the name must fit in object names', () => {
+  const r = example()
+  r.metadata.name = 'a'.repeat(50)
+  const result = kafkaClusterModel(r)
+  assert.ok(!result.ok && result.errors.some((e) => e.path === 'metadata.name'))
+})
+
+test('the cluster id is stable and well formed', () => {
+  assert.equal(deriveClusterId('kafka/payments'), deriveClusterId('kafka/payments'))
+  assert.notEqual(deriveClusterId('kafka/payments'), deriveClusterId('kafka/orders'))
+  assert.match(deriveClusterId('x'), /^[A-Za-z0-9_-]{22}$/)
+})
+
+test('KafkaTopic: defaults from the cluster, survivability refused unless allowed, data kept by default', () => {
+  const cluster = model(example())
+  const topic = (spec: object, annotations?: Record<string, string>) => kafkaTopicModel({ metadata: { name: 'payments-events', ...(annotations ? { annotations } : {}) }, spec: { cluster: 'payments', partitions: 12, ...spec } }, cluster)
+  const ok = topic({})
+  assert.ok(ok.ok)
+  assert.deepEqual([ok.model.replicationFactor, ok.model.minInsyncReplicas, ok.model.deleteData, ok.model.topicName], [6, 3, false, 'payments-events'])
+  assert.equal(ok.model.configs['min.insync.replicas'], '3')
+  const weak = topic({ replicationFactor: 3, minInsyncReplicas: 2 })
+  assert.ok(!weak.ok && /cannot stay writable after the loss of one cluster/.test(weak.errors[0]!.message))
+  assert.ok(topic({ replicationFactor: 3, minInsyncReplicas: 2, placement: { requireDomainLossSurvival: false } }).ok)
+  const tooBig = topic({ replicationFactor: 7 })
+  assert.ok(!tooBig.ok && tooBig.errors[0]!.path === 'spec.replicationFactor')
+  const deleting = topic({}, { 'kafkaplane.io/delete-data': 'true' })
+  assert.ok(deleting.ok && deleting.model.deleteData)
+  const unclear = topic({}, { 'kafkaplane.io/delete-data': 'yes' })
+  assert.ok(unclear.ok && !unclear.model.deleteData && unclear.warnings.length === 1)
+})
