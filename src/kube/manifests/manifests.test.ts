@@ -1,0 +1,159 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { PassThrough } from 'node:stream'
+import { parse, parseAllDocuments } from 'yaml'
+import { main } from '../../cli/main.ts'
+import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from '../model/kafka-cluster-model.ts'
+import { OPERATOR_CLUSTER_RULES } from './operator-rbac.ts'
+import { renderInstall, renderKafkaCluster } from './render.ts'
+
+const examplePath = new URL('../../../examples/kafka-cluster.yaml', import.meta.url).pathname
+const example = (): KafkaClusterResource => parse(readFileSync(examplePath, 'utf8'))
+
+function model(resource = example()): KafkaClusterModel {
+  const result = kafkaClusterModel(resource)
+  assert.ok(result.ok)
+  return result.model
+}
+
+const ofKind = (objects: readonly any[], kind: string) => objects.filter((o) => o.kind === kind)
+
+test('a StatefulSet per Kubernetes cluster, its ordinals starting at the cluster\'s first broker id', () => {
+  const groups = renderKafkaCluster(model())
+  assert.deepEqual(groups.map((g) => [g.cluster, g.context]), [['k8s-1', 'prod-eu-1'], ['k8s-2', 'prod-eu-2']])
+  for (const [g, first] of [[groups[0]!, 0], [groups[1]!, 100]] as const) {
+    const [sts] = ofKind(g.objects, 'StatefulSet')
+    assert.equal(sts.spec.ordinals.start, first)
+    assert.equal(sts.spec.replicas, 3)
+    assert.equal(sts.spec.podManagementPolicy, 'Parallel')
+    assert.equal(sts.spec.serviceName, sts.metadata.name)
+    assert.equal(sts.metadata.ownerReferences, undefined)
+    const [config] = ofKind(g.objects, 'ConfigMap')
+    assert.deepEqual(Object.keys(config.data).filter((k) => k.endsWith('.properties')), [0, 1, 2].map((i) => `broker-${first + i}.properties`))
+    assert.match(config.data[`broker-${first}.properties`], new RegExp(`^node.id=${first}$`, 'm'))
+    assert.equal(ofKind(g.objects, 'Service').length, 4)
+  }
+})
+
+test('the broker pod: probes, shutdown grace, non-root, one per node, zones, pool', () => {
+  const m = model()
+  const [sts] = ofKind(renderKafkaCluster(m)[0]!.objects, 'StatefulSet')
+  const pod = sts.spec.template.spec
+  const kafka = pod.containers[0]
+  assert.match(kafka.readinessProbe.exec.command.join(' '), /kafkaplane probe ready --broker-id "\$KAFKAPLANE_BROKER_ID" --timeout-ms \d+/)
+  assert.match(kafka.livenessProbe.exec.command.join(' '), /kafkaplane probe live --broker-id/)
+  assert.ok(kafka.startupProbe.failureThreshold * kafka.startupProbe.periodSeconds >= 1800)
+  const env = Object.fromEntries(kafka.env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]))
+  assert.equal(env.KAFKAPLANE_BROKER_ID, "metadata.labels['apps.kubernetes.io/pod-index']")
+  assert.equal(env.KAFKAPLANE_BOOTSTRAP_SERVER, '127.0.0.1:9094')
+  assert.equal(env.KAFKA_HEAP_OPTS, '-Xms8192m -Xmx8192m')
+  assert.equal(pod.terminationGracePeriodSeconds, 300)
+  assert.equal(pod.securityContext.runAsNonRoot, true)
+  assert.ok(pod.securityContext.runAsUser > 0)
+  assert.equal(kafka.securityContext.allowPrivilegeEscalation, false)
+  assert.deepEqual(kafka.securityContext.capabilities.drop, ['ALL'])
+  const anti = pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
+  assert.deepEqual(anti, [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'kafka', 'app.kubernetes.io/instance': 'payments', 'app.kubernetes.io/component': 'broker' } } }])
+  const spread = pod.topologySpreadConstraints[0]
+  assert.deepEqual([spread.topologyKey, spread.maxSkew, spread.whenUnsatisfiable, spread.minDomains], ['topology.kubernetes.io/zone', 1, 'DoNotSchedule', 3])
+  assert.deepEqual(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [
+    { matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] }] },
+  ])
+  assert.deepEqual(pod.nodeSelector, { pool: 'kafka' })
+  assert.deepEqual(pod.tolerations, [{ key: 'dedicated', operator: 'Equal', value: 'kafka', effect: 'NoSchedule' }])
+  assert.deepEqual(sts.spec.volumeClaimTemplates.map((c: any) => [c.metadata.name, c.spec.resources.requests.storage, c.spec.storageClassName]), [
+    ['data', '500Gi', 'gp3'],
+    ['metadata', '10Gi', 'gp3'],
+  ])
+  assert.deepEqual(sts.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: 'Retain', whenScaled: 'Retain' })
+})
+
+test('the pool\'s own node affinity keeps its terms, each with the zone requirement added', () => {
+  const r = example()
+  ;(r.spec as any).pool = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['kafka'] }] }, { matchExpressions: [{ key: 'pool', operator: 'In', values: ['kafka-big'] }] }] } } }
+  const [sts] = ofKind(renderKafkaCluster(model(r))[0]!.objects, 'StatefulSet')
+  const terms = sts.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
+  assert.equal(terms.length, 2)
+  for (const t of terms) assert.deepEqual(t.matchExpressions.map((e: any) => e.key), ['pool', 'topology.kubernetes.io/zone'])
+})
+
+test('PDB, headless Service and per-broker Services', () => {
+  const objects = renderKafkaCluster(model())[1]!.objects as any[]
+  const [pdb] = ofKind(objects, 'PodDisruptionBudget')
+  assert.equal(pdb.spec.maxUnavailable, 1)
+  assert.equal(pdb.spec.selector.matchLabels['kafkaplane.io/kubernetes-cluster'], 'k8s-2')
+  const services = ofKind(objects, 'Service')
+  const headless = services.find((s) => s.spec.clusterIP === 'None')
+  assert.equal(headless.metadata.name, 'payments-k8s-2')
+  assert.equal(headless.spec.publishNotReadyAddresses, true)
+  const perBroker = services.filter((s) => s !== headless)
+  assert.deepEqual(perBroker.map((s) => [s.metadata.name, s.spec.type, s.spec.selector['statefulset.kubernetes.io/pod-name']]), [
+    ['payments-broker-100', 'LoadBalancer', 'payments-k8s-2-100'],
+    ['payments-broker-101', 'LoadBalancer', 'payments-k8s-2-101'],
+    ['payments-broker-102', 'LoadBalancer', 'payments-k8s-2-102'],
+  ])
+  assert.equal(perBroker[0].metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-internal'], 'true')
+  // Only controllers expose the controller port.
+  assert.deepEqual(perBroker.map((s) => s.spec.ports.some((p: any) => p.name === 'controller')), [false, true, false])
+  for (const o of objects) assert.equal(o.metadata.labels['app.kubernetes.io/managed-by'], 'kafkaplane')
+})
+
+test('install: CRDs, least-privilege RBAC and the operator Deployment', () => {
+  const objects = renderInstall({ namespace: 'ops', image: 'img:1', version: '0.1.0' }) as any[]
+  assert.deepEqual(objects.map((o) => o.kind), ['CustomResourceDefinition', 'CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment'])
+  const verbs = OPERATOR_CLUSTER_RULES.flatMap((r) => r.verbs)
+  assert.ok(!verbs.includes('*') && OPERATOR_CLUSTER_RULES.every((r) => !r.resources!.includes('*')))
+  assert.ok(!OPERATOR_CLUSTER_RULES.some((r) => r.resources!.includes('secrets') || r.resources!.includes('nodes')))
+  assert.ok(!OPERATOR_CLUSTER_RULES.some((r) => r.resources!.includes('persistentvolumeclaims') && r.verbs.includes('delete')))
+  const deployment = objects.at(-1)
+  assert.equal(deployment.metadata.namespace, 'ops')
+  assert.deepEqual(deployment.spec.template.spec.containers[0].command.slice(-1), ['operator'])
+  assert.equal(deployment.spec.template.spec.containers[0].image, 'img:1')
+  assert.equal(deployment.spec.template.spec.securityContext.runAsNonRoot, true)
+})
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough()
+  const err = new PassThrough()
+  let stdout = ''
+  let stderr = ''
+  out.on('data', (d) => (stdout += d))
+  err.on('data', (d) => (stderr += d))
+  const code = await main(argv, { stdout: out, stderr: err, env: {} })
+  return { code, stdout, stderr }
+}
+
+test('kafkaplane render and install print YAML; bad input exits 2 naming the field and the fix', async () => {
+  const rendered = await run(['render', '-f', examplePath])
+  assert.equal(rendered.code, 0, rendered.stderr)
+  const docs = parseAllDocuments(rendered.stdout) as any[]
+  assert.equal(docs.length, 2 * (1 + 1 + 3 + 1 + 1))
+  assert.ok(docs.every((d) => d.errors.length === 0))
+  const one = await run(['render', '-f', examplePath, '--cluster', 'k8s-2'])
+  assert.match(one.stdout, /^---\n# Kubernetes cluster k8s-2 \(kubeconfig context prod-eu-2\)/)
+  assert.equal((await run(['render', '-f', examplePath, '--cluster', 'nope'])).code, 2)
+  const installed = await run(['install', '--namespace', 'ops'])
+  assert.equal(installed.code, 0)
+  assert.equal(parseAllDocuments(installed.stdout).length, 9)
+  assert.equal((await run(['install', '--namespace', 'Bad_NS'])).code, 2)
+  assert.match((await run(['render', '--help'])).stdout, /Usage: kafkaplane render/)
+
+  const { mkdtempSync, writeFileSync } = await import('node:fs')
+  const bad = `${mkdtempSync('/tmp/kafkaplane-render-')}/bad.yaml`
+  writeFileSync(bad, readFileSync(examplePath, 'utf8').replace('count: 3}', 'count: 0}').replace('"168"', '168'))
+  const refused = await run(['render', '-f', bad])
+  assert.equal(refused.code, 2)
+  assert.match(refused.stderr, /spec\.topology\.clusters\[0\]\.brokerIds\.count is 0, but must be >= 1/)
+  assert.match(refused.stderr, /spec\.brokerConfig\["log\.retention\.hours"\] is 168, but must be string/)
+  assert.match(refused.stderr, /fix: /)
+})
+
+test('the example KafkaTopic is a valid topic of the example cluster', async () => {
+  const { kafkaTopicModel } = await import('../model/kafka-topic-model.ts')
+  const topic = parse(readFileSync(new URL('../../../examples/kafka-topic.yaml', import.meta.url), 'utf8'))
+  const result = kafkaTopicModel(topic, model())
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors))
+  assert.equal(result.model.topicName, 'payments.events')
+  assert.equal(result.model.deleteData, false)
+})
