@@ -16,8 +16,8 @@ import { kubeBinary, locateKubeBinaries, type KubeBinaries, type KubeBinaryName 
 export interface KubeControlPlaneOptions {
   /**
    * Where the plane keeps its certificates (`pki/`), etcd data (`etcd/`), admin kubeconfig and one log
-   * file per process (`<process>.log`). Default: a new temp dir, which stop() removes; a given dir is
-   * kept (its CA and certificates are reused when present).
+   * file per process (`<process>.log`). Default: a new temp dir, which stop() removes. A given dir is
+   * kept, and a plane started again in it (on new ports) finds its CA, certificates and etcd data.
    */
   dir?: string
   /** Also run kube-controller-manager, so that StatefulSets create Pods (and namespaces get their
@@ -135,7 +135,6 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions = {
         if (attempt >= 3 || !isKafkaplaneError(err, 'CONTROL_PLANE_START_FAILED') || !/address already in use/.test(err.detail ?? '')) throw err
         await processes.stopAll()
         processes = new ProcessGroup()
-        await rm(join(dir, 'etcd'), { recursive: true, force: true })
       }
     }
   } catch (err) {
