@@ -7,6 +7,8 @@ import { brokerLabels, brokerSelector, contentHash, HOSTNAME_LABEL, KUBERNETES_C
 export const BROKER_UID = 1000
 /** Where the broker image has kafkaplane's command (deploy/Dockerfile). */
 export const KAFKAPLANE_BIN = '/opt/kafkaplane/bin/kafkaplane'
+/** The port of the pod's probe server (`kafkaplane probe serve`, on 127.0.0.1 of the pod's network). */
+export const PROBE_SERVER_PORT = 8088
 
 /**
  * The StatefulSet of one Kubernetes cluster's brokers:
@@ -18,6 +20,10 @@ export const KAFKAPLANE_BIN = '/opt/kafkaplane/bin/kafkaplane'
  *   - readiness = `kafkaplane probe ready` (in the ISR of everything it hosts, nothing under
  *     min.insync.replicas), liveness = `kafkaplane probe live` (its own listener only), a startup probe
  *     that allows a long log recovery, and a grace period for the controlled shutdown;
+ *   - a `probe-server` sidecar (a native sidecar: an init container that keeps running) with
+ *     `kafkaplane probe serve`: it keeps the Kafka client loaded and reads the cluster just ahead of the
+ *     kubelet's next probe, and the exec probes ask it (KAFKAPLANE_PROBE_SERVER) instead of loading the
+ *     client in a new process each period; when it does not answer they ask the cluster themselves;
  *   - one broker per node (required pod anti-affinity across the whole KafkaCluster), zones evened by a
  *     topology spread constraint (maxSkew 1, minDomains = the zones) and limited to the cluster's zones
  *     by node affinity, merged into the dedicated pool's affinity, selector and tolerations;
@@ -70,6 +76,23 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
           topologySpreadConstraints: [
             { maxSkew: 1, topologyKey: ZONE_LABEL, whenUnsatisfiable: 'DoNotSchedule', minDomains: cluster.zones.length, labelSelector: { matchLabels: selector } },
           ],
+          initContainers: [
+            {
+              name: 'probe-server',
+              image: spec.kafka.image,
+              imagePullPolicy: spec.kafka.imagePullPolicy,
+              restartPolicy: 'Always',
+              command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe serve --broker-id "$KAFKAPLANE_BROKER_ID" --port ${PROBE_SERVER_PORT}`],
+              env: [
+                { name: 'KAFKAPLANE_BROKER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
+                { name: 'KAFKAPLANE_BOOTSTRAP_SERVER', value: `127.0.0.1:${probePort}` },
+              ],
+              resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+              // The readiness override file lives in the run volume, where `kubectl exec` into the broker writes it.
+              volumeMounts: [{ name: 'run', mountPath: RUN_DIR }, { name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
           containers: [
             {
               name: 'kafka',
@@ -81,6 +104,7 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
                 { name: 'KAFKAPLANE_ZONE', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
                 { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
                 { name: 'KAFKAPLANE_BOOTSTRAP_SERVER', value: `127.0.0.1:${probePort}` },
+                { name: 'KAFKAPLANE_PROBE_SERVER', value: `http://127.0.0.1:${PROBE_SERVER_PORT}` },
                 { name: 'KAFKA_HEAP_OPTS', value: `-Xms${model.heapMebibytes}m -Xmx${model.heapMebibytes}m` },
                 { name: 'LOG_DIR', value: `${RUN_DIR}/logs` },
                 { name: 'KAFKA_HOME', value: KAFKA_HOME },

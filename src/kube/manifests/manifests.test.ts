@@ -43,6 +43,12 @@ test('the broker pod: probes, shutdown grace, non-root, one per node, zones, poo
   const kafka = pod.containers[0]
   assert.match(kafka.readinessProbe.exec.command.join(' '), /kafkaplane probe ready --broker-id "\$KAFKAPLANE_BROKER_ID" --timeout-ms \d+/)
   assert.match(kafka.livenessProbe.exec.command.join(' '), /kafkaplane probe live --broker-id/)
+  // The exec probes ask the pod's probe server, a native sidecar that shares the override file's volume.
+  const sidecar = sts.spec.template.spec.initContainers.find((c: { name: string }) => c.name === 'probe-server')
+  assert.equal(sidecar.restartPolicy, 'Always')
+  assert.match(sidecar.command.join(' '), /kafkaplane probe serve --broker-id "\$KAFKAPLANE_BROKER_ID" --port 8088/)
+  assert.ok(kafka.env.some((e: { name: string; value?: string }) => e.name === 'KAFKAPLANE_PROBE_SERVER' && e.value === 'http://127.0.0.1:8088'))
+  assert.ok(sidecar.volumeMounts.some((m: { mountPath: string }) => m.mountPath === '/var/run/kafkaplane'))
   assert.ok(kafka.startupProbe.failureThreshold * kafka.startupProbe.periodSeconds >= 1800)
   const env = Object.fromEntries(kafka.env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]))
   assert.equal(env.KAFKAPLANE_BROKER_ID, "metadata.labels['apps.kubernetes.io/pod-index']")
