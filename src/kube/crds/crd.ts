@@ -38,7 +38,7 @@ export const KAFKA_TOPIC: CustomResource = {
   printerColumns: KAFKA_TOPIC_PRINTER_COLUMNS,
 }
 
-/** The whole object's schema: apiVersion, kind, metadata (the API server's), spec and status. */
+/** The whole object's schema: apiVersion, kind, metadata (the API server's ObjectMeta: ajv leaves it open), spec and status. */
 export function resourceSchema(resource: CustomResource): Schema {
   return {
     type: 'object',
@@ -46,7 +46,9 @@ export function resourceSchema(resource: CustomResource): Schema {
     properties: {
       apiVersion: { type: 'string' },
       kind: { type: 'string' },
-      metadata: { type: 'object' },
+      // The API server allows only name and generateName here; declaring name makes `.metadata.name` a
+      // valid fieldPath for the resource rules (an undeclared field is refused as "must be a valid path").
+      metadata: { type: 'object', properties: { name: { type: 'string' } } },
       spec: resource.spec,
       status: resource.status,
     },

@@ -78,15 +78,18 @@ function ruleProblems(schema: Schema, value: unknown, path: string): FieldProble
   return problems
 }
 
-/** The schema as ajv should check it: objects with `properties` refuse unknown fields. */
-function forAjv(schema: Schema): Schema {
+/**
+ * The schema as ajv should check it: objects with `properties` refuse unknown fields, except the
+ * resource's own `metadata` (the API server's ObjectMeta, whose schema names only `name`).
+ */
+function forAjv(schema: Schema, root = true): Schema {
   const copy: Schema = { ...schema }
   if (schema.properties) {
-    copy.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, forAjv(v)]))
+    copy.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, root && k === 'metadata' && schema.properties!.spec ? v : forAjv(v, false)]))
     if (!schema.additionalProperties && !schema['x-kubernetes-preserve-unknown-fields']) (copy as Record<string, unknown>).additionalProperties = false
   }
-  if (schema.items) copy.items = forAjv(schema.items)
-  if (schema.additionalProperties) copy.additionalProperties = forAjv(schema.additionalProperties)
+  if (schema.items) copy.items = forAjv(schema.items, false)
+  if (schema.additionalProperties) copy.additionalProperties = forAjv(schema.additionalProperties, false)
   return copy
 }
 
