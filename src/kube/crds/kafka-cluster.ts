@@ -1,3 +1,4 @@
+import { parseQuantity } from '../model/quantity.ts'
 import { CONDITIONS_SCHEMA, DNS_LABEL_PATTERN, QUANTITY_PATTERN, rule, type Schema } from './schema.ts'
 
 /**
@@ -210,6 +211,8 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
           rule: '!has(self.heap) || quantity(self.heap).isLessThan(quantity(self.memory))',
           message: 'spec.resources.heap must be less than spec.resources.memory (the page cache needs the rest); lower heap or leave it out for half the memory',
           fieldPath: '.heap',
+          // The twin compares what the API server's quantity() compares: the amounts, suffixes applied.
+          holds: (r) => r.heap === undefined || parseQuantity(r.heap) < parseQuantity(r.memory),
         }),
       ],
     },

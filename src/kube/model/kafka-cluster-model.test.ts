@@ -59,7 +59,7 @@ test('heap: half the memory, overridable, and below the memory', () => {
   assert.equal(model(r).heapMebibytes, 1536)
   ;(r.spec as any).resources = { memory: '4Gi', heap: '4Gi' }
   const result = kafkaClusterModel(r)
-  assert.ok(!result.ok && result.errors.some((e) => e.path === 'spec.resources.heap' && /not below/.test(e.message)))
+  assert.ok(!result.ok && result.errors.some((e) => e.path === 'spec.resources.heap' && /must be less than spec.resources.memory/.test(e.message)))
 })
 
 test('without a placement policy the engine recommends one; a weak one is warned about', () => {
