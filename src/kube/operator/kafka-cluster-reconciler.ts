@@ -1,0 +1,187 @@
+import { ApiException, type KubernetesObject, type V1OwnerReference, type V1StatefulSet } from '@kubernetes/client-node'
+import type { ApplyResult } from '../apply.ts'
+import type { FieldProblem } from '../crds/validate.ts'
+import { brokerSelector } from '../manifests/labels.ts'
+import { renderKafkaCluster, type ClusterManifests } from '../manifests/render.ts'
+import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from '../model/kafka-cluster-model.ts'
+import type { Standing } from './conditions.ts'
+import { splitKey } from './controller.ts'
+import { applyOwnedMetadata, hasFinalizer, KAFKA_CLUSTERS, readResource, writeStatus, type CustomResource } from './custom-resources.ts'
+import { brokersStanding, clusterStatusFields, type StatefulSetReadiness } from './kafka-cluster-status.ts'
+import type { KubeCluster, KubeClusters } from './kube-clients.ts'
+import { describeError } from './supervised-informer.ts'
+import type { ReconcileOutcome } from './work-queue.ts'
+
+/** The kubeconfig contexts a KafkaCluster's objects were applied to (so that dropped ones are cleaned). */
+export const CONTEXTS_ANNOTATION = 'kafkaplane.io/applied-contexts'
+
+/** Kinds the operator prunes: every kind the renderers make for a KafkaCluster. */
+export const PRUNED_KINDS = [
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+] as const
+
+export interface KafkaClusterReconcilerOptions {
+  clusters: KubeClusters
+  log: (line: string) => void
+  /** How soon to look again while brokers are not ready (default 10 s). */
+  notReadyRequeueMs?: number
+}
+
+/**
+ * Reconciles one KafkaCluster (STYLE.md 2: a flat chain of named steps; the model renders, this orders):
+ *   1. read it; gone: nothing to do (the finalizer made sure its objects went first);
+ *   2. being deleted: remove what it created in every Kubernetes cluster it was applied to (remote ones
+ *      explicitly; in the home cluster too, not left to the garbage collector), then the finalizer;
+ *   3. the finalizer (and the applied-contexts annotation) on it;
+ *   4. the validated model: an invalid spec sets Degraded with every problem, and nothing is applied;
+ *   5. render and apply each Kubernetes cluster's objects through its kubeconfig context: objects in the
+ *      home cluster get an owner reference to the KafkaCluster, remote ones carry its labels only;
+ *   6. prune: objects with its labels that are no longer rendered, in every context it was applied to;
+ *   7. status: observedGeneration, brokers per Kubernetes cluster, Ready/Reconciling/Degraded; while
+ *      brokers are not ready, look again after `notReadyRequeueMs`.
+ * A Kubernetes cluster that cannot be reached sets Degraded naming it, and the reconcile is retried
+ * with backoff (the error goes to the work queue).
+ */
+export class KafkaClusterReconciler {
+  readonly #clusters: KubeClusters
+  readonly #log: (line: string) => void
+  readonly #notReadyRequeueMs: number
+
+  constructor(options: KafkaClusterReconcilerOptions) {
+    this.#clusters = options.clusters
+    this.#log = options.log
+    this.#notReadyRequeueMs = options.notReadyRequeueMs ?? 10_000
+  }
+
+  readonly reconcile = async (key: string): Promise<ReconcileOutcome> => {
+    const { namespace, name } = splitKey(key)
+    const home = this.#clusters.home
+    const resource = await readResource(home, KAFKA_CLUSTERS, namespace, name)
+    if (!resource) return {}
+    const previousContexts = appliedContexts(resource)
+    if (resource.metadata.deletionTimestamp) return this.#delete(resource, previousContexts)
+
+    const checked = kafkaClusterModel({ metadata: resource.metadata, spec: resource.spec } as KafkaClusterResource, namespace)
+    if (!checked.ok) {
+      await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(previousContexts) })
+      await this.#status(resource, {}, invalidSpec(checked.errors))
+      return {}
+    }
+    const model = checked.model
+    const manifests = renderKafkaCluster(model)
+    const contexts = [...new Set([...previousContexts, ...manifests.map((m) => m.context)])].sort()
+    await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(contexts) })
+
+    const unknown = manifests.filter((m) => !this.#clusters.has(m.context))
+    if (unknown.length > 0) {
+      const standing: Standing = {
+        state: 'degraded',
+        reason: 'UnknownContext',
+        message: unknown.map((m) => `Kubernetes cluster ${m.cluster} names kubeconfig context ${m.context}, which the operator's kubeconfig lacks (it has ${this.#clusters.contexts().join(', ')})`).join('; ') + '; add the context to the operator\'s kubeconfig or fix spec.topology.clusters[].context',
+      }
+      await this.#status(resource, clusterStatusFields(model, []), standing)
+      return {}
+    }
+
+    const results: ApplyResult[] = []
+    for (const m of manifests) {
+      const cluster = this.#clusters.get(m.context)
+      try {
+        for (const object of this.#owned(resource, m, cluster)) results.push(await cluster.applier.apply(object))
+        results.push(...(await cluster.applier.prune(namespace, selectorOf(model), PRUNED_KINDS, this.#owned(resource, m, cluster))))
+      } catch (err) {
+        await this.#status(resource, clusterStatusFields(model, []), unreachable(m, err))
+        throw err
+      }
+    }
+    // Contexts no longer in the spec: everything of this KafkaCluster there goes.
+    for (const context of previousContexts.filter((c) => !manifests.some((m) => m.context === c) && this.#clusters.has(c))) {
+      results.push(...(await this.#clusters.get(context).applier.prune(namespace, selectorOf(model), PRUNED_KINDS, [])))
+    }
+    if (previousContexts.some((c) => !manifests.some((m) => m.context === c))) {
+      await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(manifests.map((m) => m.context)) })
+    }
+    for (const r of results.filter((r) => r.action !== 'noop' || r.tookOver.length > 0)) {
+      this.#log(`KafkaCluster ${key}: ${r.object} ${r.action}${r.tookOver.length > 0 ? ` (took back ${r.tookOver.join(', ')})` : ''}`)
+    }
+
+    const sets = await this.#readiness(model, manifests)
+    const standing = brokersStanding(sets)
+    await this.#status(resource, clusterStatusFields(model, sets), standing)
+    return standing.state === 'ready' ? {} : { requeueAfterMs: this.#notReadyRequeueMs }
+  }
+
+  /** The rendered objects, with an owner reference to the KafkaCluster in the home cluster. */
+  #owned(resource: CustomResource, manifests: ClusterManifests, cluster: KubeCluster): KubernetesObject[] {
+    if (cluster.context !== this.#clusters.home.context) return manifests.objects
+    const owner: V1OwnerReference = { apiVersion: resource.apiVersion, kind: resource.kind, name: resource.metadata.name, uid: resource.metadata.uid, controller: true, blockOwnerDeletion: true }
+    return manifests.objects.map((o) => ({ ...o, metadata: { ...o.metadata, ownerReferences: [owner] } }))
+  }
+
+  async #readiness(model: KafkaClusterModel, manifests: readonly ClusterManifests[]): Promise<StatefulSetReadiness[]> {
+    const sets: StatefulSetReadiness[] = []
+    for (const m of manifests) {
+      const cluster = this.#clusters.get(m.context)
+      const planned = model.clusters.find((c) => c.name === m.cluster)!
+      const set = await cluster.applier.read<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: planned.statefulSet, namespace: model.namespace } })
+      sets.push({ cluster: m.cluster, name: planned.statefulSet, replicas: planned.brokers.length, readyReplicas: set?.status?.readyReplicas })
+    }
+    return sets
+  }
+
+  async #delete(resource: CustomResource, contexts: readonly string[]): Promise<ReconcileOutcome> {
+    if (!hasFinalizer(resource)) return {}
+    const { namespace, name } = resource.metadata
+    const selector = brokerSelector({ name })
+    const everywhere = [...new Set([this.#clusters.home.context, ...contexts])].filter((c) => this.#clusters.has(c))
+    for (const context of everywhere) {
+      const removed = await this.#clusters.get(context).applier.prune(namespace, { ...selector, 'app.kubernetes.io/managed-by': 'kafkaplane' }, PRUNED_KINDS, [])
+      for (const r of removed) this.#log(`KafkaCluster ${namespace}/${name} deleted: ${r.object} ${r.action} (context ${context})`)
+    }
+    await applyOwnedMetadata(this.#clusters.home, resource, { finalizer: false })
+    return {}
+  }
+
+  async #status(resource: CustomResource, fields: Record<string, unknown>, standing: Standing): Promise<void> {
+    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, fields, standing)
+  }
+}
+
+function selectorOf(model: KafkaClusterModel): Record<string, string> {
+  return { ...brokerSelector(model), 'app.kubernetes.io/managed-by': 'kafkaplane' }
+}
+
+function appliedContexts(resource: CustomResource): string[] {
+  return (resource.metadata.annotations?.[CONTEXTS_ANNOTATION] ?? '').split(',').filter(Boolean)
+}
+
+function contextsAnnotation(contexts: readonly string[]): Record<string, string> {
+  return contexts.length === 0 ? {} : { [CONTEXTS_ANNOTATION]: [...contexts].sort().join(',') }
+}
+
+/** Degraded with every problem of the spec, each with its field and fix. */
+export function invalidSpec(problems: readonly FieldProblem[]): Standing {
+  return { state: 'degraded', reason: 'InvalidSpec', message: problems.map((p) => `${p.message} (fix: ${p.fix})`).join('; ') }
+}
+
+function unreachable(m: ClusterManifests, err: unknown): Standing {
+  const status = err instanceof ApiException ? ` (HTTP ${err.code})` : ''
+  const body = err instanceof ApiException ? apiMessage(err.body) : describeError(err)
+  return {
+    state: 'degraded',
+    reason: 'ApplyFailed',
+    message: `could not apply the objects of Kubernetes cluster ${m.cluster} through context ${m.context}${status}: ${body}; check that the cluster is reachable, the namespace exists there and the operator may write to it`,
+  }
+}
+
+function apiMessage(body: unknown): string {
+  try {
+    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string }
+    return status.message ?? String(body).slice(0, 300)
+  } catch {
+    return String(body).slice(0, 300)
+  }
+}

@@ -1,0 +1,39 @@
+import type { KafkaClusterModel } from '../model/kafka-cluster-model.ts'
+import type { Standing } from './conditions.ts'
+
+/** One StatefulSet as read back from its Kubernetes cluster (undefined counts: not there yet). */
+export interface StatefulSetReadiness {
+  cluster: string
+  name: string
+  replicas: number
+  readyReplicas: number | undefined
+}
+
+/**
+ * The KafkaCluster's standing from its StatefulSets: ready when every one has all its pods ready, else
+ * reconciling with the StatefulSets that lag named (`StatefulSet kafka-k8s-2 has 1 of 3 ready pods`).
+ */
+export function brokersStanding(sets: readonly StatefulSetReadiness[]): Standing {
+  const lagging = sets.filter((s) => (s.readyReplicas ?? 0) < s.replicas)
+  const total = sets.reduce((n, s) => n + s.replicas, 0)
+  if (lagging.length === 0) return { state: 'ready', reason: 'BrokersReady', message: `all ${total} brokers are ready` }
+  const message = lagging.map((s) => `StatefulSet ${s.name} (Kubernetes cluster ${s.cluster}) has ${s.readyReplicas ?? 0} of ${s.replicas} ready pods`).join('; ')
+  return { state: 'reconciling', reason: 'BrokersNotReady', message }
+}
+
+/** The status fields of a KafkaCluster besides its conditions. */
+export function clusterStatusFields(model: KafkaClusterModel, sets: readonly StatefulSetReadiness[]): Record<string, unknown> {
+  const ready = (cluster: string) => sets.filter((s) => s.cluster === cluster).reduce((n, s) => n + (s.readyReplicas ?? 0), 0)
+  return {
+    brokers: model.brokers.length,
+    readyBrokers: model.clusters.reduce((n, c) => n + ready(c.name), 0),
+    clusterId: model.clusterId,
+    controllers: [...model.controllers],
+    clusters: model.clusters.map((c) => ({ name: c.name, brokers: c.brokers.length, readyBrokers: ready(c.name) })),
+    placement: {
+      replicationFactor: model.placement.replicationFactor,
+      minInsyncReplicas: model.placement.minInsyncReplicas,
+      survivesAnyDomainLoss: model.placement.advice?.survivesAnyDomainLoss ?? false,
+    },
+  }
+}
