@@ -1,5 +1,6 @@
 import { KafkaplaneError } from '../core/errors.ts'
 import { rackDimension, type Topology } from '../core/topology/topology.ts'
+import { OWNED_BROKER_PROPERTIES } from '../core/broker-properties.ts'
 
 export type NodeRole = 'broker' | 'controller'
 
@@ -51,23 +52,7 @@ export const SASL_SSL_PORT_OFFSET = 300
 export const MAX_NODES = CONTROLLER_PORT_OFFSET
 const MAX_PORT = 32767
 
-/** Properties kafkaplane sets per node itself; a user override of them would break the cluster. */
-const OWNED_PROPERTIES = new Set([
-  'node.id',
-  'broker.id',
-  'process.roles',
-  'listeners',
-  'advertised.listeners',
-  'controller.quorum.voters',
-  'controller.quorum.bootstrap.servers',
-  'controller.listener.names',
-  'inter.broker.listener.name',
-  'listener.security.protocol.map',
-  'log.dirs',
-  'log.dir',
-  'metadata.log.dir',
-  'broker.rack',
-])
+const OWNED_PROPERTIES: ReadonlySet<string> = new Set(OWNED_BROKER_PROPERTIES)
 
 /**
  * Lays a topology out as local nodes: the first three brokers in topology order are combined

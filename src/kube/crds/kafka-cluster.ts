@@ -1,5 +1,6 @@
 import { parseQuantity } from '../model/quantity.ts'
 import { CONDITIONS_SCHEMA, DNS_LABEL_PATTERN, QUANTITY_PATTERN, rule, type Schema } from './schema.ts'
+import { OWNED_BROKER_PROPERTIES } from '../../core/broker-properties.ts'
 
 /**
  * The `KafkaCluster` custom resource: one Kafka cluster (KRaft), possibly stretched over several
@@ -48,24 +49,6 @@ export interface TolerationSpec {
   effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'
   tolerationSeconds?: number
 }
-
-/** Properties kafkaplane sets for every broker itself; setting them in brokerConfig would break the cluster. */
-export const OWNED_BROKER_PROPERTIES = [
-  'node.id',
-  'broker.id',
-  'process.roles',
-  'listeners',
-  'advertised.listeners',
-  'controller.quorum.voters',
-  'controller.quorum.bootstrap.servers',
-  'controller.listener.names',
-  'inter.broker.listener.name',
-  'listener.security.protocol.map',
-  'log.dirs',
-  'log.dir',
-  'metadata.log.dir',
-  'broker.rack',
-] as const
 
 /** Placeholders of an advertised address template; each broker gets its own value. */
 export const ADDRESS_PLACEHOLDERS = ['id', 'pod', 'service', 'brokerService', 'cluster', 'namespace', 'name', 'port'] as const
