@@ -69,7 +69,7 @@ export function hasFinalizer(resource: CustomResource): boolean {
  * Writes the status (a JSON merge patch of the status subresource) with the three conditions of
  * `standing`, unless nothing but transition times would change. Returns the status written (or kept).
  */
-export async function writeStatus(cluster: KubeCluster, kind: ResourceKind, resource: CustomResource, fields: Record<string, unknown>, standing: Standing): Promise<Record<string, unknown>> {
+export async function writeStatus(cluster: KubeCluster, kind: ResourceKind, resource: CustomResource, fields: object, standing: Standing): Promise<Record<string, unknown>> {
   const generation = resource.metadata.generation
   const conditions = mergeConditions(resource.status?.conditions, standingConditions(standing, generation), new Date().toISOString())
   const status: Record<string, unknown> = { ...fields, observedGeneration: generation, conditions }
