@@ -21,6 +21,7 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
   { name: 'replication-factor', summary: 'check or fix topics\' replication factor, spread on every failure dimension', load: async () => (await import('./replication-factor.ts')).replicationFactor },
   { name: 'heal', summary: 'the self-healer: drain gone brokers, raise RF to policy, repair bad spreads (--watch)', load: async () => (await import('./heal.ts')).heal },
   { name: 'migrate', summary: 'move everything off old brokers onto new ones in verified stages', load: async () => (await import('./migrate.ts')).migrate },
+  { name: 'operator', summary: 'the Kubernetes operator: reconciles KafkaCluster and KafkaTopic resources', load: async () => (await import('./operator.ts')).operator },
   { name: 'render', summary: 'print the Kubernetes objects of a KafkaCluster file (StatefulSets, Services, PDBs, ConfigMaps)', load: async () => (await import('./render.ts')).render },
   { name: 'install', summary: 'print the CRDs, RBAC and operator Deployment for `kubectl apply -f -`', load: async () => (await import('./install.ts')).install },
 ]

@@ -1,0 +1,69 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { startOperator } from '../kube/operator/operator.ts'
+import { integerOption, parseOptions, type Command } from './command.ts'
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
+import { rateOption } from './execution.ts'
+
+const { 'bootstrap-server': _bootstrap, ...TLS_AND_SASL } = CONNECTION_OPTIONS
+
+export const operator: Command = {
+  name: 'operator',
+  help: `Usage: kafkaplane operator [--kubeconfig F] [--context C] [--namespace NS] [--state-dir D]
+
+Runs the operator until SIGTERM or Ctrl-C: watches KafkaCluster and KafkaTopic resources and reconciles
+them (server-side apply under the field manager kafkaplane-operator, finalizers, status conditions).
+  --kubeconfig FILE   the kubeconfig (default $KUBECONFIG, ~/.kube/config, or the pod's service account);
+                      a stretched KafkaCluster's other Kubernetes clusters are contexts of this file
+  --context C         the Kubernetes cluster the operator runs in (default: the current context)
+  --namespace NS      watch one namespace (default: all)
+  --state-dir DIR     replication-factor plans, one file per KafkaTopic (default
+                      $XDG_STATE_HOME/kafkaplane/operator); a restarted operator continues them
+  --throttle RATE     replication throttle while a topic's replication factor changes (default 50MiB)
+  --resync-ms N       reconcile every resource again this often (default 300000)
+A KafkaCluster's bootstrap servers: the annotation kafkaplane.io/bootstrap-servers on it (an existing or
+external cluster), else its brokers' in-cluster addresses.
+${CONNECTION_HELP.replace(/\n\s+--bootstrap-server[^\n]*/, '')}
+Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
+`,
+  async run(argv, io) {
+    const { values } = parseOptions('operator', argv, {
+      ...TLS_AND_SASL,
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      namespace: { type: 'string' },
+      'state-dir': { type: 'string' },
+      throttle: { type: 'string' },
+      'resync-ms': { type: 'string' },
+    })
+    if (values.help) {
+      io.stdout.write(this.help)
+      return 0
+    }
+    const { bootstrapServers: _none, ...connection } = connectionOptions({ ...values, 'bootstrap-server': '127.0.0.1:9092' }, io.env)
+    const stateDir = values['state-dir'] ?? join(io.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'kafkaplane', 'operator')
+    const resyncMs = integerOption('--resync-ms', values['resync-ms'], 1000, 86_400_000)
+    const throttle = rateOption('--throttle', values.throttle)
+    const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`)
+    const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG
+    const running = await startOperator({
+      stateDir,
+      connection,
+      log,
+      ...(kubeconfig ? { kubeconfig } : {}),
+      ...(values.context ? { context: values.context } : {}),
+      ...(values.namespace ? { namespace: values.namespace } : {}),
+      ...(resyncMs ? { resyncMs } : {}),
+      ...(throttle !== undefined ? { throttleBytesPerSecond: throttle } : {}),
+    })
+    io.stdout.write(`kafkaplane operator running (pid ${process.pid}); state in ${stateDir}\n`)
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'))
+      process.once('SIGINT', () => resolve('SIGINT'))
+    })
+    log(`${signal}: stopping (reconciles in flight finish their step; replication-factor plans continue on the next start)`)
+    await running.stop()
+    log('stopped')
+    return 0
+  },
+}
