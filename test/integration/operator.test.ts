@@ -1,0 +1,323 @@
+/**
+ * `kafkaplane operator` against two real API servers (two Kubernetes clusters: k8s-1, where the operator
+ * and the resources live, and k8s-2, reached through a second kubeconfig context) and a real local Kafka
+ * cluster of 4 brokers laid out as the KafkaCluster says: 2 Kubernetes clusters x 2 zones. No kubelet
+ * runs, so the test reports the StatefulSets' pods ready itself. Every process the test starts (API
+ * servers, etcds, brokers, operators) is stopped by pid in after(), also when a test fails.
+ */
+import assert from 'node:assert/strict'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parse, stringify } from 'yaml'
+import { SpreadIndex } from '../../src/core/placement/spread.ts'
+import type { Topology } from '../../src/core/topology/topology.ts'
+import { createAdmin } from '../../src/kafka/connection.ts'
+import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
+import { describeTopicOverrides } from '../../src/kafka/describe-topic-overrides.ts'
+import { customResourceDefinitions } from '../../src/kube/crds/crd.ts'
+import { isAlive } from '../../src/local/broker-process.ts'
+import { locateKubeBinaries } from '../../src/local/kube-binaries.ts'
+import { startKubeControlPlane, type KubeControlPlane } from '../../src/local/kube-control-plane.ts'
+import type { LocalCluster } from '../../src/local/local-cluster.ts'
+import { startWatchedCli, type WatchedCli } from './support/cli.ts'
+import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
+import { fill } from './support/kafka-io.ts'
+
+const NS = 'kafka'
+const TOPOLOGY: Topology = {
+  dimensions: ['cluster', 'zone'],
+  brokers: [
+    { id: 0, labels: { cluster: 'k8s-1', zone: 'a' } },
+    { id: 1, labels: { cluster: 'k8s-1', zone: 'b' } },
+    { id: 2, labels: { cluster: 'k8s-2', zone: 'a' } },
+    { id: 3, labels: { cluster: 'k8s-2', zone: 'b' } },
+  ],
+}
+
+function kafkaCluster(bootstrap: string, k8s2Brokers = 2) {
+  return {
+    apiVersion: 'kafkaplane.io/v1alpha1',
+    kind: 'KafkaCluster',
+    metadata: { name: 'kafka', namespace: NS, annotations: { 'kafkaplane.io/bootstrap-servers': bootstrap } },
+    spec: {
+      kafka: { image: 'example.invalid/kafkaplane-kafka:4.1.1' },
+      topology: {
+        controllers: 3,
+        clusters: [
+          { name: 'k8s-1', context: 'k8s-1', zones: ['a', 'b'], brokerIds: { first: 0, count: 2 } },
+          { name: 'k8s-2', context: 'k8s-2', zones: ['a', 'b'], brokerIds: { first: 2, count: k8s2Brokers } },
+        ],
+      },
+      resources: { memory: '2Gi', cpu: '1' },
+    },
+  }
+}
+
+function kafkaTopic(name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}) {
+  return { apiVersion: 'kafkaplane.io/v1alpha1', kind: 'KafkaTopic', metadata: { name, namespace: NS, annotations }, spec: { cluster: 'kafka', ...spec } }
+}
+
+type Json = Record<string, any>
+
+describe('kafkaplane operator on real API servers and a real Kafka cluster', { timeout: 900_000 }, () => {
+  const planes: KubeControlPlane[] = []
+  const operators: WatchedCli[] = []
+  let home: KubeControlPlane
+  let remote: KubeControlPlane
+  let kafka: LocalCluster | undefined
+  let scratch: string
+  let kubeconfig: string
+  let bootstrap: string
+
+  before(async () => {
+    const t0 = performance.now()
+    scratch = await tempDir('operator')
+    const binaries = await locateKubeBinaries()
+    home = await startKubeControlPlane({ name: 'k8s-1', binaries })
+    planes.push(home)
+    remote = await startKubeControlPlane({ name: 'k8s-2', binaries })
+    planes.push(remote)
+    kubeconfig = join(scratch, 'kubeconfig')
+    await writeFile(kubeconfig, await mergeKubeconfigs(home, remote))
+    const crds = await home.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: customResourceDefinitions() }) })
+    assert.equal(crds.code, 0, crds.stderr)
+    const established = await home.kubectl(['wait', '--for=condition=Established', 'crd/kafkaclusters.kafkaplane.io', 'crd/kafkatopics.kafkaplane.io', '--timeout=60s'])
+    assert.equal(established.code, 0, established.stderr)
+    for (const plane of planes) assert.equal((await plane.kubectl(['create', 'namespace', NS])).code, 0)
+    console.log(`two API servers and the CRDs in ${Math.round(performance.now() - t0)} ms`)
+    const t1 = performance.now()
+    kafka = await startTestCluster(TOPOLOGY)
+    bootstrap = kafka.bootstrapServers.join(',')
+    console.log(`Kafka cluster (4 brokers) in ${Math.round(performance.now() - t1)} ms`)
+    startOperator()
+  })
+
+  after(async () => {
+    for (const op of operators) {
+      if (op.child.exitCode === null && op.child.pid !== undefined) {
+        process.kill(op.child.pid, 'SIGTERM')
+        const stopped = await Promise.race([op.exited.then(() => true), sleep(15_000).then(() => false)])
+        if (!stopped && isAlive(op.child.pid)) process.kill(op.child.pid, 'SIGKILL')
+      }
+    }
+    await kafka?.stop()
+    const pids = planes.flatMap((p) => p.pids)
+    await Promise.all(planes.map((p) => p.stop()))
+    assert.deepEqual(pids.filter(isAlive), [], 'every control-plane process is gone')
+    assert.deepEqual(operators.map((o) => o.child.pid).filter((pid) => pid !== undefined && isAlive(pid)), [], 'every operator is gone')
+    if (scratch) await removeDir(scratch)
+  })
+
+  function startOperator(): WatchedCli {
+    const op = startWatchedCli(['operator', '--kubeconfig', kubeconfig, '--context', 'k8s-1', '--state-dir', join(scratch, 'state'), '--throttle', '256KiB', '--resync-ms', '5000'])
+    operators.push(op)
+    return op
+  }
+  const operator = () => operators.at(-1)!
+  const logs = () => operators.map((o, i) => `--- operator ${i} ---\n${o.stderr().slice(-4000)}`).join('\n')
+
+  async function get(plane: KubeControlPlane, kind: string, name: string): Promise<Json | undefined> {
+    const r = await plane.kubectl(['get', kind, name, '-n', NS, '-o', 'json'])
+    if (r.code !== 0) return undefined
+    return JSON.parse(r.stdout) as Json
+  }
+  async function apply(plane: KubeControlPlane, object: object): Promise<void> {
+    const r = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify(object) })
+    assert.equal(r.code, 0, r.stderr)
+  }
+  async function until<T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs
+    let last: T | undefined
+    for (;;) {
+      last = await read()
+      if (last !== undefined && ok(last)) return last
+      if (Date.now() > deadline) assert.fail(`${what}: not reached in ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 2000)}\n${logs()}`)
+      await sleep(300)
+    }
+  }
+  const condition = (o: Json, type: string): Json => (o.status?.conditions as Json[] | undefined)?.find((c) => c.type === type) ?? {}
+  const current = (o: Json) => o.status?.observedGeneration === o.metadata.generation
+  const readyTopic = (name: string) =>
+    until(`KafkaTopic ${name} Ready`, () => get(home, 'kafkatopic', name), (t) => current(t) && condition(t, 'Ready')?.status === 'True', 180_000)
+
+  test('KafkaCluster: objects in both Kubernetes clusters, owner references at home only, finalizer, status', async () => {
+    await operator().waitFor(/watching KafkaCluster/, 60_000)
+    await apply(home, kafkaCluster(bootstrap))
+    const cluster = await until('KafkaCluster reconciled', () => get(home, 'kafkacluster', 'kafka'), (c) => current(c) && condition(c, 'Reconciling')?.status === 'True')
+    assert.deepEqual(cluster.metadata.finalizers, ['kafkaplane.io/finalizer'])
+    assert.equal(condition(cluster, 'Ready').status, 'False')
+    assert.equal(condition(cluster, 'Ready').reason, 'BrokersNotReady')
+    assert.match(condition(cluster, 'Ready').message, /StatefulSet kafka-k8s-2 \(Kubernetes cluster k8s-2\) has 0 of 2 ready pods/)
+    assert.deepEqual(cluster.status.clusters, [{ name: 'k8s-1', brokers: 2, readyBrokers: 0 }, { name: 'k8s-2', brokers: 2, readyBrokers: 0 }])
+    assert.equal(cluster.status.brokers, 4)
+
+    const uid = cluster.metadata.uid as string
+    const mine = await get(home, 'statefulset', 'kafka-k8s-1')
+    assert.ok(mine, 'StatefulSet kafka-k8s-1 on k8s-1')
+    assert.deepEqual(mine.metadata.ownerReferences.map((r: Json) => [r.kind, r.name, r.uid, r.controller]), [['KafkaCluster', 'kafka', uid, true]])
+    assert.deepEqual(mine.spec.ordinals, { start: 0 })
+    assert.ok((mine.metadata.managedFields as Json[]).some((f) => f.manager === 'kafkaplane-operator' && f.operation === 'Apply'))
+    const theirs = await get(remote, 'statefulset', 'kafka-k8s-2')
+    assert.ok(theirs, 'StatefulSet kafka-k8s-2 on k8s-2')
+    assert.equal(theirs.metadata.ownerReferences, undefined, 'a remote object has no owner reference (its owner is in another cluster)')
+    assert.equal(theirs.metadata.labels['app.kubernetes.io/instance'], 'kafka')
+    assert.deepEqual(theirs.spec.ordinals, { start: 2 })
+    assert.equal(await get(home, 'statefulset', 'kafka-k8s-2'), undefined)
+    for (const [plane, ids] of [[home, [0, 1]], [remote, [2, 3]]] as const) {
+      for (const id of ids) assert.ok(await get(plane, 'service', `kafka-broker-${id}`), `Service kafka-broker-${id}`)
+    }
+
+    // No kubelet: report every pod ready, as the StatefulSet controller would.
+    for (const [plane, name] of [[home, 'kafka-k8s-1'], [remote, 'kafka-k8s-2']] as const) {
+      const r = await plane.kubectl(['patch', 'statefulset', name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { replicas: 2, readyReplicas: 2 } })])
+      assert.equal(r.code, 0, r.stderr)
+    }
+    const ready = await until('KafkaCluster Ready', () => get(home, 'kafkacluster', 'kafka'), (c) => condition(c, 'Ready')?.status === 'True')
+    assert.equal(ready.status.readyBrokers, 4)
+    assert.equal(condition(ready, 'Degraded').status, 'False')
+  })
+
+  test('KafkaCluster with an invalid spec: Degraded naming the field, nothing applied', async () => {
+    const bad = kafkaCluster(bootstrap)
+    bad.metadata.name = 'broken'
+    ;(bad.spec as Json).resources = { memory: '2Gi', heap: '300Mi', cpu: '1' }
+    ;(bad.spec.topology.clusters[1] as Json).brokerIds = { first: 1, count: 2 } // overlaps k8s-1's 0..1
+    const r = await home.kubectl(['apply', '-f', '-'], { input: JSON.stringify(bad) })
+    if (r.code !== 0) {
+      // The API server's own CEL rule refused it first: the message names the field as well.
+      assert.match(r.stderr, /broker id ranges overlap/)
+      return
+    }
+    const degraded = await until('broken Degraded', () => get(home, 'kafkacluster', 'broken'), (c) => condition(c, 'Degraded')?.status === 'True')
+    assert.match(condition(degraded, 'Degraded').message, /spec\./)
+    assert.equal(await get(home, 'statefulset', 'broken-k8s-1'), undefined)
+  })
+
+  test('KafkaTopic: created with a 2-D spread (cluster x zone), configs changed, partitions added, RF raised', async () => {
+    await apply(home, kafkaTopic('payments', { partitions: 4, replicationFactor: 2, minInsyncReplicas: 1, config: { 'retention.ms': '3600000' } }))
+    let topic = await readyTopic('payments')
+    const index = new SpreadIndex(TOPOLOGY.dimensions, TOPOLOGY.brokers)
+    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
+    try {
+      let assignment = await describeAssignment(admin, ['payments'])
+      assert.equal(assignment.length, 4)
+      for (const p of assignment) {
+        const [clusters, zones] = index.domainCounts(index.cellCounts(p.replicas))
+        assert.deepEqual(clusters, [1, 1], `payments-${p.partition} [${p.replicas}]: one replica per Kubernetes cluster`)
+        assert.deepEqual(zones, [1, 1], `payments-${p.partition} [${p.replicas}]: one replica per zone`)
+      }
+      assert.deepEqual(topic.status.assignment, assignment.map((p) => ({ partition: p.partition, replicas: p.replicas })))
+      assert.equal(topic.status.survivability.verdict, 'survives-any-domain-loss')
+      assert.deepEqual(await describeTopicOverrides(admin, 'payments'), { 'retention.ms': '3600000', 'min.insync.replicas': '1' })
+
+      await apply(home, kafkaTopic('payments', { partitions: 6, replicationFactor: 2, minInsyncReplicas: 1, config: { 'retention.ms': '7200000', 'cleanup.policy': 'compact' } }))
+      topic = await readyTopic('payments')
+      assert.deepEqual(await describeTopicOverrides(admin, 'payments'), { 'retention.ms': '7200000', 'cleanup.policy': 'compact', 'min.insync.replicas': '1' })
+      assignment = await describeAssignment(admin, ['payments'])
+      assert.equal(assignment.length, 6)
+      for (const p of assignment) assert.deepEqual(index.domainCounts(index.cellCounts(p.replicas))[0], [1, 1], `payments-${p.partition}`)
+      assert.equal(topic.status.partitions, 6)
+
+      await apply(home, kafkaTopic('payments', { partitions: 6, replicationFactor: 4, minInsyncReplicas: 2, config: { 'retention.ms': '7200000' } }))
+      topic = await readyTopic('payments')
+      assignment = await describeAssignment(admin, ['payments'])
+      for (const p of assignment) assert.deepEqual([...p.replicas].sort(), [0, 1, 2, 3], `payments-${p.partition} at RF 4`)
+      assert.equal(topic.status.replicationFactor, 4)
+      assert.equal(topic.status.minInsyncReplicas, 2)
+      assert.deepEqual(topic.status.assignment, assignment.map((p) => ({ partition: p.partition, replicas: p.replicas })))
+      assert.equal(topic.status.survivability.verdict, 'survives-any-domain-loss')
+      assert.deepEqual(await describeTopicOverrides(admin, 'payments'), { 'retention.ms': '7200000', 'min.insync.replicas': '2' })
+    } finally {
+      await admin.close()
+    }
+  })
+
+  test('KafkaTopic with a bad spec: Degraded with the field and the fix, nothing changed', async () => {
+    const fewer = await home.kubectl(['apply', '-f', '-'], { input: JSON.stringify(kafkaTopic('payments', { partitions: 2, replicationFactor: 4, minInsyncReplicas: 2 })) })
+    assert.notEqual(fewer.code, 0, 'the API server refuses fewer partitions (transition rule)')
+    assert.match(fewer.stderr, /spec.partitions cannot go down/)
+    await apply(home, kafkaTopic('too-wide', { partitions: 1, replicationFactor: 5, minInsyncReplicas: 2 }))
+    const bad = await until('too-wide Degraded', () => get(home, 'kafkatopic', 'too-wide'), (t) => condition(t, 'Degraded')?.status === 'True')
+    assert.match(condition(bad, 'Degraded').message, /replication factor 5 is above the 4 brokers/)
+    assert.match(condition(bad, 'Degraded').message, /fix: use 4 or fewer/)
+    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
+    try {
+      assert.ok(!(await admin.listTopics({ includeInternals: false })).includes('too-wide'))
+    } finally {
+      await admin.close()
+    }
+  })
+
+  test('the operator killed in the middle of an RF change: a new one adopts the plan and converges', async () => {
+    await apply(home, kafkaTopic('orders', { partitions: 2, replicationFactor: 2, minInsyncReplicas: 1 }))
+    await readyTopic('orders')
+    await fill(kafka!.bootstrapServers, 'orders', 6 * 1024 * 1024)
+    await apply(home, kafkaTopic('orders', { partitions: 2, replicationFactor: 4, minInsyncReplicas: 2 }))
+    const stateFile = join(scratch, 'state', 'topics', `${NS}.orders.json`)
+    await until('the RF plan in flight', async () => {
+      const text = await readFile(stateFile, 'utf8').catch(() => undefined)
+      return text === undefined ? undefined : (JSON.parse(text) as Json)
+    }, (s) => s.status === 'running' && (s.started as string[]).length > 0)
+    const killed = operator()
+    process.kill(killed.child.pid!, 'SIGKILL')
+    await killed.exited
+    const inFlight = JSON.parse(await readFile(stateFile, 'utf8')) as Json
+    assert.equal(inFlight.status, 'running', 'killed mid-plan')
+    assert.ok((inFlight.done as string[]).length < 2, `not finished yet: ${JSON.stringify(inFlight.done)}`)
+
+    startOperator()
+    const topic = await readyTopic('orders')
+    assert.match(operator().stderr(), /adopted|continuing|finished/)
+    assert.equal(topic.status.replicationFactor, 4)
+    const finished = JSON.parse(await readFile(stateFile, 'utf8')) as Json
+    assert.equal(finished.status, 'finished')
+    assert.equal(finished.planId, inFlight.planId, 'the same plan, adopted')
+    // payments (from the earlier test) is still as it was: the new operator converged to the same state.
+    const payments = await readyTopic('payments')
+    assert.equal(payments.status.replicationFactor, 4)
+  })
+
+  test('deleting a KafkaTopic keeps the topic unless kafkaplane.io/delete-data is "true"', async () => {
+    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
+    try {
+      assert.equal((await home.kubectl(['delete', 'kafkatopic', 'orders', '-n', NS, '--timeout=60s'])).code, 0)
+      assert.ok((await admin.listTopics({ includeInternals: false })).includes('orders'), 'orders stays in Kafka')
+      const annotate = await home.kubectl(['annotate', 'kafkatopic', 'payments', '-n', NS, 'kafkaplane.io/delete-data=true'])
+      assert.equal(annotate.code, 0, annotate.stderr)
+      assert.equal((await home.kubectl(['delete', 'kafkatopic', 'payments', '-n', NS, '--timeout=60s'])).code, 0)
+      await until('payments deleted from Kafka', async () => (await admin.listTopics({ includeInternals: false })).includes('payments'), (present) => !present, 60_000)
+    } finally {
+      await admin.close()
+    }
+  })
+
+  test('KafkaCluster update prunes what is no longer rendered; delete removes everything, remote included, then the finalizer', async () => {
+    await apply(home, kafkaCluster(bootstrap, 1))
+    await until('Service kafka-broker-3 pruned on k8s-2', () => get(remote, 'service', 'kafka-broker-3').then((s) => s ?? null), (s) => s === null)
+    const sts = await get(remote, 'statefulset', 'kafka-k8s-2')
+    assert.equal(sts?.spec.replicas, 1)
+
+    assert.equal((await home.kubectl(['delete', 'kafkacluster', 'kafka', '-n', NS, '--timeout=90s'])).code, 0, logs())
+    assert.equal(await get(home, 'kafkacluster', 'kafka'), undefined)
+    for (const [plane, name] of [[home, 'kafka-k8s-1'], [remote, 'kafka-k8s-2']] as const) {
+      assert.equal(await get(plane, 'statefulset', name), undefined, `${name} deleted`)
+      assert.equal(await get(plane, 'configmap', `${name}-config`), undefined, `${name}-config deleted`)
+    }
+    assert.equal(await get(remote, 'service', 'kafka-broker-2'), undefined)
+  })
+})
+
+/** One kubeconfig with both planes' clusters, users and contexts (contexts named after the planes). */
+async function mergeKubeconfigs(...planes: KubeControlPlane[]): Promise<string> {
+  const configs = await Promise.all(planes.map(async (p) => parse(await readFile(p.kubeconfigPath, 'utf8')) as Json))
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': configs[0]!['current-context'],
+    clusters: configs.flatMap((c) => c.clusters),
+    users: configs.flatMap((c) => c.users),
+    contexts: configs.flatMap((c) => c.contexts),
+  })
+}
