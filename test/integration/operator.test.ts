@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parse, stringify } from 'yaml'
+import { grid } from '../../src/core/placement/fixtures.ts'
 import { SpreadIndex } from '../../src/core/placement/spread.ts'
 import type { Topology } from '../../src/core/topology/topology.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
@@ -26,15 +27,8 @@ import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
 
 const NS = 'kafka'
-const TOPOLOGY: Topology = {
-  dimensions: ['cluster', 'zone'],
-  brokers: [
-    { id: 0, labels: { cluster: 'k8s-1', zone: 'a' } },
-    { id: 1, labels: { cluster: 'k8s-1', zone: 'b' } },
-    { id: 2, labels: { cluster: 'k8s-2', zone: 'a' } },
-    { id: 3, labels: { cluster: 'k8s-2', zone: 'b' } },
-  ],
-}
+/** Broker 0: k8s-1/a, 1: k8s-1/b, 2: k8s-2/a, 3: k8s-2/b, as the KafkaCluster below plans them. */
+const TOPOLOGY: Topology = { dimensions: ['cluster', 'zone'], brokers: grid(4, ['k8s-1', 'k8s-2'], ['a', 'b']) }
 
 function kafkaCluster(bootstrap: string, k8s2Brokers = 2) {
   return {

@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { grid } from '../../core/placement/fixtures.ts'
 import type { Topology } from '../../core/topology/topology.ts'
 import { topicStatusFields } from './topic-status.ts'
 
 // 2 Kubernetes clusters x 2 zones, 4 brokers.
-const topology: Topology = {
-  dimensions: ['cluster', 'zone'],
-  brokers: [
-    { id: 0, labels: { cluster: 'k8s-1', zone: 'a' } },
-    { id: 1, labels: { cluster: 'k8s-1', zone: 'b' } },
-    { id: 2, labels: { cluster: 'k8s-2', zone: 'a' } },
-    { id: 3, labels: { cluster: 'k8s-2', zone: 'b' } },
-  ],
-}
+const topology: Topology = { dimensions: ['cluster', 'zone'], brokers: grid(4, ['k8s-1', 'k8s-2'], ['a', 'b']) }
 const topic = (replicas: number[][]) => replicas.map((r, partition) => ({ topic: 't', partition, replicas: r }))
 
 describe('topic status: the actual assignment and its survivability verdict', () => {
