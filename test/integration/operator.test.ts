@@ -304,6 +304,14 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     }
     assert.equal(await get(remote, 'service', 'kafka-broker-2'), undefined)
   })
+
+  test('SIGTERM stops the operator gracefully: exit code 0', async () => {
+    const op = operator()
+    process.kill(op.child.pid!, 'SIGTERM')
+    const code = await Promise.race([op.exited, sleep(20_000).then(() => 'still running')])
+    assert.equal(code, 0, op.stderr().slice(-2000))
+    assert.match(op.stderr(), /SIGTERM: stopping[\s\S]*stopped/)
+  })
 })
 
 /** One kubeconfig with both planes' clusters, users and contexts (contexts named after the planes). */

@@ -18,6 +18,7 @@ import { describeRegisteredBrokers } from '../../kafka/describe-cluster.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
 import { describeTopicOverrides } from '../../kafka/describe-topic-overrides.ts'
 import { KafkaExecutorCluster } from '../../kafka/executor-cluster.ts'
+import { listPartitionReassignments } from '../../kafka/list-partition-reassignments.ts'
 import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from '../model/kafka-cluster-model.ts'
 import { kafkaTopicModel, type KafkaTopicModel } from '../model/kafka-topic-model.ts'
 import { bootstrapServers } from './bootstrap-servers.ts'
@@ -55,7 +56,8 @@ const DEFAULT_THROTTLE = 50 * 1024 * 1024
  *   3. its KafkaCluster (spec.cluster, same namespace) and that cluster's validated model (brokers and
  *      their failure domains: the Kubernetes cluster, the zone) and bootstrap servers (bootstrap-servers.ts);
  *   4. the KafkaTopic's validated model (RF and min.insync.replicas default to the cluster's policy);
- *   5. an unfinished replication-factor plan of this topic (its state file) is continued first;
+ *   5. an unfinished replication-factor plan of this topic (its state file) is continued first; a new
+ *      plan waits while reassignments of the topic that no plan of ours started are in flight;
  *   6. read the topic (assignment, config overrides) and diff it (topic-diff.ts): a spec that cannot be
  *      carried out (RF above the brokers, fewer partitions than exist) sets Degraded, nothing changes;
  *   7. create it with an explicit assignment from the placement engine (spread on every failure
@@ -152,7 +154,17 @@ export class KafkaTopicReconciler {
         const plan = planReplicationFactor(placement(), { topics: (t) => t === name, target: topic.replicationFactor })
         if (!plan.ok) return this.#degraded(resource, 'PlacementFailed', plan.problems)
         const partitions = new Map(snapshot.partitions.map((p) => [partitionKey(p), p]))
-        const { clusterId } = await describeRegisteredBrokers(await anyConnection(admin, connection.bootstrapServers))
+        const controller = await anyConnection(admin, connection.bootstrapServers)
+        const foreign = (await listPartitionReassignments(controller)).filter((r) => r.topic === name)
+        if (foreign.length > 0) {
+          await this.#status(resource, topicStatusFields(name, actual!.assignment, topic.minInsyncReplicas, cluster.topology), {
+            state: 'reconciling',
+            reason: 'ForeignReassignment',
+            message: `${foreign.length} reassignment(s) of ${name} not started by this operator are in progress (e.g. ${partitionKey(foreign[0]!)}); waiting for them to finish (kafka-reassign-partitions --list)`,
+          })
+          return { requeueAfterMs: this.#options.retryMs ?? 30_000 }
+        }
+        const { clusterId } = await describeRegisteredBrokers(controller)
         const state: PlanState = {
           format: 1,
           clusterId,
