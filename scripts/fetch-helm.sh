@@ -12,14 +12,10 @@
 # with a warm build cache of the Kubernetes binaries, longer cold; progress goes to stderr.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=lib/fetch-go-tool.sh
-source "$ROOT/scripts/lib/fetch-go-tool.sh"
-TOOL=helm
-WHAT="helm"
-HELM_MOD_DIR="$ROOT/tools/helm"
-MOD_DIRS=("$HELM_MOD_DIR")
-go_tool_check_modules
+# shellcheck source=scripts/lib/fetch-go-tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/fetch-go-tool.sh"
+HELM_MOD_DIR="$GO_TOOL_ROOT/tools/helm"
+go_tool_init helm helm "$HELM_MOD_DIR"
 
 HELM_VERSION="$(mod_version "$HELM_MOD_DIR/go.mod" helm.sh/helm/v4)"
 [ -n "$HELM_VERSION" ] || die "no helm.sh/helm/v4 requirement in tools/helm/go.mod"
@@ -39,6 +35,6 @@ go_tool_download "$HELM_MOD_DIR"
 say "go build $HELM_PKG"
 go_tool_run "$GO" build "${BUILD_FLAGS[@]}" -ldflags "$HELM_LDFLAGS" -o "$TMP/bin/helm" "$HELM_PKG" >&2 \
   || die "building helm $HELM_VERSION failed (see the go output above)"
-[ -x "$TMP/bin/helm" ] && V="$("$TMP/bin/helm" version --short)" || die "the new helm does not run"
+V="$("$TMP/bin/helm" version --short)" || die "the new helm does not run"
 say "built: helm $V"
 go_tool_install

@@ -23,15 +23,11 @@
 # scripts/fetch-helm.sh).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=lib/fetch-go-tool.sh
-source "$ROOT/scripts/lib/fetch-go-tool.sh"
-TOOL=kube
-WHAT="the Kubernetes test binaries"
-KUBE_MOD_DIR="$ROOT/tools/kube"
-ETCD_MOD_DIR="$ROOT/tools/etcd"
-MOD_DIRS=("$KUBE_MOD_DIR" "$ETCD_MOD_DIR")
-go_tool_check_modules
+# shellcheck source=scripts/lib/fetch-go-tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/fetch-go-tool.sh"
+KUBE_MOD_DIR="$GO_TOOL_ROOT/tools/kube"
+ETCD_MOD_DIR="$GO_TOOL_ROOT/tools/etcd"
+go_tool_init kube "the Kubernetes test binaries" "$KUBE_MOD_DIR" "$ETCD_MOD_DIR"
 
 KUBE_VERSION="$(mod_version "$KUBE_MOD_DIR/go.mod" k8s.io/kubernetes)"
 ETCD_VERSION="$(mod_version "$ETCD_MOD_DIR/go.mod" go.etcd.io/etcd/server/v3)"
@@ -80,8 +76,8 @@ say "go build $ETCD_PKG"
 go_tool_run "$GO" build "${BUILD_FLAGS[@]}" -ldflags "-s -w" -o "$TMP/bin/etcd" "$ETCD_PKG" >&2 \
   || die "building etcd $ETCD_VERSION failed (see the go output above)"
 
-[ -x "$TMP/bin/kube-apiserver" ] && V="$("$TMP/bin/kube-apiserver" --version)" || die "the new kube-apiserver does not run"
+V="$("$TMP/bin/kube-apiserver" --version)" || die "the new kube-apiserver does not run"
 say "built: $V"
-[ -x "$TMP/bin/etcd" ] && V="$("$TMP/bin/etcd" --version)" || die "the new etcd does not run"
+V="$("$TMP/bin/etcd" --version)" || die "the new etcd does not run"
 say "built: ${V%%$'\n'*}"
 go_tool_install

@@ -3,11 +3,11 @@
 # modules (tools/<name>/go.mod + go.sum, committed) from source through the Go module proxy into
 # $KAFKAPLANE_CACHE, idempotently, one build at a time, never leaving a half-made result. Sourced, not run.
 #
-# The caller sets, then calls the functions in this order:
-#   TOOL       short name: progress lines start with `fetch-$TOOL:`, the lock is $CACHE/.fetch-$TOOL.lock
-#   WHAT       what is built, for messages ("the Kubernetes test binaries")
-#   MOD_DIRS   the wrapper module directories (array), each holding go.mod and go.sum
-#   go_tool_check_modules                 dies when a go.mod or go.sum is missing
+# The caller calls, and sets, in this order:
+#   go_tool_init TOOL WHAT DIR...
+#              TOOL: short name (progress lines start with `fetch-TOOL:`, the lock is $CACHE/.fetch-TOOL.lock);
+#              WHAT: what is built, for messages ("the Kubernetes test binaries"); DIR...: the wrapper
+#              module directories (MOD_DIRS), each holding go.mod and go.sum (it dies when one is missing)
 #   DEST       where the result goes: DEST/bin holds the binaries, DEST/stamp the hash of the recipe
 #   BINARIES   the names DEST/bin must hold (array)
 #   RECIPE     one line saying how they are built (versions, flags): changing it, or any go.mod/go.sum, rebuilds
@@ -39,7 +39,10 @@ mod_version() {
 go_line() { awk '$1 == "go" { print $2; exit }' "$1"; }
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 
-go_tool_check_modules() {
+go_tool_init() {
+  TOOL="$1"
+  WHAT="$2"
+  MOD_DIRS=("${@:3}")
   local d f
   for d in "${MOD_DIRS[@]}"; do
     for f in "$d/go.mod" "$d/go.sum"; do
@@ -147,7 +150,7 @@ go_tool_on_signal() {
 }
 
 go_tool_download() {
-  cd "$1"
+  cd "$1" || die "no directory $1"
   say "downloading modules for ${1#"$GO_TOOL_ROOT"/}"
   go_tool_run "$GO" mod download >&2 \
     || die "go mod download failed in ${1#"$GO_TOOL_ROOT"/} (fix: check that the Go module proxy, GOPROXY=$("$GO" env GOPROXY), is reachable)"
