@@ -164,16 +164,15 @@ describe('the operator Helm chart', () => {
     const onServer = ['--kubeconfig', p.kubeconfigPath]
 
     // 1. What `helm template` renders passes the API server's own checks (a dry-run creates nothing, so the namespace first).
-    const manifest = await helmOk(['template', 'kafkaplane', chart, '-n', 'kafkaplane-system', '--include-crds'])
+    const manifest = await helmOk(['template', 'kafkaplane', chart, '-n', 'kafkaplane-check', '--include-crds'])
     const count = documents(manifest).length
     assert.equal(count, 8, 'two CRDs, ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, Deployment')
-    await kubectlOk(['create', 'namespace', 'kafkaplane-system'])
+    await kubectlOk(['create', 'namespace', 'kafkaplane-check'])
     const dryRun = await kubectlOk(['apply', '--server-side', '--dry-run=server', '-f', '-'], manifest)
     assert.equal([...dryRun.matchAll(/serverside-applied \(server dry run\)/g)].length, count, dryRun)
-    await kubectlOk(['delete', 'namespace', 'kafkaplane-system', '--wait=false'])
 
-    // 2. helm's own server dry-run, then the README's install (into a namespace helm creates).
-    const installArgs = ['install', 'kafkaplane', chart, '-n', 'kafkaplane-ops', '--create-namespace', ...onServer]
+    // 2. helm's own server dry-run, then the README's install (into the namespace helm creates).
+    const installArgs = ['install', 'kafkaplane', chart, '-n', 'kafkaplane-system', '--create-namespace', ...onServer]
     const dry = await helmOk([...installArgs, '--dry-run=server'])
     assert.match(dry, /STATUS: pending-install/)
     assert.equal((await p.kubectl(['get', 'crd', 'kafkaclusters.kafkaplane.io'])).code, 1, 'a dry-run creates nothing')
@@ -181,7 +180,7 @@ describe('the operator Helm chart', () => {
     assert.match(installed, /STATUS: deployed/)
     assert.match(installed, /Helm never upgrades or deletes them/, 'NOTES.txt says what happens to the CRDs')
     await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/kafkaclusters.kafkaplane.io', 'crd/kafkatopics.kafkaplane.io'])
-    const objects = await kubectlOk(['get', 'serviceaccount,role,rolebinding,deployment', '-n', 'kafkaplane-ops', '-l', 'app.kubernetes.io/instance=kafkaplane', '-o', 'name'])
+    const objects = await kubectlOk(['get', 'serviceaccount,role,rolebinding,deployment', '-n', 'kafkaplane-system', '-l', 'app.kubernetes.io/instance=kafkaplane', '-o', 'name'])
     assert.deepEqual(objects.trim().split('\n').sort(), [
       'deployment.apps/kafkaplane-operator',
       'role.rbac.authorization.k8s.io/kafkaplane-operator-leader-election',
@@ -192,28 +191,26 @@ describe('the operator Helm chart', () => {
     const installRole = documents(await kafkaplane(['install'])).find((d) => d.kind === 'ClusterRole') as Json
     assert.deepEqual(role.rules, installRole.rules, "the server keeps install's RBAC rules")
     const binding = JSON.parse(await kubectlOk(['get', 'clusterrolebinding', 'kafkaplane-operator', '-o', 'json'])) as Json
-    assert.equal(binding.subjects[0].namespace, 'kafkaplane-ops')
+    assert.equal(binding.subjects[0].namespace, 'kafkaplane-system')
 
     // 3. An upgrade with other values changes the Deployment on the server.
-    await helmOk(['upgrade', 'kafkaplane', chart, '-n', 'kafkaplane-ops', ...onServer, '-f', writeValues('custom', CUSTOM_VALUES)])
-    const pod = (JSON.parse(await kubectlOk(['get', 'deployment', 'kafkaplane-operator', '-n', 'kafkaplane-ops', '-o', 'json'])) as Json).spec.template.spec
+    await helmOk(['upgrade', 'kafkaplane', chart, '-n', 'kafkaplane-system', ...onServer, '-f', writeValues('custom', CUSTOM_VALUES)])
+    const pod = (JSON.parse(await kubectlOk(['get', 'deployment', 'kafkaplane-operator', '-n', 'kafkaplane-system', '-o', 'json'])) as Json).spec.template.spec
     assert.equal(pod.containers[0].image, 'registry.example.com/platform/kafkaplane:0.2.0-rc.1')
     assert.deepEqual(pod.containers[0].args, ['--namespace', 'kafka'])
     assert.deepEqual(pod.tolerations, CUSTOM_VALUES.tolerations)
-    const list = JSON.parse(await helmOk(['list', '-n', 'kafkaplane-ops', '-o', 'json', ...onServer])) as Json[]
+    const list = JSON.parse(await helmOk(['list', '-n', 'kafkaplane-system', '-o', 'json', ...onServer])) as Json[]
     assert.deepEqual(list.map((r) => [r.name, r.revision, r.status, r.app_version]), [['kafkaplane', '2', 'deployed', version]])
 
     // 4. Uninstall removes the operator and keeps the CRDs (and so every KafkaCluster and KafkaTopic).
-    await helmOk(['uninstall', 'kafkaplane', '-n', 'kafkaplane-ops', '--wait', ...onServer])
-    assert.equal((await p.kubectl(['get', 'deployment', 'kafkaplane-operator', '-n', 'kafkaplane-ops'])).code, 1, 'the Deployment is gone')
+    await helmOk(['uninstall', 'kafkaplane', '-n', 'kafkaplane-system', '--wait', ...onServer])
+    assert.equal((await p.kubectl(['get', 'deployment', 'kafkaplane-operator', '-n', 'kafkaplane-system'])).code, 1, 'the Deployment is gone')
     assert.equal((await p.kubectl(['get', 'clusterrole', 'kafkaplane-operator'])).code, 1, 'the ClusterRole is gone')
     const crds = await kubectlOk(['get', 'crd', '-o', 'name'])
     assert.deepEqual(crds.trim().split('\n').sort(), ['customresourcedefinition.apiextensions.k8s.io/kafkaclusters.kafkaplane.io', 'customresourcedefinition.apiextensions.k8s.io/kafkatopics.kafkaplane.io'])
 
     // 5. The rendered chart also applies with kubectl, for those who keep Helm out of the cluster.
-    await kubectlOk(['create', 'namespace', 'kafkaplane-kubectl'])
-    const rendered = await helmOk(['template', 'kafkaplane', chart, '-n', 'kafkaplane-kubectl', '--include-crds'])
-    const applied = await kubectlOk(['apply', '--server-side', '-f', '-'], rendered)
+    const applied = await kubectlOk(['apply', '--server-side', '-f', '-'], manifest)
     assert.equal([...applied.matchAll(/serverside-applied$/gm)].length, count, applied)
   })
 
