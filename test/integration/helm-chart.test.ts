@@ -39,7 +39,8 @@ const HELM_LABELS = { 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io
  *   4. on a real API server: the rendered chart passes kubectl's server-side dry-run; the README's
  *      `helm install` (after `--dry-run=server`) installs the CRDs (Established) and the operator's
  *      objects; `helm upgrade` with other values changes the Deployment; `helm uninstall` removes the
- *      operator's objects and keeps the CRDs; the rendered chart then applies with kubectl.
+ *      operator's objects and keeps the CRDs, which a newer chart's CRDs then replace with the README's
+ *      `kubectl apply --server-side --force-conflicts`; the rendered chart then applies with kubectl.
  * One control plane (etcd and kube-apiserver) serves part 4 and is stopped in after(), with helm's
  * temporary home.
  */
@@ -155,7 +156,7 @@ describe('the operator Helm chart', () => {
     assert.deepEqual(rendered.map(strip), defaults.map(strip))
   })
 
-  it('on a real API server: passes server-side dry-run; `helm install` (README) installs the CRDs and the operator; upgrade changes the Deployment; uninstall keeps the CRDs; the rendered chart applies with kubectl', async () => {
+  it('on a real API server: passes server-side dry-run; `helm install` (README) installs the CRDs and the operator; upgrade changes the Deployment; uninstall keeps the CRDs, which newer CRDs replace with --force-conflicts; the rendered chart applies with kubectl', async () => {
     plane = await startKubeControlPlane({ name: 'helm' })
     console.log(`control plane started in ${plane.timings.startMs} ms`)
     const p = plane
@@ -211,6 +212,17 @@ describe('the operator Helm chart', () => {
     assert.equal((await p.kubectl(['get', 'clusterrole', 'kafkaplane-operator'])).code, 1, 'the ClusterRole is gone')
     const crds = await kubectlOk(['get', 'crd', '-o', 'name'])
     assert.deepEqual(crds.trim().split('\n').sort(), ['customresourcedefinition.apiextensions.k8s.io/kafkaclusters.kafkaplane.io', 'customresourcedefinition.apiextensions.k8s.io/kafkatopics.kafkaplane.io'])
+
+    // A newer chart's CRDs go on by hand (README): helm owns their fields, so --force-conflicts is needed.
+    const crdFile = join(CHART_CRDS_DIR, 'kafkatopics.kafkaplane.io.yaml')
+    const newer = readFileSync(crdFile, 'utf8').replace(/description: "the number of partitions[^"]*"/, 'description: "the number of partitions (a newer chart)"')
+    assert.notEqual(newer, readFileSync(crdFile, 'utf8'))
+    const conflict = await p.kubectl(['apply', '--server-side', '-f', '-'], { input: newer })
+    assert.notEqual(conflict.code, 0)
+    assert.match(conflict.stderr, /conflict/i)
+    await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', '-'], newer)
+    const crd = JSON.parse(await kubectlOk(['get', 'crd', 'kafkatopics.kafkaplane.io', '-o', 'json'])) as Json
+    assert.equal(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.partitions.description, 'the number of partitions (a newer chart)')
 
     // 5. The rendered chart also applies with kubectl, for those who keep Helm out of the cluster.
     const applied = await kubectlOk(['apply', '--server-side', '-f', '-'], manifest)
