@@ -21,8 +21,8 @@ them (server-side apply under the field manager kafkaplane-operator, finalizers,
                       $XDG_STATE_HOME/kafkaplane/operator); a restarted operator continues them
   --throttle RATE     replication throttle while a topic's replication factor changes (default 50MiB)
   --resync-ms N       reconcile every resource again this often (default 300000)
-A KafkaCluster's bootstrap servers: the annotation kafkaplane.io/bootstrap-servers on it (an existing or
-external cluster), else its brokers' in-cluster addresses.
+A KafkaCluster's brokers are reached at its spec.kafka.bootstrapServers, else at their in-cluster
+addresses (the inter-broker listener's advertised address of each broker).
 ${CONNECTION_HELP.replace(/\n\s+--bootstrap-server[^\n]*/, '')}
 Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
 `,

@@ -34,9 +34,9 @@ function kafkaCluster(bootstrap: string, k8s2Brokers = 2) {
   return {
     apiVersion: 'kafkaplane.io/v1alpha1',
     kind: 'KafkaCluster',
-    metadata: { name: 'kafka', namespace: NS, annotations: { 'kafkaplane.io/bootstrap-servers': bootstrap } },
+    metadata: { name: 'kafka', namespace: NS },
     spec: {
-      kafka: { image: 'example.invalid/kafkaplane-kafka:4.1.1' },
+      kafka: { image: 'example.invalid/kafkaplane-kafka:4.1.1', bootstrapServers: bootstrap.split(',') },
       topology: {
         controllers: 3,
         clusters: [

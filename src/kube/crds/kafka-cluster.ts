@@ -8,7 +8,7 @@ import { OWNED_BROKER_PROPERTIES } from '../../core/broker-properties.ts'
  * types are the spec after the schema's defaults are applied.
  */
 export interface KafkaClusterSpec {
-  kafka: { version: string; image: string; clusterId?: string; imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never' }
+  kafka: { version: string; image: string; clusterId?: string; imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never'; bootstrapServers?: string[] }
   topology: {
     clusters: KubernetesClusterSpec[]
     /** How many brokers are KRaft controllers too (combined nodes), spread over clusters and zones. */
@@ -88,6 +88,14 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
           type: 'string',
           pattern: '^[A-Za-z0-9_-]{22}$',
           description: 'the KRaft cluster id (22 characters of base64url, as `kafka-storage random-uuid` prints); leave it out to derive one from the namespace and name',
+        },
+        bootstrapServers: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 32,
+          items: { type: 'string', pattern: '^[A-Za-z0-9.-]+:[0-9]{1,5}$', maxLength: 253 },
+          description:
+            'where the operator reaches the brokers (topics, replication factor changes), e.g. bootstrapServers: [kafka.example.com:9092]; leave it out to use every broker\'s advertised inter-broker address, reachable from inside the Kubernetes cluster',
         },
       },
     },

@@ -102,7 +102,7 @@ export class KafkaTopicReconciler {
       return {}
     }
     const topic = topicModel.model
-    const connection: KafkaConnectionOptions = { ...this.#options.connection, bootstrapServers: bootstrapServers(clusterResource, cluster) }
+    const connection: KafkaConnectionOptions = { ...this.#options.connection, bootstrapServers: bootstrapServers(cluster) }
     const admin = createAdmin(connection, 'kafkaplane-operator')
     try {
       return await this.#converge(resource, cluster, topic, admin, connection, signal)
@@ -110,7 +110,7 @@ export class KafkaTopicReconciler {
       await this.#status(resource, {}, {
         state: 'degraded',
         reason: 'KafkaRequestFailed',
-        message: `${(err as Error).message} (bootstrap ${connection.bootstrapServers.join(',')}); check that the Kafka cluster is reachable from the operator (annotation kafkaplane.io/bootstrap-servers on the KafkaCluster names where)`,
+        message: `${(err as Error).message} (bootstrap ${connection.bootstrapServers.join(',')}); check that the Kafka cluster is reachable from the operator (spec.kafka.bootstrapServers of the KafkaCluster says where)`,
       }).catch(() => {})
       throw err
     } finally {
@@ -218,7 +218,7 @@ export class KafkaTopicReconciler {
       if (!clusterResource || !cluster) {
         this.#options.log(`KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name}: its KafkaCluster is gone or invalid; topic ${topicName} is not deleted from Kafka`)
       } else {
-        const admin = createAdmin({ ...this.#options.connection, bootstrapServers: bootstrapServers(clusterResource, cluster) }, 'kafkaplane-operator')
+        const admin = createAdmin({ ...this.#options.connection, bootstrapServers: bootstrapServers(cluster) }, 'kafkaplane-operator')
         try {
           await deleteTopic(admin, topicName)
           this.#options.log(`KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name}: topic ${topicName} deleted with its data (kafkaplane.io/delete-data: "true")`)
