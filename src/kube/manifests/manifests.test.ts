@@ -107,14 +107,17 @@ test('PDB, headless Service and per-broker Services', () => {
 
 test('install: CRDs, least-privilege RBAC and the operator Deployment', () => {
   const objects = renderInstall({ namespace: 'ops', image: 'img:1', version: '0.1.0' }) as any[]
-  assert.deepEqual(objects.map((o) => o.kind), ['CustomResourceDefinition', 'CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment'])
+  assert.deepEqual(objects.map((o) => o.kind), ['CustomResourceDefinition', 'CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolumeClaim', 'Deployment'])
   const verbs = OPERATOR_CLUSTER_RULES.flatMap((r) => r.verbs)
   assert.ok(!verbs.includes('*') && OPERATOR_CLUSTER_RULES.every((r) => !r.resources!.includes('*')))
   assert.ok(!OPERATOR_CLUSTER_RULES.some((r) => r.resources!.includes('secrets') || r.resources!.includes('nodes')))
   assert.ok(!OPERATOR_CLUSTER_RULES.some((r) => r.resources!.includes('persistentvolumeclaims') && r.verbs.includes('delete')))
   const deployment = objects.at(-1)
   assert.equal(deployment.metadata.namespace, 'ops')
-  assert.deepEqual(deployment.spec.template.spec.containers[0].command.slice(-1), ['operator'])
+  // Its plans live on the state volume, so a replication-factor change survives the pod moving.
+  assert.deepEqual(deployment.spec.template.spec.containers[0].command.slice(1), ['operator', '--state-dir', '/var/lib/kafkaplane'])
+  assert.ok(deployment.spec.template.spec.containers[0].volumeMounts.some((m: any) => m.name === 'state' && m.mountPath === '/var/lib/kafkaplane'))
+  assert.equal(deployment.spec.template.spec.volumes.find((v: any) => v.name === 'state').persistentVolumeClaim.claimName, objects.at(-2).metadata.name)
   assert.equal(deployment.spec.template.spec.containers[0].image, 'img:1')
   assert.equal(deployment.spec.template.spec.securityContext.runAsNonRoot, true)
 })
@@ -141,7 +144,7 @@ test('kafkaplane render and install print YAML; bad input exits 2 naming the fie
   assert.equal((await run(['render', '-f', examplePath, '--cluster', 'nope'])).code, 2)
   const installed = await run(['install', '--namespace', 'ops'])
   assert.equal(installed.code, 0)
-  assert.equal(parseAllDocuments(installed.stdout).length, 9)
+  assert.equal(parseAllDocuments(installed.stdout).length, 8)
   assert.equal((await run(['install', '--namespace', 'Bad_NS'])).code, 2)
   assert.match((await run(['render', '--help'])).stdout, /Usage: kafkaplane render/)
 

@@ -1,12 +1,29 @@
-import type { V1Deployment } from '@kubernetes/client-node'
+import type { V1Deployment, V1PersistentVolumeClaim } from '@kubernetes/client-node'
 import { KAFKAPLANE_BIN } from './broker-statefulset.ts'
 import { operatorLabels } from './labels.ts'
 import { OPERATOR_NAME } from './operator-service-account.ts'
 
+/** Where the operator keeps its plans (one file per KafkaTopic whose replication factor is changing). */
+export const OPERATOR_STATE_DIR = '/var/lib/kafkaplane'
+const STATE_CLAIM = `${OPERATOR_NAME}-state`
+
+/**
+ * The operator's plan state on a persistent volume: a replication-factor change interrupted by the
+ * operator's pod moving to another node is continued, not started over, by the next pod.
+ */
+export function operatorStateClaim(namespace: string, version: string): V1PersistentVolumeClaim {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: STATE_CLAIM, namespace, labels: operatorLabels(version) },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  }
+}
+
 /**
  * The operator: one replica running `kafkaplane operator` (a Recreate strategy, so two never reconcile
- * at once during an upgrade), non-root and read-only, told its namespace and pod name for leader
- * election and events.
+ * at once during an upgrade and the state volume is never wanted by two pods), non-root and read-only,
+ * its plans on the state volume (--state-dir).
  */
 export function operatorDeployment(namespace: string, image: string, version: string): V1Deployment {
   const labels = operatorLabels(version)
@@ -23,22 +40,24 @@ export function operatorDeployment(namespace: string, image: string, version: st
         metadata: { labels },
         spec: {
           serviceAccountName: OPERATOR_NAME,
-          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [
             {
               name: 'operator',
               image,
-              command: [KAFKAPLANE_BIN, 'operator'],
-              env: [
-                { name: 'KAFKAPLANE_OPERATOR_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                { name: 'KAFKAPLANE_OPERATOR_POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-              ],
+              command: [KAFKAPLANE_BIN, 'operator', '--state-dir', OPERATOR_STATE_DIR],
               resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [
+                { name: 'state', mountPath: OPERATOR_STATE_DIR },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: {} }],
+          volumes: [
+            { name: 'state', persistentVolumeClaim: { claimName: STATE_CLAIM } },
+            { name: 'tmp', emptyDir: {} },
+          ],
         },
       },
     },

@@ -1,4 +1,4 @@
-import type { V1ClusterRole, V1ClusterRoleBinding, V1PolicyRule, V1Role, V1RoleBinding } from '@kubernetes/client-node'
+import type { V1ClusterRole, V1ClusterRoleBinding, V1PolicyRule } from '@kubernetes/client-node'
 import { API_GROUP } from '../crds/crd.ts'
 import { operatorLabels } from './labels.ts'
 import { OPERATOR_NAME } from './operator-service-account.ts'
@@ -12,7 +12,8 @@ const WATCH = ['get', 'list', 'watch']
  *   - manage the objects it renders (StatefulSets, Services, ConfigMaps, PodDisruptionBudgets);
  *   - read and delete broker pods (the roller restarts a broker by deleting its pod);
  *   - read PVCs (never delete: a topic's data outlives its objects) and write Events.
- * Leader election (a Lease) only in its own namespace, through a Role.
+ * No leader election (no Lease): the operator runs as one replica with a Recreate strategy, and its
+ * executor refuses to start moves while reassignments it did not start are in flight.
  */
 export const OPERATOR_CLUSTER_RULES: readonly V1PolicyRule[] = [
   { apiGroups: [API_GROUP], resources: ['kafkaclusters', 'kafkatopics'], verbs: [...WATCH, 'update', 'patch'] },
@@ -41,25 +42,6 @@ export function operatorClusterRoleBinding(namespace: string, version: string): 
     kind: 'ClusterRoleBinding',
     metadata: { name: OPERATOR_NAME, labels: operatorLabels(version) },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
-    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
-  }
-}
-
-export function operatorLeaderElectionRole(namespace: string, version: string): V1Role {
-  return {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace, labels: operatorLabels(version) },
-    rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
-  }
-}
-
-export function operatorLeaderElectionRoleBinding(namespace: string, version: string): V1RoleBinding {
-  return {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace, labels: operatorLabels(version) },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${OPERATOR_NAME}-leader-election` },
     subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
   }
 }

@@ -6,8 +6,8 @@ import { brokerService } from './broker-service.ts'
 import { brokerStatefulSet } from './broker-statefulset.ts'
 import { headlessService } from './headless-service.ts'
 import { operatorNamespace } from './operator-namespace.ts'
-import { operatorClusterRole, operatorClusterRoleBinding, operatorLeaderElectionRole, operatorLeaderElectionRoleBinding } from './operator-rbac.ts'
-import { operatorDeployment } from './operator-deployment.ts'
+import { operatorClusterRole, operatorClusterRoleBinding } from './operator-rbac.ts'
+import { operatorDeployment, operatorStateClaim } from './operator-deployment.ts'
 import { operatorServiceAccount } from './operator-service-account.ts'
 import { podDisruptionBudget } from './pod-disruption-budget.ts'
 
@@ -45,8 +45,7 @@ export function renderInstall(options: { namespace: string; image: string; versi
     operatorServiceAccount(namespace, version),
     operatorClusterRole(version),
     operatorClusterRoleBinding(namespace, version),
-    operatorLeaderElectionRole(namespace, version),
-    operatorLeaderElectionRoleBinding(namespace, version),
+    operatorStateClaim(namespace, version),
     operatorDeployment(namespace, image, version),
   ]
 }
