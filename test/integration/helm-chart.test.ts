@@ -35,7 +35,8 @@ const HELM_LABELS = { 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io
  *      `kafkaplane install` (all of them, field by field) but the Namespace, with Helm's labels added,
  *      and appVersion is package.json's version;
  *   3. custom values (namespace, image, pull policy and secrets, resources, tolerations, node selector,
- *      affinity, watched namespace) show up where they belong, and nothing else changes;
+ *      affinity, watched namespace, the state volume's size and class) show up where they belong, and
+ *      nothing else changes;
  *   4. on a real API server: the rendered chart passes kubectl's server-side dry-run; the README's
  *      `helm install` (after `--dry-run=server`) installs the CRDs (Established) and the operator's
  *      objects; `helm upgrade` with other values changes the Deployment; `helm uninstall` removes the
@@ -113,12 +114,12 @@ describe('the operator Helm chart', () => {
     const deployment = rendered.find((d) => d.kind === 'Deployment') as Json
     const container = deployment.spec.template.spec.containers[0]
     assert.equal(container.image, `ghcr.io/kafkaplane/kafkaplane:${version}`)
-    assert.deepEqual(container.command, ['/opt/kafkaplane/bin/kafkaplane', 'operator'])
+    assert.deepEqual(container.command, ['/opt/kafkaplane/bin/kafkaplane', 'operator', '--state-dir', '/var/lib/kafkaplane'])
     assert.equal(container.args, undefined, 'every namespace is watched')
     assert.deepEqual(deployment.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'kafkaplane', 'app.kubernetes.io/component': 'operator' })
   })
 
-  it('shows custom values where they belong (namespace, image, pull policy and secrets, resources, tolerations, node selector, affinity, watched namespace) and changes nothing else', async () => {
+  it('shows custom values where they belong (namespace, image, pull policy and secrets, resources, tolerations, node selector, affinity, watched namespace, state volume) and changes nothing else', async () => {
     const defaults = documents(await helmOk(['template', 'kafkaplane', chart, '-n', 'kafkaplane-system']))
     const rendered = documents(await helmOk(['template', 'kafkaplane', chart, '-n', 'kafka-ops', '-f', writeValues('custom', CUSTOM_VALUES)]))
     assert.deepEqual(rendered.map(id), defaults.map(id))
@@ -140,6 +141,8 @@ describe('the operator Helm chart', () => {
     assert.deepEqual(pod.tolerations, CUSTOM_VALUES.tolerations)
     assert.deepEqual(pod.nodeSelector, CUSTOM_VALUES.nodeSelector)
     assert.deepEqual(pod.affinity, CUSTOM_VALUES.affinity)
+    const claim = rendered.find((d) => d.kind === 'PersistentVolumeClaim') as Json
+    assert.deepEqual(claim.spec, { accessModes: ['ReadWriteOnce'], storageClassName: 'fast-ssd', resources: { requests: { storage: '5Gi' } } })
 
     // Everything else is the defaults' (the namespace aside): the values touch only what they name.
     const strip = (o: KubernetesObject) => {
@@ -151,6 +154,7 @@ describe('the operator Helm chart', () => {
         for (const key of ['imagePullSecrets', 'nodeSelector', 'tolerations', 'affinity']) delete spec[key]
         for (const key of ['image', 'imagePullPolicy', 'args', 'resources']) delete spec.containers[0][key]
       }
+      if (copy.kind === 'PersistentVolumeClaim') copy.spec = 'the claim'
       return copy
     }
     assert.deepEqual(rendered.map(strip), defaults.map(strip))
@@ -170,7 +174,7 @@ describe('the operator Helm chart', () => {
     // 1. What `helm template` renders passes the API server's own checks (a dry-run creates nothing, so the namespace first).
     const manifest = await helmOk(['template', 'kafkaplane', chart, '-n', 'kafkaplane-check', '--include-crds'])
     const count = documents(manifest).length
-    assert.equal(count, 8, 'two CRDs, ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, Deployment')
+    assert.equal(count, 7, 'two CRDs, ServiceAccount, ClusterRole, ClusterRoleBinding, PersistentVolumeClaim, Deployment')
     await kubectlOk(['create', 'namespace', 'kafkaplane-check'])
     const dryRun = await kubectlOk(['apply', '--server-side', '--dry-run=server', '-f', '-'], manifest)
     assert.equal([...dryRun.matchAll(/serverside-applied \(server dry run\)/g)].length, count, dryRun)
@@ -184,21 +188,17 @@ describe('the operator Helm chart', () => {
     assert.match(installed, /STATUS: deployed/)
     assert.match(installed, /Helm never upgrades or deletes them/, 'NOTES.txt says what happens to the CRDs')
     await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/kafkaclusters.kafkaplane.io', 'crd/kafkatopics.kafkaplane.io'])
-    const objects = await kubectlOk(['get', 'serviceaccount,role,rolebinding,deployment', '-n', 'kafkaplane-system', '-l', 'app.kubernetes.io/instance=kafkaplane', '-o', 'name'])
-    assert.deepEqual(objects.trim().split('\n').sort(), [
-      'deployment.apps/kafkaplane-operator',
-      'role.rbac.authorization.k8s.io/kafkaplane-operator-leader-election',
-      'rolebinding.rbac.authorization.k8s.io/kafkaplane-operator-leader-election',
-      'serviceaccount/kafkaplane-operator',
-    ])
+    const objects = await kubectlOk(['get', 'serviceaccount,persistentvolumeclaim,deployment', '-n', 'kafkaplane-system', '-l', 'app.kubernetes.io/instance=kafkaplane', '-o', 'name'])
+    assert.deepEqual(objects.trim().split('\n').sort(), ['deployment.apps/kafkaplane-operator', 'persistentvolumeclaim/kafkaplane-operator-state', 'serviceaccount/kafkaplane-operator'])
     const role = JSON.parse(await kubectlOk(['get', 'clusterrole', 'kafkaplane-operator', '-o', 'json'])) as Json
     const installRole = documents(await kafkaplane(['install'])).find((d) => d.kind === 'ClusterRole') as Json
     assert.deepEqual(role.rules, installRole.rules, "the server keeps install's RBAC rules")
     const binding = JSON.parse(await kubectlOk(['get', 'clusterrolebinding', 'kafkaplane-operator', '-o', 'json'])) as Json
     assert.equal(binding.subjects[0].namespace, 'kafkaplane-system')
 
-    // 3. An upgrade with other values changes the Deployment on the server.
-    await helmOk(['upgrade', 'kafkaplane', chart, '-n', 'kafkaplane-system', ...onServer, '-f', writeValues('custom', CUSTOM_VALUES)])
+    // 3. An upgrade with other values changes the Deployment on the server (not the claim: its class is immutable).
+    const { stateVolume: _, ...upgrade } = CUSTOM_VALUES
+    await helmOk(['upgrade', 'kafkaplane', chart, '-n', 'kafkaplane-system', ...onServer, '-f', writeValues('upgrade', upgrade)])
     const pod = (JSON.parse(await kubectlOk(['get', 'deployment', 'kafkaplane-operator', '-n', 'kafkaplane-system', '-o', 'json'])) as Json).spec.template.spec
     assert.equal(pod.containers[0].image, 'registry.example.com/platform/kafkaplane:0.2.0-rc.1')
     assert.deepEqual(pod.containers[0].args, ['--namespace', 'kafka'])
@@ -206,8 +206,11 @@ describe('the operator Helm chart', () => {
     const list = JSON.parse(await helmOk(['list', '-n', 'kafkaplane-system', '-o', 'json', ...onServer])) as Json[]
     assert.deepEqual(list.map((r) => [r.name, r.revision, r.status, r.app_version]), [['kafkaplane', '2', 'deployed', version]])
 
-    // 4. Uninstall removes the operator and keeps the CRDs (and so every KafkaCluster and KafkaTopic).
-    await helmOk(['uninstall', 'kafkaplane', '-n', 'kafkaplane-system', '--wait', ...onServer])
+    // 4. Uninstall removes the operator and keeps the CRDs (and so every KafkaCluster and KafkaTopic). Not
+    // --wait: with no controller-manager the state claim keeps its pvc-protection finalizer.
+    await helmOk(['uninstall', 'kafkaplane', '-n', 'kafkaplane-system', ...onServer])
+    const claim = await p.kubectl(['get', 'persistentvolumeclaim', 'kafkaplane-operator-state', '-n', 'kafkaplane-system', '-o', 'jsonpath={.metadata.deletionTimestamp}'])
+    assert.ok(claim.code === 1 || claim.stdout !== '', 'the state claim is gone or being deleted')
     assert.equal((await p.kubectl(['get', 'deployment', 'kafkaplane-operator', '-n', 'kafkaplane-system'])).code, 1, 'the Deployment is gone')
     assert.equal((await p.kubectl(['get', 'clusterrole', 'kafkaplane-operator'])).code, 1, 'the ClusterRole is gone')
     const crds = await kubectlOk(['get', 'crd', '-o', 'name'])
@@ -254,6 +257,7 @@ const CUSTOM_VALUES = {
   resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '2Gi' } },
   nodeSelector: { 'node-role.example.com/platform': 'true' },
   tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
+  stateVolume: { size: '5Gi', storageClassName: 'fast-ssd' },
   affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64'] }] }] } } },
 }
 
