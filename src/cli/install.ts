@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { stringify } from 'yaml'
 import { renderInstall } from '../kube/manifests/render.ts'
+import { manifestYaml } from '../kube/manifests/yaml.ts'
 import { badArgument, parseOptions, type Command } from './command.ts'
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
@@ -32,7 +32,7 @@ Exit codes: 0 printed, 2 bad input.
     const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
     const image = values.image ?? `ghcr.io/kafkaplane/kafkaplane:${version}`
     if (image.trim() === '' || /\s/.test(image)) throw badArgument(`--image "${image}" is not an image reference`, 'pass --image REGISTRY/NAME:TAG')
-    io.stdout.write(renderInstall({ namespace, image, version }).map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''))
+    io.stdout.write(renderInstall({ namespace, image, version }).map((o) => `---\n${manifestYaml(o)}`).join(''))
     return 0
   },
 }

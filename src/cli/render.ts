@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises'
-import { parseAllDocuments, stringify } from 'yaml'
+import { parseAllDocuments } from 'yaml'
 import { KafkaplaneError } from '../core/errors.ts'
 import type { FieldProblem } from '../kube/crds/validate.ts'
 import { kafkaClusterModel, type KafkaClusterResource } from '../kube/model/kafka-cluster-model.ts'
 import { renderKafkaCluster } from '../kube/manifests/render.ts'
+import { manifestYaml } from '../kube/manifests/yaml.ts'
 import { badArgument, parseOptions, type Command } from './command.ts'
 
 export const render: Command = {
@@ -46,7 +47,7 @@ and the fix).
         throw badArgument(`--cluster ${values.cluster} is not in spec.topology.clusters of ${values.file}`, `name one of: ${result.model.clusters.map((c) => c.name).join(', ')}`)
       }
     }
-    const docs = groups.flatMap((g) => g.objects.map((o, i) => (i === 0 ? `# Kubernetes cluster ${g.cluster} (kubeconfig context ${g.context})\n` : '') + stringify(o, { lineWidth: 0 })))
+    const docs = groups.flatMap((g) => g.objects.map((o, i) => (i === 0 ? `# Kubernetes cluster ${g.cluster} (kubeconfig context ${g.context})\n` : '') + manifestYaml(o)))
     io.stdout.write(docs.map((d) => `---\n${d}`).join(''))
     return 0
   },

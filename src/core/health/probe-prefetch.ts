@@ -14,8 +14,8 @@
  *      is nothing to predict: answer on demand.
  *   2. The next arrival is expected at last + period. A read that starts `lead` before it is at most
  *      `lead` old then: lead = 2 x the read's duration + 200 ms (time to finish, with a margin for a
- *      loaded machine),
- *      never more than `maxAgeMs` (a slower read is still started, and the probe waits for its end).
+ *      loaded machine), never more than `maxAgeMs` (a slower read is still started, and the probe
+ *      waits for its end).
  *   3. No read ahead when it would start before the last arrival (probes come faster than a read takes:
  *      they share the read in flight instead).
  */

@@ -11,8 +11,8 @@
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { stringify } from 'yaml'
 import { customResourceDefinitions } from '../crds/crd.ts'
+import { manifestYaml } from '../manifests/yaml.ts'
 
 export const CHART_CRDS_DIR = fileURLToPath(new URL('../../../deploy/helm/kafkaplane-operator/crds/', import.meta.url))
 
@@ -25,7 +25,7 @@ export function chartCrdFiles(): Map<string, string> {
   const files = new Map<string, string>()
   for (const crd of customResourceDefinitions()) {
     const name = (crd.metadata as { name: string }).name
-    files.set(`${name}.yaml`, `${HEADER}${stringify(crd, { lineWidth: 0 })}`)
+    files.set(`${name}.yaml`, `${HEADER}${manifestYaml(crd)}`)
   }
   return files
 }

@@ -35,6 +35,12 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
   const labels = brokerLabels(model, cluster)
   const selector = { ...brokerSelector(model), [KUBERNETES_CLUSTER_LABEL]: cluster.name }
   const probePort = model.interBrokerListener.port
+  // What both the broker and its probe server need: the broker's id (its pod's index) and its own listener.
+  const brokerEnv = [
+    { name: 'KAFKAPLANE_BROKER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
+    { name: 'KAFKAPLANE_BOOTSTRAP_SERVER', value: `127.0.0.1:${probePort}` },
+  ]
+  const containerSecurity = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }
   const probe = (kind: 'ready' | 'live', timing: Omit<V1Probe, 'exec'>): V1Probe => ({
     exec: { command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe ${kind} --broker-id "$KAFKAPLANE_BROKER_ID" --timeout-ms ${(timing.timeoutSeconds! - 1) * 1000}`] },
     ...timing,
@@ -83,12 +89,9 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
               imagePullPolicy: spec.kafka.imagePullPolicy,
               restartPolicy: 'Always',
               command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe serve --broker-id "$KAFKAPLANE_BROKER_ID" --port ${PROBE_SERVER_PORT}`],
-              env: [
-                { name: 'KAFKAPLANE_BROKER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
-                { name: 'KAFKAPLANE_BOOTSTRAP_SERVER', value: `127.0.0.1:${probePort}` },
-              ],
+              env: brokerEnv,
               resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+              securityContext: containerSecurity,
               // The readiness override file lives in the run volume, where `kubectl exec` into the broker writes it.
               volumeMounts: [{ name: 'run', mountPath: RUN_DIR }, { name: 'tmp', mountPath: '/tmp' }],
             },
@@ -100,10 +103,9 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
               imagePullPolicy: spec.kafka.imagePullPolicy,
               command: ['sh', `${CONFIG_MOUNT}/start.sh`],
               env: [
-                { name: 'KAFKAPLANE_BROKER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
+                ...brokerEnv,
                 { name: 'KAFKAPLANE_ZONE', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
                 { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
-                { name: 'KAFKAPLANE_BOOTSTRAP_SERVER', value: `127.0.0.1:${probePort}` },
                 { name: 'KAFKAPLANE_PROBE_SERVER', value: `http://127.0.0.1:${PROBE_SERVER_PORT}` },
                 { name: 'KAFKA_HEAP_OPTS', value: `-Xms${model.heapMebibytes}m -Xmx${model.heapMebibytes}m` },
                 { name: 'LOG_DIR', value: `${RUN_DIR}/logs` },
@@ -120,7 +122,7 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
               startupProbe: probe('live', { periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 180 }),
               livenessProbe: probe('live', { periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 4 }),
               readinessProbe: probe('ready', { periodSeconds: 15, timeoutSeconds: 12, failureThreshold: 1, successThreshold: 1 }),
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+              securityContext: containerSecurity,
               volumeMounts: [
                 { name: 'data', mountPath: DATA_DIR },
                 ...(spec.storage.metadata ? [{ name: 'metadata', mountPath: METADATA_DIR }] : []),
