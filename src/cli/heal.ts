@@ -65,6 +65,7 @@ Exit codes: 0 healthy or healed, 1 a fix failed, 2 bad input.
             const plan = planHeal(model, live.registered, goneSince, now, policy)
             if (!plan.ok) refuse(plan.problems)
             if (plan.proposals.length === 0) {
+              for (const r of plan.reasons) io.stderr.write(`heal: ${r}\n`)
               const waiting = [...goneSince].map(([id, since]) => `broker ${id} gone for ${Math.round((now - since) / 1000)} s`)
               io.stderr.write(`heal: nothing to fix${waiting.length > 0 ? ` (${waiting.join(', ')}; grace ${graceMs / 1000} s)` : ''}\n`)
               return []

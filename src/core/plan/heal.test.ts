@@ -65,3 +65,11 @@ test('a partition whose every replica is gone is named, not moved', () => {
   assert.deepEqual(plan.proposals.map((p) => p.topic), ['t'])
   assert.match(plan.reasons.join('\n'), /1 partition\(s\) have no replica on a live broker .*solo-0 on broker 3/)
 })
+
+test('partitions whose every replica is gone are named even when nothing else moves', () => {
+  const m = model(['zone'], brokers, [{ topic: 'solo', partition: 0, replicas: [3], minInsync: 1 }])
+  const plan = planHeal(m, new Set([0, 1, 2, 4, 5]), new Map([[3, 0]]), 90_000, { graceMs: 60_000 })
+  assert.ok(plan.ok)
+  assert.deepEqual(plan.proposals, [])
+  assert.match(plan.reasons.join('\n'), /1 partition\(s\) have no replica on a live broker .*solo-0 on broker 3/)
+})

@@ -62,8 +62,10 @@ export function planHeal(model: PlacementModel, registered: ReadonlySet<number>,
   const all = diffAssignments(model.partitions, repaired.after)
   const stranded = all.filter((p) => !p.oldReplicas.some((b) => registered.has(b)))
   const proposals = all.filter((p) => !stranded.includes(p))
-  if (stranded.length > 0) {
-    reasons.push(`${stranded.length} partition(s) have no replica on a live broker and cannot be moved until one returns (e.g. ${stranded[0]!.topic}-${stranded[0]!.partition} on broker ${stranded[0]!.oldReplicas.join(', ')})`)
-  }
-  return { ok: true, reasons: proposals.length > 0 ? reasons : [], proposals }
+  const strandedReason =
+    stranded.length > 0
+      ? [`${stranded.length} partition(s) have no replica on a live broker and cannot be moved until one returns (e.g. ${stranded[0]!.topic}-${stranded[0]!.partition} on broker ${stranded[0]!.oldReplicas.join(', ')})`]
+      : []
+  // With nothing to move, the other reasons explain no move; the stranded partitions still need saying.
+  return { ok: true, reasons: proposals.length > 0 ? [...reasons, ...strandedReason] : strandedReason, proposals }
 }
