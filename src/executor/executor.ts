@@ -251,10 +251,10 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
             }
           }
         }
-        const progress = progressOf(state.moves, status, copied, samples)
-        samples.push({ at: Date.now(), bytesDone: progress.bytesDone })
+        const { sample, ...progress } = progressOf(state.moves, status, copied, samples, Date.now())
+        samples.push(sample)
         if (samples.length > 600) samples.splice(0, samples.length - 600)
-        emit({ type: 'progress', progress: progressOf(state.moves, status, copied, samples) })
+        emit({ type: 'progress', progress })
       } catch (err) {
         // A broker or the controller not answering: the step is repeated on the next poll.
         if (!isKafkaplaneError(err) || !err.retriable || Date.now() - lastProgressAt > stallTimeoutMs) throw err

@@ -60,10 +60,7 @@ test('progress counts finished moves whole, moves in flight by what they copied,
     ['t-0', 'done' as const],
     ['t-1', 'in-flight' as const],
   ])
-  const p = progressOf(moves, status, new Map([['t-1', 1000]]), [
-    { at: 0, bytesDone: 0 },
-    { at: 10_000, bytesDone: 2000 },
-  ])
+  const p = progressOf(moves, status, new Map([['t-1', 1000]]), [{ at: 0, bytesDone: 0 }], 10_000)
   assert.deepEqual(p.partitions, { pending: 1, 'in-flight': 1, done: 1 })
   assert.equal(p.bytesDone, 2000)
   assert.equal(p.bytesLeft, 8000)

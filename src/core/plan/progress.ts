@@ -24,15 +24,17 @@ export const RATE_WINDOW_MS = 30_000
 
 /**
  * Progress of `moves`: finished moves count whole; moves in flight count the bytes their new replicas
- * already hold (`copied`, by partition key, at most the move's bytes). The rate is measured over the
- * samples of the last RATE_WINDOW_MS (the caller appends one per poll).
+ * already hold (`copied`, by partition key, at most the move's bytes). The rate is measured from the
+ * earlier samples of the last RATE_WINDOW_MS to this one, taken `now` (the caller keeps one per poll:
+ * `sample` is the one to keep).
  */
 export function progressOf(
   moves: readonly Move[],
   status: ReadonlyMap<string, MoveStatus>,
   copied: ReadonlyMap<string, number>,
-  samples: readonly ProgressSample[],
-): Progress {
+  earlier: readonly ProgressSample[],
+  now: number,
+): Progress & { sample: ProgressSample } {
   const partitions: Record<MoveStatus, number> = { pending: 0, 'in-flight': 0, done: 0 }
   let bytesDone = 0
   let total = 0
@@ -45,10 +47,11 @@ export function progressOf(
     else if (s === 'in-flight') bytesDone += Math.min(m.bytes, copied.get(key) ?? 0)
   }
   const bytesLeft = total - bytesDone
-  const last = samples.at(-1)
-  const first = last && samples.find((x) => x.at >= last.at - RATE_WINDOW_MS)
-  const rate = first && last && last.at > first.at ? ((last.bytesDone - first.bytesDone) * 1000) / (last.at - first.at) : undefined
+  const sample = { at: now, bytesDone }
+  const first = earlier.find((x) => x.at >= now - RATE_WINDOW_MS)
+  const rate = first && now > first.at ? ((bytesDone - first.bytesDone) * 1000) / (now - first.at) : undefined
   return {
+    sample,
     partitions,
     bytesDone,
     bytesLeft,
