@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { homedir } from 'node:os'
+import { stateDir } from '../local/paths.ts'
 import { join } from 'node:path'
 import type { Admin } from '@platformatic/kafka'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
@@ -253,7 +253,7 @@ export async function readLiveCluster(admin: Admin, connection: KafkaConnectionO
 }
 
 export function defaultStateFile(clusterId: string, env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'kafkaplane', 'plans', `${clusterId}.json`)
+  return join(stateDir(env), 'plans', `${clusterId}.json`)
 }
 
 /** `--throttle 50MiB`: bytes per second, with B, KB, MB, GB (1000s) or KiB, MiB, GiB (1024s). */

@@ -1,4 +1,4 @@
-import { homedir } from 'node:os'
+import { stateDir as kafkaplaneStateDir } from '../local/paths.ts'
 import { join } from 'node:path'
 import { startOperator } from '../kube/operator/operator.ts'
 import { integerOption, parseOptions, type Command } from './command.ts'
@@ -41,7 +41,7 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
       return 0
     }
     const { bootstrapServers: _none, ...connection } = connectionOptions({ ...values, 'bootstrap-server': '127.0.0.1:9092' }, io.env)
-    const stateDir = values['state-dir'] ?? join(io.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'kafkaplane', 'operator')
+    const stateDir = values['state-dir'] ?? join(kafkaplaneStateDir(io.env), 'operator')
     const resyncMs = integerOption('--resync-ms', values['resync-ms'], 1000, 86_400_000)
     const throttle = rateOption('--throttle', values.throttle)
     const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`)
