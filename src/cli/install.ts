@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { renderInstall } from '../kube/manifests/render.ts'
+import { version } from './version.ts'
 import { manifestYaml } from '../kube/manifests/yaml.ts'
 import { badArgument, parseOptions, type Command } from './command.ts'
 
@@ -29,10 +29,9 @@ Exit codes: 0 printed, 2 bad input.
     if (positionals.length > 0) throw badArgument(`kafkaplane install takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane install --help`')
     const namespace = values.namespace ?? 'kafkaplane-system'
     if (!DNS_LABEL.test(namespace)) throw badArgument(`--namespace "${namespace}" is not a DNS label`, 'use lower case letters, digits and -, at most 63, e.g. --namespace kafkaplane-system')
-    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
-    const image = values.image ?? `ghcr.io/kafkaplane/kafkaplane:${version}`
+    const image = values.image ?? `ghcr.io/kafkaplane/kafkaplane:${version()}`
     if (image.trim() === '' || /\s/.test(image)) throw badArgument(`--image "${image}" is not an image reference`, 'pass --image REGISTRY/NAME:TAG')
-    io.stdout.write(renderInstall({ namespace, image, version }).map((o) => `---\n${manifestYaml(o)}`).join(''))
+    io.stdout.write(renderInstall({ namespace, image, version: version() }).map((o) => `---\n${manifestYaml(o)}`).join(''))
     return 0
   },
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs'
 import { isKafkaplaneError } from '../core/errors.ts'
 import type { Command, CommandIO } from './command.ts'
+import { version } from './version.ts'
 
 /**
  * The verbs, each loaded only when run: a probe must not pay for loading the placement engine.
@@ -26,10 +26,6 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
   { name: 'install', summary: 'print the CRDs, RBAC and operator Deployment for `kubectl apply -f -`', load: async () => (await import('./install.ts')).install },
 ]
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length))
