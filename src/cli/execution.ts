@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { stateDir } from '../local/paths.ts'
 import { join } from 'node:path'
 import type { Admin } from '@platformatic/kafka'
@@ -10,7 +9,7 @@ import type { Progress } from '../core/plan/progress.ts'
 import { liveTopology } from '../core/topology/live-topology.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { cancelPlan, executePlan, type ExecutorEvent } from '../executor/executor.ts'
-import { readPlanState, writePlanState, type PlanState } from '../executor/plan-state.ts'
+import { DEFAULT_THROTTLE_BYTES_PER_SECOND, newPlanState, readPlanState, writePlanState, type PlanState } from '../executor/plan-state.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { renderReassignment } from '../formats/reassignment-json.ts'
 import { createAdmin } from '../kafka/connection.ts'
@@ -37,8 +36,6 @@ export const EXECUTION_OPTIONS = {
   'state-file': { type: 'string' },
   'poll-ms': { type: 'string' },
 } as const
-
-export const DEFAULT_THROTTLE = 50 * 1024 * 1024
 
 export const EXECUTION_HELP = `Execution (every verb that moves data):
   --dry-run                print the plan (Kafka reassignment JSON on stdout, a summary on stderr) and
@@ -93,7 +90,7 @@ export async function runExecution(
   options: { quietWhenNothing?: boolean } = {},
 ): Promise<number> {
   const connection = connectionOptions(values as Parameters<typeof connectionOptions>[0], io.env)
-  const throttle = rateOption('--throttle', values.throttle as string | undefined) ?? DEFAULT_THROTTLE
+  const throttle = rateOption('--throttle', values.throttle as string | undefined) ?? DEFAULT_THROTTLE_BYTES_PER_SECOND
   const limits: MoveLimits = {
     perBroker: integerOption('--max-moves-per-broker', values['max-moves-per-broker'] as string | undefined, 1, 10_000) ?? DEFAULT_MOVE_LIMITS.perBroker,
     perCluster: integerOption('--max-moves', values['max-moves'] as string | undefined, 1, 1_000_000) ?? DEFAULT_MOVE_LIMITS.perCluster,
@@ -156,19 +153,7 @@ export async function runExecution(
         io.stderr.write(`dry run: ${movesLine(moves)}; ${formatBytes(bytes)} to copy${throttle > 0 ? `, throttled at ${formatBytes(throttle)}/s per broker` : ''}; nothing changed\n`)
         return 0
       }
-      state = {
-        format: 1,
-        clusterId: live.clusterId,
-        planId: randomUUID().slice(0, 8),
-        operation,
-        createdAt: new Date().toISOString(),
-        status: 'running',
-        moves,
-        started: [],
-        done: [],
-        throttled: { brokers: [], topics: [] },
-        throttleBytesPerSecond: throttle,
-      }
+      state = newPlanState(live.clusterId, operation, moves, throttle)
       await writePlanState(stateFile, state)
       io.stderr.write(`kafkaplane: plan ${state.planId} (${operation}): ${movesLine(moves)}; ${formatBytes(bytes)} to copy; state in ${stateFile}\n`)
     }

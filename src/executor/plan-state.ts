@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -27,6 +28,26 @@ export interface PlanState {
   throttled: { brokers: number[]; topics: string[] }
   /** The rate of the plan's throttle, bytes/s per broker (0 = no throttle). */
   throttleBytesPerSecond: number
+}
+
+/** The replication throttle of a plan when its caller names none: bytes/s per broker. */
+export const DEFAULT_THROTTLE_BYTES_PER_SECOND = 50 * 1024 * 1024
+
+/** A new plan of `moves`, running, nothing started or throttled yet. */
+export function newPlanState(clusterId: string, operation: string, moves: Move[], throttleBytesPerSecond: number): PlanState {
+  return {
+    format: 1,
+    clusterId,
+    planId: randomUUID().slice(0, 8),
+    operation,
+    createdAt: new Date().toISOString(),
+    status: 'running',
+    moves,
+    started: [],
+    done: [],
+    throttled: { brokers: [], topics: [] },
+    throttleBytesPerSecond,
+  }
 }
 
 export async function readPlanState(file: string): Promise<PlanState | undefined> {

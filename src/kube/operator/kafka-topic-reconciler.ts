@@ -1,5 +1,4 @@
 import { join } from 'node:path'
-import { randomUUID } from 'node:crypto'
 import type { Admin } from '@platformatic/kafka'
 import type { ClusterSnapshot } from '../../core/health/snapshot.ts'
 import { modelFromTopology, partitionKey, type PartitionAssignment, type PlacementModel } from '../../core/placement/model.ts'
@@ -7,7 +6,7 @@ import { planAssign, planReplicationFactor } from '../../core/placement/operatio
 import { toMoves } from '../../core/plan/moves.ts'
 import type { Topology } from '../../core/topology/topology.ts'
 import { executePlan } from '../../executor/executor.ts'
-import { readPlanState, writePlanState, type PlanState } from '../../executor/plan-state.ts'
+import { DEFAULT_THROTTLE_BYTES_PER_SECOND, newPlanState, readPlanState, writePlanState, type PlanState } from '../../executor/plan-state.ts'
 import { alterTopicConfigs } from '../../kafka/alter-topic-configs.ts'
 import { anyConnection, createAdmin } from '../../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
@@ -45,8 +44,6 @@ export interface KafkaTopicReconcilerOptions {
   retryMs?: number
   log: (line: string) => void
 }
-
-const DEFAULT_THROTTLE = 50 * 1024 * 1024
 
 /**
  * Reconciles one KafkaTopic against the Kafka cluster of its KafkaCluster (a flat chain of steps):
@@ -165,27 +162,20 @@ export class KafkaTopicReconciler {
           return { requeueAfterMs: this.#options.retryMs ?? 30_000 }
         }
         const { clusterId } = await describeRegisteredBrokers(controller)
-        const state: PlanState = {
-          format: 1,
+        const state = newPlanState(
           clusterId,
-          planId: randomUUID().slice(0, 8),
-          operation: `KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name} replication factor ${topic.replicationFactor}`,
-          createdAt: new Date().toISOString(),
-          status: 'running',
-          moves: toMoves(plan.proposals, partitions, () => undefined),
-          started: [],
-          done: [],
-          throttled: { brokers: [], topics: [] },
-          throttleBytesPerSecond: this.#options.throttleBytesPerSecond ?? DEFAULT_THROTTLE,
-        }
+          `KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name} replication factor ${topic.replicationFactor}`,
+          toMoves(plan.proposals, partitions, () => undefined),
+          this.#options.throttleBytesPerSecond ?? DEFAULT_THROTTLE_BYTES_PER_SECOND,
+        )
         await writePlanState(stateFile, state)
         const outcome = await this.#execute(resource, admin, connection, stateFile, state, signal)
         if (outcome) return outcome
       }
     }
 
-    snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
-    const now = await readTopic(admin, snapshot, name)
+    // In sync: the topic read above is the topic now; after changes, read it again.
+    const now = diff.inSync ? actual : await readTopic(admin, await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers }), name)
     const fields = now ? topicStatusFields(name, now.assignment, topic.minInsyncReplicas, cluster.topology) : undefined
     const verdict = fields?.survivability.verdict ?? 'unknown'
     await this.#status(resource, fields ?? {}, {
@@ -201,7 +191,7 @@ export class KafkaTopicReconciler {
    * outcome to return when the operator is stopping (the plan stays on disk; moves in flight go on).
    */
   async #execute(resource: CustomResource, admin: Admin, connection: KafkaConnectionOptions, stateFile: string, state: PlanState, signal: AbortSignal): Promise<ReconcileOutcome | undefined> {
-    await this.#status(resource, resource.status ? stripConditions(resource.status) : {}, {
+    await this.#status(resource, resource.status ?? {}, {
       state: 'reconciling',
       reason: 'ReplicationFactorChanging',
       message: `plan ${state.planId}: ${state.operation}: ${state.done.length} of ${state.moves.length} partitions moved (throttled at ${Math.round(state.throttleBytesPerSecond / 1024 / 1024)} MiB/s per broker; state in ${stateFile})`,
@@ -268,7 +258,3 @@ export function placementModel(topology: Topology, snapshot: ClusterSnapshot, to
   return modelFromTopology({ dimensions: topology.dimensions, brokers }, snapshot.partitions, (t) => minInsync.get(t) ?? 1)
 }
 
-function stripConditions(status: Record<string, unknown>): Record<string, unknown> {
-  const { conditions: _c, observedGeneration: _g, ...rest } = status
-  return rest
-}
