@@ -90,8 +90,9 @@ export class KafkaClusterReconciler {
     for (const m of manifests) {
       const cluster = this.#clusters.get(m.context)
       try {
-        for (const object of this.#owned(resource, m, cluster)) results.push(await cluster.applier.apply(object))
-        results.push(...(await cluster.applier.prune(namespace, selectorOf(model), PRUNED_KINDS, this.#owned(resource, m, cluster))))
+        const owned = this.#owned(resource, m, cluster)
+        for (const object of owned) results.push(await cluster.applier.apply(object))
+        results.push(...(await cluster.applier.prune(namespace, selectorOf(model), PRUNED_KINDS, owned)))
       } catch (err) {
         await this.#status(resource, clusterStatusFields(model, []), unreachable(m, err))
         throw err

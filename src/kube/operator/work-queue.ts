@@ -112,7 +112,8 @@ export class WorkQueue {
 
   #pump(): void {
     while (!this.stopped && this.#running.size < this.#workers) {
-      const key = [...this.#queued].find((k) => !this.#running.has(k))
+      // add() never queues a running key (it marks it dirty), so the first queued key is free to run.
+      const key = this.#queued.values().next().value
       if (key === undefined) break
       this.#queued.delete(key)
       this.#running.set(key, this.#run(key))
