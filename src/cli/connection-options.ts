@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs'
 import { SASL_MECHANISMS, type KafkaConnectionOptions, type KafkaTlsOptions, type SaslMechanism } from '../kafka/connection-options.ts'
 import { badArgument, bootstrapOption } from './command.ts'
 
-/** The options of every verb that talks to a cluster; spread them into the verb's own. */
-export const CONNECTION_OPTIONS = {
-  'bootstrap-server': { type: 'string' },
+/** TLS and SASL: how to talk to brokers, wherever they are (the operator learns where per cluster). */
+export const SECURITY_OPTIONS = {
   tls: { type: 'boolean' },
   'tls-ca-file': { type: 'string' },
   'tls-cert-file': { type: 'string' },
@@ -15,9 +14,10 @@ export const CONNECTION_OPTIONS = {
   'sasl-password-file': { type: 'string' },
 } as const
 
-export const CONNECTION_HELP = `Connection (each flag also read from the environment variable beside it):
-  --bootstrap-server H:P   brokers, comma-separated       KAFKAPLANE_BOOTSTRAP_SERVER (else 127.0.0.1:9092)
-  --tls                    TLS with the system's CAs (implied by any --tls-* flag)
+/** The options of every verb that talks to a cluster; spread them into the verb's own. */
+export const CONNECTION_OPTIONS = { 'bootstrap-server': { type: 'string' }, ...SECURITY_OPTIONS } as const
+
+export const SECURITY_HELP = `  --tls                    TLS with the system's CAs (implied by any --tls-* flag)
   --tls-ca-file FILE       PEM CA bundle to trust          KAFKAPLANE_TLS_CA_FILE
   --tls-cert-file FILE     PEM client certificate (mTLS)   KAFKAPLANE_TLS_CERT_FILE
   --tls-key-file FILE      PEM key of that certificate     KAFKAPLANE_TLS_KEY_FILE
@@ -27,8 +27,11 @@ export const CONNECTION_HELP = `Connection (each flag also read from the environ
   --sasl-password-file F   file holding the password       KAFKAPLANE_SASL_PASSWORD_FILE, or the
                            password itself in KAFKAPLANE_SASL_PASSWORD (never on the command line)`
 
-type ConnectionValues = {
-  'bootstrap-server'?: string | undefined
+export const CONNECTION_HELP = `Connection (each flag also read from the environment variable beside it):
+  --bootstrap-server H:P   brokers, comma-separated       KAFKAPLANE_BOOTSTRAP_SERVER (else 127.0.0.1:9092)
+${SECURITY_HELP}`
+
+type SecurityValues = {
   tls?: boolean | undefined
   'tls-ca-file'?: string | undefined
   'tls-cert-file'?: string | undefined
@@ -38,6 +41,7 @@ type ConnectionValues = {
   'sasl-username'?: string | undefined
   'sasl-password-file'?: string | undefined
 }
+type ConnectionValues = SecurityValues & { 'bootstrap-server'?: string | undefined }
 
 /**
  * Connection flags (or their environment variables) as KafkaConnectionOptions, with the PEM files and the
@@ -45,7 +49,11 @@ type ConnectionValues = {
  * BAD_ARGUMENT naming the flag, before anything connects.
  */
 export function connectionOptions(values: ConnectionValues, env: NodeJS.ProcessEnv): KafkaConnectionOptions {
-  const bootstrapServers = bootstrapOption(values['bootstrap-server'], env)
+  return { bootstrapServers: bootstrapOption(values['bootstrap-server'], env), ...securityOptions(values, env) }
+}
+
+/** The TLS and SASL part of connectionOptions, checked the same way. */
+export function securityOptions(values: SecurityValues, env: NodeJS.ProcessEnv): Omit<KafkaConnectionOptions, 'bootstrapServers'> {
   const caFile = values['tls-ca-file'] ?? env.KAFKAPLANE_TLS_CA_FILE
   const certFile = values['tls-cert-file'] ?? env.KAFKAPLANE_TLS_CERT_FILE
   const keyFile = values['tls-key-file'] ?? env.KAFKAPLANE_TLS_KEY_FILE
@@ -72,7 +80,7 @@ export function connectionOptions(values: ConnectionValues, env: NodeJS.ProcessE
     if (username !== undefined || passwordFile !== undefined) {
       throw badArgument('--sasl-username / --sasl-password-file given without --sasl-mechanism', `pass --sasl-mechanism ${SASL_MECHANISMS.join('|')}`)
     }
-    return { bootstrapServers, ...(tls === undefined ? {} : { tls }) }
+    return tls === undefined ? {} : { tls }
   }
   const mechanism = mechanismRaw.toUpperCase()
   if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
@@ -83,7 +91,7 @@ export function connectionOptions(values: ConnectionValues, env: NodeJS.ProcessE
   if (passwordFile !== undefined) password = readText('--sasl-password-file', passwordFile).replace(/\r?\n$/, '')
   else if (env.KAFKAPLANE_SASL_PASSWORD !== undefined) password = env.KAFKAPLANE_SASL_PASSWORD
   else throw badArgument(`--sasl-mechanism ${mechanism} needs a password`, 'pass --sasl-password-file FILE, or set KAFKAPLANE_SASL_PASSWORD')
-  return { bootstrapServers, ...(tls === undefined ? {} : { tls }), sasl: { mechanism: mechanism as SaslMechanism, username, password } }
+  return { ...(tls === undefined ? {} : { tls }), sasl: { mechanism: mechanism as SaslMechanism, username, password } }
 }
 
 function readText(flag: string, file: string): string {

@@ -2,10 +2,8 @@ import { stateDir as kafkaplaneStateDir } from '../local/paths.ts'
 import { join } from 'node:path'
 import { startOperator } from '../kube/operator/operator.ts'
 import { integerOption, parseOptions, type Command } from './command.ts'
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
+import { SECURITY_HELP, SECURITY_OPTIONS, securityOptions } from './connection-options.ts'
 import { rateOption } from './execution.ts'
-
-const { 'bootstrap-server': _bootstrap, ...TLS_AND_SASL } = CONNECTION_OPTIONS
 
 export const operator: Command = {
   name: 'operator',
@@ -23,12 +21,13 @@ them (server-side apply under the field manager kafkaplane-operator, finalizers,
   --resync-ms N       reconcile every resource again this often (default 300000)
 A KafkaCluster's brokers are reached at its spec.kafka.bootstrapServers, else at their in-cluster
 addresses (the inter-broker listener's advertised address of each broker).
-${CONNECTION_HELP.replace(/\n\s+--bootstrap-server[^\n]*/, '')}
+Connection (each flag also read from the environment variable beside it):
+${SECURITY_HELP}
 Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
 `,
   async run(argv, io) {
     const { values } = parseOptions('operator', argv, {
-      ...TLS_AND_SASL,
+      ...SECURITY_OPTIONS,
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
       namespace: { type: 'string' },
@@ -40,7 +39,7 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
       io.stdout.write(this.help)
       return 0
     }
-    const { bootstrapServers: _none, ...connection } = connectionOptions({ ...values, 'bootstrap-server': '127.0.0.1:9092' }, io.env)
+    const connection = securityOptions(values, io.env)
     const stateDir = values['state-dir'] ?? join(kafkaplaneStateDir(io.env), 'operator')
     const resyncMs = integerOption('--resync-ms', values['resync-ms'], 1000, 86_400_000)
     const throttle = rateOption('--throttle', values.throttle)
