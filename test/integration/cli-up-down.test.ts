@@ -10,7 +10,7 @@ import { isAlive } from '../../src/local/broker-process.ts'
 import { readClusterState } from '../../src/local/cluster-state.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { freeBasePort, killClusterIn, removeDir, tempDir } from './support/clusters.ts'
-import { runCli, startCli } from './support/cli.ts'
+import { runCli, startWatchedCli } from './support/cli.ts'
 import { consume, produce } from './support/kafka-io.ts'
 
 describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_000 }, () => {
@@ -88,29 +88,23 @@ describe('kafkaplane up in the foreground', { timeout: 300_000 }, () => {
     stateHome = await tempDir('state')
     const dataDir = join(stateHome, 'kafkaplane', 'local-cluster')
     const basePort = await freeBasePort(3)
-    const child = startCli(['up', '--brokers', '3', '--base-port', String(basePort), '--heap', '384m'], { ...process.env, XDG_STATE_HOME: stateHome })
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    const up = startWatchedCli(['up', '--brokers', '3', '--base-port', String(basePort), '--heap', '384m'], { ...process.env, XDG_STATE_HOME: stateHome })
     try {
-      const deadline = Date.now() + 180_000
-      while (!stderr.includes('Press Ctrl-C') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
-      assert.match(stderr, /Press Ctrl-C/, stderr)
+      await up.waitFor(/Press Ctrl-C/, 180_000)
+      assert.match(up.stderr(), /Press Ctrl-C/, up.stderr())
       // The default layout: brokers spread over k8s-1/k8s-2 and zones a/b/c.
-      assert.match(stdout, /broker\s+roles\s+cluster\s+zone\s+rack/)
-      assert.match(stdout, /0\s+broker\+controller\s+k8s-1\s+a\s+a/)
-      assert.match(stdout, /1\s+broker\+controller\s+k8s-2\s+b\s+b/)
+      assert.match(up.stdout(), /broker\s+roles\s+cluster\s+zone\s+rack/)
+      assert.match(up.stdout(), /0\s+broker\+controller\s+k8s-1\s+a\s+a/)
+      assert.match(up.stdout(), /1\s+broker\+controller\s+k8s-2\s+b\s+b/)
       const pids = Object.values((await readClusterState(dataDir))!.pids)
       assert.equal(pids.length, 3)
-      child.kill('SIGINT')
-      assert.equal(await exited, 0, stderr)
-      assert.match(stderr, /every broker stopped/)
+      up.child.kill('SIGINT')
+      assert.equal(await up.exited, 0, up.stderr())
+      assert.match(up.stderr(), /every broker stopped/)
       assert.ok(pids.every((pid) => !isAlive(pid)), 'every broker JVM is gone')
       assert.equal(existsSync(dataDir), false, 'an ephemeral cluster is deleted')
     } finally {
-      child.kill('SIGKILL')
+      up.child.kill('SIGKILL')
     }
   })
 })

@@ -16,7 +16,7 @@ import { waitForTopic } from '../../src/kafka/wait-for-topic.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWorkload, type WorkloadHandle, type WorkloadReport } from '../../src/verify/workload.ts'
 import { startTestCluster } from './support/clusters.ts'
-import { runCli, startCli } from './support/cli.ts'
+import { runCli, startWatchedCli } from './support/cli.ts'
 
 const TOPICS = ['verify-a', 'verify-b']
 
@@ -107,34 +107,28 @@ describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
   })
 
   test('the verifier fails a run that really lost acknowledged records (RF 1, its only disk wiped)', async (t) => {
-    const child = startCli(['verify', '--topics', 'verify-fragile', '--rate', '60', '--duration-seconds', '15', '--json', '--bootstrap-server', cluster.bootstrapServers.join(',')])
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    const verify = startWatchedCli(['verify', '--topics', 'verify-fragile', '--rate', '60', '--duration-seconds', '15', '--json', '--bootstrap-server', cluster.bootstrapServers.join(',')])
     try {
       // Some records acknowledged (and read by the live read) before the disk goes.
-      const deadline = Date.now() + 60_000
-      while (!/acknowledged (\d{3,})/.test(stderr) && Date.now() < deadline) await sleep(200)
-      assert.match(stderr, /acknowledged \d{3,}/, stderr)
+      await verify.waitFor(/acknowledged \d{3,}/, 60_000)
+      assert.match(verify.stderr(), /acknowledged \d{3,}/, verify.stderr())
       await cluster.killBroker(1)
       const data = join(cluster.dataDir, 'node-1', 'data')
       const wiped = (await readdir(data)).filter((d) => d.startsWith('verify-fragile-'))
       assert.equal(wiped.length, 3, `partition directories of verify-fragile in ${data}`)
       for (const dir of wiped) await rm(join(data, dir), { recursive: true, force: true })
       await cluster.startBroker(1)
-      const code = await exited
-      const report = JSON.parse(stdout) as WorkloadReport
+      const code = await verify.exited
+      const report = JSON.parse(verify.stdout()) as WorkloadReport
       t.diagnostic(summary(report))
-      assert.equal(code, 1, stderr)
+      assert.equal(code, 1, verify.stderr())
       assert.ok(report.lost > 0, `lost ${report.lost}`)
       assert.equal(report.verdict.ok, false)
       assert.match(report.verdict.failures.join('\n'), /acknowledged records? lost/)
       const lostIn = report.partitions.filter((p) => p.lost > 0)
       assert.ok(lostIn.length > 0 && lostIn.every((p) => p.topic === 'verify-fragile' && p.lostOffsets.length > 0), JSON.stringify(lostIn))
     } finally {
-      child.kill('SIGKILL')
+      verify.child.kill('SIGKILL')
       await cluster.startBroker(1).catch(() => {})
     }
   })
