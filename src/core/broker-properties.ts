@@ -18,3 +18,24 @@ export const OWNED_BROKER_PROPERTIES = [
   'metadata.log.dir',
   'broker.rack',
 ] as const
+
+/**
+ * The safe defaults every broker gets, in every runtime: no topic created by accident, topics and the
+ * internal topics (consumer offsets, transactions, share groups) at the replication factor and
+ * min.insync.replicas of the placement policy, no unclean leader election.
+ */
+export function safeBrokerDefaults(replicationFactor: number, minInsyncReplicas: number): Record<string, string> {
+  const rf = String(replicationFactor)
+  const minIsr = String(minInsyncReplicas)
+  return {
+    'auto.create.topics.enable': 'false',
+    'default.replication.factor': rf,
+    'min.insync.replicas': minIsr,
+    'offsets.topic.replication.factor': rf,
+    'transaction.state.log.replication.factor': rf,
+    'transaction.state.log.min.isr': minIsr,
+    'share.coordinator.state.topic.replication.factor': rf,
+    'share.coordinator.state.topic.min.isr': minIsr,
+    'unclean.leader.election.enable': 'false',
+  }
+}

@@ -1,6 +1,6 @@
 import { KafkaplaneError } from '../core/errors.ts'
 import { rackDimension, type Topology } from '../core/topology/topology.ts'
-import { OWNED_BROKER_PROPERTIES } from '../core/broker-properties.ts'
+import { OWNED_BROKER_PROPERTIES, safeBrokerDefaults } from '../core/broker-properties.ts'
 
 export type NodeRole = 'broker' | 'controller'
 
@@ -122,18 +122,7 @@ export function bootstrapServers(spec: Pick<LocalClusterSpec, 'nodes'>): string[
  */
 export function safeDefaults(brokerCount: number): Record<string, string> {
   const rf = Math.min(3, brokerCount)
-  const minIsr = Math.min(2, rf)
-  return {
-    'auto.create.topics.enable': 'false',
-    'default.replication.factor': String(rf),
-    'min.insync.replicas': String(minIsr),
-    'offsets.topic.replication.factor': String(rf),
-    'transaction.state.log.replication.factor': String(rf),
-    'transaction.state.log.min.isr': String(minIsr),
-    'share.coordinator.state.topic.replication.factor': String(rf),
-    'share.coordinator.state.topic.min.isr': String(minIsr),
-    'unclean.leader.election.enable': 'false',
-  }
+  return safeBrokerDefaults(rf, Math.min(2, rf))
 }
 
 /** Small thread pools and fast group joins: many brokers share one small machine. */

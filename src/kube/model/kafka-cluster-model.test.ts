@@ -47,6 +47,9 @@ test('the Wise example: broker ids per Kubernetes cluster, zones, controllers, h
   assert.equal(b.properties['controller.quorum.voters'], controllers.map((c) => `${c.id}@kafka-${c.id}.${c.cluster}.kafka.example.com:9093`).join(','))
   assert.equal(b.properties['inter.broker.listener.name'], 'REPLICATION')
   assert.equal(b.properties['min.insync.replicas'], '3')
+  // Every internal topic at the policy too (the share-group state topic included).
+  for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor', 'share.coordinator.state.topic.replication.factor']) assert.equal(b.properties[key], '6', key)
+  for (const key of ['transaction.state.log.min.isr', 'share.coordinator.state.topic.min.isr']) assert.equal(b.properties[key], '3', key)
   assert.equal(b.properties['log.retention.hours'], '168')
   assert.doesNotMatch(m.brokers.find((x) => x.id === 100)!.properties.listeners!, /CONTROLLER/)
 })

@@ -1,3 +1,4 @@
+import { safeBrokerDefaults } from '../../core/broker-properties.ts'
 import type { PlacementBroker } from '../../core/placement/model.ts'
 import { advise, recommend, type Advice } from '../../core/placement/survivability.ts'
 import type { Topology } from '../../core/topology/topology.ts'
@@ -139,7 +140,7 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
   const clusterOf = new Map(planned.flatMap((c) => c.ids.map((b) => [b.id, c] as const)))
   const voters = controllers.map((id) => `${id}@${hostOf(addressOf(clusterOf.get(id)!, id, interBrokerListener))}:${spec.controllerPort}`).join(',')
   const protocolMap = ['CONTROLLER:PLAINTEXT', ...spec.listeners.map((l) => `${l.name}:${l.protocol}`)].join(',')
-  const defaults = topicDefaults(placement.replicationFactor, placement.minInsyncReplicas)
+  const defaults = safeBrokerDefaults(placement.replicationFactor, placement.minInsyncReplicas)
 
   const clusters = planned.map((c): KubernetesClusterModel => ({
     name: c.name,
@@ -281,19 +282,6 @@ function placementPolicy(spec: KafkaClusterSpec, topology: Topology, warnings: F
     warnings.push({ path: 'spec.placement.minInsyncReplicas', value: minInsync, message: `minInsyncReplicas ${minInsync}: an acknowledged write may live on one broker only and be lost with it`, fix: 'use minInsyncReplicas 2 or more' })
   }
   return { replicationFactor: rf, minInsyncReplicas: minInsync, recommended: false, advice: mine }
-}
-
-/** The safe defaults every broker gets (issue 2): topic defaults from the policy, no unclean election. */
-function topicDefaults(rf: number, minInsync: number): Record<string, string> {
-  return {
-    'auto.create.topics.enable': 'false',
-    'default.replication.factor': String(rf),
-    'min.insync.replicas': String(minInsync),
-    'offsets.topic.replication.factor': String(rf),
-    'transaction.state.log.replication.factor': String(rf),
-    'transaction.state.log.min.isr': String(minInsync),
-    'unclean.leader.election.enable': 'false',
-  }
 }
 
 function warnAboutBrokerConfig(spec: KafkaClusterSpec, warnings: FieldProblem[]): void {
