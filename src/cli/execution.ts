@@ -35,6 +35,7 @@ export const EXECUTION_OPTIONS = {
   'max-moves': { type: 'string' },
   'state-file': { type: 'string' },
   'poll-ms': { type: 'string' },
+  'broker-wait-seconds': { type: 'string' },
 } as const
 
 export const EXECUTION_HELP = `Execution (every verb that moves data):
@@ -45,6 +46,9 @@ export const EXECUTION_HELP = `Execution (every verb that moves data):
   --max-moves-per-broker N moves in flight touching one broker (default ${DEFAULT_MOVE_LIMITS.perBroker})
   --max-moves N            moves in flight in the cluster (default ${DEFAULT_MOVE_LIMITS.perCluster})
   --cancel                 revert the moves of the unfinished plan that are in flight, remove its throttles
+  --broker-wait-seconds S  when every move left needs a broker that is not registered (dead, fenced),
+                           wait this long for it (default 300), then stop: moves in flight that need it
+                           are reverted, throttles removed, the plan kept to continue (exit 1)
   --state-file FILE        where the plan's progress is kept (default: $XDG_STATE_HOME/kafkaplane/plans/
                            <cluster id>.json). After a crash or Ctrl-C, the same command continues the plan.
   --topology FILE          the brokers' failure domains (else broker.rack is the only dimension)
@@ -96,6 +100,7 @@ export async function runExecution(
     perCluster: integerOption('--max-moves', values['max-moves'] as string | undefined, 1, 1_000_000) ?? DEFAULT_MOVE_LIMITS.perCluster,
   }
   const pollMs = integerOption('--poll-ms', values['poll-ms'] as string | undefined, 100, 60_000) ?? 1000
+  const brokerWaitMs = (integerOption('--broker-wait-seconds', values['broker-wait-seconds'] as string | undefined, 0, 86_400) ?? 300) * 1000
   const file = values.topology === undefined ? undefined : await readTopologyFile(values.topology as string)
   const admin = createAdmin(connection)
   try {
@@ -110,8 +115,8 @@ export async function runExecution(
         io.stdout.write('no unfinished plan: nothing to cancel\n')
         return 0
       }
-      const { cancelled } = await cancelPlan(cluster, stateFile, unfinished)
-      io.stdout.write(`cancelled plan ${unfinished.planId} (${unfinished.operation}): ${cancelled} moves in flight reverted, ${unfinished.done.length} finished moves kept, throttles removed\n`)
+      const { cancelled, throttlesLeft } = await cancelPlan(cluster, stateFile, unfinished)
+      io.stdout.write(`cancelled plan ${unfinished.planId} (${unfinished.operation}): ${cancelled} moves in flight reverted, ${unfinished.done.length} finished moves kept, ${throttlesRemoved(throttlesLeft)}\n`)
       return 0
     }
     let state: PlanState
@@ -170,14 +175,23 @@ export async function runExecution(
     process.on('SIGTERM', onSignal)
     try {
       const reporter = progressReporter(io)
-      const result = await executePlan(cluster, stateFile, state, { limits, pollMs, signal: abort.signal, onEvent: reporter })
+      const result = await executePlan(cluster, stateFile, state, { limits, pollMs, brokerWaitMs, signal: abort.signal, onEvent: reporter })
       if (result.status === 'interrupted') {
         io.stdout.write(`interrupted: ${result.moved}/${state.moves.length} moves done, ${result.inFlight} in flight; run the same command to continue\n`)
         return 1
       }
+      if (result.status === 'waiting') {
+        const brokers = `broker${result.waitsFor.length > 1 ? 's' : ''} ${result.waitsFor.join(', ')}`
+        io.stdout.write(
+          `waiting: ${result.moved}/${state.moves.length} moves done; the ${state.moves.length - result.moved} left need ${brokers}, not registered for ${Math.round(brokerWaitMs / 1000)} s; ` +
+            `moves in flight reverted, ${throttlesRemoved(result.throttlesLeft)}. Start ${brokers} and run the same command again (it continues the plan), ` +
+            `replace ${result.waitsFor.length > 1 ? 'them' : 'it'} (kafkaplane heal drains a broker gone past its grace period), or --cancel\n`,
+        )
+        return 1
+      }
       const failed = result.leaderElectionFailures
       io.stdout.write(
-        `done: ${result.moved} partitions moved, ${formatBytes(result.bytes)} copied in ${(result.elapsedMs / 1000).toFixed(1)} s; throttles removed` +
+        `done: ${result.moved} partitions moved, ${formatBytes(result.bytes)} copied in ${(result.elapsedMs / 1000).toFixed(1)} s; ${throttlesRemoved(result.throttlesLeft)}` +
           (failed.length > 0 ? `; preferred leader not elected for ${failed.length} partitions (e.g. ${partitionKey(failed[0]!)}: ${failed[0]!.message})` : '') +
           '\n',
       )
@@ -285,8 +299,17 @@ function progressReporter(io: CommandIO): (event: ExecutorEvent) => void {
         return
       case 'throttles-cleared':
         io.stderr.write(`  throttles removed from brokers ${event.brokers.join(',') || '-'} and topics ${event.topics.join(',') || '-'}\n`)
+        return
+      case 'throttle-failed':
+        io.stderr.write(`  throttle not changed on ${event.failures.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}; its moves wait, retrying\n`)
     }
   }
+}
+
+/** "throttles removed", or which brokers keep a rate because they were not there to take its removal. */
+function throttlesRemoved(left: readonly number[]): string {
+  if (left.length === 0) return 'throttles removed'
+  return `throttles removed but from broker ${left.join(', ')} (not registered: its rate limits nothing without throttled replicas; \`kafkaplane heal\` removes it once it is back)`
 }
 
 export function progressLine(p: Progress): string {

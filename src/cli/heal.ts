@@ -3,6 +3,8 @@ import { planHeal, type HealPolicy } from '../core/plan/heal.ts'
 import { badArgument, integerOption, parseOptions, refuse, regexOption, type Command } from './command.ts'
 import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
 import { isKafkaplaneError } from '../core/errors.ts'
+import { clearStaleThrottles } from '../executor/stale-throttles.ts'
+import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
 
 export const heal: Command = {
   name: 'heal',
@@ -13,7 +15,9 @@ The self-healer. Looks at the cluster and fixes what breaks the placement goals,
   - a broker gone (not registered, or fenced) for longer than --grace-seconds: its replicas move to
     the brokers left (within the grace period nothing moves: a restart is not a loss);
   - topics below the policy's replication factor (--replication-factor R, --topics REGEX): raised;
-  - a topic created with a bad spread (or any other hard goal broken): repaired with the fewest moves.
+  - a topic created with a bad spread (or any other hard goal broken): repaired with the fewest moves;
+  - replication throttles that nothing needs (left by a plan whose broker was dead when it ended, or
+    by a process killed mid-plan, or by another tool): removed when nothing has been reassigned for 5 s.
 No balancing: that is \`kafkaplane rebalance\`.
   --watch                 keep looking, every --interval-seconds (default 30); Ctrl-C stops
   --grace-seconds S       how long a broker may be gone before it is drained (default 300)
@@ -56,7 +60,15 @@ Exit codes: 0 healthy or healed, 1 a fix failed, 2 bad input.
         const now = Date.now()
         while (started.length > 0 && started[0]! < now - 3600_000) started.shift()
         try {
-          code = await runExecution(io, values, 'heal', async ({ live }) => {
+          code = await runExecution(io, values, 'heal', async ({ live, admin, connection }) => {
+            if (!values['dry-run']) {
+              // No plan of ours is unfinished and nothing is being reassigned: a throttle now is stale.
+              const stale = await clearStaleThrottles(new KafkaExecutorCluster(admin, connection))
+              if (stale.brokers.length > 0 || stale.topics.length > 0) {
+                io.stderr.write(`heal: removed stale replication throttles from brokers ${stale.brokers.join(',') || '-'} and topics ${stale.topics.join(',') || '-'}\n`)
+              }
+              if (stale.failed.length > 0) io.stderr.write(`heal: broker ${stale.failed.join(', ')} did not take the removal of its stale throttle; retrying next pass\n`)
+            }
             const model = live.model()
             for (const b of model.brokers) {
               if (live.registered.has(b.id)) goneSince.delete(b.id)

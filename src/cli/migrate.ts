@@ -3,6 +3,7 @@ import { diffAssignments, partitionKey, type PartitionAssignment } from '../core
 import { planMigration } from '../core/placement/operations.ts'
 import { renderStages } from '../formats/reassignment-json.ts'
 import { createAdmin } from '../kafka/connection.ts'
+import { KafkaplaneError } from '../core/errors.ts'
 import { badArgument, brokerIds, integerOption, parseOptions, refuse, type Command } from './command.ts'
 import { connectionOptions } from './connection-options.ts'
 import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
@@ -69,17 +70,35 @@ Exit codes: 0 done, 1 failed or interrupted, 2 bad input (nothing changed).
   },
 }
 
-/** A stage is verified before the next: every partition it moved has its replicas, all in the ISR. */
-async function waitInSync(io: Parameters<Command['run']>[1], values: Parameters<typeof connectionOptions>[0] & { topology?: string }, stage: readonly PartitionAssignment[]): Promise<void> {
+/**
+ * A stage is verified before the next: every partition it moved has its replicas, all in the ISR. The
+ * wait is driven by progress: it gives up when the number of partitions behind has not dropped for
+ * --broker-wait-seconds (default 300), naming them and the brokers out of sync.
+ */
+async function waitInSync(io: Parameters<Command['run']>[1], values: Parameters<typeof connectionOptions>[0] & { topology?: string; 'broker-wait-seconds'?: string }, stage: readonly PartitionAssignment[]): Promise<void> {
   const connection = connectionOptions(values, io.env)
+  const limitMs = (integerOption('--broker-wait-seconds', values['broker-wait-seconds'], 0, 86_400) ?? 300) * 1000
   const admin = createAdmin(connection)
   try {
     const wanted = new Map(stage.map((p) => [partitionKey(p), p.replicas]))
+    let fewest = Infinity
+    let progressAt = Date.now()
     for (;;) {
       const snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
       const behind = snapshot.partitions.filter((p) => wanted.has(partitionKey(p)) && (p.isr.length < p.replicas.length || p.replicas.join() !== wanted.get(partitionKey(p))!.join()))
       if (behind.length === 0) return
-      io.stderr.write(`  waiting for ${behind.length} partitions of the stage to be fully in sync (e.g. ${partitionKey(behind[0]!)})\n`)
+      if (behind.length < fewest) {
+        fewest = behind.length
+        progressAt = Date.now()
+      }
+      const outOfSync = [...new Set(behind.flatMap((p) => p.replicas.filter((b) => !p.isr.includes(b))))].sort((a, b) => a - b)
+      const what = `${behind.length} partitions of the stage to be fully in sync (e.g. ${partitionKey(behind[0]!)}${outOfSync.length > 0 ? `; out of sync: broker ${outOfSync.join(', ')}` : ''})`
+      if (Date.now() - progressAt > limitMs) {
+        throw new KafkaplaneError('CLUSTER_NOT_READY', `waited ${Math.round(limitMs / 1000)} s without progress for ${what}`, {
+          fix: 'bring the out-of-sync brokers back (kafkaplane status), then run the same command again: it continues with the next stage',
+        })
+      }
+      io.stderr.write(`  waiting for ${what}\n`)
       await sleep(2000)
     }
   } finally {

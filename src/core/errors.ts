@@ -4,6 +4,12 @@
  *   input       -> 2  the user's input is wrong (a flag, a file, a data dir); nothing was changed
  *   environment -> 1  this machine lacks something (java, a jar cache, a reachable registry)
  *   operation   -> 1  an operation on a cluster failed (a broker did not start, a request failed)
+ * A failed Kafka request is one of three codes, by what may be done about it (src/kafka/kafka-error.ts
+ * maps the client's errors onto them): KAFKA_REQUEST_FAILED is transient (a broker not answering, a
+ * leader moving; retriable: try again), KAFKA_REQUEST_REFUSED is Kafka saying no to the request itself
+ * (an invalid config, a policy; repeating it changes nothing), KAFKA_NOT_AUTHORIZED is the principal
+ * lacking an ACL or failing to authenticate. Only retriable errors are retried; the others stop a plan
+ * at once with the reason.
  */
 export type ErrorKind = 'input' | 'environment' | 'operation'
 
@@ -28,6 +34,8 @@ export type ErrorCode =
   | 'CLUSTER_NOT_READY'
   | 'CONTROL_PLANE_START_FAILED'
   | 'KAFKA_REQUEST_FAILED'
+  | 'KAFKA_REQUEST_REFUSED'
+  | 'KAFKA_NOT_AUTHORIZED'
 
 const kinds: Record<ErrorCode, ErrorKind> = {
   BAD_ARGUMENT: 'input',
@@ -50,6 +58,18 @@ const kinds: Record<ErrorCode, ErrorKind> = {
   CLUSTER_NOT_READY: 'operation',
   CONTROL_PLANE_START_FAILED: 'operation',
   KAFKA_REQUEST_FAILED: 'operation',
+  KAFKA_REQUEST_REFUSED: 'operation',
+  KAFKA_NOT_AUTHORIZED: 'operation',
+}
+
+/**
+ * What a failed request was about, when known: a topic (and partition) or a broker. Carried so that a
+ * plan can say which partition or broker stopped it, and a caller can decide what else may go on.
+ */
+export interface ErrorResource {
+  topic?: string
+  partition?: number
+  broker?: number
 }
 
 export interface KafkaplaneErrorOptions {
@@ -58,6 +78,7 @@ export interface KafkaplaneErrorOptions {
   /** More lines a person needs to see (a broker's log tail, say). */
   detail?: string
   retriable?: boolean
+  resource?: ErrorResource
   cause?: unknown
 }
 
@@ -67,6 +88,7 @@ export class KafkaplaneError extends Error {
   readonly fix: string
   readonly detail: string | undefined
   readonly retriable: boolean
+  readonly resource: ErrorResource | undefined
 
   constructor(code: ErrorCode, message: string, options: KafkaplaneErrorOptions) {
     super(message, { cause: options.cause })
@@ -76,6 +98,7 @@ export class KafkaplaneError extends Error {
     this.fix = options.fix
     this.detail = options.detail
     this.retriable = options.retriable ?? false
+    this.resource = options.resource
   }
 
   get exitCode(): 1 | 2 {

@@ -1,11 +1,11 @@
 import { isKafkaplaneError, KafkaplaneError } from '../core/errors.ts'
-import { partitionHealth } from '../core/health/partition-health.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import { partitionKey, sameOrder } from '../core/placement/model.ts'
-import { addedReplicas, removedReplicas, DEFAULT_MOVE_LIMITS, nextMoves, sameThrottle, throttlePlan, touchedBrokers, type Move, type MoveLimits, type ThrottlePlan } from '../core/plan/moves.ts'
+import { addedReplicas, DEFAULT_MOVE_LIMITS, nextMoves, sameThrottle, throttlePlan, touchedBrokers, type Move, type MoveLimits, type ThrottlePlan } from '../core/plan/moves.ts'
 import { progressOf, type MoveStatus, type Progress, type ProgressSample } from '../core/plan/progress.ts'
+import { gateMoves, heldLine } from '../core/plan/start-gate.ts'
 import { busiestReceived, ThrottleControl } from '../core/plan/throttle-control.ts'
-import type { ExecutorCluster, InFlightReassignment, ReassignmentRefusal } from '../ports/executor-cluster.ts'
+import type { BrokerConfigFailure, ExecutorCluster, InFlightReassignment, ReassignmentRefusal } from '../ports/executor-cluster.ts'
 import { writePlanState, type PlanState } from './plan-state.ts'
 
 export interface ExecuteOptions {
@@ -16,6 +16,12 @@ export interface ExecuteOptions {
   signal?: AbortSignal
   /** Give up when nothing moved forward for this long (default 30 min): cancel, clear throttles, throw. */
   stallTimeoutMs?: number
+  /**
+   * When every move left waits for brokers that are not registered (dead, fenced), wait this long
+   * for them (default 5 min), then stop: the moves in flight that need them are reverted, the
+   * throttles removed, and the plan kept to continue once they are back (status `waiting`).
+   */
+  brokerWaitMs?: number
   onEvent?: (event: ExecutorEvent) => void
 }
 
@@ -28,21 +34,35 @@ export type ExecutorEvent =
   | { type: 'progress'; progress: Progress }
   | { type: 'elected'; partitions: number; failed: ReassignmentRefusal[] }
   | { type: 'throttles-cleared'; brokers: number[]; topics: string[] }
+  | { type: 'throttle-failed'; failures: BrokerConfigFailure[] }
   | { type: 'retrying'; message: string }
 
 export interface ExecuteResult {
-  status: 'finished' | 'interrupted'
+  /**
+   * finished: every move done; interrupted: aborted (Ctrl-C), moves in flight go on; waiting: every
+   * move left needs a broker that is not registered (`waitsFor`), nothing of the plan moves now.
+   */
+  status: 'finished' | 'interrupted' | 'waiting'
   /** Moves that completed (in this run and earlier ones of the same plan). */
   moved: number
   inFlight: number
   bytes: number
   elapsedMs: number
   leaderElectionFailures: ReassignmentRefusal[]
+  /** With status `waiting`: the brokers the moves left wait for. */
+  waitsFor: number[]
+  /**
+   * Brokers that still have the plan's throttle rate because they could not take its removal (not
+   * registered when the plan ended). A rate without throttled replicas limits nothing; `kafkaplane heal`
+   * removes it once the broker is back.
+   */
+  throttlesLeft: number[]
 }
 
 /** A refused move is retried on later polls; after this many refusals the plan fails. */
 const MAX_REFUSALS = 5
 const ELECTION_ATTEMPTS = 10
+const THROTTLE_RESEND_MS = 30_000
 
 /**
  * Carries out a plan's moves on a live cluster, one poll at a time, keeping `state` on disk (`stateFile`)
@@ -50,17 +70,25 @@ const ELECTION_ATTEMPTS = 10
  *
  *   1. Read the cluster (snapshot, reassignments in flight). A move is done when its partition has its
  *      new replicas and nothing is moving it; in flight while the controller moves it; else pending.
- *      Moves in flight from an earlier run are adopted. Transient errors are retried on the next poll.
- *   2. Health gate: a pending move does not start while its partition, or any partition on a broker it
- *      touches, is offline or under min.insync.replicas, or while a broker it adds is not registered;
- *      the executor says why it pauses. Moves in flight go on. A remedy (a move taking replicas off
- *      brokers that are gone) starts anyway unless its partition is offline: it is what fixes them.
+ *      Moves in flight from an earlier run are adopted. Retriable errors are retried on the next poll;
+ *      any other (not authorized, a request Kafka refuses) stops the plan at once with the reason.
+ *   2. Start gate (`gateMoves`, src/core/plan/start-gate.ts): a pending move does not start while its
+ *      partition is offline, or failing, or a broker it touches hosts a failing partition, unless it
+ *      only raises the ISR; nor while its new replicas name a broker that is not registered (it waits
+ *      for that broker; moves that do not need it go on). The executor says what it holds back and why.
  *   3. Choose the next moves (`nextMoves`: urgent, then small, within the per-broker and cluster
- *      limits), set the replication throttle for everything in flight (rates on the brokers involved,
- *      throttled replica lists on the topics; lists of topics no longer moving are removed), then send
- *      the reassignments.
- *   4. When no move is left: elect the preferred leaders of the moved partitions (retrying while a new
- *      leader is not yet in the ISR), remove every throttle the plan ever set, mark the plan finished.
+ *      limits), set the replication throttle for everything in flight (rates on the registered brokers
+ *      involved, one by one; throttled replica lists on the topics; lists of topics no longer moving are
+ *      removed), then send the reassignments. A move whose broker did not take its throttle rate waits
+ *      for the next poll, so no data moves unthrottled.
+ *   4. When every move left waits for brokers that are not registered for `brokerWaitMs`, stop with
+ *      status `waiting`: revert the plan's moves in flight that need them, remove the throttles, keep
+ *      the plan (running again continues it once the brokers are back).
+ *   5. When no move is left: elect the preferred leaders of the moved partitions (retrying while a new
+ *      leader is not yet in the ISR), remove every throttle the plan set from the registered brokers
+ *      and its topics (a broker that is not registered keeps its rate, which limits nothing without
+ *      throttled replicas, and is named in `throttlesLeft`: `kafkaplane heal` removes it once the
+ *      broker is back), mark the plan finished.
  *
  * An abort (Ctrl-C) stops after the current poll and leaves the moves in flight running under their
  * throttle; running the plan again adopts them. A failure (no progress for `stallTimeoutMs`, or an
@@ -72,31 +100,37 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
   const limits = options.limits ?? DEFAULT_MOVE_LIMITS
   const pollMs = options.pollMs ?? 1000
   const stallTimeoutMs = options.stallTimeoutMs ?? 30 * 60_000
+  const brokerWaitMs = options.brokerWaitMs ?? 5 * 60_000
   const emit = options.onEvent ?? (() => {})
   const save = () => writePlanState(stateFile, state)
-  const byKey = new Map(state.moves.map((m) => [partitionKey(m), m]))
   const done = new Set(state.done)
   const sent = new Set(state.started)
   const refusals = new Map<string, number>()
   const samples: ProgressSample[] = []
   let throttleNow: ThrottlePlan | undefined
+  let throttleSentAt = 0
   let lastProgressAt = Date.now()
   let lastPause = ''
   let first = true
   let snapshot: ClusterSnapshot | undefined
+  let registered = new Set<number>()
   let status = new Map<string, MoveStatus>()
+  let blockedSince: number | undefined
   // The rate configured on the brokers, steered so that what arrives matches the plan's throttle.
   let configuredRate = state.throttleBytesPerSecond
   const control = new ThrottleControl(state.throttleBytesPerSecond)
   let reading: { keys: string; at: number; received: Map<number, number>; configured: number } | undefined
 
-  const result = (kind: ExecuteResult['status'], leaderElectionFailures: ReassignmentRefusal[] = []): ExecuteResult => ({
+  const result = (kind: ExecuteResult['status'], extra: Partial<ExecuteResult> = {}): ExecuteResult => ({
     status: kind,
     moved: done.size,
     inFlight: [...status.values()].filter((s) => s === 'in-flight').length,
     bytes: state.moves.filter((m) => done.has(partitionKey(m))).reduce((s, m) => s + m.bytes, 0),
     elapsedMs: Date.now() - started,
-    leaderElectionFailures,
+    leaderElectionFailures: [],
+    waitsFor: [],
+    throttlesLeft: [],
+    ...extra,
   })
 
   try {
@@ -115,6 +149,7 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
         await sleep(pollMs, options.signal)
         continue
       }
+      registered = new Set(snapshot.brokers.map((b) => b.id))
       const current = new Map(snapshot.partitions.map((p) => [partitionKey(p), p]))
       const moving = new Map(ongoing.map((r) => [partitionKey(r), r]))
       const before = done.size
@@ -145,58 +180,61 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
       if (inFlight.length === 0 && pending.length === 0) break
 
       try {
-        // Health gate.
-        const registered = new Set(snapshot.brokers.map((b) => b.id))
-        const unhealthy = snapshot.partitions.filter((p) => {
-          const h = partitionHealth(p)
-          return h === 'offline' || h === 'under-min-isr'
-        })
-        const unhealthyKeys = new Set(unhealthy.map(partitionKey))
-        const strained = new Set(unhealthy.flatMap((p) => p.replicas))
-        const reasons = new Set<string>()
-        const eligible: Move[] = []
-        for (const m of pending) {
-          const key = partitionKey(m)
-          const p = current.get(key)!
-          const missing = addedReplicas(m).filter((b) => !registered.has(b))
-          // A remedy re-replicates away from brokers that are gone: it may start while the partition,
-          // or the brokers it touches, are under min.insync.replicas (that is what it fixes).
-          const remedy = removedReplicas({ oldReplicas: p.replicas, newReplicas: m.newReplicas }).some((b) => !registered.has(b))
-          const health = partitionHealth(p)
-          if (moving.has(key)) reasons.add(`${key} is being moved by someone else`)
-          else if (health === 'offline') reasons.add(`${key} is offline (no leader to copy from)`)
-          else if (!remedy && unhealthyKeys.has(key)) reasons.add(`${key} is ${health}`)
-          else if (!remedy && touchedBrokers({ oldReplicas: p.replicas, newReplicas: m.newReplicas }).some((b) => strained.has(b))) {
-            reasons.add(`a broker it touches hosts ${unhealthy.length} offline or under-min-ISR partition(s) (e.g. ${partitionKey(unhealthy[0]!)})`)
-          } else if (missing.length > 0) reasons.add(`broker ${missing.join(', ')} is not registered`)
-          else eligible.push({ ...m, oldReplicas: [...p.replicas] })
-        }
-        if (eligible.length < pending.length) {
-          const reason = `${pending.length - eligible.length} move(s) held back: ${[...reasons].slice(0, 3).join('; ')}`
+        const foreign = new Set([...moving.keys()].filter((k) => !sent.has(k)))
+        const { eligible, held } = gateMoves(pending, current, registered, foreign)
+        if (held.length > 0) {
+          const reason = heldLine(held)
           if (reason !== lastPause) emit({ type: 'paused', reason })
           lastPause = reason
         } else lastPause = ''
 
+        // Every move left needs a broker that is not registered: wait for it, within a limit.
+        const absent = (m: Move) => m.newReplicas.filter((b) => !registered.has(b))
+        const waitingInFlight = inFlight.filter((m) => absent(m).length > 0)
+        const blocked = eligible.length === 0 && held.every((h) => h.waitsFor.length > 0) && waitingInFlight.length === inFlight.length
+        if (!blocked) blockedSince = undefined
+        else {
+          blockedSince ??= Date.now()
+          if (Date.now() - blockedSince >= brokerWaitMs) {
+            const waitsFor = [...new Set([...held.flatMap((h) => h.waitsFor), ...waitingInFlight.flatMap(absent)])].sort((a, b) => a - b)
+            await cancelInFlight(cluster, state)
+            const throttlesLeft = await clearAll(cluster, state, registered, emit)
+            await save()
+            return result('waiting', { waitsFor, throttlesLeft })
+          }
+        }
+
         // A broker that is gone does no work: its replicas being dropped count against no limit.
         const alive = <T extends Move>(m: T): T => ({ ...m, oldReplicas: m.oldReplicas.filter((b) => registered.has(b) || m.newReplicas.includes(b)) })
-        const next = nextMoves(eligible.map(alive), inFlight.map(alive), limits)
-        const dataMoves = [...inFlight, ...next]
+        let next = nextMoves(eligible.map(alive), inFlight.map(alive), limits)
         if (state.throttleBytesPerSecond > 0) {
           // Only registered brokers can take a config change; one that comes back gets it on a later poll.
-          const plan = onRegistered(throttlePlan(dataMoves, configuredRate), registered)
-          if (plan.topics.size > 0 && !sameThrottle(throttleNow, plan)) {
+          const plan = onRegistered(throttlePlan([...inFlight, ...next], configuredRate), registered)
+          // Sent again now and then: a throttle removed by someone else (a stale-throttle sweep that
+          // took the gap between two batches for the end of the plan) comes back within that time.
+          if (plan.topics.size > 0 && (!sameThrottle(throttleNow, plan) || Date.now() - throttleSentAt > THROTTLE_RESEND_MS)) {
             state.throttled = {
               brokers: [...new Set([...state.throttled.brokers, ...plan.brokers])].sort((a, b) => a - b),
               topics: [...new Set([...state.throttled.topics, ...plan.topics.keys()])].sort(),
             }
             await save()
-            await cluster.setThrottles(plan)
+            const failures = await cluster.setThrottles(plan)
+            throttleSentAt = Date.now()
+            if (failures.length > 0) {
+              // Nothing starts on a broker without its rate: those moves wait for the next poll.
+              const failed = new Set(failures.map((f) => f.broker))
+              next = next.filter((m) => !touchedBrokers(m).some((b) => failed.has(b)) && !m.oldReplicas.some((b) => failed.has(b)))
+              emit({ type: 'throttle-failed', failures })
+            }
             if (throttleNow) {
               const goneTopics = [...throttleNow.topics.keys()].filter((t) => !plan.topics.has(t))
-              const goneBrokers = throttleNow.brokers.filter((b) => !plan.brokers.includes(b))
-              if (goneTopics.length > 0 || goneBrokers.length > 0) await cluster.clearThrottles(goneBrokers, goneTopics)
+              const goneBrokers = throttleNow.brokers.filter((b) => !plan.brokers.includes(b) && registered.has(b))
+              if (goneTopics.length > 0 || goneBrokers.length > 0) {
+                const left = await cluster.clearThrottles(goneBrokers, goneTopics)
+                if (left.length > 0) emit({ type: 'throttle-failed', failures: left })
+              }
             }
-            throttleNow = plan
+            throttleNow = failures.length > 0 ? undefined : plan
             emit({ type: 'throttle', plan })
           }
         }
@@ -207,13 +245,21 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
           const refused = await cluster.reassign(next.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas })))
           if (refused.length > 0) {
             emit({ type: 'refused', refusals: refused })
+            const denied = refused.find((r) => r.notAuthorized)
+            if (denied) {
+              throw new KafkaplaneError('KAFKA_NOT_AUTHORIZED', `Kafka refused to move ${partitionKey(denied)}: ${denied.message} (error ${denied.errorCode})`, {
+                fix: "grant this client's principal Alter on the cluster (kafka-acls --add --operation Alter --cluster); the moves in flight were cancelled and the throttles removed",
+                resource: { topic: denied.topic, partition: denied.partition },
+              })
+            }
             for (const r of refused) {
               const key = partitionKey(r)
               const n = (refusals.get(key) ?? 0) + 1
               refusals.set(key, n)
               if (n >= MAX_REFUSALS) {
-                throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `Kafka refused to move ${key} ${n} times: ${r.message} (error ${r.errorCode})`, {
+                throw new KafkaplaneError('KAFKA_REQUEST_REFUSED', `Kafka refused to move ${key} ${n} times: ${r.message} (error ${r.errorCode})`, {
                   fix: 'check that the target brokers exist and are running; the moves in flight were cancelled and the throttles removed',
+                  resource: { topic: r.topic, partition: r.partition },
                 })
               }
             }
@@ -241,12 +287,13 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
           const previous = reading
           reading = { keys, at: now, received, configured: configuredRate }
           if (previous?.keys === keys) {
-            const next = control.record({ bytes: busiestReceived(previous.received, received), configured: previous.configured, ms: now - previous.at }, configuredRate)
-            if (Math.abs(next - configuredRate) / configuredRate > 0.02) {
-              configuredRate = next
+            const steered = control.record({ bytes: busiestReceived(previous.received, received), configured: previous.configured, ms: now - previous.at }, configuredRate)
+            if (Math.abs(steered - configuredRate) / configuredRate > 0.02) {
+              configuredRate = steered
               const plan = onRegistered(throttlePlan(flying, configuredRate), registered)
-              await cluster.setThrottles(plan)
-              throttleNow = plan
+              const failures = await cluster.setThrottles(plan)
+              if (failures.length > 0) emit({ type: 'throttle-failed', failures })
+              throttleNow = failures.length > 0 ? undefined : plan
               emit({ type: 'throttle', plan })
             }
           }
@@ -269,14 +316,14 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
     }
 
     const failures = await electLeaders(cluster, state, emit, pollMs)
-    await clearAll(cluster, state, emit)
+    const throttlesLeft = await clearAll(cluster, state, registered, emit)
     state.status = 'finished'
     await save()
-    return result('finished', failures)
+    return result('finished', { leaderElectionFailures: failures, throttlesLeft })
   } catch (err) {
     // Leave nothing behind that nobody watches: cancel what is in flight, remove every throttle.
     await cancelInFlight(cluster, state).catch(() => {})
-    await clearAll(cluster, state, emit).catch(() => {})
+    await clearAll(cluster, state, registered, emit).catch(() => {})
     await save().catch(() => {})
     throw err
   }
@@ -285,14 +332,16 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
 /**
  * Reverts the plan's moves in flight (the controller drops the replicas it was adding and keeps the
  * old ones), waits until nothing of the plan moves, removes every throttle the plan set, and marks it
- * cancelled. Moves already finished stay where they are.
+ * cancelled. Moves already finished stay where they are. Returns the brokers that kept a throttle rate
+ * because they are not registered (`kafkaplane heal` removes it once they are back).
  */
-export async function cancelPlan(cluster: ExecutorCluster, stateFile: string, state: PlanState, timeoutMs = 120_000): Promise<{ cancelled: number }> {
+export async function cancelPlan(cluster: ExecutorCluster, stateFile: string, state: PlanState, timeoutMs = 120_000): Promise<{ cancelled: number; throttlesLeft: number[] }> {
   const cancelled = await cancelInFlight(cluster, state, timeoutMs)
-  await clearAll(cluster, state, () => {})
+  const registered = new Set((await cluster.snapshot()).brokers.map((b) => b.id))
+  const throttlesLeft = await clearAll(cluster, state, registered, () => {})
   state.status = 'cancelled'
   await writePlanState(stateFile, state)
-  return { cancelled }
+  return { cancelled, throttlesLeft }
 }
 
 async function cancelInFlight(cluster: ExecutorCluster, state: PlanState, timeoutMs = 60_000): Promise<number> {
@@ -309,32 +358,53 @@ async function cancelInFlight(cluster: ExecutorCluster, state: PlanState, timeou
   return ongoing.length
 }
 
-async function clearAll(cluster: ExecutorCluster, state: PlanState, emit: (e: ExecutorEvent) => void): Promise<void> {
+/**
+ * Removes the plan's throttles: its topics' lists, and the rates of its brokers that are registered.
+ * The brokers that are not, or that did not take the change, stay in `state.throttled.brokers` and
+ * are returned.
+ */
+async function clearAll(cluster: ExecutorCluster, state: PlanState, registered: ReadonlySet<number>, emit: (e: ExecutorEvent) => void): Promise<number[]> {
   const { brokers, topics } = state.throttled
-  if (brokers.length === 0 && topics.length === 0) return
-  await cluster.clearThrottles(brokers, topics)
-  emit({ type: 'throttles-cleared', brokers, topics })
-  state.throttled = { brokers: [], topics: [] }
+  if (brokers.length === 0 && topics.length === 0) return []
+  const reachable = brokers.filter((b) => registered.has(b))
+  const failed = new Set((await cluster.clearThrottles(reachable, topics)).map((f) => f.broker))
+  const left = brokers.filter((b) => !registered.has(b) || failed.has(b))
+  const cleared = reachable.filter((b) => !failed.has(b))
+  emit({ type: 'throttles-cleared', brokers: cleared, topics })
+  state.throttled = { brokers: left, topics: [] }
+  return left
 }
 
-/** Preferred-leader election of the moved partitions whose first replica does not lead yet. */
+/**
+ * Preferred-leader election of the moved partitions whose first replica does not lead yet. The moves
+ * are done: an election that cannot happen (the preferred leader is not in the ISR, or the cluster does
+ * not answer) is reported, never a reason to fail the plan.
+ */
 async function electLeaders(cluster: ExecutorCluster, state: PlanState, emit: (e: ExecutorEvent) => void, pollMs: number): Promise<ReassignmentRefusal[]> {
   const planned = new Map(state.moves.map((m) => [partitionKey(m), m]))
   let failed: ReassignmentRefusal[] = []
   let elected = 0
   for (let attempt = 0; attempt < ELECTION_ATTEMPTS; attempt++) {
-    const snapshot = await cluster.snapshot()
-    const wrong = snapshot.partitions.filter((p) => {
-      const m = planned.get(partitionKey(p))
-      return m !== undefined && sameOrder(p.replicas, m.newReplicas) && p.leader !== m.newReplicas[0]
-    })
-    if (wrong.length === 0) break
-    // The preferred leader must be in the ISR; wait for those that are not yet.
-    const electable = wrong.filter((p) => p.isr.includes(p.replicas[0]!))
-    failed = electable.length > 0 ? await cluster.electPreferredLeaders(electable) : []
-    elected += electable.length - failed.length
-    if (electable.length === wrong.length && failed.length === 0) break
-    failed = [...failed, ...wrong.filter((p) => !electable.includes(p)).map((p) => ({ topic: p.topic, partition: p.partition, errorCode: 80, message: `preferred leader ${p.replicas[0]} is not in the ISR yet` }))]
+    try {
+      const snapshot = await cluster.snapshot()
+      const wrong = snapshot.partitions.filter((p) => {
+        const m = planned.get(partitionKey(p))
+        return m !== undefined && sameOrder(p.replicas, m.newReplicas) && p.leader !== m.newReplicas[0]
+      })
+      if (wrong.length === 0) {
+        failed = []
+        break
+      }
+      // The preferred leader must be in the ISR; wait for those that are not yet.
+      const electable = wrong.filter((p) => p.isr.includes(p.replicas[0]!))
+      failed = electable.length > 0 ? await cluster.electPreferredLeaders(electable) : []
+      elected += electable.length - failed.length
+      if (electable.length === wrong.length && failed.length === 0) break
+      failed = [...failed, ...wrong.filter((p) => !electable.includes(p)).map((p) => ({ topic: p.topic, partition: p.partition, errorCode: 80, message: `preferred leader ${p.replicas[0]} is not in the ISR yet` }))]
+    } catch (err) {
+      if (!isKafkaplaneError(err) || !err.retriable) throw err
+      failed = [{ topic: '*', partition: -1, errorCode: -1, message: err.message }]
+    }
     await sleep(pollMs)
   }
   emit({ type: 'elected', partitions: elected, failed })

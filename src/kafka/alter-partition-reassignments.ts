@@ -1,5 +1,5 @@
 import { alterPartitionReassignmentsV0, type Connection } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
+import { isAuthorizationCode, kafkaError, kafkaErrorCode } from './kafka-error.ts'
 
 /** One partition's target replicas; `null` cancels the reassignment in flight (back to its old replicas). */
 export interface ReassignmentRequest {
@@ -13,6 +13,8 @@ export interface ReassignmentFailure {
   partition: number
   errorCode: number
   message: string
+  /** The principal lacks an ACL for it (TOPIC_/CLUSTER_AUTHORIZATION_FAILED): repeating cannot help. */
+  notAuthorized: boolean
 }
 
 /** Kafka's NO_REASSIGNMENT_IN_PROGRESS: cancelling a move that already finished is not a failure. */
@@ -36,16 +38,13 @@ export async function alterPartitionReassignments(connection: Connection, reques
     // Per-partition errors arrive as a ResponseError carrying the whole response.
     response = (err as { response?: Awaited<ReturnType<typeof alterPartitionReassignmentsV0.api.async>> }).response
     if (response === undefined || response.errorCode !== 0) {
-      throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `AlterPartitionReassignments failed: ${response?.errorMessage ?? (err as Error).message}`, {
-        fix: 'check that the brokers are reachable and the target brokers exist; nothing was started',
-        retriable: true,
-        cause: err,
-      })
+      const fix = 'check that the brokers are reachable and the target brokers exist; nothing was started'
+      throw response === undefined ? kafkaError('AlterPartitionReassignments', err, { fix }) : kafkaErrorCode('AlterPartitionReassignments', response.errorCode, response.errorMessage, { fix })
     }
   }
   return response.responses.flatMap((t) =>
     t.partitions
       .filter((p) => p.errorCode !== 0)
-      .map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode, message: p.errorMessage ?? `error ${p.errorCode}` })),
+      .map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode, message: p.errorMessage ?? `error ${p.errorCode}`, notAuthorized: isAuthorizationCode(p.errorCode) })),
   )
 }

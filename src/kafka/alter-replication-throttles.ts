@@ -1,6 +1,6 @@
 import type { Admin } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
 import type { ThrottlePlan } from '../core/plan/moves.ts'
+import { kafkaError } from './kafka-error.ts'
 
 const TOPIC_RESOURCE = 2 as const
 const BROKER_RESOURCE = 4 as const
@@ -10,19 +10,25 @@ const DELETE = 1 as const
 export const BROKER_THROTTLE_RATES = ['leader.replication.throttled.rate', 'follower.replication.throttled.rate'] as const
 export const TOPIC_THROTTLED_REPLICAS = ['leader.replication.throttled.replicas', 'follower.replication.throttled.replicas'] as const
 
+/** A broker that did not take a throttle change (a dead or fenced broker cannot: Kafka routes a
+ * broker's dynamic config to that broker itself), with the reason. */
+export interface ThrottleFailure {
+  broker: number
+  message: string
+}
+
 /**
  * Sets a throttle plan (IncrementalAlterConfigs): the leader and follower rates on each of its brokers
- * (sent per broker id, each to that broker), the throttled replica lists on each of its topics.
+ * (sent per broker id, each to that broker), the throttled replica lists on each of its topics (any
+ * broker takes those). Brokers are changed one by one: a broker that does not answer is returned with
+ * the reason and keeps no one else from their throttle. A failure of the topics' change throws.
  */
-export async function setReplicationThrottles(admin: Admin, plan: ThrottlePlan): Promise<void> {
+export async function setReplicationThrottles(admin: Admin, plan: ThrottlePlan): Promise<ThrottleFailure[]> {
   const rate = String(Math.max(1, Math.round(plan.rateBytesPerSecond)))
-  await alter(admin, [
-    ...plan.brokers.map((b) => ({
-      resourceType: BROKER_RESOURCE,
-      resourceName: String(b),
-      configs: BROKER_THROTTLE_RATES.map((name) => ({ name, configOperation: SET, value: rate })),
-    })),
-    ...[...plan.topics].map(([topic, t]) => ({
+  const failures = await perBroker(admin, plan.brokers, BROKER_THROTTLE_RATES.map((name) => ({ name, configOperation: SET, value: rate })))
+  await alter(
+    admin,
+    [...plan.topics].map(([topic, t]) => ({
       resourceType: TOPIC_RESOURCE,
       resourceName: topic,
       configs: [
@@ -30,15 +36,25 @@ export async function setReplicationThrottles(admin: Admin, plan: ThrottlePlan):
         { name: TOPIC_THROTTLED_REPLICAS[1], configOperation: SET, value: t.follower },
       ],
     })),
-  ])
+  )
+  return failures
 }
 
-/** Removes the throttle configs from these brokers and topics (absent ones are fine). */
-export async function clearReplicationThrottles(admin: Admin, brokers: readonly number[], topics: readonly string[]): Promise<void> {
-  await alter(admin, [
-    ...brokers.map((b) => ({ resourceType: BROKER_RESOURCE, resourceName: String(b), configs: BROKER_THROTTLE_RATES.map((name) => ({ name, configOperation: DELETE })) })),
-    ...topics.map((topic) => ({ resourceType: TOPIC_RESOURCE, resourceName: topic, configs: TOPIC_THROTTLED_REPLICAS.map((name) => ({ name, configOperation: DELETE })) })),
-  ])
+/**
+ * Removes the throttle configs from these brokers and topics (absent ones are fine). Topics first (a
+ * rate without throttled replicas limits nothing), then each broker; returns the brokers that did not
+ * take it.
+ */
+export async function clearReplicationThrottles(admin: Admin, brokers: readonly number[], topics: readonly string[]): Promise<ThrottleFailure[]> {
+  await alter(admin, topics.map((topic) => ({ resourceType: TOPIC_RESOURCE, resourceName: topic, configs: TOPIC_THROTTLED_REPLICAS.map((name) => ({ name, configOperation: DELETE })) })))
+  return perBroker(admin, brokers, BROKER_THROTTLE_RATES.map((name) => ({ name, configOperation: DELETE })))
+}
+
+type BrokerConfigs = Parameters<Admin['incrementalAlterConfigs']>[0]['resources'][number]['configs']
+
+async function perBroker(admin: Admin, brokers: readonly number[], configs: BrokerConfigs): Promise<ThrottleFailure[]> {
+  const outcomes = await Promise.allSettled(brokers.map((b) => alter(admin, [{ resourceType: BROKER_RESOURCE, resourceName: String(b), configs }], b)))
+  return outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ broker: brokers[i]!, message: (o.reason as Error).message }] : []))
 }
 
 export interface ThrottlesFound {
@@ -77,24 +93,19 @@ export async function describeReplicationThrottles(admin: Admin, brokers: readon
       }
     }
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeConfigs of replication throttles failed: ${(err as Error).message}`, {
-      fix: 'check that the brokers are reachable',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError('DescribeConfigs of replication throttles', err, { fix: 'check that the brokers are reachable' })
   }
   return found
 }
 
-async function alter(admin: Admin, resources: Parameters<Admin['incrementalAlterConfigs']>[0]['resources']): Promise<void> {
+async function alter(admin: Admin, resources: Parameters<Admin['incrementalAlterConfigs']>[0]['resources'], broker?: number): Promise<void> {
   if (resources.length === 0) return
   try {
     await admin.incrementalAlterConfigs({ resources })
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `IncrementalAlterConfigs of replication throttles failed: ${(err as Error).message}`, {
+    throw kafkaError(`IncrementalAlterConfigs of replication throttles${broker === undefined ? '' : ` on broker ${broker}`}`, err, {
       fix: 'check that the brokers are reachable; the throttle change can be repeated safely',
-      retriable: true,
-      cause: err,
+      ...(broker === undefined ? {} : { resource: { broker } }),
     })
   }
 }

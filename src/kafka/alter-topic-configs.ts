@@ -1,5 +1,5 @@
 import type { Admin } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
+import { kafkaError } from './kafka-error.ts'
 
 const TOPIC_RESOURCE = 2
 const SET = 0
@@ -21,9 +21,6 @@ export async function alterTopicConfigs(admin: Admin, topic: string, set: Readon
       ],
     })
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `IncrementalAlterConfigs of topic ${topic} failed: ${(err as Error).message}`, {
-      fix: 'check the config names and values (kafka-configs --describe --all shows them)',
-      cause: err,
-    })
+    throw kafkaError(`IncrementalAlterConfigs of topic ${topic}`, err, { fix: 'check the config names and values (kafka-configs --describe --all shows them)' })
   }
 }

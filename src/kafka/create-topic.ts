@@ -1,7 +1,7 @@
 import type { Admin } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
 import type { PartitionAssignment } from '../core/placement/model.ts'
 import { waitForTopic } from './wait-for-topic.ts'
+import { kafkaError } from './kafka-error.ts'
 
 export interface CreateTopicRequest {
   topic: string
@@ -22,10 +22,7 @@ export async function createTopicWithAssignment(admin: Admin, request: CreateTop
       configs: Object.entries(request.configs ?? {}).map(([name, value]) => ({ name, value })),
     })
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `CreateTopics ${request.topic} failed: ${(err as Error).message}`, {
-      fix: 'check the topic does not exist yet and every broker of the assignment is registered',
-      cause: err,
-    })
+    throw kafkaError(`CreateTopics ${request.topic}`, err, { fix: 'check the topic does not exist yet and every broker of the assignment is registered' })
   }
   await waitForTopic(admin, request.topic, request.assignment.length)
 }

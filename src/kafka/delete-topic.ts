@@ -1,5 +1,5 @@
 import type { Admin } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
+import { kafkaError } from './kafka-error.ts'
 
 /** DeleteTopics of one topic, with its data. Deleting a topic that is already gone is not an error. */
 export async function deleteTopic(admin: Admin, topic: string): Promise<void> {
@@ -8,10 +8,6 @@ export async function deleteTopic(admin: Admin, topic: string): Promise<void> {
     if (!existing.includes(topic)) return
     await admin.deleteTopics({ topics: [topic] })
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DeleteTopics ${topic} failed: ${(err as Error).message}`, {
-      fix: 'check that the brokers are reachable and the client may delete the topic',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError(`DeleteTopics ${topic}`, err, { fix: 'check that the brokers are reachable and the client may delete the topic' })
   }
 }

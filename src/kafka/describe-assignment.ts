@@ -1,6 +1,6 @@
 import type { Admin } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
 import type { PartitionAssignment } from '../core/placement/model.ts'
+import { kafkaError } from './kafka-error.ts'
 
 /**
  * The current replica assignment of topics, as the placement engine reads it (replicas in Kafka's
@@ -19,10 +19,6 @@ export async function describeAssignment(admin: Admin, topics?: readonly string[
     }
     return out
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `could not read the assignment of ${topics?.join(', ') ?? 'the topics'}: ${(err as Error).message}`, {
-      fix: 'check that the bootstrap servers are reachable and the topics exist',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError(`reading the assignment of ${topics?.join(', ') ?? 'the topics'}`, err, { fix: 'check that the bootstrap servers are reachable and the topics exist' })
   }
 }

@@ -1,5 +1,4 @@
 import type { Admin } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
 import type { ClusterSnapshot, PartitionState, QuorumState, SnapshotBroker } from '../core/health/snapshot.ts'
 import { anyConnection } from './connection.ts'
 import { describeRegisteredBrokers } from './describe-cluster.ts'
@@ -8,6 +7,7 @@ import { describeMetadata, type MetadataResponse } from './describe-metadata.ts'
 import { describeMinInsync } from './describe-min-insync.ts'
 import { describeQuorum } from './describe-quorum.ts'
 import { listPartitionReassignments } from './list-partition-reassignments.ts'
+import { kafkaError } from './kafka-error.ts'
 
 export interface SnapshotOptions {
   bootstrapServers: readonly string[]
@@ -45,11 +45,7 @@ export async function describeClusterSnapshot(admin: Admin, options: SnapshotOpt
       listPartitionReassignments(connection).catch(() => []),
     ])
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `Metadata request failed: ${(err as Error).message}`, {
-      fix: `check that ${options.bootstrapServers.join(',')} is reachable`,
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError('Metadata request', err, { fix: `check that ${options.bootstrapServers.join(',')} is reachable` })
   }
   const topics = metadata.topics.filter((t): t is typeof t & { name: string } => t.name !== null && t.partitions.length > 0)
   const cache = options.minInsyncCache

@@ -1,6 +1,6 @@
 import { createAPI, ResponseError, Writer, type Connection, type Reader } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
 import type { SnapshotBroker } from '../core/health/snapshot.ts'
+import { kafkaError } from './kafka-error.ts'
 
 /*
   DescribeCluster Request (Version: 2, Kafka 4.0+, KIP-1073) => include_cluster_authorized_operations endpoint_type include_fenced_brokers TAG_BUFFER
@@ -83,11 +83,7 @@ export async function describeRegisteredBrokers(connection: Connection): Promise
   try {
     response = await describeClusterV2.async(connection, false, BROKER_ENDPOINTS, true)
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeCluster v2 failed: ${(err as Error).message}`, {
-      fix: 'fenced brokers are visible from Kafka 4.0 on; check the brokers run 4.0 or later and are reachable',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError('DescribeCluster v2', err, { fix: 'fenced brokers are visible from Kafka 4.0 on; check the brokers run 4.0 or later and are reachable' })
   }
   const toBroker = (b: DescribeClusterResponseBroker): SnapshotBroker => ({ id: b.brokerId, host: b.host, port: b.port, rack: b.rack ?? undefined })
   const byId = (a: SnapshotBroker, b: SnapshotBroker) => a.id - b.id

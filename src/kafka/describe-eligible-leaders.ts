@@ -1,5 +1,5 @@
 import { describeTopicPartitionsV0, type Connection } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
+import { kafkaError } from './kafka-error.ts'
 
 /**
  * DescribeTopicPartitions (KIP-966), paged: each partition's Eligible Leader Replicas, the replicas that
@@ -19,11 +19,7 @@ export async function describeEligibleLeaders(connection: Connection, topics: re
       cursor = response.nextCursor ?? undefined
     } while (cursor)
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeTopicPartitions failed: ${(err as Error).message}`, {
-      fix: 'check the brokers run Kafka 3.8 or newer and are reachable',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError('DescribeTopicPartitions', err, { fix: 'check the brokers run Kafka 3.8 or newer and are reachable' })
   }
   return elr
 }

@@ -1,5 +1,5 @@
 import type { Admin } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
+import { kafkaError } from './kafka-error.ts'
 
 export interface LiveBroker {
   id: number
@@ -19,10 +19,6 @@ export async function describeLiveBrokers(admin: Admin): Promise<LiveBroker[]> {
       .map(([id, b]) => ({ id, host: b.host, port: b.port, rack: b.rack ?? undefined }))
       .sort((a, b) => a.id - b.id)
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `Metadata request failed: ${(err as Error).message}`, {
-      fix: 'check that the bootstrap servers are reachable and running',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError('Metadata request', err, { fix: 'check that the bootstrap servers are reachable and running' })
   }
 }

@@ -1,5 +1,5 @@
 import type { Admin } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
+import { kafkaError } from './kafka-error.ts'
 
 const TOPIC_RESOURCE = 2
 
@@ -20,11 +20,7 @@ export async function describeMinInsync(admin: Admin, topics: readonly string[])
       }),
     )
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeConfigs of ${topics.length} topics failed: ${(err as Error).message}`, {
-      fix: 'check that the brokers are reachable and the client may describe topic configs',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError(`DescribeConfigs of ${topics.length} topics`, err, { fix: 'check that the brokers are reachable and the client may describe topic configs' })
   }
 }
 
@@ -37,10 +33,6 @@ export async function describeDefaultMinInsync(admin: Admin, brokerId: number): 
     const value = described?.configs.find((c) => c.name === 'min.insync.replicas')?.value
     return value ? Number(value) : 1
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeConfigs of broker ${brokerId} failed: ${(err as Error).message}`, {
-      fix: 'check that the brokers are reachable and the client may describe broker configs',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError(`DescribeConfigs of broker ${brokerId}`, err, { fix: 'check that the brokers are reachable and the client may describe broker configs' })
   }
 }

@@ -1,6 +1,7 @@
 import { describeQuorumV2, type Connection } from '@platformatic/kafka'
 import { KafkaplaneError } from '../core/errors.ts'
 import type { QuorumState } from '../core/health/snapshot.ts'
+import { kafkaError, kafkaErrorCode } from './kafka-error.ts'
 
 /**
  * DescribeQuorum of the KRaft metadata log (`__cluster_metadata`, partition 0): the active controller
@@ -12,18 +13,13 @@ export async function describeQuorum(connection: Connection, now = Date.now()): 
   try {
     response = await describeQuorumV2.api.async(connection, [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }])
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeQuorum failed: ${(err as Error).message}`, {
-      fix: 'check the brokers run in KRaft mode and are reachable',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError('DescribeQuorum', err, { fix: 'check the brokers run in KRaft mode and are reachable' })
   }
   const partition = response.topics[0]?.partitions[0]
   if (!partition || partition.errorCode !== 0) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeQuorum returned error ${partition?.errorCode ?? 'no partition'}`, {
-      fix: 'retry; the controller quorum may be electing a leader',
-      retriable: true,
-    })
+    const fix = 'retry; the controller quorum may be electing a leader'
+    if (!partition) throw new KafkaplaneError('KAFKA_REQUEST_FAILED', 'DescribeQuorum returned no partition', { fix, retriable: true })
+    throw kafkaErrorCode('DescribeQuorum', partition.errorCode, partition.errorMessage, { fix })
   }
   const member = (m: { replicaId: number; logEndOffset: bigint; lastCaughtUpTimestamp: bigint }) => ({
     id: m.replicaId,

@@ -1,7 +1,7 @@
 import type { Admin } from '@platformatic/kafka'
 import { pushTo } from '../core/collections.ts'
-import { KafkaplaneError } from '../core/errors.ts'
 import type { PartitionAssignment } from '../core/placement/model.ts'
+import { kafkaError } from './kafka-error.ts'
 
 export interface ReplicaSize {
   topic: string
@@ -26,11 +26,7 @@ export async function describeReplicaSizes(admin: Admin, partitions: readonly Pi
       ),
     )
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeLogDirs failed: ${(err as Error).message}`, {
-      fix: 'check that every broker is reachable',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError('DescribeLogDirs', err, { fix: 'check that every broker is reachable' })
   }
 }
 
@@ -72,10 +68,6 @@ export async function describeBrokerDisks(admin: Admin, partitions: readonly Par
       )
       .sort((a, b) => a.broker - b.broker || a.logDir.localeCompare(b.logDir))
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeLogDirs failed: ${(err as Error).message}`, {
-      fix: 'check that every broker is reachable',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError('DescribeLogDirs', err, { fix: 'check that every broker is reachable' })
   }
 }

@@ -1,5 +1,5 @@
 import type { Admin } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
+import { kafkaError } from './kafka-error.ts'
 
 const TOPIC_RESOURCE = 2
 const DYNAMIC_TOPIC_CONFIG = 1
@@ -13,10 +13,6 @@ export async function describeTopicOverrides(admin: Admin, topic: string): Promi
     const [described] = await admin.describeConfigs({ resources: [{ resourceType: TOPIC_RESOURCE, resourceName: topic }] })
     return Object.fromEntries((described?.configs ?? []).filter((c) => c.configSource === DYNAMIC_TOPIC_CONFIG).map((c) => [c.name, c.value ?? '']))
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `DescribeConfigs of topic ${topic} failed: ${(err as Error).message}`, {
-      fix: 'check that the brokers are reachable and the client may describe topic configs',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError(`DescribeConfigs of topic ${topic}`, err, { fix: 'check that the brokers are reachable and the client may describe topic configs' })
   }
 }

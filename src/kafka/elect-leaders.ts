@@ -1,5 +1,5 @@
 import { createAPI, Writer, type Connection, type Reader } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
+import { kafkaError, kafkaErrorCode } from './kafka-error.ts'
 
 /*
   ElectLeaders Request (Version: 2) => election_type [topic_partitions] timeout_ms TAG_BUFFER
@@ -83,17 +83,10 @@ export async function electPreferredLeaders(connection: Connection, partitions: 
   try {
     response = await electLeadersV2.async(connection, PREFERRED, [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps })), timeoutMs)
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `ElectLeaders failed: ${(err as Error).message}`, {
-      fix: 'check that the brokers are reachable; the election can be repeated safely',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError('ElectLeaders', err, { fix: 'check that the brokers are reachable; the election can be repeated safely' })
   }
   if (response.errorCode !== 0) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `ElectLeaders returned error ${response.errorCode}`, {
-      fix: 'retry; the controller may be moving',
-      retriable: true,
-    })
+    throw kafkaErrorCode('ElectLeaders', response.errorCode, null, { fix: 'retry; the controller may be moving' })
   }
   const outcome: ElectionOutcome = { elected: 0, failed: [] }
   for (const t of response.results) {

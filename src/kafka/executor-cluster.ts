@@ -2,8 +2,9 @@ import type { Admin } from '@platformatic/kafka'
 import type { ThrottlePlan } from '../core/plan/moves.ts'
 import type { ExecutorCluster, PartitionRef } from '../ports/executor-cluster.ts'
 import { alterPartitionReassignments } from './alter-partition-reassignments.ts'
-import { clearReplicationThrottles, setReplicationThrottles } from './alter-replication-throttles.ts'
+import { clearReplicationThrottles, describeReplicationThrottles, setReplicationThrottles } from './alter-replication-throttles.ts'
 import { anyConnection } from './connection.ts'
+import { kafkaError } from './kafka-error.ts'
 import type { KafkaConnectionOptions } from './connection-options.ts'
 import { describeClusterSnapshot } from './describe-cluster-snapshot.ts'
 import { describeReplicaSizes } from './describe-replica-sizes.ts'
@@ -38,6 +39,20 @@ export class KafkaExecutorCluster implements ExecutorCluster {
 
   clearThrottles(brokers: readonly number[], topics: readonly string[]) {
     return clearReplicationThrottles(this.#admin, brokers, topics)
+  }
+
+  async throttlesSet(brokers: readonly number[], topics: readonly string[] | 'all') {
+    const names = topics === 'all' ? await this.#admin.listTopics({ includeInternals: true }).catch((err: unknown) => {
+      throw kafkaError('ListTopics', err, { fix: 'check that the brokers are reachable' })
+    }) : topics
+    const found = { brokers: [] as number[], topics: [] as string[] }
+    for (const b of brokers) {
+      // One broker at a time, so that one not answering hides no other.
+      const one = await describeReplicationThrottles(this.#admin, [b], []).catch(() => undefined)
+      if (one && one.brokers.length > 0) found.brokers.push(b)
+    }
+    found.topics = (await describeReplicationThrottles(this.#admin, [], names)).topics.map((t) => t.topic)
+    return found
   }
 
   async electPreferredLeaders(partitions: readonly PartitionRef[]) {

@@ -1,5 +1,5 @@
 import { listPartitionReassignmentsV0, type Connection } from '@platformatic/kafka'
-import { KafkaplaneError } from '../core/errors.ts'
+import { kafkaError } from './kafka-error.ts'
 
 export interface OngoingReassignment {
   topic: string
@@ -18,10 +18,6 @@ export async function listPartitionReassignments(connection: Connection, timeout
       t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, adding: p.addingReplicas, removing: p.removingReplicas })),
     )
   } catch (err) {
-    throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `ListPartitionReassignments failed: ${(err as Error).message}`, {
-      fix: 'check that the brokers are reachable',
-      retriable: true,
-      cause: err,
-    })
+    throw kafkaError('ListPartitionReassignments', err, { fix: 'check that the brokers are reachable' })
   }
 }

@@ -19,6 +19,20 @@ export interface PartitionRef {
 export interface ReassignmentRefusal extends PartitionRef {
   errorCode: number
   message: string
+  /** The principal lacks an ACL: repeating the move cannot help, the plan stops at once. */
+  notAuthorized?: boolean
+}
+
+/** Where a replication throttle is set now. */
+export interface ThrottlesSet {
+  brokers: number[]
+  topics: string[]
+}
+
+/** A broker that did not take a config change, and why. */
+export interface BrokerConfigFailure {
+  broker: number
+  message: string
 }
 
 /**
@@ -31,8 +45,18 @@ export interface ExecutorCluster {
   inFlight(): Promise<InFlightReassignment[]>
   /** Starts moves (`replicas`) or cancels them (`null`); returns the partitions Kafka refused. */
   reassign(moves: readonly (PartitionRef & { replicas: readonly number[] | null })[]): Promise<ReassignmentRefusal[]>
-  setThrottles(plan: ThrottlePlan): Promise<void>
-  clearThrottles(brokers: readonly number[], topics: readonly string[]): Promise<void>
+  /**
+   * Sets the plan's throttle. Each broker takes its rate on its own: the brokers that did not (dead,
+   * fenced, not answering) are returned; a failure of the topics' throttled replica lists throws.
+   */
+  setThrottles(plan: ThrottlePlan): Promise<BrokerConfigFailure[]>
+  /** Removes the throttle from these topics (throws on failure) and brokers (returns those that failed). */
+  clearThrottles(brokers: readonly number[], topics: readonly string[]): Promise<BrokerConfigFailure[]>
+  /**
+   * The replication throttles set now on these brokers (their rates) and topics (throttled replica
+   * lists): brokers that do not answer are left out.
+   */
+  throttlesSet(brokers: readonly number[], topics: readonly string[] | 'all'): Promise<ThrottlesSet>
   /** Preferred-leader election; returns the partitions where it failed. */
   electPreferredLeaders(partitions: readonly PartitionRef[]): Promise<ReassignmentRefusal[]>
   /** Bytes each broker holds of these partitions, by `topic-partition` and broker. */

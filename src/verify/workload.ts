@@ -5,6 +5,7 @@ import { KafkaplaneError } from '../core/errors.ts'
 import { recordKey, verifyVerdict, VerifyLedger, type LedgerReport, type Verdict } from '../core/verify/ledger.ts'
 import { anyConnection, clientConnectionOptions, createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
 import { describeMetadata, type MetadataResponse } from '../kafka/describe-metadata.ts'
+import { isAuthorizationCode, kafkaError } from '../kafka/kafka-error.ts'
 
 /** A sequenced produce-and-read-back workload against a real cluster (issue 5). */
 export interface WorkloadOptions {
@@ -154,11 +155,7 @@ async function describePartitions(connection: KafkaConnectionOptions, topics: re
     try {
       response = await describeMetadata(await anyConnection(admin, connection.bootstrapServers), topics)
     } catch (err) {
-      throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `cannot read the topics from ${connection.bootstrapServers.join(',')}: ${errorMessage(err)}`, {
-        fix: 'check that --bootstrap-server reaches a broker (and the TLS/SASL options)',
-        retriable: true,
-        cause: err,
-      })
+      throw kafkaError(`reading the topics from ${connection.bootstrapServers.join(',')}`, err, { fix: 'check that --bootstrap-server reaches a broker (and the TLS/SASL options)' })
     }
     const found = new Map(response.topics.filter((t) => t.name !== null).map((t) => [t.name!, t]))
     const unknown = topics.filter((t) => {
@@ -172,7 +169,7 @@ async function describePartitions(connection: KafkaConnectionOptions, topics: re
     }
     const refused = topics.filter((t) => found.get(t)!.errorCode !== 0)
     if (refused.length > 0) {
-      throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `Metadata of ${refused.map((t) => `${t} (error code ${found.get(t)!.errorCode})`).join(', ')} was refused`, {
+      throw new KafkaplaneError(refused.some((t) => isAuthorizationCode(found.get(t)!.errorCode)) ? 'KAFKA_NOT_AUTHORIZED' : 'KAFKA_REQUEST_REFUSED', `Metadata of ${refused.map((t) => `${t} (error code ${found.get(t)!.errorCode})`).join(', ')} was refused`, {
         fix: 'check that this client may describe, write and read the topics (ACLs)',
       })
     }
@@ -218,11 +215,7 @@ class Workload {
     this.#startOffsets = await listOffsets(this.#offsets, this.#settings.topics, ListOffsetTimestamps.LATEST, Date.now() + 30_000)
     this.#live = new PartitionReader(this.#options.connection, `kafkaplane-verify-${this.runId}-live`, this.#targets, this.#startOffsets, this.ledger)
     await this.#live.start().catch((err: unknown) => {
-      throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `the verify reader could not join its consumer group: ${errorMessage(err)}`, {
-        fix: 'check that the group coordinator is available (`kafkaplane status`) and that this client may use consumer groups',
-        retriable: true,
-        cause: err,
-      })
+      throw kafkaError("joining the verify reader's consumer group", err, { fix: 'check that the group coordinator is available (`kafkaplane status`) and that this client may use consumer groups' })
     })
     const perStream = this.#settings.recordsPerSecond / this.#settings.producers
     for (let stream = 0; stream < this.#settings.producers; stream++) {
@@ -360,11 +353,7 @@ async function listOffsets(consumer: Consumer, topics: string[], timestamp: bigi
       return out
     } catch (err) {
       if (Date.now() > deadline) {
-        throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `cannot list the offsets of ${topics.join(', ')}: ${errorMessage(err)}`, {
-          fix: 'check that every partition of the topics has a leader (`kafkaplane status`)',
-          retriable: true,
-          cause: err,
-        })
+        throw kafkaError(`listing the offsets of ${topics.join(', ')}`, err, { fix: 'check that every partition of the topics has a leader (`kafkaplane status`)' })
       }
       consumer.clearMetadata()
       await sleep(500)
@@ -441,11 +430,7 @@ class SequencedProducer {
     try {
       await this.#producer.initIdempotentProducer({})
     } catch (err) {
-      throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `producer ${this.#stream} could not get an idempotent producer id: ${errorMessage(err)}`, {
-        fix: 'check that the brokers are up (`kafkaplane status`) and that this client may write (IdempotentWrite)',
-        retriable: true,
-        cause: err,
-      })
+      throw kafkaError(`getting an idempotent producer id for producer ${this.#stream}`, err, { fix: 'check that the brokers are up (`kafkaplane status`) and that this client may write (IdempotentWrite)' })
     }
   }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { partitionHealth } from './partition-health.ts'
+import { failing, partitionHealth, underMinIsrByReplicationFactor } from './partition-health.ts'
 import { brokerReadiness } from './readiness.ts'
 import { canStop, domainsThatCanStop } from './restart-check.ts'
 import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
@@ -98,4 +98,34 @@ test('which domains can go down together', () => {
   ])
   const result = domainsThatCanStop(s, ['zone'], labels)
   assert.deepEqual(result.map((r) => [r.domain, r.check.ok]), [['a', true], ['b', false], ['c', true]])
+})
+
+test('a partition under min.insync.replicas only because its RF is below it is not failing', () => {
+  const byRf = partition('auto', 0, [1], [1], 2)
+  assert.equal(partitionHealth(byRf), 'under-min-isr')
+  assert.equal(underMinIsrByReplicationFactor(byRf), true)
+  assert.equal(failing(byRf), false)
+  // A replica out of sync is a failure, whatever the RF.
+  const outOfSync = partition('auto', 1, [1, 2], [1], 3)
+  assert.equal(underMinIsrByReplicationFactor(outOfSync), false)
+  assert.equal(failing(outOfSync), true)
+  assert.equal(failing(partition('t', 0, [0, 1, 2], [0])), true)
+  assert.equal(failing(partition('t', 0, [0, 1, 2], [], 2, -1)), true)
+  assert.equal(failing(partition('t', 0, [0], [], 2, -1)), true, 'offline is failing even at RF 1')
+})
+
+test('readiness and the verdict: an RF-1 topic under min.insync.replicas 2 holds no broker unready; status names it and the fix', () => {
+  const s = snapshot([partition('payments', 0, [0, 1, 2], [0, 1, 2]), partition('auto-created', 0, [1], [1], 2), partition('auto-created', 1, [2], [2], 2)])
+  assert.equal(brokerReadiness(s, 1).ready, true)
+  assert.equal(brokerReadiness(s, 0).ready, true)
+  const verdict = clusterVerdict(s)
+  assert.equal(verdict.status, 'degraded')
+  assert.ok(
+    verdict.reasons.some((r) => r.startsWith('2 partitions of auto-created at replication factor 1, below min.insync.replicas 2') && r.includes('kafkaplane replication-factor fix')),
+    verdict.reasons.join('\n'),
+  )
+  // The same partition with its replica out of sync is a failure: unready and unhealthy.
+  const failed = snapshot([partition('payments', 0, [0, 1, 2], [0]), partition('auto-created', 0, [1], [1], 2)])
+  assert.equal(brokerReadiness(failed, 1).ready, false)
+  assert.equal(clusterVerdict(failed).status, 'unhealthy')
 })

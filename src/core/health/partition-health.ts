@@ -20,6 +20,25 @@ export function partitionHealth(p: PartitionState): PartitionHealth {
   return 'healthy'
 }
 
+/**
+ * Under min.insync.replicas only because its replication factor is below it: it has a leader and every
+ * replica is alive and in the ISR. Nothing is failing (acks=all writes never could succeed); raising the
+ * replication factor is the fix, and no rule that guards against failures may hold that fix back (the
+ * health gate, readiness) or wait for this partition to "recover".
+ */
+export function underMinIsrByReplicationFactor(p: PartitionState): boolean {
+  return p.leader >= 0 && p.replicas.length < p.minInsync && p.isr.length === p.replicas.length
+}
+
+/**
+ * A failure is going on: the partition is offline, or under min.insync.replicas because replicas fell
+ * out of its ISR (as opposed to `underMinIsrByReplicationFactor`).
+ */
+export function failing(p: PartitionState): boolean {
+  const h = partitionHealth(p)
+  return h === 'offline' || (h === 'under-min-isr' && !underMinIsrByReplicationFactor(p))
+}
+
 export function countByHealth(partitions: readonly PartitionState[]): Record<PartitionHealth, number> {
   const counts: Record<PartitionHealth, number> = { offline: 0, 'under-min-isr': 0, 'at-min-isr': 0, 'under-replicated': 0, healthy: 0 }
   for (const p of partitions) counts[partitionHealth(p)]++

@@ -1,3 +1,4 @@
+import { underMinIsrByReplicationFactor } from './partition-health.ts'
 import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
 
 /**
@@ -5,7 +6,10 @@ import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
  *   1. it is registered and unfenced;
  *   2. it has caught up: it is in the ISR of every partition it hosts (not being reassigned onto it);
  *   3. as a controller voter, it caught up with the quorum leader within `quorumLagMs`;
- *   4. the cluster has no offline and no under-min-ISR partitions.
+ *   4. the cluster has no offline and no under-min-ISR partitions. A partition under min.insync.replicas
+ *      only because its replication factor is below it (every replica in sync) does not count: nothing
+ *      is failing, no broker's readiness can change it, and counting it would hold every broker unready
+ *      until someone raises its replication factor.
  * A StatefulSet rolling update moves on only when the restarted broker is ready, so a roll never takes
  * down a broker while acks=all writes to some partition are failing.
  */
@@ -27,7 +31,7 @@ export function brokerReadiness(snapshot: ClusterSnapshot, id: number, options: 
   for (const p of snapshot.partitions) {
     const isr = p.isr
     if (p.leader < 0 || isr.length === 0) offline.push(p)
-    else if (isr.length < p.minInsync) underMin.push(p)
+    else if (isr.length < p.minInsync && !underMinIsrByReplicationFactor(p)) underMin.push(p)
     if (!p.reassigning && isr.length < p.replicas.length && p.replicas.includes(id) && !isr.includes(id)) behind.push(p)
   }
   if (behind.length > 0) {

@@ -1,11 +1,13 @@
 import { pushTo } from '../collections.ts'
-import { partitionHealth, type PartitionHealth } from './partition-health.ts'
+import { partitionHealth, underMinIsrByReplicationFactor, type PartitionHealth } from './partition-health.ts'
 import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
 
 /**
  * The cluster verdict with reasons a person can act on:
- *   unhealthy  offline or under-min-ISR partitions, or no active controller
- *   degraded   at-min-ISR or under-replicated partitions, expected brokers missing, lagging voters
+ *   unhealthy  offline or under-min-ISR partitions (replicas out of sync), or no active controller
+ *   degraded   at-min-ISR or under-replicated partitions, expected brokers missing, lagging voters,
+ *              partitions whose replication factor is below their min.insync.replicas (every replica in
+ *              sync, so nothing is failing, but no acks=all write can succeed until the RF is raised)
  *   healthy    none of these
  */
 export type ClusterStatus = 'healthy' | 'degraded' | 'unhealthy'
@@ -33,18 +35,27 @@ export function clusterVerdict(snapshot: ClusterSnapshot, options: { quorumLagMs
     if (lagging.length > 0) degraded.push(`controller voter${lagging.length > 1 ? 's' : ''} ${lagging.map((v) => v.id).join(', ')} behind the quorum leader ${quorum.leaderId}`)
   }
   const byHealth = new Map<PartitionHealth, PartitionState[]>()
+  const lowReplicationFactor: PartitionState[] = []
   const partitions: Record<PartitionHealth, number> = { offline: 0, 'under-min-isr': 0, 'at-min-isr': 0, 'under-replicated': 0, healthy: 0 }
   for (const p of snapshot.partitions) {
     const h = partitionHealth(p)
     partitions[h]++
-    if (h !== 'healthy') pushTo(byHealth, h, p)
+    if (h === 'under-min-isr' && underMinIsrByReplicationFactor(p)) lowReplicationFactor.push(p)
+    else if (h !== 'healthy') pushTo(byHealth, h, p)
   }
   const describe = (health: PartitionHealth, what: string) => {
     const ps = byHealth.get(health) ?? []
     return ps.length === 0 ? [] : groupByTopic(ps).map(([topic, list]) => `${list.length} partition${list.length > 1 ? 's' : ''} of ${topic} ${what}${missingReplicas(list)}`)
   }
   unhealthy.push(...describe('offline', 'offline'), ...describe('under-min-isr', 'under min.insync.replicas'))
-  degraded.push(...describe('at-min-isr', 'at min.insync.replicas'), ...describe('under-replicated', 'under-replicated'))
+  degraded.push(
+    ...groupByTopic(lowReplicationFactor).map(([topic, list]) => {
+      const p = list[0]!
+      return `${list.length} partition${list.length > 1 ? 's' : ''} of ${topic} at replication factor ${p.replicas.length}, below min.insync.replicas ${p.minInsync}: no acks=all write can succeed (raise it: kafkaplane replication-factor fix --topics '${topic.replace(/[.]/g, '\\.')}' --target ${Math.max(p.minInsync + 1, 3)})`
+    }),
+    ...describe('at-min-isr', 'at min.insync.replicas'),
+    ...describe('under-replicated', 'under-replicated'),
+  )
   const status: ClusterStatus = unhealthy.length > 0 ? 'unhealthy' : degraded.length > 0 ? 'degraded' : 'healthy'
   return { status, reasons: [...unhealthy, ...degraded], partitions }
 }

@@ -198,6 +198,16 @@ export class KafkaTopicReconciler {
     })
     const result = await executePlan(new KafkaExecutorCluster(admin, connection), stateFile, state, { pollMs: this.#options.pollMs ?? 1000, signal })
     if (result.status === 'interrupted') return {}
+    if (result.status === 'waiting') {
+      // The plan stays on disk; the next reconcile continues it once the brokers are back.
+      const brokers = `broker${result.waitsFor.length > 1 ? 's' : ''} ${result.waitsFor.join(', ')}`
+      await this.#status(resource, resource.status ?? {}, {
+        state: 'reconciling',
+        reason: 'WaitingForBrokers',
+        message: `plan ${state.planId}: ${result.moved} of ${state.moves.length} partitions moved; the rest need ${brokers}, which ${result.waitsFor.length > 1 ? 'are' : 'is'} not registered: start ${result.waitsFor.length > 1 ? 'them' : 'it'} (the plan continues) or replace ${result.waitsFor.length > 1 ? 'them' : 'it'}`,
+      })
+      return { requeueAfterMs: 30_000 }
+    }
     this.#options.log(`KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name}: plan ${state.planId} finished, ${result.moved} partitions moved in ${(result.elapsedMs / 1000).toFixed(1)} s`)
     return undefined
   }
