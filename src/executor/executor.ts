@@ -403,7 +403,8 @@ async function electLeaders(cluster: ExecutorCluster, state: PlanState, emit: (e
       failed = [...failed, ...wrong.filter((p) => !electable.includes(p)).map((p) => ({ topic: p.topic, partition: p.partition, errorCode: 80, message: `preferred leader ${p.replicas[0]} is not in the ISR yet` }))]
     } catch (err) {
       if (!isKafkaplaneError(err) || !err.retriable) throw err
-      failed = [{ topic: '*', partition: -1, errorCode: -1, message: err.message }]
+      // Not known whether their preferred leaders lead: say so for every moved partition.
+      failed = [...planned.values()].map((m) => ({ topic: m.topic, partition: m.partition, errorCode: -1, message: `the cluster did not answer: ${err.message}` }))
     }
     await sleep(pollMs)
   }

@@ -1,5 +1,6 @@
 import type { Admin } from '@platformatic/kafka'
 import type { ThrottlePlan } from '../core/plan/moves.ts'
+import { isKafkaplaneError } from '../core/errors.ts'
 import { kafkaError } from './kafka-error.ts'
 
 const TOPIC_RESOURCE = 2 as const
@@ -54,6 +55,9 @@ type BrokerConfigs = Parameters<Admin['incrementalAlterConfigs']>[0]['resources'
 
 async function perBroker(admin: Admin, brokers: readonly number[], configs: BrokerConfigs): Promise<ThrottleFailure[]> {
   const outcomes = await Promise.allSettled(brokers.map((b) => alter(admin, [{ resourceType: BROKER_RESOURCE, resourceName: String(b), configs }], b)))
+  // A missing ACL is no broker's state: it stops the caller at once.
+  const denied = outcomes.find((o) => o.status === 'rejected' && isKafkaplaneError(o.reason, 'KAFKA_NOT_AUTHORIZED'))
+  if (denied) throw (denied as PromiseRejectedResult).reason
   return outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ broker: brokers[i]!, message: (o.reason as Error).message }] : []))
 }
 

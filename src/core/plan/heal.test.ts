@@ -73,3 +73,13 @@ test('partitions whose every replica is gone are named even when nothing else mo
   assert.deepEqual(plan.proposals, [])
   assert.match(plan.reasons.join('\n'), /1 partition\(s\) have no replica on a live broker .*solo-0 on broker 3/)
 })
+
+test('a repair that keeps a replica on a broker within its grace period waits for it, and says so', () => {
+  // Zone spread broken on t-0 ([5, 3, 2]: c, a, c): the fix replaces 5 or 2 and keeps broker 3, the
+  // only one of zone a there, which is not registered (within its grace).
+  const m = model(['zone'], brokers, [{ topic: 't', partition: 0, replicas: [5, 3, 2], minInsync: 2 }])
+  const plan = planHeal(m, new Set([0, 1, 2, 4, 5]), new Map([[3, 0]]), 1000, { graceMs: 300_000 })
+  assert.ok(plan.ok)
+  assert.deepEqual(plan.proposals, [])
+  assert.match(plan.reasons.join('\n'), /1 repair\(s\) wait for broker 3 to return or its grace period to pass \(e\.g\. t-0\)/)
+})

@@ -22,7 +22,10 @@ export interface HealPlan {
  *   2. Partitions of policy topics below the policy's replication factor are raised to it.
  *   3. Hard goals are repaired with the fewest moves (a topic created with a bad spread, replicas on
  *      a draining broker); no balancing: healing fixes what is wrong, `rebalance` balances.
- *   4. Partitions with no replica on a live broker are left out (nothing to copy from) and named.
+ *   4. Partitions with no replica on a live broker are left out (nothing to copy from) and named; so
+ *      are repairs whose new replicas keep a broker that is not registered (within its grace period):
+ *      Kafka would finish them only once that broker is back in the ISR, so they wait for it or for
+ *      its grace period to pass, whichever comes first.
  * Returns no proposals when nothing is wrong.
  */
 export function planHeal(model: PlacementModel, registered: ReadonlySet<number>, goneSince: ReadonlyMap<number, number>, now: number, policy: HealPolicy): PlanOutcome<HealPlan> {
@@ -61,11 +64,16 @@ export function planHeal(model: PlacementModel, registered: ReadonlySet<number>,
   // its broker. Moving it would wait forever; say so instead.
   const all = diffAssignments(model.partitions, repaired.after)
   const stranded = all.filter((p) => !p.oldReplicas.some((b) => registered.has(b)))
-  const proposals = all.filter((p) => !stranded.includes(p))
-  const strandedReason =
-    stranded.length > 0
+  const waiting = all.filter((p) => !stranded.includes(p) && p.newReplicas.some((b) => !registered.has(b)))
+  const proposals = all.filter((p) => !stranded.includes(p) && !waiting.includes(p))
+  const left = [
+    ...(stranded.length > 0
       ? [`${stranded.length} partition(s) have no replica on a live broker and cannot be moved until one returns (e.g. ${stranded[0]!.topic}-${stranded[0]!.partition} on broker ${stranded[0]!.oldReplicas.join(', ')})`]
-      : []
-  // With nothing to move, the other reasons explain no move; the stranded partitions still need saying.
-  return { ok: true, reasons: proposals.length > 0 ? [...reasons, ...strandedReason] : strandedReason, proposals }
+      : []),
+    ...(waiting.length > 0
+      ? [`${waiting.length} repair(s) wait for broker ${[...new Set(waiting.flatMap((p) => p.newReplicas.filter((b) => !registered.has(b))))].sort((a, b) => a - b).join(', ')} to return or its grace period to pass (e.g. ${waiting[0]!.topic}-${waiting[0]!.partition})`]
+      : []),
+  ]
+  // With nothing to move, the other reasons explain no move; the partitions left out still need saying.
+  return { ok: true, reasons: proposals.length > 0 ? [...reasons, ...left] : left, proposals }
 }
