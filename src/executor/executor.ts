@@ -316,7 +316,7 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
     }
 
     const failures = await electLeaders(cluster, state, emit, pollMs)
-    const throttlesLeft = await clearAll(cluster, state, registered, emit)
+    const throttlesLeft = await retrying(() => clearAll(cluster, state, registered, emit), pollMs, emit)
     state.status = 'finished'
     await save()
     return result('finished', { leaderElectionFailures: failures, throttlesLeft })
@@ -410,6 +410,19 @@ async function electLeaders(cluster: ExecutorCluster, state: PlanState, emit: (e
   }
   emit({ type: 'elected', partitions: elected, failed })
   return failed
+}
+
+/** The last steps of a finished plan: a request that fails transiently is tried again a few times. */
+async function retrying<T>(step: () => Promise<T>, pollMs: number, emit: (e: ExecutorEvent) => void, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step()
+    } catch (err) {
+      if (!isKafkaplaneError(err) || !err.retriable || attempt >= attempts) throw err
+      emit({ type: 'retrying', message: err.message })
+      await sleep(pollMs)
+    }
+  }
 }
 
 function onRegistered(plan: ThrottlePlan, registered: ReadonlySet<number>): ThrottlePlan {

@@ -20,7 +20,8 @@ export function kafkaError(request: string, err: unknown, options: { fix: string
   const leaves = leafErrors(err)
   const names = [...new Set(leaves.map((e) => e.apiId).filter((n): n is string => typeof n === 'string'))]
   const server = [...new Set(leaves.map((e) => e.serverErrorMessage).filter((m): m is string => typeof m === 'string' && m.length > 0))]
-  const what = [names.join(', '), server.join('; ')].filter((x) => x.length > 0).join(': ') || messageOf(err)
+  const causes = [...new Set(leaves.map((e) => (typeof e.message === 'string' ? e.message : '')).filter((m) => m.length > 0 && m !== messageOf(err)))]
+  const what = [names.join(', '), server.join('; ')].filter((x) => x.length > 0).join(': ') || [messageOf(err), ...causes].join(' ')
   const message = `${request} failed: ${what}`
   const base = { cause: err, ...(options.resource === undefined ? {} : { resource: options.resource }), ...(options.detail === undefined ? {} : { detail: options.detail }) }
   if (leaves.some(isAuthorizationFailure)) {
