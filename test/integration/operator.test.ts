@@ -239,9 +239,20 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     const bad = await until('too-wide Degraded', () => get(home, 'kafkatopic', 'too-wide'), (t) => condition(t, 'Degraded')?.status === 'True')
     assert.match(condition(bad, 'Degraded').message, /replication factor 5 is above the 4 brokers/)
     assert.match(condition(bad, 'Degraded').message, /fix: use 4 or fewer/)
+    // Unwritable (replication factor below min.insync.replicas): with both in the spec the API server
+    // refuses it (CEL); with the replication factor from the cluster's policy, Degraded names both.
+    const both = await home.kubectl(['apply', '-f', '-'], { input: JSON.stringify(kafkaTopic('unwritable', { partitions: 1, replicationFactor: 1, minInsyncReplicas: 2 })) })
+    assert.notEqual(both.code, 0, 'the API server refuses RF 1 with min.insync.replicas 2')
+    assert.match(both.stderr, /spec.minInsyncReplicas is above spec.replicationFactor/)
+    await apply(home, kafkaTopic('unwritable', { partitions: 1, minInsyncReplicas: 5 }))
+    const unwritable = await until('unwritable Degraded', () => get(home, 'kafkatopic', 'unwritable'), (t) => condition(t, 'Degraded')?.status === 'True')
+    assert.match(condition(unwritable, 'Degraded').message, /replication factor \d below min\.insync\.replicas 5: no acks=all write could ever be acknowledged/)
+    assert.match(condition(unwritable, 'Degraded').message, /fix: raise spec\.replicationFactor \(default \d, the cluster's spec\.placement\) to 5 or more/)
     const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
     try {
-      assert.ok(!(await admin.listTopics({ includeInternals: false })).includes('too-wide'))
+      const topics = await admin.listTopics({ includeInternals: false })
+      assert.ok(!topics.includes('too-wide'))
+      assert.ok(!topics.includes('unwritable'))
     } finally {
       await admin.close()
     }
