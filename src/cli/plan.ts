@@ -17,10 +17,10 @@ import { readPartitionSizesFile, readReassignmentFile, readTopicConfigFile, rend
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { goals } from '../core/placement/goals.ts'
 import { adviceTable, goalsTable, movesLine, survivalTable } from './plan-report.ts'
+import { clusterTopology } from './cluster-topology.ts'
 import { badArgument, idsOption, integerOption, parseOptions, refuse, refuseUnwritable, regexOption, type Command, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { unwritableTopics } from '../core/health/writability.ts'
-import { liveTopology } from '../core/topology/live-topology.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
 import { describeAssignment } from '../kafka/describe-assignment.ts'
@@ -83,8 +83,9 @@ Common options:
                         carry capacity (weight) and state (active, excluded, draining)
   --current FILE        the current assignment, Kafka reassignment JSON ('-' reads stdin)
   --bootstrap-server H:P  read the current assignment, each topic's min.insync.replicas, the replica
-                        sizes (DescribeLogDirs, for disk balance) and the brokers (with broker.rack, or
-                        the labels of --topology) from a live cluster instead
+                        sizes (DescribeLogDirs, for disk balance) and the brokers (with the labels of
+                        --topology, else the failure domains kafkaplane recorded in the cluster, else
+                        broker.rack) from a live cluster instead
   --min-insync N        min.insync.replicas of every topic (default ${DEFAULT_MIN_INSYNC})
   --topic-config FILE   per-topic min.insync.replicas, YAML: {payments: {min.insync.replicas: 3}}
   --allow-unwritable    plan a topic (assign) or a replication factor (replication-factor) below the
@@ -203,8 +204,7 @@ async function readLive(connection: KafkaConnectionOptions, file: Topology | und
   const admin = createAdmin(connection)
   try {
     const brokers = await describeLiveBrokers(admin)
-    const { topology, problems } = liveTopology(brokers, file)
-    if (problems.length > 0) refuse(problems)
+    const topology = await clusterTopology(admin, connection.bootstrapServers, brokers, file)
     const topics = await admin.listTopics({ includeInternals: false })
     const assignment = await describeAssignment(admin, topics)
     const sizes = partitionSizes(await describeReplicaSizes(admin, assignment))

@@ -4,7 +4,6 @@ import { planAssign } from '../core/placement/operations.ts'
 import { SpreadIndex } from '../core/placement/spread.ts'
 import { partitionSurvival } from '../core/placement/survivability.ts'
 import { unwritableTopics } from '../core/health/writability.ts'
-import { liveTopology } from '../core/topology/live-topology.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { renderReassignment } from '../formats/reassignment-json.ts'
@@ -17,6 +16,7 @@ import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import { describeDefaultMinInsync, describeMinInsync } from '../kafka/describe-min-insync.ts'
 import { badArgument, integerOption, keyValueOptions, parseOptions, refuseUnwritable, type Command } from './command.ts'
+import { clusterTopology } from './cluster-topology.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { table } from './plan-report.ts'
 
@@ -75,8 +75,7 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
     const admin = createAdmin(connection)
     try {
       const live = await describeLiveBrokers(admin)
-      const { topology, problems } = liveTopology(live, file)
-      if (problems.length > 0) throw badArgument(problems.join('; '), 'complete the topology file')
+      const topology = await clusterTopology(admin, bootstrapServers, live, file)
       const existing = await admin.listTopics({ includeInternals: false })
 
       if (verb === 'list') {
