@@ -22,7 +22,7 @@ import { freeBasePort, killClusterIn, removeDir, tempDir } from './support/clust
 const CLUSTER = (id: number) => `k8s-${(id % 2) + 1}`
 const ZONE = (id: number) => 'abc'[id % 3]!
 
-describe('the cluster records its own failure domains', { timeout: 600_000 }, () => {
+describe('the cluster records its own failure domains', { timeout: 900_000 }, () => {
   let root: string
   let dataDir: string
   let bootstrap: string[]
@@ -32,7 +32,7 @@ describe('the cluster records its own failure domains', { timeout: 600_000 }, ()
     root = await tempDir('topology-record')
     dataDir = join(root, 'cluster')
     const basePort = await freeBasePort(6)
-    const up = await runCli(['up', '--detach', '--data-dir', dataDir, '--base-port', String(basePort), '--heap', '384m'])
+    const up = await runCli(['up', '--detach', '--data-dir', dataDir, '--base-port', String(basePort), '--heap', '384m'], { timeoutMs: 480_000 })
     assert.equal(up.code, 0, up.stderr)
     bootstrap = [0, 1, 2].map((i) => `127.0.0.1:${basePort + i}`)
   })
