@@ -8,9 +8,11 @@ import { describeRecordNames } from './describe-recorded-topology.ts'
 /**
  * Records `topology` in the cluster (AlterClientQuotas, core/topology/recorded-topology.ts): adds the
  * missing record names and removes the stale ones (old labels, brokers no longer in it). Sent to the
- * first live bootstrap broker, which forwards it to the active controller. Returns what changed.
+ * first live bootstrap broker, which forwards it to the active controller; returns once that broker
+ * reports the new record (brokers apply the metadata log a moment after the controller commits it),
+ * at most `visibleWithinMs` (default 15 s) later. Returns what changed.
  */
-export async function recordTopology(admin: Admin, bootstrapServers: readonly string[], topology: Topology): Promise<{ added: number; removed: number }> {
+export async function recordTopology(admin: Admin, bootstrapServers: readonly string[], topology: Topology, visibleWithinMs = 15_000): Promise<{ added: number; removed: number }> {
   const { add, remove } = recordChanges(await describeRecordNames(admin, bootstrapServers), topology)
   if (add.length + remove.length === 0) return { added: 0, removed: 0 }
   const entry = (name: string, op: { key: typeof RECORD_QUOTA_KEY; value: number; remove: false } | { key: typeof RECORD_QUOTA_KEY; remove: true }) => ({
@@ -32,5 +34,16 @@ export async function recordTopology(admin: Admin, bootstrapServers: readonly st
       cause: err,
     })
   }
-  return { added: add.length, removed: remove.length }
+  const deadline = Date.now() + visibleWithinMs
+  for (;;) {
+    const left = recordChanges(await describeRecordNames(admin, bootstrapServers), topology)
+    if (left.add.length + left.remove.length === 0) return { added: add.length, removed: remove.length }
+    if (Date.now() > deadline) {
+      throw new KafkaplaneError('KAFKA_REQUEST_FAILED', `the brokers' failure domains were recorded but the broker asked does not report them after ${Math.round(visibleWithinMs / 1000)} s (${left.add.length} records missing, ${left.remove.length} stale)`, {
+        fix: 'check the brokers\' metadata replication (kafkaplane status), then run the same command again',
+        retriable: true,
+      })
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
 }
