@@ -16,6 +16,7 @@ import { SpreadIndex } from '../../src/core/placement/spread.ts'
 import type { Topology } from '../../src/core/topology/topology.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
+import { describeRecordedTopology } from '../../src/kafka/describe-recorded-topology.ts'
 import { describeTopicOverrides } from '../../src/kafka/describe-topic-overrides.ts'
 import { customResourceDefinitions } from '../../src/kube/crds/crd.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
@@ -306,6 +307,15 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     await until('Service kafka-broker-3 pruned on k8s-2', () => get(remote, 'service', 'kafka-broker-3').then((s) => s ?? null), (s) => s === null)
     const sts = await get(remote, 'statefulset', 'kafka-k8s-2')
     assert.equal(sts?.spec.replicas, 1)
+    // The ready KafkaCluster records its brokers' failure domains in Kafka: broker 3, scaled away,
+    // loses its record (the local runtime had recorded all 4).
+    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
+    try {
+      const recorded = await until('broker 3 no longer recorded', () => describeRecordedTopology(admin, kafka!.bootstrapServers), (r) => r.topology?.brokers.length === 3)
+      assert.deepEqual(recorded.topology, { dimensions: ['cluster', 'zone'], brokers: TOPOLOGY.brokers.filter((b) => b.id !== 3).map((b) => ({ id: b.id, labels: b.labels })) })
+    } finally {
+      await admin.close()
+    }
 
     assert.equal((await home.kubectl(['delete', 'kafkacluster', 'kafka', '-n', NS, '--timeout=90s'])).code, 0, logs())
     assert.equal(await get(home, 'kafkacluster', 'kafka'), undefined)
