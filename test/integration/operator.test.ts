@@ -83,7 +83,7 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     for (const plane of planes) assert.equal((await plane.kubectl(['create', 'namespace', NS])).code, 0)
     console.log(`two API servers and the CRDs in ${Math.round(performance.now() - t0)} ms`)
     const t1 = performance.now()
-    kafka = await startTestCluster(TOPOLOGY)
+    kafka = await startTestCluster(TOPOLOGY, { readyTimeoutMs: 400_000 }) // patient on a busy machine
     bootstrap = kafka.bootstrapServers.join(',')
     console.log(`Kafka cluster (4 brokers) in ${Math.round(performance.now() - t1)} ms`)
     startOperator()
