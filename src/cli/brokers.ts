@@ -1,6 +1,11 @@
 import { planRebalance } from '../core/placement/operations.ts'
 import type { BrokerState } from '../core/placement/model.ts'
-import { badArgument, brokerIds, parseOptions, refuse, type Command } from './command.ts'
+import type { Admin } from '@platformatic/kafka'
+import { mergeRecorded } from '../core/topology/recorded-topology.ts'
+import type { Topology } from '../core/topology/topology.ts'
+import { describeRecordedTopology } from '../kafka/describe-recorded-topology.ts'
+import { recordTopology } from '../kafka/record-topology.ts'
+import { badArgument, brokerIds, parseOptions, refuse, type Command, type CommandIO } from './command.ts'
 import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { createAdmin } from '../kafka/connection.ts'
@@ -11,7 +16,9 @@ export const brokers: Command = {
   help: `Usage: kafkaplane brokers add|remove IDS [options]
 
 brokers add IDS      the brokers IDS joined the cluster (registered, empty): move a fair share of
-                     replicas and leaders onto them, keeping every failure dimension spread.
+                     replicas and leaders onto them, keeping every failure dimension spread. With
+                     --topology FILE, their failure domains (from FILE) are also recorded in the
+                     cluster, so later verbs find them without the file.
 brokers remove IDS   drain the brokers IDS: move every replica off them (spread kept on the brokers
                      left), then check that none is left. Exit 0 only when they hold no replica: then
                      they can be stopped. Refused when the brokers left are fewer than a topic's
@@ -32,7 +39,7 @@ Exit codes: 0 done, 1 failed, interrupted or replicas left, 2 bad input (nothing
     }
     const ids = brokerIds(`brokers ${verb}`, list)
     const operation = `brokers ${verb} ${[...ids].sort((a, b) => a - b).join(',')}`
-    const code = await runExecution(io, values, operation, async ({ live }) => {
+    const code = await runExecution(io, values, operation, async ({ live, admin, connection }) => {
       const known = new Set(live.topology.brokers.map((b) => b.id))
       const unknown = ids.filter((id) => !known.has(id) && !live.registered.has(id))
       if (unknown.length > 0) {
@@ -42,6 +49,7 @@ Exit codes: 0 done, 1 failed, interrupted or replicas left, 2 bad input (nothing
       if (verb === 'add') {
         const absent = ids.filter((id) => !live.registered.has(id))
         if (absent.length > 0) throw badArgument(`broker ${absent.join(', ')} is not registered and unfenced`, 'start the new brokers first, then add them')
+        if (values.topology !== undefined && !values['dry-run']) await recordJoining(io, admin, connection.bootstrapServers, live.topology, ids)
       } else {
         for (const id of ids) states.set(id, 'draining')
         const left = [...live.registered].filter((id) => !ids.includes(id)).length
@@ -71,4 +79,13 @@ Exit codes: 0 done, 1 failed, interrupted or replicas left, 2 bad input (nothing
       await admin.close().catch(() => {})
     }
   },
+}
+
+/** Records the failure domains of brokers joining (from the topology file) beside the ones recorded. */
+async function recordJoining(io: CommandIO, admin: Admin, bootstrapServers: readonly string[], file: Topology, ids: readonly number[]): Promise<void> {
+  const recorded = await describeRecordedTopology(admin, bootstrapServers)
+  const merged = mergeRecorded(recorded.topology, { dimensions: file.dimensions, brokers: file.brokers.filter((b) => ids.includes(b.id)) })
+  if ('problem' in merged) throw badArgument(merged.problem, 'give the topology file the dimensions the cluster records (kafkaplane status shows them)')
+  await recordTopology(admin, bootstrapServers, merged.topology)
+  io.stderr.write(`kafkaplane: recorded the failure domains of broker ${ids.join(', ')} in the cluster\n`)
 }

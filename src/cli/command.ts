@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { KafkaplaneError } from '../core/errors.ts'
+import type { UnwritableTopic } from '../core/health/writability.ts'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
@@ -113,4 +114,18 @@ export function brokerIds(flag: string, value: string): number[] {
     if (!Number.isInteger(id) || id < 0) throw badArgument(`${flag} "${value}" has "${s}", which is not a broker id`, `pass ${flag} as comma-separated broker ids, e.g. ${flag} 1,2`)
     return id
   })
+}
+
+/**
+ * Refuses (exit 2) the topics the writability rule (core/health/writability.ts) finds, naming both
+ * values, where min.insync.replicas comes from, and the fix; with --allow-unwritable only warns.
+ */
+export function refuseUnwritable(problems: readonly UnwritableTopic[], source: string, allowed: boolean | undefined, anyway: string, warn?: (line: string) => void): void {
+  if (problems.length === 0) return
+  const message = problems.map((p) => `${p.message} (min.insync.replicas ${p.minInsync} is ${source})`).join('; ')
+  if (allowed) {
+    warn?.(`warning: ${message}; accepted (--allow-unwritable)\n`)
+    return
+  }
+  throw badArgument(message, `${problems[0]!.fix}, or pass --allow-unwritable to ${anyway}`)
 }

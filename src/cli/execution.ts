@@ -6,7 +6,6 @@ import { modelFromTopology, partitionKey, type BrokerState, type PlacementModel,
 import { modelProblems } from '../core/placement/operations.ts'
 import { DEFAULT_MOVE_LIMITS, toMoves, type MoveLimits } from '../core/plan/moves.ts'
 import type { Progress } from '../core/plan/progress.ts'
-import { liveTopology } from '../core/topology/live-topology.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { cancelPlan, executePlan, type ExecutorEvent } from '../executor/executor.ts'
 import { DEFAULT_THROTTLE_BYTES_PER_SECOND, newPlanState, readPlanState, writePlanState, type PlanState } from '../executor/plan-state.ts'
@@ -20,6 +19,7 @@ import { anyConnection } from '../kafka/connection.ts'
 import { describeReplicaSizes, partitionSizes } from '../kafka/describe-replica-sizes.ts'
 import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
 import { listPartitionReassignments } from '../kafka/list-partition-reassignments.ts'
+import { clusterTopology } from './cluster-topology.ts'
 import { badArgument, integerOption, refuse, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { formatBytes, movesLine } from './plan-report.ts'
@@ -51,7 +51,8 @@ export const EXECUTION_HELP = `Execution (every verb that moves data):
                            are reverted, throttles removed, the plan kept to continue (exit 1)
   --state-file FILE        where the plan's progress is kept (default: $XDG_STATE_HOME/kafkaplane/plans/
                            <cluster id>.json). After a crash or Ctrl-C, the same command continues the plan.
-  --topology FILE          the brokers' failure domains (else broker.rack is the only dimension)
+  --topology FILE          the brokers' failure domains (else the ones kafkaplane recorded in the
+                           cluster, else broker.rack as the only dimension)
 ${CONNECTION_HELP}`
 
 type ExecutionValues = Partial<Record<keyof typeof EXECUTION_OPTIONS, string | boolean | undefined>>
@@ -209,12 +210,13 @@ export async function runExecution(
 export async function readLiveCluster(admin: Admin, connection: KafkaConnectionOptions, file: Topology | undefined): Promise<LiveCluster> {
   const snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
   const { clusterId } = await describeRegisteredBrokers(await anyConnection(admin, connection.bootstrapServers))
-  // Fenced brokers (a crashed broker stays registered, fenced) keep their labels; a broker that
-  // replicas still name but the cluster no longer knows is labelled "(gone)" on every dimension.
-  const { topology: known, problems } = liveTopology([...snapshot.brokers, ...(snapshot.fencedBrokers ?? [])], file)
-  if (problems.length > 0) refuse(problems)
+  // Fenced brokers (a crashed broker stays registered, fenced) keep their labels, and so does a broker
+  // that replicas still name and whose failure domains are recorded; any other broker that replicas
+  // still name but the cluster no longer knows is labelled "(gone)" on every dimension.
+  const replicaBrokers = [...new Set(snapshot.partitions.flatMap((p) => p.replicas))]
+  const known = await clusterTopology(admin, connection.bootstrapServers, [...snapshot.brokers, ...(snapshot.fencedBrokers ?? [])], file, replicaBrokers)
   const named = new Set(known.brokers.map((b) => b.id))
-  const gone = [...new Set(snapshot.partitions.flatMap((p) => p.replicas))].filter((id) => !named.has(id)).sort((a, b) => a - b)
+  const gone = replicaBrokers.filter((id) => !named.has(id)).sort((a, b) => a - b)
   const topology: Topology = {
     dimensions: known.dimensions,
     brokers: [...known.brokers, ...gone.map((id) => ({ id, labels: Object.fromEntries(known.dimensions.map((d) => [d, '(gone)'])) }))],

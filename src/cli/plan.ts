@@ -17,9 +17,10 @@ import { readPartitionSizesFile, readReassignmentFile, readTopicConfigFile, rend
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { goals } from '../core/placement/goals.ts'
 import { adviceTable, goalsTable, movesLine, survivalTable } from './plan-report.ts'
-import { badArgument, idsOption, integerOption, parseOptions, refuse, regexOption, type Command, type CommandIO } from './command.ts'
+import { clusterTopology } from './cluster-topology.ts'
+import { badArgument, idsOption, integerOption, parseOptions, refuse, refuseUnwritable, regexOption, type Command, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
-import { liveTopology } from '../core/topology/live-topology.ts'
+import { unwritableTopics } from '../core/health/writability.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
 import { describeAssignment } from '../kafka/describe-assignment.ts'
@@ -46,6 +47,7 @@ const options = {
   'max-moves-per-stage': { type: 'string' },
   'max-rf': { type: 'string' },
   'partition-sizes': { type: 'string' },
+  'allow-unwritable': { type: 'boolean' },
   ...CONNECTION_OPTIONS,
 } as const
 
@@ -81,10 +83,14 @@ Common options:
                         carry capacity (weight) and state (active, excluded, draining)
   --current FILE        the current assignment, Kafka reassignment JSON ('-' reads stdin)
   --bootstrap-server H:P  read the current assignment, each topic's min.insync.replicas, the replica
-                        sizes (DescribeLogDirs, for disk balance) and the brokers (with broker.rack, or
-                        the labels of --topology) from a live cluster instead
+                        sizes (DescribeLogDirs, for disk balance) and the brokers (with the labels of
+                        --topology, else the failure domains kafkaplane recorded in the cluster, else
+                        broker.rack) from a live cluster instead
   --min-insync N        min.insync.replicas of every topic (default ${DEFAULT_MIN_INSYNC})
   --topic-config FILE   per-topic min.insync.replicas, YAML: {payments: {min.insync.replicas: 3}}
+  --allow-unwritable    plan a topic (assign) or a replication factor (replication-factor) below the
+                        topic's min.insync.replicas, which no acks=all producer can write: refused
+                        (exit 2) without it
   --tolerance F         replica/leader/disk balance tolerance, a fraction (default ${DEFAULT_TOLERANCE})
   --partition-sizes F   bytes of one replica per partition, JSON {"payments-0": 1073741824}: turns on
                         disk balance (same-cell follower swaps that keep every other goal)
@@ -115,6 +121,8 @@ Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names th
     }
     const topicConfig = values['topic-config'] === undefined ? undefined : await readTopicConfigFile(values['topic-config'])
     const minInsync = (topic: string) => topicConfig?.get(topic) ?? minInsyncFlag ?? live?.minInsync.get(topic) ?? DEFAULT_MIN_INSYNC
+    const minInsyncSource = (topic: string) =>
+      topicConfig?.get(topic) !== undefined ? 'from --topic-config' : minInsyncFlag !== undefined ? 'from --min-insync' : live?.minInsync.has(topic) ? "the topic's, read from the cluster" : `the default of --min-insync`
     const needsCurrent = operation !== 'assign' && operation !== 'advise'
     if (needsCurrent && values.current === undefined && live === undefined) {
       throw badArgument(`kafkaplane plan ${operation} needs --current FILE`, 'pass the current assignment as Kafka reassignment JSON (kafka-reassign-partitions --generate writes one)')
@@ -141,6 +149,7 @@ Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names th
         if (values.topic === undefined) throw badArgument('plan assign needs --topic NAME', 'name the topic to place')
         const partitions = required('--partitions', integerOption('--partitions', values.partitions, 1, 1_000_000))
         const rf = required('--replication-factor', integerOption('--replication-factor', values['replication-factor'], 1, 100))
+        refuseUnwritable(unwritableTopics([{ topic: values.topic, replicationFactor: rf, minInsync: minInsync(values.topic) }]), minInsyncSource(values.topic), values['allow-unwritable'], 'plan it anyway', (l) => io.stderr.write(l))
         return emit(io, model, planAssign(model, { topic: values.topic, partitions, replicationFactor: rf, minInsync: minInsync(values.topic) }, planOptions))
       }
       case 'rebalance':
@@ -154,6 +163,8 @@ Exit codes: 0 planned, 1 check found violations, 2 bad input (a message names th
           io.stderr.write(`${mismatches.length} topics differ from replication factor ${target}\n`)
           return mismatches.length > 0 ? 1 : 0
         }
+        const lowered = unwritableTopics(model.partitions.filter((p) => topics.test(p.topic)).map((p) => ({ topic: p.topic, replicationFactor: target, minInsync: p.minInsync })))
+        refuseUnwritable(lowered, 'the topic\'s', values['allow-unwritable'], 'plan it anyway', (l) => io.stderr.write(l))
         return emit(io, model, planReplicationFactor(model, { topics: (t) => topics.test(t), target }, planOptions))
       }
       case 'migrate': {
@@ -193,8 +204,7 @@ async function readLive(connection: KafkaConnectionOptions, file: Topology | und
   const admin = createAdmin(connection)
   try {
     const brokers = await describeLiveBrokers(admin)
-    const { topology, problems } = liveTopology(brokers, file)
-    if (problems.length > 0) refuse(problems)
+    const topology = await clusterTopology(admin, connection.bootstrapServers, brokers, file)
     const topics = await admin.listTopics({ includeInternals: false })
     const assignment = await describeAssignment(admin, topics)
     const sizes = partitionSizes(await describeReplicaSizes(admin, assignment))

@@ -1,5 +1,6 @@
 import { checkReplicationFactor, planReplicationFactor } from '../core/placement/operations.ts'
-import { badArgument, integerOption, parseOptions, refuse, regexOption, type Command } from './command.ts'
+import { unwritableTopics } from '../core/health/writability.ts'
+import { badArgument, integerOption, parseOptions, refuse, refuseUnwritable, regexOption, type Command } from './command.ts'
 import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
 
 export const replicationFactor: Command = {
@@ -11,11 +12,13 @@ fix     raise (or lower) them to R: new replicas placed on every failure dimensi
         in throttled batches, urgent ones first (partitions whose RF or ISR is at min.insync.replicas)
   --target R        the replication factor wanted
   --topics REGEX    only topics whose whole name matches (default: every topic but internal ones)
+  --allow-unwritable  fix: lower topics below their min.insync.replicas anyway (no acks=all producer
+                    could write them); refused (exit 2, nothing moved) without it
 ${EXECUTION_HELP}
 Exit codes: 0 done (check: all match), 1 failed (check: some differ), 2 bad input (nothing changed).
 `,
   async run(argv, io) {
-    const { values, positionals } = parseOptions('replication-factor', argv, { ...EXECUTION_OPTIONS, target: { type: 'string' }, topics: { type: 'string' } })
+    const { values, positionals } = parseOptions('replication-factor', argv, { ...EXECUTION_OPTIONS, target: { type: 'string' }, topics: { type: 'string' }, 'allow-unwritable': { type: 'boolean' } })
     if (values.help) {
       io.stdout.write(this.help)
       return 0
@@ -41,6 +44,8 @@ Exit codes: 0 done (check: all match), 1 failed (check: some differ), 2 bad inpu
         mismatches = found.length
         return found.length > 0 ? 1 : 0
       }
+      const lowered = unwritableTopics(model.partitions.filter((p) => selected(p.topic)).map((p) => ({ topic: p.topic, replicationFactor: target, minInsync: p.minInsync })))
+      refuseUnwritable(lowered, "the topic's", values['allow-unwritable'], 'lower them anyway', (l) => io.stderr.write(l))
       const outcome = planReplicationFactor(model, { topics: selected, target })
       if (!outcome.ok) refuse(outcome.problems)
       return outcome.proposals

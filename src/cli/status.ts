@@ -6,6 +6,7 @@ import type { Topology } from '../core/topology/topology.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
+import { describeRecordedTopology } from '../kafka/describe-recorded-topology.ts'
 import { describeBrokerDisks, type BrokerDisk } from '../kafka/describe-replica-sizes.ts'
 import { badArgument, parseOptions, type Command } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
@@ -16,7 +17,8 @@ export const status: Command = {
   help: `Usage: kafkaplane status [--bootstrap-server HOST:PORT] [--topology FILE] [--json]
 
 Shows the cluster's verdict (healthy, degraded, unhealthy) with reasons, the brokers grouped by every
-failure dimension (from --topology, else by broker.rack) with their state (up, fenced, down) and log
+failure dimension (from --topology, else the failure domains kafkaplane recorded in the cluster, else
+by broker.rack) with their state (up, fenced, down) and log
 dir usage, the controller quorum, partition health counts, which brokers may restart now and which
 whole domains could go down together, and why not.
   --topology FILE          failure domains of the brokers; its broker ids are the expected brokers
@@ -37,12 +39,16 @@ or unreachable, 2 bad input.
     }
     if (positionals.length > 0) throw badArgument(`kafkaplane status takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane status --help`')
     const connection = connectionOptions(values, io.env)
-    const topology = values.topology === undefined ? undefined : await readTopologyFile(values.topology)
+    const file = values.topology === undefined ? undefined : await readTopologyFile(values.topology)
     const admin = createAdmin(connection)
     let snapshot: ClusterSnapshot
     let disks: BrokerDisk[] | undefined
+    let topology = file
     try {
-      snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers, expectedBrokerIds: topology?.brokers.map((b) => b.id) })
+      snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers, expectedBrokerIds: file?.brokers.map((b) => b.id) })
+      // Without a file, the failure domains kafkaplane recorded in the cluster; a broker they do not
+      // name shows "(none)" (status never refuses: it must show the verdict).
+      topology ??= (await describeRecordedTopology(admin, connection.bootstrapServers).catch(() => undefined))?.topology
       // Disk usage is for people; a broker that cannot answer it must not hide the health verdict.
       disks = await describeBrokerDisks(admin, snapshot.partitions).catch(() => undefined)
     } finally {

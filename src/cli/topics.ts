@@ -3,7 +3,7 @@ import { modelFromTopology } from '../core/placement/model.ts'
 import { planAssign } from '../core/placement/operations.ts'
 import { SpreadIndex } from '../core/placement/spread.ts'
 import { partitionSurvival } from '../core/placement/survivability.ts'
-import { liveTopology } from '../core/topology/live-topology.ts'
+import { unwritableTopics } from '../core/health/writability.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { renderReassignment } from '../formats/reassignment-json.ts'
@@ -15,7 +15,8 @@ import { describeAssignment } from '../kafka/describe-assignment.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import { describeDefaultMinInsync, describeMinInsync } from '../kafka/describe-min-insync.ts'
-import { badArgument, integerOption, keyValueOptions, parseOptions, type Command } from './command.ts'
+import { badArgument, integerOption, keyValueOptions, parseOptions, refuseUnwritable, type Command } from './command.ts'
+import { clusterTopology } from './cluster-topology.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { table } from './plan-report.ts'
 
@@ -28,6 +29,7 @@ const options = {
   config: { type: 'string', multiple: true },
   'delete-config': { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
+  'allow-unwritable': { type: 'boolean' },
 } as const
 
 export const topics: Command = {
@@ -44,7 +46,12 @@ describe  --topic T: each partition's replicas with their failure domains, ISR, 
 alter     --topic T [--config K=V ...] [--delete-config K ...] [--partitions N (more partitions,
           placed by the engine)] [--dry-run]
 
---topology FILE gives the brokers' failure domains (else broker.rack is the only dimension).
+create and alter refuse (exit 2, nothing changed) a topic whose replication factor would be below its
+min.insync.replicas (from --config, else the brokers' default read from the cluster): no acks=all
+write could ever be acknowledged. --allow-unwritable accepts it for those who mean it.
+
+--topology FILE gives the brokers' failure domains (else the failure domains kafkaplane recorded in
+the cluster, else broker.rack as the only dimension).
 ${CONNECTION_HELP}
 Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
 `,
@@ -68,8 +75,7 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
     const admin = createAdmin(connection)
     try {
       const live = await describeLiveBrokers(admin)
-      const { topology, problems } = liveTopology(live, file)
-      if (problems.length > 0) throw badArgument(problems.join('; '), 'complete the topology file')
+      const topology = await clusterTopology(admin, bootstrapServers, live, file)
       const existing = await admin.listTopics({ includeInternals: false })
 
       if (verb === 'list') {
@@ -87,7 +93,8 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
       }
 
       const assignment = await describeAssignment(admin, existing)
-      const minInsync = configs['min.insync.replicas'] !== undefined ? Number(configs['min.insync.replicas']) : await describeDefaultMinInsync(admin, live[0]!.id)
+      const brokerDefault = await describeDefaultMinInsync(admin, live[0]!.id)
+      const minInsync = configs['min.insync.replicas'] !== undefined ? Number(configs['min.insync.replicas']) : brokerDefault
       const topicMinInsync = await describeMinInsync(admin, existing)
       const model = modelFromTopology(
         { dimensions: topology.dimensions, brokers: topology.brokers.filter((b) => live.some((l) => l.id === b.id)) },
@@ -99,6 +106,8 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
         const partitions = integerOption('--partitions', values.partitions, 1, 100_000)
         const rf = integerOption('--replication-factor', values['replication-factor'], 1, 100)
         if (partitions === undefined || rf === undefined) throw badArgument('topics create needs --partitions N and --replication-factor R', 'pass both')
+        const source = configs['min.insync.replicas'] !== undefined ? 'from --config' : "the brokers' default"
+        refuseUnwritable(unwritableTopics([{ topic, replicationFactor: rf, minInsync }]), source, values['allow-unwritable'], 'create it anyway', (l) => io.stderr.write(l))
         const plan = planAssign(model, { topic, partitions, replicationFactor: rf, minInsync }, { tolerance: 0.05 })
         if (!plan.ok) throw badArgument(plan.problems.join('; '), 'lower --replication-factor or add brokers')
         const placed = plan.after.filter((p) => p.topic === topic)
@@ -121,6 +130,13 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
       const remove = values['delete-config'] ?? []
       if (partitions === undefined && Object.keys(configs).length === 0 && remove.length === 0) {
         throw badArgument('topics alter needs --config, --delete-config or --partitions', 'say what to change')
+      }
+      if (configs['min.insync.replicas'] !== undefined || remove.includes('min.insync.replicas')) {
+        // Setting min.insync.replicas, or deleting the override (back to the brokers' default).
+        const set = configs['min.insync.replicas'] !== undefined
+        const next = set ? Number(configs['min.insync.replicas']) : brokerDefault
+        const problems = unwritableTopics(current.map((p) => ({ topic, replicationFactor: p.replicas.length, minInsync: next })))
+        refuseUnwritable(problems, set ? 'from --config' : "the brokers' default, once the override is deleted", values['allow-unwritable'], 'alter it anyway', (l) => io.stderr.write(l))
       }
       let added: { topic: string; partition: number; replicas: readonly number[] }[] = []
       if (partitions !== undefined) {

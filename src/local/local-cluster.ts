@@ -8,6 +8,7 @@ import { promisify } from 'node:util'
 import { KafkaplaneError } from '../core/errors.ts'
 import { topologyProblems, type Topology } from '../core/topology/topology.ts'
 import { createAdmin } from '../kafka/connection.ts'
+import { recordTopology } from '../kafka/record-topology.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import type { BrokerOrchestrator } from '../ports/orchestrator.ts'
 import { BrokerProcess } from './broker-process.ts'
@@ -209,7 +210,22 @@ export class LocalCluster implements BrokerOrchestrator {
     if (brokerCountWarning(cluster.spec)) onEvent({ type: 'warning', message: brokerCountWarning(cluster.spec)! })
     await cluster.#prepareStorage()
     await cluster.#startNodes(cluster.spec.nodes)
+    await cluster.#recordTopology()
     return cluster
+  }
+
+  /**
+   * Records every broker's failure domains in the cluster itself (core/topology/recorded-topology.ts),
+   * so that every verb finds them from the bootstrap address alone; a restart rewrites them, removing
+   * the records of brokers no longer in the topology.
+   */
+  async #recordTopology(): Promise<void> {
+    const admin = createAdmin({ bootstrapServers: this.bootstrapServers })
+    try {
+      await recordTopology(admin, this.bootstrapServers, this.#state.topology)
+    } finally {
+      await admin.close().catch(() => {})
+    }
   }
 
   /** Finds the cluster running from `dataDir` (started by another process) so it can be stopped. */

@@ -16,6 +16,7 @@ import { SpreadIndex } from '../../src/core/placement/spread.ts'
 import type { Topology } from '../../src/core/topology/topology.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
+import { describeRecordedTopology } from '../../src/kafka/describe-recorded-topology.ts'
 import { describeTopicOverrides } from '../../src/kafka/describe-topic-overrides.ts'
 import { customResourceDefinitions } from '../../src/kube/crds/crd.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
@@ -82,7 +83,7 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     for (const plane of planes) assert.equal((await plane.kubectl(['create', 'namespace', NS])).code, 0)
     console.log(`two API servers and the CRDs in ${Math.round(performance.now() - t0)} ms`)
     const t1 = performance.now()
-    kafka = await startTestCluster(TOPOLOGY)
+    kafka = await startTestCluster(TOPOLOGY, { readyTimeoutMs: 400_000 }) // patient on a busy machine
     bootstrap = kafka.bootstrapServers.join(',')
     console.log(`Kafka cluster (4 brokers) in ${Math.round(performance.now() - t1)} ms`)
     startOperator()
@@ -239,9 +240,20 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     const bad = await until('too-wide Degraded', () => get(home, 'kafkatopic', 'too-wide'), (t) => condition(t, 'Degraded')?.status === 'True')
     assert.match(condition(bad, 'Degraded').message, /replication factor 5 is above the 4 brokers/)
     assert.match(condition(bad, 'Degraded').message, /fix: use 4 or fewer/)
+    // Unwritable (replication factor below min.insync.replicas): with both in the spec the API server
+    // refuses it (CEL); with the replication factor from the cluster's policy, Degraded names both.
+    const both = await home.kubectl(['apply', '-f', '-'], { input: JSON.stringify(kafkaTopic('unwritable', { partitions: 1, replicationFactor: 1, minInsyncReplicas: 2 })) })
+    assert.notEqual(both.code, 0, 'the API server refuses RF 1 with min.insync.replicas 2')
+    assert.match(both.stderr, /spec.minInsyncReplicas is above spec.replicationFactor/)
+    await apply(home, kafkaTopic('unwritable', { partitions: 1, minInsyncReplicas: 5 }))
+    const unwritable = await until('unwritable Degraded', () => get(home, 'kafkatopic', 'unwritable'), (t) => condition(t, 'Degraded')?.status === 'True')
+    assert.match(condition(unwritable, 'Degraded').message, /replication factor \d below min\.insync\.replicas 5: no acks=all write could ever be acknowledged/)
+    assert.match(condition(unwritable, 'Degraded').message, /fix: raise spec\.replicationFactor \(default \d, the cluster's spec\.placement\) to 5 or more/)
     const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
     try {
-      assert.ok(!(await admin.listTopics({ includeInternals: false })).includes('too-wide'))
+      const topics = await admin.listTopics({ includeInternals: false })
+      assert.ok(!topics.includes('too-wide'))
+      assert.ok(!topics.includes('unwritable'))
     } finally {
       await admin.close()
     }
@@ -295,6 +307,15 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     await until('Service kafka-broker-3 pruned on k8s-2', () => get(remote, 'service', 'kafka-broker-3').then((s) => s ?? null), (s) => s === null)
     const sts = await get(remote, 'statefulset', 'kafka-k8s-2')
     assert.equal(sts?.spec.replicas, 1)
+    // The ready KafkaCluster records its brokers' failure domains in Kafka: broker 3, scaled away,
+    // loses its record (the local runtime had recorded all 4).
+    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
+    try {
+      const recorded = await until('broker 3 no longer recorded', () => describeRecordedTopology(admin, kafka!.bootstrapServers), (r) => r.topology?.brokers.length === 3)
+      assert.deepEqual(recorded.topology, { dimensions: ['cluster', 'zone'], brokers: TOPOLOGY.brokers.filter((b) => b.id !== 3).map((b) => ({ id: b.id, labels: b.labels })) })
+    } finally {
+      await admin.close()
+    }
 
     assert.equal((await home.kubectl(['delete', 'kafkacluster', 'kafka', '-n', NS, '--timeout=90s'])).code, 0, logs())
     assert.equal(await get(home, 'kafkacluster', 'kafka'), undefined)

@@ -12,6 +12,7 @@ import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
 import { describeMinInsync } from '../../src/kafka/describe-min-insync.ts'
 import { createTopicWithAssignment } from '../../src/kafka/create-topic.ts'
+import { deleteTopic } from '../../src/kafka/delete-topic.ts'
 import { parseReassignment } from '../../src/formats/reassignment-json.ts'
 import { describeReplicaSizes, partitionSizes } from '../../src/kafka/describe-replica-sizes.ts'
 import { produce } from './support/kafka-io.ts'
@@ -78,6 +79,39 @@ describe('kafkaplane topics and status on a real cluster', { timeout: 600_000 },
     const shrink = await cli('topics', 'alter', '--topic', 'payments', '--partitions', '2')
     assert.equal(shrink.code, 2)
     assert.match(shrink.stderr, /can only add more/)
+  })
+
+  test('a topic no acks=all producer could write is refused (exit 2, nothing changed) unless --allow-unwritable', async () => {
+    // kafkaplane's own broker default: min.insync.replicas 2, read from the cluster.
+    const rf1 = await cli('topics', 'create', '--topic', 'scratch', '--partitions', '2', '--replication-factor', '1')
+    assert.equal(rf1.code, 2, rf1.stdout + rf1.stderr)
+    assert.match(rf1.stderr, /replication factor 1 below min\.insync\.replicas 2: no acks=all write could ever be acknowledged.*\(min\.insync\.replicas 2 is the brokers' default\)/)
+    assert.match(rf1.stderr, /fix: raise the replication factor to 2 or more, or lower min\.insync\.replicas to 1 or less, or pass --allow-unwritable to create it anyway/)
+    const configured = await cli('topics', 'create', '--topic', 'scratch', '--partitions', '2', '--replication-factor', '2', '--config', 'min.insync.replicas=3')
+    assert.equal(configured.code, 2)
+    assert.match(configured.stderr, /replication factor 2 below min\.insync\.replicas 3.*from --config/)
+    const alter = await cli('topics', 'alter', '--topic', 'payments', '--config', 'min.insync.replicas=5')
+    assert.equal(alter.code, 2)
+    assert.match(alter.stderr, /replication factor 4 below min\.insync\.replicas 5/)
+    const plan = await cli('plan', 'assign', '--topic', 'scratch', '--partitions', '2', '--replication-factor', '2', '--min-insync', '3')
+    assert.equal(plan.code, 2)
+    assert.match(plan.stderr, /replication factor 2 below min\.insync\.replicas 3.*from --min-insync.*--allow-unwritable/s)
+    const lower = await cli('replication-factor', 'fix', '--target', '1', '--topics', 'payments')
+    assert.equal(lower.code, 2)
+    assert.match(lower.stderr, /topic payments would have replication factor 1 below min\.insync\.replicas 2/)
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    try {
+      assert.ok(!(await admin.listTopics({ includeInternals: false })).includes('scratch'), 'nothing created')
+      assert.equal((await describeMinInsync(admin, ['payments'])).get('payments'), 2, 'payments unchanged')
+      assert.ok((await describeAssignment(admin, ['payments'])).every((p) => p.replicas.length === 4), 'no replica removed')
+      const accepted = await cli('topics', 'create', '--topic', 'scratch', '--partitions', '2', '--replication-factor', '1', '--allow-unwritable')
+      assert.equal(accepted.code, 0, accepted.stderr)
+      assert.match(accepted.stderr, /warning: topic scratch would have replication factor 1 below min\.insync\.replicas 2.*accepted \(--allow-unwritable\)/)
+      assert.deepEqual((await describeAssignment(admin, ['scratch'])).map((p) => p.replicas.length), [1, 1])
+      await deleteTopic(admin, 'scratch') // under min ISR for ever: the status test below wants a healthy cluster
+    } finally {
+      await admin.close()
+    }
   })
 
   test('plan reads a live cluster: check finds a one-cluster topic, rebalance moves it', async () => {

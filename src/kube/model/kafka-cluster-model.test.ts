@@ -114,6 +114,12 @@ test('KafkaTopic: defaults from the cluster, survivability refused unless allowe
   const weak = topic({ replicationFactor: 3, minInsyncReplicas: 2 })
   assert.ok(!weak.ok && /cannot stay writable after the loss of one cluster/.test(weak.errors[0]!.message))
   assert.ok(topic({ replicationFactor: 3, minInsyncReplicas: 2, placement: { requireDomainLossSurvival: false } }).ok)
+  // The writability rule: min.insync.replicas above the replication factor the cluster's policy gives.
+  const unwritable = topic({ minInsyncReplicas: 7 })
+  assert.ok(!unwritable.ok)
+  assert.equal(unwritable.errors[0]!.path, 'spec.minInsyncReplicas')
+  assert.match(unwritable.errors[0]!.message, /replication factor 6 below min\.insync\.replicas 7/)
+  assert.match(unwritable.errors[0]!.fix, /raise spec\.replicationFactor \(default 6, the cluster's spec\.placement\) to 7 or more, or lower spec\.minInsyncReplicas to 6 or less/)
   const tooBig = topic({ replicationFactor: 7 })
   assert.ok(!tooBig.ok && tooBig.errors[0]!.path === 'spec.replicationFactor')
   const deleting = topic({}, { 'kafkaplane.io/delete-data': 'true' })

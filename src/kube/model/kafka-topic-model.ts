@@ -1,3 +1,4 @@
+import { unwritableTopic } from '../../core/health/writability.ts'
 import { advise } from '../../core/placement/survivability.ts'
 import { KAFKA_TOPIC, resourceSchema } from '../crds/crd.ts'
 import { DELETE_DATA_ANNOTATION, deletesTopicData, type KafkaTopicSpec } from '../crds/kafka-topic.ts'
@@ -42,8 +43,12 @@ export function kafkaTopicModel(resource: KafkaTopicResource, cluster: KafkaClus
   }
   if (rf > brokers) {
     errors.push({ path: 'spec.replicationFactor', value: rf, message: `replication factor ${rf} is above the ${brokers} brokers of ${cluster.name}`, fix: `use ${brokers} or fewer` })
-  } else if (minInsync > rf) {
-    errors.push({ path: 'spec.minInsyncReplicas', value: minInsync, message: `min.insync.replicas ${minInsync} is above the replication factor ${rf}`, fix: `use ${rf} or less` })
+  } else if (unwritableTopic(spec.topicName ?? resource.metadata.name, rf, minInsync)) {
+    // The writability rule (core/health/writability.ts); the CRD's CEL rule catches it at admission
+    // when both fields are in the spec, this when the replication factor is the cluster's default.
+    const problem = unwritableTopic(spec.topicName ?? resource.metadata.name, rf, minInsync)!
+    const field = spec.replicationFactor === undefined ? `spec.replicationFactor (default ${rf}, the cluster's spec.placement)` : 'spec.replicationFactor'
+    errors.push({ path: 'spec.minInsyncReplicas', value: minInsync, message: problem.message, fix: `raise ${field} to ${minInsync} or more, or lower spec.minInsyncReplicas to ${rf} or less` })
   } else {
     const pair = advise(cluster.topology.dimensions, cluster.topology.brokers.map((b) => ({ ...b, capacity: 1, state: 'active' as const })), rf).find(
       (a) => a.replicationFactor === rf && a.minInsync === minInsync,

@@ -1,11 +1,15 @@
-import { ApiException, type KubernetesObject, type V1OwnerReference, type V1StatefulSet } from '@kubernetes/client-node'
+import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node'
+import { createAdmin } from '../../kafka/connection.ts'
+import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
+import { recordTopology } from '../../kafka/record-topology.ts'
 import type { ApplyResult } from '../apply.ts'
 import type { FieldProblem } from '../crds/validate.ts'
-import { brokerSelector } from '../manifests/labels.ts'
+import { brokerSelector, ZONE_LABEL } from '../manifests/labels.ts'
 import { renderKafkaCluster, type ClusterManifests } from '../manifests/render.ts'
 import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from '../model/kafka-cluster-model.ts'
 import type { Standing } from './conditions.ts'
 import { splitKey } from './controller.ts'
+import { bootstrapServers } from './bootstrap-servers.ts'
 import { applyOwnedMetadata, hasFinalizer, KAFKA_CLUSTERS, readResource, writeStatus, type CustomResource } from './custom-resources.ts'
 import { brokersStanding, clusterStatusFields, type StatefulSetReadiness } from './kafka-cluster-status.ts'
 import type { KubeCluster, KubeClusters } from './kube-clients.ts'
@@ -28,6 +32,11 @@ export interface KafkaClusterReconcilerOptions {
   log: (line: string) => void
   /** How soon to look again while brokers are not ready (default 10 s). */
   notReadyRequeueMs?: number
+  /**
+   * TLS and SASL of the Kafka clusters (the bootstrap servers come from each KafkaCluster): with it,
+   * a ready cluster gets its brokers' failure domains recorded in Kafka itself.
+   */
+  connection?: Omit<KafkaConnectionOptions, 'bootstrapServers'>
 }
 
 /**
@@ -41,7 +50,12 @@ export interface KafkaClusterReconcilerOptions {
  *      home cluster get an owner reference to the KafkaCluster, remote ones carry its labels only;
  *   6. prune: objects with its labels that are no longer rendered, in every context it was applied to;
  *   7. status: observedGeneration, brokers per Kubernetes cluster, Ready/Reconciling/Degraded; while
- *      brokers are not ready, look again after `notReadyRequeueMs`.
+ *      brokers are not ready, look again after `notReadyRequeueMs`;
+ *   8. once ready, record every broker's failure domains in the Kafka cluster itself
+ *      (core/topology/recorded-topology.ts: its Kubernetes cluster, and its zone from its pod's
+ *      topology.kubernetes.io/zone label, else the planned one), so that the KafkaTopic reconciler and
+ *      every `kafkaplane` verb find them from the bootstrap address alone; brokers scaled away lose
+ *      their records. Kafka not answering is logged and tried again after `notReadyRequeueMs`.
  * A Kubernetes cluster that cannot be reached sets Degraded naming it, and the reconcile is retried
  * with backoff (the error goes to the work queue).
  */
@@ -49,9 +63,11 @@ export class KafkaClusterReconciler {
   readonly #clusters: KubeClusters
   readonly #log: (line: string) => void
   readonly #notReadyRequeueMs: number
+  readonly #connection: Omit<KafkaConnectionOptions, 'bootstrapServers'> | undefined
 
   constructor(options: KafkaClusterReconcilerOptions) {
     this.#clusters = options.clusters
+    this.#connection = options.connection
     this.#log = options.log
     this.#notReadyRequeueMs = options.notReadyRequeueMs ?? 10_000
   }
@@ -112,7 +128,33 @@ export class KafkaClusterReconciler {
     const sets = await this.#readiness(model, manifests)
     const standing = brokersStanding(sets)
     await this.#status(resource, clusterStatusFields(model, sets), standing)
-    return standing.state === 'ready' ? {} : { requeueAfterMs: this.#notReadyRequeueMs }
+    if (standing.state !== 'ready') return { requeueAfterMs: this.#notReadyRequeueMs }
+    return (await this.#recordTopology(key, model)) ? {} : { requeueAfterMs: this.#notReadyRequeueMs }
+  }
+
+  /** Step 8: true when recorded (or nothing to record with), false to try again. */
+  async #recordTopology(key: string, model: KafkaClusterModel): Promise<boolean> {
+    if (!this.#connection) return true
+    const brokers = []
+    for (const c of model.clusters) {
+      for (const b of c.brokers) {
+        const pod = await this.#clusters.get(c.context).applier.read<V1Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: b.pod, namespace: model.namespace } })
+        const planned = model.topology.brokers.find((t) => t.id === b.id)!.labels
+        brokers.push({ id: b.id, labels: { ...planned, zone: pod?.metadata?.labels?.[ZONE_LABEL] ?? planned.zone! } })
+      }
+    }
+    const connection = { ...this.#connection, bootstrapServers: bootstrapServers(model) }
+    const admin = createAdmin(connection, 'kafkaplane-operator')
+    try {
+      const { added, removed } = await recordTopology(admin, connection.bootstrapServers, { dimensions: model.topology.dimensions, brokers })
+      if (added + removed > 0) this.#log(`KafkaCluster ${key}: failure domains recorded in Kafka (${added} records added, ${removed} removed)`)
+      return true
+    } catch (err) {
+      this.#log(`KafkaCluster ${key}: could not record the failure domains in Kafka (${describeError(err)}); trying again`)
+      return false
+    } finally {
+      await admin.close().catch(() => {})
+    }
   }
 
   /** The rendered objects, with an owner reference to the KafkaCluster in the home cluster. */

@@ -15,6 +15,7 @@ import { createTopicWithAssignment } from '../../kafka/create-topic.ts'
 import { deleteTopic } from '../../kafka/delete-topic.ts'
 import { describeRegisteredBrokers } from '../../kafka/describe-cluster.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
+import { describeRecordedTopology } from '../../kafka/describe-recorded-topology.ts'
 import { describeTopicOverrides } from '../../kafka/describe-topic-overrides.ts'
 import { KafkaExecutorCluster } from '../../kafka/executor-cluster.ts'
 import { listPartitionReassignments } from '../../kafka/list-partition-reassignments.ts'
@@ -125,15 +126,18 @@ export class KafkaTopicReconciler {
     }
 
     let snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
+    // The failure domains the KafkaCluster reconciler recorded in the cluster (the pods' real zones),
+    // else the ones the KafkaCluster plans.
+    const topology = (await describeRecordedTopology(admin, connection.bootstrapServers)).topology ?? cluster.topology
     const actual = await readTopic(admin, snapshot, name)
     const diff = diffTopic(topic, actual, snapshot.brokers.length)
     if (!diff.ok) {
-      await this.#status(resource, actual ? topicStatusFields(name, actual.assignment, topic.minInsyncReplicas, cluster.topology) : {}, invalidSpec(diff.problems))
+      await this.#status(resource, actual ? topicStatusFields(name, actual.assignment, topic.minInsyncReplicas, topology) : {}, invalidSpec(diff.problems))
       return {}
     }
     const changes = diff.changes
     if (!diff.inSync) this.#options.log(`KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name}: ${describeChanges(name, changes)}`)
-    const placement = () => placementModel(cluster.topology, snapshot, topic)
+    const placement = () => placementModel(topology, snapshot, topic)
     if (changes.create) {
       const plan = planAssign(placement(), { topic: name, partitions: topic.partitions, replicationFactor: topic.replicationFactor, minInsync: topic.minInsyncReplicas })
       if (!plan.ok) return this.#degraded(resource, 'PlacementFailed', plan.problems)
@@ -154,7 +158,7 @@ export class KafkaTopicReconciler {
         const controller = await anyConnection(admin, connection.bootstrapServers)
         const foreign = (await listPartitionReassignments(controller)).filter((r) => r.topic === name)
         if (foreign.length > 0) {
-          await this.#status(resource, topicStatusFields(name, actual!.assignment, topic.minInsyncReplicas, cluster.topology), {
+          await this.#status(resource, topicStatusFields(name, actual!.assignment, topic.minInsyncReplicas, topology), {
             state: 'reconciling',
             reason: 'ForeignReassignment',
             message: `${foreign.length} reassignment(s) of ${name} not started by this operator are in progress (e.g. ${partitionKey(foreign[0]!)}); waiting for them to finish (kafka-reassign-partitions --list)`,
@@ -176,7 +180,7 @@ export class KafkaTopicReconciler {
 
     // In sync: the topic read above is the topic now; after changes, read it again.
     const now = diff.inSync ? actual : await readTopic(admin, await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers }), name)
-    const fields = now ? topicStatusFields(name, now.assignment, topic.minInsyncReplicas, cluster.topology) : undefined
+    const fields = now ? topicStatusFields(name, now.assignment, topic.minInsyncReplicas, topology) : undefined
     const verdict = fields?.survivability.verdict ?? 'unknown'
     await this.#status(resource, fields ?? {}, {
       state: 'ready',
