@@ -27,6 +27,11 @@ export type ErrorCode =
   | 'BROKER_START_FAILED'
   | 'CLUSTER_NOT_READY'
   | 'CONTROL_PLANE_START_FAILED'
+  | 'KUBE_BED_UNSUPPORTED'
+  | 'KUBE_BED_START_FAILED'
+  | 'UMOCI_MISSING'
+  | 'IMAGE_INPUT_MISSING'
+  | 'IMAGE_BUILD_FAILED'
   | 'KAFKA_REQUEST_FAILED'
 
 const kinds: Record<ErrorCode, ErrorKind> = {
@@ -49,6 +54,11 @@ const kinds: Record<ErrorCode, ErrorKind> = {
   BROKER_START_FAILED: 'operation',
   CLUSTER_NOT_READY: 'operation',
   CONTROL_PLANE_START_FAILED: 'operation',
+  KUBE_BED_UNSUPPORTED: 'environment',
+  KUBE_BED_START_FAILED: 'operation',
+  UMOCI_MISSING: 'environment',
+  IMAGE_INPUT_MISSING: 'environment',
+  IMAGE_BUILD_FAILED: 'environment',
   KAFKA_REQUEST_FAILED: 'operation',
 }
 
