@@ -6,6 +6,7 @@
 #   umoci                        builds OCI images without a container engine
 #   iptables                     the bridge CNI plugin and the kubelet call it
 #   busybox-static               the shell and tools of the bed's own small test image
+#   mmdebstrap                   makes the Debian root filesystem of the kafkaplane image (JRE from Debian)
 #
 #   scripts/install-bed-packages.sh       -> installs what is missing (apt-get; needs root), prints nothing else
 #   scripts/install-bed-packages.sh --check -> exits 1 naming what is missing, installs nothing
@@ -18,7 +19,7 @@
 # The install never starts containerd as a service: the bed runs its own containerd per node.
 set -euo pipefail
 
-PACKAGES=(containerd runc containernetworking-plugins umoci iptables busybox-static)
+PACKAGES=(containerd runc containernetworking-plugins umoci iptables busybox-static mmdebstrap)
 say() { printf 'install-bed-packages: %s\n' "$*" >&2; }
 
 missing=()

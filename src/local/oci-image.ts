@@ -13,6 +13,8 @@ const run = promisify(execFile)
 export type ImageEntry =
   /** A file or directory tree of this machine, copied (symlinks kept as they are). */
   | { kind: 'copy'; from: string; to: string }
+  /** A tar file unpacked at the root (a base root filesystem), owners and modes kept. */
+  | { kind: 'tar'; from: string }
   /** A file with this content. */
   | { kind: 'file'; to: string; content: string; mode?: number }
   /** A symbolic link `to` -> `target`. */
@@ -99,6 +101,10 @@ export async function buildImage(recipe: ImageRecipe, options: { cache?: string 
 }
 
 async function place(rootfs: string, entry: ImageEntry): Promise<void> {
+  if (entry.kind === 'tar') {
+    await run('tar', ['-xf', entry.from, '-C', rootfs, '--same-owner', '--same-permissions', '--numeric-owner'], { maxBuffer: 16 << 20 })
+    return
+  }
   const to = join(rootfs, entry.to)
   await mkdir(dirname(to), { recursive: true })
   switch (entry.kind) {
@@ -122,7 +128,7 @@ async function recipeHash(recipe: ImageRecipe): Promise<string> {
   const hash = createHash('sha256')
   hash.update(JSON.stringify(recipe))
   for (const entry of recipe.entries) {
-    if (entry.kind === 'copy') await hashTree(hash, entry.from, '')
+    if (entry.kind === 'copy' || entry.kind === 'tar') await hashTree(hash, entry.from, '')
   }
   return hash.digest('hex')
 }
