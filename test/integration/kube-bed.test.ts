@@ -5,10 +5,10 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isAlive } from '../../src/local/broker-process.ts'
 import { hostSettingsDiff, readHostSettings } from '../../src/local/host-settings.ts'
-import { BED_DNS_IP, BED_TOOLS_IMAGE, SKIP_KUBE_BED_ENV, startKubeBed, type KubeBed, type KubeBedCluster } from '../../src/local/kube-bed.ts'
+import { BED_DNS_IP, BED_TOOLS_IMAGE, startKubeBed, type KubeBed, type KubeBedCluster } from '../../src/local/kube-bed.ts'
+import { bedSkip } from './support/kube-bed.ts'
 
-const skip = process.env[SKIP_KUBE_BED_ENV] === '1' ? `${SKIP_KUBE_BED_ENV}=1: the Kubernetes test bed (real kubelets and containerd) is NOT tested` : false
-if (skip) console.warn(`\n!!! SKIPPED: ${skip} !!!\n`)
+const skip = bedSkip()
 
 const NS = 'bed'
 
