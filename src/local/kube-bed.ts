@@ -456,13 +456,14 @@ class BedNode implements KubeBedNode {
     await this.startKubelet()
   }
 
-  /** Runs ctr against this node's containerd in the k8s.io namespace. */
+  /** Runs ctr against this node's containerd in the k8s.io namespace (an image import of a few hundred MB
+   * unpacks for minutes on a busy 2-core machine: 30 minutes at most). */
   async ctr(args: readonly string[]): Promise<string> {
     try {
-      return (await run('/usr/bin/ctr', ['-a', this.containerdSocket, '-n', 'k8s.io', ...args], { timeout: 300_000, maxBuffer: 16 << 20 })).stdout
+      return (await run('/usr/bin/ctr', ['-a', this.containerdSocket, '-n', 'k8s.io', ...args], { timeout: 1_800_000, maxBuffer: 16 << 20 })).stdout
     } catch (err) {
       const e = err as Error & { stderr?: string }
-      throw new Error(`ctr ${args.slice(0, 2).join(' ')} on node ${this.name} failed: ${(e.stderr ?? e.message).trim()}`)
+      throw new Error(`ctr ${args.slice(0, 2).join(' ')} on node ${this.name} failed: ${(e.stderr || e.message).trim()}`)
     }
   }
 

@@ -54,7 +54,8 @@ export interface BuiltImage {
  * Builds an OCI image without a container engine or registry, with umoci (Debian package, installed by
  * scripts/install-bed-packages.sh):
  * 1. Hash the recipe and the content of every input file (the cache key).
- * 2. When `$KAFKAPLANE_CACHE/images/<name>-<tag>-<hash>.tar` exists, return it.
+ * 2. When `$KAFKAPLANE_CACHE/images/<name>-<tag>-<hash>.tar` exists, return it (a new build removes the
+ *    older tars of the same name and tag).
  * 3. Else `umoci init` a layout, `umoci new` an empty image, `umoci unpack` it into a bundle, fill the
  *    bundle's rootfs with the entries, `umoci repack` (one layer), `umoci config` the entrypoint, env,
  *    working dir and user, tar the layout and move it into the cache.
@@ -65,7 +66,8 @@ export async function buildImage(recipe: ImageRecipe, options: { cache?: string 
   const reference = `${recipe.name}:${recipe.tag}`
   const contentHash = await recipeHash(recipe)
   const cache = join(options.cache ?? cacheDir(), 'images')
-  const tarFile = join(cache, `${recipe.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${recipe.tag}-${contentHash.slice(0, 16)}.tar`)
+  const stem = `${recipe.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${recipe.tag}-`
+  const tarFile = join(cache, `${stem}${contentHash.slice(0, 16)}.tar`)
   if (existsSync(tarFile)) {
     return { reference, tarFile, bytes: (await stat(tarFile)).size, contentHash, cached: true, tookMs: Math.round(performance.now() - started) }
   }
@@ -93,6 +95,10 @@ export async function buildImage(recipe: ImageRecipe, options: { cache?: string 
     await umoci(['gc', '--layout', layout])
     await run('tar', ['-C', layout, '-cf', `${work}.tar`, '.'], { maxBuffer: 1 << 20 })
     await rename(`${work}.tar`, tarFile)
+    // older builds of the same name and tag are not used again
+    for (const old of await readdir(cache)) {
+      if (old.startsWith(stem) && /^[0-9a-f]{16}\.tar$/.test(old.slice(stem.length)) && join(cache, old) !== tarFile) await rm(join(cache, old), { force: true })
+    }
   } finally {
     await rm(work, { recursive: true, force: true })
     await rm(`${work}.tar`, { force: true })
