@@ -394,6 +394,9 @@ async function startCoreDns(
   await waitHealthy(coredns, `http://127.0.0.1:${readyPort}/ready`, {}, () => true, performance.now() + 60_000)
 }
 
+/** Kubelet certificates are issued one after another (nodes start in parallel). */
+let certificateQueue: Promise<unknown> = Promise.resolve()
+
 /** One node: a containerd and a kubelet of one cluster, in one zone. */
 class BedNode implements KubeBedNode {
   readonly name: string
@@ -568,9 +571,15 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   async #writeKubeletFiles(): Promise<void> {
     const dir = join(this.#dir, 'kubelet')
     await mkdir(join(dir, 'pod-logs'), { recursive: true })
-    const pki = await LocalCertificateAuthority.open(dirname(this.#plane.caFile))
-    const serving = await pki.issue({ name: `kubelet-${this.name}`, commonName: this.name, dnsNames: [this.name], ipAddresses: [this.#nodeIp], usage: 'server' })
-    const client = await pki.issue({ name: `kubelet-client-${this.name}`, commonName: `system:node:${this.name}`, organization: 'system:nodes', usage: 'client' })
+    // one certificate at a time: openssl's serial file (ca.srl) of the cluster's CA is not safe to share
+    const issue = certificateQueue.then(async () => {
+      const pki = await LocalCertificateAuthority.open(dirname(this.#plane.caFile))
+      const serving = await pki.issue({ name: `kubelet-${this.name}`, commonName: this.name, dnsNames: [this.name], ipAddresses: [this.#nodeIp], usage: 'server' })
+      const client = await pki.issue({ name: `kubelet-client-${this.name}`, commonName: `system:node:${this.name}`, organization: 'system:nodes', usage: 'client' })
+      return { serving, client }
+    })
+    certificateQueue = issue.catch(() => undefined)
+    const { serving, client } = await issue
     const base64 = async (file: string) => (await readFile(file)).toString('base64')
     const kubeconfig = join(dir, 'kubelet.kubeconfig')
     await writeFile(

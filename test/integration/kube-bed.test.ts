@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { isAlive } from '../../src/local/broker-process.ts'
 import { hostSettingsDiff, readHostSettings } from '../../src/local/host-settings.ts'
 import { BED_DNS_IP, BED_TOOLS_IMAGE, startKubeBed, type KubeBed, type KubeBedCluster } from '../../src/local/kube-bed.ts'
-import { bedSkip } from './support/kube-bed.ts'
+import { bedSkip, podsOf, type PodView } from './support/kube-bed.ts'
 
 const skip = bedSkip()
 
@@ -65,32 +65,8 @@ spec:
 `
 }
 
-interface PodView {
-  name: string
-  uid: string
-  nodeName: string
-  podIP: string
-  ready: boolean
-}
-
-async function pods(cluster: KubeBedCluster): Promise<PodView[]> {
-  const result = await cluster.plane.kubectl(['get', 'pods', '-n', NS, '-l', 'app=echo', '-o', 'json'])
-  assert.equal(result.code, 0, result.stderr)
-  const items = JSON.parse(result.stdout).items as {
-    metadata: { name: string; uid: string; deletionTimestamp?: string }
-    spec: { nodeName?: string }
-    status: { podIP?: string; conditions?: { type: string; status: string }[] }
-  }[]
-  return items
-    .filter((p) => !p.metadata.deletionTimestamp)
-    .map((p) => ({
-      name: p.metadata.name,
-      uid: p.metadata.uid,
-      nodeName: p.spec.nodeName ?? '',
-      podIP: p.status.podIP ?? '',
-      ready: p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-    }))
-    .sort((a, b) => a.name.localeCompare(b.name))
+function pods(cluster: KubeBedCluster): Promise<PodView[]> {
+  return podsOf(cluster, NS, 'app=echo')
 }
 
 async function waitReady(cluster: KubeBedCluster, count: number, accept: (pods: PodView[]) => boolean = () => true): Promise<PodView[]> {
