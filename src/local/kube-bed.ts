@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { cpus, networkInterfaces, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
@@ -480,11 +480,17 @@ class BedNode implements KubeBedNode {
     if (this.#kubelet) await this.#processes.stop(this.#kubelet)
   }
 
-  /** The node's cgroup root must exist in every v1 hierarchy, cpuset with the parent's cpus and mems. */
+  /**
+   * The node's cgroup root must exist in every v1 hierarchy, cpuset with the parent's cpus and mems.
+   * Its cpu.shares is 1024 per CPU of the machine: a cgroup competes with the host's other runnable
+   * threads as ONE entity, so at the default 1024 a node's pods got one thread's worth of CPU on a busy
+   * machine (brokers took minutes to load their classes); a real node has the machine's CPUs.
+   */
   async #makeCgroupRoot(): Promise<void> {
     for (const hierarchy of await cgroupHierarchies()) {
       const path = join(CGROUP_V1_ROOT, hierarchy, this.cgroupRoot)
       await mkdir(path, { recursive: true })
+      if (hierarchy.split(',').includes('cpu')) await writeFile(join(path, 'cpu.shares'), `${1024 * cpus().length}`)
       if (hierarchy === 'cpuset' || hierarchy.split(',').includes('cpuset')) {
         for (const file of ['cpuset.cpus', 'cpuset.mems']) {
           await writeFile(join(path, file), await readFile(join(CGROUP_V1_ROOT, hierarchy, file), 'utf8'))

@@ -7,8 +7,8 @@ import { startKubeBed, type KubeBed, type KubeBedCluster } from '../../src/local
 import { runCli } from './support/cli.ts'
 import { bedSkip, podsOf, type PodView } from './support/kube-bed.ts'
 
-/** Unfinished (issue 11): on a busy 2-core machine the six brokers were not all Ready within the test's
- * 8 minutes (their pods started, the image check passes), so the suite runs this file only when asked. */
+/** Not in the default run yet (issue 11): it passed once (6 brokers Ready 336 s after the apply, at load
+ * ~50; about 10 minutes for the file) and must prove reliable and fast enough for CI first. */
 const RUN_ENV = 'KAFKAPLANE_KAFKA_ON_KUBE'
 const skip = bedSkip() || (process.env[RUN_ENV] === '1' ? false : `unfinished: set ${RUN_ENV}=1 to run Kafka on the Kubernetes test bed`)
 const EXAMPLE = fileURLToPath(new URL('../../examples/kube-bed-kafka-cluster.yaml', import.meta.url))
