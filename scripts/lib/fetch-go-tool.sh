@@ -10,7 +10,8 @@
 #              module directories (MOD_DIRS), each holding go.mod and go.sum (it dies when one is missing)
 #   DEST       where the result goes: DEST/bin holds the binaries, DEST/stamp the hash of the recipe
 #   BINARIES   the names DEST/bin must hold (array)
-#   RECIPE     one line saying how they are built (versions, flags): changing it, or any go.mod/go.sum, rebuilds
+#   RECIPE     one line saying how they are built (versions, flags): changing it, any go.mod/go.sum or a
+#              module's own *.go file, rebuilds
 #   go_tool_prepare       when fresh, prints DEST/bin and exits 0. Else takes the lock (a second caller
 #                         waits, then finds the first one's result), checks the Go toolchain against the
 #                         modules' `go` lines, points Go at our own caches and makes $TMP/bin; sets GO.
@@ -55,7 +56,11 @@ go_tool_want_stamp() {
   local d
   {
     printf '%s\n' "$RECIPE"
-    for d in "${MOD_DIRS[@]}"; do cat "$d/go.mod" "$d/go.sum"; done
+    for d in "${MOD_DIRS[@]}"; do
+      cat "$d/go.mod" "$d/go.sum"
+      # a wrapper module's own Go files (tools/coredns/main.go picks CoreDNS's plugins)
+      for f in "$d"/*.go; do if [ -f "$f" ]; then cat "$f"; fi; done
+    done
   } | sha256sum | cut -d' ' -f1
 }
 

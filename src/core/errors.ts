@@ -33,6 +33,11 @@ export type ErrorCode =
   | 'BROKER_START_FAILED'
   | 'CLUSTER_NOT_READY'
   | 'CONTROL_PLANE_START_FAILED'
+  | 'KUBE_BED_UNSUPPORTED'
+  | 'KUBE_BED_START_FAILED'
+  | 'UMOCI_MISSING'
+  | 'IMAGE_INPUT_MISSING'
+  | 'IMAGE_BUILD_FAILED'
   | 'KAFKA_REQUEST_FAILED'
   | 'KAFKA_REQUEST_REFUSED'
   | 'KAFKA_NOT_AUTHORIZED'
@@ -57,6 +62,11 @@ const kinds: Record<ErrorCode, ErrorKind> = {
   BROKER_START_FAILED: 'operation',
   CLUSTER_NOT_READY: 'operation',
   CONTROL_PLANE_START_FAILED: 'operation',
+  KUBE_BED_UNSUPPORTED: 'environment',
+  KUBE_BED_START_FAILED: 'operation',
+  UMOCI_MISSING: 'environment',
+  IMAGE_INPUT_MISSING: 'environment',
+  IMAGE_BUILD_FAILED: 'environment',
   KAFKA_REQUEST_FAILED: 'operation',
   KAFKA_REQUEST_REFUSED: 'operation',
   KAFKA_NOT_AUTHORIZED: 'operation',

@@ -67,7 +67,7 @@ export async function pomKafkaVersion(pom: string): Promise<string> {
   return pomProperty(pom, 'kafka.version')
 }
 
-async function pomProperty(pom: string, name: string): Promise<string> {
+export async function pomProperty(pom: string, name: string): Promise<string> {
   const text = await readFile(pom, 'utf8')
   const match = new RegExp(`<${name.replace(/\./g, '\\.')}>([^<]+)</${name.replace(/\./g, '\\.')}>`).exec(text)
   if (!match) throw new Error(`${pom} has no <${name}> property`)

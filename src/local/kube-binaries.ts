@@ -4,15 +4,15 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { KafkaplaneError } from '../core/errors.ts'
 
-/** The binaries of one pinned Kubernetes release and etcd, built from source by `scripts/fetch-kube.sh`. */
+/** The binaries of one pinned Kubernetes release, etcd and CoreDNS, built from source by `scripts/fetch-kube.sh`. */
 export interface KubeBinaries {
-  /** Directory holding `etcd`, `kube-apiserver`, `kube-controller-manager` and `kubectl`. */
+  /** Directory holding every one of KUBE_BINARY_NAMES. */
   binDir: string
   /** How long locating (and, on a fresh machine, building) them took: milliseconds. */
   tookMs: number
 }
 
-export const KUBE_BINARY_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl'] as const
+export const KUBE_BINARY_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kubectl', 'coredns'] as const
 export type KubeBinaryName = (typeof KUBE_BINARY_NAMES)[number]
 
 const fetchScript = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'fetch-kube.sh')

@@ -11,7 +11,7 @@ import { isKafkaplaneError, KafkaplaneError } from '../core/errors.ts'
 import { isAlive } from './broker-process.ts'
 import { LocalCertificateAuthority, type CertificateFiles } from './certificates.ts'
 import { findFreePorts } from './free-ports.ts'
-import { kubeBinary, locateKubeBinaries, type KubeBinaries, type KubeBinaryName } from './kube-binaries.ts'
+import { kubeBinary, locateKubeBinaries, type KubeBinaries } from './kube-binaries.ts'
 
 export interface KubeControlPlaneOptions {
   /**
@@ -23,6 +23,14 @@ export interface KubeControlPlaneOptions {
   /** Also run kube-controller-manager, so that StatefulSets create Pods (and namespaces get their
    * default ServiceAccount). Default false: the ServiceAccount admission plugin is then disabled. */
   controllerManager?: boolean
+  /**
+   * Make the plane ready for real nodes (src/local/kube-bed.ts): also run kube-scheduler, run the
+   * controller-manager with the controllers real pods need (BED_CONTROLLERS: node lifecycle, endpoint
+   * slices, volume binding, deployments ...), and let the apiserver reach kubelets (a kubelet client
+   * certificate, kubelet serving certificates checked against the plane's CA, `Node,RBAC`
+   * authorization). Implies `controllerManager`. Default false.
+   */
+  realNodes?: boolean
   /** Names the kubeconfig's cluster, user and context (`<name>`, `<name>-admin`). Default `kube-<n>`. */
   name?: string
   /** The binaries to run. Default: locateKubeBinaries() (which builds them on a fresh machine). */
@@ -45,6 +53,7 @@ export interface KubeControlPlaneTimings {
   etcdMs: number
   apiserverMs: number
   controllerManagerMs: number | undefined
+  schedulerMs: number | undefined
   startMs: number
 }
 
@@ -56,14 +65,16 @@ export interface KubeControlPlane {
   /** The API server's URL, `https://127.0.0.1:<port>`. */
   readonly server: string
   readonly binDir: string
+  /** The plane's CA certificate (its key is beside it, `ca.key`: LocalCertificateAuthority.open(dirname) issues more). */
+  readonly caFile: string
   readonly timings: KubeControlPlaneTimings
-  /** Pids of the processes still owned by this plane: etcd, kube-apiserver, kube-controller-manager. */
+  /** Pids of the processes still owned by this plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler. */
   readonly pids: readonly number[]
   /** Runs kubectl against this plane (its kubeconfig, a cache dir inside the plane's dir). Never throws
    * for a failed command: read `code`. Default timeout 60 s. */
   kubectl(args: readonly string[], options?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>
   /**
-   * Stops kube-controller-manager, then kube-apiserver, then etcd (an apiserver whose etcd is gone
+   * Stops kube-scheduler, kube-controller-manager, then kube-apiserver, then etcd (an apiserver whose etcd is gone
    * hangs for minutes on shutdown), each by pid with SIGTERM and SIGKILL after a grace period, and
    * removes the plane's dir when it made it. Idempotent; concurrent calls share one stop.
    */
@@ -71,24 +82,36 @@ export interface KubeControlPlane {
 }
 
 const STOP_GRACE_MS = 15_000
+/** The controllers of a plane with real nodes: what StatefulSets, Deployments, Services (as DNS names
+ * through endpoint slices), local PersistentVolumes and node failures need. */
+export const BED_CONTROLLERS = [
+  'statefulset-controller', 'deployment-controller', 'replicaset-controller', 'serviceaccount-controller',
+  'root-ca-certificate-publisher-controller', 'garbage-collector-controller', 'namespace-controller',
+  'node-lifecycle-controller', 'taint-eviction-controller', 'endpointslice-controller', 'disruption-controller',
+  'persistentvolume-binder-controller', 'persistentvolume-protection-controller',
+  'persistentvolumeclaim-protection-controller', 'pod-garbage-collector-controller',
+] as const
+const ENVTEST_CONTROLLERS = ['statefulset-controller', 'serviceaccount-controller', 'garbage-collector-controller', 'namespace-controller'] as const
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path))
 let planes = 0
 
 /**
  * Starts a Kubernetes control plane on loopback, envtest style: etcd, kube-apiserver and (when asked)
  * kube-controller-manager as child processes of this one, with no kubelet or scheduler (Pods stay
- * Pending until somebody writes their status). Several planes run side by side, each with its own
+ * Pending until somebody writes their status); with `realNodes`, also kube-scheduler, ready for the
+ * kubelets of src/local/kube-bed.ts. Several planes run side by side, each with its own
  * etcd and ports: they stand for several Kubernetes clusters.
  *
  * 1. Locate the binaries (scripts/fetch-kube.sh; builds them on a fresh machine).
  * 2. Make a CA, the apiserver's serving certificate (SANs localhost, kubernetes.default.svc,
  *    127.0.0.1, 10.0.0.1), an admin client certificate (O=system:masters) and the service-account
  *    signing key pair.
- * 3. Pick free loopback ports below 32768: etcd client and peer, apiserver, controller-manager (when a
+ * 3. Pick free loopback ports below 32768: etcd client and peer, apiserver, controller-manager, scheduler (when a
  *    process then finds its port taken by somebody else, start again on new ports, up to 3 times);
  *    write the admin kubeconfig (certificates embedded) for them.
  * 4. Start etcd and wait for GET /health; start kube-apiserver and wait for GET /healthz (served to
- *    anonymous users); start kube-controller-manager and wait for its /healthz (self-signed).
+ *    anonymous users); start kube-controller-manager and wait for its /healthz (self-signed); then
+ *    kube-scheduler likewise.
  *
  * A process that exits, or is not healthy within `readyTimeoutMs`, fails the start with
  * CONTROL_PLANE_START_FAILED naming the process and the tail of its log; whatever was started is
@@ -121,16 +144,19 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions = {
       }),
       admin: await pki.issue({ name: 'admin', commonName: 'admin', organization: 'system:masters', usage: 'client' }),
       serviceAccount: await pki.keyPair('sa'),
+      kubeletClient: options.realNodes
+        ? await pki.issue({ name: 'apiserver-kubelet-client', commonName: 'kube-apiserver-kubelet-client', organization: 'system:masters', usage: 'client' })
+        : undefined,
     }
     const certificatesMs = Math.round(performance.now() - mark)
 
     // Ports are free when picked, yet another process may bind one before ours does: then start again on new ones.
     for (let attempt = 1; ; attempt++) {
       try {
-        const ports = await findFreePorts(4)
+        const ports = await findFreePorts(5)
         const steps = await startProcesses(name, binaries, files, ports, processes, options)
         const timings = { binariesMs, certificatesMs, ...steps, startMs: Math.round(performance.now() - started) }
-        return plane({ name, dir, ownsDir, kubeconfigPath: files.kubeconfig, server: `https://127.0.0.1:${ports[2]}`, binaries, timings, processes })
+        return plane({ name, dir, ownsDir, kubeconfigPath: files.kubeconfig, caFile: files.ca, server: `https://127.0.0.1:${ports[2]}`, binaries, timings, processes })
       } catch (err) {
         if (attempt >= 3 || !isKafkaplaneError(err, 'CONTROL_PLANE_START_FAILED') || !/address already in use/.test(err.detail ?? '')) throw err
         await processes.stopAll()
@@ -154,9 +180,10 @@ interface PlaneFiles {
   serving: CertificateFiles
   admin: CertificateFiles
   serviceAccount: { privateKeyFile: string; publicKeyFile: string }
+  kubeletClient: CertificateFiles | undefined
 }
 
-/** Writes the kubeconfig for these ports, then starts etcd, kube-apiserver and kube-controller-manager in turn. */
+/** Writes the kubeconfig for these ports, then starts etcd, kube-apiserver, kube-controller-manager and kube-scheduler in turn. */
 async function startProcesses(
   name: string,
   binaries: KubeBinaries,
@@ -164,8 +191,8 @@ async function startProcesses(
   ports: readonly number[],
   processes: ProcessGroup,
   options: KubeControlPlaneOptions,
-): Promise<Pick<KubeControlPlaneTimings, 'etcdMs' | 'apiserverMs' | 'controllerManagerMs'>> {
-  const [etcdPort, etcdPeerPort, apiserverPort, controllerManagerPort] = ports
+): Promise<Pick<KubeControlPlaneTimings, 'etcdMs' | 'apiserverMs' | 'controllerManagerMs' | 'schedulerMs'>> {
+  const [etcdPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort] = ports
   const { dir, serving, serviceAccount } = files
   const server = `https://127.0.0.1:${apiserverPort}`
   await writeFile(files.kubeconfig, await adminKubeconfig(name, server, files.ca, files.admin), { mode: 0o600 })
@@ -189,7 +216,9 @@ async function startProcesses(
   const etcdMs = Math.round(performance.now() - mark)
 
   mark = performance.now()
-  const controllerManager = options.controllerManager ?? false
+  const realNodes = options.realNodes ?? false
+  const controllerManager = realNodes || (options.controllerManager ?? false)
+  const kubeletClient = files.kubeletClient
   const apiserver = processes.spawn('kube-apiserver', kubeBinary(binaries, 'kube-apiserver'), dir, [
     `--etcd-servers=${etcdUrl}`,
     '--bind-address=127.0.0.1',
@@ -199,7 +228,7 @@ async function startProcesses(
     `--tls-cert-file=${serving.certFile}`,
     `--tls-private-key-file=${serving.keyFile}`,
     `--client-ca-file=${files.ca}`,
-    '--authorization-mode=RBAC',
+    realNodes ? '--authorization-mode=Node,RBAC' : '--authorization-mode=RBAC',
     '--service-cluster-ip-range=10.0.0.0/24',
     '--allow-privileged=true',
     `--service-account-issuer=${server}/`,
@@ -207,11 +236,19 @@ async function startProcesses(
     `--service-account-signing-key-file=${serviceAccount.privateKeyFile}`,
     '--endpoint-reconciler-type=none',
     ...(controllerManager ? [] : ['--disable-admission-plugins=ServiceAccount']),
+    ...(realNodes && kubeletClient
+      ? [
+          `--kubelet-client-certificate=${kubeletClient.certFile}`,
+          `--kubelet-client-key=${kubeletClient.keyFile}`,
+          `--kubelet-certificate-authority=${files.ca}`,
+          '--kubelet-preferred-address-types=InternalIP',
+        ]
+      : []),
   ])
   await waitHealthy(apiserver, `${server}/healthz`, { ca: caPem }, (body) => body.trim() === 'ok', deadline())
   const apiserverMs = Math.round(performance.now() - mark)
 
-  if (!controllerManager) return { etcdMs, apiserverMs, controllerManagerMs: undefined }
+  if (!controllerManager) return { etcdMs, apiserverMs, controllerManagerMs: undefined, schedulerMs: undefined }
   mark = performance.now()
   const manager = processes.spawn('kube-controller-manager', kubeBinary(binaries, 'kube-controller-manager'), dir, [
     `--kubeconfig=${files.kubeconfig}`,
@@ -221,10 +258,22 @@ async function startProcesses(
     '--leader-elect=false',
     `--root-ca-file=${files.ca}`,
     `--service-account-private-key-file=${serviceAccount.privateKeyFile}`,
-    '--controllers=statefulset-controller,serviceaccount-controller,garbage-collector-controller,namespace-controller',
+    `--controllers=${(realNodes ? BED_CONTROLLERS : ENVTEST_CONTROLLERS).join(',')}`,
   ])
   await waitHealthy(manager, `https://127.0.0.1:${controllerManagerPort}/healthz`, { rejectUnauthorized: false }, (body) => body.trim() === 'ok', deadline())
-  return { etcdMs, apiserverMs, controllerManagerMs: Math.round(performance.now() - mark) }
+  const controllerManagerMs = Math.round(performance.now() - mark)
+  if (!realNodes) return { etcdMs, apiserverMs, controllerManagerMs, schedulerMs: undefined }
+
+  mark = performance.now()
+  const scheduler = processes.spawn('kube-scheduler', kubeBinary(binaries, 'kube-scheduler'), dir, [
+    `--kubeconfig=${files.kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${schedulerPort}`,
+    `--cert-dir=${join(dir, 'kube-scheduler')}`,
+    '--leader-elect=false',
+  ])
+  await waitHealthy(scheduler, `https://127.0.0.1:${schedulerPort}/healthz`, { rejectUnauthorized: false }, (body) => body.trim() === 'ok', deadline())
+  return { etcdMs, apiserverMs, controllerManagerMs, schedulerMs: Math.round(performance.now() - mark) }
 }
 
 function plane(parts: {
@@ -232,6 +281,7 @@ function plane(parts: {
   dir: string
   ownsDir: boolean
   kubeconfigPath: string
+  caFile: string
   server: string
   binaries: KubeBinaries
   timings: KubeControlPlaneTimings
@@ -244,6 +294,7 @@ function plane(parts: {
     dir,
     kubeconfigPath,
     server: parts.server,
+    caFile: parts.caFile,
     binDir: parts.binaries.binDir,
     timings: parts.timings,
     get pids() {
@@ -277,9 +328,9 @@ async function adminKubeconfig(name: string, server: string, caFile: string, adm
   })
 }
 
-/** One control-plane process: its output goes to `<dir>/<name>.log`. */
-interface PlaneProcess {
-  name: KubeBinaryName
+/** One process of a plane or bed: its output goes to `<dir>/<name>.log`. */
+export interface PlaneProcess {
+  name: string
   logFile: string
   child: ChildProcess
   pid: number
@@ -294,21 +345,21 @@ interface PlaneProcess {
  * 'exit' hook, and, for deaths that skip it (a signal, SIGKILL), by the kernel: each binary is started
  * through util-linux's `setpriv --pdeathsig KILL`, which execs it (same pid) with a parent-death signal.
  */
-class ProcessGroup {
+export class ProcessGroup {
   readonly #processes: PlaneProcess[] = []
   readonly #killOnExit = () => {
     for (const p of this.#processes) if (p.exit === undefined) signal(p.pid, 'SIGKILL')
   }
 
-  spawn(name: KubeBinaryName, command: string, dir: string, args: readonly string[]): PlaneProcess {
+  spawn(name: string, command: string, dir: string, args: readonly string[], env?: NodeJS.ProcessEnv): PlaneProcess {
     if (this.#processes.length === 0) process.on('exit', this.#killOnExit)
     const logFile = join(dir, `${name}.log`)
     const out = openSync(logFile, 'a')
     let child: ChildProcess
     try {
       child = setpriv
-        ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', command, ...args], { cwd: dir, stdio: ['ignore', out, out] })
-        : spawn(command, args, { cwd: dir, stdio: ['ignore', out, out] })
+        ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', command, ...args], { cwd: dir, env, stdio: ['ignore', out, out] })
+        : spawn(command, args, { cwd: dir, env, stdio: ['ignore', out, out] })
     } finally {
       closeSync(out)
     }
@@ -328,27 +379,31 @@ class ProcessGroup {
     return entry
   }
 
+  /** Stops one process of the group (SIGTERM, SIGKILL after the grace period); false when it had already exited. */
+  async stop(p: PlaneProcess): Promise<boolean> {
+    if (p.exit !== undefined || p.pid <= 0) return false
+    p.child.ref()
+    signal(p.pid, 'SIGTERM')
+    const timer = setTimeout(() => signal(p.pid, 'SIGKILL'), STOP_GRACE_MS)
+    await p.exited
+    clearTimeout(timer)
+    // exit fired: the pid is reaped, unless a child of its own kept it (not the case for these binaries)
+    while (isAlive(p.pid)) await sleep(50)
+    return true
+  }
+
   pids(): number[] {
     return this.#processes.filter((p) => p.exit === undefined && p.pid > 0).map((p) => p.pid)
   }
 
   /** Stops the processes in reverse start order, each SIGTERM then SIGKILL after STOP_GRACE_MS. */
   async stopAll(): Promise<void> {
-    for (const p of [...this.#processes].reverse()) {
-      if (p.exit !== undefined || p.pid <= 0) continue
-      p.child.ref()
-      signal(p.pid, 'SIGTERM')
-      const timer = setTimeout(() => signal(p.pid, 'SIGKILL'), STOP_GRACE_MS)
-      await p.exited
-      clearTimeout(timer)
-      // exit fired: the pid is reaped, unless a child of its own kept it (not the case for these binaries)
-      while (isAlive(p.pid)) await sleep(50)
-    }
+    for (const p of [...this.#processes].reverse()) await this.stop(p)
     process.off('exit', this.#killOnExit)
   }
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
+export function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig)
   } catch (err) {
@@ -357,7 +412,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 /** Polls `url` until it answers 200 with a body `healthy` accepts; fails when the process exits or time runs out. */
-async function waitHealthy(
+export async function waitHealthy(
   p: PlaneProcess,
   url: string,
   tls: { ca?: string; rejectUnauthorized?: boolean },
@@ -384,7 +439,7 @@ async function startFailed(p: PlaneProcess, message: string): Promise<Kafkaplane
   })
 }
 
-async function logTail(file: string, lines: number): Promise<string> {
+export async function logTail(file: string, lines: number): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '')
   return text
     .trimEnd()
@@ -409,7 +464,7 @@ function get(url: string, tls: { ca?: string; rejectUnauthorized?: boolean }): P
   })
 }
 
-function runKubectl(command: string, args: string[], input: string | undefined, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<KubectlResult> {
+export function runKubectl(command: string, args: string[], input: string | undefined, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<KubectlResult> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' })
     let stdout = ''

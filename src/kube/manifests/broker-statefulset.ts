@@ -3,7 +3,7 @@ import { DATA_DIR, METADATA_DIR, type KafkaClusterModel, type KubernetesClusterM
 import { brokerConfigMap, CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
 import { brokerLabels, brokerSelector, contentHash, HOSTNAME_LABEL, KUBERNETES_CLUSTER_LABEL, ZONE_LABEL } from './labels.ts'
 
-/** The uid and gid brokers run as (the apache/kafka image's `appuser`). */
+/** The uid and gid brokers run as (the kafkaplane image's user, deploy/image.yaml). */
 export const BROKER_UID = 1000
 /** Where the broker image has kafkaplane's command (deploy/Dockerfile). */
 export const KAFKAPLANE_BIN = '/opt/kafkaplane/bin/kafkaplane'
