@@ -26,11 +26,14 @@ for (const seed of seeds) {
   const result = await runCampaign(seed, { log: values.quiet ? undefined : (line) => console.log(`  ${line}`) })
   results.push(result)
   console.log(campaignLine(result))
+  for (const line of result.gaveUp) console.log(`  seed ${seed} operation ${line}`)
 }
 
 const sum = (f: (r: CampaignRun) => number) => results.reduce((s, r) => s + f(r), 0)
 console.log('')
 console.log(`runs ${results.length}, ok ${results.filter((r) => r.ok).length}; lost ${sum((r) => r.lost)} (in ${results.filter((r) => r.lost > 0).length} runs), stuck ${results.filter((r) => r.stuck).length}, stale throttles ${results.filter((r) => r.staleThrottles > 0).length} runs`)
+const recovered = results.filter((r) => r.gaveUp.length > 0 && !r.stuck)
+console.log(`operation runs that exited non-zero under faults, then finished when run again: ${recovered.length} runs (seeds ${recovered.map((r) => r.seed).join(', ') || '-'})`)
 const byCause = new Map<string, number[]>()
 for (const r of results) {
   for (const f of r.failures) {

@@ -14,8 +14,8 @@
  *      time (a killed broker started again, a stopped process continued). Faults on one broker never
  *      overlap (they queue), so a broker is never started twice;
  *   5. once every fault healed, the operation is run again until it exits 0, at most three runs. A
- *      run that prints nothing new for STALL_MS (a plan waiting for ever) is interrupted (SIGINT) and
- *      counts as not finished;
+ *      run that prints nothing new for STALL_MS once the faults healed (a plan waiting for ever) is
+ *      interrupted (SIGINT) and counts as not finished; a plan that stalls twice is stuck;
  *   6. the writers stop; verify reports what it lost; the producer's acked records are read back by
  *      Kafka's ConsoleConsumer (a consumer of its own, not the producer's);
  *   7. checks: nothing acknowledged lost, the operation finished (exit 0 and the cluster shows its
@@ -51,7 +51,7 @@ import { removeDir, startTestCluster, tempDir } from './clusters.ts'
 import { fill } from './kafka-io.ts'
 
 /** An operation run that prints nothing new for this long is waiting for ever. */
-const STALL_MS = 60_000
+const STALL_MS = 45_000
 /** No operation run of the campaign's small data may take longer. */
 const ATTEMPT_LIMIT_MS = 300_000
 const MAX_ATTEMPTS = 3
@@ -76,6 +76,9 @@ export interface CampaignRun {
   elapsedMs: number
   /** What happened, in order: faults struck and healed, operation runs and their exit codes. */
   events: string[]
+  /** Operation runs that exited non-zero (stalled ones included), with their last output line: not a
+   *  failure when a later run finished, but how the operation met the faults. */
+  gaveUp: string[]
 }
 
 export async function runCampaign(seed: number, options: { log?: (line: string) => void } = {}): Promise<CampaignRun> {
@@ -96,6 +99,7 @@ export async function runCampaign(seed: number, options: { log?: (line: string) 
     cluster = await startTestCluster(scenario.topology, { heap: '320m' })
     const run = new Run(scenario, cluster, scratch, log, stopped, children)
     const evidence = await run.play()
+    const gaveUp = run.gaveUp
     const failures = campaignFailures(scenario, evidence)
     const outcome = campaignOutcome(failures)
     for (const f of failures) log(`FAILED ${f.check}: ${f.detail}${f.defect ? ` [defect ${f.defect} of issue 10]` : ' [no known defect]'}`)
@@ -112,6 +116,7 @@ export async function runCampaign(seed: number, options: { log?: (line: string) 
       staleThrottles: evidence.staleThrottles.length,
       elapsedMs: Date.now() - started,
       events,
+      gaveUp,
     }
   } finally {
     for (const pid of stopped) signal(pid, 'SIGCONT')
@@ -132,6 +137,7 @@ class Run {
   /** One queue of faults per broker id: a broker is never killed, paused and started at once. */
   readonly #brokerLocks = new Map<number, Promise<void>>()
   #operation: WatchedCli | undefined
+  readonly gaveUp: string[] = []
 
   constructor(s: CampaignScenario, cluster: LocalCluster, scratch: string, log: (line: string) => void, stopped: Set<number>, children: ChildProcess[]) {
     this.#s = s
@@ -168,6 +174,7 @@ class Run {
     const args = [...op.args, '--bootstrap-server', this.#bootstrap, ...(executes ? ['--state-file', stateFile, '--poll-ms', '500', '--throttle', String(s.throttleBytesPerSecond)] : [])]
     const outputs: string[] = []
     let lastCode: number | null = null
+    let stalls = 0
     const opStart = Date.now()
     const faults = Promise.all(s.faults.map((f) => sleep(f.atMs).then(() => this.#strike(f))))
     let allHealed = false
@@ -180,10 +187,13 @@ class Run {
       const { code, stalled } = await this.#watch(cli, () => allHealed)
       this.#operation = undefined
       outputs.push(`--- run ${attempt} (exit ${code}${stalled ? ', stalled' : ''}) ---\n${cli.stdout()}${cli.stderr()}`)
-      this.#log(`operation run ${attempt} exited ${code}${stalled ? ` after printing nothing new for ${STALL_MS / 1000} s (interrupted)` : ''}: ${lastLines(cli.stdout() + cli.stderr(), 2)}`)
+      const why = (cli.stdout() + cli.stderr()).split('\n').filter((l) => /paused:|retrying|error|refused/i.test(l)).at(-1)?.trim()
+      this.#log(`operation run ${attempt} exited ${code}${stalled ? ` after printing nothing new for ${STALL_MS / 1000} s (interrupted)` : ''}: ${lastLines(cli.stdout() + cli.stderr(), 2)}${why ? ` (last said: ${why.slice(0, 300)})` : ''}`)
       lastCode = code
+      if (code !== 0 && code !== null) this.gaveUp.push(`run ${attempt} exited ${code}${stalled ? ' (stalled)' : ''}: ${(why ?? lastLines(cli.stderr() || cli.stdout(), 1)).slice(0, 200)}`)
       await faults
       if (code === 0) break
+      if (stalled && ++stalls >= 2) break
       if (op.kind.startsWith('topics-') && code === 2) break // refused: bad input changes nothing, a rerun neither
     }
     this.#log(`faults healed; operation took ${((Date.now() - opStart) / 1000).toFixed(1)} s`)
