@@ -58,7 +58,7 @@ test('across seeds the campaign meets every operation, RF 1 and RF = min ISR top
   assert.deepEqual(new Set(all.map((s) => s.topology.dimensions.length)), new Set([1, 2, 3]))
 })
 
-const clean: CampaignEvidence = { lost: { verify: 0, producer: 0, detail: [] }, finished: true, unfinished: [], output: '', staleThrottles: [], reassignmentsInFlight: [], unhealthy: [], placement: [], placementRackOnly: [], unwritableTopics: [] }
+const clean: CampaignEvidence = { lost: { verify: 0, producer: 0, detail: [] }, unverified: [], harness: [], finished: true, unfinished: [], output: '', staleThrottles: [], reassignmentsInFlight: [], unhealthy: [], placement: [], placementRackOnly: [], unwritableTopics: [] }
 
 /** A seed whose scenario matches `p`, for the attribution tests. */
 function seedWhere(p: (s: ReturnType<typeof generateScenario>) => boolean): ReturnType<typeof generateScenario> {
@@ -70,8 +70,14 @@ test('failures are attributed to the defects of issue 10 only where the evidence
   assert.deepEqual(campaignFailures(rf1, clean), [])
   assert.ok(campaignOutcome([]).ok)
 
-  const held = campaignFailures(rf1, { ...clean, finished: false, unfinished: ['2 topics below RF 3'], output: '  paused: 4 move(s) held back: c0-0 is under-min-isr (ISR 1 < 2)', staleThrottles: ['broker 1 follower rate'] })
+  const held = campaignFailures(rf1, { ...clean, finished: false, unfinished: ['2 topics below RF 3'], output: `  paused: 4 move(s) held back: ${rf1.topics.find((t) => t.replicationFactor === 1)!.name}-0 is under-min-isr`, staleThrottles: ['broker 1 follower rate'] })
   assert.deepEqual(held.map((f) => [f.check, f.defect]), [['finished', 1], ['throttles', 1]])
+
+  const low = rf1.topics.find((t) => t.replicationFactor === 1)!.name
+  const touched = campaignFailures(rf1, { ...clean, finished: false, output: `  paused: 5 move(s) held back: a broker it touches hosts 7 offline or under-min-ISR partition(s) (e.g. ${low}-0)` })
+  assert.equal(touched[0]!.defect, 1, 'held back because a touched broker hosts an RF 1 partition')
+  const high = rf1.topics.find((t) => t.replicationFactor >= 2)!.name
+  assert.equal(campaignFailures(rf1, { ...clean, finished: false, output: `  paused: 1 move(s) held back: ${high}-0 is under-min-isr` })[0]!.defect, undefined, 'a partition under min ISR for another reason is no known defect')
 
   const dead = campaignFailures(rf1, { ...clean, finished: false, output: 'cluster not answering (IncrementalAlterConfigs of replication throttles failed: x); retrying' })
   assert.equal(dead[0]!.defect, 2)
@@ -84,5 +90,8 @@ test('failures are attributed to the defects of issue 10 only where the evidence
   assert.equal(campaignFailures(rf1, { ...clean, placement: ['c0-0: spread'], placementRackOnly: [] })[0]!.defect, 4)
   assert.equal(campaignFailures(rf1, { ...clean, placement: ['c0-0: spread'], placementRackOnly: ['c0-0: spread'] })[0]!.defect, undefined, 'wrong on the rack alone too: not the forgotten topology')
   assert.equal(campaignFailures(rf1, { ...clean, unwritableTopics: ['cnew: RF 1 < min ISR 2'] })[0]!.defect, 3)
+  const broken = campaignOutcome(campaignFailures(rf1, { ...clean, harness: ['broker 1 did not start again'], unverified: ['verify gave no report'] }))
+  assert.ok(broken.void && !broken.ok)
+  assert.deepEqual(broken.unexplained.map((f) => f.check), ['unverified'])
   assert.deepEqual(campaignOutcome(campaignFailures(rf1, { ...clean, unwritableTopics: ['x'], finished: false, output: 'error [KAFKA_REQUEST_FAILED]' })).defects, [3, 5])
 })

@@ -26,7 +26,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ProduceAcks, type Admin } from '@platformatic/kafka'
@@ -67,6 +67,8 @@ export interface CampaignRun {
   description: string
   failures: CampaignFailure[]
   ok: boolean
+  /** The runner could not heal a fault (see failures): the run proves nothing either way. */
+  void: boolean
   /** Known defects of issue 10 met (numbers), and failures with no known cause. */
   defects: number[]
   unexplained: CampaignFailure[]
@@ -81,7 +83,13 @@ export interface CampaignRun {
   gaveUp: string[]
 }
 
-export async function runCampaign(seed: number, options: { log?: (line: string) => void } = {}): Promise<CampaignRun> {
+export interface CampaignOptions {
+  log?: (line: string) => void
+  /** A folder to keep each run's story in (`campaign-<seed>.log`: events, then every operation run's whole output). */
+  logDir?: string
+}
+
+export async function runCampaign(seed: number, options: CampaignOptions = {}): Promise<CampaignRun> {
   const scenario = generateScenario(seed)
   const started = Date.now()
   const events: string[] = []
@@ -96,19 +104,25 @@ export async function runCampaign(seed: number, options: { log?: (line: string) 
   const children: ChildProcess[] = []
   let cluster: LocalCluster | undefined
   try {
-    cluster = await startTestCluster(scenario.topology, { heap: '320m' })
+    // A busy machine can take minutes to bring a killed broker back: give it five before calling it failed.
+    cluster = await startTestCluster(scenario.topology, { heap: '320m', readyTimeoutMs: 300_000 })
     const run = new Run(scenario, cluster, scratch, log, stopped, children)
     const evidence = await run.play()
     const gaveUp = run.gaveUp
     const failures = campaignFailures(scenario, evidence)
     const outcome = campaignOutcome(failures)
     for (const f of failures) log(`FAILED ${f.check}: ${f.detail}${f.defect ? ` [defect ${f.defect} of issue 10]` : ' [no known defect]'}`)
+    if (options.logDir) {
+      await mkdir(options.logDir, { recursive: true })
+      await writeFile(join(options.logDir, `campaign-${seed}.log`), `${events.join('\n')}\n\n${run.outputs.join('\n')}\n`)
+    }
     return {
       seed,
       scenario,
       description: describeScenario(scenario),
       failures,
       ok: outcome.ok,
+      void: outcome.void,
       defects: outcome.defects,
       unexplained: outcome.unexplained,
       lost: evidence.lost.verify + evidence.lost.producer,
@@ -138,6 +152,9 @@ class Run {
   readonly #brokerLocks = new Map<number, Promise<void>>()
   #operation: WatchedCli | undefined
   readonly gaveUp: string[] = []
+  /** Every operation run's whole output, stdout then stderr. */
+  readonly outputs: string[] = []
+  readonly #harness: string[] = []
 
   constructor(s: CampaignScenario, cluster: LocalCluster, scratch: string, log: (line: string) => void, stopped: Set<number>, children: ChildProcess[]) {
     this.#s = s
@@ -172,7 +189,7 @@ class Run {
     const stateFile = join(this.#scratch, 'plan.json')
     const executes = !op.kind.startsWith('topics-')
     const args = [...op.args, '--bootstrap-server', this.#bootstrap, ...(executes ? ['--state-file', stateFile, '--poll-ms', '500', '--throttle', String(s.throttleBytesPerSecond)] : [])]
-    const outputs: string[] = []
+    const outputs = this.outputs
     let lastCode: number | null = null
     let stalls = 0
     const opStart = Date.now()
@@ -201,9 +218,11 @@ class Run {
     const [verifyLost, producerLost] = await Promise.all([this.#stopVerify(verify), this.#stopProducer(producer)])
     const evidence: CampaignEvidence = {
       lost: { verify: verifyLost.lost, producer: producerLost.lost, detail: [...verifyLost.detail, ...producerLost.detail] },
+      unverified: [...verifyLost.unverified, ...producerLost.unverified],
+      harness: this.#harness,
       finished: false,
       unfinished: [],
-      output: outputs.join('\n'),
+      output: outputs.at(-1) ?? '',
       staleThrottles: [],
       reassignmentsInFlight: [],
       unhealthy: [],
@@ -322,7 +341,9 @@ class Run {
           this.#log(`healed: broker ${id} restarted`)
         }
       } catch (err) {
-        this.#log(`healing broker ${id} failed: ${(err as Error).message.split('\n')[0]}`)
+        const message = `healing broker ${id} failed (${describeFault(f)}): ${(err as Error).message.split('\n')[0]}`
+        this.#harness.push(message)
+        this.#log(message)
       }
     })
     this.#brokerLocks.set(id, turn)
@@ -371,22 +392,26 @@ class Run {
   }
 
   /** Stops `kafkaplane verify` (SIGINT: it stops producing, reads everything back and reports). */
-  async #stopVerify(verify: WatchedCli): Promise<{ lost: number; detail: string[] }> {
+  async #stopVerify(verify: WatchedCli): Promise<{ lost: number; detail: string[]; unverified: string[] }> {
     verify.child.kill('SIGINT')
     const gone = await Promise.race([verify.exited.then(() => true), sleep(240_000).then(() => false)])
     if (!gone) verify.child.kill('SIGKILL')
     try {
-      const report = JSON.parse(verify.stdout()) as { acknowledged: number; lost: number; partitions: { topic: string; partition: number; lost: number; lostOffsets: string[] }[]; verdict: { failures: string[] } }
-      this.#log(`kafkaplane verify: ${report.acknowledged} acknowledged, ${report.lost} lost${report.verdict.failures.length ? ` (${report.verdict.failures.join('; ')})` : ''}`)
-      return { lost: report.lost, detail: report.partitions.filter((p) => p.lost > 0).map((p) => `verify ${p.topic}-${p.partition}: ${p.lost} lost (offsets ${p.lostOffsets.join(' ')})`) }
+      const report = JSON.parse(verify.stdout()) as { acknowledged: number; lost: number; unverified: number; partitions: { topic: string; partition: number; lost: number; lostOffsets: string[] }[]; verdict: { failures: string[] } }
+      this.#log(`kafkaplane verify: ${report.acknowledged} acknowledged, ${report.lost} lost, ${report.unverified} not verified${report.verdict.failures.length ? ` (${report.verdict.failures.join('; ')})` : ''}`)
+      return {
+        lost: report.lost,
+        detail: report.partitions.filter((p) => p.lost > 0).map((p) => `verify ${p.topic}-${p.partition}: ${p.lost} lost (offsets ${p.lostOffsets.join(' ')})`),
+        unverified: report.unverified > 0 ? [`kafkaplane verify could not read back ${report.unverified} acknowledged records`] : [],
+      }
     } catch {
-      this.#log(`kafkaplane verify gave no report: ${lastLines(verify.stderr(), 3)}`)
-      return { lost: 0, detail: ['kafkaplane verify gave no report'] }
+      this.#log(`kafkaplane verify gave no report: ${lastLines(verify.stderr(), 1)}`)
+      return { lost: 0, detail: [], unverified: [`kafkaplane verify gave no report within 240 s (${lastLines(verify.stderr(), 1)})`] }
     }
   }
 
   /** Stops the VerifiableProducer (SIGTERM: it flushes), reads its topic back with Kafka's ConsoleConsumer. */
-  async #stopProducer(producer: { child: ChildProcess; file: string }): Promise<{ lost: number; detail: string[] }> {
+  async #stopProducer(producer: { child: ChildProcess; file: string }): Promise<{ lost: number; detail: string[]; unverified: string[] }> {
     producer.child.kill('SIGTERM')
     const gone = await Promise.race([new Promise((r) => producer.child.once('close', r)).then(() => true), sleep(60_000).then(() => false)])
     if (!gone) producer.child.kill('SIGKILL')
@@ -399,7 +424,11 @@ class Run {
     const read = new Set(await this.#consoleConsume(this.#s.writers.producerTopic))
     const missing = [...acked].filter(([value]) => !read.has(value))
     this.#log(`VerifiableProducer: ${acked.size} acknowledged, ${read.size} records read back by ConsoleConsumer, ${missing.length} acknowledged records missing`)
-    return { lost: missing.length, detail: missing.slice(0, 5).map(([value, where]) => `VerifiableProducer ${value} acked at ${where}, not read back`) }
+    return {
+      lost: missing.length,
+      detail: missing.slice(0, 5).map(([value, where]) => `VerifiableProducer ${value} acked at ${where}, not read back`),
+      unverified: acked.size === 0 ? ['VerifiableProducer had no record acknowledged'] : [],
+    }
   }
 
   /** Every value of `topic`, read from the beginning by Kafka's own ConsoleConsumer (idle 20 s = the end). */
@@ -572,7 +601,7 @@ function lastLines(text: string, n: number): string {
 
 /** One line per run for logs and the benchmark's table. */
 export function campaignLine(r: CampaignRun): string {
-  const verdict = r.ok ? 'ok' : r.unexplained.length > 0 ? 'FAIL (new)' : `FAIL (known: defect ${r.defects.join(', ')})`
+  const verdict = r.ok ? 'ok' : r.void ? 'VOID (a fault could not be healed)' : r.unexplained.length > 0 ? `FAIL (new${r.defects.length ? `; and defect ${r.defects.join(', ')}` : ''})` : `FAIL (known: defect ${r.defects.join(', ')})`
   const checks = [...new Set(r.failures.map((f) => f.check))].join(',')
   return `seed ${r.seed}: ${verdict}${checks ? ` [${checks}]` : ''}; lost ${r.lost}, stuck ${r.stuck ? 'yes' : 'no'}, stale throttles ${r.staleThrottles}; ${(r.elapsedMs / 1000).toFixed(0)} s`
 }
