@@ -37,7 +37,6 @@ import { campaignFailures, campaignOutcome, type CampaignEvidence, type Campaign
 import type { Topology } from '../../../src/core/topology/topology.ts'
 import { describeReplicationThrottles } from '../../../src/kafka/alter-replication-throttles.ts'
 import { anyConnection, createAdmin } from '../../../src/kafka/connection.ts'
-import { describeAssignment } from '../../../src/kafka/describe-assignment.ts'
 import { describeClusterSnapshot } from '../../../src/kafka/describe-cluster-snapshot.ts'
 import { describeQuorum } from '../../../src/kafka/describe-quorum.ts'
 import { listPartitionReassignments } from '../../../src/kafka/list-partition-reassignments.ts'
@@ -107,7 +106,10 @@ export async function runCampaign(seed: number, options: CampaignOptions = {}): 
     // A busy machine can take minutes to bring a killed broker back: give it five before calling it failed.
     cluster = await startTestCluster(scenario.topology, { heap: '320m', readyTimeoutMs: 300_000 })
     const run = new Run(scenario, cluster, scratch, log, stopped, children)
-    const evidence = await run.play()
+    const evidence = await run.play().catch((err: Error): CampaignEvidence => {
+      log(`the run could not go on: ${err.stack ?? err.message}`)
+      return { ...NO_EVIDENCE, finished: false, output: run.outputs.at(-1) ?? '', harness: [`the run could not go on: ${err.message.split('\n')[0]}`] }
+    })
     const gaveUp = run.gaveUp
     const failures = campaignFailures(scenario, evidence)
     const outcome = campaignOutcome(failures)
@@ -138,6 +140,21 @@ export async function runCampaign(seed: number, options: CampaignOptions = {}): 
     await cluster?.stop().catch(() => cluster?.killAllNow())
     await removeDir(scratch)
   }
+}
+
+const NO_EVIDENCE: CampaignEvidence = {
+  lost: { verify: 0, producer: 0, detail: [] },
+  unverified: [],
+  harness: [],
+  finished: true,
+  unfinished: [],
+  output: '',
+  staleThrottles: [],
+  reassignmentsInFlight: [],
+  unhealthy: [],
+  placement: [],
+  placementRackOnly: [],
+  unwritableTopics: [],
 }
 
 class Run {
@@ -444,13 +461,15 @@ class Run {
     return out.split('\n').filter((v) => v.startsWith(`${VALUE_PREFIX}.`))
   }
 
+  /** Every partition (internal topics too), offline ones included: the admin client's listTopics fails on those. */
   async #assignment(): Promise<PartitionAssignment[]> {
     for (let attempt = 0; ; attempt++) {
       const admin = this.#admin()
       try {
-        return await describeAssignment(admin, await admin.listTopics({ includeInternals: true }))
+        const snapshot = await describeClusterSnapshot(admin, { bootstrapServers: this.#cluster.bootstrapServers })
+        return snapshot.partitions.map((p) => ({ topic: p.topic, partition: p.partition, replicas: [...p.replicas] }))
       } catch (err) {
-        if (attempt >= 20) throw err
+        if (attempt >= 30) throw err
         await sleep(2000)
       } finally {
         await admin.close().catch(() => {})
@@ -529,7 +548,7 @@ class Run {
       const admin = this.#admin()
       let found: string[]
       try {
-        const topics = await admin.listTopics({ includeInternals: true })
+        const topics = [...new Set((await this.#assignment()).map((p) => p.topic))]
         const t = await describeReplicationThrottles(admin, [...this.#cluster.pids().keys()], topics)
         found = [
           ...t.brokers.map((b) => `broker ${b.broker}: ${[b.leaderRate === undefined ? '' : `leader rate ${b.leaderRate}`, b.followerRate === undefined ? '' : `follower rate ${b.followerRate}`].filter(Boolean).join(', ')}`),
