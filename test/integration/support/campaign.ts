@@ -591,7 +591,14 @@ class Run {
       before,
       () => CAMPAIGN_MIN_INSYNC,
     )
-    const rf = op.kind === 'replication-factor' ? (p: { topic: string; replicas: readonly number[] }) => (/^c[0-9]+$/.test(p.topic) ? op.target : p.replicas.length) : undefined
+    // The RF each partition should end with: the target of an RF change, at least the policy's for heal.
+    const campaignTopic = (p: { topic: string }) => /^c[0-9]+$/.test(p.topic)
+    const rf =
+      op.kind === 'replication-factor'
+        ? (p: { topic: string; replicas: readonly number[] }) => (campaignTopic(p) ? op.target : p.replicas.length)
+        : op.kind === 'heal' && op.replicationFactor !== undefined
+          ? (p: { topic: string; replicas: readonly number[] }) => (campaignTopic(p) ? Math.max(op.replicationFactor!, p.replicas.length) : p.replicas.length)
+          : undefined
     const after = placed.map((p) => ({ ...p, minInsync: CAMPAIGN_MIN_INSYNC }))
     return verifyPlan(model, after, rf ? { replicationFactor: rf } : {}).filter((v) => !v.includes('wasted moves'))
   }
