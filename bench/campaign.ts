@@ -38,7 +38,8 @@ console.log(`operation runs that exited non-zero under faults, then finished whe
 const byCause = new Map<string, number[]>()
 for (const r of results) {
   for (const f of r.failures) {
-    const key = `${f.check} | ${f.defect === undefined ? 'NEW (no known defect)' : `defect ${f.defect}: ${KNOWN_DEFECTS[f.defect]}`} | ${r.scenario.operation.kind}`
+    const cause = f.check === 'harness' ? 'the runner (not kafkaplane): run void' : f.defect === undefined ? 'NEW (no known defect)' : `defect ${f.defect}: ${KNOWN_DEFECTS[f.defect]}`
+    const key = `${f.check} | ${cause} | ${r.scenario.operation.kind}`
     byCause.set(key, [...(byCause.get(key) ?? []), r.seed])
   }
 }

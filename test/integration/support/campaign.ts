@@ -108,7 +108,7 @@ export async function runCampaign(seed: number, options: CampaignOptions = {}): 
     const run = new Run(scenario, cluster, scratch, log, stopped, children)
     const evidence = await run.play().catch((err: Error): CampaignEvidence => {
       log(`the run could not go on: ${err.stack ?? err.message}`)
-      return { ...NO_EVIDENCE, finished: false, output: run.outputs.at(-1) ?? '', harness: [`the run could not go on: ${err.message.split('\n')[0]}`] }
+      return { ...NO_EVIDENCE, output: run.outputs.at(-1) ?? '', harness: [`the run could not go on: ${err.message.split('\n')[0]}`] }
     })
     const gaveUp = run.gaveUp
     const failures = campaignFailures(scenario, evidence)
@@ -142,6 +142,7 @@ export async function runCampaign(seed: number, options: CampaignOptions = {}): 
   }
 }
 
+/** Nothing found (yet): what a run that could not go on reports beside its harness failure. */
 const NO_EVIDENCE: CampaignEvidence = {
   lost: { verify: 0, producer: 0, detail: [] },
   unverified: [],
@@ -234,17 +235,11 @@ class Run {
 
     const [verifyLost, producerLost] = await Promise.all([this.#stopVerify(verify), this.#stopProducer(producer)])
     const evidence: CampaignEvidence = {
+      ...NO_EVIDENCE,
       lost: { verify: verifyLost.lost, producer: producerLost.lost, detail: [...verifyLost.detail, ...producerLost.detail] },
       unverified: [...verifyLost.unverified, ...producerLost.unverified],
       harness: this.#harness,
-      finished: false,
-      unfinished: [],
       output: outputs.at(-1) ?? '',
-      staleThrottles: [],
-      reassignmentsInFlight: [],
-      unhealthy: [],
-      placement: [],
-      placementRackOnly: [],
       unwritableTopics: [],
     }
     const after = await this.#assignment()
@@ -274,13 +269,21 @@ class Run {
       const dimension = this.#s.topology.dimensions[0]!
       const skewed = [...live].sort((a, b) => a.labels[dimension]!.localeCompare(b.labels[dimension]!) || a.id - b.id).map((b) => b.id)
       for (const t of this.#s.topics) {
-        if (t.placement === 'kafka') await admin.createTopics({ topics: [t.name], partitions: t.partitions, replicas: t.replicationFactor })
-        else {
-          const replicas = skewed.slice(0, t.replicationFactor)
-          const assignments = Array.from({ length: t.partitions }, (_, partition) => ({ partition, brokers: replicas.map((_, i) => replicas[(i + partition) % replicas.length]!) }))
-          await admin.createTopics({ topics: [t.name], partitions: -1, replicas: -1, assignments })
+        const replicas = skewed.slice(0, t.replicationFactor)
+        const assignments = Array.from({ length: t.partitions }, (_, partition) => ({ partition, brokers: replicas.map((_, i) => replicas[(i + partition) % replicas.length]!) }))
+        // A busy machine times requests out: ask again unless the topic came to be after all.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            if (t.placement === 'kafka') await admin.createTopics({ topics: [t.name], partitions: t.partitions, replicas: t.replicationFactor })
+            else await admin.createTopics({ topics: [t.name], partitions: -1, replicas: -1, assignments })
+            break
+          } catch (err) {
+            if ((await admin.listTopics().catch(() => [] as string[])).includes(t.name)) break
+            if (attempt >= 5) throw err
+            await sleep(3000)
+          }
         }
-        await waitForTopic(admin, t.name, t.partitions, 60_000)
+        await waitForTopic(admin, t.name, t.partitions, 120_000)
       }
     } finally {
       await admin.close()
