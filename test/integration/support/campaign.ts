@@ -104,7 +104,12 @@ export async function runCampaign(seed: number, options: CampaignOptions = {}): 
   let cluster: LocalCluster | undefined
   try {
     // A busy machine can take minutes to bring a killed broker back: give it five before calling it failed.
-    cluster = await startTestCluster(scenario.topology, { heap: '320m', readyTimeoutMs: 300_000 })
+    // A node that exits while starting (another session took its port between the check and the bind)
+    // gets one more try on other ports.
+    cluster = await startTestCluster(scenario.topology, { heap: '320m', readyTimeoutMs: 300_000 }).catch((err: Error) => {
+      log(`the cluster did not start (${err.message.split('\n')[0]}); starting it again on other ports`)
+      return startTestCluster(scenario.topology, { heap: '320m', readyTimeoutMs: 300_000 })
+    })
     const run = new Run(scenario, cluster, scratch, log, stopped, children)
     const evidence = await run.play().catch((err: Error): CampaignEvidence => {
       log(`the run could not go on: ${err.stack ?? err.message}`)
