@@ -396,7 +396,7 @@ class Run {
     let lastNew = Date.now()
     const begin = Date.now()
     for (;;) {
-      const exited = await Promise.race([cli.exited.then(() => true), sleep(1000).then(() => false)])
+      const exited = await Promise.race([cli.exited.then(() => true), sleep(1000, undefined, { ref: false }).then(() => false)])
       if (exited) return { code: cli.child.exitCode, stalled: false }
       for (const line of (cli.stdout() + cli.stderr()).split('\n')) {
         const key = line.replace(/, [\d.]+ [KMG]?i?B\/s/g, '').replace(/, ETA \d+ s/g, '')
@@ -408,7 +408,7 @@ class Run {
       if (!healed()) lastNew = Math.max(lastNew, Date.now() - STALL_MS / 2)
       if ((healed() && Date.now() - lastNew > STALL_MS) || Date.now() - begin > ATTEMPT_LIMIT_MS) {
         cli.child.kill('SIGINT')
-        const gone = await Promise.race([cli.exited.then(() => true), sleep(15_000).then(() => false)])
+        const gone = await Promise.race([cli.exited.then(() => true), sleep(15_000, undefined, { ref: false }).then(() => false)])
         if (!gone) cli.child.kill('SIGKILL')
         await cli.exited
         return { code: cli.child.exitCode, stalled: true }
@@ -419,7 +419,7 @@ class Run {
   /** Stops `kafkaplane verify` (SIGINT: it stops producing, reads everything back and reports). */
   async #stopVerify(verify: WatchedCli): Promise<{ lost: number; detail: string[]; unverified: string[] }> {
     verify.child.kill('SIGINT')
-    const gone = await Promise.race([verify.exited.then(() => true), sleep(240_000).then(() => false)])
+    const gone = await Promise.race([verify.exited.then(() => true), sleep(240_000, undefined, { ref: false }).then(() => false)])
     if (!gone) verify.child.kill('SIGKILL')
     try {
       const report = JSON.parse(verify.stdout()) as { acknowledged: number; lost: number; unverified: number; partitions: { topic: string; partition: number; lost: number; lostOffsets: string[] }[]; verdict: { failures: string[] } }
@@ -443,7 +443,7 @@ class Run {
    */
   async #stopProducer(producer: { child: ChildProcess; file: string }): Promise<{ lost: number; detail: string[]; unverified: string[] }> {
     producer.child.kill('SIGTERM')
-    const gone = await Promise.race([new Promise((r) => producer.child.once('close', r)).then(() => true), sleep(60_000).then(() => false)])
+    const gone = await Promise.race([new Promise((r) => producer.child.once('close', r)).then(() => true), sleep(60_000, undefined, { ref: false }).then(() => false)])
     if (!gone) producer.child.kill('SIGKILL')
     const topic = this.#s.writers.producerTopic
     const acked: { value: string; partition: number; offset: number }[] = []
