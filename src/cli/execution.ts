@@ -1,4 +1,5 @@
 import { stateDir } from '../local/paths.ts'
+import { isKafkaplaneError } from '../core/errors.ts'
 import { join } from 'node:path'
 import type { Admin } from '@platformatic/kafka'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
@@ -105,7 +106,7 @@ export async function runExecution(
   const file = values.topology === undefined ? undefined : await readTopologyFile(values.topology as string)
   const admin = createAdmin(connection)
   try {
-    const live = await readLiveCluster(admin, connection, file)
+    const live = await untilAnswered(io, () => readLiveCluster(admin, connection, file))
     const stateFile = (values['state-file'] as string | undefined) ?? defaultStateFile(live.clusterId, io.env)
     const existing = await readPlanState(stateFile)
     const unfinished = existing?.status === 'running' ? existing : undefined
@@ -136,7 +137,7 @@ export async function runExecution(
       io.stderr.write(`kafkaplane: continuing plan ${unfinished.planId} (${operation}, started ${unfinished.createdAt}): ${unfinished.done.length}/${unfinished.moves.length} moves done\n`)
       state = unfinished
     } else {
-      const foreign = await listPartitionReassignments(await anyConnection(admin, connection.bootstrapServers))
+      const foreign = await untilAnswered(io, async () => listPartitionReassignments(await anyConnection(admin, connection.bootstrapServers)))
       if (foreign.length > 0) {
         throw badArgument(
           `${foreign.length} partition reassignment(s) not started by kafkaplane are in progress (e.g. ${partitionKey(foreign[0]!)} -> [${foreign[0]!.replicas.join(',')}])`,
@@ -203,6 +204,24 @@ export async function runExecution(
     }
   } finally {
     await admin.close().catch(() => {})
+  }
+}
+
+/**
+ * A read a verb starts with, tried again while the cluster does not answer (a retriable error: a
+ * controller stopped for a moment, a leader moving) for at most `limitMs` (default 60 s), saying so;
+ * any other error, or the limit, ends the verb with the last error.
+ */
+async function untilAnswered<T>(io: CommandIO, read: () => Promise<T>, limitMs = 60_000): Promise<T> {
+  const deadline = Date.now() + limitMs
+  for (;;) {
+    try {
+      return await read()
+    } catch (err) {
+      if (!isKafkaplaneError(err) || !err.retriable || Date.now() > deadline) throw err
+      io.stderr.write(`  cluster not answering (${err.message}); retrying\n`)
+      await new Promise((resolve) => setTimeout(resolve, 2000))
+    }
   }
 }
 

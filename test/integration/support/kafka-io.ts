@@ -92,9 +92,12 @@ export async function waitForPartitions(
   throw new Error(`partitions of ${topic} did not reach the expected state: ${JSON.stringify(last)}`)
 }
 
-/** Writes about `bytes` of 64 KiB records into `topic` (acks=all), spread over its partitions: data to move. */
-export async function fill(bootstrap: Target, topic: string, bytes: number): Promise<void> {
-  const producer = new Producer({ clientId: `test-fill-${topic}`, ...connection(bootstrap), serializers: stringSerializers, acks: ProduceAcks.ALL, retries: 40, retryDelay: 500 })
+/**
+ * Writes about `bytes` of 64 KiB records into `topic` (acks=all unless told, e.g. acks=1 for a topic whose
+ * RF is below its min.insync.replicas), spread over its partitions: data to move.
+ */
+export async function fill(bootstrap: Target, topic: string, bytes: number, acks: number = ProduceAcks.ALL): Promise<void> {
+  const producer = new Producer({ clientId: `test-fill-${topic}`, ...connection(bootstrap), serializers: stringSerializers, acks, retries: 40, retryDelay: 500 })
   const value = 'x'.repeat(64 * 1024)
   try {
     const records = Math.ceil(bytes / value.length)
