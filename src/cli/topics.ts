@@ -96,8 +96,19 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
       const brokerDefault = await describeDefaultMinInsync(admin, live[0]!.id)
       const minInsync = configs['min.insync.replicas'] !== undefined ? Number(configs['min.insync.replicas']) : brokerDefault
       const topicMinInsync = await describeMinInsync(admin, existing)
+      // A broker that is down keeps its replicas in the model but takes no new ones; one the topology
+      // does not know at all (named only by replicas) is "(gone)" on every dimension.
+      const registered = new Set(live.map((l) => l.id))
+      const known = new Set(topology.brokers.map((b) => b.id))
+      const gone = [...new Set(assignment.flatMap((p) => p.replicas))].filter((id) => !known.has(id)).sort((a, b) => a - b)
       const model = modelFromTopology(
-        { dimensions: topology.dimensions, brokers: topology.brokers.filter((b) => live.some((l) => l.id === b.id)) },
+        {
+          dimensions: topology.dimensions,
+          brokers: [
+            ...topology.brokers.map((b) => (registered.has(b.id) ? b : { ...b, state: 'excluded' as const })),
+            ...gone.map((id) => ({ id, labels: Object.fromEntries(topology.dimensions.map((d) => [d, '(gone)'])), state: 'excluded' as const })),
+          ],
+        },
         assignment,
         (t) => topicMinInsync.get(t) ?? minInsync,
       )

@@ -160,6 +160,11 @@ describe('faults and hostile states on kafkaplane defaults (min.insync.replicas 
     assert.ok(left.length > 0 && left.every((m) => m.newReplicas.includes(3)), JSON.stringify({ left, now: [...now] }))
     assert.ok(plan!.moves.some((m) => !m.newReplicas.includes(3) && m.oldReplicas.includes(5)), 'some moves did not need broker 3')
     await assertNoThrottles()
+    // A topic made while broker 3 is down is placed on the brokers that run (campaign seed 28014281:
+    // it was refused as "broker 3 is not in the topology").
+    const made = await runCli(['topics', 'create', '--topic', 'while-down', '--partitions', '4', '--replication-factor', '3', '--bootstrap-server', bootstrap])
+    assert.equal(made.code, 0, made.stdout + made.stderr)
+    assert.ok((await describeTopic(cluster.bootstrapServers, 'while-down')).every((p) => !p.replicas.includes(3)), 'no new replica on the broker that is down')
 
     await cluster.startBroker(3)
     await inSync('drain')
