@@ -320,6 +320,7 @@ function progressReporter(io: CommandIO): (event: ExecutorEvent) => void {
         return
       case 'throttles-cleared':
         io.stderr.write(`  throttles removed from brokers ${event.brokers.join(',') || '-'} and topics ${event.topics.join(',') || '-'}\n`)
+        if (event.kept.length > 0) io.stderr.write(`  throttle rate kept on ${event.kept.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}: it limits nothing without throttled replicas; \`kafkaplane heal\` removes it\n`)
         return
       case 'throttle-failed':
         io.stderr.write(`  throttle not changed on ${event.failures.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}; its moves wait, retrying\n`)

@@ -33,7 +33,8 @@ export type ExecutorEvent =
   | { type: 'refused'; refusals: ReassignmentRefusal[] }
   | { type: 'progress'; progress: Progress }
   | { type: 'elected'; partitions: number; failed: ReassignmentRefusal[] }
-  | { type: 'throttles-cleared'; brokers: number[]; topics: string[] }
+  /** `kept`: brokers whose rate stays (not registered, or the change failed; `heal` removes it later). */
+  | { type: 'throttles-cleared'; brokers: number[]; topics: string[]; kept: BrokerConfigFailure[] }
   | { type: 'throttle-failed'; failures: BrokerConfigFailure[] }
   | { type: 'retrying'; message: string }
 
@@ -367,10 +368,12 @@ async function clearAll(cluster: ExecutorCluster, state: PlanState, registered: 
   const { brokers, topics } = state.throttled
   if (brokers.length === 0 && topics.length === 0) return []
   const reachable = brokers.filter((b) => registered.has(b))
-  const failed = new Set((await cluster.clearThrottles(reachable, topics)).map((f) => f.broker))
+  const failures = await cluster.clearThrottles(reachable, topics)
+  const failed = new Set(failures.map((f) => f.broker))
   const left = brokers.filter((b) => !registered.has(b) || failed.has(b))
   const cleared = reachable.filter((b) => !failed.has(b))
-  emit({ type: 'throttles-cleared', brokers: cleared, topics })
+  const kept = [...failures, ...brokers.filter((b) => !registered.has(b)).map((broker) => ({ broker, message: 'not registered' }))]
+  emit({ type: 'throttles-cleared', brokers: cleared, topics, kept })
   state.throttled = { brokers: left, topics: [] }
   return left
 }

@@ -10,18 +10,18 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import { readPlanState } from '../../src/executor/plan-state.ts'
-import { clearReplicationThrottles, describeReplicationThrottles, setReplicationThrottles } from '../../src/kafka/alter-replication-throttles.ts'
+import { clearReplicationThrottles, setReplicationThrottles } from '../../src/kafka/alter-replication-throttles.ts'
 import { alterPartitionReassignments } from '../../src/kafka/alter-partition-reassignments.ts'
 import { throttlePlan } from '../../src/core/plan/moves.ts'
 import { anyConnection, createAdmin } from '../../src/kafka/connection.ts'
 import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
-import { describeLiveBrokers } from '../../src/kafka/describe-live-brokers.ts'
 import { waitForTopic } from '../../src/kafka/wait-for-topic.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWorkload, type WorkloadHandle } from '../../src/verify/workload.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { runCli, startWatchedCli } from './support/cli.ts'
 import { fill } from './support/kafka-io.ts'
+import { assertNoThrottles as assertNoThrottlesOn } from './support/throttles.ts'
 
 describe('executor on a real cluster under verify load', { timeout: 1_500_000 }, () => {
   let cluster: LocalCluster
@@ -34,26 +34,7 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
   })
   const cli = (...args: string[]) => runCli([...args, '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'], { timeoutMs: 600_000 })
   const admin = () => createAdmin({ bootstrapServers: cluster.bootstrapServers })
-  // Config changes reach each broker through the metadata log: a broker may answer with the old value
-  // for a moment after the change was acknowledged, so look again for a few seconds before failing.
-  const assertNoThrottles = async () => {
-    const a = admin()
-    try {
-      const deadline = Date.now() + 10_000
-      for (;;) {
-        const topics = await a.listTopics({ includeInternals: true })
-        const live = (await describeLiveBrokers(a)).map((b) => b.id)
-        const found = await describeReplicationThrottles(a, live, topics)
-        if ((found.brokers.length === 0 && found.topics.length === 0) || Date.now() > deadline) {
-          assert.deepEqual(found, { brokers: [], topics: [] }, 'no replication throttle is left on any broker or topic')
-          return
-        }
-        await sleep(500)
-      }
-    } finally {
-      await a.close()
-    }
-  }
+  const assertNoThrottles = () => assertNoThrottlesOn({ bootstrapServers: cluster.bootstrapServers })
   // Workloads still running when a test fails are stopped after it: their clients would keep this
   // process alive.
   const running = new Set<WorkloadHandle>()

@@ -11,16 +11,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka'
 import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import { throttlePlan } from '../../src/core/plan/moves.ts'
-import { describeReplicationThrottles, setReplicationThrottles } from '../../src/kafka/alter-replication-throttles.ts'
+import { setReplicationThrottles } from '../../src/kafka/alter-replication-throttles.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { createTopicWithAssignment } from '../../src/kafka/create-topic.ts'
-import { describeLiveBrokers } from '../../src/kafka/describe-live-brokers.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { readPlanState } from '../../src/executor/plan-state.ts'
 import { startWorkload, type WorkloadHandle } from '../../src/verify/workload.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { runCli, startWatchedCli } from './support/cli.ts'
 import { consume, describeTopic, fill, waitForPartitions } from './support/kafka-io.ts'
+import { assertNoThrottles as assertNoThrottlesOn, throttles as throttlesOn } from './support/throttles.ts'
 
 describe('faults and hostile states on kafkaplane defaults (min.insync.replicas 2)', { timeout: 1_500_000 }, () => {
   let cluster: LocalCluster
@@ -44,28 +44,8 @@ describe('faults and hostile states on kafkaplane defaults (min.insync.replicas 
     // A test that failed with a broker down leaves none down for the next.
     for (let id = 0; id < 6; id++) await cluster.startBroker(id)
   })
-  /** Throttles set now on the registered brokers and every topic. */
-  const throttles = async () => {
-    const a = admin()
-    try {
-      const live = (await describeLiveBrokers(a)).map((b) => b.id)
-      return await describeReplicationThrottles(a, live, await a.listTopics({ includeInternals: true }))
-    } finally {
-      await a.close()
-    }
-  }
-  // A config change reaches each broker through the metadata log: look again for a few seconds.
-  const assertNoThrottles = async () => {
-    const deadline = Date.now() + 10_000
-    for (;;) {
-      const found = await throttles()
-      if ((found.brokers.length === 0 && found.topics.length === 0) || Date.now() > deadline) {
-        assert.deepEqual(found, { brokers: [], topics: [] }, 'no replication throttle is left on any broker or topic')
-        return
-      }
-      await sleep(500)
-    }
-  }
+  const throttles = () => throttlesOn({ bootstrapServers: cluster.bootstrapServers })
+  const assertNoThrottles = () => assertNoThrottlesOn({ bootstrapServers: cluster.bootstrapServers })
   const inSync = (topic: string) => waitForPartitions(cluster.bootstrapServers, topic, (ps) => ps.every((p) => p.isr.length === p.replicas.length), 120_000)
 
   before(async () => {
