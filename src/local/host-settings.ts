@@ -126,7 +126,9 @@ export async function restoreHostSettings(
   }
   if ((await iptablesRules()) !== before.iptables) {
     await attempt('iptables-restore', async () => {
-      const saved = before.iptablesSave
+      // iptables-restore replaces each table it is given: a table the bed filled that held nothing
+      // before is given back empty (its built-in chains, policy ACCEPT, no rules).
+      const saved = before.iptablesSave + tablesEmptied(await iptablesSave(), before.iptablesSave)
       await new Promise<void>((resolve, reject) => {
         const child = execFile('iptables-restore', [], (err) => (err ? reject(err) : resolve()))
         child.stdin?.end(saved)
@@ -197,12 +199,46 @@ async function iptablesRules(): Promise<string> {
   return normalizeIptables(await iptablesSave())
 }
 
+/**
+ * `iptables-save` output as compared: no comments or packet counters, and no table that holds nothing
+ * (only built-in chains with policy ACCEPT, no rules): a table once loaded stays listed, empty, and
+ * filters nothing, as before it was loaded.
+ */
 export function normalizeIptables(save: string): string {
-  return save
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => line.replace(/ \[\d+:\d+\]$/, ''))
+  return iptablesTables(save)
+    .filter((table) => !isEmptyTable(table))
+    .flatMap((table) => table.lines)
     .join('\n')
+}
+
+/** The tables of `current` that are absent or empty in `before`, as `iptables-restore` input that empties them. */
+export function tablesEmptied(current: string, before: string): string {
+  const kept = new Set(iptablesTables(before).filter((t) => !isEmptyTable(t)).map((t) => t.name))
+  return iptablesTables(current)
+    .filter((t) => !kept.has(t.name) && !isEmptyTable(t))
+    .map((t) => [`*${t.name}`, ...t.lines.filter((line) => /^:\S+ (ACCEPT|DROP|RETURN)/.test(line)).map((line) => `${line.split(' ')[0]} ACCEPT [0:0]`), 'COMMIT', ''].join('\n'))
+    .join('')
+}
+
+interface IptablesTable {
+  name: string
+  /** Its lines without comments and counters, from `*name` to `COMMIT`. */
+  lines: string[]
+}
+
+function iptablesTables(save: string): IptablesTable[] {
+  const tables: IptablesTable[] = []
+  for (const raw of save.split('\n')) {
+    const line = raw.replace(/ \[\d+:\d+\]$/, '')
+    if (line === '' || line.startsWith('#')) continue
+    if (line.startsWith('*')) tables.push({ name: line.slice(1), lines: [] })
+    tables.at(-1)?.lines.push(line)
+  }
+  return tables
+}
+
+function isEmptyTable(table: IptablesTable): boolean {
+  return table.lines.every((line) => line.startsWith('*') || line === 'COMMIT' || / ACCEPT$/.test(line))
 }
 
 async function bridgeNames(): Promise<string[]> {

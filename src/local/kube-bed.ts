@@ -12,7 +12,7 @@ import { LocalCertificateAuthority } from './certificates.ts'
 import { findFreePorts } from './free-ports.ts'
 import { cgroupHierarchies, CGROUP_V1_ROOT, readHostSettings, restoreHostSettings, type HostSettings } from './host-settings.ts'
 import { kubeBinary, locateKubeBinaries, type KubeBinaries } from './kube-binaries.ts'
-import { ProcessGroup, signal, startKubeControlPlane, waitHealthy, type KubeControlPlane, type PlaneProcess } from './kube-control-plane.ts'
+import { KUBERNETES_SERVICE_IP, ProcessGroup, signal, startKubeControlPlane, waitHealthy, type KubeControlPlane, type PlaneProcess } from './kube-control-plane.ts'
 import { buildImage, type BuiltImage, type ImageRecipe } from './oci-image.ts'
 
 const run = promisify(execFile)
@@ -26,6 +26,7 @@ export const BED_PAUSE_IMAGE = 'registry.k8s.io/pause:3.10'
 /** A small image with busybox's tools (sh, nc, nslookup, ...), for the bed's own tests. */
 export const BED_TOOLS_IMAGE = 'docker.io/local/kafkaplane-bed-tools:1'
 const DNS_BRIDGE = 'kpdns'
+const BED_NAT_CHAIN = 'KAFKAPLANE-BED'
 const POD_NETWORK = '10.244' // one /24 per node: 10.244.<n>.0/24, n = 1, 2, ...
 const LOCK_FILE = '/run/kafkaplane-kube-bed.lock'
 const CNI_BIN_DIR = '/usr/lib/cni'
@@ -230,14 +231,15 @@ export async function startKubeBed(options: KubeBedOptions = {}): Promise<KubeBe
     const imagesMs = Math.round(performance.now() - mark)
 
     mark = performance.now()
+    const nodeIp = nodeAddress() ?? ''
     const clusters = specs.map((spec) => ({ name: spec.name, domain: spec.domain ?? `${spec.name}.local`, zones: spec.zones }))
     for (const cluster of clusters) {
-      planes.push(await startKubeControlPlane({ name: cluster.name, dir: join(dir, cluster.name, 'plane'), realNodes: true, binaries }))
+      // On the host's address, not loopback: pods reach it (in-cluster clients, remote kubeconfigs).
+      planes.push(await startKubeControlPlane({ name: cluster.name, dir: join(dir, cluster.name, 'plane'), realNodes: true, binaries, listenAddress: nodeIp }))
     }
     const planesMs = Math.round(performance.now() - mark)
 
     mark = performance.now()
-    const nodeIp = nodeAddress() ?? ''
     await addDnsAddress()
     await startCoreDns(processes, binaries, dir, clusters.map((c, i) => ({ domain: c.domain, kubeconfig: planes[i]?.kubeconfigPath ?? '', context: c.name })))
     let index = 0
@@ -252,6 +254,7 @@ export async function startKubeBed(options: KubeBedOptions = {}): Promise<KubeBe
       }
     }
     await Promise.all(nodes.map((node) => node.start(images)))
+    await routeKubernetesService(nodes.map((node) => ({ podSubnet: node.podSubnet, apiserver: planes[clusters.findIndex((c) => c.name === node.cluster)]!.server })))
     for (const plane of planes) await waitNodesReady(plane, nodes.filter((n) => n.cluster === plane.name).map((n) => n.name))
     const storageClass = options.storageClass ?? 'kafkaplane-local'
     for (const plane of planes) {
@@ -307,6 +310,25 @@ function validateSpecs(specs: readonly KubeBedClusterSpec[]): void {
     nodes += spec.zones.length
   }
   if (nodes > 250) throw new KafkaplaneError('BAD_ARGUMENT', `the bed has ${nodes} nodes; at most 250 fit its pod network`, { fix: 'use fewer zones or clusters' })
+}
+
+/**
+ * The bed's stand-in for kube-proxy, for one Service: the `kubernetes` Service's ClusterIP (10.0.0.1:443,
+ * what the kubelet puts in every pod's KUBERNETES_SERVICE_HOST/PORT) is DNATed to the API server of the
+ * pod's own Kubernetes cluster, chosen by the pod's node subnet: both clusters use the same Service range
+ * and share the host's network namespace, where two kube-proxies would fight over one set of chains.
+ * In chain KAFKAPLANE-BED of the nat table, hooked into PREROUTING; the host's iptables are restored
+ * from their recording when the bed stops. Other ClusterIPs are not routed: the brokers use headless
+ * Services, and every other client of the bed reaches pods by name or pod IP.
+ */
+async function routeKubernetesService(routes: readonly { podSubnet: string; apiserver: string }[]): Promise<void> {
+  const iptables = (...args: string[]) => run('iptables', ['-w', '-t', 'nat', ...args])
+  await iptables('-N', BED_NAT_CHAIN)
+  await iptables('-A', 'PREROUTING', '-j', BED_NAT_CHAIN)
+  for (const route of routes) {
+    const { hostname, port } = new URL(route.apiserver)
+    await iptables('-A', BED_NAT_CHAIN, '-s', route.podSubnet, '-d', `${KUBERNETES_SERVICE_IP}/32`, '-p', 'tcp', '--dport', '443', '-j', 'DNAT', '--to-destination', `${hostname}:${port}`)
+  }
 }
 
 /** The first non-loopback IPv4 address that is not one of the bed's bridges. */

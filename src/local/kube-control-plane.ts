@@ -31,6 +31,12 @@ export interface KubeControlPlaneOptions {
    * authorization). Implies `controllerManager`. Default false.
    */
   realNodes?: boolean
+  /**
+   * The address kube-apiserver listens on and advertises (its serving certificate names it too), and
+   * which the admin kubeconfig points at. Default 127.0.0.1. The test bed gives the host's own address,
+   * so that pods reach the apiserver (the operator's in-cluster client, remote-cluster kubeconfigs).
+   */
+  listenAddress?: string
   /** Names the kubeconfig's cluster, user and context (`<name>`, `<name>-admin`). Default `kube-<n>`. */
   name?: string
   /** The binaries to run. Default: locateKubeBinaries() (which builds them on a fresh machine). */
@@ -62,7 +68,7 @@ export interface KubeControlPlane {
   readonly dir: string
   /** Admin kubeconfig (user in group system:masters); its current context is named after the plane. */
   readonly kubeconfigPath: string
-  /** The API server's URL, `https://127.0.0.1:<port>`. */
+  /** The API server's URL, `https://<listenAddress>:<port>`. */
   readonly server: string
   readonly binDir: string
   /** The plane's CA certificate (its key is beside it, `ca.key`: LocalCertificateAuthority.open(dirname) issues more). */
@@ -82,11 +88,16 @@ export interface KubeControlPlane {
 }
 
 const STOP_GRACE_MS = 15_000
+/** Every plane's Service IP range, and the ClusterIP of its `kubernetes` Service (the apiserver, as
+ * pods' in-cluster clients find it in KUBERNETES_SERVICE_HOST). */
+export const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24'
+export const KUBERNETES_SERVICE_IP = '10.0.0.1'
 /** The controllers of a plane with real nodes: what StatefulSets, Deployments, Services (as DNS names
- * through endpoint slices), local PersistentVolumes and node failures need. */
+ * through endpoint slices), local PersistentVolumes, node failures and service-account token Secrets
+ * (a remote cluster's credentials for the operator, `kafkaplane install --remote`) need. */
 export const BED_CONTROLLERS = [
   'statefulset-controller', 'deployment-controller', 'replicaset-controller', 'serviceaccount-controller',
-  'root-ca-certificate-publisher-controller', 'garbage-collector-controller', 'namespace-controller',
+  'serviceaccount-token-controller', 'root-ca-certificate-publisher-controller', 'garbage-collector-controller', 'namespace-controller',
   'node-lifecycle-controller', 'taint-eviction-controller', 'endpointslice-controller', 'disruption-controller',
   'persistentvolume-binder-controller', 'persistentvolume-protection-controller',
   'persistentvolumeclaim-protection-controller', 'pod-garbage-collector-controller',
@@ -104,7 +115,7 @@ let planes = 0
  *
  * 1. Locate the binaries (scripts/fetch-kube.sh; builds them on a fresh machine).
  * 2. Make a CA, the apiserver's serving certificate (SANs localhost, kubernetes.default.svc,
- *    127.0.0.1, 10.0.0.1), an admin client certificate (O=system:masters) and the service-account
+ *    127.0.0.1, 10.0.0.1 and the listen address), an admin client certificate (O=system:masters) and the service-account
  *    signing key pair.
  * 3. Pick free loopback ports below 32768: etcd client and peer, apiserver, controller-manager, scheduler (when a
  *    process then finds its port taken by somebody else, start again on new ports, up to 3 times);
@@ -139,7 +150,7 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions = {
         name: 'apiserver',
         commonName: 'kube-apiserver',
         dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-        ipAddresses: ['127.0.0.1', '10.0.0.1'],
+        ipAddresses: [...new Set(['127.0.0.1', KUBERNETES_SERVICE_IP, options.listenAddress ?? '127.0.0.1'])],
         usage: 'server',
       }),
       admin: await pki.issue({ name: 'admin', commonName: 'admin', organization: 'system:masters', usage: 'client' }),
@@ -156,7 +167,7 @@ export async function startKubeControlPlane(options: KubeControlPlaneOptions = {
         const ports = await findFreePorts(5)
         const steps = await startProcesses(name, binaries, files, ports, processes, options)
         const timings = { binariesMs, certificatesMs, ...steps, startMs: Math.round(performance.now() - started) }
-        return plane({ name, dir, ownsDir, kubeconfigPath: files.kubeconfig, caFile: files.ca, server: `https://127.0.0.1:${ports[2]}`, binaries, timings, processes })
+        return plane({ name, dir, ownsDir, kubeconfigPath: files.kubeconfig, caFile: files.ca, server: `https://${options.listenAddress ?? '127.0.0.1'}:${ports[2]}`, binaries, timings, processes })
       } catch (err) {
         if (attempt >= 3 || !isKafkaplaneError(err, 'CONTROL_PLANE_START_FAILED') || !/address already in use/.test(err.detail ?? '')) throw err
         await processes.stopAll()
@@ -194,7 +205,8 @@ async function startProcesses(
 ): Promise<Pick<KubeControlPlaneTimings, 'etcdMs' | 'apiserverMs' | 'controllerManagerMs' | 'schedulerMs'>> {
   const [etcdPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort] = ports
   const { dir, serving, serviceAccount } = files
-  const server = `https://127.0.0.1:${apiserverPort}`
+  const address = options.listenAddress ?? '127.0.0.1'
+  const server = `https://${address}:${apiserverPort}`
   await writeFile(files.kubeconfig, await adminKubeconfig(name, server, files.ca, files.admin), { mode: 0o600 })
   const caPem = await readFile(files.ca, 'utf8')
   const deadline = () => performance.now() + (options.readyTimeoutMs ?? 120_000)
@@ -221,15 +233,15 @@ async function startProcesses(
   const kubeletClient = files.kubeletClient
   const apiserver = processes.spawn('kube-apiserver', kubeBinary(binaries, 'kube-apiserver'), dir, [
     `--etcd-servers=${etcdUrl}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    `--bind-address=${address}`,
+    `--advertise-address=${address}`,
     `--secure-port=${apiserverPort}`,
     `--cert-dir=${join(dir, 'kube-apiserver')}`,
     `--tls-cert-file=${serving.certFile}`,
     `--tls-private-key-file=${serving.keyFile}`,
     `--client-ca-file=${files.ca}`,
     realNodes ? '--authorization-mode=Node,RBAC' : '--authorization-mode=RBAC',
-    '--service-cluster-ip-range=10.0.0.0/24',
+    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
     '--allow-privileged=true',
     `--service-account-issuer=${server}/`,
     `--service-account-key-file=${serviceAccount.publicKeyFile}`,

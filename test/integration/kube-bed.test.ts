@@ -155,6 +155,13 @@ describe('Kubernetes test bed (real kubelets, containerd, CoreDNS, local volumes
     assert.equal(exec.code, 0, exec.stderr)
     assert.match(exec.stdout, /\r\n\r\necho-1\n$/, `echo-1 of ${two.name} answered: ${exec.stdout}`)
 
+    // pod -> its cluster's API server, as in-cluster clients find it (the `kubernetes` Service's ClusterIP)
+    for (const cluster of [one, two]) {
+      const probe = await cluster.plane.kubectl(['exec', '-n', NS, 'echo-0', '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 "$KUBERNETES_SERVICE_HOST" "$KUBERNETES_SERVICE_PORT"`])
+      assert.equal(probe.code, 0, probe.stderr)
+      assert.match(probe.stdout, /HTTP request to an HTTPS server/, `the API server of ${cluster.name} answers at its Service IP: ${probe.stdout}`)
+    }
+
     // host -> pod, by name through the bed's DNS server (the host's own resolver does not know the bed)
     const resolver = new Resolver()
     resolver.setServers([BED_DNS_IP])
