@@ -28,6 +28,7 @@ for (const seed of seeds) {
   results.push(result)
   console.log(campaignLine(result))
   for (const line of result.gaveUp) console.log(`  seed ${seed} operation ${line}`)
+  for (const f of result.failures.filter((f) => f.check === 'harness')) console.log(`  seed ${seed} runner: ${f.detail}`)
 }
 
 const sum = (f: (r: CampaignRun) => number) => results.reduce((s, r) => s + f(r), 0)

@@ -112,8 +112,8 @@ export async function runCampaign(seed: number, options: CampaignOptions = {}): 
     })
     const run = new Run(scenario, cluster, scratch, log, stopped, children)
     const evidence = await run.play().catch((err: Error): CampaignEvidence => {
-      log(`the run could not go on: ${err.stack ?? err.message}`)
-      return { ...NO_EVIDENCE, output: run.outputs.at(-1) ?? '', harness: [`the run could not go on: ${err.message.split('\n')[0]}`] }
+      log(`the run could not go on: ${err.stack ?? err.message}${causes(err)}`)
+      return { ...NO_EVIDENCE, output: run.outputs.at(-1) ?? '', harness: [`the run could not go on: ${err.message.split('\n')[0]}${causes(err)}`] }
     })
     const gaveUp = run.gaveUp
     const failures = campaignFailures(scenario, evidence)
@@ -654,13 +654,21 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
+/** The errors inside an AggregateError (the Kafka client's "Producing messages failed" carries the brokers' own). */
+function causes(err: Error): string {
+  const inner = (err as Partial<AggregateError>).errors
+  if (!Array.isArray(inner) || inner.length === 0) return ''
+  const messages = [...new Set(inner.map((e: unknown) => (e instanceof Error ? `${e.message}${causes(e)}` : String(e))))]
+  return ` (${messages.slice(0, 5).join('; ')}${messages.length > 5 ? `; ${messages.length - 5} more` : ''})`
+}
+
 function lastLines(text: string, n: number): string {
   return text.trim().split('\n').slice(-n).join(' | ')
 }
 
 /** One line per run for logs and the benchmark's table. */
 export function campaignLine(r: CampaignRun): string {
-  const verdict = r.ok ? 'ok' : r.void ? 'VOID (a fault could not be healed)' : r.unexplained.length > 0 ? `FAIL (new${r.defects.length ? `; and defect ${r.defects.join(', ')}` : ''})` : `FAIL (known: defect ${r.defects.join(', ')})`
+  const verdict = r.ok ? 'ok' : r.void ? 'VOID (the runner could not go on, or a fault could not be healed: see the harness line)' : r.unexplained.length > 0 ? `FAIL (new${r.defects.length ? `; and defect ${r.defects.join(', ')}` : ''})` : `FAIL (known: defect ${r.defects.join(', ')})`
   const checks = [...new Set(r.failures.map((f) => f.check))].join(',')
   return `seed ${r.seed}: ${verdict}${checks ? ` [${checks}]` : ''}; lost ${r.lost}, stuck ${r.stuck ? 'yes' : 'no'}, stale throttles ${r.staleThrottles}; ${(r.elapsedMs / 1000).toFixed(0)} s`
 }
