@@ -24,6 +24,7 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
   { name: 'operator', summary: 'the Kubernetes operator: reconciles KafkaCluster and KafkaTopic resources', load: async () => (await import('./operator.ts')).operator },
   { name: 'render', summary: 'print the Kubernetes objects of a KafkaCluster file (StatefulSets, Services, PDBs, ConfigMaps)', load: async () => (await import('./render.ts')).render },
   { name: 'install', summary: 'print the CRDs, RBAC and operator Deployment for `kubectl apply -f -`', load: async () => (await import('./install.ts')).install },
+  { name: 'remote-secret', summary: "print the Secret with which the operator reaches a stretched cluster's remote Kubernetes clusters", load: async () => (await import('./remote-secret.ts')).remoteSecret },
 ]
 
 

@@ -7,13 +7,18 @@ import { rateOption } from './execution.ts'
 
 export const operator: Command = {
   name: 'operator',
-  help: `Usage: kafkaplane operator [--kubeconfig F] [--context C] [--namespace NS] [--state-dir D]
+  help: `Usage: kafkaplane operator [--kubeconfig F] [--context C] [--remote-kubeconfig F] [--namespace NS] [--state-dir D]
 
 Runs the operator until SIGTERM or Ctrl-C: watches KafkaCluster and KafkaTopic resources and reconciles
 them (server-side apply under the field manager kafkaplane-operator, finalizers, status conditions).
   --kubeconfig FILE   the kubeconfig (default $KUBECONFIG, ~/.kube/config, or the pod's service account);
                       a stretched KafkaCluster's other Kubernetes clusters are contexts of this file
-  --context C         the Kubernetes cluster the operator runs in (default: the current context)
+  --context C         the Kubernetes cluster the operator runs in (default: the current context); in a
+                      pod, the name KafkaClusters give this cluster in spec.topology.clusters[].context
+  --remote-kubeconfig FILE
+                      the remote Kubernetes clusters' contexts (the Secret of \`kafkaplane
+                      remote-secret\`, mounted by the Deployment of \`kafkaplane install\`); read
+                      again when a KafkaCluster names a context not known yet
   --namespace NS      watch one namespace (default: all)
   --state-dir DIR     replication-factor plans, one file per KafkaTopic (default
                       $XDG_STATE_HOME/kafkaplane/operator); a restarted operator continues them
@@ -30,6 +35,7 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
       ...SECURITY_OPTIONS,
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
+      'remote-kubeconfig': { type: 'string' },
       namespace: { type: 'string' },
       'state-dir': { type: 'string' },
       throttle: { type: 'string' },
@@ -51,6 +57,7 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
       log,
       ...(kubeconfig ? { kubeconfig } : {}),
       ...(values.context ? { context: values.context } : {}),
+      ...(values['remote-kubeconfig'] ? { remoteKubeconfig: values['remote-kubeconfig'] } : {}),
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(resyncMs ? { resyncMs } : {}),
       ...(throttle !== undefined ? { throttleBytesPerSecond: throttle } : {}),

@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'KAFKA_REQUEST_FAILED'
   | 'KAFKA_REQUEST_REFUSED'
   | 'KAFKA_NOT_AUTHORIZED'
+  | 'KUBE_REQUEST_FAILED'
 
 const kinds: Record<ErrorCode, ErrorKind> = {
   BAD_ARGUMENT: 'input',
@@ -70,6 +71,7 @@ const kinds: Record<ErrorCode, ErrorKind> = {
   KAFKA_REQUEST_FAILED: 'operation',
   KAFKA_REQUEST_REFUSED: 'operation',
   KAFKA_NOT_AUTHORIZED: 'operation',
+  KUBE_REQUEST_FAILED: 'operation',
 }
 
 /**

@@ -114,8 +114,9 @@ describe('the operator Helm chart', () => {
     const deployment = rendered.find((d) => d.kind === 'Deployment') as Json
     const container = deployment.spec.template.spec.containers[0]
     assert.equal(container.image, `ghcr.io/kafkaplane/kafkaplane:${version}`)
-    assert.deepEqual(container.command, ['/opt/kafkaplane/bin/kafkaplane', 'operator', '--state-dir', '/var/lib/kafkaplane'])
-    assert.equal(container.args, undefined, 'every namespace is watched')
+    assert.deepEqual(container.command, ['/opt/kafkaplane/bin/kafkaplane', 'operator', '--state-dir', '/var/lib/kafkaplane', '--remote-kubeconfig', '/etc/kafkaplane/remote-clusters/kubeconfig'])
+    assert.equal(container.args, undefined, 'every namespace is watched, from the in-cluster context')
+    assert.deepEqual(deployment.spec.template.spec.volumes.find((v: Json) => v.name === 'remote-clusters'), { name: 'remote-clusters', secret: { secretName: 'kafkaplane-remote-clusters', optional: true } })
     assert.deepEqual(deployment.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'kafkaplane', 'app.kubernetes.io/component': 'operator' })
   })
 
@@ -136,7 +137,7 @@ describe('the operator Helm chart', () => {
     assert.equal(container.image, 'registry.example.com/platform/kafkaplane:0.2.0-rc.1')
     assert.equal(container.imagePullPolicy, 'Always')
     assert.deepEqual(pod.imagePullSecrets, CUSTOM_VALUES.imagePullSecrets)
-    assert.deepEqual(container.args, ['--namespace', 'kafka'])
+    assert.deepEqual(container.args, ['--namespace', 'kafka', '--context', 'k8s-1'])
     assert.deepEqual(container.resources, CUSTOM_VALUES.resources)
     assert.deepEqual(pod.tolerations, CUSTOM_VALUES.tolerations)
     assert.deepEqual(pod.nodeSelector, CUSTOM_VALUES.nodeSelector)
@@ -201,7 +202,7 @@ describe('the operator Helm chart', () => {
     await helmOk(['upgrade', 'kafkaplane', chart, '-n', 'kafkaplane-system', ...onServer, '-f', writeValues('upgrade', upgrade)])
     const pod = (JSON.parse(await kubectlOk(['get', 'deployment', 'kafkaplane-operator', '-n', 'kafkaplane-system', '-o', 'json'])) as Json).spec.template.spec
     assert.equal(pod.containers[0].image, 'registry.example.com/platform/kafkaplane:0.2.0-rc.1')
-    assert.deepEqual(pod.containers[0].args, ['--namespace', 'kafka'])
+    assert.deepEqual(pod.containers[0].args, ['--namespace', 'kafka', '--context', 'k8s-1'])
     assert.deepEqual(pod.tolerations, CUSTOM_VALUES.tolerations)
     const list = JSON.parse(await helmOk(['list', '-n', 'kafkaplane-system', '-o', 'json', ...onServer])) as Json[]
     assert.deepEqual(list.map((r) => [r.name, r.revision, r.status, r.app_version]), [['kafkaplane', '2', 'deployed', version]])
@@ -254,6 +255,7 @@ const CUSTOM_VALUES = {
   imagePullPolicy: 'Always',
   imagePullSecrets: [{ name: 'regcred' }],
   watchNamespace: 'kafka',
+  homeContext: 'k8s-1',
   resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '2Gi' } },
   nodeSelector: { 'node-role.example.com/platform': 'true' },
   tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],

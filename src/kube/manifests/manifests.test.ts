@@ -6,7 +6,9 @@ import { parse, parseAllDocuments } from 'yaml'
 import { main } from '../../cli/main.ts'
 import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from '../model/kafka-cluster-model.ts'
 import { OPERATOR_CLUSTER_RULES } from './operator-rbac.ts'
-import { renderInstall, renderKafkaCluster } from './render.ts'
+import { KubeConfig } from '@kubernetes/client-node'
+import { remoteClustersSecret } from './operator-remote-access.ts'
+import { renderInstall, renderKafkaCluster, renderRemoteInstall } from './render.ts'
 
 const examplePath = new URL('../../../examples/kafka-cluster.yaml', import.meta.url).pathname
 const example = (): KafkaClusterResource => parse(readFileSync(examplePath, 'utf8'))
@@ -115,7 +117,12 @@ test('install: CRDs, least-privilege RBAC and the operator Deployment', () => {
   const deployment = objects.at(-1)
   assert.equal(deployment.metadata.namespace, 'ops')
   // Its plans live on the state volume, so a replication-factor change survives the pod moving.
-  assert.deepEqual(deployment.spec.template.spec.containers[0].command.slice(1), ['operator', '--state-dir', '/var/lib/kafkaplane'])
+  assert.deepEqual(deployment.spec.template.spec.containers[0].command.slice(1), ['operator', '--state-dir', '/var/lib/kafkaplane', '--remote-kubeconfig', '/etc/kafkaplane/remote-clusters/kubeconfig'])
+  assert.equal(deployment.spec.template.spec.containers[0].args, undefined)
+  // The remote clusters' kubeconfig: an optional Secret (no remote cluster until `kafkaplane remote-secret`).
+  assert.deepEqual(deployment.spec.template.spec.volumes.find((v: any) => v.name === 'remote-clusters'), { name: 'remote-clusters', secret: { secretName: 'kafkaplane-remote-clusters', optional: true } })
+  const home = renderInstall({ namespace: 'ops', image: 'img:1', version: '0.1.0', homeContext: 'k8s-1' }).at(-1) as any
+  assert.deepEqual(home.spec.template.spec.containers[0].args, ['--context', 'k8s-1'])
   assert.ok(deployment.spec.template.spec.containers[0].volumeMounts.some((m: any) => m.name === 'state' && m.mountPath === '/var/lib/kafkaplane'))
   assert.equal(deployment.spec.template.spec.volumes.find((v: any) => v.name === 'state').persistentVolumeClaim.claimName, objects.at(-2).metadata.name)
   assert.equal(deployment.spec.template.spec.containers[0].image, 'img:1')
@@ -146,6 +153,13 @@ test('kafkaplane render and install print YAML; bad input exits 2 naming the fie
   assert.equal(installed.code, 0)
   assert.equal(parseAllDocuments(installed.stdout).length, 8)
   assert.equal((await run(['install', '--namespace', 'Bad_NS'])).code, 2)
+  assert.equal((await run(['install', '--home-context', 'has space'])).code, 2)
+  const remote = await run(['install', '--remote', '--namespace', 'ops'])
+  assert.equal(remote.code, 0, remote.stderr)
+  assert.deepEqual(parseAllDocuments(remote.stdout).map((d: any) => d.toJS().kind), ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Secret'])
+  const imageOnRemote = await run(['install', '--remote', '--image', 'img:1'])
+  assert.equal(imageOnRemote.code, 2)
+  assert.match(imageOnRemote.stderr, /--image does not go with --remote/)
   assert.match((await run(['render', '--help'])).stdout, /Usage: kafkaplane render/)
 
   const { mkdtempSync, writeFileSync } = await import('node:fs')
@@ -165,4 +179,27 @@ test('the example KafkaTopic is a valid topic of the example cluster', async () 
   assert.ok(result.ok, JSON.stringify(!result.ok && result.errors))
   assert.equal(result.model.topicName, 'payments.events')
   assert.equal(result.model.deleteData, false)
+})
+
+test('a remote cluster: the operator identity without its custom resources, and the home Secret with one context per remote cluster', () => {
+  const [, , role, binding, token] = renderRemoteInstall({ namespace: 'ops', version: '0.1.0' }) as any[]
+  assert.ok(role.rules.length > 0 && role.rules.every((r: any) => !r.apiGroups.includes('kafkaplane.io')), 'no custom resources in a remote cluster')
+  assert.deepEqual(role.rules, OPERATOR_CLUSTER_RULES.filter((r) => !r.apiGroups!.includes('kafkaplane.io')))
+  assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'kafkaplane-operator', namespace: 'ops' }])
+  assert.equal(binding.roleRef.name, role.metadata.name)
+  assert.equal(token.type, 'kubernetes.io/service-account-token')
+  assert.equal(token.metadata.annotations['kubernetes.io/service-account.name'], 'kafkaplane-operator')
+
+  const secret = remoteClustersSecret('ops', '0.1.0', [
+    { context: 'k8s-2', server: 'https://192.0.2.2:6443', caPem: 'CA-2', token: 'tok-2' },
+    { context: 'k8s-3', server: 'https://192.0.2.3:6443', caPem: 'CA-3', token: 'tok-3' },
+  ])
+  assert.equal(secret.metadata?.name, 'kafkaplane-remote-clusters')
+  const config = new KubeConfig()
+  config.loadFromString(secret.stringData!.kubeconfig!)
+  assert.deepEqual(config.contexts.map((c) => c.name), ['k8s-2', 'k8s-3'])
+  config.setCurrentContext('k8s-3')
+  assert.equal(config.getCurrentCluster()?.server, 'https://192.0.2.3:6443')
+  assert.equal(Buffer.from(config.getCurrentCluster()?.caData ?? '', 'base64').toString(), 'CA-3')
+  assert.equal(config.getCurrentUser()?.token, 'tok-3')
 })

@@ -6,6 +6,11 @@ import { OPERATOR_NAME } from './operator-service-account.ts'
 /** Where the operator keeps its plans (one file per KafkaTopic whose replication factor is changing). */
 export const OPERATOR_STATE_DIR = '/var/lib/kafkaplane'
 const STATE_CLAIM = `${OPERATOR_NAME}-state`
+/** The Secret with the remote Kubernetes clusters' kubeconfig (`kafkaplane remote-secret` makes it),
+ * its key, and where the operator's pod finds it (optional: without it, no remote cluster). */
+export const REMOTE_CLUSTERS_SECRET = 'kafkaplane-remote-clusters'
+export const REMOTE_CLUSTERS_KEY = 'kubeconfig'
+export const REMOTE_CLUSTERS_DIR = '/etc/kafkaplane/remote-clusters'
 
 /**
  * The operator's plan state on a persistent volume: a replication-factor change interrupted by the
@@ -23,9 +28,13 @@ export function operatorStateClaim(namespace: string, version: string): V1Persis
 /**
  * The operator: one replica running `kafkaplane operator` (a Recreate strategy, so two never reconcile
  * at once during an upgrade and the state volume is never wanted by two pods), non-root and read-only,
- * its plans on the state volume (--state-dir).
+ * its plans on the state volume (--state-dir), the remote Kubernetes clusters' kubeconfig from the
+ * optional Secret kafkaplane-remote-clusters (--remote-kubeconfig; the kubelet updates the file when the
+ * Secret changes, and the operator reads it again for a context it does not know). `homeContext`: the
+ * name KafkaClusters give this Kubernetes cluster (spec.topology.clusters[].context), the operator's
+ * --context.
  */
-export function operatorDeployment(namespace: string, image: string, version: string): V1Deployment {
+export function operatorDeployment(namespace: string, image: string, version: string, homeContext?: string): V1Deployment {
   const labels = operatorLabels(version)
   const selector = { 'app.kubernetes.io/name': labels['app.kubernetes.io/name']!, 'app.kubernetes.io/component': labels['app.kubernetes.io/component']! }
   return {
@@ -45,17 +54,20 @@ export function operatorDeployment(namespace: string, image: string, version: st
             {
               name: 'operator',
               image,
-              command: [KAFKAPLANE_BIN, 'operator', '--state-dir', OPERATOR_STATE_DIR],
+              command: [KAFKAPLANE_BIN, 'operator', '--state-dir', OPERATOR_STATE_DIR, '--remote-kubeconfig', `${REMOTE_CLUSTERS_DIR}/${REMOTE_CLUSTERS_KEY}`],
+              ...(homeContext ? { args: ['--context', homeContext] } : {}),
               resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
               volumeMounts: [
                 { name: 'state', mountPath: OPERATOR_STATE_DIR },
+                { name: 'remote-clusters', mountPath: REMOTE_CLUSTERS_DIR, readOnly: true },
                 { name: 'tmp', mountPath: '/tmp' },
               ],
             },
           ],
           volumes: [
             { name: 'state', persistentVolumeClaim: { claimName: STATE_CLAIM } },
+            { name: 'remote-clusters', secret: { secretName: REMOTE_CLUSTERS_SECRET, optional: true } },
             { name: 'tmp', emptyDir: {} },
           ],
         },

@@ -8,6 +8,7 @@ import { headlessService } from './headless-service.ts'
 import { operatorNamespace } from './operator-namespace.ts'
 import { operatorClusterRole, operatorClusterRoleBinding } from './operator-rbac.ts'
 import { operatorDeployment, operatorStateClaim } from './operator-deployment.ts'
+import { operatorRemoteClusterRole, operatorRemoteClusterRoleBinding, operatorRemoteToken } from './operator-remote-access.ts'
 import { operatorServiceAccount } from './operator-service-account.ts'
 import { podDisruptionBudget } from './pod-disruption-budget.ts'
 
@@ -37,7 +38,7 @@ export function renderKafkaCluster(model: KafkaClusterModel): ClusterManifests[]
 }
 
 /** What `kafkaplane install` applies: the CRDs, then the operator's namespace, RBAC and Deployment. */
-export function renderInstall(options: { namespace: string; image: string; version: string }): KubernetesObject[] {
+export function renderInstall(options: { namespace: string; image: string; version: string; homeContext?: string }): KubernetesObject[] {
   const { namespace, image, version } = options
   return [
     ...(customResourceDefinitions() as KubernetesObject[]),
@@ -46,6 +47,22 @@ export function renderInstall(options: { namespace: string; image: string; versi
     operatorClusterRole(version),
     operatorClusterRoleBinding(namespace, version),
     operatorStateClaim(namespace, version),
-    operatorDeployment(namespace, image, version),
+    operatorDeployment(namespace, image, version, options.homeContext),
+  ]
+}
+
+/**
+ * What `kafkaplane install --remote` applies to a remote Kubernetes cluster of a stretched KafkaCluster:
+ * the operator's namespace, ServiceAccount, its rules without the custom resources, and a token Secret
+ * for `kafkaplane remote-secret`. No CRDs and no Deployment: the operator runs in its home cluster.
+ */
+export function renderRemoteInstall(options: { namespace: string; version: string }): KubernetesObject[] {
+  const { namespace, version } = options
+  return [
+    operatorNamespace(namespace, version),
+    operatorServiceAccount(namespace, version),
+    operatorRemoteClusterRole(version),
+    operatorRemoteClusterRoleBinding(namespace, version),
+    operatorRemoteToken(namespace, version),
   ]
 }

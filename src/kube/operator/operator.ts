@@ -8,8 +8,11 @@ import { KubeClusters } from './kube-clients.ts'
 export interface OperatorOptions {
   /** The kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the pod's service account). */
   kubeconfig?: string
-  /** The context of the Kubernetes cluster the operator runs in (default: the current context). */
+  /** The context of the Kubernetes cluster the operator runs in (default: the current context; inside
+   * a pod, the name its service account's context takes). */
   context?: string
+  /** A kubeconfig with the remote Kubernetes clusters' contexts (src/kube/operator/kube-clients.ts). */
+  remoteKubeconfig?: string
   /** Watch one namespace (default: all). */
   namespace?: string
   /** Where replication-factor plans are kept, one file per KafkaTopic. */
@@ -35,11 +38,15 @@ export interface RunningOperator {
 /**
  * `kafkaplane operator`: one controller for KafkaCluster and one for KafkaTopic, each a supervised
  * informer feeding a keyed work queue, against the Kubernetes cluster of the kubeconfig's current
- * context (where the resources live); other contexts of the same kubeconfig reach the remote Kubernetes
- * clusters a stretched KafkaCluster names. Resolves once both informers have listed.
+ * context (where the resources live); other contexts of the same kubeconfig, or of the remote clusters'
+ * kubeconfig, reach the remote Kubernetes clusters a stretched KafkaCluster names. Resolves once both informers have listed.
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const clusters = KubeClusters.load({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) })
+  const clusters = KubeClusters.load({
+    ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+    ...(options.context ? { context: options.context } : {}),
+    ...(options.remoteKubeconfig ? { remoteKubeconfig: options.remoteKubeconfig } : {}),
+  })
   const common = { cluster: clusters.home, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}) }
   const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
   const topicReconciler = new KafkaTopicReconciler({
