@@ -51,7 +51,7 @@ export interface TolerationSpec {
 }
 
 /** Placeholders of an advertised address template; each broker gets its own value. */
-export const ADDRESS_PLACEHOLDERS = ['id', 'pod', 'service', 'brokerService', 'cluster', 'namespace', 'name', 'port'] as const
+export const ADDRESS_PLACEHOLDERS = ['id', 'pod', 'podIP', 'service', 'brokerService', 'cluster', 'namespace', 'name', 'port'] as const
 const ADDRESS_PATTERN = `^([^{}:]|\\{(${ADDRESS_PLACEHOLDERS.join('|')})\\})+:(\\{port\\}|[0-9]{1,5})$`
 const LISTENER_NAME_PATTERN = '^[A-Z][A-Z0-9_]*$'
 const MAX_CLUSTERS = 16
@@ -246,15 +246,15 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
             maxLength: 253,
             default: '{pod}.{service}.{namespace}.svc:{port}',
             pattern: ADDRESS_PATTERN,
-            description: `HOST:PORT clients are told for each broker, a template with {${ADDRESS_PLACEHOLDERS.join('}, {')}} that must contain {id}, {pod} or {brokerService}, e.g. advertisedAddress: "kafka-{id}.{cluster}.example.com:{port}"`,
+            description: `HOST:PORT clients are told for each broker, a template with {${ADDRESS_PLACEHOLDERS.join('}, {')}} that must contain {id}, {pod}, {podIP} or {brokerService}, e.g. advertisedAddress: "kafka-{id}.{cluster}.example.com:{port}"; {podIP} is the pod's IP at each start (for clients on a flat network, e.g. VPC-native pods), never the inter-broker listener's`,
           },
         },
         'x-kubernetes-validations': [
           rule<ListenerSpec>({
-            rule: "self.advertisedAddress.contains('{id}') || self.advertisedAddress.contains('{pod}') || self.advertisedAddress.contains('{brokerService}')",
-            message: 'spec.listeners[].advertisedAddress must give every broker its own address; put {id}, {pod} or {brokerService} in it, e.g. "kafka-{id}.example.com:{port}"',
+            rule: "self.advertisedAddress.contains('{id}') || self.advertisedAddress.contains('{pod}') || self.advertisedAddress.contains('{podIP}') || self.advertisedAddress.contains('{brokerService}')",
+            message: 'spec.listeners[].advertisedAddress must give every broker its own address; put {id}, {pod}, {podIP} or {brokerService} in it, e.g. "kafka-{id}.example.com:{port}"',
             fieldPath: '.advertisedAddress',
-            holds: (l) => ['{id}', '{pod}', '{brokerService}'].some((p) => l.advertisedAddress.includes(p)),
+            holds: (l) => ['{id}', '{pod}', '{podIP}', '{brokerService}'].some((p) => l.advertisedAddress.includes(p)),
           }),
           rule<ListenerSpec>({
             rule: "self.name != 'CONTROLLER'",

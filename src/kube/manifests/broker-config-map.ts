@@ -14,8 +14,9 @@ export const KAFKA_HOME = '/opt/kafka'
  *   2. sets `broker.rack` to the pod's real zone when the pod carries topology.kubernetes.io/zone
  *      ($KAFKAPLANE_ZONE, from the PodTopologyLabels admission of Kubernetes 1.35+), saying so when it
  *      differs from the planned zone; otherwise the planned zone of the properties stays;
- *   3. formats the data dirs once with the cluster id (`--ignore-formatted` on restarts);
- *   4. execs the broker, so SIGTERM reaches it and starts its controlled shutdown.
+ *   3. puts the pod's IP ($KAFKAPLANE_POD_IP) where an advertised address says {podIP};
+ *   4. formats the data dirs once with the cluster id (`--ignore-formatted` on restarts);
+ *   5. execs the broker, so SIGTERM reaches it and starts its controlled shutdown.
  */
 export function brokerConfigMap(model: KafkaClusterModel, cluster: KubernetesClusterModel): V1ConfigMap {
   return {
@@ -53,6 +54,10 @@ if [ -n "\${KAFKAPLANE_ZONE:-}" ]; then
   echo "broker.rack=\${KAFKAPLANE_ZONE}" >> "$props"
 else
   cp "$src" "$props"
+fi
+if grep -q '{podIP}' "$props"; then
+  ip="\${KAFKAPLANE_POD_IP:?the pod IP is missing (env KAFKAPLANE_POD_IP from status.podIP)}"
+  sed -i "s/{podIP}/\${ip}/g" "$props"
 fi
 mkdir -p "${DATA_DIR}/logs" "${RUN_DIR}/logs"
 ${KAFKA_HOME}/bin/kafka-storage.sh format --cluster-id "$KAFKAPLANE_CLUSTER_ID" --config "$props" --ignore-formatted

@@ -127,3 +127,21 @@ test('KafkaTopic: defaults from the cluster, survivability refused unless allowe
   const unclear = topic({}, { 'kafkaplane.io/delete-data': 'yes' })
   assert.ok(unclear.ok && !unclear.model.deleteData && unclear.warnings.length === 1)
 })
+
+test('{podIP}: left for the start script on a client listener, refused on the inter-broker listener', () => {
+  const r = example()
+  ;(r.spec as any).listeners = [
+    { name: 'INTERNAL', port: 9092, advertisedAddress: '{pod}.{service}.{namespace}.svc.{cluster}.local:{port}' },
+    { name: 'FLAT', port: 9094, advertisedAddress: '{podIP}:{port}' },
+  ]
+  ;(r.spec as any).interBrokerListener = 'INTERNAL'
+  const m = model(r)
+  const broker = m.brokers.find((b) => b.id === 0)!
+  assert.match(broker.properties['advertised.listeners']!, /^INTERNAL:\/\/payments-k8s-1-0\.[^,]+:9092,FLAT:\/\/\{podIP\}:9094$/)
+  assert.doesNotMatch(broker.properties['controller.quorum.voters']!, /podIP/)
+
+  ;(r.spec as any).interBrokerListener = 'FLAT'
+  const refused = kafkaClusterModel(r)
+  assert.equal(refused.ok, false)
+  assert.ok(!refused.ok && refused.errors.some((e) => e.path === 'spec.listeners' && /changes when a pod restarts/.test(e.message) && /\{pod\}/.test(e.fix)))
+})

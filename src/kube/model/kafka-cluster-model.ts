@@ -106,6 +106,14 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
   }
 
   const interBrokerListener = spec.listeners.find((l) => l.name === spec.interBrokerListener) ?? spec.listeners[0]!
+  if (interBrokerListener.advertisedAddress.includes(`{${POD_IP_PLACEHOLDER}}`)) {
+    errors.push({
+      path: 'spec.listeners',
+      value: interBrokerListener.advertisedAddress,
+      message: `the inter-broker listener ${interBrokerListener.name} is advertised at {${POD_IP_PLACEHOLDER}}, which changes when a pod restarts: the KRaft quorum's voters and the other brokers need a name that survives it`,
+      fix: 'advertise it by name, e.g. "{pod}.{service}.{namespace}.svc:{port}", and put {podIP} on another listener (spec.interBrokerListener names which one replicates)',
+    })
+  }
   const planned = spec.topology.clusters.map((c) => {
     const statefulSet = `${name}-${c.name}`
     return {
@@ -217,6 +225,12 @@ export function brokerServiceName(cluster: string, id: number): string {
 }
 
 /** `{placeholder}`s replaced by their values (the schema's pattern allows only known ones). */
+/**
+ * The placeholder left in the properties for the broker's start script to fill with the pod's IP at
+ * each start (src/kube/manifests/broker-config-map.ts): a pod IP is not known before the pod runs.
+ */
+export const POD_IP_PLACEHOLDER = 'podIP'
+
 export function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
   return template.replace(/\{([A-Za-z]+)\}/g, (whole, key: string) => values[key] ?? whole)
 }
