@@ -1,12 +1,13 @@
 import { stateDir } from '../local/paths.ts'
-import { isKafkaplaneError } from '../core/errors.ts'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Admin } from '@platformatic/kafka'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import { modelFromTopology, partitionKey, type BrokerState, type PlacementModel, type Proposal } from '../core/placement/model.ts'
 import { modelProblems } from '../core/placement/operations.ts'
 import { DEFAULT_MOVE_LIMITS, toMoves, type MoveLimits } from '../core/plan/moves.ts'
 import type { Progress } from '../core/plan/progress.ts'
+import { retrying } from '../core/retry.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { cancelPlan, executePlan, type ExecutorEvent } from '../executor/executor.ts'
 import { DEFAULT_THROTTLE_BYTES_PER_SECOND, newPlanState, readPlanState, writePlanState, type PlanState } from '../executor/plan-state.ts'
@@ -208,21 +209,18 @@ export async function runExecution(
 }
 
 /**
- * A read a verb starts with, tried again while the cluster does not answer (a retriable error: a
- * controller stopped for a moment, a leader moving) for at most `limitMs` (default 60 s), saying so;
- * any other error, or the limit, ends the verb with the last error.
+ * A read a verb starts with, tried again every 2 s while the cluster does not answer (a retriable
+ * error: a controller stopped for a moment, a leader moving) for at most 60 s, saying so; any other
+ * error, or the limit, ends the verb with the last error.
  */
-async function untilAnswered<T>(io: CommandIO, read: () => Promise<T>, limitMs = 60_000): Promise<T> {
-  const deadline = Date.now() + limitMs
-  for (;;) {
-    try {
-      return await read()
-    } catch (err) {
-      if (!isKafkaplaneError(err) || !err.retriable || Date.now() > deadline) throw err
-      io.stderr.write(`  cluster not answering (${err.message}); retrying\n`)
-      await new Promise((resolve) => setTimeout(resolve, 2000))
-    }
-  }
+function untilAnswered<T>(io: CommandIO, read: () => Promise<T>): Promise<T> {
+  return retrying(read, {
+    limitMs: 60_000,
+    intervalMs: 2000,
+    onRetry: (err) => io.stderr.write(`  cluster not answering (${err.message}); retrying\n`),
+    now: Date.now,
+    sleep,
+  })
 }
 
 /** Reads brokers (fenced ones too), partitions, min.insync and replica sizes. */

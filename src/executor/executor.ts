@@ -5,6 +5,7 @@ import { addedReplicas, DEFAULT_MOVE_LIMITS, nextMoves, sameThrottle, throttlePl
 import { progressOf, type MoveStatus, type Progress, type ProgressSample } from '../core/plan/progress.ts'
 import { gateMoves, heldLine } from '../core/plan/start-gate.ts'
 import { busiestReceived, ThrottleControl } from '../core/plan/throttle-control.ts'
+import { retrying } from '../core/retry.ts'
 import type { BrokerConfigFailure, ExecutorCluster, InFlightReassignment, ReassignmentRefusal } from '../ports/executor-cluster.ts'
 import { writePlanState, type PlanState } from './plan-state.ts'
 
@@ -64,6 +65,12 @@ export interface ExecuteResult {
 const MAX_REFUSALS = 5
 const ELECTION_ATTEMPTS = 10
 const THROTTLE_RESEND_MS = 30_000
+/**
+ * How long the last step of a finished plan (removing its throttles) is tried again at least while the
+ * cluster does not answer: long enough for a few attempts that each run to the client's request
+ * timeout (10 s by default).
+ */
+const FINAL_STEP_RETRY_MS = 30_000
 
 /**
  * Carries out a plan's moves on a live cluster, one poll at a time, keeping `state` on disk (`stateFile`)
@@ -317,7 +324,14 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
     }
 
     const failures = await electLeaders(cluster, state, emit, pollMs)
-    const throttlesLeft = await retrying(() => clearAll(cluster, state, registered, emit), pollMs, emit)
+    // The moves are done: a cluster not answering for a moment should not fail the plan here.
+    const throttlesLeft = await retrying(() => clearAll(cluster, state, registered, emit), {
+      limitMs: Math.max(5 * pollMs, FINAL_STEP_RETRY_MS),
+      intervalMs: pollMs,
+      onRetry: (err) => emit({ type: 'retrying', message: err.message }),
+      now: Date.now,
+      sleep,
+    })
     state.status = 'finished'
     await save()
     return result('finished', { leaderElectionFailures: failures, throttlesLeft })
@@ -413,19 +427,6 @@ async function electLeaders(cluster: ExecutorCluster, state: PlanState, emit: (e
   }
   emit({ type: 'elected', partitions: elected, failed })
   return failed
-}
-
-/** The last steps of a finished plan: a request that fails transiently is tried again a few times. */
-async function retrying<T>(step: () => Promise<T>, pollMs: number, emit: (e: ExecutorEvent) => void, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step()
-    } catch (err) {
-      if (!isKafkaplaneError(err) || !err.retriable || attempt >= attempts) throw err
-      emit({ type: 'retrying', message: err.message })
-      await sleep(pollMs)
-    }
-  }
 }
 
 function onRegistered(plan: ThrottlePlan, registered: ReadonlySet<number>): ThrottlePlan {
