@@ -24,9 +24,8 @@
  *      core/placement/verifier.ts on every partition the operation placed, no unwritable topic created;
  *   8. everything started is stopped, by pid, even when the run fails.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import type { ChildProcess } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ProduceAcks, type Admin } from '@platformatic/kafka'
@@ -41,13 +40,11 @@ import { describeClusterSnapshot } from '../../../src/kafka/describe-cluster-sna
 import { describeQuorum } from '../../../src/kafka/describe-quorum.ts'
 import { listPartitionReassignments } from '../../../src/kafka/list-partition-reassignments.ts'
 import { waitForTopic } from '../../../src/kafka/wait-for-topic.ts'
-import { findJava } from '../../../src/local/java.ts'
-import { resolveKafkaDistribution } from '../../../src/local/kafka-distribution.ts'
 import type { LocalCluster } from '../../../src/local/local-cluster.ts'
-import { cacheDir } from '../../../src/local/paths.ts'
 import { startWatchedCli, type WatchedCli } from './cli.ts'
 import { removeDir, startTestCluster, tempDir } from './clusters.ts'
 import { fill } from './kafka-io.ts'
+import { startVerifiableProducer, type VerifiableProducerHandle } from './verifiable-producer.ts'
 
 /** An operation run that prints nothing new for this long is waiting for ever. */
 const STALL_MS = 45_000
@@ -56,8 +53,6 @@ const ATTEMPT_LIMIT_MS = 300_000
 const MAX_ATTEMPTS = 3
 /** How long the cluster gets, after everything healed, to be whole again. */
 const HEALTH_WAIT_MS = 90_000
-/** VerifiableProducer's values are `<prefix>.<n>` (an int prefix), which tells them from verify's records. */
-const VALUE_PREFIX = 424242
 
 export interface CampaignRun {
   seed: number
@@ -200,7 +195,7 @@ class Run {
     await this.#createTopics()
     const verify = startWatchedCli(['verify', '--topics', s.topics.map((t) => t.name).join(','), '--rate', String(s.writers.verifyRate), '--duration-seconds', '86400', '--json', '--bootstrap-server', this.#bootstrap])
     this.#children.push(verify.child)
-    const producer = await this.#startVerifiableProducer()
+    const producer = await startVerifiableProducer({ bootstrap: this.#bootstrap, topic: s.writers.producerTopic, recordsPerSecond: s.writers.producerRate, dir: this.#scratch, children: this.#children })
     await verify.waitFor(/acknowledged [1-9]/, 60_000)
     if (op.kind === 'brokers-add') {
       await this.#cluster.startBroker(op.broker)
@@ -238,7 +233,7 @@ class Run {
     }
     this.#log(`faults healed; operation took ${((Date.now() - opStart) / 1000).toFixed(1)} s`)
 
-    const [verifyLost, producerLost] = await Promise.all([this.#stopVerify(verify), this.#stopProducer(producer)])
+    const [verifyLost, producerLost] = await Promise.all([this.#stopVerify(verify), this.#checkProducer(producer)])
     const evidence: CampaignEvidence = {
       ...NO_EVIDENCE,
       lost: { verify: verifyLost.lost, producer: producerLost.lost, detail: [...verifyLost.detail, ...producerLost.detail] },
@@ -295,26 +290,6 @@ class Run {
     }
     for (const t of this.#s.topics) await fill(this.#cluster.bootstrapServers, t.name, t.fillBytes, t.replicationFactor >= CAMPAIGN_MIN_INSYNC ? ProduceAcks.ALL : ProduceAcks.LEADER)
     this.#log(`topics created and filled: ${this.#s.topics.map(describeTopic).join(', ')}`)
-  }
-
-  async #java(): Promise<{ java: string; classpath: string }> {
-    const [java, distribution] = await Promise.all([findJava(process.env), resolveKafkaDistribution({ cacheDir: cacheDir() })])
-    return { java: java.command, classpath: distribution.classpath }
-  }
-
-  /** Kafka's VerifiableProducer, acks=all: a JSON line on stdout per acknowledged record (kept in a file). */
-  async #startVerifiableProducer(): Promise<{ child: ChildProcess; file: string }> {
-    const { java, classpath } = await this.#java()
-    const file = join(this.#scratch, 'verifiable-producer.jsonl')
-    const out = createWriteStream(file)
-    const child = spawn(
-      java,
-      ['-Xmx128m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', classpath, 'org.apache.kafka.tools.VerifiableProducer', '--topic', this.#s.writers.producerTopic, '--bootstrap-server', this.#bootstrap, '--acks', '-1', '--max-messages', '-1', '--throughput', String(this.#s.writers.producerRate), '--value-prefix', String(VALUE_PREFIX)],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    )
-    this.#children.push(child)
-    child.stdout!.pipe(out)
-    return { child, file }
   }
 
   /** Strikes one fault and heals it after its time. */
@@ -435,63 +410,11 @@ class Run {
     }
   }
 
-  /**
-   * Stops the VerifiableProducer (SIGTERM: it flushes) and reads its topic back with Kafka's
-   * ConsoleConsumer, printing each record's partition and offset. An acknowledged record is lost when a
-   * read passed its offset without finding it; one beyond where every read got to is not verified. The
-   * topic is read again (up to three times) while some acknowledged records are not verified.
-   */
-  async #stopProducer(producer: { child: ChildProcess; file: string }): Promise<{ lost: number; detail: string[]; unverified: string[] }> {
-    producer.child.kill('SIGTERM')
-    const gone = await Promise.race([new Promise((r) => producer.child.once('close', r)).then(() => true), sleep(60_000, undefined, { ref: false }).then(() => false)])
-    if (!gone) producer.child.kill('SIGKILL')
-    const topic = this.#s.writers.producerTopic
-    const acked: { value: string; partition: number; offset: number }[] = []
-    for (const line of (await readFile(producer.file, 'utf8')).split('\n')) {
-      if (line.includes('producer_send_success')) acked.push(JSON.parse(line) as { value: string; partition: number; offset: number })
-    }
-    const found = new Set<string>()
-    const reached = new Map<number, number>() // partition -> highest offset read
-    let missing = acked
-    let beyond = acked
-    for (let read = 1; read <= 3 && beyond.length > 0; read++) {
-      for (const r of await this.#consoleConsume(topic)) {
-        reached.set(r.partition, Math.max(reached.get(r.partition) ?? -1, r.offset))
-        if (r.value.startsWith(`${VALUE_PREFIX}.`)) found.add(r.value)
-      }
-      missing = acked.filter((a) => !found.has(a.value))
-      beyond = missing.filter((a) => a.offset > (reached.get(a.partition) ?? -1))
-    }
-    const lost = missing.filter((a) => a.offset <= (reached.get(a.partition) ?? -1))
-    this.#log(`VerifiableProducer: ${acked.length} acknowledged, ${found.size} found by ConsoleConsumer, ${lost.length} lost, ${beyond.length} not verified (beyond what the reads reached)`)
-    return {
-      lost: lost.length,
-      detail: lost.slice(0, 5).map((a) => `VerifiableProducer ${a.value} acked at ${topic}-${a.partition}@${a.offset}, not read back`),
-      unverified: [
-        ...(acked.length === 0 ? ['VerifiableProducer had no record acknowledged'] : []),
-        ...(beyond.length > 0 ? [`ConsoleConsumer did not reach ${beyond.length} acknowledged records of VerifiableProducer (e.g. ${topic}-${beyond[0]!.partition}@${beyond[0]!.offset})`] : []),
-      ],
-    }
-  }
-
-  /** Every record of `topic` from the beginning, read by Kafka's own ConsoleConsumer (idle 30 s = the end). */
-  async #consoleConsume(topic: string): Promise<{ partition: number; offset: number; value: string }[]> {
-    const { java, classpath } = await this.#java()
-    const child = spawn(
-      java,
-      ['-Xmx192m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', classpath, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', this.#bootstrap, '--topic', topic, '--from-beginning', '--timeout-ms', '30000', '--property', 'print.partition=true', '--property', 'print.offset=true'],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    )
-    this.#children.push(child)
-    let out = ''
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
-    await new Promise((r) => child.once('close', r))
-    clearTimeout(timer)
-    return out.split('\n').flatMap((line) => {
-      const m = /^Partition:(\d+)\s+Offset:(\d+)\s+(.*)$/.exec(line)
-      return m ? [{ partition: Number(m[1]), offset: Number(m[2]), value: m[3]! }] : []
-    })
+  /** Stops the VerifiableProducer and reads its topic back with Kafka's ConsoleConsumer (support/verifiable-producer.ts). */
+  async #checkProducer(producer: VerifiableProducerHandle): Promise<{ lost: number; detail: string[]; unverified: string[] }> {
+    const check = await producer.stopAndCheck()
+    this.#log(`VerifiableProducer: ${check.acknowledged} acknowledged, ${check.found} found by ConsoleConsumer, ${check.lost} lost, ${check.notVerified} not verified (beyond what the reads reached)`)
+    return check
   }
 
   /** Every partition (internal topics too), offline ones included: the admin client's listTopics fails on those. */
