@@ -24,7 +24,7 @@ export interface KafkaClusterSpec {
   brokerServices: { type: 'ClusterIP' | 'NodePort' | 'LoadBalancer'; annotations: Record<string, string> }
   pool: { nodeSelector: Record<string, string>; tolerations: TolerationSpec[]; nodeAffinity?: Record<string, unknown> }
   placement: { replicationFactor?: number; minInsyncReplicas?: number }
-  rolling: { maxUnavailable: number; terminationGracePeriodSeconds: number; readinessTimeoutSeconds: number }
+  rolling: { maxUnavailable: number; terminationGracePeriodSeconds: number }
 }
 
 export interface KubernetesClusterSpec {
@@ -75,7 +75,7 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
           type: 'string',
           default: '4.1.1',
           pattern: '^([4-9]|[1-9][0-9])\\.[0-9]+\\.[0-9]+$',
-          description: 'the Kafka version of the image, 4.0 or later (KRaft only), e.g. version: 4.1.1',
+          description: 'the Kafka version of the image, 4.0 or later (KRaft only), e.g. version: 4.1.1; a broker refuses to start on an image of another Kafka version, naming both',
         },
         image: {
           type: 'string',
@@ -347,7 +347,6 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
           default: 300,
           description: 'seconds a broker gets for its controlled shutdown (moving leadership away) before it is killed, 30 or more, e.g. 300',
         },
-        readinessTimeoutSeconds: { type: 'integer', minimum: 60, maximum: 86400, default: 1800, description: 'seconds a restarted broker may take to be back in sync before a roll stops, 60 or more' },
       },
     },
   },

@@ -9,6 +9,8 @@ export const KAFKA_HOME = '/opt/kafka'
 /**
  * The ConfigMap of one Kubernetes cluster's brokers: `broker-<id>.properties` for each of them and
  * `start.sh`, the container's command. The script:
+ *   0. refuses to start an image whose Kafka is not spec.kafka.version ($KAFKAPLANE_KAFKA_VERSION, checked
+ *      against the image's kafka-server jar), naming both versions;
  *   1. picks its broker's properties by $KAFKAPLANE_BROKER_ID (the pod's index = its broker id, since
  *      the StatefulSet's ordinals start at the cluster's first broker id);
  *   2. sets `broker.rack` to the pod's real zone when the pod carries topology.kubernetes.io/zone
@@ -35,13 +37,19 @@ export function renderProperties(properties: Readonly<Record<string, string>>, a
   return [`# Written by kafkaplane for ${about}`, ...Object.entries(properties).map(([k, v]) => `${k}=${escape(v)}`), ''].join('\n')
 }
 
-const START_SCRIPT = `#!/bin/sh
+export const START_SCRIPT = `#!/bin/sh
 # Written by kafkaplane: starts the broker whose id is this pod's index.
 set -eu
 id="\${KAFKAPLANE_BROKER_ID:?the pod index label is missing}"
 src="${CONFIG_MOUNT}/broker-\${id}.properties"
 if [ ! -f "$src" ]; then
   echo "kafkaplane: no properties for broker \${id} in this ConfigMap: is the StatefulSet's ordinals.start this cluster's first broker id?" >&2
+  exit 1
+fi
+want="\${KAFKAPLANE_KAFKA_VERSION:-}"
+if [ -n "$want" ] && [ ! -f "${KAFKA_HOME}/libs/kafka-server-\${want}.jar" ]; then
+  have="$(ls "${KAFKA_HOME}/libs" | sed -n 's/^kafka-server-\\([0-9][0-9.]*\\)\\.jar$/\\1/p')"
+  echo "kafkaplane: spec.kafka.version is \${want}, but this image holds Kafka \${have:-of no known version}: set spec.kafka.version to \${have:-the image's version}, or spec.kafka.image to an image of Kafka \${want}" >&2
   exit 1
 fi
 props="${RUN_DIR}/server.properties"

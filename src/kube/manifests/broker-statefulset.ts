@@ -106,6 +106,7 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
                 ...brokerEnv,
                 { name: 'KAFKAPLANE_ZONE', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
                 { name: 'KAFKAPLANE_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                { name: 'KAFKAPLANE_KAFKA_VERSION', value: spec.kafka.version },
                 { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
                 { name: 'KAFKAPLANE_PROBE_SERVER', value: `http://127.0.0.1:${PROBE_SERVER_PORT}` },
                 { name: 'KAFKA_HEAP_OPTS', value: `-Xms${model.heapMebibytes}m -Xmx${model.heapMebibytes}m` },
