@@ -38,7 +38,7 @@ export async function readHostSettings(): Promise<HostSettings> {
   const sysctls: Record<string, string> = {}
   for (const name of BED_SYSCTLS) sysctls[name] = await readSysctl(name)
   const cgroups: Record<string, string[]> = {}
-  for (const hierarchy of await cgroupHierarchies()) cgroups[hierarchy] = await subdirs(join(CGROUP_V1_ROOT, hierarchy))
+  for (const hierarchy of await cgroupTrees()) cgroups[hierarchy] = await subdirs(join(CGROUP_V1_ROOT, hierarchy))
   const save = await iptablesSave()
   return {
     sysctls,
@@ -112,7 +112,7 @@ export async function restoreHostSettings(
   for (const bridge of owned.bridges) {
     if (!before.bridges.includes(bridge) && (await bridgeNames()).includes(bridge)) await attempt(`ip link del ${bridge}`, () => run('ip', ['link', 'del', bridge]))
   }
-  for (const hierarchy of await cgroupHierarchies()) {
+  for (const hierarchy of await cgroupTrees()) {
     for (const cgroup of owned.cgroups) {
       const path = join(CGROUP_V1_ROOT, hierarchy, cgroup)
       if (existsSync(path) && !(before.cgroups[hierarchy] ?? []).includes(cgroup)) await attempt(`rmdir ${path}`, () => removeCgroup(path))
@@ -163,11 +163,24 @@ export async function removeCgroup(path: string): Promise<void> {
 
 /** The cgroup v1 hierarchies mounted under /sys/fs/cgroup (`cpu`, `memory`, `systemd`, ...; not the v2 `unified`). */
 export async function cgroupHierarchies(): Promise<string[]> {
+  return cgroupMounts(['cgroup'])
+}
+
+/**
+ * Every cgroup tree mounted under /sys/fs/cgroup: the v1 hierarchies and, on a hybrid host, the v2
+ * `unified` one, where runc makes each container's cgroup too (the bed's node cgroups were left
+ * there, empty, before it was recorded and restored as well).
+ */
+export async function cgroupTrees(): Promise<string[]> {
+  return cgroupMounts(['cgroup', 'cgroup2'])
+}
+
+async function cgroupMounts(types: readonly string[]): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8')
   const names: string[] = []
   for (const line of text.split('\n')) {
     const [left, right] = line.split(' - ')
-    if (!left || !right || !right.startsWith('cgroup ')) continue
+    if (!left || !right || !types.includes(right.split(' ')[0] ?? '')) continue
     const mountPoint = left.split(' ')[4] ?? ''
     if (mountPoint.startsWith(`${CGROUP_V1_ROOT}/`)) names.push(mountPoint.slice(CGROUP_V1_ROOT.length + 1))
   }

@@ -99,7 +99,9 @@ export class KafkaClusterReconciler {
         message: unknown.map((m) => `Kubernetes cluster ${m.cluster} names kubeconfig context ${m.context}, which the operator's kubeconfig lacks (it has ${this.#clusters.contexts().join(', ')})`).join('; ') + '; add the context to the operator\'s kubeconfig or fix spec.topology.clusters[].context',
       }
       await this.#status(resource, clusterStatusFields(model, []), standing)
-      return {}
+      // Looked at again: the remote clusters' kubeconfig (a Secret the kubelet projects into the pod,
+      // often applied after the operator started) is read anew for a context not known yet.
+      return { requeueAfterMs: this.#notReadyRequeueMs }
     }
 
     const results: ApplyResult[] = []
