@@ -36,12 +36,12 @@ export function operatorClusterRole(version: string): V1ClusterRole {
   }
 }
 
-export function operatorClusterRoleBinding(namespace: string, version: string): V1ClusterRoleBinding {
+export function operatorClusterRoleBinding(namespace: string, version: string, role = OPERATOR_NAME): V1ClusterRoleBinding {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
-    metadata: { name: OPERATOR_NAME, labels: operatorLabels(version) },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
+    metadata: { name: role, labels: operatorLabels(version) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
     subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
   }
 }

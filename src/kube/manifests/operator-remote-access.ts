@@ -3,7 +3,7 @@ import { stringify } from 'yaml'
 import { API_GROUP } from '../crds/crd.ts'
 import { operatorLabels } from './labels.ts'
 import { REMOTE_CLUSTERS_KEY, REMOTE_CLUSTERS_SECRET } from './operator-deployment.ts'
-import { OPERATOR_CLUSTER_RULES } from './operator-rbac.ts'
+import { OPERATOR_CLUSTER_RULES, operatorClusterRoleBinding } from './operator-rbac.ts'
 import { OPERATOR_NAME } from './operator-service-account.ts'
 
 /**
@@ -25,14 +25,9 @@ export function operatorRemoteClusterRole(version: string): V1ClusterRole {
   }
 }
 
+/** The operator's ServiceAccount bound to that role. */
 export function operatorRemoteClusterRoleBinding(namespace: string, version: string): V1ClusterRoleBinding {
-  return {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: REMOTE_ROLE, labels: operatorLabels(version) },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: REMOTE_ROLE },
-    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
-  }
+  return operatorClusterRoleBinding(namespace, version, REMOTE_ROLE)
 }
 
 /** A service-account token Secret: Kubernetes' token controller fills in `token` and `ca.crt`. */
