@@ -55,10 +55,13 @@ The bed runs until Ctrl-C. In another terminal:
 Clients on this machine reach brokers at their pod IPs (the example's EXTERNAL listener, port 9094):
   bin/kafkaplane status --bootstrap-server <pod IP>:9094
 Pod names resolve through the bed's DNS server: dig @${bed.dnsServer} payments-k8s-1-0.payments-k8s-1.kafka.svc.k8s-1.local`)
+  // Signal handlers alone do not keep Node running: without the timer it would exit here, leaving the bed.
+  const keepAlive = setInterval(() => {}, 60_000)
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'))
     process.once('SIGTERM', () => resolve('SIGTERM'))
   })
+  clearInterval(keepAlive)
   say(`${signal}: stopping the bed and restoring the host`)
 } catch (err) {
   if (!isKafkaplaneError(err)) {
