@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
-/** The host-wide sysctls the kubelet and the bridge CNI plugin change (../shared FACTS: 1 / 0 / 0 / 1 seen before). */
+/** The host-wide sysctls the kubelet and the bridge CNI plugin change (1 / 0 / 0 / 1 on this project's machines before a bed). */
 export const BED_SYSCTLS = ['kernel.panic', 'kernel.panic_on_oops', 'vm.overcommit_memory', 'net.ipv4.ip_forward'] as const
 /** Host paths a kubelet or containerd creates whatever its own directories are. */
 export const BED_HOST_PATHS = ['/var/lib/kubelet', '/run/containerd', '/opt/containerd', '/var/lib/cni', '/run/netns', '/etc/cni'] as const
