@@ -51,12 +51,19 @@ export async function readClusterState(dataDir: string): Promise<ClusterState | 
   }
 }
 
-/** Written atomically, so a crash never leaves half a state file. */
+let writes = 0
+
+/**
+ * Written atomically, so a crash never leaves half a state file; each write through a temp file of its
+ * own, so that two at once (a broker restarted while another starts) never rename each other's away
+ * (that failed a campaign run with ENOENT). The last rename wins.
+ */
 export async function writeClusterState(dataDir: string, state: ClusterState): Promise<void> {
   await mkdir(dataDir, { recursive: true })
   const path = join(dataDir, STATE_FILE)
-  await writeFile(`${path}.tmp`, JSON.stringify(state, null, 2) + '\n')
-  await rename(`${path}.tmp`, path)
+  const tmp = `${path}.${process.pid}.${++writes}.tmp`
+  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n')
+  await rename(tmp, path)
 }
 
 /** The cluster.id a node's storage was formatted with, or undefined when it is not formatted yet. */
