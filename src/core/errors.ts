@@ -1,5 +1,5 @@
 /**
- * The closed set of errors kafkaplane reports (STYLE.md 7). Every error says what went wrong, naming
+ * The closed set of errors kafkaplane reports (docs/architecture.md, principle 7). Every error says what went wrong, naming
  * the offending value, and how to fix it. `kind` decides the exit code of the command line:
  *   input       -> 2  the user's input is wrong (a flag, a file, a data dir); nothing was changed
  *   environment -> 1  this machine lacks something (java, a jar cache, a reachable registry)

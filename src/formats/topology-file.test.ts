@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { isKafkaplaneError } from '../core/errors.ts'
 import { parseTopology } from './topology-file.ts'
 
-test('reads the DESIGN.md topology format', () => {
+test('reads the topology format of docs/architecture.md', () => {
   const topology = parseTopology(
     'dimensions: [cluster, zone]\nbrokers:\n  - {id: 0, cluster: k8s-1, zone: a}\n  - {id: 1, cluster: k8s-1, zone: 2}\n',
     't.yaml',

@@ -5,7 +5,7 @@ import { KafkaplaneError } from '../core/errors.ts'
 import { topologyProblems, type Topology } from '../core/topology/topology.ts'
 
 /**
- * The topology file (DESIGN.md): the failure domains of every broker.
+ * The topology file (docs/architecture.md, "Contracts"): the failure domains of every broker.
  *
  *   dimensions: [cluster, zone]          # order = priority when not every dimension can be even
  *   brokers:

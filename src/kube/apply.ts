@@ -24,7 +24,7 @@ export interface ApplyResult {
 const SERVER_FIELDS = ['resourceVersion', 'uid', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const
 
 /**
- * The operator's one way to write Kubernetes objects (STYLE.md 3): server-side apply under one field
+ * The operator's one way to write Kubernetes objects (docs/architecture.md, principle 3): server-side apply under one field
  * manager, `kafkaplane-operator`.
  *
  * apply(desired):

@@ -1,7 +1,7 @@
 /**
  * The placement engine's model of a cluster: brokers with failure-domain labels, capacity weights and a
  * state, and partitions with their replicas (first = preferred leader) and their topic's
- * min.insync.replicas. Pure data; planners work on copies and return proposals (STYLE.md 5).
+ * min.insync.replicas. Pure data; planners work on copies and return proposals (docs/architecture.md, principle 5).
  */
 export type BrokerState = 'active' | 'excluded' | 'draining'
 

@@ -12,7 +12,7 @@ import type { PlacementBroker } from './model.ts'
  *   ++ [ for each dimension in priority order: its per-domain replica counts, sorted descending ]
  *
  * So a placement that stays writable after the loss of any one domain is chosen whenever one exists
- * (DESIGN.md invariant 3), then each dimension is as even as the brokers allow: counts differing by at
+ * (docs/architecture.md, invariant 3), then each dimension is as even as the brokers allow: counts differing by at
  * most one where possible, else the lexicographically smallest maximum; a higher-priority dimension
  * wins where not every dimension can be even.
  */

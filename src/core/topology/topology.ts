@@ -1,5 +1,5 @@
 /**
- * Brokers and their failure domains (DESIGN.md, "Topology file"). A topology names its dimensions in
+ * Brokers and their failure domains (docs/architecture.md, "Contracts"). A topology names its dimensions in
  * priority order (`[cluster, zone]`: the Kubernetes cluster first, then the availability zone) and gives
  * every broker one label per dimension. Any number of dimensions is allowed.
  */

@@ -4,7 +4,7 @@ import { OWNED_BROKER_PROPERTIES } from '../../core/broker-properties.ts'
 
 /**
  * The `KafkaCluster` custom resource: one Kafka cluster (KRaft), possibly stretched over several
- * Kubernetes clusters and their zones. Its schema below is the CRD's and the model's (STYLE.md 8); the
+ * Kubernetes clusters and their zones. Its schema below is the CRD's and the model's (docs/architecture.md, principle 8); the
  * types are the spec after the schema's defaults are applied.
  */
 export interface KafkaClusterSpec {

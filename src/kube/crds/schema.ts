@@ -1,6 +1,6 @@
 /**
  * The subset of Kubernetes' structural OpenAPI v3 schema (apiextensions v1 `JSONSchemaProps`) that
- * kafkaplane's custom resources use, written once and used twice (STYLE.md 8):
+ * kafkaplane's custom resources use, written once and used twice (docs/architecture.md, principle 8):
  *   - as the CRD's `openAPIV3Schema`, where the API server applies `default`s and checks everything,
  *     the `x-kubernetes-validations` CEL rules included;
  *   - by `compileSpecValidator` (validate.ts) with ajv, so that `kafkaplane render` and the operator's

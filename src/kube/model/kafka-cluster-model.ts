@@ -74,7 +74,7 @@ export type ModelResult<T> = { ok: true; model: T; warnings: FieldProblem[] } | 
 const validateResource = compileSpecValidator<{ metadata: KafkaClusterResource['metadata']; spec: KafkaClusterSpec }>(resourceSchema(KAFKA_CLUSTER), '')
 
 /**
- * The validated model of a KafkaCluster (STYLE.md 2), or every problem found, each naming the field,
+ * The validated model of a KafkaCluster (docs/architecture.md, principle 2), or every problem found, each naming the field,
  * the value and the fix. Steps:
  *   1. the resource against the CRD schema (defaults applied, CEL rules through their TypeScript twins);
  *   2. broker ids, pods and planned zones per Kubernetes cluster (ids `first..first+count-1`, zones

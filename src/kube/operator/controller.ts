@@ -21,7 +21,7 @@ export interface ControllerOptions {
 
 /**
  * One controller: a supervised informer on a custom resource, feeding a keyed work queue. Events only
- * name a key (`namespace/name`); the reconcile reads the current object and works from it (STYLE.md 12).
+ * name a key (`namespace/name`); the reconcile reads the current object and works from it (docs/architecture.md, principle 12).
  * Every key in the cache is queued again each `resyncMs`.
  */
 export class Controller {

@@ -40,7 +40,7 @@ export interface KafkaClusterReconcilerOptions {
 }
 
 /**
- * Reconciles one KafkaCluster (STYLE.md 2: a flat chain of named steps; the model renders, this orders):
+ * Reconciles one KafkaCluster (docs/architecture.md, principle 2: a flat chain of named steps; the model renders, this orders):
  *   1. read it; gone: nothing to do (the finalizer made sure its objects went first);
  *   2. being deleted: remove what it created in every Kubernetes cluster it was applied to (remote ones
  *      explicitly; in the home cluster too, not left to the garbage collector), then the finalizer;

@@ -17,7 +17,7 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
 const HEALTHY_AFTER_MS = 60_000
 
 /**
- * A client-node informer under supervision (STYLE.md 12). client-node relists on 410 Gone by itself,
+ * A client-node informer under supervision (docs/architecture.md, principle 12). client-node relists on 410 Gone by itself,
  * but any other watch or list error STOPS the informer; here every error restarts it after an
  * exponential backoff (consecutive failures count up; a restart that lived a minute resets the count).
  * The cache survives restarts: the reconcilers work from current state by key, never from one event.
