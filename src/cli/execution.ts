@@ -9,7 +9,7 @@ import { DEFAULT_MOVE_LIMITS, toMoves, type MoveLimits } from '../core/plan/move
 import type { Progress } from '../core/plan/progress.ts'
 import { retrying } from '../core/retry.ts'
 import type { Topology } from '../core/topology/topology.ts'
-import { cancelPlan, executePlan, type ExecutorEvent } from '../executor/executor.ts'
+import { cancelPlan, clearThrottlesLeft, executePlan, type ExecutorEvent } from '../executor/executor.ts'
 import { DEFAULT_THROTTLE_BYTES_PER_SECOND, newPlanState, readPlanState, writePlanState, type PlanState } from '../executor/plan-state.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { renderReassignment } from '../formats/reassignment-json.ts'
@@ -113,6 +113,12 @@ export async function runExecution(
     const unfinished = existing?.status === 'running' ? existing : undefined
     const cluster = new KafkaExecutorCluster(admin, connection)
 
+    if (existing && existing !== unfinished && existing.clusterId === live.clusterId && existing.throttled.brokers.length > 0 && !values['dry-run']) {
+      // An ended plan whose broker was away at its end left its rate there: remove it now that it may be back.
+      const { cleared, kept } = await clearThrottlesLeft(cluster, stateFile, existing)
+      if (cleared.length > 0) io.stderr.write(`kafkaplane: removed the throttle rate plan ${existing.planId} (${existing.operation}) left on broker ${cleared.join(', ')}\n`)
+      if (kept.length > 0) io.stderr.write(`kafkaplane: plan ${existing.planId} (${existing.operation}) still leaves a throttle rate on ${kept.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}\n`)
+    }
     if (values.cancel) {
       if (!unfinished) {
         io.stdout.write('no unfinished plan: nothing to cancel\n')
@@ -320,6 +326,9 @@ function progressReporter(io: CommandIO): (event: ExecutorEvent) => void {
         io.stderr.write(`  throttles removed from brokers ${event.brokers.join(',') || '-'} and topics ${event.topics.join(',') || '-'}\n`)
         if (event.kept.length > 0) io.stderr.write(`  throttle rate kept on ${event.kept.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}: it limits nothing without throttled replicas; \`kafkaplane heal\` removes it\n`)
         return
+      case 'throttles-waiting':
+        io.stderr.write(`  moves done; waiting up to ${Math.round(event.limitMs / 1000)} s for ${event.kept.map((f) => `broker ${f.broker} (${f.message})`).join(', ')} to take the removal of its throttle rate\n`)
+        return
       case 'throttle-failed':
         io.stderr.write(`  throttle not changed on ${event.failures.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}; its moves wait, retrying\n`)
     }
@@ -329,7 +338,7 @@ function progressReporter(io: CommandIO): (event: ExecutorEvent) => void {
 /** "throttles removed", or which brokers keep a rate because they were not there to take its removal. */
 function throttlesRemoved(left: readonly number[]): string {
   if (left.length === 0) return 'throttles removed'
-  return `throttles removed but from broker ${left.join(', ')} (not registered: its rate limits nothing without throttled replicas; \`kafkaplane heal\` removes it once it is back)`
+  return `throttles removed but from broker ${left.join(', ')} (not there to take its removal: its rate limits nothing without throttled replicas; \`kafkaplane heal\` or this command run again removes it once it is back)`
 }
 
 export function progressLine(p: Progress): string {

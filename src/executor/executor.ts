@@ -23,6 +23,13 @@ export interface ExecuteOptions {
    * throttles removed, and the plan kept to continue once they are back (status `waiting`).
    */
   brokerWaitMs?: number
+  /**
+   * When the moves are done but a broker could not take the removal of its throttle rate (restarting,
+   * crashed, not registered), wait this long for it to come back and remove the rate then (default
+   * the smaller of `brokerWaitMs` and 2 min). A broker that returns later keeps its rate: the
+   * metadata log gives it back on start; `kafkaplane heal` removes it.
+   */
+  throttleWaitMs?: number
   onEvent?: (event: ExecutorEvent) => void
 }
 
@@ -37,6 +44,8 @@ export type ExecutorEvent =
   /** `kept`: brokers whose rate stays (not registered, or the change failed; `heal` removes it later). */
   | { type: 'throttles-cleared'; brokers: number[]; topics: string[]; kept: BrokerConfigFailure[] }
   | { type: 'throttle-failed'; failures: BrokerConfigFailure[] }
+  /** The moves are done; waiting up to `limitMs` for `kept` to take the removal of their rate. */
+  | { type: 'throttles-waiting'; kept: BrokerConfigFailure[]; limitMs: number }
   | { type: 'retrying'; message: string }
 
 export interface ExecuteResult {
@@ -93,10 +102,11 @@ const FINAL_STEP_RETRY_MS = 30_000
  *      status `waiting`: revert the plan's moves in flight that need them, remove the throttles, keep
  *      the plan (running again continues it once the brokers are back).
  *   5. When no move is left: elect the preferred leaders of the moved partitions (retrying while a new
- *      leader is not yet in the ISR), remove every throttle the plan set from the registered brokers
- *      and its topics (a broker that is not registered keeps its rate, which limits nothing without
- *      throttled replicas, and is named in `throttlesLeft`: `kafkaplane heal` removes it once the
- *      broker is back), mark the plan finished.
+ *      leader is not yet in the ISR), remove every throttle the plan set from its brokers and topics.
+ *      A broker that cannot take the removal (not registered, not answering) is waited for up to
+ *      `throttleWaitMs` and its rate removed when it is back; one that stays away keeps its rate,
+ *      which limits nothing without throttled replicas, and is named in `throttlesLeft` (`kafkaplane
+ *      heal`, or running the same command again, removes it once the broker is back). Mark the plan finished.
  *
  * An abort (Ctrl-C) stops after the current poll and leaves the moves in flight running under their
  * throttle; running the plan again adopts them. A failure (no progress for `stallTimeoutMs`, or an
@@ -109,6 +119,7 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
   const pollMs = options.pollMs ?? 1000
   const stallTimeoutMs = options.stallTimeoutMs ?? 30 * 60_000
   const brokerWaitMs = options.brokerWaitMs ?? 5 * 60_000
+  const throttleWaitMs = options.throttleWaitMs ?? Math.min(brokerWaitMs, 2 * 60_000)
   const emit = options.onEvent ?? (() => {})
   const save = () => writePlanState(stateFile, state)
   const done = new Set(state.done)
@@ -325,13 +336,34 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
 
     const failures = await electLeaders(cluster, state, emit, pollMs)
     // The moves are done: a cluster not answering for a moment should not fail the plan here.
-    const throttlesLeft = await retrying(() => clearAll(cluster, state, registered, emit), {
+    const finalRetry = {
       limitMs: Math.max(5 * pollMs, FINAL_STEP_RETRY_MS),
       intervalMs: pollMs,
-      onRetry: (err) => emit({ type: 'retrying', message: err.message }),
+      onRetry: (err: KafkaplaneError) => emit({ type: 'retrying', message: err.message }),
       now: Date.now,
       sleep,
-    })
+    }
+    const hadThrottles = state.throttled.brokers.length > 0 || state.throttled.topics.length > 0
+    let removed = await retrying(() => removeThrottles(cluster, state, registered), finalRetry)
+    if (removed.kept.length > 0 && throttleWaitMs > 0) {
+      // A broker restarting as the plan ends (a roll, a crash) gets its rate back from the metadata
+      // log when it returns: wait for it, within a limit, and remove the rate then.
+      emit({ type: 'throttles-waiting', kept: removed.kept, limitMs: throttleWaitMs })
+      const deadline = Date.now() + throttleWaitMs
+      while (state.throttled.brokers.length > 0 && Date.now() < deadline && !options.signal?.aborted) {
+        await sleep(pollMs, options.signal)
+        try {
+          registered = new Set((await cluster.snapshot()).brokers.map((b) => b.id))
+          const again = await removeThrottles(cluster, state, registered)
+          removed = { cleared: [...removed.cleared, ...again.cleared], topics: removed.topics, kept: again.kept }
+          await save()
+        } catch (err) {
+          if (!isKafkaplaneError(err) || !err.retriable) throw err
+        }
+      }
+    }
+    if (hadThrottles) emit({ type: 'throttles-cleared', brokers: removed.cleared, topics: removed.topics, kept: removed.kept })
+    const throttlesLeft = state.throttled.brokers
     state.status = 'finished'
     await save()
     return result('finished', { leaderElectionFailures: failures, throttlesLeft })
@@ -359,6 +391,19 @@ export async function cancelPlan(cluster: ExecutorCluster, stateFile: string, st
   return { cancelled, throttlesLeft }
 }
 
+/**
+ * Removes the throttle rates an ended plan (finished, cancelled, waiting) left on brokers that were not
+ * there to take their removal, from those registered now. Returns the brokers cleared and those that
+ * still keep the rate; the state is saved with what is left.
+ */
+export async function clearThrottlesLeft(cluster: ExecutorCluster, stateFile: string, state: PlanState): Promise<{ cleared: number[]; kept: BrokerConfigFailure[] }> {
+  if (state.throttled.brokers.length === 0) return { cleared: [], kept: [] }
+  const registered = new Set((await cluster.snapshot()).brokers.map((b) => b.id))
+  const { cleared, kept } = await removeThrottles(cluster, state, registered)
+  await writePlanState(stateFile, state)
+  return { cleared, kept }
+}
+
 async function cancelInFlight(cluster: ExecutorCluster, state: PlanState, timeoutMs = 60_000): Promise<number> {
   const ours = new Set(state.started)
   const ongoing = (await cluster.inFlight()).filter((r) => ours.has(partitionKey(r)))
@@ -379,17 +424,23 @@ async function cancelInFlight(cluster: ExecutorCluster, state: PlanState, timeou
  * are returned.
  */
 async function clearAll(cluster: ExecutorCluster, state: PlanState, registered: ReadonlySet<number>, emit: (e: ExecutorEvent) => void): Promise<number[]> {
+  if (state.throttled.brokers.length === 0 && state.throttled.topics.length === 0) return []
+  const { cleared, topics, kept } = await removeThrottles(cluster, state, registered)
+  emit({ type: 'throttles-cleared', brokers: cleared, topics, kept })
+  return state.throttled.brokers
+}
+
+/** One attempt of `clearAll`, saying nothing: what it removed, and the brokers that kept their rate and why. */
+async function removeThrottles(cluster: ExecutorCluster, state: PlanState, registered: ReadonlySet<number>): Promise<{ cleared: number[]; topics: string[]; kept: BrokerConfigFailure[] }> {
   const { brokers, topics } = state.throttled
-  if (brokers.length === 0 && topics.length === 0) return []
+  if (brokers.length === 0 && topics.length === 0) return { cleared: [], topics: [], kept: [] }
   const reachable = brokers.filter((b) => registered.has(b))
   const failures = await cluster.clearThrottles(reachable, topics)
   const failed = new Set(failures.map((f) => f.broker))
-  const left = brokers.filter((b) => !registered.has(b) || failed.has(b))
   const cleared = reachable.filter((b) => !failed.has(b))
-  const kept = [...failures, ...brokers.filter((b) => !registered.has(b)).map((broker) => ({ broker, message: 'not registered' }))]
-  emit({ type: 'throttles-cleared', brokers: cleared, topics, kept })
-  state.throttled = { brokers: left, topics: [] }
-  return left
+  const kept = [...failures, ...brokers.filter((b) => !registered.has(b)).map((broker) => ({ broker, message: 'not registered' }))].sort((a, b) => a.broker - b.broker)
+  state.throttled = { brokers: brokers.filter((b) => !registered.has(b) || failed.has(b)), topics: [] }
+  return { cleared, topics, kept }
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Regressions of issue 10 on a real cluster with kafkaplane's own safe defaults (min.insync.replicas 2,
  * RF 3): the RF fixer on topics made at RF 1 by another tool, a broker killed and left dead during a
- * drain, stale throttles removed by heal (also from a broker that was dead), and Kafka's refusals
+ * drain, a broker killed as a drain ends (its throttle rate removed once it is back), stale throttles
+ * removed by heal (also from a broker that was dead), and Kafka's refusals
  * reported as such.
  */
 import { after, afterEach, before, describe, test } from 'node:test'
@@ -161,6 +162,63 @@ describe('faults and hostile states on kafkaplane defaults (min.insync.replicas 
     // Broker 5 back into use for the next test.
     const add = await cli('add', 'brokers', 'add', '5', '--throttle', '50MiB')
     assert.equal(add.code, 0, add.stdout + add.stderr)
+  })
+
+  test('a broker killed (-9) as a drain ends: the plan waits for it and removes its rate once it is back; one that stays away keeps it until the same command runs again', async () => {
+    const a = admin()
+    const assignment = [[5, 0, 2], [1, 5, 3], [2, 4, 5], [5, 3, 1]].map((replicas, partition) => ({ topic: 'ending', partition, replicas }))
+    try {
+      await createTopicWithAssignment(a, { topic: 'ending', assignment })
+    } finally {
+      await a.close()
+    }
+    await fill(cluster.bootstrapServers, 'ending', 8 * 1024 * 1024)
+    const stop = await load(['ending'])
+    const drain = (waitSeconds: number) =>
+      startWatchedCli(['brokers', 'remove', '5', '--throttle', '2MiB', '--broker-wait-seconds', String(waitSeconds), '--bootstrap-server', bootstrap, '--state-file', join(scratch, 'ending.json'), '--poll-ms', '500'])
+
+    // Broker 5 (drained, so its rate is set as a leader) dies and stays away past a 3 s wait: the plan
+    // finishes without it and says it kept the rate; the same command run once it is back removes it.
+    const first = drain(3)
+    try {
+      await first.waitFor(/started \d+ moves/, 120_000)
+      await cluster.killBroker(5)
+      assert.equal(await first.exited, 0, first.stdout() + first.stderr())
+    } finally {
+      first.child.kill('SIGKILL')
+    }
+    assert.match(first.stderr(), /moves done; waiting up to 3 s for broker 5 \((not registered|.*failed.*)\) to take the removal of its throttle rate/)
+    assert.match(first.stdout(), /^done: .*; throttles removed but from broker 5 \(not there to take its removal/m)
+    assert.deepEqual((await readPlanState(join(scratch, 'ending.json')))!.throttled.brokers, [5])
+    await cluster.startBroker(5)
+    await waitForPartitions(cluster.bootstrapServers, 'ending', (ps) => ps.every((p) => p.isr.length === p.replicas.length && !p.replicas.includes(5)), 120_000)
+    assert.deepEqual((await throttles()).brokers.map((b) => b.broker), [5], 'broker 5 has its rate back from the metadata log')
+    const rerun = await cli('ending', 'brokers', 'remove', '5', '--throttle', '2MiB')
+    assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr)
+    assert.match(rerun.stderr, /removed the throttle rate plan \S+ \(brokers remove 5\) left on broker 5\n/)
+    assert.match(rerun.stderr, /nothing to move/)
+    await assertNoThrottles()
+
+    // Broker 5 back in use, then drained again and killed; started again while the plan waits for it:
+    // the plan removes its rate and ends with no throttle anywhere.
+    const add = await cli('ending-add', 'brokers', 'add', '5', '--throttle', '50MiB')
+    assert.equal(add.code, 0, add.stdout + add.stderr)
+    const second = drain(300)
+    try {
+      await second.waitFor(/started \d+ moves/, 120_000)
+      await cluster.killBroker(5)
+      await second.waitFor(/moves done; waiting up to 120 s for broker 5/, 300_000)
+      await cluster.startBroker(5)
+      assert.equal(await second.exited, 0, second.stdout() + second.stderr())
+    } finally {
+      second.child.kill('SIGKILL')
+    }
+    assert.match(second.stdout(), /^done: .*; throttles removed\n/m, second.stdout() + second.stderr())
+    await assertNoThrottles()
+    const report = await stop()
+    assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
+    const back = await cli('ending-back', 'brokers', 'add', '5', '--throttle', '50MiB')
+    assert.equal(back.code, 0, back.stdout + back.stderr)
   })
 
   test('heal removes the stale throttles of a plan killed -9, and those of a broker that was dead once it returns', async () => {
