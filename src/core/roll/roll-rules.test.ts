@@ -1,0 +1,139 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import type { ClusterSnapshot, PartitionState } from '../health/snapshot.ts'
+import { leadersToRestore, nextBatch, returnState, rollOrder, type RollNode } from './roll-rules.ts'
+
+const manual = [{ kind: 'manual' as const, detail: 'asked' }]
+const part = (topic: string, partition: number, replicas: number[], isr = replicas, minInsync = 2, leader = isr[0] ?? -1): PartitionState => ({ topic, partition, leader, replicas, isr, minInsync, reassigning: false })
+
+/** Brokers 0-5 over zones a, b, c (0,3 in a; 1,4 in b; 2,5 in c); controllers 0, 1, 2 (combined); 0 leads the quorum. */
+function snapshot(partitions: PartitionState[], up = [0, 1, 2, 3, 4, 5], leaderId = 0, controllers = [0, 1, 2]): ClusterSnapshot {
+  return {
+    brokers: up.map((id) => ({ id, host: '127.0.0.1', port: 9092 + id, rack: 'abc'[id % 3] })),
+    expectedBrokerIds: [0, 1, 2, 3, 4, 5],
+    quorum: { leaderId, leaderEpoch: 1, highWatermark: 10n, voters: controllers.map((id) => ({ id, logEndOffset: 10n, caughtUpAgoMs: up.includes(id) ? 0 : 60_000 })), observers: [] },
+    partitions,
+    takenAt: 0,
+  }
+}
+const node = (id: number, roles: RollNode['roles'] = id < 3 ? ['broker', 'controller'] : ['broker'], reasons = manual): RollNode => ({ id, roles, labels: { zone: 'abc'[id % 3]! }, reasons })
+const all = () => [0, 1, 2, 3, 4, 5].map((id) => node(id))
+
+test('roll order: nodes that are down first, brokers before controllers, the active controller last', () => {
+  const s = snapshot([], [0, 1, 2, 3, 5], 1)
+  assert.deepEqual(rollOrder(s, all()).map((n) => n.id), [4, 3, 5, 0, 2, 1])
+})
+
+test('one at a time: the first broker that may stop; a broker another partition needs is passed over, not waited on', () => {
+  // t-0 is at min ISR on 3 and 4: neither may stop; 5 may.
+  const s = snapshot([part('t', 0, [3, 4, 0], [3, 4]), part('t', 1, [5, 1, 2])])
+  const step = nextBatch(s, all())
+  assert.equal(step.kind, 'restart')
+  assert.deepEqual(step.kind === 'restart' && step.nodes.map((n) => n.id), [5])
+})
+
+test('nothing may stop: blocked, each node with its blockers, the active controller last', () => {
+  const s = snapshot([part('t', 0, [0, 1, 2, 3], [0, 1, 2], 3), part('t', 1, [3, 4, 5, 0], [3, 4, 5], 3)])
+  const step = nextBatch(s, all())
+  assert.equal(step.kind, 'blocked')
+  if (step.kind !== 'blocked') return
+  assert.deepEqual(step.waiting.map((w) => w.id), [3, 4, 5, 1, 2, 0])
+  assert.match(step.waiting[0]!.blockers[0]!, /would drop below min.insync.replicas 3 without broker 3/)
+  assert.match(step.waiting.at(-1)!.blockers[0]!, /active controller: it restarts last/)
+})
+
+test('the active controller restarts when it is the last node left', () => {
+  const s = snapshot([part('t', 0, [0, 1, 2])])
+  const nodes = all().map((n) => (n.id === 0 ? n : { ...n, reasons: [] }))
+  const step = nextBatch(s, nodes)
+  assert.deepEqual(step.kind === 'restart' && step.nodes.map((n) => n.id), [0])
+  assert.deepEqual(nextBatch(s, nodes.map((n) => ({ ...n, reasons: [] }))), { kind: 'done' })
+})
+
+test('batches: brokers of one zone together when no partition falls below min ISR; never a controller in a batch', () => {
+  // Zone-spread RF 3 partitions: a zone (3 and 0, both in zone a) may go; 0 is a controller, so alone.
+  const spread = [part('t', 0, [3, 4, 5]), part('t', 1, [0, 4, 2]), part('t', 2, [3, 1, 5]), part('t', 3, [0, 1, 5])]
+  const brokersOnly = [3, 4, 5, 6, 9].map((id) => ({ ...node(id, ['broker']), labels: { zone: id === 9 ? 'a' : 'abc'[id % 3]! } }))
+  const s = { ...snapshot(spread, [0, 1, 2, 3, 4, 5, 6, 9]), partitions: [...spread, part('u', 0, [6, 4, 2]), part('u', 1, [9, 1, 5])] }
+  const step = nextBatch(s, brokersOnly, { maxBatch: 8 })
+  assert.deepEqual(step.kind === 'restart' && step.nodes.map((n) => n.id), [3, 6, 9], 'zone a: 3, 6 and 9 (6 % 3 = 0)')
+  // Capped by maxBatch.
+  const two = nextBatch(s, brokersOnly, { maxBatch: 2 })
+  assert.deepEqual(two.kind === 'restart' && two.nodes.map((n) => n.id), [3, 6])
+  // RF 2 partitions in one zone pair: 3 and 6 together would take u-0 [3, 6] below min ISR 2... by 2.
+  const tight = { ...s, partitions: [...s.partitions, part('v', 0, [3, 6, 1])] }
+  const step2 = nextBatch(tight, brokersOnly, { maxBatch: 8 })
+  assert.deepEqual(step2.kind === 'restart' && step2.nodes.map((n) => n.id), [3, 9], '6 shares v-0 with 3: not in the same batch')
+  // Spanning zones when asked to.
+  const apart = snapshot([part('w', 0, [3, 1, 2]), part('w', 1, [4, 0, 2])])
+  const pair = [node(3, ['broker']), node(4, ['broker'])]
+  const inZone = nextBatch(apart, pair, { maxBatch: 8 })
+  assert.deepEqual(inZone.kind === 'restart' && inZone.nodes.map((n) => n.id), [3], 'zones a and b: one at a time')
+  const spanning = nextBatch(apart, pair, { maxBatch: 8, batchWithin: [] })
+  assert.deepEqual(spanning.kind === 'restart' && spanning.nodes.map((n) => n.id), [3, 4])
+  // Controllers stay alone.
+  const withControllers = nextBatch(snapshot(spread), all(), { maxBatch: 8 })
+  assert.ok(withControllers.kind === 'restart' && withControllers.nodes.every((n, i) => i === 0 || !n.roles.includes('controller')))
+})
+
+test('a restarted broker is back once registered and in the ISR of everything it hosts; offline partitions do not hold it', () => {
+  const n = node(3, ['broker'])
+  assert.equal(returnState(snapshot([], [0, 1, 2, 4, 5]), n).kind, 'down')
+  const behind = returnState(snapshot([part('t', 0, [3, 4, 5], [4, 5]), part('t', 1, [3, 4, 5])]), n)
+  assert.deepEqual(behind.kind === 'catching-up' && behind.behind, 1)
+  assert.equal(returnState(snapshot([part('t', 0, [3, 4, 5], [], 2, -1)]), n).kind, 'back', 'offline: not waiting on 3 alone')
+  const controller = node(1)
+  const lagging = snapshot([])
+  const quorum = { ...lagging.quorum!, voters: lagging.quorum!.voters.map((v) => (v.id === 1 ? { ...v, caughtUpAgoMs: 30_000 } : v)) }
+  assert.equal(returnState({ ...lagging, quorum }, controller).kind, 'catching-up')
+})
+
+test('leaders to give back: preferred leader among the restarted, in sync, not leading', () => {
+  const s = snapshot([part('t', 0, [3, 4, 5], [3, 4, 5], 2, 4), part('t', 1, [3, 4, 5], [4, 5], 2, 4), part('t', 2, [4, 3, 5], [4, 3, 5], 2, 4), part('t', 3, [3, 4], [3, 4], 2, 3)])
+  assert.deepEqual(leadersToRestore(s, [3]).map((p) => p.partition), [0])
+})
+
+// Random clusters: whatever batch is chosen, no partition with a batch member in its ISR falls below its
+// min.insync.replicas (unless its RF is at or below it), the batch respects its size and cell, holds at
+// most one controller, and the active controller goes only when it is the last node left.
+test('property: a batch never takes a partition below min.insync.replicas', () => {
+  const cluster = fc.record({
+    zones: fc.integer({ min: 1, max: 3 }),
+    brokers: fc.integer({ min: 3, max: 9 }),
+    maxBatch: fc.integer({ min: 1, max: 6 }),
+    partitions: fc.array(fc.record({ rf: fc.integer({ min: 1, max: 4 }), start: fc.nat(), out: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), minInsync: fc.integer({ min: 1, max: 3 }) }), { maxLength: 30 }),
+    pendingMask: fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }),
+    leader: fc.nat(),
+  })
+  fc.assert(
+    fc.property(cluster, (c) => {
+      const ids = Array.from({ length: c.brokers }, (_, i) => i)
+      const partitions = c.partitions.map((p, i) => {
+        const rf = Math.min(p.rf, c.brokers)
+        const replicas = Array.from({ length: rf }, (_, k) => (p.start + k) % c.brokers)
+        const isr = replicas.filter((_, k) => !p.out[k] || k === 0)
+        return part('t', i, replicas, isr, p.minInsync)
+      })
+      const controllers = ids.slice(0, 3)
+      const leaderId = controllers[c.leader % 3]!
+      const s = snapshot(partitions, ids, leaderId, controllers)
+      const nodes: RollNode[] = ids.map((id) => ({ id, roles: id < 3 ? ['broker', 'controller'] : ['broker'], labels: { zone: String(id % c.zones) }, reasons: c.pendingMask[id] ? manual : [] }))
+      const step = nextBatch(s, nodes, { maxBatch: c.maxBatch })
+      const pending = nodes.filter((n) => n.reasons.length > 0)
+      if (pending.length === 0) return step.kind === 'done'
+      if (step.kind !== 'restart') return step.kind === 'blocked'
+      const down = new Set(step.nodes.map((n) => n.id))
+      for (const p of partitions) {
+        if (p.replicas.length <= p.minInsync || !p.isr.some((b) => down.has(b))) continue
+        if (p.isr.filter((b) => !down.has(b)).length < p.minInsync) return false
+      }
+      if (step.nodes.length > c.maxBatch) return false
+      if (new Set(step.nodes.map((n) => n.labels.zone)).size !== 1) return false
+      if (step.nodes.filter((n) => n.roles.includes('controller')).length > 0 && step.nodes.length > 1) return false
+      if (down.has(leaderId) && pending.length > 1) return false
+      return step.nodes.every((n) => n.reasons.length > 0)
+    }),
+    { numRuns: 500 },
+  )
+})
