@@ -1,0 +1,207 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { ClusterSnapshot, PartitionState } from '../core/health/snapshot.ts'
+import type { RestartReason, RollNode } from '../core/roll/roll-rules.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { PartitionRef, ReassignmentRefusal } from '../ports/executor-cluster.ts'
+import type { RollCluster, RollTarget } from '../ports/roll-target.ts'
+import { newRollState, runRoll, type RollEvent, type RollState } from './roller.ts'
+
+/**
+ * The roller's state machine on a simulated cluster whose time is the test's clock: a restarted broker
+ * is down for `downMs`, then registered but out of the ISR of its partitions for `catchUpMs`. Every
+ * restart is checked against the ISR at that moment: no partition may fall below its min.insync.replicas.
+ */
+class SimulatedCluster implements RollCluster, RollTarget, Clock {
+  t = 0
+  readonly restarts: number[][] = []
+  readonly violations: string[] = []
+  readonly #downUntil = new Map<number, number>()
+  readonly #inSyncAt = new Map<number, number>()
+  readonly #leaders = new Map<string, number>()
+  readonly #partitions: { topic: string; partition: number; replicas: number[]; minInsync: number }[]
+  readonly #wanted = new Set<number>()
+  dead = new Set<number>()
+  downMs = 20_000
+  catchUpMs = 10_000
+
+  readonly brokers: number
+  readonly controllers: number[]
+
+  constructor(brokers: number, controllers: number[], partitions: { replicas: number[]; minInsync?: number }[], wanted: number[]) {
+    this.brokers = brokers
+    this.controllers = controllers
+    this.#partitions = partitions.map((p, i) => ({ topic: 't', partition: i, replicas: p.replicas, minInsync: p.minInsync ?? 2 }))
+    for (const p of this.#partitions) this.#leaders.set(`t-${p.partition}`, p.replicas[0]!)
+    for (const id of wanted) this.#wanted.add(id)
+  }
+  now = () => this.t
+  sleep = async (ms: number) => {
+    this.t += ms
+  }
+  #up(id: number) {
+    return !this.dead.has(id) && this.t >= (this.#downUntil.get(id) ?? 0)
+  }
+  #inSync(id: number) {
+    return this.#up(id) && this.t >= (this.#inSyncAt.get(id) ?? 0)
+  }
+  #states(): PartitionState[] {
+    return this.#partitions.map((p) => {
+      const key = `t-${p.partition}`
+      const isr = p.replicas.filter((b) => this.#inSync(b))
+      if (!isr.includes(this.#leaders.get(key)!) && isr.length > 0) this.#leaders.set(key, isr[0]!)
+      return { topic: 't', partition: p.partition, replicas: p.replicas, isr, minInsync: p.minInsync, leader: isr.length > 0 ? this.#leaders.get(key)! : -1, reassigning: false }
+    })
+  }
+  async snapshot(): Promise<ClusterSnapshot> {
+    const ids = Array.from({ length: this.brokers }, (_, i) => i)
+    const quorumLeader = this.controllers.find((c) => this.#up(c)) ?? -1
+    return {
+      brokers: ids.filter((id) => this.#up(id)).map((id) => ({ id, host: 'h', port: 9092, rack: undefined })),
+      fencedBrokers: [],
+      expectedBrokerIds: ids,
+      quorum: { leaderId: quorumLeader, leaderEpoch: 1, highWatermark: 1n, voters: this.controllers.map((id) => ({ id, logEndOffset: 1n, caughtUpAgoMs: this.#up(id) ? 0 : 60_000 })), observers: [] },
+      partitions: this.#states(),
+      takenAt: this.t,
+    }
+  }
+  async electPreferredLeaders(partitions: readonly PartitionRef[]): Promise<ReassignmentRefusal[]> {
+    const states = this.#states()
+    for (const ref of partitions) {
+      const p = states.find((s) => s.partition === ref.partition)!
+      if (p.isr.includes(p.replicas[0]!)) this.#leaders.set(`t-${ref.partition}`, p.replicas[0]!)
+    }
+    return []
+  }
+  leaders(): number[] {
+    return this.#states().map((p) => p.leader)
+  }
+  async nodes(): Promise<RollNode[]> {
+    return Array.from({ length: this.brokers }, (_, id) => ({
+      id,
+      roles: this.controllers.includes(id) ? ['broker', 'controller'] : ['broker'],
+      labels: { zone: 'abc'[id % 3]! },
+      reasons: this.#wanted.has(id) ? [{ kind: 'config', detail: 'config hash 1 -> 2' }] : [],
+    }))
+  }
+  async restart(ids: readonly number[], _reasons: ReadonlyMap<number, readonly RestartReason[]>): Promise<void> {
+    for (const p of this.#states()) {
+      const left = p.isr.filter((b) => !ids.includes(b)).length
+      if (p.isr.some((b) => ids.includes(b)) && p.replicas.length > p.minInsync && left < p.minInsync) this.violations.push(`t-${p.partition} ISR ${p.isr} without ${ids}`)
+    }
+    this.restarts.push([...ids])
+    for (const id of ids) {
+      this.#downUntil.set(id, this.t + this.downMs)
+      this.#inSyncAt.set(id, this.t + this.downMs + this.catchUpMs)
+      this.#wanted.delete(id)
+    }
+  }
+  async ensureRunning(): Promise<void> {}
+}
+
+/** 6 brokers over zones a, b, c; controllers 0-2 (0 leads the quorum); RF 3 partitions, one replica per zone. */
+const zoneSpread = () => [[0, 1, 2], [3, 4, 5], [1, 2, 3], [4, 5, 0], [2, 3, 4], [5, 0, 1]].map((replicas) => ({ replicas }))
+
+async function roll(sim: SimulatedCluster, state: RollState, extra: Partial<Parameters<typeof runRoll>[3]> = {}) {
+  const events: RollEvent[] = []
+  const saved: RollState[] = []
+  const result = await runRoll(sim, sim, state, { clock: sim, pollMs: 1000, save: async (s) => void saved.push(structuredClone(s)), onEvent: (e) => events.push(e), ...extra })
+  return { result, events, saved }
+}
+
+test('one at a time: brokers, then controllers, the active controller last; each waited for until back in sync; leaders given back', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [0, 1, 2, 3, 4, 5])
+  const { result, events, saved } = await roll(sim, newRollState('c', [], 0))
+  assert.equal(result.status, 'finished')
+  assert.deepEqual(sim.restarts, [[3], [4], [5], [1], [2], [0]])
+  assert.deepEqual(sim.violations, [])
+  assert.deepEqual(sim.leaders(), [0, 3, 1, 4, 2, 5], 'every partition led by its preferred leader')
+  // Each restart waited for the broker to come up and catch up: 30 s each.
+  const backs = events.filter((e) => e.type === 'back')
+  assert.ok(backs.every((b) => b.type === 'back' && b.restartMs >= 20_000 && b.catchUpMs >= 10_000), JSON.stringify(backs))
+  assert.ok(result.elapsedMs >= 6 * 30_000)
+  // From the second restart on, the wait says when the broker should be back.
+  const waits = events.filter((e) => e.type === 'waiting')
+  const first = waits[0]!
+  assert.equal(first.type === 'waiting' && first.etaSeconds, undefined)
+  assert.ok(waits.slice(2).some((w) => w.type === 'waiting' && w.etaSeconds !== undefined && w.etaSeconds > 0))
+  assert.equal(saved.at(-1)!.status, 'finished')
+  assert.equal(saved.at(-1)!.done.length, 6)
+})
+
+test('batches of a zone: brokers of one zone together, controllers alone, never below min ISR, faster than one at a time', async () => {
+  // 9 brokers: 0-2 controllers; zone a = 0,3,6; b = 1,4,7; c = 2,5,8; partitions spread one replica per zone.
+  const zones = [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
+  const partitions = Array.from({ length: 18 }, (_, i) => ({ replicas: zones.map((zone, z) => zone[(i + z) % 3]!) }))
+  const one = new SimulatedCluster(9, [0, 1, 2], partitions, [0, 1, 2, 3, 4, 5, 6, 7, 8])
+  const batched = new SimulatedCluster(9, [0, 1, 2], partitions, [0, 1, 2, 3, 4, 5, 6, 7, 8])
+  const a = await roll(one, newRollState('c', [], 0))
+  const b = await roll(batched, newRollState('c', [], 0), { maxBatch: 3 })
+  assert.equal(b.result.status, 'finished')
+  assert.deepEqual(batched.violations, [])
+  assert.deepEqual(one.violations, [])
+  assert.deepEqual(batched.restarts, [[3, 6], [4, 7], [5, 8], [1], [2], [0]])
+  assert.ok(b.result.elapsedMs < a.result.elapsedMs * 0.75, `${b.result.elapsedMs} vs ${a.result.elapsedMs}`)
+})
+
+test('a broker that never catches up is never restarted again: the roll stops as stalled, kept, saying what it waits for', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3, 4])
+  sim.catchUpMs = Number.POSITIVE_INFINITY
+  const { result, saved } = await roll(sim, newRollState('c', [], 0), { stallMs: 120_000 })
+  assert.equal(result.status, 'stalled')
+  assert.match(result.waitingFor, /broker 3 is not yet in the ISR of 3 partitions/)
+  assert.deepEqual(sim.restarts, [[3]])
+  assert.deepEqual(saved.at(-1)!.current?.ids, [3], 'the batch stays current: running again waits for it')
+})
+
+test('a dead broker holds back the restarts that would take its partitions below min ISR, not the others; blocked, then stalled with the reason', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3, 4, 5])
+  sim.dead.add(4) // t-1 [3,4,5], t-3 [4,5,0], t-4 [2,3,4]: at min ISR without 4
+  const { result, events } = await roll(sim, newRollState('c', [], 0), { stallMs: 60_000 })
+  assert.deepEqual(sim.violations, [])
+  // 4 itself is down: restarting it first is safe and may cure it; it never comes back here.
+  assert.deepEqual(sim.restarts, [[4]])
+  assert.equal(result.status, 'stalled')
+  assert.match(result.waitingFor, /broker 4 is not registered/)
+  sim.dead.delete(4)
+  const again = await roll(sim, newRollState('c', [], 0), { stallMs: 60_000 })
+  assert.equal(again.result.status, 'finished')
+  assert.deepEqual(sim.restarts, [[4], [3], [5]])
+  assert.ok(!events.some((e) => e.type === 'restarting' && e.ids.includes(3)))
+})
+
+test('nothing may restart: blocked with each node and what keeps it, then stalled', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], [{ replicas: [3, 4, 5] }, { replicas: [3, 4, 0] }], [3, 4])
+  sim.dead.add(5)
+  sim.dead.add(0)
+  const { result, events } = await roll(sim, newRollState('c', [], 0), { stallMs: 30_000 })
+  assert.deepEqual(sim.restarts, [])
+  assert.equal(result.status, 'stalled')
+  assert.match(result.waitingFor, /^no node may restart: 3: 2 partitions of t would drop below min.insync.replicas 2 without broker 3/)
+  assert.equal(events.filter((e) => e.type === 'blocked').length, 1, 'said once, not every poll')
+})
+
+test('resumed after the roller died mid-restart: it waits for that batch, then goes on; a requested restart is a reason of its own', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [])
+  await sim.restart([3], new Map())
+  const state: RollState = { ...newRollState('c', [3, 4], 0), current: { ids: [3], reasons: ['manual: restart requested'], startedAt: 0 } }
+  const { result } = await roll(sim, state)
+  assert.equal(result.status, 'finished')
+  assert.deepEqual(sim.restarts, [[3], [4]], '3 not restarted twice')
+  assert.deepEqual(state.requested, [])
+})
+
+test('an abort stops between steps and keeps the state', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3, 4, 5])
+  const abort = new AbortController()
+  const { result, saved } = await roll(sim, newRollState('c', [], 0), {
+    signal: abort.signal,
+    onEvent: (e) => {
+      if (e.type === 'back') abort.abort()
+    },
+  })
+  assert.equal(result.status, 'interrupted')
+  assert.deepEqual(sim.restarts, [[3]])
+  assert.equal(saved.at(-1)!.status, 'running')
+  assert.equal(saved.at(-1)!.done.length, 1)
+})

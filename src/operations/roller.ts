@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto'
+import { isKafkaplaneError, KafkaplaneError } from '../core/errors.ts'
+import type { ClusterSnapshot } from '../core/health/snapshot.ts'
+import { leadersToRestore, nextBatch, returnState, type BatchOptions, type RestartReason, type ReturnState, type RollNode } from '../core/roll/roll-rules.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { ReassignmentRefusal } from '../ports/executor-cluster.ts'
+import type { RollCluster, RollTarget } from '../ports/roll-target.ts'
+
+/**
+ * A roll in progress, saved before every restart so that a roller that dies (a crash, a Ctrl-C, the
+ * operator's pod moved) resumes where it stopped: by waiting for the batch it was restarting.
+ */
+export interface RollState {
+  format: 1
+  /** The cluster the roll belongs to (Kafka's cluster id). */
+  clusterId: string
+  rollId: string
+  createdAt: string
+  status: 'running' | 'finished'
+  /** Nodes the user asked to restart (reason `manual`) that this roll has not restarted yet. */
+  requested: number[]
+  /** The batch being restarted: saved before it is touched. */
+  current?: { ids: number[]; reasons: string[]; startedAt: number; upAt?: number }
+  /** The batches done, in order, with how long each took to come up and to catch up. */
+  done: { ids: number[]; reasons: string[]; restartMs: number; catchUpMs: number }[]
+}
+
+export function newRollState(clusterId: string, requested: readonly number[], now: number): RollState {
+  return { format: 1, clusterId, rollId: randomUUID().slice(0, 8), createdAt: new Date(now).toISOString(), status: 'running', requested: [...requested].sort((a, b) => a - b), done: [] }
+}
+
+export interface RollOptions extends BatchOptions {
+  clock: Clock
+  /** Writes the state (a file for the CLI, the custom resource's status for the operator). */
+  save: (state: RollState) => Promise<void>
+  /** How often the roller looks at the cluster (default 2 s). */
+  pollMs?: number
+  /**
+   * Without progress for this long the roll stops with status `stalled` and is kept (running it again
+   * continues it). Progress: a restarted node came up, or has fewer partitions to catch up on, or a
+   * batch started. A node catching up is never restarted again and never fails the roll. Default 10 min.
+   */
+  stallMs?: number
+  /** Ctrl-C: stop after the current step; the state says where to resume. */
+  signal?: AbortSignal
+  onEvent?: (event: RollEvent) => void
+}
+
+export type RollEvent =
+  | { type: 'restarting'; ids: number[]; reasons: string[]; warnings: string[] }
+  /** A restarted batch on its way back: what it waits for, and when it should be back (from progress). */
+  | { type: 'waiting'; ids: number[]; reason: string; etaSeconds: number | undefined }
+  | { type: 'back'; ids: number[]; restartMs: number; catchUpMs: number }
+  | { type: 'leaders'; ids: number[]; elected: number; failed: ReassignmentRefusal[] }
+  /** Nothing may restart now: each waiting node and what keeps it. */
+  | { type: 'blocked'; waiting: { id: number; blockers: string[] }[] }
+  | { type: 'retrying'; message: string }
+
+export interface RollResult {
+  /** finished: every node runs what is wanted; interrupted: aborted; stalled: no progress for `stallMs`. */
+  status: 'finished' | 'interrupted' | 'stalled'
+  /** Nodes restarted by this roll (this run and earlier ones). */
+  restarted: number
+  batches: number
+  elapsedMs: number
+  /** With `stalled`: what the roll waits for. */
+  waitingFor: string
+}
+
+const LEADER_ELECTION_ATTEMPTS = 5
+
+/**
+ * Rolls the cluster: restarts every node that has a reason to (the target's, or the user's request), a
+ * batch at a time, never taking a partition below min.insync.replicas. A state machine over `state`:
+ *
+ *   1. A batch in `current` (just restarted, or left by a roller that died): make sure its nodes run,
+ *      then wait until each is back (`returnState`: up, in the ISR of everything it hosts, caught up
+ *      with the quorum). The wait is driven by progress: it goes on while nodes come up or catch up on
+ *      partitions, says what it waits for with an ETA, and stops the roll as `stalled` (kept) only
+ *      after `stallMs` without progress. Then give back the leaders the restart took
+ *      (`leadersToRestore`; an election that fails is reported, not fatal), record the batch as done.
+ *   2. On a fresh snapshot, choose the next batch (`nextBatch`: order, restart check on the live
+ *      assignment, batch size within one failure-domain cell). None left: finished. None may restart:
+ *      say who waits for what, poll again (stalled after `stallMs`).
+ *   3. Save the batch as `current`, then restart it through the target, and go to 1.
+ *
+ * An abort stops between steps; the saved state resumes at 1 or 2.
+ */
+export async function runRoll(cluster: RollCluster, target: RollTarget, state: RollState, options: RollOptions): Promise<RollResult> {
+  const { clock } = options
+  const pollMs = options.pollMs ?? 2000
+  const stallMs = options.stallMs ?? 10 * 60_000
+  const emit = options.onEvent ?? (() => {})
+  const started = clock.now()
+  const result = (status: RollResult['status'], waitingFor = ''): RollResult => ({
+    status,
+    restarted: state.done.reduce((n, b) => n + b.ids.length, 0),
+    batches: state.done.length,
+    elapsedMs: clock.now() - started,
+    waitingFor,
+  })
+  let lastProgressAt = clock.now()
+  let lastBlocked = ''
+
+  for (;;) {
+    if (options.signal?.aborted) return result('interrupted')
+    if (state.current) {
+      const outcome = await awaitReturn(cluster, target, state, options, pollMs, stallMs, emit)
+      if (outcome !== 'back') return result(outcome.status, outcome.waitingFor)
+      lastProgressAt = clock.now()
+      continue
+    }
+
+    const read = await look(cluster, target, emit)
+    if (read) {
+      const nodes = read.nodes.map((n) => (state.requested.includes(n.id) ? { ...n, reasons: [...n.reasons, { kind: 'manual' as const, detail: 'restart requested' }] } : n))
+      const step = nextBatch(read.snapshot, nodes, options)
+      if (step.kind === 'done') {
+        state.status = 'finished'
+        state.requested = []
+        await options.save(state)
+        return result('finished')
+      }
+      if (step.kind === 'restart') {
+        const reasons = new Map(step.nodes.map((n) => [n.id, n.reasons]))
+        const ids = step.nodes.map((n) => n.id)
+        const said = [...new Set(step.nodes.flatMap((n) => n.reasons.map(describeReason)))]
+        state.current = { ids, reasons: said, startedAt: clock.now() }
+        await options.save(state)
+        emit({ type: 'restarting', ids, reasons: said, warnings: step.check.warnings })
+        await target.restart(ids, reasons)
+        lastBlocked = ''
+        continue
+      }
+      const line = step.waiting.map((w) => `${w.id}: ${w.blockers.join('; ')}`).join(' | ')
+      if (line !== lastBlocked) emit({ type: 'blocked', waiting: step.waiting })
+      lastBlocked = line
+      if (clock.now() - lastProgressAt >= stallMs) return result('stalled', `no node may restart: ${line}`)
+    } else if (clock.now() - lastProgressAt >= stallMs) {
+      return result('stalled', 'the cluster did not answer')
+    }
+    await clock.sleep(pollMs, options.signal)
+  }
+}
+
+/** Step 1: the batch in `state.current` back, its leaders given back, recorded as done. */
+async function awaitReturn(
+  cluster: RollCluster,
+  target: RollTarget,
+  state: RollState,
+  options: RollOptions,
+  pollMs: number,
+  stallMs: number,
+  emit: (e: RollEvent) => void,
+): Promise<'back' | { status: 'interrupted' | 'stalled'; waitingFor: string }> {
+  const { clock } = options
+  const current = state.current!
+  await retriable(() => target.ensureRunning(current.ids), emit)
+  let progressAt = clock.now()
+  let before: { down: number; behind: number } | undefined
+  let lastSaid = ''
+  let behindSamples: { at: number; behind: number }[] = []
+  for (;;) {
+    if (options.signal?.aborted) return { status: 'interrupted', waitingFor: lastSaid }
+    const read = await look(cluster, target, emit)
+    if (read) {
+      const byId = new Map(read.nodes.map((n) => [n.id, n]))
+      const states = current.ids.map((id) => ({ id, state: returnState(read.snapshot, byId.get(id) ?? { id, roles: ['broker'] }, options) }))
+      if (current.upAt === undefined && states.every((s) => s.state.kind !== 'down')) {
+        current.upAt = clock.now()
+        await options.save(state)
+      }
+      const waiting = states.filter((s) => s.state.kind !== 'back')
+      if (waiting.length === 0) {
+        const restartMs = (current.upAt ?? clock.now()) - current.startedAt
+        const catchUpMs = clock.now() - (current.upAt ?? clock.now())
+        emit({ type: 'back', ids: current.ids, restartMs, catchUpMs })
+        await giveBackLeaders(cluster, current.ids, clock, pollMs, emit)
+        state.done.push({ ids: current.ids, reasons: current.reasons, restartMs, catchUpMs })
+        state.requested = state.requested.filter((id) => !current.ids.includes(id))
+        delete state.current
+        await options.save(state)
+        return 'back'
+      }
+      // Progress: fewer nodes down, or as many and fewer partitions left to catch up on.
+      const now = { down: waiting.filter((s) => s.state.kind === 'down').length, behind: waiting.reduce((n, s) => n + (s.state.kind === 'catching-up' ? s.state.behind : 0), 0) }
+      if (before && (now.down < before.down || (now.down === before.down && now.behind < before.behind))) progressAt = clock.now()
+      before = now
+      const behind = now.behind
+      behindSamples = [...behindSamples, { at: clock.now(), behind }].slice(-60)
+      const reason = waiting.map((s) => (s.state as Exclude<ReturnState, { kind: 'back' }>).reason).join('; ')
+      if (reason !== lastSaid) emit({ type: 'waiting', ids: waiting.map((s) => s.id), reason, etaSeconds: eta(state, current, behindSamples, clock.now()) })
+      lastSaid = reason
+      if (clock.now() - progressAt >= stallMs) return { status: 'stalled', waitingFor: reason }
+    } else if (clock.now() - progressAt >= stallMs) {
+      return { status: 'stalled', waitingFor: 'the cluster did not answer' }
+    }
+    await clock.sleep(pollMs, options.signal)
+  }
+}
+
+/**
+ * When a batch on its way back should be back, in seconds: while down, the mean time earlier batches of
+ * this roll took to come up, minus the time gone; while catching up, the partitions left over the rate
+ * at which they were caught up lately. Undefined until there is something to measure.
+ */
+function eta(state: RollState, current: NonNullable<RollState['current']>, samples: readonly { at: number; behind: number }[], now: number): number | undefined {
+  const catchUp = state.done.length > 0 ? state.done.reduce((s, b) => s + b.catchUpMs, 0) / state.done.length : undefined
+  if (current.upAt === undefined) {
+    if (state.done.length === 0) return undefined
+    const up = state.done.reduce((s, b) => s + b.restartMs, 0) / state.done.length
+    return Math.max(0, Math.round((current.startedAt + up - now + (catchUp ?? 0)) / 1000))
+  }
+  const last = samples.at(-1)
+  const first = samples.find((s) => s.behind > (last?.behind ?? 0))
+  if (!last || !first || last.at === first.at) return catchUp === undefined ? undefined : Math.max(0, Math.round((current.upAt + catchUp - now) / 1000))
+  const rate = (first.behind - last.behind) / (last.at - first.at)
+  return rate > 0 ? Math.round(last.behind / rate / 1000) : undefined
+}
+
+/** Preferred-leader election of what the batch led before its restart, tried again while its replicas join the ISR. */
+async function giveBackLeaders(cluster: RollCluster, ids: number[], clock: Clock, pollMs: number, emit: (e: RollEvent) => void): Promise<void> {
+  let elected = 0
+  let failed: ReassignmentRefusal[] = []
+  for (let attempt = 1; attempt <= LEADER_ELECTION_ATTEMPTS; attempt++) {
+    try {
+      const partitions = leadersToRestore(await cluster.snapshot(), ids).map((p) => ({ topic: p.topic, partition: p.partition }))
+      if (partitions.length === 0) break
+      failed = await cluster.electPreferredLeaders(partitions)
+      elected += partitions.length - failed.length
+      if (failed.length === 0) break
+    } catch (err) {
+      if (!isKafkaplaneError(err) || !err.retriable) throw err
+      emit({ type: 'retrying', message: err.message })
+    }
+    await clock.sleep(pollMs)
+  }
+  emit({ type: 'leaders', ids, elected, failed })
+}
+
+/** The cluster and the target's nodes, or undefined when either does not answer (said, tried on the next poll). */
+async function look(cluster: RollCluster, target: RollTarget, emit: (e: RollEvent) => void): Promise<{ snapshot: ClusterSnapshot; nodes: RollNode[] } | undefined> {
+  try {
+    const [snapshot, nodes] = await Promise.all([cluster.snapshot(), target.nodes()])
+    return { snapshot, nodes }
+  } catch (err) {
+    if (!isKafkaplaneError(err) || !err.retriable) throw err
+    emit({ type: 'retrying', message: err.message })
+    return undefined
+  }
+}
+
+async function retriable(call: () => Promise<void>, emit: (e: RollEvent) => void): Promise<void> {
+  try {
+    await call()
+  } catch (err) {
+    if (!isKafkaplaneError(err) || !err.retriable) throw err
+    emit({ type: 'retrying', message: err.message })
+  }
+}
+
+export function describeReason(r: RestartReason): string {
+  return `${r.kind}: ${r.detail}`
+}
+
+/** A roll state file that is not one. */
+export function badRollState(file: string, why: string): KafkaplaneError {
+  return new KafkaplaneError('BAD_ARGUMENT', `${file} is not a kafkaplane roll state (${why})`, { fix: `move ${file} away if no roll is running` })
+}
