@@ -19,6 +19,7 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
   { name: 'rebalance', summary: 'fix goal violations and balance the live cluster: throttled, resumable moves', load: async () => (await import('./rebalance.ts')).rebalance },
   { name: 'brokers', summary: 'brokers add IDS (move a fair share onto them) | brokers remove IDS (drain them)', load: async () => (await import('./brokers.ts')).brokers },
   { name: 'replication-factor', summary: 'check or fix topics\' replication factor, spread on every failure dimension', load: async () => (await import('./replication-factor.ts')).replicationFactor },
+  { name: 'roll', summary: 'rolling restart of a local cluster: one broker (or batch) at a time, never below min.insync.replicas', load: async () => (await import('./roll.ts')).roll },
   { name: 'heal', summary: 'the self-healer: drain gone brokers, raise RF to policy, repair bad spreads (--watch)', load: async () => (await import('./heal.ts')).heal },
   { name: 'migrate', summary: 'move everything off old brokers onto new ones in verified stages', load: async () => (await import('./migrate.ts')).migrate },
   { name: 'operator', summary: 'the Kubernetes operator: reconciles KafkaCluster and KafkaTopic resources', load: async () => (await import('./operator.ts')).operator },

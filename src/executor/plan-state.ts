@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { writeJsonAtomically } from '../formats/json-file.ts'
 import { KafkaplaneError } from '../core/errors.ts'
 import type { Move } from '../core/plan/moves.ts'
 
@@ -65,7 +65,5 @@ export async function readPlanState(file: string): Promise<PlanState | undefined
 
 /** Written atomically: a crash leaves the old state or the new one, never half of one. */
 export async function writePlanState(file: string, state: PlanState): Promise<void> {
-  await mkdir(dirname(file), { recursive: true })
-  await writeFile(`${file}.tmp`, JSON.stringify(state, null, 1) + '\n')
-  await rename(`${file}.tmp`, file)
+  await writeJsonAtomically(file, state, 1)
 }

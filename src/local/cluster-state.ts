@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
+import { writeJsonAtomically } from '../formats/json-file.ts'
 import { join } from 'node:path'
 import { KafkaplaneError } from '../core/errors.ts'
 import type { Topology } from '../core/topology/topology.ts'
@@ -51,19 +52,9 @@ export async function readClusterState(dataDir: string): Promise<ClusterState | 
   }
 }
 
-let writes = 0
-
-/**
- * Written atomically, so a crash never leaves half a state file; each write through a temp file of its
- * own, so that two at once (a broker restarted while another starts) never rename each other's away
- * (that failed a campaign run with ENOENT). The last rename wins.
- */
+/** Written atomically (`writeJsonAtomically`): a broker restarted while another starts writes it twice at once. */
 export async function writeClusterState(dataDir: string, state: ClusterState): Promise<void> {
-  await mkdir(dataDir, { recursive: true })
-  const path = join(dataDir, STATE_FILE)
-  const tmp = `${path}.${process.pid}.${++writes}.tmp`
-  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n')
-  await rename(tmp, path)
+  await writeJsonAtomically(join(dataDir, STATE_FILE), state)
 }
 
 /** The cluster.id a node's storage was formatted with, or undefined when it is not formatted yet. */

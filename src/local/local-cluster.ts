@@ -228,8 +228,11 @@ export class LocalCluster implements BrokerOrchestrator {
     }
   }
 
-  /** Finds the cluster running from `dataDir` (started by another process) so it can be stopped. */
-  static async attach(dataDir: string, onEvent?: (event: ClusterEvent) => void): Promise<LocalCluster> {
+  /**
+   * Finds the cluster running from `dataDir` (started by another process) so it can be stopped; with
+   * `runtime`, also started again (Java and the Kafka jars found as `start` finds them): what a roll needs.
+   */
+  static async attach(dataDir: string, onEvent?: (event: ClusterEvent) => void, runtime?: { cacheDir: string; env?: NodeJS.ProcessEnv }): Promise<LocalCluster> {
     const dir = resolve(dataDir)
     const state = await readClusterState(dir)
     if (!state) {
@@ -237,7 +240,10 @@ export class LocalCluster implements BrokerOrchestrator {
         fix: 'pass the --data-dir the cluster was started with',
       })
     }
-    const cluster = new LocalCluster({ dataDir: dir, state, java: 'java', distribution: undefined, onEvent, env: process.env, readyTimeoutMs: undefined })
+    const env = runtime?.env ?? process.env
+    const java = runtime ? (await findJava(env)).command : 'java'
+    const distribution = runtime ? await resolveKafkaDistribution({ cacheDir: runtime.cacheDir, env, onFetch: (message) => onEvent?.({ type: 'fetch', message }) }) : undefined
+    const cluster = new LocalCluster({ dataDir: dir, state, java, distribution, onEvent, env, readyTimeoutMs: undefined })
     for (const [id, pid] of Object.entries(state.pids)) {
       const adopted = BrokerProcess.adopt(pid, cluster.#propertiesFile(Number(id)))
       if (adopted) cluster.#processes.set(Number(id), adopted)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { isKafkaplaneError, KafkaplaneError } from '../core/errors.ts'
+import { isKafkaplaneError } from '../core/errors.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import { leadersToRestore, nextBatch, returnState, type BatchOptions, type RestartReason, type ReturnState, type RollNode } from '../core/roll/roll-rules.ts'
 import type { Clock } from '../ports/clock.ts'
@@ -263,7 +263,3 @@ export function describeReason(r: RestartReason): string {
   return `${r.kind}: ${r.detail}`
 }
 
-/** A roll state file that is not one. */
-export function badRollState(file: string, why: string): KafkaplaneError {
-  return new KafkaplaneError('BAD_ARGUMENT', `${file} is not a kafkaplane roll state (${why})`, { fix: `move ${file} away if no roll is running` })
-}

@@ -40,8 +40,6 @@ export interface BatchOptions extends RestartOptions {
   batchWithin?: readonly string[]
 }
 
-/** How many nodes restart together when the user asks for batches without a size. */
-export const DEFAULT_BATCH = 3
 /** The largest batch the roller accepts, whatever the restart check says. */
 export const MAX_BATCH = 32
 

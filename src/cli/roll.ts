@@ -1,0 +1,163 @@
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { MAX_BATCH, nextBatch, rollOrder } from '../core/roll/roll-rules.ts'
+import { createAdmin } from '../kafka/connection.ts'
+import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
+import { STATE_FILE } from '../local/cluster-state.ts'
+import { LocalCluster } from '../local/local-cluster.ts'
+import { LocalRollTarget } from '../local/local-roll-target.ts'
+import { cacheDir, defaultDataDir } from '../local/paths.ts'
+import { readRollState, writeRollState } from '../operations/roll-state-file.ts'
+import { newRollState, runRoll, type RollEvent, type RollState } from '../operations/roller.ts'
+import { systemClock } from '../operations/system-clock.ts'
+import { badArgument, idsOption, integerOption, listOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { describeEvent } from './up.ts'
+
+export const roll: Command = {
+  name: 'roll',
+  help: `Usage: kafkaplane roll [--data-dir DIR] [--brokers IDS] [--batch N] [options]
+
+Restarts the brokers of the local cluster in DIR (default: the one 'kafkaplane up' starts without
+--data-dir), never taking a partition below min.insync.replicas:
+  - order: brokers that are down first, broker-only nodes before controllers, the active controller last;
+  - a broker stops (SIGTERM: controlled shutdown) only when every partition it is in sync for keeps
+    min.insync.replicas without it and the controller quorum keeps a caught-up majority; one that may
+    not is passed over for now and tried again later;
+  - after each restart, wait until the broker is registered and back in the ISR of everything it
+    hosts (as long as it makes progress; an ETA is shown), then give back its preferred leaders.
+The roll is kept in a state file before every restart: interrupted (Ctrl-C, a crash) it continues where
+it stopped when run again.
+  --brokers IDS          restart only these brokers (default: every node)
+  --batch N              restart up to N brokers at once (default 1, at most ${MAX_BATCH}),
+                         all within one failure-domain cell and only when no partition falls below
+                         min.insync.replicas without all of them; a controller always restarts alone
+  --batch-within DIMS    the dimensions a batch shares (default: all; '' lets a batch span them)
+  --stall-seconds S      stop (the roll kept) after S seconds without progress (default 600)
+  --poll-ms MS           how often to look at the cluster (default 2000)
+  --state-file FILE      where the roll is kept (default: DIR/roll.json)
+  --dry-run              print the order and what may restart now; change nothing
+Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad input.
+`,
+  async run(argv, io) {
+    const { values, positionals } = parseOptions('roll', argv, {
+      'data-dir': { type: 'string' },
+      brokers: { type: 'string' },
+      batch: { type: 'string' },
+      'batch-within': { type: 'string' },
+      'stall-seconds': { type: 'string' },
+      'poll-ms': { type: 'string' },
+      'state-file': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+    })
+    if (values.help) {
+      io.stdout.write(this.help)
+      return 0
+    }
+    if (positionals.length > 0) throw badArgument(`kafkaplane roll takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane roll --help`')
+    const maxBatch = integerOption('--batch', values.batch, 1, MAX_BATCH) ?? 1
+    const stallMs = (integerOption('--stall-seconds', values['stall-seconds'], 1, 7 * 86_400) ?? 600) * 1000
+    const pollMs = integerOption('--poll-ms', values['poll-ms'], 100, 60_000) ?? 2000
+    const dataDir = resolve(values['data-dir'] ?? defaultDataDir(io.env))
+    if (!existsSync(join(dataDir, STATE_FILE))) {
+      throw badArgument(`no local cluster in ${dataDir} (no ${STATE_FILE})`, 'start one with `kafkaplane up`, or pass the --data-dir it was started with')
+    }
+    const say = (line: string) => io.stderr.write(`  ${line}\n`)
+    const cluster = await LocalCluster.attach(dataDir, (event) => say(describeEvent(event)), { cacheDir: cacheDir(io.env), env: io.env })
+    const known = new Set(cluster.brokerIds())
+    if (cluster.pids().size === 0) throw badArgument(`the local cluster in ${dataDir} is not running`, `start it with \`kafkaplane up --data-dir ${dataDir}\``)
+    const requested = values.brokers === undefined ? [...known] : idsOption('--brokers', values.brokers, known)
+    const dims = [...new Set(cluster.brokerIds().flatMap((id) => Object.keys(cluster.brokerLabels(id))))]
+    const within = values['batch-within'] === undefined ? undefined : values['batch-within'] === '' ? [] : listOption('--batch-within', values['batch-within'])!
+    for (const d of within ?? []) {
+      if (!dims.includes(d)) throw badArgument(`--batch-within: "${d}" is not a dimension of this cluster`, `name dimensions of its topology (${dims.join(', ') || 'none'}), or pass '' to let a batch span them`)
+    }
+    const stateFile = resolve(values['state-file'] ?? join(dataDir, 'roll.json'))
+
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    try {
+      const kafka = new KafkaExecutorCluster(admin, { bootstrapServers: cluster.bootstrapServers })
+      const target = new LocalRollTarget(cluster)
+      const kept = await readRollState(stateFile)
+      const running = kept?.status === 'running' && kept.clusterId === cluster.clusterId ? kept : undefined
+      if (running && values.brokers !== undefined) {
+        const left = new Set([...running.requested, ...(running.current?.ids ?? [])])
+        if (requested.some((id) => !left.has(id)) || [...left].some((id) => !requested.includes(id))) {
+          throw badArgument(
+            `a roll (${running.rollId}, started ${running.createdAt}) is in progress: brokers ${[...left].sort((a, b) => a - b).join(', ')} left to restart`,
+            `run \`kafkaplane roll\` without --brokers to continue it, or remove ${stateFile} to forget it`,
+          )
+        }
+      }
+      const options = { maxBatch, ...(within === undefined ? {} : { batchWithin: within }) }
+      if (values['dry-run']) {
+        const snapshot = await kafka.snapshot()
+        const nodes = (await target.nodes()).map((n) => (requested.includes(n.id) ? { ...n, reasons: [{ kind: 'manual' as const, detail: 'restart requested' }] } : n))
+        const order = rollOrder(snapshot, nodes.filter((n) => n.reasons.length > 0))
+        const step = nextBatch(snapshot, nodes, options)
+        io.stdout.write(`order: ${order.map((n) => n.id).join(', ')}\n`)
+        if (step.kind === 'restart') io.stdout.write(`first batch now: ${step.nodes.map((n) => n.id).join(', ')}\n`)
+        if (step.kind === 'blocked') for (const w of step.waiting) io.stdout.write(`broker ${w.id} may not restart now: ${w.blockers.join('; ')}\n`)
+        io.stderr.write('dry run: nothing changed\n')
+        return 0
+      }
+      const state: RollState = running ?? newRollState(cluster.clusterId, requested, Date.now())
+      if (running) io.stderr.write(`kafkaplane: continuing roll ${running.rollId} (started ${running.createdAt}): ${running.done.reduce((n, b) => n + b.ids.length, 0)} restarted, ${running.requested.length} left\n`)
+      else io.stderr.write(`kafkaplane: roll ${state.rollId}: brokers ${requested.join(', ')}, ${maxBatch === 1 ? 'one at a time' : `up to ${maxBatch} at once`}; state in ${stateFile}\n`)
+      await writeRollState(stateFile, state)
+
+      const abort = new AbortController()
+      const onSignal = () => {
+        if (abort.signal.aborted) process.exit(130)
+        io.stderr.write('\nkafkaplane: stopping after this step; run the same command to continue. Ctrl-C again to quit now.\n')
+        abort.abort()
+      }
+      process.on('SIGINT', onSignal)
+      process.on('SIGTERM', onSignal)
+      try {
+        const result = await runRoll(kafka, target, state, { ...options, clock: systemClock, save: (s) => writeRollState(stateFile, s), pollMs, stallMs, signal: abort.signal, onEvent: rollReporter(io) })
+        const seconds = (result.elapsedMs / 1000).toFixed(1)
+        if (result.status === 'finished') {
+          io.stdout.write(`rolled: ${result.restarted} brokers restarted in ${result.batches} batches in ${seconds} s\n`)
+          return 0
+        }
+        if (result.status === 'interrupted') {
+          io.stdout.write(`interrupted: ${result.restarted} brokers restarted; run the same command to continue\n`)
+          return 1
+        }
+        io.stdout.write(`stalled: no progress for ${Math.round(stallMs / 1000)} s: ${result.waitingFor}; ${result.restarted} brokers restarted, the roll is kept: fix that and run the same command to continue\n`)
+        return 1
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
+    } finally {
+      await admin.close().catch(() => {})
+    }
+  },
+}
+
+function rollReporter(io: CommandIO): (event: RollEvent) => void {
+  const say = (line: string) => io.stderr.write(`  ${line}\n`)
+  return (event) => {
+    switch (event.type) {
+      case 'restarting':
+        say(`restarting broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} (${event.reasons.join('; ')})`)
+        for (const w of event.warnings) say(`warning: ${w}`)
+        return
+      case 'waiting':
+        say(`waiting: ${event.reason}${event.etaSeconds === undefined ? '' : `; ETA ${event.etaSeconds} s`}`)
+        return
+      case 'back':
+        say(`broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} back in sync: up after ${(event.restartMs / 1000).toFixed(1)} s, caught up ${(event.catchUpMs / 1000).toFixed(1)} s later`)
+        return
+      case 'leaders':
+        say(`preferred leaders given back: ${event.elected}${event.failed.length > 0 ? `, ${event.failed.length} not (e.g. ${event.failed[0]!.topic}-${event.failed[0]!.partition}: ${event.failed[0]!.message})` : ''}`)
+        return
+      case 'blocked':
+        for (const w of event.waiting) say(`broker ${w.id} may not restart now: ${w.blockers.join('; ')}`)
+        return
+      case 'retrying':
+        say(`cluster not answering (${event.message}); retrying`)
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * `kafkaplane roll` on a real local cluster of 8 brokers over zones a, b, c (controllers 0, 1, 2, one a
+ * zone), kafkaplane's defaults (RF 3, min.insync.replicas 2), under two writers: kafkaplane's verify
+ * workload and Kafka's own VerifiableProducer (acks=all). Every broker restarts; nothing acknowledged is
+ * lost, no write fails, and the order, the batches and the leaders are what the roll promises.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { layoutBrokers } from '../../src/core/topology/layout.ts'
+import { createAdmin } from '../../src/kafka/connection.ts'
+import { describeClusterSnapshot } from '../../src/kafka/describe-cluster-snapshot.ts'
+import { readClusterState } from '../../src/local/cluster-state.ts'
+import type { LocalCluster } from '../../src/local/local-cluster.ts'
+import { readRollState } from '../../src/operations/roll-state-file.ts'
+import { startWorkload } from '../../src/verify/workload.ts'
+import { killClusterIn, removeDir, startTestCluster, tempDir } from './support/clusters.ts'
+import { runCli } from './support/cli.ts'
+import { describeTopic } from './support/kafka-io.ts'
+import { startVerifiableProducer } from './support/verifiable-producer.ts'
+
+describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_000 }, () => {
+  let cluster: LocalCluster
+  let scratch: string
+  let bootstrap: string
+  const children: ChildProcess[] = []
+
+  before(async () => {
+    scratch = await tempDir('roll')
+    cluster = await startTestCluster(layoutBrokers(8, [{ name: 'zone', values: ['a', 'b', 'c'] }]))
+    bootstrap = cluster.bootstrapServers.join(',')
+    for (const [topic, partitions] of [['rolled', '16'], ['produced', '8']] as const) {
+      const made = await runCli(['topics', 'create', '--topic', topic, '--partitions', partitions, '--replication-factor', '3', '--bootstrap-server', bootstrap])
+      assert.equal(made.code, 0, made.stdout + made.stderr)
+    }
+  })
+  after(async () => {
+    for (const child of children) child.kill('SIGKILL')
+    // The roll started new JVMs that this process's handle does not know: stop them by their recorded pids.
+    if (cluster) await killClusterIn(cluster.dataDir)
+    await cluster?.stop()
+    await removeDir(scratch)
+  })
+
+  /** Runs `kafkaplane roll` under both writers; returns its result, the batches it restarted, and both writers' reports. */
+  async function rollUnderLoad(...args: string[]) {
+    const pidsBefore = (await readClusterState(cluster.dataDir))!.pids
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    const activeBefore = await describeClusterSnapshot(admin, { bootstrapServers: cluster.bootstrapServers })
+      .then((s) => s.quorum?.leaderId)
+      .finally(() => admin.close())
+    const workload = await startWorkload({ connection: { bootstrapServers: cluster.bootstrapServers }, topics: ['rolled'], recordsPerSecond: 150 })
+    const producer = await startVerifiableProducer({ bootstrap, topic: 'produced', recordsPerSecond: 100, dir: scratch, children })
+    let result
+    try {
+      result = await runCli(['roll', '--data-dir', cluster.dataDir, '--poll-ms', '500', ...args], { timeoutMs: 1_200_000 })
+    } catch (err) {
+      await workload.stop().catch(() => {})
+      throw err
+    }
+    const report = await workload.stop()
+    const produced = await producer.stopAndCheck()
+    const batches = [...result.stderr.matchAll(/restarting brokers? ([\d, ]+) \(/g)].map((m) => m[1]!.split(', ').map(Number))
+    const pidsAfter = (await readClusterState(cluster.dataDir))!.pids
+    return { result, batches, report, produced, pidsBefore, pidsAfter, activeBefore }
+  }
+
+  test('one at a time: broker-only nodes, then controllers, the active controller last; each back in sync before the next; leaders given back; nothing lost, no write failed', async () => {
+    const { result, batches, report, produced, pidsBefore, pidsAfter, activeBefore } = await rollUnderLoad()
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    assert.match(result.stdout, /^rolled: 8 brokers restarted in 8 batches in [\d.]+ s\n$/)
+    const controllers = [0, 1, 2].filter((id) => id !== activeBefore)
+    assert.deepEqual(batches, [[3], [4], [5], [6], [7], ...controllers.map((id) => [id]), [activeBefore!]], result.stderr)
+    for (const id of cluster.brokerIds()) assert.notEqual(pidsAfter[String(id)], pidsBefore[String(id)], `broker ${id} runs in a new JVM`)
+    assert.equal((result.stderr.match(/back in sync: up after/g) ?? []).length, 8, 'each broker was waited for')
+    const rolled = await describeTopic(cluster.bootstrapServers, 'rolled')
+    assert.ok(rolled.every((p) => p.leader === p.replicas[0] && p.isr.length === 3), `preferred leaders back, every replica in sync: ${JSON.stringify(rolled)}`)
+    assert.equal((await readRollState(join(cluster.dataDir, 'roll.json')))?.status, 'finished')
+    assert.ok(report.acknowledged > 500, `the load ran: ${report.acknowledged} acknowledged`)
+    assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
+    assert.equal(report.produceErrors.count, 0, JSON.stringify(report.produceErrors))
+    assert.ok(produced.acknowledged > 500, JSON.stringify(produced))
+    assert.equal(produced.lost, 0, JSON.stringify(produced))
+  })
+
+  test('in batches of up to 3: a zone\'s broker-only nodes together, controllers alone; fewer batches; nothing lost, no write failed', async () => {
+    const { result, batches, report, produced } = await rollUnderLoad('--batch', '3')
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    // Zones: a = 0, 3, 6; b = 1, 4, 7; c = 2, 5. RF 3 spread one replica a zone: a zone may go at once.
+    assert.deepEqual(batches.slice(0, 3), [[3, 6], [4, 7], [5]], result.stderr)
+    assert.deepEqual(batches.slice(3).map((b) => b.length), [1, 1, 1], 'each controller alone')
+    assert.match(result.stdout, /^rolled: 8 brokers restarted in 6 batches/)
+    for (const batch of batches) assert.equal(new Set(batch.map((id) => cluster.brokerLabels(id).zone)).size, 1, `one zone a batch: ${batch}`)
+    assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
+    assert.equal(report.produceErrors.count, 0, JSON.stringify(report.produceErrors))
+    assert.equal(produced.lost, 0, JSON.stringify(produced))
+  })
+
+  test('bad input changes nothing: an unknown broker, a batch of 0, a dimension the cluster does not have', async () => {
+    const pids = (await readClusterState(cluster.dataDir))!.pids
+    for (const [args, pattern] of [
+      [['--brokers', '9'], /--brokers: broker 9 is not in the topology/],
+      [['--batch', '0'], /--batch 0 is not a whole number between 1 and 32/],
+      [['--batch-within', 'region'], /--batch-within: "region" is not a dimension of this cluster/],
+    ] as const) {
+      const r = await runCli(['roll', '--data-dir', cluster.dataDir, ...args])
+      assert.equal(r.code, 2, r.stdout + r.stderr)
+      assert.match(r.stderr, pattern)
+    }
+    assert.deepEqual((await readClusterState(cluster.dataDir))!.pids, pids, 'no broker restarted')
+  })
+})
