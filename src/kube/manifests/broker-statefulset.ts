@@ -2,6 +2,7 @@ import type { V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1Pro
 import { DATA_DIR, METADATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { brokerConfigMap, CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
 import { brokerLabels, brokerSelector, contentHash, HOSTNAME_LABEL, KUBERNETES_CLUSTER_LABEL, ZONE_LABEL } from './labels.ts'
+import { CONFIG_HASH_ANNOTATION } from './pod-restart-reasons.ts'
 
 /** The uid and gid brokers run as (the kafkaplane image's user, deploy/image.yaml). */
 export const BROKER_UID = 1000
@@ -64,7 +65,7 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
       template: {
         metadata: {
           labels,
-          annotations: { 'kafkaplane.io/config-hash': contentHash(JSON.stringify(brokerConfigMap(model, cluster).data)) },
+          annotations: { [CONFIG_HASH_ANNOTATION]: contentHash(JSON.stringify(brokerConfigMap(model, cluster).data)) },
         },
         spec: {
           automountServiceAccountToken: false,
