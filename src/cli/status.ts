@@ -11,6 +11,7 @@ import { describeBrokerDisks, type BrokerDisk } from '../kafka/describe-replica-
 import { badArgument, parseOptions, type Command } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { formatBytes, table } from './plan-report.ts'
+import { caughtUp } from '../core/health/quorum.ts'
 
 export const status: Command = {
   name: 'status',
@@ -106,7 +107,7 @@ function renderStatus(report: ReturnType<typeof statusReport>): string {
   const q = report.quorum
   lines.push(
     q
-      ? `quorum: active controller ${q.leaderId} (epoch ${q.leaderEpoch}); voters ${q.voters.map((m) => `${m.id}${m.id === q.leaderId ? '*' : m.caughtUpAgoMs !== undefined && m.caughtUpAgoMs <= 10_000 ? '' : ' (behind)'}`).join(', ')}; observers ${q.observers.map((m) => m.id).join(', ') || 'none'}`
+      ? `quorum: active controller ${q.leaderId} (epoch ${q.leaderEpoch}); voters ${q.voters.map((m) => `${m.id}${m.id === q.leaderId ? '*' : caughtUp(q, m) ? '' : ' (behind)'}`).join(', ')}; observers ${q.observers.map((m) => m.id).join(', ') || 'none'}`
       : 'quorum: unknown (DescribeQuorum failed)',
     '',
   )

@@ -1,5 +1,6 @@
 import { underMinIsrByReplicationFactor } from './partition-health.ts'
 import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
+import { caughtUp } from './quorum.ts'
 
 /**
  * Is broker `id` ready to serve (the readiness probe)? In order, the first failing rule is the reason:
@@ -39,11 +40,8 @@ export function brokerReadiness(snapshot: ClusterSnapshot, id: number, options: 
   }
   const quorum = snapshot.quorum
   const voter = quorum?.voters.find((v) => v.id === id)
-  if (quorum && voter && voter.id !== quorum.leaderId) {
-    const lag = options.quorumLagMs ?? 10_000
-    if (voter.caughtUpAgoMs === undefined || voter.caughtUpAgoMs > lag) {
-      return { ready: false, reason: `controller ${id} has not caught up with the quorum leader ${quorum.leaderId}` }
-    }
+  if (quorum && voter && !caughtUp(quorum, voter, options.quorumLagMs)) {
+    return { ready: false, reason: `controller ${id} has not caught up with the quorum leader ${quorum.leaderId}` }
   }
   if (offline.length > 0) return { ready: false, reason: `${offline.length} partitions are offline (${examples(offline)})` }
   if (underMin.length > 0) return { ready: false, reason: `${underMin.length} partitions are under min.insync.replicas (${examples(underMin)})` }

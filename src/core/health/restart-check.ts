@@ -1,5 +1,6 @@
 import { pushTo } from '../collections.ts'
 import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
+import { caughtUp } from './quorum.ts'
 
 /**
  * Can these brokers go down together right now? The rules, after Strimzi's KafkaRoller canRoll and
@@ -55,12 +56,11 @@ export function canStop(snapshot: ClusterSnapshot, ids: readonly number[], optio
   if (quorum === undefined) {
     warnings.push('the controller quorum is unknown (DescribeQuorum failed): its majority was not checked')
   } else if (quorum.voters.some((v) => down.has(v.id))) {
-    const lag = options.quorumLagMs ?? 10_000
-    const caughtUp = quorum.voters.filter((v) => !down.has(v.id) && (v.id === quorum.leaderId || (v.caughtUpAgoMs !== undefined && v.caughtUpAgoMs <= lag)))
+    const staying = quorum.voters.filter((v) => !down.has(v.id) && caughtUp(quorum, v, options.quorumLagMs))
     const majority = Math.floor(quorum.voters.length / 2) + 1
-    if (caughtUp.length < majority) {
+    if (staying.length < majority) {
       blockers.push(
-        `the controller quorum would keep ${caughtUp.length} caught-up voter${caughtUp.length === 1 ? '' : 's'} of ${quorum.voters.length} without ${who}; a majority needs ${majority}`,
+        `the controller quorum would keep ${staying.length} caught-up voter${staying.length === 1 ? '' : 's'} of ${quorum.voters.length} without ${who}; a majority needs ${majority}`,
       )
     }
   }

@@ -1,6 +1,7 @@
 import { pushTo } from '../collections.ts'
 import { partitionHealth, underMinIsrByReplicationFactor, type PartitionHealth } from './partition-health.ts'
 import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
+import { caughtUp } from './quorum.ts'
 
 /**
  * The cluster verdict with reasons a person can act on:
@@ -30,8 +31,7 @@ export function clusterVerdict(snapshot: ClusterSnapshot, options: { quorumLagMs
   const quorum = snapshot.quorum
   if (quorum !== undefined) {
     if (quorum.leaderId < 0) unhealthy.push('the controller quorum has no leader')
-    const lag = options.quorumLagMs ?? 10_000
-    const lagging = quorum.voters.filter((v) => v.id !== quorum.leaderId && (v.caughtUpAgoMs === undefined || v.caughtUpAgoMs > lag))
+    const lagging = quorum.voters.filter((v) => !caughtUp(quorum, v, options.quorumLagMs))
     if (lagging.length > 0) degraded.push(`controller voter${lagging.length > 1 ? 's' : ''} ${lagging.map((v) => v.id).join(', ')} behind the quorum leader ${quorum.leaderId}`)
   }
   const byHealth = new Map<PartitionHealth, PartitionState[]>()

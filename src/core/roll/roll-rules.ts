@@ -1,5 +1,6 @@
 import { canStop, type RestartCheck, type RestartOptions } from '../health/restart-check.ts'
 import type { ClusterSnapshot, PartitionState } from '../health/snapshot.ts'
+import { caughtUp } from '../health/quorum.ts'
 
 /**
  * The rules of a rolling restart, pure: which nodes to restart next, in which order and how many at
@@ -51,9 +52,8 @@ export function nodeUp(snapshot: ClusterSnapshot, node: Pick<RollNode, 'id' | 'r
   if (node.roles.includes('broker')) return snapshot.brokers.some((b) => b.id === node.id)
   const quorum = snapshot.quorum
   if (!quorum) return false
-  if (quorum.leaderId === node.id) return true
   const voter = quorum.voters.find((v) => v.id === node.id)
-  return voter?.caughtUpAgoMs !== undefined && voter.caughtUpAgoMs <= (options.quorumLagMs ?? 10_000)
+  return quorum.leaderId === node.id || (voter !== undefined && caughtUp(quorum, voter, options.quorumLagMs))
 }
 
 /**
@@ -154,7 +154,7 @@ export function returnState(snapshot: ClusterSnapshot, node: Pick<RollNode, 'id'
   }
   const quorum = snapshot.quorum
   const voter = quorum?.voters.find((v) => v.id === node.id)
-  if (quorum && voter && voter.id !== quorum.leaderId && (voter.caughtUpAgoMs === undefined || voter.caughtUpAgoMs > (options.quorumLagMs ?? 10_000))) {
+  if (quorum && voter && !caughtUp(quorum, voter, options.quorumLagMs)) {
     return { kind: 'catching-up', behind: 0, reason: `controller ${node.id} has not caught up with the quorum leader ${quorum.leaderId}` }
   }
   return { kind: 'back' }
