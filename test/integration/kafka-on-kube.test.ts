@@ -6,7 +6,7 @@
  * pods, one KRaft quorum, every pod Ready through the probe sidecar; a KafkaTopic spread over both
  * dimensions; `kafkaplane verify` and Kafka's VerifiableProducer writing with acks=all from the host
  * through the whole file, and the faults of real pods: a broker's JVM killed, a pod deleted, a node's
- * kubelet stopped. One bed for the file (src/local/kube-bed.ts); the last test stops it and checks the
+ * kubelet stopped; then a config change that the operator rolls out, one broker pod at a time. One bed for the file (src/local/kube-bed.ts); the last test stops it and checks the
  * host.
  */
 import assert from 'node:assert/strict'
@@ -268,6 +268,41 @@ spec:
       await node.startKubelet()
     }
     await until('all 6 brokers Ready again', 300_000, allReady, describePods)
+  })
+
+  it('a config change rolls the brokers: one at a time, broker-only first, the controllers last, each back in sync before the next; status.roll and Events say why', async () => {
+    const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as { status?: { controllers?: number[]; roll?: { rollId: string; phase: string; message: string; done: { ids: number[]; reasons: string[] }[] } } }
+    const controllers = (await kafkaCluster()).status?.controllers ?? []
+    assert.equal(controllers.length, 3, 'the status names the controllers')
+    const before = await brokerPods([one, two])
+    const started = performance.now()
+    const changed = (await readFile(EXAMPLE, 'utf8')).replace('\n  storage:\n', '\n  brokerConfig:\n    log.retention.hours: "169"\n  storage:\n')
+    assert.notEqual(changed, await readFile(EXAMPLE, 'utf8'))
+    await applyOnBed(bed, NS, changed)
+    const roll = await until(
+      'the roll finished',
+      1_500_000,
+      async () => {
+        const r = (await kafkaCluster()).status?.roll
+        return r?.phase === 'finished' ? r : undefined
+      },
+      async () => `${JSON.stringify((await kafkaCluster()).status?.roll)}\n${(await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=60'])).stdout}`,
+    )
+    console.log(`roll of 6 brokers: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}`)
+    const order = roll.done.map((b) => b.ids)
+    assert.ok(order.every((b) => b.length === 1), `one at a time: ${JSON.stringify(order)}`)
+    const ids = order.flat()
+    assert.deepEqual([...ids].sort((a, b) => a - b), BROKER_IDS, 'every broker once')
+    assert.deepEqual(ids.slice(0, 3).filter((id) => controllers.includes(id)), [], `broker-only first, controllers last: ${ids}`)
+    assert.ok(roll.done.every((b) => b.reasons.some((r) => /^config: config hash \S+ -> \S+$/.test(r))), JSON.stringify(roll.done))
+    const pods = await until('all 6 brokers Ready after the roll', 300_000, allReady, describePods)
+    for (const pod of pods) assert.notEqual(pod.uid, before.find((p) => p.name === pod.name)?.uid, `${pod.name} was replaced`)
+    const events = [one, two].map(async (c) => (await c.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', 'reason=RollingRestart', '-o', 'jsonpath={range .items[*]}{.involvedObject.name} {.message}{"\\n"}{end}'])).stdout)
+    const lines = (await Promise.all(events)).join('').trim().split('\n')
+    assert.equal(lines.length, 6, lines.join('\n'))
+    assert.ok(lines.every((l) => /^payments-k8s-[12]-\d+ kafkaplane restarts this broker: config: config hash/.test(l)), lines.join('\n'))
+    // The pods have new IPs: the clients of the later steps bootstrap from them.
+    bootstrap = pods.map((p) => `${p.podIP}:9094`).join(',')
   })
 
   it('lost no acknowledged record of either writer through all of it', async () => {

@@ -392,6 +392,32 @@ export const KAFKA_CLUSTER_RESOURCE_RULES = [
   }),
 ]
 
+const ids: Schema = { type: 'array', maxItems: 1000, items: { type: 'integer' } }
+const reasons: Schema = { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 500 } }
+
+/** The operator's rolling restart (src/kube/operator/roll-workers.ts): its state, kept for a restarted operator, and where it is now. */
+const ROLL_STATUS_SCHEMA: Schema = {
+  type: 'object',
+  description: 'the rolling restart in progress or last done: its batches, what it waits for, its ETA',
+  properties: {
+    format: { type: 'integer' },
+    clusterId: { type: 'string', maxLength: 64 },
+    rollId: { type: 'string', maxLength: 64 },
+    createdAt: { type: 'string', maxLength: 64 },
+    status: { type: 'string', enum: ['running', 'finished'] },
+    phase: { type: 'string', enum: ['restarting', 'waiting', 'blocked', 'stalled', 'finished', 'failed'] },
+    message: { type: 'string', maxLength: 4000 },
+    etaSeconds: { type: 'integer', minimum: 0 },
+    requested: ids,
+    current: { type: 'object', properties: { ids, reasons, startedAt: { type: 'integer' }, upAt: { type: 'integer' } } },
+    done: {
+      type: 'array',
+      maxItems: 1000,
+      items: { type: 'object', properties: { ids, reasons, restartMs: { type: 'integer' }, catchUpMs: { type: 'integer' } } },
+    },
+  },
+}
+
 /** What the operator reports; written by it only (status subresource). */
 export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
   type: 'object',
@@ -414,6 +440,7 @@ export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
         },
       },
     },
+    roll: ROLL_STATUS_SCHEMA,
     placement: {
       type: 'object',
       description: 'the effective default replication factor and min.insync.replicas and what they survive',

@@ -14,6 +14,7 @@ import { applyOwnedMetadata, hasFinalizer, KAFKA_CLUSTERS, readResource, writeSt
 import { brokersStanding, clusterStatusFields, type StatefulSetReadiness } from './kafka-cluster-status.ts'
 import type { KubeCluster, KubeClusters } from './kube-clients.ts'
 import { describeError } from './supervised-informer.ts'
+import type { RollStatus, RollWorkers } from './roll-workers.ts'
 import type { ReconcileOutcome } from './work-queue.ts'
 
 /** The kubeconfig contexts a KafkaCluster's objects were applied to (so that dropped ones are cleaned). */
@@ -37,6 +38,8 @@ export interface KafkaClusterReconcilerOptions {
    * a ready cluster gets its brokers' failure domains recorded in Kafka itself.
    */
   connection?: Omit<KafkaConnectionOptions, 'bootstrapServers'>
+  /** The rolling restarts (step 7): without them, a pod that runs an old config or image keeps running it. */
+  rolls?: RollWorkers
 }
 
 /**
@@ -49,9 +52,13 @@ export interface KafkaClusterReconcilerOptions {
  *   5. render and apply each Kubernetes cluster's objects through its kubeconfig context: objects in the
  *      home cluster get an owner reference to the KafkaCluster, remote ones carry its labels only;
  *   6. prune: objects with its labels that are no longer rendered, in every context it was applied to;
- *   7. status: observedGeneration, brokers per Kubernetes cluster, Ready/Reconciling/Degraded; while
- *      brokers are not ready, look again after `notReadyRequeueMs`;
- *   8. once ready, record every broker's failure domains in the Kafka cluster itself
+ *   7. rolling restarts: when a broker pod runs another config, image or Kafka version than its
+ *      StatefulSet wants, or is annotated for a restart, a roll starts outside the reconcile
+ *      (src/kube/operator/roll-workers.ts: one broker or batch at a time, never below min.insync.replicas)
+ *      and reports in status.roll; while it runs, look again after `notReadyRequeueMs`;
+ *   8. status: observedGeneration, brokers per Kubernetes cluster, Ready/Reconciling/Degraded, the roll;
+ *      while brokers are not ready, look again after `notReadyRequeueMs`;
+ *   9. once ready, record every broker's failure domains in the Kafka cluster itself
  *      (core/topology/recorded-topology.ts: its Kubernetes cluster, and its zone from its pod's
  *      topology.kubernetes.io/zone label, else the planned one), so that the KafkaTopic reconciler and
  *      every `kafkaplane` verb find them from the bootstrap address alone; brokers scaled away lose
@@ -64,10 +71,12 @@ export class KafkaClusterReconciler {
   readonly #log: (line: string) => void
   readonly #notReadyRequeueMs: number
   readonly #connection: Omit<KafkaConnectionOptions, 'bootstrapServers'> | undefined
+  readonly #rolls: RollWorkers | undefined
 
   constructor(options: KafkaClusterReconcilerOptions) {
     this.#clusters = options.clusters
     this.#connection = options.connection
+    this.#rolls = options.rolls
     this.#log = options.log
     this.#notReadyRequeueMs = options.notReadyRequeueMs ?? 10_000
   }
@@ -127,10 +136,16 @@ export class KafkaClusterReconciler {
       this.#log(`KafkaCluster ${key}: ${r.object} ${r.action}${r.tookOver.length > 0 ? ` (took back ${r.tookOver.join(', ')})` : ''}`)
     }
 
+    let rolling = false
+    try {
+      rolling = (await this.#rolls?.ensure(key, model, resource.status?.roll as RollStatus | undefined)) ?? false
+    } catch (err) {
+      this.#log(`KafkaCluster ${key}: could not look at its pods for a roll (${describeError(err)}); trying again`)
+    }
     const sets = await this.#readiness(model, manifests)
     const standing = brokersStanding(sets)
     await this.#status(resource, clusterStatusFields(model, sets), standing)
-    if (standing.state !== 'ready') return { requeueAfterMs: this.#notReadyRequeueMs }
+    if (standing.state !== 'ready' || rolling) return { requeueAfterMs: this.#notReadyRequeueMs }
     return (await this.#recordTopology(key, model)) ? {} : { requeueAfterMs: this.#notReadyRequeueMs }
   }
 
@@ -191,7 +206,9 @@ export class KafkaClusterReconciler {
   }
 
   async #status(resource: CustomResource, fields: Record<string, unknown>, standing: Standing): Promise<void> {
-    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, fields, standing)
+    // status.roll is the roll workers' (they write it as the roll goes): kept as they last said, or as it was.
+    const roll = this.#rolls?.status(`${resource.metadata.namespace}/${resource.metadata.name}`) ?? resource.status?.roll
+    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, roll === undefined ? fields : { ...fields, roll: JSON.parse(JSON.stringify(roll)) }, standing)
   }
 }
 

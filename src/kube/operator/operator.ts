@@ -4,6 +4,7 @@ import { Controller } from './controller.ts'
 import { KafkaClusterReconciler } from './kafka-cluster-reconciler.ts'
 import { KafkaTopicReconciler } from './kafka-topic-reconciler.ts'
 import { KubeClusters } from './kube-clients.ts'
+import { RollWorkers } from './roll-workers.ts'
 
 export interface OperatorOptions {
   /** The kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the pod's service account). */
@@ -25,13 +26,15 @@ export interface OperatorOptions {
   resyncMs?: number
   /** How soon a KafkaCluster whose brokers are not all ready is looked at again (default 10 s). */
   notReadyRequeueMs?: number
+  /** A rolling restart without progress this long stops as stalled, and is tried again later (default 10 min). */
+  rollStallMs?: number
   /** Executor poll interval (default 1 s). */
   pollMs?: number
   log: (line: string) => void
 }
 
 export interface RunningOperator {
-  /** Stops watching, lets every reconcile in flight return (a plan in flight stops after its poll). */
+  /** Stops watching, lets every reconcile in flight return (a plan in flight stops after its poll, a roll between two steps). */
   stop(): Promise<void>
 }
 
@@ -48,7 +51,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.remoteKubeconfig ? { remoteKubeconfig: options.remoteKubeconfig } : {}),
   })
   const common = { cluster: clusters.home, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}) }
-  const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
+  const rolls = new RollWorkers({ clusters, connection: options.connection, log: options.log, ...(options.rollStallMs ? { stallMs: options.rollStallMs } : {}) })
+  const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
   const topicReconciler = new KafkaTopicReconciler({
     clusters,
     connection: options.connection,
@@ -72,5 +76,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     throw err
   }
   options.log(`watching KafkaCluster and KafkaTopic in ${options.namespace ? `namespace ${options.namespace}` : 'all namespaces'} of context ${clusters.home.context}`)
-  return { stop: async () => void (await Promise.all(controllers.map((c) => c.stop()))) }
+  return {
+    stop: async () => {
+      await Promise.all([...controllers.map((c) => c.stop()), rolls.stop()])
+    },
+  }
 }

@@ -1,0 +1,109 @@
+import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node'
+import { KafkaplaneError } from '../../core/errors.ts'
+import type { RestartReason, RollNode } from '../../core/roll/roll-rules.ts'
+import type { RollTarget } from '../../ports/roll-target.ts'
+import { podRestartReasons } from '../manifests/pod-restart-reasons.ts'
+import type { KafkaClusterModel } from '../model/kafka-cluster-model.ts'
+import type { KubeClusters } from './kube-clients.ts'
+
+export interface KubeRollTargetOptions {
+  /** Told of each pod deleted, with its context and reasons (for a Kubernetes Event). */
+  onRestart?: (pod: V1Pod, context: string, reasons: readonly RestartReason[]) => Promise<void>
+  /** How often to look for the replacement pod (default 1 s). */
+  pollMs?: number
+  /** How long the StatefulSet may take to make the replacement (default 5 min). */
+  replaceTimeoutMs?: number
+}
+
+/**
+ * The roller's target on Kubernetes: the nodes are the broker pods of a KafkaCluster's StatefulSets in
+ * every Kubernetes cluster it spans (pod `<statefulset>-<id>` is broker `<id>`). A pod's reasons to
+ * restart come from its StatefulSet (`podRestartReasons`: version, image, config hash, a restart
+ * annotation, an older template revision; the StatefulSets use `OnDelete`, so nothing else replaces a
+ * pod). A restart deletes the pod, with a precondition on its uid so that a newer pod is never deleted
+ * (its grace period gives the broker a controlled shutdown), and resolves once the StatefulSet has made
+ * the replacement; the roller then waits for the broker to be back in sync. The StatefulSet recreates a
+ * deleted pod by itself, so a roller that died mid-restart has nothing to start again.
+ * Kubernetes not answering is a retriable error: the roller looks again on its next poll.
+ */
+export class KubeRollTarget implements RollTarget {
+  readonly #clusters: KubeClusters
+  readonly #model: KafkaClusterModel
+  readonly #options: KubeRollTargetOptions
+
+  constructor(clusters: KubeClusters, model: KafkaClusterModel, options: KubeRollTargetOptions = {}) {
+    this.#clusters = clusters
+    this.#model = model
+    this.#options = options
+  }
+
+  async nodes(): Promise<RollNode[]> {
+    const nodes: RollNode[] = []
+    for (const c of this.#model.clusters) {
+      const sts = await this.#read<V1StatefulSet>(c.context, 'apps/v1', 'StatefulSet', c.statefulSet)
+      for (const b of c.brokers) {
+        const pod = await this.#read<V1Pod>(c.context, 'v1', 'Pod', b.pod)
+        const labels = this.#model.topology.brokers.find((t) => t.id === b.id)?.labels ?? {}
+        // A pod being deleted or not made yet is on its way back, not a reason to restart it again.
+        const reasons = pod && sts && !pod.metadata?.deletionTimestamp ? podRestartReasons(pod, sts) : []
+        nodes.push({ id: b.id, roles: b.controller ? ['broker', 'controller'] : ['broker'], labels, reasons })
+      }
+    }
+    return nodes
+  }
+
+  async restart(ids: readonly number[], reasons: ReadonlyMap<number, readonly RestartReason[]>): Promise<void> {
+    const deleted: { context: string; name: string; uid: string | undefined }[] = []
+    for (const id of ids) {
+      const { context, name } = this.#where(id)
+      const pod = await this.#read<V1Pod>(context, 'v1', 'Pod', name)
+      if (!pod) continue // already gone: the StatefulSet is making it
+      const uid = pod.metadata?.uid
+      await this.#kube(context, `delete pod ${name}`, () =>
+        this.#clusters.get(context).objects.delete(pod, undefined, undefined, undefined, undefined, 'Background', { preconditions: { uid } }),
+      )
+      await this.#options.onRestart?.(pod, context, reasons.get(id) ?? [])
+      deleted.push({ context, name, uid })
+    }
+    const deadline = Date.now() + (this.#options.replaceTimeoutMs ?? 5 * 60_000)
+    for (const d of deleted) {
+      for (;;) {
+        const pod = await this.#read<V1Pod>(d.context, 'v1', 'Pod', d.name)
+        if (pod && pod.metadata?.uid !== d.uid) break
+        if (Date.now() > deadline) {
+          throw new KafkaplaneError('KUBE_REQUEST_FAILED', `pod ${d.name} (context ${d.context}) was deleted but not replaced within ${Math.round((this.#options.replaceTimeoutMs ?? 300_000) / 1000)} s`, {
+            fix: 'look at the StatefulSet and its events (kubectl describe statefulset); the roll continues once the pod is back',
+            retriable: true,
+          })
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.#options.pollMs ?? 1000))
+      }
+    }
+  }
+
+  async ensureRunning(): Promise<void> {}
+
+  #where(id: number): { context: string; name: string } {
+    for (const c of this.#model.clusters) {
+      const b = c.brokers.find((x) => x.id === id)
+      if (b) return { context: c.context, name: b.pod }
+    }
+    throw new KafkaplaneError('UNKNOWN_BROKER', `broker ${id} is not in KafkaCluster ${this.#model.namespace}/${this.#model.name}`, { fix: 'this is a bug: the roller named a broker the spec does not have' })
+  }
+
+  #read<T extends V1Pod | V1StatefulSet>(context: string, apiVersion: string, kind: string, name: string): Promise<T | undefined> {
+    return this.#kube(context, `read ${kind} ${name}`, () => this.#clusters.get(context).applier.read<T>({ apiVersion, kind, metadata: { name, namespace: this.#model.namespace } }))
+  }
+
+  async #kube<T>(context: string, what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call()
+    } catch (err) {
+      throw new KafkaplaneError('KUBE_REQUEST_FAILED', `cannot ${what} in context ${context}: ${(err as Error).message}`, {
+        fix: 'check that the Kubernetes cluster is reachable and the operator may read and delete pods there',
+        retriable: true,
+        cause: err,
+      })
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node'
+import { isKafkaplaneError } from '../../core/errors.ts'
+import type { RestartReason } from '../../core/roll/roll-rules.ts'
+import { createAdmin } from '../../kafka/connection.ts'
+import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
+import { KafkaExecutorCluster } from '../../kafka/executor-cluster.ts'
+import { describeReason, newRollState, runRoll, type RollEvent, type RollState } from '../../operations/roller.ts'
+import { systemClock } from '../../operations/system-clock.ts'
+import { API_GROUP, API_VERSION } from '../crds/crd.ts'
+import type { KafkaClusterModel } from '../model/kafka-cluster-model.ts'
+import { bootstrapServers } from './bootstrap-servers.ts'
+import { KAFKA_CLUSTERS } from './custom-resources.ts'
+import type { KubeClusters } from './kube-clients.ts'
+import { KubeRollTarget } from './kube-roll-target.ts'
+import { describeError } from './supervised-informer.ts'
+
+/** What status.roll of a KafkaCluster shows: the roll's state, and where it is now. */
+export interface RollStatus extends RollState {
+  /** restarting, waiting (for a restarted batch), blocked (nothing may restart now), stalled, finished, failed. */
+  phase: 'restarting' | 'waiting' | 'blocked' | 'stalled' | 'finished' | 'failed'
+  message: string
+  etaSeconds?: number
+}
+
+export interface RollWorkersOptions {
+  clusters: KubeClusters
+  /** TLS and SASL of the Kafka clusters. */
+  connection: Omit<KafkaConnectionOptions, 'bootstrapServers'>
+  log: (line: string) => void
+  /** Roller poll interval (default 2 s). */
+  pollMs?: number
+  /** A roll without progress this long stops as stalled, and is tried again on a later reconcile (default 10 min). */
+  stallMs?: number
+}
+
+/**
+ * The operator's rolling restarts, run outside the reconcile (a roll takes minutes to hours; a reconcile
+ * must not hold a worker of the queue that long), at most one per KafkaCluster:
+ *   1. After applying a KafkaCluster's objects the reconciler calls `ensure`. When no roll of it runs
+ *      here, its broker pods are read (`KubeRollTarget`); a roll starts when one has a reason to restart
+ *      (a new config, image or Kafka version, a restart annotation), or resumes the unfinished roll its
+ *      status.roll holds (the operator itself was restarted mid-roll).
+ *   2. The roll runs through the roller (src/operations/roller.ts) against the Kafka cluster and the
+ *      pods of every Kubernetes cluster the KafkaCluster spans. Its state and what it does now (phase,
+ *      message, ETA) go to the KafkaCluster's status.roll (a merge patch of that field alone) before
+ *      every restart and at every change; each pod deleted gets a Kubernetes Event naming its reasons.
+ *   3. The running roll reads the pods at every step, so a spec changed mid-roll is picked up by it.
+ *   4. Ended (finished, stalled, failed), the roll is forgotten here; a stalled or failed one is
+ *      started again by a later `ensure`, from its saved state.
+ *   5. `stop` aborts every roll between two steps and waits for them (operator shutdown): status.roll
+ *      keeps each for the next operator.
+ */
+export class RollWorkers {
+  readonly #options: RollWorkersOptions
+  readonly #running = new Map<string, { status: RollStatus; done: Promise<void> }>()
+  readonly #abort = new AbortController()
+
+  constructor(options: RollWorkersOptions) {
+    this.#options = options
+  }
+
+  /** status.roll of a KafkaCluster as this operator knows it now: the running roll's, else undefined. */
+  status(key: string): RollStatus | undefined {
+    return this.#running.get(key)?.status
+  }
+
+  /** Step 1: starts or resumes the KafkaCluster's roll when one is due and none runs; returns whether one runs. */
+  async ensure(key: string, model: KafkaClusterModel, saved: RollStatus | undefined): Promise<boolean> {
+    if (this.#running.has(key)) return true
+    if (this.#abort.signal.aborted) return false
+    const target = new KubeRollTarget(this.#options.clusters, model, { onRestart: (pod, context, reasons) => this.#event(pod, context, reasons) })
+    const resumed = saved && saved.status === 'running' && saved.clusterId === model.clusterId ? stateOf(saved) : undefined
+    if (!resumed) {
+      const nodes = await target.nodes()
+      if (!nodes.some((n) => n.reasons.length > 0)) return false
+    }
+    const state = resumed ?? newRollState(model.clusterId, [], Date.now())
+    const status: RollStatus = { ...state, phase: 'restarting', message: resumed ? 'resuming the roll' : 'starting a roll' }
+    const entry = { status, done: Promise.resolve() }
+    this.#running.set(key, entry)
+    this.#options.log(`KafkaCluster ${key}: ${resumed ? `resuming roll ${state.rollId}` : `roll ${state.rollId} started`}`)
+    entry.done = this.#run(key, model, target, state, status).finally(() => this.#running.delete(key))
+    return true
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort()
+    await Promise.all([...this.#running.values()].map((r) => r.done))
+  }
+
+  async #run(key: string, model: KafkaClusterModel, target: KubeRollTarget, state: RollState, status: RollStatus): Promise<void> {
+    const connection = { ...this.#options.connection, bootstrapServers: bootstrapServers(model) }
+    const admin = createAdmin(connection, 'kafkaplane-operator-roller')
+    const publish = async (change: Partial<RollStatus>) => {
+      Object.assign(status, stateOf(state), change)
+      await this.#writeStatus(key, status).catch((err) => this.#options.log(`KafkaCluster ${key}: could not write status.roll (${describeError(err)})`))
+    }
+    try {
+      const result = await runRoll(new KafkaExecutorCluster(admin, connection), target, state, {
+        clock: systemClock,
+        save: (s) => publish(stateOf(s)),
+        pollMs: this.#options.pollMs ?? 2000,
+        stallMs: this.#options.stallMs ?? 10 * 60_000,
+        signal: this.#abort.signal,
+        onEvent: (event) => {
+          const change = describeEvent(event)
+          if (!change) return
+          this.#options.log(`KafkaCluster ${key}: ${change.message}`)
+          void publish(change)
+        },
+      })
+      if (result.status === 'finished') await publish({ phase: 'finished', message: `rolled: ${result.restarted} brokers restarted in ${result.batches} batches in ${Math.round(result.elapsedMs / 1000)} s`, etaSeconds: undefined })
+      else if (result.status === 'stalled') await publish({ phase: 'stalled', message: `stalled: ${result.waitingFor}; tried again on a later reconcile` })
+      this.#options.log(`KafkaCluster ${key}: roll ${state.rollId} ${result.status}${result.waitingFor ? `: ${result.waitingFor}` : ''}`)
+    } catch (err) {
+      this.#options.log(`KafkaCluster ${key}: roll ${state.rollId} failed: ${describeError(err)}`)
+      await publish({ phase: 'failed', message: `failed: ${isKafkaplaneError(err) ? `${err.message} (${err.fix})` : describeError(err)}; tried again on a later reconcile` })
+    } finally {
+      await admin.close().catch(() => {})
+    }
+  }
+
+  async #writeStatus(key: string, status: RollStatus): Promise<void> {
+    const [namespace, name] = key.split('/') as [string, string]
+    // Replaced whole (a JSON patch `add`), so that fields the roll no longer has (its current batch, an ETA) go.
+    await this.#options.clusters.home.custom.patchNamespacedCustomObjectStatus(
+      { group: API_GROUP, version: API_VERSION, namespace, plural: KAFKA_CLUSTERS.plural, name, body: [{ op: 'add', path: '/status/roll', value: JSON.parse(JSON.stringify(status)) }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    )
+  }
+
+  /** A Kubernetes Event on the pod deleted, naming why. */
+  async #event(pod: V1Pod, context: string, reasons: readonly RestartReason[]): Promise<void> {
+    const now = new Date().toISOString()
+    const namespace = pod.metadata!.namespace!
+    await this.#options.clusters
+      .get(context)
+      .objects.create({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { generateName: `${pod.metadata!.name}.`, namespace },
+        involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name, namespace, uid: pod.metadata!.uid },
+        reason: 'RollingRestart',
+        message: `kafkaplane restarts this broker: ${reasons.map(describeReason).join('; ') || 'requested'}`,
+        type: 'Normal',
+        source: { component: 'kafkaplane-operator' },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      } as never)
+      .catch((err: unknown) => this.#options.log(`could not write the Event of pod ${pod.metadata!.name} (${describeError(err)})`))
+  }
+}
+
+/** The roll state alone (status.roll without where it is now). */
+function stateOf(s: RollState): RollState {
+  const { format, clusterId, rollId, createdAt, status, requested, current, done } = s
+  return structuredClone({ format, clusterId, rollId, createdAt, status, requested, ...(current ? { current } : {}), done })
+}
+
+/** What a roller event changes in status.roll: phase, message, ETA. */
+function describeEvent(event: RollEvent): Partial<RollStatus> & { message: string } | undefined {
+  switch (event.type) {
+    case 'restarting':
+      return { phase: 'restarting', message: `restarting broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} (${event.reasons.join('; ')})`, etaSeconds: undefined }
+    case 'waiting':
+      return { phase: 'waiting', message: `waiting: ${event.reason}`, ...(event.etaSeconds === undefined ? { etaSeconds: undefined } : { etaSeconds: event.etaSeconds }) }
+    case 'back':
+      return { phase: 'waiting', message: `broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} back in sync after ${Math.round((event.restartMs + event.catchUpMs) / 1000)} s`, etaSeconds: undefined }
+    case 'blocked':
+      return { phase: 'blocked', message: `no broker may restart now: ${event.waiting.map((w) => `${w.id}: ${w.blockers.join('; ')}`).join(' | ')}` }
+    default:
+      return undefined
+  }
+}
