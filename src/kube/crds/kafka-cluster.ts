@@ -339,7 +339,7 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
       default: {},
       description: 'how brokers are restarted',
       properties: {
-        maxUnavailable: { type: 'integer', minimum: 1, maximum: 16, default: 1, description: 'brokers down at once in a roll or a drain (the PodDisruptionBudget), e.g. maxUnavailable: 1' },
+        maxUnavailable: { type: 'integer', minimum: 1, maximum: 16, default: 1, description: 'brokers down at once in a roll (a batch within one zone, only when no partition falls below min.insync.replicas) or a drain (the PodDisruptionBudget), e.g. maxUnavailable: 1' },
         terminationGracePeriodSeconds: {
           type: 'integer',
           minimum: 30,

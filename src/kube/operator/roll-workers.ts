@@ -98,6 +98,8 @@ export class RollWorkers {
     try {
       const result = await runRoll(new KafkaExecutorCluster(admin, connection), target, state, {
         clock: systemClock,
+        // spec.rolling.maxUnavailable brokers at once, within one zone of one Kubernetes cluster.
+        maxBatch: model.spec.rolling.maxUnavailable,
         save: (s) => publish(stateOf(s)),
         pollMs: this.#options.pollMs ?? 2000,
         stallMs: this.#options.stallMs ?? 10 * 60_000,
