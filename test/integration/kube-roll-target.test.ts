@@ -1,0 +1,93 @@
+/**
+ * The roller's Kubernetes target against a real API server with the StatefulSet controller (etcd,
+ * kube-apiserver, kube-controller-manager; no scheduler or kubelet, so the pods stay Pending, which is all
+ * a pod's identity, template and replacement need): a KafkaCluster's StatefulSet rendered and applied,
+ * its pods read as roll nodes (roles and failure domains from the model, no reason to restart); a
+ * config change gives every pod a reason naming both config hashes; a restart deletes the pod and
+ * resolves once the StatefulSet made its replacement, which has no reason left. One control plane for
+ * the file, stopped in after().
+ */
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { V1Pod } from '@kubernetes/client-node'
+import { parse } from 'yaml'
+import type { RestartReason } from '../../src/core/roll/roll-rules.ts'
+import { renderKafkaCluster } from '../../src/kube/manifests/render.ts'
+import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from '../../src/kube/model/kafka-cluster-model.ts'
+import { KubeClusters } from '../../src/kube/operator/kube-clients.ts'
+import { KubeRollTarget } from '../../src/kube/operator/kube-roll-target.ts'
+import { isAlive } from '../../src/local/broker-process.ts'
+import { startKubeControlPlane, type KubeControlPlane } from '../../src/local/kube-control-plane.ts'
+
+describe('the roller on Kubernetes: broker pods as roll nodes, restarted by deletion, on a real API server', () => {
+  let plane: KubeControlPlane
+  let clusters: KubeClusters
+
+  /** The example KafkaCluster in one Kubernetes cluster (this plane's context), with `brokerConfig`. */
+  const model = (brokerConfig: Record<string, string>): KafkaClusterModel => {
+    const resource = parse(readFileSync(new URL('../../examples/kafka-cluster.yaml', import.meta.url), 'utf8')) as KafkaClusterResource
+    const spec = resource.spec as { topology: { clusters: { name: string; context?: string; zones: string[]; brokerIds: { first: number; count: number } }[] }; brokerConfig: Record<string, string>; placement?: unknown }
+    spec.topology.clusters = [{ name: 'k8s-1', context: clusters.home.context, zones: ['a', 'b', 'c'], brokerIds: { first: 0, count: 3 } }]
+    spec.brokerConfig = brokerConfig
+    delete spec.placement // the example's RF 6 needs both of its Kubernetes clusters
+    const checked = kafkaClusterModel(resource)
+    assert.ok(checked.ok, JSON.stringify(!checked.ok && checked.errors))
+    return checked.model
+  }
+  const apply = async (m: KafkaClusterModel) => {
+    for (const object of renderKafkaCluster(m)[0]!.objects) await clusters.home.applier.apply(object)
+  }
+  const pods = async () => {
+    const list = await plane.kubectl(['get', 'pods', '-n', 'kafka', '-o', 'json'])
+    return (JSON.parse(list.stdout) as { items: V1Pod[] }).items.filter((p) => !p.metadata?.deletionTimestamp)
+  }
+
+  before(async () => {
+    plane = await startKubeControlPlane({ name: 'roll-target', controllerManager: true })
+    clusters = KubeClusters.load({ kubeconfig: plane.kubeconfigPath })
+    assert.equal((await plane.kubectl(['create', 'namespace', 'kafka'])).code, 0)
+  })
+  after(async () => {
+    if (plane === undefined) return
+    const pids = plane.pids
+    await plane.stop()
+    assert.deepEqual(pids.filter(isAlive), [], 'every control-plane process is gone after stop()')
+  })
+
+  it('reads the pods as nodes, names a config change as every pod\'s reason, and restarts a pod by deleting it and waiting for its replacement', async () => {
+    const first = model({ 'log.retention.hours': '168' })
+    await apply(first)
+    for (let i = 0; (await pods()).length < 3; i++) {
+      assert.ok(i < 120, `the StatefulSet made its 3 pods: ${JSON.stringify((await pods()).map((p) => p.metadata?.name))}`)
+      await sleep(500)
+    }
+    const target = new KubeRollTarget(clusters, first, { pollMs: 200 })
+    const nodes = await target.nodes()
+    assert.deepEqual(
+      nodes.map((n) => [n.id, n.roles.includes('controller'), n.labels.zone, n.reasons.length]),
+      first.brokers.map((b) => [b.id, b.controller, b.zone, 0]),
+      'every broker of the model, with its role and zone, nothing to restart',
+    )
+
+    const changed = model({ 'log.retention.hours': '169' })
+    await apply(changed)
+    const changedTarget = new KubeRollTarget(clusters, changed, {
+      pollMs: 200,
+      onRestart: async (pod, context, reasons) => void told.push({ pod: pod.metadata!.name!, context, reasons }),
+    })
+    const told: { pod: string; context: string; reasons: readonly RestartReason[] }[] = []
+    const due = await changedTarget.nodes()
+    assert.ok(due.every((n) => n.reasons.length === 1 && n.reasons[0]!.kind === 'config' && /^config hash \S+ -> \S+$/.test(n.reasons[0]!.detail)), JSON.stringify(due))
+
+    const victim = changed.brokers[1]!
+    const before = (await pods()).find((p) => p.metadata?.name === victim.pod)!
+    await changedTarget.restart([victim.id], new Map([[victim.id, due[1]!.reasons]]))
+    const after = (await pods()).find((p) => p.metadata?.name === victim.pod)
+    assert.ok(after && after.metadata?.uid !== before.metadata?.uid, 'the StatefulSet made a new pod before restart() resolved')
+    assert.deepEqual(told.map((t) => [t.pod, t.context, t.reasons.map((r) => r.kind)]), [[victim.pod, clusters.home.context, ['config']]])
+    const left = await changedTarget.nodes()
+    assert.deepEqual(left.map((n) => [n.id, n.reasons.length]), changed.brokers.map((b) => [b.id, b.id === victim.id ? 0 : 1]), 'the new pod runs the new config; the others still need a restart')
+  })
+})
