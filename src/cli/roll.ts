@@ -141,6 +141,7 @@ function rollReporter(io: CommandIO): (event: RollEvent) => void {
   return (event) => {
     switch (event.type) {
       case 'restarting':
+        for (const w of event.passedOver) say(`broker ${w.id} passed over for now: ${w.blockers.join('; ')}`)
         say(`restarting broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} (${event.reasons.join('; ')})`)
         for (const w of event.warnings) say(`warning: ${w}`)
         return

@@ -47,7 +47,8 @@ export interface RollOptions extends BatchOptions {
 }
 
 export type RollEvent =
-  | { type: 'restarting'; ids: number[]; reasons: string[]; warnings: string[] }
+  /** `passedOver`: nodes before these in roll order that may not stop now (tried again at the next step). */
+  | { type: 'restarting'; ids: number[]; reasons: string[]; warnings: string[]; passedOver: { id: number; blockers: string[] }[] }
   /** A restarted batch on its way back: what it waits for, and when it should be back (from progress). */
   | { type: 'waiting'; ids: number[]; reason: string; etaSeconds: number | undefined }
   | { type: 'back'; ids: number[]; restartMs: number; catchUpMs: number }
@@ -127,7 +128,7 @@ export async function runRoll(cluster: RollCluster, target: RollTarget, state: R
         const said = [...new Set(step.nodes.flatMap((n) => n.reasons.map(describeReason)))]
         state.current = { ids, reasons: said, startedAt: clock.now() }
         await options.save(state)
-        emit({ type: 'restarting', ids, reasons: said, warnings: step.check.warnings })
+        emit({ type: 'restarting', ids, reasons: said, warnings: step.check.warnings, passedOver: step.passedOver })
         await target.restart(ids, reasons)
         lastBlocked = ''
         continue

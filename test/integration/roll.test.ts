@@ -71,7 +71,11 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
     assert.equal(result.code, 0, result.stdout + result.stderr)
     assert.match(result.stdout, /^rolled: 8 brokers restarted in 8 batches in [\d.]+ s\n$/)
     const controllers = [0, 1, 2].filter((id) => id !== activeBefore)
-    assert.deepEqual(batches, [[3], [4], [5], [6], [7], ...controllers.map((id) => [id]), [activeBefore!]], result.stderr)
+    // The order, unless a broker had to be passed over for a moment (a follower out of the ISR under load): then the roll says so.
+    const ideal = [[3], [4], [5], [6], [7], ...controllers.map((id) => [id]), [activeBefore!]]
+    if (JSON.stringify(batches) !== JSON.stringify(ideal)) assert.match(result.stderr, /passed over for now: /, `${JSON.stringify(batches)}\n${result.stderr}`)
+    assert.deepEqual(batches.flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7], 'every broker once')
+    assert.deepEqual(batches.at(-1), [activeBefore], 'the active controller last')
     for (const id of cluster.brokerIds()) assert.notEqual(pidsAfter[String(id)], pidsBefore[String(id)], `broker ${id} runs in a new JVM`)
     assert.equal((result.stderr.match(/back in sync: up after/g) ?? []).length, 8, 'each broker was waited for')
     const rolled = await describeTopic(cluster.bootstrapServers, 'rolled')
@@ -88,9 +92,13 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
     const { result, batches, report, produced } = await rollUnderLoad('--batch', '3')
     assert.equal(result.code, 0, result.stdout + result.stderr)
     // Zones: a = 0, 3, 6; b = 1, 4, 7; c = 2, 5. RF 3 spread one replica a zone: a zone may go at once.
-    assert.deepEqual(batches.slice(0, 3), [[3, 6], [4, 7], [5]], result.stderr)
-    assert.deepEqual(batches.slice(3).map((b) => b.length), [1, 1, 1], 'each controller alone')
-    assert.match(result.stdout, /^rolled: 8 brokers restarted in 6 batches/)
+    if (!/passed over for now: /.test(result.stderr)) {
+      assert.deepEqual(batches.slice(0, 3), [[3, 6], [4, 7], [5]], result.stderr)
+      assert.match(result.stdout, /^rolled: 8 brokers restarted in 6 batches/)
+    }
+    assert.ok(batches.some((b) => b.length > 1), `some brokers restarted together: ${JSON.stringify(batches)}`)
+    assert.deepEqual(batches.flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7], 'every broker once')
+    for (const batch of batches) if (batch.some((id) => id < 3)) assert.equal(batch.length, 1, `a controller restarts alone: ${batch}`)
     for (const batch of batches) assert.equal(new Set(batch.map((id) => cluster.brokerLabels(id).zone)).size, 1, `one zone a batch: ${batch}`)
     assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
     assert.equal(report.produceErrors.count, 0, JSON.stringify(report.produceErrors))

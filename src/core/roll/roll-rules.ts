@@ -75,8 +75,11 @@ export function rollOrder(snapshot: ClusterSnapshot, nodes: readonly RollNode[],
 }
 
 export type RollStep =
-  /** Restart these nodes together now; the restart check passed for all of them at once. */
-  | { kind: 'restart'; nodes: RollNode[]; check: RestartCheck }
+  /**
+   * Restart these nodes together now; the restart check passed for all of them at once. `passedOver`:
+   * the nodes before them in roll order that may not stop now, and why (tried again at the next step).
+   */
+  | { kind: 'restart'; nodes: RollNode[]; check: RestartCheck; passedOver: { id: number; blockers: string[] }[] }
   /** Nothing may restart now: each waiting node with what keeps it (first in roll order first). */
   | { kind: 'blocked'; waiting: { id: number; blockers: string[] }[] }
   | { kind: 'done' }
@@ -124,7 +127,7 @@ export function nextBatch(snapshot: ClusterSnapshot, nodes: readonly RollNode[],
         }
       }
     }
-    return { kind: 'restart', nodes: batch, check }
+    return { kind: 'restart', nodes: batch, check, passedOver: waiting }
   }
   if (openers.length < pending.length) waiting.push({ id: active!, blockers: [`controller ${active} is the active controller: it restarts last`] })
   return { kind: 'blocked', waiting }
