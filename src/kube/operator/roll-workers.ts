@@ -164,7 +164,13 @@ function stateOf(s: RollState): RollState {
 function describeEvent(event: RollEvent): Partial<RollStatus> & { message: string } | undefined {
   switch (event.type) {
     case 'restarting':
-      return { phase: 'restarting', message: `restarting broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} (${event.reasons.join('; ')})`, etaSeconds: undefined }
+      return {
+        phase: 'restarting',
+        message:
+          `restarting broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} (${event.reasons.join('; ')})` +
+          event.passedOver.map((w) => `; broker ${w.id} passed over for now: ${w.blockers.join('; ')}`).join(''),
+        etaSeconds: undefined,
+      }
     case 'waiting':
       return { phase: 'waiting', message: `waiting: ${event.reason}`, ...(event.etaSeconds === undefined ? { etaSeconds: undefined } : { etaSeconds: event.etaSeconds }) }
     case 'back':
