@@ -1,0 +1,42 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import type { PartitionState } from '../health/snapshot.ts'
+import { clusterSlack, disruptionBudgets } from './disruption-budget.ts'
+
+const part = (replicas: number[], isr: number[], minInsync: number): PartitionState => ({ topic: 't', partition: 0, leader: isr[0] ?? -1, replicas, isr, minInsync, reassigning: false })
+
+test('slack: the smallest in-sync margin over min.insync.replicas; RF <= min.insync partitions left out', () => {
+  assert.equal(clusterSlack({ partitions: [part([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], 3), part([0, 1, 2], [0, 1, 2], 2)] }, 8), 1)
+  assert.equal(clusterSlack({ partitions: [part([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], 3)] }, 8), 3, 'RF 6, min ISR 3: three may go')
+  assert.equal(clusterSlack({ partitions: [part([0, 1, 2], [0, 1], 2)] }, 8), 0, 'at min ISR: none')
+  assert.equal(clusterSlack({ partitions: [part([0, 1], [0, 1], 2), part([0], [0], 2)] }, 4), 4, 'RF <= min ISR only: the cap')
+})
+
+test('RF 3 over 2 Kubernetes clusters (slack 1): one cluster may evict at a time, in turns', () => {
+  const clusters = ['k8s-1', 'k8s-2']
+  const none = new Map<string, number>()
+  assert.deepEqual([...disruptionBudgets({ clusters, unavailable: none, slack: 1, cap: 1, turn: 0 })], [['k8s-1', 1], ['k8s-2', 0]])
+  assert.deepEqual([...disruptionBudgets({ clusters, unavailable: none, slack: 1, cap: 1, turn: 1 })], [['k8s-1', 0], ['k8s-2', 1]])
+  // A broker of k8s-1 down already: the slack (from the live ISR) is 0; k8s-1's PDB counts it, k8s-2 may evict nothing.
+  assert.deepEqual([...disruptionBudgets({ clusters, unavailable: new Map([['k8s-1', 1]]), slack: 0, cap: 1, turn: 1 })], [['k8s-1', 1], ['k8s-2', 0]])
+})
+
+test('RF 6, min ISR 3 over 2 clusters (slack 3): one each, the third to whose turn it is, within the cap', () => {
+  const clusters = ['k8s-1', 'k8s-2']
+  assert.deepEqual([...disruptionBudgets({ clusters, unavailable: new Map(), slack: 3, cap: 2, turn: 1 })], [['k8s-1', 1], ['k8s-2', 2]])
+  assert.deepEqual([...disruptionBudgets({ clusters, unavailable: new Map(), slack: 3, cap: 1, turn: 1 })], [['k8s-1', 1], ['k8s-2', 1]], 'the cap holds')
+})
+
+test('property: the evictions all clusters allow at once never exceed the slack, nor the cap in any cluster', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 10 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: -5, max: 20 }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 5, maxLength: 5 }), (n, slack, cap, turn, down) => {
+      const clusters = Array.from({ length: n }, (_, i) => `c${i}`)
+      const unavailable = new Map(clusters.map((c, i) => [c, down[i]!]))
+      const budgets = disruptionBudgets({ clusters, unavailable, slack, cap, turn })
+      const evictable = clusters.map((c) => budgets.get(c)! - unavailable.get(c)!)
+      const total = evictable.reduce((a, b) => a + b, 0)
+      return evictable.every((e) => e >= 0 && e <= cap) && total <= slack && total === Math.min(slack, cap * n)
+    }),
+  )
+})
