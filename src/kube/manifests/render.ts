@@ -21,9 +21,11 @@ export interface ClusterManifests {
 
 /**
  * Every object a KafkaCluster needs, per Kubernetes cluster, in apply order: ConfigMap, headless
- * Service, per-broker Services, PodDisruptionBudget, StatefulSet.
+ * Service, per-broker Services, PodDisruptionBudget, StatefulSet. `disruptionBudgets`: each Kubernetes
+ * cluster's PDB `maxUnavailable` as the operator sets them from the live cluster
+ * (core/roll/disruption-budget.ts); without it, `spec.rolling.maxUnavailable`.
  */
-export function renderKafkaCluster(model: KafkaClusterModel): ClusterManifests[] {
+export function renderKafkaCluster(model: KafkaClusterModel, disruptionBudgets?: ReadonlyMap<string, number>): ClusterManifests[] {
   return model.clusters.map((cluster) => ({
     cluster: cluster.name,
     context: cluster.context,
@@ -31,7 +33,7 @@ export function renderKafkaCluster(model: KafkaClusterModel): ClusterManifests[]
       brokerConfigMap(model, cluster),
       headlessService(model, cluster),
       ...cluster.brokers.map((b) => brokerService(model, cluster, b)),
-      podDisruptionBudget(model, cluster),
+      podDisruptionBudget(model, cluster, disruptionBudgets?.get(cluster.name)),
       brokerStatefulSet(model, cluster),
     ],
   }))

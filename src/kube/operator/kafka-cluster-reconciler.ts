@@ -1,5 +1,7 @@
 import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node'
+import { clusterSlack, disruptionBudgets } from '../../core/roll/disruption-budget.ts'
 import { createAdmin } from '../../kafka/connection.ts'
+import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import { recordTopology } from '../../kafka/record-topology.ts'
 import type { ApplyResult } from '../apply.ts'
@@ -16,6 +18,9 @@ import type { KubeCluster, KubeClusters } from './kube-clients.ts'
 import { describeError } from './supervised-informer.ts'
 import type { RollStatus, RollWorkers } from './roll-workers.ts'
 import type { ReconcileOutcome } from './work-queue.ts'
+
+/** How long each Kubernetes cluster's turn lasts when the slack does not reach them all (core/roll/disruption-budget.ts). */
+export const DISRUPTION_TURN_MS = 60_000
 
 /** The kubeconfig contexts a KafkaCluster's objects were applied to (so that dropped ones are cleaned). */
 export const CONTEXTS_ANNOTATION = 'kafkaplane.io/applied-contexts'
@@ -50,7 +55,9 @@ export interface KafkaClusterReconcilerOptions {
  *   3. the finalizer (and the applied-contexts annotation) on it;
  *   4. the validated model: an invalid spec sets Degraded with every problem, and nothing is applied;
  *   5. render and apply each Kubernetes cluster's objects through its kubeconfig context: objects in the
- *      home cluster get an owner reference to the KafkaCluster, remote ones carry its labels only;
+ *      home cluster get an owner reference to the KafkaCluster, remote ones carry its labels only; the
+ *      PodDisruptionBudgets are set together from the live cluster, so that drains in every Kubernetes
+ *      cluster at once never take a partition below min.insync.replicas (`#disruptionBudgets`);
  *   6. prune: objects with its labels that are no longer rendered, in every context it was applied to;
  *   7. rolling restarts: when a broker pod runs another config, image or Kafka version than its
  *      StatefulSet wants, or is annotated for a restart, a roll starts outside the reconcile
@@ -96,7 +103,8 @@ export class KafkaClusterReconciler {
       return {}
     }
     const model = checked.model
-    const manifests = renderKafkaCluster(model)
+    const budgets = await this.#disruptionBudgets(key, model)
+    const manifests = renderKafkaCluster(model, budgets.maxUnavailable)
     const contexts = [...new Set([...previousContexts, ...manifests.map((m) => m.context)])].sort()
     await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(contexts) })
 
@@ -146,10 +154,45 @@ export class KafkaClusterReconciler {
     const standing = brokersStanding(sets)
     await this.#status(resource, clusterStatusFields(model, sets), standing)
     if (standing.state !== 'ready' || rolling) return { requeueAfterMs: this.#notReadyRequeueMs }
-    return (await this.#recordTopology(key, model)) ? {} : { requeueAfterMs: this.#notReadyRequeueMs }
+    if (!(await this.#recordTopology(key, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
+    // The budgets go round the Kubernetes clusters: look again when the turn passes.
+    return budgets.rotating ? { requeueAfterMs: DISRUPTION_TURN_MS } : {}
   }
 
-  /** Step 8: true when recorded (or nothing to record with), false to try again. */
+  /**
+   * Step 5's PodDisruptionBudgets, set together for every Kubernetes cluster (core/roll/disruption-budget.ts):
+   * the slack over min.insync.replicas of the live cluster when some broker runs and Kafka answers,
+   * else what the placement policy leaves (RF - min.insync.replicas) less the brokers unavailable now;
+   * shared out, the rest in turns of DISRUPTION_TURN_MS.
+   */
+  async #disruptionBudgets(key: string, model: KafkaClusterModel): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean }> {
+    const cap = model.spec.rolling.maxUnavailable
+    const unavailable = new Map<string, number>()
+    for (const c of model.clusters) {
+      const set = this.#clusters.has(c.context)
+        ? await this.#clusters.get(c.context).applier.read<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: c.statefulSet, namespace: model.namespace } }).catch(() => undefined)
+        : undefined
+      unavailable.set(c.name, Math.max(0, c.brokers.length - (set?.status?.readyReplicas ?? 0)))
+    }
+    const down = [...unavailable.values()].reduce((a, b) => a + b, 0)
+    let slack = Math.max(0, model.placement.replicationFactor - model.placement.minInsyncReplicas - down)
+    if (this.#connection && down < model.brokers.length) {
+      const connection = { ...this.#connection, bootstrapServers: bootstrapServers(model), requestTimeoutMs: 5000, connectTimeoutMs: 2000 }
+      const admin = createAdmin(connection, 'kafkaplane-operator')
+      try {
+        slack = clusterSlack(await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers }), cap * model.clusters.length)
+      } catch (err) {
+        this.#log(`KafkaCluster ${key}: could not read Kafka for the disruption budgets (${describeError(err)}); they follow the placement policy`)
+      } finally {
+        await admin.close().catch(() => {})
+      }
+    }
+    const names = model.clusters.map((c) => c.name)
+    const maxUnavailable = disruptionBudgets({ clusters: names, unavailable, slack, cap, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS) })
+    return { maxUnavailable, rotating: names.length > 1 && slack > 0 && slack < cap * names.length }
+  }
+
+  /** Step 9: true when recorded (or nothing to record with), false to try again. */
   async #recordTopology(key: string, model: KafkaClusterModel): Promise<boolean> {
     if (!this.#connection) return true
     const brokers = []
