@@ -270,7 +270,7 @@ spec:
     await until('all 6 brokers Ready again', 300_000, allReady, describePods)
   })
 
-  it('a config change rolls the brokers: one at a time, broker-only first, the controllers last, each back in sync before the next; status.roll and Events say why', async () => {
+  it('a config change rolls the brokers: one at a time, broker-only first, the controllers last, each back in sync before the next; the operator deleted mid-roll resumes it; status.roll and Events say why', async () => {
     const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as { status?: { controllers?: number[]; roll?: { rollId: string; phase: string; message: string; done: { ids: number[]; reasons: string[]; restartMs: number; catchUpMs: number }[] } } }
     const controllers = (await kafkaCluster()).status?.controllers ?? []
     assert.equal(controllers.length, 3, 'the status names the controllers')
@@ -279,6 +279,12 @@ spec:
     const changed = (await readFile(EXAMPLE, 'utf8')).replace('\n  storage:\n', '\n  brokerConfig:\n    log.retention.hours: "169"\n  storage:\n')
     assert.notEqual(changed, await readFile(EXAMPLE, 'utf8'))
     await applyOnBed(bed, NS, changed)
+    // The operator's pod deleted mid-roll: its Deployment makes a new one, which resumes the roll from status.roll.
+    const midway = await until('two brokers rolled', 900_000, async () => {
+      const r = (await kafkaCluster()).status?.roll
+      return r && r.done.length >= 2 && r.phase !== 'finished' ? r : undefined
+    })
+    await kubectlOk(one, ['delete', 'pod', '-n', OPERATOR_NS, '-l', 'app.kubernetes.io/component=operator', '--wait=true'])
     const roll = await until(
       'the roll finished',
       1_500_000,
@@ -290,6 +296,7 @@ spec:
     )
     const ideal = roll.done.reduce((sum, b) => sum + b.restartMs + b.catchUpMs, 0)
     console.log(`roll of 6 brokers: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}`)
+    assert.equal(roll.rollId, midway.rollId, 'the new operator resumed the roll, not started another')
     const order = roll.done.map((b) => b.ids)
     assert.ok(order.every((b) => b.length === 1), `one at a time: ${JSON.stringify(order)}`)
     const ids = order.flat()
