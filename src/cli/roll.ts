@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { MAX_BATCH, nextBatch, rollOrder } from '../core/roll/roll-rules.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
-import { STATE_FILE } from '../local/cluster-state.ts'
+import { ROLL_STATE_FILE, STATE_FILE } from '../local/cluster-state.ts'
 import { LocalCluster } from '../local/local-cluster.ts'
 import { LocalRollTarget } from '../local/local-roll-target.ts'
 import { cacheDir, defaultDataDir } from '../local/paths.ts'
@@ -71,7 +71,7 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
     for (const d of within ?? []) {
       if (!dims.includes(d)) throw badArgument(`--batch-within: "${d}" is not a dimension of this cluster`, `name dimensions of its topology (${dims.join(', ') || 'none'}), or pass '' to let a batch span them`)
     }
-    const stateFile = resolve(values['state-file'] ?? join(dataDir, 'roll.json'))
+    const stateFile = resolve(values['state-file'] ?? join(dataDir, ROLL_STATE_FILE))
 
     const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
     try {

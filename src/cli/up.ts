@@ -1,10 +1,12 @@
-import { resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { layoutBrokers } from '../core/topology/layout.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import { DEFAULT_BASE_PORT, DEFAULT_HEAP, LocalCluster, type ClusterEvent } from '../local/local-cluster.ts'
+import { ROLL_STATE_FILE } from '../local/cluster-state.ts'
 import { cacheDir, defaultDataDir } from '../local/paths.ts'
 import { badArgument, integerOption, keyValueOptions, listOption, parseOptions, type Command, type CommandIO } from './command.ts'
 
@@ -203,10 +205,14 @@ async function runUntilSignal(cluster: LocalCluster, io: CommandIO): Promise<num
   // Watch the brokers while we wait (this also keeps the event loop alive): a broker that dies on its
   // own is reported once, with where its log is.
   const reported = new Set<number>()
+  // A broker restarted by `kafkaplane roll` runs in a JVM that roll started: adopted, not reported.
   const watchdog = setInterval(() => {
+    cluster.adoptRecorded()
     const running = cluster.pids()
+    const rolling = rollingNow(cluster.dataDir)
     for (const id of cluster.brokerIds()) {
-      if (!running.has(id) && !reported.has(id)) {
+      if (running.has(id) || rolling.includes(id)) reported.delete(id)
+      else if (!reported.has(id)) {
         reported.add(id)
         io.stderr.write(`kafkaplane: warning: broker ${id} exited on its own; its log is in ${cluster.logDir(id)}\n`)
       }
@@ -229,4 +235,14 @@ async function runUntilSignal(cluster: LocalCluster, io: CommandIO): Promise<num
   process.off('exit', killOnExit)
   io.stderr.write('kafkaplane: every broker stopped\n')
   return 0
+}
+
+/** The brokers a `kafkaplane roll` of this cluster is restarting now (its state file, DIR/roll.json). */
+function rollingNow(dataDir: string): number[] {
+  try {
+    const roll = JSON.parse(readFileSync(join(dataDir, ROLL_STATE_FILE), 'utf8')) as { status?: string; current?: { ids?: number[] } }
+    return roll.status === 'running' ? (roll.current?.ids ?? []) : []
+  } catch {
+    return []
+  }
 }

@@ -33,6 +33,8 @@ export interface ClusterState {
 }
 
 export const STATE_FILE = 'cluster.json'
+/** Where `kafkaplane roll` keeps the roll of the cluster in a data dir. */
+export const ROLL_STATE_FILE = 'roll.json'
 
 export function nodeDir(dataDir: string, id: number): string {
   return join(dataDir, `node-${id}`)

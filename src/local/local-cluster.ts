@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -19,6 +19,7 @@ import {
   isEmptyDir,
   nodeDir,
   readClusterState,
+  STATE_FILE,
   writeClusterState,
   type ClusterState,
 } from './cluster-state.ts'
@@ -326,6 +327,7 @@ export class LocalCluster implements BrokerOrchestrator {
    * shut down while the quorum still answers. Removes the data dir of an ephemeral cluster.
    */
   async stop(): Promise<void> {
+    this.adoptRecorded()
     const brokerOnly = this.spec.nodes.filter((n) => n.controllerPort === undefined).map((n) => n.id)
     const combined = this.spec.nodes.filter((n) => n.controllerPort !== undefined).map((n) => n.id)
     await this.#stopNodes(brokerOnly, 'SIGTERM')
@@ -335,7 +337,33 @@ export class LocalCluster implements BrokerOrchestrator {
 
   /** Kills every JVM at once, synchronously: for process-exit handlers and failed tests. */
   killAllNow(): void {
+    this.adoptRecorded()
     for (const process of this.#processes.values()) process.signal('SIGKILL')
+  }
+
+  /**
+   * Adopts the JVMs that another process recorded in the state file for nodes whose process this handle
+   * no longer runs (`kafkaplane roll` restarted them), so that the process that started the cluster (a
+   * foreground `kafkaplane up`, a test) watches and stops the brokers that run now. Returns their ids.
+   */
+  adoptRecorded(): number[] {
+    let pids: Record<string, number>
+    try {
+      pids = (JSON.parse(readFileSync(join(this.dataDir, STATE_FILE), 'utf8')) as ClusterState).pids
+    } catch {
+      return [] // no state file (yet, or any more), or one being replaced: nothing to adopt now
+    }
+    const adopted: number[] = []
+    for (const [key, pid] of Object.entries(pids)) {
+      const id = Number(key)
+      if (this.#processes.get(id)?.running) continue
+      const process = BrokerProcess.adopt(pid, this.#propertiesFile(id))
+      if (process) {
+        this.#processes.set(id, process)
+        adopted.push(id)
+      }
+    }
+    return adopted
   }
 
   #node(id: number): LocalNode {

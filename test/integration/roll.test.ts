@@ -14,6 +14,7 @@ import { describeClusterSnapshot } from '../../src/kafka/describe-cluster-snapsh
 import { readClusterState } from '../../src/local/cluster-state.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { readRollState } from '../../src/operations/roll-state-file.ts'
+import { isAlive } from '../../src/local/broker-process.ts'
 import { startWorkload } from '../../src/verify/workload.ts'
 import { killClusterIn, removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { runCli } from './support/cli.ts'
@@ -117,5 +118,12 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
       assert.match(r.stderr, pattern)
     }
     assert.deepEqual((await readClusterState(cluster.dataDir))!.pids, pids, 'no broker restarted')
+  })
+
+  test('the process that started the cluster stops the brokers the roll restarted (what a foreground `kafkaplane up` does on Ctrl-C)', async () => {
+    const pids = Object.values((await readClusterState(cluster.dataDir))!.pids)
+    assert.equal(pids.length, 8)
+    await cluster.stop()
+    assert.deepEqual(pids.filter(isAlive), [], 'every JVM of the cluster is gone')
   })
 })
