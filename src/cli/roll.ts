@@ -10,12 +10,12 @@ import { cacheDir, defaultDataDir } from '../local/paths.ts'
 import { readRollState, writeRollState } from '../operations/roll-state-file.ts'
 import { newRollState, runRoll, type RollEvent, type RollState } from '../operations/roller.ts'
 import { systemClock } from '../operations/system-clock.ts'
-import { badArgument, idsOption, integerOption, listOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { badArgument, idsOption, integerOption, keyValueOptions, listOption, parseOptions, type Command, type CommandIO } from './command.ts'
 import { describeEvent } from './up.ts'
 
 export const roll: Command = {
   name: 'roll',
-  help: `Usage: kafkaplane roll [--data-dir DIR] [--brokers IDS] [--batch N] [options]
+  help: `Usage: kafkaplane roll [--data-dir DIR] [--config K=V ...] [--brokers IDS] [--batch N] [options]
 
 Restarts the brokers of the local cluster in DIR (default: the one 'kafkaplane up' starts without
 --data-dir), never taking a partition below min.insync.replicas:
@@ -27,7 +27,9 @@ Restarts the brokers of the local cluster in DIR (default: the one 'kafkaplane u
     hosts (as long as it makes progress; an ETA is shown), then give back its preferred leaders.
 The roll is kept in a state file before every restart: interrupted (Ctrl-C, a crash) it continues where
 it stopped when run again.
-  --brokers IDS          restart only these brokers (default: every node)
+  --config K=V           set a broker property on every node (repeatable; K= removes one), then restart
+                         the brokers whose JVM runs another config: a config change rolled out
+  --brokers IDS          restart these brokers (default: every node, unless --config is given)
   --batch N              restart up to N brokers at once (default 1, at most ${MAX_BATCH}),
                          all within one failure-domain cell and only when no partition falls below
                          min.insync.replicas without all of them; a controller always restarts alone
@@ -41,6 +43,7 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
   async run(argv, io) {
     const { values, positionals } = parseOptions('roll', argv, {
       'data-dir': { type: 'string' },
+      config: { type: 'string', multiple: true },
       brokers: { type: 'string' },
       batch: { type: 'string' },
       'batch-within': { type: 'string' },
@@ -65,7 +68,8 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
     const cluster = await LocalCluster.attach(dataDir, (event) => say(describeEvent(event)), { cacheDir: cacheDir(io.env), env: io.env })
     const known = new Set(cluster.brokerIds())
     if (cluster.pids().size === 0) throw badArgument(`the local cluster in ${dataDir} is not running`, `start it with \`kafkaplane up --data-dir ${dataDir}\``)
-    const requested = values.brokers === undefined ? [...known] : idsOption('--brokers', values.brokers, known)
+    const config = values.config?.length ? keyValueOptions('--config', values.config) : undefined
+    const requested = values.brokers !== undefined ? idsOption('--brokers', values.brokers, known) : config ? [] : [...known]
     const dims = [...new Set(cluster.brokerIds().flatMap((id) => Object.keys(cluster.brokerLabels(id))))]
     const within = values['batch-within'] === undefined ? undefined : values['batch-within'] === '' ? [] : listOption('--batch-within', values['batch-within'])!
     for (const d of within ?? []) {
@@ -89,9 +93,14 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
         }
       }
       const options = { maxBatch, ...(within === undefined ? {} : { batchWithin: within }) }
+      if (config) await cluster.reconfigure(config, { dryRun: true }) // bad input refused before anything changes
+      if (config && !values['dry-run']) {
+        await cluster.reconfigure(config)
+        io.stderr.write(`kafkaplane: config of every node: ${Object.entries(config).map(([k, v]) => (v === '' ? `${k} removed` : `${k}=${v}`)).join(', ')}\n`)
+      }
       if (values['dry-run']) {
         const snapshot = await kafka.snapshot()
-        const nodes = (await target.nodes()).map((n) => (requested.includes(n.id) ? { ...n, reasons: [{ kind: 'manual' as const, detail: 'restart requested' }] } : n))
+        const nodes = (await target.nodes()).map((n) => (requested.includes(n.id) || config ? { ...n, reasons: [...n.reasons, { kind: 'manual' as const, detail: 'restart requested' }] } : n))
         const order = rollOrder(snapshot, nodes.filter((n) => n.reasons.length > 0))
         const step = nextBatch(snapshot, nodes, options)
         io.stdout.write(`order: ${order.map((n) => n.id).join(', ')}\n`)
@@ -162,3 +171,4 @@ function rollReporter(io: CommandIO): (event: RollEvent) => void {
     }
   }
 }
+

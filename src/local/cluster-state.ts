@@ -30,6 +30,8 @@ export interface ClusterState {
   security?: { saslUsers: Record<string, string> }
   /** Node id -> pid of its JVM, while it runs. */
   pids: Record<string, number>
+  /** Node id -> hash of the server.properties its JVM started with (absent in older state files). */
+  runningConfig?: Record<string, string>
 }
 
 export const STATE_FILE = 'cluster.json'

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -90,13 +90,15 @@ const STOP_GRACE_MS = 60_000
  */
 export class LocalCluster implements BrokerOrchestrator {
   readonly dataDir: string
-  readonly spec: LocalClusterSpec
+  #spec: LocalClusterSpec
   readonly clusterId: string
   readonly kafkaVersion: string
   readonly #state: ClusterState
   readonly #java: string
   readonly #distribution: KafkaDistribution | undefined
   readonly #processes = new Map<number, BrokerProcess>()
+  /** Node id -> hash of the server.properties this process started its JVM with. */
+  readonly #startedWith = new Map<string, string>()
   readonly #onEvent: (event: ClusterEvent) => void
   readonly #env: NodeJS.ProcessEnv
   readonly #readyTimeoutMs: number
@@ -114,7 +116,7 @@ export class LocalCluster implements BrokerOrchestrator {
     this.#state = args.state
     this.clusterId = args.state.clusterId
     this.kafkaVersion = args.state.kafkaVersion
-    this.spec = planLocalCluster(args.state.topology, args.state.basePort, args.state.config, args.state.rackDimensions, localSecurity(args.dataDir, args.state))
+    this.#spec = planLocalCluster(args.state.topology, args.state.basePort, args.state.config, args.state.rackDimensions, localSecurity(args.dataDir, args.state))
     this.#java = args.java
     this.#distribution = args.distribution
     this.#onEvent = args.onEvent ?? (() => {})
@@ -252,6 +254,11 @@ export class LocalCluster implements BrokerOrchestrator {
     return cluster
   }
 
+  /** The cluster's layout and broker config (its config changes with `reconfigure`). */
+  get spec(): LocalClusterSpec {
+    return this.#spec
+  }
+
   get bootstrapServers(): string[] {
     return bootstrapServers(this.spec)
   }
@@ -347,12 +354,7 @@ export class LocalCluster implements BrokerOrchestrator {
    * foreground `kafkaplane up`, a test) watches and stops the brokers that run now. Returns their ids.
    */
   adoptRecorded(): number[] {
-    let pids: Record<string, number>
-    try {
-      pids = (JSON.parse(readFileSync(join(this.dataDir, STATE_FILE), 'utf8')) as ClusterState).pids
-    } catch {
-      return [] // no state file (yet, or any more), or one being replaced: nothing to adopt now
-    }
+    const pids = this.#readStateNow()?.pids ?? {}
     const adopted: number[] = []
     for (const [key, pid] of Object.entries(pids)) {
       const id = Number(key)
@@ -364,6 +366,47 @@ export class LocalCluster implements BrokerOrchestrator {
       }
     }
     return adopted
+  }
+
+  /**
+   * Sets broker properties for every node (`changes` over the cluster's config; an empty value removes
+   * one): checked as `up --config` checks them, written to each node's server.properties and the state
+   * file, and read by each broker at its next start; `configDrift` says which run another config now.
+   * Nothing restarts here: that is `kafkaplane roll`'s. `dryRun`: only check.
+   */
+  async reconfigure(changes: Readonly<Record<string, string>>, options: { dryRun?: boolean } = {}): Promise<void> {
+    const config = { ...this.#state.config }
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === '') delete config[key]
+      else config[key] = value
+    }
+    const spec = planLocalCluster(this.#state.topology, this.#state.basePort, config, this.#state.rackDimensions, localSecurity(this.dataDir, this.#state))
+    if (options.dryRun) return
+    this.#spec = spec
+    this.#state.config = config
+    for (const node of spec.nodes) await writeFile(this.#propertiesFile(node.id), renderNodeProperties(spec, node, join(nodeDir(this.dataDir, node.id), 'data')))
+    await writeClusterState(this.dataDir, this.#state)
+  }
+
+  /**
+   * Whether node `id`'s JVM runs another config than its server.properties holds now (a `reconfigure`
+   * since it started): the hashes of both, or undefined when it runs the current one (or it is not
+   * known what it started with: a cluster started before kafkaplane recorded it).
+   */
+  configDrift(id: number): { running: string; wanted: string } | undefined {
+    const running = this.#state.runningConfig?.[String(id)]
+    if (running === undefined || !existsSync(this.#propertiesFile(id))) return undefined
+    const wanted = contentHash(readFileSync(this.#propertiesFile(id), 'utf8'))
+    return running === wanted ? undefined : { running, wanted }
+  }
+
+  /** The state file as it is now (another process may have written it), or undefined when there is none. */
+  #readStateNow(): ClusterState | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.dataDir, STATE_FILE), 'utf8')) as ClusterState
+    } catch {
+      return undefined // no state file (yet, or any more)
+    }
   }
 
   #node(id: number): LocalNode {
@@ -472,6 +515,7 @@ export class LocalCluster implements BrokerOrchestrator {
         cwd: nodeDir(this.dataDir, node.id),
       })
       this.#processes.set(node.id, process)
+      this.#startedWith.set(String(node.id), contentHash(readFileSync(this.#propertiesFile(node.id), 'utf8')))
       this.#onEvent({ type: 'starting', nodeId: node.id, pid: process.pid })
     }
     await this.#savePids()
@@ -567,6 +611,14 @@ export class LocalCluster implements BrokerOrchestrator {
 
   async #savePids(): Promise<void> {
     if (!existsSync(this.dataDir)) return
+    // Another process (`kafkaplane roll`) may have changed the config and restarted nodes since this one
+    // read the state: its config and what its nodes started with are kept, this process's pids and starts win.
+    const disk = this.#readStateNow()
+    if (disk && JSON.stringify(disk.config) !== JSON.stringify(this.#state.config)) {
+      this.#state.config = disk.config
+      this.#spec = planLocalCluster(this.#state.topology, this.#state.basePort, disk.config, this.#state.rackDimensions, localSecurity(this.dataDir, this.#state))
+    }
+    this.#state.runningConfig = { ...disk?.runningConfig, ...Object.fromEntries(this.#startedWith) }
     this.#state.pids = Object.fromEntries([...this.pids()].map(([id, pid]) => [String(id), pid]))
     await writeClusterState(this.dataDir, this.#state)
   }
@@ -618,4 +670,9 @@ export function newClusterId(): string {
     const id = randomBytes(16).toString('base64url')
     if (!id.startsWith('-')) return id
   }
+}
+
+/** A short hash of a node's server.properties: which config its JVM started with. */
+function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12)
 }
