@@ -270,11 +270,28 @@ spec:
     await until('all 6 brokers Ready again', 300_000, allReady, describePods)
   })
 
+  it('lost no acknowledged record of either writer through all of it', async () => {
+    assert.ok(verify && producer)
+    verify.child.kill('SIGINT')
+    const gone = await Promise.race([verify.exited.then(() => true), sleep(240_000, undefined, { ref: false }).then(() => false)])
+    assert.ok(gone, `kafkaplane verify reported within 240 s: ${verify.stderr().slice(-2000)}`)
+    const report = JSON.parse(verify.stdout()) as { acknowledged: number; lost: number; unverified: number; verdict: { failures: string[] } }
+    const check = await producer.stopAndCheck()
+    console.log(`kafkaplane verify: ${report.acknowledged} acknowledged, ${report.lost} lost, ${report.unverified} not verified; VerifiableProducer: ${check.acknowledged} acknowledged, ${check.found} read back, ${check.lost} lost, ${check.notVerified} not verified`)
+    assert.ok(report.acknowledged > 0 && check.acknowledged > 0, 'both wrote')
+    assert.equal(report.lost, 0, `kafkaplane verify lost nothing: ${report.verdict.failures.join('; ')}`)
+    assert.equal(report.unverified, 0, 'kafkaplane verify read back everything it had acknowledged')
+    assert.equal(check.lost, 0, `VerifiableProducer lost nothing: ${check.detail.join('; ')}`)
+    assert.deepEqual(check.unverified, [])
+  })
+
   it('a config change rolls the brokers: one at a time, broker-only first, the controllers last, each back in sync before the next; the operator deleted mid-roll resumes it; status.roll and Events say why', async () => {
     const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as { status?: { controllers?: number[]; roll?: { rollId: string; phase: string; message: string; done: { ids: number[]; reasons: string[]; restartMs: number; catchUpMs: number }[] } } }
     const controllers = (await kafkaCluster()).status?.controllers ?? []
     assert.equal(controllers.length, 3, 'the status names the controllers')
     const before = await brokerPods([one, two])
+    // Kafka's own acks=all writer across the whole roll; read back through the brokers' new pod IPs.
+    const writer = await startVerifiableProducer({ bootstrap, topic: TOPIC, recordsPerSecond: 50, dir: scratch, children })
     const started = performance.now()
     const changed = (await readFile(EXAMPLE, 'utf8')).replace('\n  storage:\n', '\n  brokerConfig:\n    log.retention.hours: "169"\n  storage:\n')
     assert.notEqual(changed, await readFile(EXAMPLE, 'utf8'))
@@ -313,22 +330,12 @@ spec:
     const lines = (await Promise.all(events)).join('').trim().split('\n')
     assert.equal(lines.length, 6, lines.join('\n'))
     assert.ok(lines.every((l) => /^payments-k8s-[12]-\d+ kafkaplane restarts this broker: config: config hash/.test(l)), lines.join('\n'))
-    // The pods have new IPs: the clients of the later steps bootstrap from them.
+    // Every pod has a new IP: the writer followed them through metadata; its records are read back through the new ones.
     bootstrap = pods.map((p) => `${p.podIP}:9094`).join(',')
-  })
-
-  it('lost no acknowledged record of either writer through all of it', async () => {
-    assert.ok(verify && producer)
-    verify.child.kill('SIGINT')
-    const gone = await Promise.race([verify.exited.then(() => true), sleep(240_000, undefined, { ref: false }).then(() => false)])
-    assert.ok(gone, `kafkaplane verify reported within 240 s: ${verify.stderr().slice(-2000)}`)
-    const report = JSON.parse(verify.stdout()) as { acknowledged: number; lost: number; unverified: number; verdict: { failures: string[] } }
-    const check = await producer.stopAndCheck()
-    console.log(`kafkaplane verify: ${report.acknowledged} acknowledged, ${report.lost} lost, ${report.unverified} not verified; VerifiableProducer: ${check.acknowledged} acknowledged, ${check.found} read back, ${check.lost} lost, ${check.notVerified} not verified`)
-    assert.ok(report.acknowledged > 0 && check.acknowledged > 0, 'both wrote')
-    assert.equal(report.lost, 0, `kafkaplane verify lost nothing: ${report.verdict.failures.join('; ')}`)
-    assert.equal(report.unverified, 0, 'kafkaplane verify read back everything it had acknowledged')
-    assert.equal(check.lost, 0, `VerifiableProducer lost nothing: ${check.detail.join('; ')}`)
+    const check = await writer.stopAndCheck(bootstrap)
+    console.log(`VerifiableProducer across the roll: ${check.acknowledged} acknowledged, ${check.found} read back, ${check.lost} lost, ${check.notVerified} not verified`)
+    assert.ok(check.acknowledged > 1000, `it wrote through the roll: ${check.acknowledged}`)
+    assert.equal(check.lost, 0, `VerifiableProducer lost nothing across the roll: ${check.detail.join('; ')}`)
     assert.deepEqual(check.unverified, [])
   })
 

@@ -111,7 +111,9 @@ export class RollWorkers {
           void publish(change)
         },
       })
-      if (result.status === 'finished') await publish({ phase: 'finished', message: `rolled: ${result.restarted} brokers restarted in ${result.batches} batches in ${Math.round(result.elapsedMs / 1000)} s`, etaSeconds: undefined })
+      // The roll's whole time, from its start (maybe by an operator before this one), not this run's.
+      const seconds = Math.round((Date.now() - Date.parse(state.createdAt)) / 1000)
+      if (result.status === 'finished') await publish({ phase: 'finished', message: `rolled: ${result.restarted} brokers restarted in ${result.batches} batches in ${seconds} s`, etaSeconds: undefined })
       else if (result.status === 'stalled') await publish({ phase: 'stalled', message: `stalled: ${result.waitingFor}; tried again on a later reconcile` })
       this.#options.log(`KafkaCluster ${key}: roll ${state.rollId} ${result.status}${result.waitingFor ? `: ${result.waitingFor}` : ''}`)
     } catch (err) {

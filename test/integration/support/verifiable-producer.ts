@@ -33,8 +33,11 @@ export interface VerifiableProducerHandle {
   readonly child: ChildProcess
   /** Records acknowledged so far (lines of its output). */
   acknowledged(): Promise<number>
-  /** Stops it (SIGTERM: it flushes; SIGKILL after 60 s) and reads the topic back, up to three times. */
-  stopAndCheck(): Promise<ProducerCheck>
+  /**
+   * Stops it (SIGTERM: it flushes; SIGKILL after 60 s) and reads the topic back, up to three times,
+   * through `bootstrap` (default: the one it started with; pass the brokers' addresses now when they moved).
+   */
+  stopAndCheck(bootstrap?: string): Promise<ProducerCheck>
 }
 
 async function javaAndClasspath(): Promise<{ java: string; classpath: string }> {
@@ -67,7 +70,7 @@ export async function startVerifiableProducer(options: { bootstrap: string; topi
   return {
     child,
     acknowledged: async () => (await acked()).length,
-    async stopAndCheck() {
+    async stopAndCheck(bootstrap = options.bootstrap) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM')
         const gone = await Promise.race([new Promise((r) => child.once('close', r)).then(() => true), sleep(60_000, undefined, { ref: false }).then(() => false)])
@@ -80,7 +83,7 @@ export async function startVerifiableProducer(options: { bootstrap: string; topi
       let missing = records
       let beyond = records
       for (let read = 1; read <= 3 && beyond.length > 0; read++) {
-        for (const r of await consoleConsume(options.bootstrap, options.topic, options.children)) {
+        for (const r of await consoleConsume(bootstrap, options.topic, options.children)) {
           reached.set(r.partition, Math.max(reached.get(r.partition) ?? -1, r.offset))
           if (r.value.startsWith(`${VALUE_PREFIX}.`)) found.add(r.value)
         }
