@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node'
 import { KafkaplaneError } from '../../core/errors.ts'
 import type { RestartReason, RollNode } from '../../core/roll/roll-rules.ts'
@@ -76,7 +77,7 @@ export class KubeRollTarget implements RollTarget {
             retriable: true,
           })
         }
-        await new Promise((resolve) => setTimeout(resolve, this.#options.pollMs ?? 1000))
+        await sleep(this.#options.pollMs ?? 1000)
       }
     }
   }
