@@ -6,6 +6,7 @@ import { recordKey, verifyVerdict, VerifyLedger, type LedgerReport, type Verdict
 import { anyConnection, clientConnectionOptions, createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
 import { describeMetadata, type MetadataResponse } from '../kafka/describe-metadata.ts'
 import { isAuthorizationCode, kafkaError } from '../kafka/kafka-error.ts'
+import { SeenBrokers, type SeenMetadata } from './seen-brokers.ts'
 
 /** A sequenced produce-and-read-back workload against a real cluster (issue 5). */
 export interface WorkloadOptions {
@@ -201,6 +202,7 @@ class Workload {
   #stopping: Promise<WorkloadReport> | undefined
   /** Where each partition ended when the run began. */
   #startOffsets = new Map<string, bigint>()
+  readonly #seenBrokers: SeenBrokers
 
   constructor(runId: string, options: WorkloadOptions, settings: Settings, targets: Target[]) {
     this.runId = runId
@@ -208,12 +210,13 @@ class Workload {
     this.#options = options
     this.#settings = settings
     this.#targets = targets
+    this.#seenBrokers = new SeenBrokers(options.connection.bootstrapServers)
     this.#offsets = new Consumer({ clientId: `kafkaplane-verify-${runId}`, groupId: `kafkaplane-verify-${runId}-offsets`, ...clientConnectionOptions(options.connection), retries: 2, retryDelay: 500 })
   }
 
   async start(): Promise<void> {
     this.#startOffsets = await listOffsets(this.#offsets, this.#settings.topics, ListOffsetTimestamps.LATEST, Date.now() + 30_000)
-    this.#live = new PartitionReader(this.#options.connection, `kafkaplane-verify-${this.runId}-live`, this.#targets, this.#startOffsets, this.ledger)
+    this.#live = new PartitionReader(() => this.#connection(), `kafkaplane-verify-${this.runId}-live`, this.#targets, this.#startOffsets, this.ledger)
     await this.#live.start().catch((err: unknown) => {
       throw kafkaError("joining the verify reader's consumer group", err, { fix: 'check that the group coordinator is available (`kafkaplane status`) and that this client may use consumer groups' })
     })
@@ -235,6 +238,7 @@ class Workload {
       last = now
     }, TICK_MS)
     this.#progressTimer = setInterval(() => {
+      this.#observeBrokers()
       const progress = this.progress()
       this.#samples.push({ at: performance.now(), acknowledged: progress.acknowledged })
       if (this.#samples.length > 6) this.#samples.shift()
@@ -277,6 +281,7 @@ class Workload {
       this.#phase = 'acknowledging'
       const ackDeadline = Date.now() + this.#settings.drainTimeoutMs
       await Promise.all(this.#producers.map((p) => p.idle(ackDeadline)))
+      this.#observeBrokers()
       await Promise.all(this.#producers.map((p) => p.close()))
 
       this.#phase = 'reading'
@@ -293,7 +298,7 @@ class Workload {
         const end = ends.get(t.name) ?? 0n
         return [t.name, end < start ? (earliest.get(t.name) ?? 0n) : start]
       }))
-      this.#final = new PartitionReader(this.#options.connection, `kafkaplane-verify-${this.runId}-final`, this.#targets, from, this.ledger)
+      this.#final = new PartitionReader(() => this.#connection(), `kafkaplane-verify-${this.runId}-final`, this.#targets, from, this.ledger)
       await this.#final.start().catch(() => {}) // it keeps trying until the deadline
       const reached = await this.#final.waitUntilReached(ends, readDeadline)
       const incomplete = this.#targets.filter((t) => !reached.has(t.name))
@@ -318,6 +323,18 @@ class Workload {
     } finally {
       await this.closeAll()
     }
+  }
+
+  /** Notes where the clients that run all along last saw the brokers (see SeenBrokers). */
+  #observeBrokers(): void {
+    for (const p of this.#producers) this.#seenBrokers.observe(p.currentMetadata())
+    this.#seenBrokers.observe(this.#offsets.currentMetadata)
+    this.#seenBrokers.observe(this.#live?.currentMetadata())
+  }
+
+  /** How a client started now reaches the cluster: from the brokers last seen, then the addresses given. */
+  #connection(): KafkaConnectionOptions {
+    return { ...this.#options.connection, bootstrapServers: this.#seenBrokers.bootstrapServers() }
   }
 
   /**
@@ -434,6 +451,11 @@ class SequencedProducer {
     }
   }
 
+  /** The brokers as this producer last saw them (undefined before its first metadata). */
+  currentMetadata(): SeenMetadata | undefined {
+    return this.#producer.currentMetadata
+  }
+
   highestAcked(name: string): number {
     return this.#highestAcked.get(name) ?? -1
   }
@@ -495,7 +517,8 @@ class SequencedProducer {
  * group, from the next offset of every partition: reading on is the reader's job, not the caller's.
  */
 class PartitionReader {
-  readonly #connection: KafkaConnectionOptions
+  /** Read at each (re)start: a reader restarted late bootstraps from where the brokers were last seen. */
+  readonly #connection: () => KafkaConnectionOptions
   readonly #groupId: string
   readonly #targets: Target[]
   readonly #topics: string[]
@@ -508,7 +531,7 @@ class PartitionReader {
   restarts = 0
   readonly errors: string[] = []
 
-  constructor(connection: KafkaConnectionOptions, groupId: string, targets: Target[], from: Map<string, bigint>, ledger: VerifyLedger) {
+  constructor(connection: () => KafkaConnectionOptions, groupId: string, targets: Target[], from: Map<string, bigint>, ledger: VerifyLedger) {
     this.#connection = connection
     this.#groupId = groupId
     this.#targets = targets
@@ -521,7 +544,7 @@ class PartitionReader {
     const consumer = new Consumer({
       clientId: this.#groupId,
       groupId: this.restarts === 0 ? this.#groupId : `${this.#groupId}-${this.restarts}`,
-      ...clientConnectionOptions(this.#connection),
+      ...clientConnectionOptions(this.#connection()),
       ...CLIENT_RETRIES,
     })
     this.#consumer = consumer
@@ -567,6 +590,11 @@ class PartitionReader {
   }
 
   /** The next offset this reader will read in a partition. */
+  /** The brokers as this reader's consumer last saw them. */
+  currentMetadata(): SeenMetadata | undefined {
+    return this.#consumer?.currentMetadata
+  }
+
   position(name: string): bigint | undefined {
     const t = this.#targets.find((x) => x.name === name)
     const fetching = t && this.#stream?.offsetsToFetch.get(`${t.topic}:${t.partition}`)

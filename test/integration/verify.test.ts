@@ -106,6 +106,27 @@ describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
     assert.equal(report.verdict.ok, true, JSON.stringify(report.verdict))
   })
 
+  test('the only address it was given goes away for good: its final read bootstraps from the brokers its clients last saw', async (t) => {
+    // As on Kubernetes after a roll, where every broker pod has a new IP: no address given answers at the end.
+    const only = 2
+    const workload = await startWorkload({ connection: { bootstrapServers: [`127.0.0.1:${cluster.node(only).brokerPort}`] }, topics: TOPICS, recordsPerSecond: 200, drainTimeoutMs: 60_000 })
+    let report: WorkloadReport
+    try {
+      await until(workload, (p) => p.acknowledged >= 400)
+      await cluster.stopBroker(only)
+      const atStop = workload.progress().acknowledged
+      await until(workload, (p) => p.acknowledged >= atStop + 400)
+    } finally {
+      report = await workload.stop()
+      await cluster.startBroker(only)
+    }
+    t.diagnostic(summary(report))
+    assertClean(report)
+    assert.equal(report.unacknowledged, 0)
+    assert.equal(report.decidedBy, 'final-read')
+    assert.equal(report.verdict.ok, true, JSON.stringify(report.verdict))
+  })
+
   test('the verifier fails a run that really lost acknowledged records (RF 1, its only disk wiped)', async (t) => {
     const verify = startWatchedCli(['verify', '--topics', 'verify-fragile', '--rate', '60', '--duration-seconds', '15', '--json', '--bootstrap-server', cluster.bootstrapServers.join(',')])
     try {
