@@ -50,7 +50,7 @@ export class LeaderElector {
   readonly #stop = new AbortController()
   #observed: LeaseObservation | undefined
   #lastRenewAt: number | undefined
-  #inFlight: Promise<unknown> = Promise.resolve()
+  #inFlight: Promise<Attempt> = Promise.resolve({ ok: false })
   #lastProblem = ''
 
   constructor(options: LeaderElectorOptions) {
@@ -66,10 +66,10 @@ export class LeaderElector {
     let waitingFor: string | undefined
     while (!this.#stop.signal.aborted) {
       const startedAt = clock.now()
-      const attempt = await this.#attempt()
+      const attempt = (await this.#attempt(this.#timings.renewDeadlineMs)) ?? { ok: false, problem: 'no answer' }
       if (attempt.ok) {
         this.#lastRenewAt = startedAt
-        return true
+        return !this.#stop.signal.aborted
       }
       if (attempt.holder !== undefined && attempt.holder !== waitingFor) {
         waitingFor = attempt.holder
@@ -90,9 +90,7 @@ export class LeaderElector {
       if (this.#stop.signal.aborted) return { reason: 'released' }
       if (!stillLeading(this.#lastRenewAt!, clock.now(), this.#timings)) return this.#lost()
       const startedAt = clock.now()
-      const timeout = new AbortController()
-      const attempt = await Promise.race([this.#attempt(), clock.sleep(deadline - startedAt, timeout.signal).then(() => undefined)])
-      timeout.abort()
+      const attempt = await this.#attempt(deadline - startedAt)
       if (attempt?.ok) this.#lastRenewAt = startedAt
       if (this.#stop.signal.aborted) return { reason: 'released' }
       if (attempt === undefined) return this.#lost()
@@ -101,27 +99,28 @@ export class LeaderElector {
     }
   }
 
-  /** Step 3: ends `acquire` and `hold`; releases the Lease when this candidate holds it. Never throws. */
+  /** Step 3: ends `acquire` and `hold`; releases the Lease when it names this candidate. Never throws. */
   async stop(): Promise<void> {
     this.#stop.abort()
-    await this.#inFlight
-    if (this.#lastRenewAt === undefined) return
+    // An attempt in flight may yet win the Lease: wait for it (a while), then read what the Lease says.
+    await this.#within(this.#inFlight, this.#timings.retryPeriodMs)
     const { store, clock, log } = this.#options
-    try {
+    const release = async () => {
       const current = await store.get()
       const record = current && released(current, this.identity, clock.now())
-      if (current && record && (await store.update(record, current.version))) log(`released Lease ${store.name}`)
-    } catch (err) {
-      log(`could not release Lease ${store.name} (${describeError(err)}); it expires by itself`)
+      return current !== undefined && record !== undefined && (await store.update(record, current.version))
     }
+    const outcome = await this.#within(release().catch((err: unknown) => describeError(err)), this.#timings.renewDeadlineMs)
+    if (outcome === true) log(`released Lease ${store.name}`)
+    else if (typeof outcome === 'string' || outcome === undefined) log(`could not release Lease ${store.name} (${outcome ?? 'no answer'}); it expires by itself`)
   }
 
   #lost(): LeadershipEnd {
     return { reason: 'lost', message: `not renewed for ${this.#timings.renewDeadlineMs / 1000} s (the renew deadline)` }
   }
 
-  /** One read, then the write the rules call for: ok when this candidate holds the Lease after it. */
-  #attempt(): Promise<Attempt> {
+  /** One read, then the write the rules call for: ok when this candidate holds the Lease after it; undefined when it took longer than `timeoutMs`. */
+  #attempt(timeoutMs: number): Promise<Attempt | undefined> {
     const run = async (): Promise<Attempt> => {
       const { store, clock } = this.#options
       try {
@@ -142,8 +141,17 @@ export class LeaderElector {
         return { ok: false, problem }
       }
     }
-    const attempt = run()
-    this.#inFlight = attempt
-    return attempt
+    this.#inFlight = run()
+    return this.#within(this.#inFlight, timeoutMs)
+  }
+
+  /** `work`'s result, or undefined after `ms` (a request that hangs). */
+  async #within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+    const timeout = new AbortController()
+    try {
+      return await Promise.race([work, this.#options.clock.sleep(ms, timeout.signal).then(() => undefined)])
+    } finally {
+      timeout.abort()
+    }
   }
 }
