@@ -8,12 +8,12 @@ import type { LeaseStore } from './leader-elector.ts'
  * somebody wrote in between). The operator's RBAC allows get, create and update on leases in its own
  * namespace (src/kube/manifests/operator-rbac.ts).
  */
-export function kubeLeaseStore(config: KubeConfig, namespace: string, name: string, labels: Record<string, string> = {}): LeaseStore {
+export function kubeLeaseStore(config: KubeConfig, namespace: string, name: string): LeaseStore {
   const api = config.makeApiClient(CoordinationV1Api)
   const body = (record: LeaseRecord, resourceVersion?: string): V1Lease => ({
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    metadata: { name, namespace, labels, ...(resourceVersion ? { resourceVersion } : {}) },
+    metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) },
     spec: toSpec(record),
   })
   return {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
+import { seededRandom } from '../../core/verify/campaign-scenario.ts'
 import type { Clock } from '../../ports/clock.ts'
 import { LeaderElector, type LeadershipEnd, type LeaseStore } from './leader-elector.ts'
 import { DEFAULT_TIMINGS, type LeaseRecord, type LeaseView } from './lease-decision.ts'
@@ -155,6 +156,18 @@ class Candidate {
   }
 }
 
+/** Candidate a leading and b standing by, 20 s in. */
+async function leaderAndStandby(): Promise<{ clock: FakeClock; lease: MemoryLease; a: Candidate; b: Candidate }> {
+  const clock = new FakeClock()
+  const lease = new MemoryLease(clock)
+  const a = new Candidate('a', lease)
+  await clock.runUntil(100)
+  const b = new Candidate('b', lease)
+  await clock.runUntil(20_000)
+  assert.ok(a.leading && !b.leading, 'a renews: b never takes over')
+  return { clock, lease, a, b }
+}
+
 test('one candidate: creates the Lease, renews it every retry period, releases it on stop', async () => {
   const clock = new FakeClock()
   const lease = new MemoryLease(clock)
@@ -176,13 +189,7 @@ test('one candidate: creates the Lease, renews it every retry period, releases i
 })
 
 test('a standby waits for the holder, says so once, and takes over at once when the holder releases', async () => {
-  const clock = new FakeClock()
-  const lease = new MemoryLease(clock)
-  const a = new Candidate('a', lease)
-  await clock.runUntil(500)
-  const b = new Candidate('b', lease)
-  await clock.runUntil(30_000)
-  assert.ok(a.leading && !b.leading, 'a renews: b never takes over')
+  const { clock, lease, a, b } = await leaderAndStandby()
   assert.equal(b.lines.filter((l) => /held by a: standing by/.test(l)).length, 1)
   const stopping = a.stop()
   const stoppedAt = clock.now()
@@ -196,12 +203,7 @@ test('a standby waits for the holder, says so once, and takes over at once when 
 })
 
 test('the holder crashes: a standby takes over once the record has not changed for the lease duration, never sooner', async () => {
-  const clock = new FakeClock()
-  const lease = new MemoryLease(clock)
-  const a = new Candidate('a', lease)
-  await clock.runUntil(100)
-  const b = new Candidate('b', lease)
-  await clock.runUntil(20_000)
+  const { clock, lease, a, b } = await leaderAndStandby()
   a.crash()
   const crashedAt = clock.now()
   const lastRenewal = lease.writes.at(-1)!.at
@@ -215,12 +217,7 @@ test('the holder crashes: a standby takes over once the record has not changed f
 })
 
 test('a holder cut off from the API server stops leading at the renew deadline, before anybody may take over', async () => {
-  const clock = new FakeClock()
-  const lease = new MemoryLease(clock)
-  const a = new Candidate('a', lease)
-  await clock.runUntil(100)
-  const b = new Candidate('b', lease)
-  await clock.runUntil(20_000)
+  const { clock, lease, a, b } = await leaderAndStandby()
   const cutAt = clock.now()
   a.link = 'fail'
   await clock.runUntil(60_000)
@@ -290,7 +287,7 @@ test('property: never two leaders at once; after the faults, exactly one leads',
       async (count, starts, faults, seed, lossPercent) => {
         const clock = new FakeClock()
         const lease = new MemoryLease(clock)
-        const rand = mulberry32(seed)
+        const rand = seededRandom(seed)
         let quiet = false
         const options = { random: rand, latency: () => Math.floor(rand() * 400), loseAnswer: () => !quiet && rand() * 100 < lossPercent }
         const everyone: Candidate[] = []
@@ -352,14 +349,3 @@ test('property: never two leaders at once; after the faults, exactly one leads',
     { numRuns: 60 },
   )
 })
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}

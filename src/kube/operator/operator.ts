@@ -6,7 +6,7 @@ import { Controller } from './controller.ts'
 import { recordEvent } from './events.ts'
 import { KafkaClusterReconciler } from './kafka-cluster-reconciler.ts'
 import { KafkaTopicReconciler } from './kafka-topic-reconciler.ts'
-import { KubeClusters, type KubeCluster } from './kube-clients.ts'
+import { KubeClusters } from './kube-clients.ts'
 import { kubeLeaseStore } from './kube-lease-store.ts'
 import { LeaderElector } from './leader-elector.ts'
 import { DEFAULT_TIMINGS, type LeaderElectionTimings } from './lease-decision.ts'
@@ -135,7 +135,7 @@ interface Work {
 
 /** The controllers and the rolls: resolves once both informers have listed. */
 async function startWork(clusters: KubeClusters, options: OperatorOptions): Promise<Work> {
-  const home: KubeCluster = clusters.home
+  const home = clusters.home
   const common = { cluster: home, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}) }
   const rolls = new RollWorkers({ clusters, connection: options.connection, log: options.log, ...(options.rollStallMs ? { stallMs: options.rollStallMs } : {}) })
   const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
