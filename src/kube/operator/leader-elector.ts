@@ -40,8 +40,11 @@ type Attempt = { ok: true } | { ok: false; holder?: string; problem?: string }
  *      A renew that finds another holder ends leading at once; one that fails is tried again, and with
  *      none succeeding for the renew deadline (a write still in flight then included), leading ends.
  *      The caller stops all work when `hold` resolves with `lost`.
- *   3. `stop` ends both loops; when this candidate holds the Lease it waits for the renew in flight,
- *      then releases it (cleared holder, 1 s lease), so that a successor takes over at once.
+ *   3. `stop` ends both loops, waits (a retry period at most) for the attempt in flight, and when the
+ *      Lease names this candidate releases it (cleared holder, 1 s lease), so that a successor takes
+ *      over at its next try.
+ * Every request is bounded: one without an answer in time counts as failed (a hung connection never
+ * keeps a holder leading, nor a candidate waiting).
  */
 export class LeaderElector {
   readonly identity: string
