@@ -346,6 +346,6 @@ test('property: never two leaders at once; after the faults, exactly one leads',
         for (const c of everyone) void c.elector.stop()
       },
     ),
-    { numRuns: 60 },
+    { numRuns: 100 },
   )
 })
