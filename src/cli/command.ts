@@ -47,6 +47,14 @@ export function integerOption(flag: string, value: string | undefined, min: numb
   return n
 }
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+
+/** A Kubernetes namespace option (a DNS label), or a BAD_ARGUMENT naming the flag and the value. */
+export function namespaceOption(flag: string, value: string): string {
+  if (!DNS_LABEL.test(value)) throw badArgument(`${flag} "${value}" is not a DNS label`, `use lower case letters, digits and -, at most 63, e.g. ${flag} kafkaplane-system`)
+  return value
+}
+
 /** A comma-separated list option (`--zones a,b,c`), refusing empty and repeated items. */
 export function listOption(flag: string, value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined

@@ -1,9 +1,7 @@
 import { renderInstall, renderRemoteInstall } from '../kube/manifests/render.ts'
 import { version } from './version.ts'
 import { manifestYaml } from '../kube/manifests/yaml.ts'
-import { badArgument, parseOptions, type Command } from './command.ts'
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+import { badArgument, namespaceOption, parseOptions, type Command } from './command.ts'
 
 export const install: Command = {
   name: 'install',
@@ -38,8 +36,7 @@ Exit codes: 0 printed, 2 bad input.
       return 0
     }
     if (positionals.length > 0) throw badArgument(`kafkaplane install takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane install --help`')
-    const namespace = values.namespace ?? 'kafkaplane-system'
-    if (!DNS_LABEL.test(namespace)) throw badArgument(`--namespace "${namespace}" is not a DNS label`, 'use lower case letters, digits and -, at most 63, e.g. --namespace kafkaplane-system')
+    const namespace = namespaceOption('--namespace', values.namespace ?? 'kafkaplane-system')
     if (values.remote) {
       for (const flag of ['image', 'home-context'] as const) {
         if (values[flag] !== undefined) throw badArgument(`--${flag} does not go with --remote: no operator runs in a remote cluster`, `drop --${flag}, or drop --remote to install the operator`)

@@ -1,16 +1,20 @@
-import { stateDir as kafkaplaneStateDir } from '../local/paths.ts'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { stateDir as kafkaplaneStateDir } from '../local/paths.ts'
 import { startOperator } from '../kube/operator/operator.ts'
-import { integerOption, parseOptions, type Command } from './command.ts'
+import { integerOption, namespaceOption, parseOptions, type Command } from './command.ts'
 import { SECURITY_HELP, SECURITY_OPTIONS, securityOptions } from './connection-options.ts'
 import { rateOption } from './execution.ts'
 
 export const operator: Command = {
   name: 'operator',
-  help: `Usage: kafkaplane operator [--kubeconfig F] [--context C] [--remote-kubeconfig F] [--namespace NS] [--state-dir D]
+  help: `Usage: kafkaplane operator [--kubeconfig F] [--context C] [--remote-kubeconfig F] [--namespace NS] [--state-dir D] [--lease-namespace NS]
 
 Runs the operator until SIGTERM or Ctrl-C: watches KafkaCluster and KafkaTopic resources and reconciles
 them (server-side apply under the field manager kafkaplane-operator, finalizers, status conditions).
+Only the operator holding the Lease kafkaplane-operator (coordination.k8s.io) reconciles; others stand
+by and take over when it is released (SIGTERM) or not renewed for 15 s. Its holder is $POD_NAME (the
+Deployment sets it), else host-pid.
   --kubeconfig FILE   the kubeconfig (default $KUBECONFIG, ~/.kube/config, or the pod's service account);
                       a stretched KafkaCluster's other Kubernetes clusters are contexts of this file
   --context C         the Kubernetes cluster the operator runs in (default: the current context); in a
@@ -24,11 +28,14 @@ them (server-side apply under the field manager kafkaplane-operator, finalizers,
                       $XDG_STATE_HOME/kafkaplane/operator); a restarted operator continues them
   --throttle RATE     replication throttle while a topic's replication factor changes (default 50MiB)
   --resync-ms N       reconcile every resource again this often (default 300000)
+  --lease-namespace NS
+                      where the Lease is (default $POD_NAMESPACE, else the context's namespace, else
+                      default)
 A KafkaCluster's brokers are reached at its spec.kafka.bootstrapServers, else at their in-cluster
 addresses (the inter-broker listener's advertised address of each broker).
 Connection (each flag also read from the environment variable beside it):
 ${SECURITY_HELP}
-Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
+Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input, 3 lost the Lease (work stopped).
 `,
   async run(argv, io) {
     const { values } = parseOptions('operator', argv, {
@@ -40,6 +47,7 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
       'state-dir': { type: 'string' },
       throttle: { type: 'string' },
       'resync-ms': { type: 'string' },
+      'lease-namespace': { type: 'string' },
     })
     if (values.help) {
       io.stdout.write(this.help)
@@ -51,7 +59,9 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
     const throttle = rateOption('--throttle', values.throttle)
     const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`)
     const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG
+    const leaseNamespace = values['lease-namespace'] !== undefined ? namespaceOption('--lease-namespace', values['lease-namespace']) : io.env.POD_NAMESPACE || undefined
     const running = await startOperator({
+      lease: { identity: io.env.POD_NAME || `${hostname()}-${process.pid}`, ...(leaseNamespace ? { namespace: leaseNamespace } : {}) },
       stateDir,
       connection,
       log,
@@ -63,11 +73,23 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input.
       ...(throttle !== undefined ? { throttleBytesPerSecond: throttle } : {}),
     })
     io.stdout.write(`kafkaplane operator running (pid ${process.pid}); state in ${stateDir}\n`)
-    const signal = await new Promise<string>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'))
-      process.once('SIGINT', () => resolve('SIGINT'))
-    })
-    log(`${signal}: stopping (reconciles in flight finish their step; replication-factor plans continue on the next start)`)
+    const ended = await Promise.race([
+      running.ended,
+      new Promise<{ reason: 'signal'; signal: string }>((resolve) => {
+        process.once('SIGTERM', () => resolve({ reason: 'signal', signal: 'SIGTERM' }))
+        process.once('SIGINT', () => resolve({ reason: 'signal', signal: 'SIGINT' }))
+      }),
+    ])
+    if (ended.reason === 'lost') {
+      // Its work is stopped (or given up on): exit, so that the pod restarts and stands again.
+      setTimeout(() => process.exit(3), 1000).unref()
+      return 3
+    }
+    if (ended.reason === 'failed') {
+      await running.stop()
+      throw ended.error
+    }
+    log(`${ended.signal}: stopping (reconciles in flight finish their step; replication-factor plans continue on the next start)`)
     await running.stop()
     log('stopped')
     return 0

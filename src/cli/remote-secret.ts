@@ -1,10 +1,8 @@
 import { remoteClustersSecret, type RemoteClusterAccess } from '../kube/manifests/operator-remote-access.ts'
 import { manifestYaml } from '../kube/manifests/yaml.ts'
 import { readRemoteAccess } from '../kube/remote-access.ts'
-import { badArgument, parseOptions, type Command } from './command.ts'
+import { badArgument, namespaceOption, parseOptions, type Command } from './command.ts'
 import { version } from './version.ts'
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
 export const remoteSecret: Command = {
   name: 'remote-secret',
@@ -40,8 +38,7 @@ Exit codes: 0 printed, 1 a cluster could not be read, 2 bad input.
     if (contexts.length === 0) throw badArgument('no remote cluster named', 'pass --context C for each remote Kubernetes cluster, e.g. --context k8s-2')
     const repeated = contexts.find((c, i) => contexts.indexOf(c) !== i)
     if (repeated !== undefined) throw badArgument(`--context ${repeated} is given twice`, 'name each remote cluster once')
-    const namespace = values.namespace ?? 'kafkaplane-system'
-    if (!DNS_LABEL.test(namespace)) throw badArgument(`--namespace "${namespace}" is not a DNS label`, 'use lower case letters, digits and -, e.g. --namespace kafkaplane-system')
+    const namespace = namespaceOption('--namespace', values.namespace ?? 'kafkaplane-system')
     const servers = new Map<string, string>()
     for (const entry of values.server ?? []) {
       const at = entry.indexOf('=')

@@ -175,7 +175,7 @@ describe('the operator Helm chart', () => {
     // 1. What `helm template` renders passes the API server's own checks (a dry-run creates nothing, so the namespace first).
     const manifest = await helmOk(['template', 'kafkaplane', chart, '-n', 'kafkaplane-check', '--include-crds'])
     const count = documents(manifest).length
-    assert.equal(count, 7, 'two CRDs, ServiceAccount, ClusterRole, ClusterRoleBinding, PersistentVolumeClaim, Deployment')
+    assert.equal(count, 9, 'two CRDs, ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, PersistentVolumeClaim, Deployment')
     await kubectlOk(['create', 'namespace', 'kafkaplane-check'])
     const dryRun = await kubectlOk(['apply', '--server-side', '--dry-run=server', '-f', '-'], manifest)
     assert.equal([...dryRun.matchAll(/serverside-applied \(server dry run\)/g)].length, count, dryRun)
@@ -189,8 +189,17 @@ describe('the operator Helm chart', () => {
     assert.match(installed, /STATUS: deployed/)
     assert.match(installed, /Helm never upgrades or deletes them/, 'NOTES.txt says what happens to the CRDs')
     await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/kafkaclusters.kafkaplane.io', 'crd/kafkatopics.kafkaplane.io'])
-    const objects = await kubectlOk(['get', 'serviceaccount,persistentvolumeclaim,deployment', '-n', 'kafkaplane-system', '-l', 'app.kubernetes.io/instance=kafkaplane', '-o', 'name'])
-    assert.deepEqual(objects.trim().split('\n').sort(), ['deployment.apps/kafkaplane-operator', 'persistentvolumeclaim/kafkaplane-operator-state', 'serviceaccount/kafkaplane-operator'])
+    const objects = await kubectlOk(['get', 'serviceaccount,role,rolebinding,persistentvolumeclaim,deployment', '-n', 'kafkaplane-system', '-l', 'app.kubernetes.io/instance=kafkaplane', '-o', 'name'])
+    assert.deepEqual(objects.trim().split('\n').sort(), [
+      'deployment.apps/kafkaplane-operator',
+      'persistentvolumeclaim/kafkaplane-operator-state',
+      'role.rbac.authorization.k8s.io/kafkaplane-operator',
+      'rolebinding.rbac.authorization.k8s.io/kafkaplane-operator',
+      'serviceaccount/kafkaplane-operator',
+    ])
+    const leaseRole = JSON.parse(await kubectlOk(['get', 'role', 'kafkaplane-operator', '-n', 'kafkaplane-system', '-o', 'json'])) as Json
+    const installLeaseRole = documents(await kafkaplane(['install'])).find((d) => d.kind === 'Role') as Json
+    assert.deepEqual(leaseRole.rules, installLeaseRole.rules, "the server keeps install's Lease rules")
     const role = JSON.parse(await kubectlOk(['get', 'clusterrole', 'kafkaplane-operator', '-o', 'json'])) as Json
     const installRole = documents(await kafkaplane(['install'])).find((d) => d.kind === 'ClusterRole') as Json
     assert.deepEqual(role.rules, installRole.rules, "the server keeps install's RBAC rules")

@@ -60,7 +60,7 @@ describe('kafkaplane resources on a real API server', () => {
   it('applies `kafkaplane install` (server-side dry-run first); the CRDs become Established', async () => {
     const manifest = await kafkaplane(['install'])
     const docs = documents(manifest)
-    assert.deepEqual(docs.map((d) => d.kind), ['CustomResourceDefinition', 'CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolumeClaim', 'Deployment'])
+    assert.deepEqual(docs.map((d) => d.kind), ['CustomResourceDefinition', 'CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'PersistentVolumeClaim', 'Deployment'])
     // A dry-run creates nothing, so the objects inside the new namespace would find no namespace: make it first.
     await kubectlOk(['create', 'namespace', 'kafkaplane-system'])
 

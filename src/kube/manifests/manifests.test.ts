@@ -109,7 +109,16 @@ test('PDB, headless Service and per-broker Services', () => {
 
 test('install: CRDs, least-privilege RBAC and the operator Deployment', () => {
   const objects = renderInstall({ namespace: 'ops', image: 'img:1', version: '0.1.0' }) as any[]
-  assert.deepEqual(objects.map((o) => o.kind), ['CustomResourceDefinition', 'CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolumeClaim', 'Deployment'])
+  assert.deepEqual(objects.map((o) => o.kind), ['CustomResourceDefinition', 'CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'PersistentVolumeClaim', 'Deployment'])
+  // The Lease: in the operator's namespace only (a Role), read and updated by its name alone.
+  const [role, binding] = objects.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding')
+  assert.equal(role.metadata.namespace, 'ops')
+  assert.deepEqual(role.rules, [
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['kafkaplane-operator'], verbs: ['get', 'update'] },
+  ])
+  assert.ok(!OPERATOR_CLUSTER_RULES.some((r) => r.resources!.includes('leases')), 'no cluster-wide Lease rule')
+  assert.deepEqual([binding.metadata.namespace, binding.roleRef, binding.subjects], ['ops', { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kafkaplane-operator' }, [{ kind: 'ServiceAccount', name: 'kafkaplane-operator', namespace: 'ops' }]])
   const verbs = OPERATOR_CLUSTER_RULES.flatMap((r) => r.verbs)
   assert.ok(!verbs.includes('*') && OPERATOR_CLUSTER_RULES.every((r) => !r.resources!.includes('*')))
   assert.ok(!OPERATOR_CLUSTER_RULES.some((r) => r.resources!.includes('secrets') || r.resources!.includes('nodes')))
@@ -119,6 +128,12 @@ test('install: CRDs, least-privilege RBAC and the operator Deployment', () => {
   // Its plans live on the state volume, so a replication-factor change survives the pod moving.
   assert.deepEqual(deployment.spec.template.spec.containers[0].command.slice(1), ['operator', '--state-dir', '/var/lib/kafkaplane', '--remote-kubeconfig', '/etc/kafkaplane/remote-clusters/kubeconfig'])
   assert.equal(deployment.spec.template.spec.containers[0].args, undefined)
+  // Its pod's name and namespace: its identity in the Lease, and where the Lease is.
+  assert.deepEqual(deployment.spec.template.spec.containers[0].env, [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  ])
+  assert.equal(deployment.spec.replicas, 1)
   // The remote clusters' kubeconfig: an optional Secret (no remote cluster until `kafkaplane remote-secret`).
   assert.deepEqual(deployment.spec.template.spec.volumes.find((v: any) => v.name === 'remote-clusters'), { name: 'remote-clusters', secret: { secretName: 'kafkaplane-remote-clusters', optional: true } })
   const home = renderInstall({ namespace: 'ops', image: 'img:1', version: '0.1.0', homeContext: 'k8s-1' }).at(-1) as any
@@ -151,7 +166,7 @@ test('kafkaplane render and install print YAML; bad input exits 2 naming the fie
   assert.equal((await run(['render', '-f', examplePath, '--cluster', 'nope'])).code, 2)
   const installed = await run(['install', '--namespace', 'ops'])
   assert.equal(installed.code, 0)
-  assert.equal(parseAllDocuments(installed.stdout).length, 8)
+  assert.equal(parseAllDocuments(installed.stdout).length, 10)
   assert.equal((await run(['install', '--namespace', 'Bad_NS'])).code, 2)
   assert.equal((await run(['install', '--home-context', 'has space'])).code, 2)
   const remote = await run(['install', '--remote', '--namespace', 'ops'])

@@ -26,8 +26,11 @@ export function operatorStateClaim(namespace: string, version: string): V1Persis
 }
 
 /**
- * The operator: one replica running `kafkaplane operator` (a Recreate strategy, so two never reconcile
- * at once during an upgrade and the state volume is never wanted by two pods), non-root and read-only,
+ * The operator: one replica running `kafkaplane operator` (a Recreate strategy, so that during an
+ * upgrade the state volume is never wanted by two pods), non-root and read-only; its pod's name and
+ * namespace from the downward API (POD_NAME, POD_NAMESPACE) name it in the leader election's Lease
+ * and place that Lease, so two at once (a deleted pod still terminating while its successor starts, or
+ * `replicas: 2`) are safe: only the Lease's holder works (src/kube/operator/operator.ts),
  * its plans on the state volume (--state-dir), the remote Kubernetes clusters' kubeconfig from the
  * optional Secret kafkaplane-remote-clusters (--remote-kubeconfig; the kubelet updates the file when the
  * Secret changes, and the operator reads it again for a context it does not know). `homeContext`: the
@@ -56,6 +59,10 @@ export function operatorDeployment(namespace: string, image: string, version: st
               image,
               command: [KAFKAPLANE_BIN, 'operator', '--state-dir', OPERATOR_STATE_DIR, '--remote-kubeconfig', `${REMOTE_CLUSTERS_DIR}/${REMOTE_CLUSTERS_KEY}`],
               ...(homeContext ? { args: ['--context', homeContext] } : {}),
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ],
               resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
               volumeMounts: [

@@ -1,4 +1,4 @@
-import type { V1ClusterRole, V1ClusterRoleBinding, V1PolicyRule } from '@kubernetes/client-node'
+import type { V1ClusterRole, V1ClusterRoleBinding, V1PolicyRule, V1Role, V1RoleBinding } from '@kubernetes/client-node'
 import { API_GROUP } from '../crds/crd.ts'
 import { operatorLabels } from './labels.ts'
 import { OPERATOR_NAME } from './operator-service-account.ts'
@@ -12,8 +12,7 @@ const WATCH = ['get', 'list', 'watch']
  *   - manage the objects it renders (StatefulSets, Services, ConfigMaps, PodDisruptionBudgets);
  *   - read and delete broker pods (the roller restarts a broker by deleting its pod);
  *   - read PVCs (never delete: a topic's data outlives its objects) and write Events.
- * No leader election (no Lease): the operator runs as one replica with a Recreate strategy, and its
- * executor refuses to start moves while reassignments it did not start are in flight.
+ * Its leader election's Lease is in its own namespace only: OPERATOR_LEASE_RULES, a Role.
  */
 export const OPERATOR_CLUSTER_RULES: readonly V1PolicyRule[] = [
   { apiGroups: [API_GROUP], resources: ['kafkaclusters', 'kafkatopics'], verbs: [...WATCH, 'update', 'patch'] },
@@ -42,6 +41,34 @@ export function operatorClusterRoleBinding(namespace: string, version: string, r
     kind: 'ClusterRoleBinding',
     metadata: { name: role, labels: operatorLabels(version) },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
+  }
+}
+
+/**
+ * The leader election's Lease (src/kube/operator/leader-elector.ts), in the operator's own namespace
+ * only: create it, then read and update it by name (a create cannot be limited to a name).
+ */
+export const OPERATOR_LEASE_RULES: readonly V1PolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [OPERATOR_NAME], verbs: ['get', 'update'] },
+]
+
+export function operatorLeaseRole(namespace: string, version: string): V1Role {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: OPERATOR_NAME, namespace, labels: operatorLabels(version) },
+    rules: OPERATOR_LEASE_RULES.map((r) => structuredClone(r) as V1PolicyRule),
+  }
+}
+
+export function operatorLeaseRoleBinding(namespace: string, version: string): V1RoleBinding {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: OPERATOR_NAME, namespace, labels: operatorLabels(version) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: OPERATOR_NAME },
     subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
   }
 }

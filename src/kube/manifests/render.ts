@@ -6,7 +6,7 @@ import { brokerService } from './broker-service.ts'
 import { brokerStatefulSet } from './broker-statefulset.ts'
 import { headlessService } from './headless-service.ts'
 import { operatorNamespace } from './operator-namespace.ts'
-import { operatorClusterRole, operatorClusterRoleBinding } from './operator-rbac.ts'
+import { operatorClusterRole, operatorClusterRoleBinding, operatorLeaseRole, operatorLeaseRoleBinding } from './operator-rbac.ts'
 import { operatorDeployment, operatorStateClaim } from './operator-deployment.ts'
 import { operatorRemoteClusterRole, operatorRemoteClusterRoleBinding, operatorRemoteToken } from './operator-remote-access.ts'
 import { operatorServiceAccount } from './operator-service-account.ts'
@@ -39,7 +39,7 @@ export function renderKafkaCluster(model: KafkaClusterModel, disruptionBudgets?:
   }))
 }
 
-/** What `kafkaplane install` applies: the CRDs, then the operator's namespace, RBAC and Deployment. */
+/** What `kafkaplane install` applies: the CRDs, then the operator's namespace, RBAC (the Role: its Lease) and Deployment. */
 export function renderInstall(options: { namespace: string; image: string; version: string; homeContext?: string }): KubernetesObject[] {
   const { namespace, image, version } = options
   return [
@@ -48,6 +48,8 @@ export function renderInstall(options: { namespace: string; image: string; versi
     operatorServiceAccount(namespace, version),
     operatorClusterRole(version),
     operatorClusterRoleBinding(namespace, version),
+    operatorLeaseRole(namespace, version),
+    operatorLeaseRoleBinding(namespace, version),
     operatorStateClaim(namespace, version),
     operatorDeployment(namespace, image, version, options.homeContext),
   ]

@@ -1,10 +1,17 @@
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
+import { systemClock } from '../../operations/system-clock.ts'
 import { KAFKA_CLUSTER, KAFKA_TOPIC } from '../crds/crd.ts'
+import { OPERATOR_NAME } from '../manifests/operator-service-account.ts'
 import { Controller } from './controller.ts'
+import { recordEvent } from './events.ts'
 import { KafkaClusterReconciler } from './kafka-cluster-reconciler.ts'
 import { KafkaTopicReconciler } from './kafka-topic-reconciler.ts'
 import { KubeClusters } from './kube-clients.ts'
+import { kubeLeaseStore } from './kube-lease-store.ts'
+import { LeaderElector } from './leader-elector.ts'
+import { DEFAULT_TIMINGS, type LeaderElectionTimings } from './lease-decision.ts'
 import { RollWorkers } from './roll-workers.ts'
+import { describeError } from './supervised-informer.ts'
 
 export interface OperatorOptions {
   /** The kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the pod's service account). */
@@ -30,19 +37,47 @@ export interface OperatorOptions {
   rollStallMs?: number
   /** Executor poll interval (default 1 s). */
   pollMs?: number
+  /** Leader election: only the operator holding this Lease, in the home cluster, reconciles. */
+  lease: OperatorLease
   log: (line: string) => void
 }
 
+export interface OperatorLease {
+  /** This operator among its replicas: its pod's name (the Deployment's POD_NAME), else host and pid. */
+  identity: string
+  /** The Lease's namespace (default: the home context's namespace, which in a pod is its own; else `default`). */
+  namespace?: string
+  /** Default kafkaplane-operator. */
+  name?: string
+  /** Default: 15 s lease, 10 s renew deadline, 2 s retry period (src/kube/operator/lease-decision.ts). */
+  timings?: LeaderElectionTimings
+}
+
+/** Why a running operator ended by itself: it lost the Lease (all work stopped first), or its work could not start once elected. */
+export type OperatorEnd = { reason: 'lost'; message: string } | { reason: 'failed'; error: unknown }
+
 export interface RunningOperator {
-  /** Stops watching, lets every reconcile in flight return (a plan in flight stops after its poll, a roll between two steps). */
+  /**
+   * Stops watching, lets every reconcile in flight return (a plan in flight stops after its poll, a roll
+   * between two steps), keeping the Lease meanwhile, then releases it for the next operator.
+   */
   stop(): Promise<void>
+  /** Resolves when the operator ended by itself; never after stop(). The process should then exit non-zero. */
+  readonly ended: Promise<OperatorEnd>
 }
 
 /**
  * `kafkaplane operator`: one controller for KafkaCluster and one for KafkaTopic, each a supervised
  * informer feeding a keyed work queue, against the Kubernetes cluster of the kubeconfig's current
  * context (where the resources live); other contexts of the same kubeconfig, or of the remote clusters'
- * kubeconfig, reach the remote Kubernetes clusters a stretched KafkaCluster names. Resolves once both informers have listed.
+ * kubeconfig, reach the remote Kubernetes clusters a stretched KafkaCluster names.
+ *
+ * Several may run (two replicas, or the old pod still terminating while the new one starts): they
+ * elect a leader through a Lease in the home cluster (src/kube/operator/leader-elector.ts), and only
+ * the leader starts the controllers and the rolls. One that loses the Lease stops all its work at
+ * once (between two steps, as on SIGTERM; after `leaseDuration - renewDeadline`, 5 s by default, when
+ * another may have taken over, it no longer waits for the rest) and `ended` resolves: it must exit, as it may no longer
+ * tell what it did not finish. Resolves at once; the work starts when this operator is elected.
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const clusters = KubeClusters.load({
@@ -50,7 +85,58 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.context ? { context: options.context } : {}),
     ...(options.remoteKubeconfig ? { remoteKubeconfig: options.remoteKubeconfig } : {}),
   })
-  const common = { cluster: clusters.home, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}) }
+  const { log } = options
+  const timings = options.lease.timings ?? DEFAULT_TIMINGS
+  const lease = {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    name: options.lease.name ?? OPERATOR_NAME,
+    namespace: options.lease.namespace ?? clusters.home.config.getContextObject(clusters.home.context)?.namespace ?? 'default',
+  }
+  const elector = new LeaderElector({ store: kubeLeaseStore(clusters.home.config, lease.namespace, lease.name), identity: options.lease.identity, clock: systemClock, timings, log })
+  let work: Promise<Work | undefined> = Promise.resolve(undefined)
+  let stopping = false
+  let end: (e: OperatorEnd) => void = () => {}
+  const ended = new Promise<OperatorEnd>((resolve) => (end = resolve))
+  const election = (async () => {
+    if (!(await elector.acquire()) || stopping) return
+    log(`became leader: Lease ${lease.namespace}/${lease.name} held by ${elector.identity}`)
+    void recordEvent(clusters.home, lease, 'LeaderElection', `${elector.identity} became leader`).catch((err: unknown) => log(`could not write the leader election Event (${describeError(err)})`))
+    const holding = elector.hold()
+    work = startWork(clusters, options).catch((error: unknown) => {
+      if (!stopping) end({ reason: 'failed', error })
+      return undefined
+    })
+    const outcome = await holding
+    if (outcome.reason === 'lost' && !stopping) {
+      log(`lost the lease (${outcome.message}): stopping all work`)
+      const running = await work
+      const stopped = running ? running.stop() : Promise.resolve()
+      const grace = timings.leaseDurationMs - timings.renewDeadlineMs
+      if (!(await Promise.race([stopped.then(() => true), systemClock.sleep(grace).then(() => false)]))) log(`work still stopping after ${grace} ms: leaving it`)
+      end({ reason: 'lost', message: outcome.message })
+    }
+  })()
+  return {
+    ended,
+    stop: async () => {
+      stopping = true
+      // The work stops first, under the Lease; then the Lease goes to the next operator.
+      await (await work)?.stop()
+      await elector.stop()
+      await election
+    },
+  }
+}
+
+interface Work {
+  stop(): Promise<void>
+}
+
+/** The controllers and the rolls: resolves once both informers have listed. */
+async function startWork(clusters: KubeClusters, options: OperatorOptions): Promise<Work> {
+  const home = clusters.home
+  const common = { cluster: home, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}) }
   const rolls = new RollWorkers({ clusters, connection: options.connection, log: options.log, ...(options.rollStallMs ? { stallMs: options.rollStallMs } : {}) })
   const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
   const topicReconciler = new KafkaTopicReconciler({
@@ -75,10 +161,12 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     await Promise.all(started.map((c) => c.stop()))
     throw err
   }
-  options.log(`watching KafkaCluster and KafkaTopic in ${options.namespace ? `namespace ${options.namespace}` : 'all namespaces'} of context ${clusters.home.context}`)
+  options.log(`watching KafkaCluster and KafkaTopic in ${options.namespace ? `namespace ${options.namespace}` : 'all namespaces'} of context ${home.context}`)
+  let stopped: Promise<unknown> | undefined
   return {
     stop: async () => {
-      await Promise.all([...controllers.map((c) => c.stop()), rolls.stop()])
+      stopped ??= Promise.all([...controllers.map((c) => c.stop()), rolls.stop()])
+      await stopped
     },
   }
 }

@@ -9,6 +9,7 @@ import { systemClock } from '../../operations/system-clock.ts'
 import { API_GROUP, API_VERSION } from '../crds/crd.ts'
 import type { KafkaClusterModel } from '../model/kafka-cluster-model.ts'
 import { bootstrapServers } from './bootstrap-servers.ts'
+import { recordEvent } from './events.ts'
 import { KAFKA_CLUSTERS } from './custom-resources.ts'
 import type { KubeClusters } from './kube-clients.ts'
 import { KubeRollTarget } from './kube-roll-target.ts'
@@ -135,24 +136,10 @@ export class RollWorkers {
 
   /** A Kubernetes Event on the pod deleted, naming why. */
   async #event(pod: V1Pod, context: string, reasons: readonly RestartReason[]): Promise<void> {
-    const now = new Date().toISOString()
-    const namespace = pod.metadata!.namespace!
-    await this.#options.clusters
-      .get(context)
-      .objects.create({
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { generateName: `${pod.metadata!.name}.`, namespace },
-        involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name, namespace, uid: pod.metadata!.uid },
-        reason: 'RollingRestart',
-        message: `kafkaplane restarts this broker: ${reasons.map(describeReason).join('; ') || 'requested'}`,
-        type: 'Normal',
-        source: { component: 'kafkaplane-operator' },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      } as never)
-      .catch((err: unknown) => this.#options.log(`could not write the Event of pod ${pod.metadata!.name} (${describeError(err)})`))
+    const involved = { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, uid: pod.metadata!.uid! }
+    await recordEvent(this.#options.clusters.get(context), involved, 'RollingRestart', `kafkaplane restarts this broker: ${reasons.map(describeReason).join('; ') || 'requested'}`).catch((err: unknown) =>
+      this.#options.log(`could not write the Event of pod ${pod.metadata!.name} (${describeError(err)})`),
+    )
   }
 }
 
