@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { MAX_BATCH, nextBatch, rollOrder } from '../core/roll/roll-rules.ts'
+import { checkVersionChange, describeLevel, isKafkaVersion, type MetadataLevel, type ReleaseMetadata } from '../core/upgrade/version-change.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
+import { kafkaMetadataVersionAdmin } from '../kafka/metadata-version-admin.ts'
 import { ROLL_STATE_FILE, STATE_FILE } from '../local/cluster-state.ts'
 import { LocalCluster } from '../local/local-cluster.ts'
 import { LocalRollTarget } from '../local/local-roll-target.ts'
 import { cacheDir, defaultDataDir } from '../local/paths.ts'
+import { releaseMetadata } from '../local/release-metadata.ts'
+import { finalizeMetadataVersion } from '../operations/metadata-version.ts'
 import { readRollState, writeRollState } from '../operations/roll-state-file.ts'
 import { newRollState, runRoll, type RollEvent, type RollState } from '../operations/roller.ts'
 import { systemClock } from '../operations/system-clock.ts'
@@ -15,7 +19,7 @@ import { describeEvent } from './up.ts'
 
 export const roll: Command = {
   name: 'roll',
-  help: `Usage: kafkaplane roll [--data-dir DIR] [--config K=V ...] [--brokers IDS] [--batch N] [options]
+  help: `Usage: kafkaplane roll [--data-dir DIR] [--config K=V ...] [--kafka-version V] [--brokers IDS] [--batch N] [options]
 
 Restarts the brokers of the local cluster in DIR (default: the one 'kafkaplane up' starts without
 --data-dir), never taking a partition below min.insync.replicas:
@@ -29,7 +33,15 @@ The roll is kept in a state file before every restart: interrupted (Ctrl-C, a cr
 it stopped when run again.
   --config K=V           set a broker property on every node (repeatable; K= removes one), then restart
                          the brokers whose JVM runs another config: a config change rolled out
-  --brokers IDS          restart these brokers (default: every node, unless --config is given)
+  --kafka-version V      move every node to Kafka V (jars fetched once from Maven Central): a rolling
+                         upgrade, or a roll back. Then, unless --keep-metadata-version, the cluster's
+                         metadata.version is raised to the newest level every node supports; from then on
+                         an older Kafka cannot run the cluster, and a roll back to it is refused
+  --keep-metadata-version
+                         leave metadata.version where it is after --kafka-version, keeping the way back
+                         open; the same command without it finalizes later
+  --brokers IDS          restart these brokers (default: every node, unless --config or
+                         --kafka-version is given)
   --batch N              restart up to N brokers at once (default 1, at most ${MAX_BATCH}),
                          all within one failure-domain cell and only when no partition falls below
                          min.insync.replicas without all of them; a controller always restarts alone
@@ -50,6 +62,8 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
       'stall-seconds': { type: 'string' },
       'poll-ms': { type: 'string' },
       'state-file': { type: 'string' },
+      'kafka-version': { type: 'string' },
+      'keep-metadata-version': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
     })
     if (values.help) {
@@ -60,6 +74,9 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
     const maxBatch = integerOption('--batch', values.batch, 1, MAX_BATCH) ?? 1
     const stallMs = (integerOption('--stall-seconds', values['stall-seconds'], 1, 7 * 86_400) ?? 600) * 1000
     const pollMs = integerOption('--poll-ms', values['poll-ms'], 100, 60_000) ?? 2000
+    const kafkaVersion = values['kafka-version']
+    if (kafkaVersion !== undefined && !isKafkaVersion(kafkaVersion)) throw badArgument(`--kafka-version "${kafkaVersion}" is not a Kafka version`, 'name a released version as major.minor.patch, e.g. 4.4.0')
+    if (values['keep-metadata-version'] && kafkaVersion === undefined) throw badArgument('--keep-metadata-version goes with --kafka-version', 'add --kafka-version V, or leave it out')
     const dataDir = resolve(values['data-dir'] ?? defaultDataDir(io.env))
     if (!existsSync(join(dataDir, STATE_FILE))) {
       throw badArgument(`no local cluster in ${dataDir} (no ${STATE_FILE})`, 'start one with `kafkaplane up`, or pass the --data-dir it was started with')
@@ -69,7 +86,7 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
     const known = new Set(cluster.brokerIds())
     if (cluster.pids().size === 0) throw badArgument(`the local cluster in ${dataDir} is not running`, `start it with \`kafkaplane up --data-dir ${dataDir}\``)
     const config = values.config?.length ? keyValueOptions('--config', values.config) : undefined
-    const requested = values.brokers !== undefined ? idsOption('--brokers', values.brokers, known) : config ? [] : [...known]
+    const requested = values.brokers !== undefined ? idsOption('--brokers', values.brokers, known) : config || kafkaVersion ? [] : [...known]
     const dims = [...new Set(cluster.brokerIds().flatMap((id) => Object.keys(cluster.brokerLabels(id))))]
     const within = values['batch-within'] === undefined ? undefined : values['batch-within'] === '' ? [] : listOption('--batch-within', values['batch-within'])!
     for (const d of within ?? []) {
@@ -80,6 +97,7 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
     const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
     try {
       const kafka = new KafkaExecutorCluster(admin, { bootstrapServers: cluster.bootstrapServers })
+      const metadataVersion = kafkaMetadataVersionAdmin(admin, cluster.bootstrapServers)
       const target = new LocalRollTarget(cluster)
       const kept = await readRollState(stateFile)
       const running = kept?.status === 'running' && kept.clusterId === cluster.clusterId ? kept : undefined
@@ -94,13 +112,21 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
       }
       const options = { maxBatch, ...(within === undefined ? {} : { batchWithin: within }) }
       if (config) await cluster.reconfigure(config, { dryRun: true }) // bad input refused before anything changes
+      // A version Kafka cannot move to is refused before anything changes (src/core/upgrade/version-change.ts).
+      const versionChange = kafkaVersion === undefined ? undefined : await checkedVersionChange(cluster, kafkaVersion, await metadataVersion.describe())
+      if (versionChange) {
+        const { from, to, direction, finalized } = versionChange
+        io.stderr.write(`kafkaplane: Kafka ${from} -> ${to.version}${direction === 'same' ? '' : ` (${direction})`}; metadata.version ${describeLevel(finalized)}, Kafka ${to.version} supports up to ${describeLevel(to.metadata)}\n`)
+        if (direction !== 'same' && !values['dry-run']) await cluster.setKafkaVersion(to.version)
+      }
+      const versionMoves = versionChange !== undefined && versionChange.direction !== 'same'
       if (config && !values['dry-run']) {
         await cluster.reconfigure(config)
         io.stderr.write(`kafkaplane: config of every node: ${Object.entries(config).map(([k, v]) => (v === '' ? `${k} removed` : `${k}=${v}`)).join(', ')}\n`)
       }
       if (values['dry-run']) {
         const snapshot = await kafka.snapshot()
-        const nodes = (await target.nodes()).map((n) => (requested.includes(n.id) || config ? { ...n, reasons: [...n.reasons, { kind: 'manual' as const, detail: 'restart requested' }] } : n))
+        const nodes = (await target.nodes()).map((n) => (requested.includes(n.id) || config || versionMoves ? { ...n, reasons: [...n.reasons, { kind: 'manual' as const, detail: 'restart requested' }] } : n))
         const order = rollOrder(snapshot, nodes.filter((n) => n.reasons.length > 0))
         const step = nextBatch(snapshot, nodes, options)
         io.stdout.write(`order: ${order.map((n) => n.id).join(', ')}\n`)
@@ -127,6 +153,19 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
         const seconds = (result.elapsedMs / 1000).toFixed(1)
         if (result.status === 'finished') {
           io.stdout.write(`rolled: ${result.restarted} brokers restarted in ${result.batches} batches in ${seconds} s\n`)
+          if (!versionChange) return 0
+          if (values['keep-metadata-version']) {
+            io.stdout.write(`metadata.version kept at ${describeLevel(versionChange.finalized)} (--keep-metadata-version): a roll back stays possible; the same command without it finalizes\n`)
+            return 0
+          }
+          const outcome = await finalizeMetadataVersion(metadataVersion, cluster.brokerIds(), systemClock)
+          const named = (level: number) => describeLevel(levelNamed(level, versionChange))
+          if (outcome.kind === 'finalized') io.stdout.write(`metadata.version finalized: ${named(outcome.from)} -> ${named(outcome.to)}; a Kafka older than ${versionChange.to.version} can no longer run this cluster\n`)
+          if (outcome.kind === 'current') io.stdout.write(`metadata.version is ${named(outcome.level)}, the newest every node supports\n`)
+          if (outcome.kind === 'held-back') {
+            io.stdout.write(`metadata.version stays ${named(outcome.level)}: broker${outcome.behind.length > 1 ? 's' : ''} ${outcome.behind.join(', ')} not live or on an older Kafka; run the same command again once ${outcome.behind.length > 1 ? 'they run' : 'it runs'} Kafka ${versionChange.to.version}\n`)
+            return 1
+          }
           return 0
         }
         if (result.status === 'interrupted') {
@@ -143,6 +182,31 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
       await admin.close().catch(() => {})
     }
   },
+}
+
+interface VersionChange {
+  from: string
+  to: ReleaseMetadata
+  /** Of the cluster's current version, to name levels. */
+  current: ReleaseMetadata
+  direction: ReturnType<typeof checkVersionChange>
+  finalized: MetadataLevel
+}
+
+/** The cluster's move to Kafka `version`, checked against its finalized metadata.version (refused: VERSION_CHANGE_REFUSED, exit 2). */
+async function checkedVersionChange(cluster: LocalCluster, version: string, metadata: { finalized: number }): Promise<VersionChange> {
+  const wanted = await cluster.distributionOf(version)
+  const to = await releaseMetadata(wanted.distribution, wanted.java)
+  const running = await cluster.distributionOf(cluster.kafkaVersion)
+  const current = await releaseMetadata(running.distribution, running.java)
+  const known = { from: cluster.kafkaVersion, to, current }
+  const finalized = levelNamed(metadata.finalized, known)
+  return { ...known, finalized, direction: checkVersionChange(cluster.kafkaVersion, to, finalized) }
+}
+
+/** A level with its name when it is the newest of one of the two releases at hand. */
+function levelNamed(level: number, change: Pick<VersionChange, 'to' | 'current'>): MetadataLevel {
+  return [change.to.metadata, change.current.metadata].find((m) => m.level === level) ?? { level }
 }
 
 function rollReporter(io: CommandIO): (event: RollEvent) => void {

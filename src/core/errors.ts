@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'CLUSTER_NOT_FOUND'
   | 'CLUSTER_RUNNING'
   | 'UNKNOWN_BROKER'
+  | 'VERSION_CHANGE_REFUSED'
   | 'JAVA_MISSING'
   | 'JAVA_TOO_OLD'
   | 'KAFKA_JARS_BROKEN'
@@ -51,6 +52,7 @@ const kinds: Record<ErrorCode, ErrorKind> = {
   CLUSTER_NOT_FOUND: 'input',
   CLUSTER_RUNNING: 'input',
   UNKNOWN_BROKER: 'input',
+  VERSION_CHANGE_REFUSED: 'input',
   JAVA_MISSING: 'environment',
   JAVA_TOO_OLD: 'environment',
   KAFKA_JARS_BROKEN: 'environment',

@@ -32,6 +32,8 @@ export interface ClusterState {
   pids: Record<string, number>
   /** Node id -> hash of the server.properties its JVM started with (absent in older state files). */
   runningConfig?: Record<string, string>
+  /** Node id -> the Kafka version its JVM started with (absent in older state files). */
+  runningVersion?: Record<string, string>
 }
 
 export const STATE_FILE = 'cluster.json'

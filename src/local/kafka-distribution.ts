@@ -28,6 +28,11 @@ export interface DistributionOptions {
   cacheDir: string
   env?: NodeJS.ProcessEnv
   pom?: string
+  /**
+   * The Kafka version to run (default: the pom's kafka.version, the version kafkaplane pins): a cluster
+   * upgraded by `kafkaplane roll --kafka-version` keeps running the version it was rolled to.
+   */
+  version?: string
   /** Told when a download starts, since it can take a minute. */
   onFetch?: (message: string) => void
 }
@@ -39,9 +44,17 @@ export interface DistributionOptions {
  */
 export async function resolveKafkaDistribution(options: DistributionOptions): Promise<KafkaDistribution> {
   const env = options.env ?? process.env
-  if (env.KAFKA_HOME) return kafkaHomeDistribution(env.KAFKA_HOME)
+  if (env.KAFKA_HOME) {
+    const home = await kafkaHomeDistribution(env.KAFKA_HOME)
+    if (options.version !== undefined && options.version !== home.version) {
+      throw new KafkaplaneError('KAFKA_HOME_INVALID', `Kafka ${options.version} is wanted, but KAFKA_HOME=${env.KAFKA_HOME} holds Kafka ${home.version}`, {
+        fix: `point KAFKA_HOME at a Kafka ${options.version} distribution, or unset it to fetch Kafka ${options.version} from Maven Central`,
+      })
+    }
+    return home
+  }
   const pom = options.pom ?? KAFKA_POM
-  const version = await pomKafkaVersion(pom)
+  const version = options.version ?? (await pomKafkaVersion(pom))
   const libDir = join(options.cacheDir, `kafka-${version}`)
   if (!existsSync(join(libDir, 'manifest.json'))) {
     options.onFetch?.(`fetching Kafka ${version} jars from Maven Central into ${libDir} (once)`)
@@ -124,7 +137,7 @@ export async function fetchKafkaJars(options: { pom: string; libDir: string; ver
   await rm(staging, { recursive: true, force: true })
   await mkdir(staging, { recursive: true })
   const plugin = `org.apache.maven.plugins:maven-dependency-plugin:${await pomProperty(options.pom, 'dependency-plugin.version')}:copy-dependencies`
-  const args = ['-B', '-q', '-f', options.pom, plugin, '-DincludeScope=runtime', `-DoutputDirectory=${staging}`]
+  const args = ['-B', '-q', '-f', options.pom, plugin, '-DincludeScope=runtime', `-DoutputDirectory=${staging}`, `-Dkafka.version=${options.version}`]
   const mirror = env.KAFKAPLANE_MAVEN_REPOSITORY
   if (mirror) {
     const settings = join(staging, 'maven-settings.xml')
@@ -134,6 +147,11 @@ export async function fetchKafkaJars(options: { pom: string; libDir: string; ver
   try {
     const { code, output } = await runMaven(args, env)
     if (code !== 0) {
+      if (/Could not find artifact org\.apache\.kafka:kafka_2\.13:jar:/.test(output)) {
+        throw new KafkaplaneError('BAD_ARGUMENT', `Kafka ${options.version} is not on ${mirror ?? 'Maven Central'} (no org.apache.kafka:kafka_2.13:${options.version})`, {
+          fix: 'name a released Kafka version (https://repo.maven.apache.org/maven2/org/apache/kafka/kafka_2.13/ lists them), e.g. 4.4.0',
+        })
+      }
       const unreachable = /Could not transfer|Connection refused|UnknownHost|Unknown host|Network is unreachable|timed out|Could not resolve/i.test(output)
       const repository = mirror ?? 'Maven Central (https://repo.maven.apache.org/maven2)'
       throw new KafkaplaneError(

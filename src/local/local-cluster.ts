@@ -92,13 +92,17 @@ export class LocalCluster implements BrokerOrchestrator {
   readonly dataDir: string
   #spec: LocalClusterSpec
   readonly clusterId: string
-  readonly kafkaVersion: string
   readonly #state: ClusterState
   readonly #java: string
-  readonly #distribution: KafkaDistribution | undefined
+  /** The jars nodes start from: the cluster's Kafka version (`setKafkaVersion` changes it). */
+  #distribution: KafkaDistribution | undefined
+  /** Where other Kafka versions' jars are fetched to (undefined: this handle only stops the cluster). */
+  readonly #cacheDir: string | undefined
   readonly #processes = new Map<number, BrokerProcess>()
   /** Node id -> hash of the server.properties this process started its JVM with. */
   readonly #startedWith = new Map<string, string>()
+  /** Node id -> the Kafka version this process started its JVM with. */
+  readonly #startedVersion = new Map<string, string>()
   readonly #onEvent: (event: ClusterEvent) => void
   readonly #env: NodeJS.ProcessEnv
   readonly #readyTimeoutMs: number
@@ -108,6 +112,7 @@ export class LocalCluster implements BrokerOrchestrator {
     state: ClusterState
     java: string
     distribution: KafkaDistribution | undefined
+    cacheDir: string | undefined
     onEvent: ((event: ClusterEvent) => void) | undefined
     env: NodeJS.ProcessEnv
     readyTimeoutMs: number | undefined
@@ -115,10 +120,10 @@ export class LocalCluster implements BrokerOrchestrator {
     this.dataDir = args.dataDir
     this.#state = args.state
     this.clusterId = args.state.clusterId
-    this.kafkaVersion = args.state.kafkaVersion
     this.#spec = planLocalCluster(args.state.topology, args.state.basePort, args.state.config, args.state.rackDimensions, localSecurity(args.dataDir, args.state))
     this.#java = args.java
     this.#distribution = args.distribution
+    this.#cacheDir = args.cacheDir
     this.#onEvent = args.onEvent ?? (() => {})
     this.#env = args.env
     this.#readyTimeoutMs = args.readyTimeoutMs ?? 120_000
@@ -170,14 +175,13 @@ export class LocalCluster implements BrokerOrchestrator {
       ephemeral: options.ephemeral ?? false,
     })
     const java = await findJava(env)
+    // A cluster that was rolled onto another Kafka version (`kafkaplane roll --kafka-version`) restarts on it.
     const distribution = await resolveKafkaDistribution({
       cacheDir: options.cacheDir,
       env,
+      ...(state ? { version: state.kafkaVersion } : {}),
       onFetch: (message) => onEvent({ type: 'fetch', message }),
     })
-    if (state && state.kafkaVersion !== distribution.version) {
-      onEvent({ type: 'warning', message: `${dataDir} was created by Kafka ${state.kafkaVersion}; starting it with ${distribution.version}` })
-    }
     state ??= {
       format: 1,
       clusterId: newClusterId(),
@@ -197,6 +201,7 @@ export class LocalCluster implements BrokerOrchestrator {
       state,
       java: java.command,
       distribution,
+      cacheDir: options.cacheDir,
       onEvent,
       env,
       readyTimeoutMs: options.readyTimeoutMs,
@@ -245,13 +250,42 @@ export class LocalCluster implements BrokerOrchestrator {
     }
     const env = runtime?.env ?? process.env
     const java = runtime ? (await findJava(env)).command : 'java'
-    const distribution = runtime ? await resolveKafkaDistribution({ cacheDir: runtime.cacheDir, env, onFetch: (message) => onEvent?.({ type: 'fetch', message }) }) : undefined
-    const cluster = new LocalCluster({ dataDir: dir, state, java, distribution, onEvent, env, readyTimeoutMs: undefined })
+    const distribution = runtime ? await resolveKafkaDistribution({ cacheDir: runtime.cacheDir, env, version: state.kafkaVersion, onFetch: (message) => onEvent?.({ type: 'fetch', message }) }) : undefined
+    const cluster = new LocalCluster({ dataDir: dir, state, java, distribution, cacheDir: runtime?.cacheDir, onEvent, env, readyTimeoutMs: undefined })
     for (const [id, pid] of Object.entries(state.pids)) {
       const adopted = BrokerProcess.adopt(pid, cluster.#propertiesFile(Number(id)))
       if (adopted) cluster.#processes.set(Number(id), adopted)
     }
     return cluster
+  }
+
+  /** The Kafka version the cluster runs, or is being rolled onto (`setKafkaVersion`). */
+  get kafkaVersion(): string {
+    return this.#state.kafkaVersion
+  }
+
+  /** The Kafka jars nodes of `version` start from (fetched once from Maven Central), and the java that runs them. */
+  async distributionOf(version: string): Promise<{ distribution: KafkaDistribution; java: string }> {
+    if (this.#cacheDir === undefined) throw new Error('a cluster attached without a runtime cannot fetch Kafka jars')
+    const distribution = await resolveKafkaDistribution({ cacheDir: this.#cacheDir, env: this.#env, version, onFetch: (message) => this.#onEvent({ type: 'fetch', message }) })
+    return { distribution, java: this.#java }
+  }
+
+  /**
+   * Makes `version` the cluster's Kafka version: nodes started from now on run its jars, and
+   * `versionDrift` names the ones still running another. Nothing restarts here: that is `kafkaplane roll`'s.
+   */
+  async setKafkaVersion(version: string): Promise<void> {
+    const { distribution } = await this.distributionOf(version)
+    this.#distribution = distribution
+    this.#state.kafkaVersion = distribution.version
+    await writeClusterState(this.dataDir, this.#state)
+  }
+
+  /** Whether node `id`'s JVM runs another Kafka version than the cluster's (undefined when not known or the same). */
+  versionDrift(id: number): { running: string; wanted: string } | undefined {
+    const running = this.#state.runningVersion?.[String(id)]
+    return running === undefined || running === this.#state.kafkaVersion ? undefined : { running, wanted: this.#state.kafkaVersion }
   }
 
   /** The cluster's layout and broker config (its config changes with `reconfigure`). */
@@ -310,16 +344,19 @@ export class LocalCluster implements BrokerOrchestrator {
 
   async stopBroker(id: number): Promise<void> {
     this.#node(id)
+    this.adoptRecorded() // the JVM another process (`kafkaplane roll`) started, if it runs now
     await this.#stopNodes([id], 'SIGTERM')
   }
 
   async killBroker(id: number): Promise<void> {
     this.#node(id)
+    this.adoptRecorded()
     await this.#stopNodes([id], 'SIGKILL')
   }
 
   async startBroker(id: number): Promise<void> {
     const node = this.#node(id)
+    this.adoptRecorded()
     if (this.#processes.get(id)?.running) return
     await this.#startNodes([node])
   }
@@ -508,6 +545,12 @@ export class LocalCluster implements BrokerOrchestrator {
 
   async #startNodes(nodes: readonly LocalNode[]): Promise<void> {
     if (!this.#distribution) throw new Error('an attached cluster cannot start brokers; start it with `kafkaplane up`')
+    // Another process (`kafkaplane roll --kafka-version`) may have moved the cluster to another version.
+    const wanted = this.#readStateNow()?.kafkaVersion ?? this.#state.kafkaVersion
+    if (wanted !== this.#distribution.version && this.#cacheDir !== undefined) {
+      this.#distribution = (await this.distributionOf(wanted)).distribution
+      this.#state.kafkaVersion = wanted
+    }
     for (const node of nodes) {
       const process = BrokerProcess.spawn(this.#java, this.#jvmArgs(node), {
         stdoutFile: join(this.logDir(node.id), 'stdout.log'),
@@ -516,6 +559,7 @@ export class LocalCluster implements BrokerOrchestrator {
       })
       this.#processes.set(node.id, process)
       this.#startedWith.set(String(node.id), contentHash(readFileSync(this.#propertiesFile(node.id), 'utf8')))
+      this.#startedVersion.set(String(node.id), this.#distribution.version)
       this.#onEvent({ type: 'starting', nodeId: node.id, pid: process.pid })
     }
     await this.#savePids()
@@ -611,14 +655,18 @@ export class LocalCluster implements BrokerOrchestrator {
 
   async #savePids(): Promise<void> {
     if (!existsSync(this.dataDir)) return
-    // Another process (`kafkaplane roll`) may have changed the config and restarted nodes since this one
-    // read the state: its config and what its nodes started with are kept, this process's pids and starts win.
+    // Another process (`kafkaplane roll`) may have changed the config or the Kafka version and restarted
+    // nodes since this one read the state: those and what its nodes started with are kept, this
+    // process's pids and starts win.
     const disk = this.#readStateNow()
     if (disk && JSON.stringify(disk.config) !== JSON.stringify(this.#state.config)) {
       this.#state.config = disk.config
       this.#spec = planLocalCluster(this.#state.topology, this.#state.basePort, disk.config, this.#state.rackDimensions, localSecurity(this.dataDir, this.#state))
     }
+    // The version changes only through setKafkaVersion, which writes it at once: the file's is the newest.
+    if (disk) this.#state.kafkaVersion = disk.kafkaVersion
     this.#state.runningConfig = { ...disk?.runningConfig, ...Object.fromEntries(this.#startedWith) }
+    this.#state.runningVersion = { ...disk?.runningVersion, ...Object.fromEntries(this.#startedVersion) }
     this.#state.pids = Object.fromEntries([...this.pids()].map(([id, pid]) => [String(id), pid]))
     await writeClusterState(this.dataDir, this.#state)
   }

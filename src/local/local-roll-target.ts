@@ -4,8 +4,9 @@ import type { LocalCluster } from './local-cluster.ts'
 
 /**
  * The roller's target on the local runtime: the nodes are the cluster's JVMs. A node must restart when
- * its JVM runs another config than its server.properties holds (`LocalCluster.reconfigure`, `kafkaplane
- * roll --config`); any other restart is requested. A restart stops the batch gracefully (SIGTERM:
+ * its JVM runs another Kafka version than the cluster's (`LocalCluster.setKafkaVersion`, `kafkaplane
+ * roll --kafka-version`) or another config than its server.properties holds (`LocalCluster.reconfigure`,
+ * `kafkaplane roll --config`); any other restart is requested. A restart stops the batch gracefully (SIGTERM:
  * controlled shutdown), starts it again and resolves once each is registered and unfenced.
  */
 export class LocalRollTarget implements RollTarget {
@@ -17,8 +18,12 @@ export class LocalRollTarget implements RollTarget {
 
   async nodes(): Promise<RollNode[]> {
     return this.#cluster.spec.nodes.map((n) => {
-      const drift = this.#cluster.configDrift(n.id)
-      return { id: n.id, roles: n.roles, labels: n.labels, reasons: drift ? [{ kind: 'config' as const, detail: `config hash ${drift.running} -> ${drift.wanted}` }] : [] }
+      const reasons: RestartReason[] = []
+      const version = this.#cluster.versionDrift(n.id)
+      if (version) reasons.push({ kind: 'version', detail: `Kafka ${version.running} -> ${version.wanted}` })
+      const config = this.#cluster.configDrift(n.id)
+      if (config) reasons.push({ kind: 'config', detail: `config hash ${config.running} -> ${config.wanted}` })
+      return { id: n.id, roles: n.roles, labels: n.labels, reasons }
     })
   }
 
