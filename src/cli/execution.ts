@@ -119,10 +119,11 @@ export async function runExecution(
     const stateFile = runner.stateFile
 
     if (!values['dry-run']) {
+      // An ended plan whose broker was away at its end left its rate there: removed now that it may be back.
       const left = await runner.clearThrottlesLeft(live.clusterId)
-      const ended = left?.plan
-      if (left && left.cleared.length > 0) io.stderr.write(`kafkaplane: removed the throttle rate plan ${ended!.planId} (${ended!.operation}) left on broker ${left.cleared.join(', ')}\n`)
-      if (left && left.kept.length > 0) io.stderr.write(`kafkaplane: plan ${ended!.planId} (${ended!.operation}) still leaves a throttle rate on ${left.kept.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}\n`)
+      const named = left && `plan ${left.plan.planId} (${left.plan.operation})`
+      if (left && left.cleared.length > 0) io.stderr.write(`kafkaplane: removed the throttle rate ${named} left on broker ${left.cleared.join(', ')}\n`)
+      if (left && left.kept.length > 0) io.stderr.write(`kafkaplane: ${named} still leaves a throttle rate on ${left.kept.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}\n`)
     }
     if (values.cancel) {
       const cancelled = await runner.cancel()
