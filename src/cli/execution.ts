@@ -1,29 +1,29 @@
-import { stateDir } from '../local/paths.ts'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Admin } from '@platformatic/kafka'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import { modelFromTopology, partitionKey, type BrokerState, type PlacementModel, type Proposal } from '../core/placement/model.ts'
 import { modelProblems } from '../core/placement/operations.ts'
-import { DEFAULT_MOVE_LIMITS, toMoves, type MoveLimits } from '../core/plan/moves.ts'
+import { DEFAULT_MOVE_LIMITS, type Move, type MoveLimits } from '../core/plan/moves.ts'
 import type { Progress } from '../core/plan/progress.ts'
 import { retrying } from '../core/retry.ts'
 import type { Topology } from '../core/topology/topology.ts'
-import { cancelPlan, clearThrottlesLeft, executePlan, type ExecutorEvent } from '../executor/executor.ts'
-import { DEFAULT_THROTTLE_BYTES_PER_SECOND, newPlanState, readPlanState, writePlanState, type PlanState } from '../executor/plan-state.ts'
+import type { ExecutorEvent } from '../executor/executor.ts'
+import { DEFAULT_THROTTLE_BYTES_PER_SECOND, type PlanState } from '../executor/plan-state.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { renderReassignment } from '../formats/reassignment-json.ts'
-import { createAdmin } from '../kafka/connection.ts'
+import { anyConnection, createAdmin } from '../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import { describeRegisteredBrokers } from '../kafka/describe-cluster.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
-import { anyConnection } from '../kafka/connection.ts'
 import { describeReplicaSizes, partitionSizes } from '../kafka/describe-replica-sizes.ts'
 import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
-import { listPartitionReassignments } from '../kafka/list-partition-reassignments.ts'
+import { stateDir } from '../local/paths.ts'
+import { PlanRunner } from '../operations/plan-runner.ts'
+import { systemClock } from '../operations/system-clock.ts'
 import { clusterTopology } from './cluster-topology.ts'
 import { badArgument, integerOption, refuse, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
+import { untilStopped } from './interrupt.ts'
 import { formatBytes, movesLine } from './plan-report.ts'
 
 /** Options of every verb that moves data (rebalance, brokers, replication-factor, migrate, heal). */
@@ -81,7 +81,8 @@ export interface Execution {
 }
 
 /**
- * Runs one data-moving verb: connect, read the cluster, then
+ * Runs one data-moving verb through the plan lifecycle (src/operations/plan-runner.ts): connect, read
+ * the cluster, remove a throttle rate an ended plan left on a broker that is back, then
  *   - with --cancel: revert the unfinished plan's moves in flight and remove its throttles;
  *   - with an unfinished plan of the same operation: continue it (adopting the moves in flight);
  *   - with an unfinished plan of another operation, or reassignments in flight not started by
@@ -108,83 +109,95 @@ export async function runExecution(
   const admin = createAdmin(connection)
   try {
     const live = await untilAnswered(io, () => readLiveCluster(admin, connection, file))
-    const stateFile = (values['state-file'] as string | undefined) ?? defaultStateFile(live.clusterId, io.env)
-    const existing = await readPlanState(stateFile)
-    const unfinished = existing?.status === 'running' ? existing : undefined
-    const cluster = new KafkaExecutorCluster(admin, connection)
+    const runner = await PlanRunner.open({
+      cluster: new KafkaExecutorCluster(admin, connection),
+      stateFile: (values['state-file'] as string | undefined) ?? defaultStateFile(live.clusterId, io.env),
+      clock: systemClock,
+      answerWithinMs: ANSWER_WITHIN_MS,
+      onEvent: progressReporter(io),
+    })
+    const stateFile = runner.stateFile
 
-    if (existing && existing !== unfinished && existing.clusterId === live.clusterId && existing.throttled.brokers.length > 0 && !values['dry-run']) {
-      // An ended plan whose broker was away at its end left its rate there: remove it now that it may be back.
-      const { cleared, kept } = await clearThrottlesLeft(cluster, stateFile, existing)
-      if (cleared.length > 0) io.stderr.write(`kafkaplane: removed the throttle rate plan ${existing.planId} (${existing.operation}) left on broker ${cleared.join(', ')}\n`)
-      if (kept.length > 0) io.stderr.write(`kafkaplane: plan ${existing.planId} (${existing.operation}) still leaves a throttle rate on ${kept.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}\n`)
+    if (!values['dry-run']) {
+      // An ended plan whose broker was away at its end left its rate there: removed now that it may be back.
+      const left = await runner.clearThrottlesLeft(live.clusterId)
+      const named = left && `plan ${left.plan.planId} (${left.plan.operation})`
+      if (left && left.cleared.length > 0) io.stderr.write(`kafkaplane: removed the throttle rate ${named} left on broker ${left.cleared.join(', ')}\n`)
+      if (left && left.kept.length > 0) io.stderr.write(`kafkaplane: ${named} still leaves a throttle rate on ${left.kept.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}\n`)
     }
     if (values.cancel) {
-      if (!unfinished) {
+      const cancelled = await runner.cancel()
+      if (!cancelled) {
         io.stdout.write('no unfinished plan: nothing to cancel\n')
         return 0
       }
-      const { cancelled, throttlesLeft } = await cancelPlan(cluster, stateFile, unfinished)
-      io.stdout.write(`cancelled plan ${unfinished.planId} (${unfinished.operation}): ${cancelled} moves in flight reverted, ${unfinished.done.length} finished moves kept, ${throttlesRemoved(throttlesLeft)}\n`)
+      const { plan: unfinished, throttlesLeft } = cancelled
+      io.stdout.write(`cancelled plan ${unfinished.planId} (${unfinished.operation}): ${cancelled.cancelled} moves in flight reverted, ${unfinished.done.length} finished moves kept, ${throttlesRemoved(throttlesLeft)}\n`)
       return 0
     }
+    let declined = 0
+    const start = await runner.start(
+      {
+        operation,
+        clusterId: live.clusterId,
+        snapshot: live.snapshot,
+        sizeOf: (key) => live.sizes.get(key),
+        throttleBytesPerSecond: throttle,
+        dryRun: Boolean(values['dry-run']),
+      },
+      async () => {
+        const proposals = await plan({ io, admin, connection, live, operation })
+        if (typeof proposals !== 'number') return proposals
+        declined = proposals
+        return undefined
+      },
+    )
     let state: PlanState
-    if (unfinished) {
-      if (unfinished.operation !== operation) {
+    switch (start.kind) {
+      case 'other-plan':
         throw badArgument(
-          `an unfinished plan (${unfinished.operation}, started ${unfinished.createdAt}) belongs to this cluster`,
-          `run \`kafkaplane ${unfinished.operation}\` again to finish it, or add --cancel to revert its moves in flight`,
+          `an unfinished plan (${start.state.operation}, started ${start.state.createdAt}) belongs to this cluster`,
+          `run \`kafkaplane ${start.state.operation}\` again to finish it, or add --cancel to revert its moves in flight`,
         )
-      }
-      if (values['dry-run']) {
-        io.stdout.write(renderReassignment(unfinished.moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas }))) + '\n')
-        io.stderr.write(`unfinished plan ${unfinished.planId}: ${unfinished.done.length}/${unfinished.moves.length} moves done; running it again continues it\n`)
-        return 0
-      }
-      io.stderr.write(`kafkaplane: continuing plan ${unfinished.planId} (${operation}, started ${unfinished.createdAt}): ${unfinished.done.length}/${unfinished.moves.length} moves done\n`)
-      state = unfinished
-    } else {
-      const foreign = await untilAnswered(io, async () => listPartitionReassignments(await anyConnection(admin, connection.bootstrapServers)))
-      if (foreign.length > 0) {
+      case 'foreign': {
+        const [first] = start.reassignments
         throw badArgument(
-          `${foreign.length} partition reassignment(s) not started by kafkaplane are in progress (e.g. ${partitionKey(foreign[0]!)} -> [${foreign[0]!.replicas.join(',')}])`,
+          `${start.reassignments.length} partition reassignment(s) not started by kafkaplane are in progress (e.g. ${partitionKey(first!)} -> [${first!.replicas.join(',')}])`,
           'wait for them to finish (kafka-reassign-partitions --list) or cancel them, then run this again',
         )
       }
-      const proposals = await plan({ io, admin, connection, live, operation })
-      if (typeof proposals === 'number') return proposals
-      const partitions = new Map(live.snapshot.partitions.map((p) => [partitionKey(p), p]))
-      const moves = toMoves(proposals, partitions, (key) => live.sizes.get(key))
-      const bytes = moves.reduce((s, m) => s + m.bytes, 0)
-      if (moves.length === 0) {
+      case 'declined':
+        return declined
+      case 'nothing':
         if (options.quietWhenNothing) return 0
         if (values['dry-run']) io.stdout.write(renderReassignment([]) + '\n')
         io.stderr.write('nothing to move: the cluster already matches the plan\n')
         return 0
+      case 'continue': {
+        const unfinished = start.state
+        if (values['dry-run']) {
+          io.stdout.write(renderPlan(unfinished.moves) + '\n')
+          io.stderr.write(`unfinished plan ${unfinished.planId}: ${unfinished.done.length}/${unfinished.moves.length} moves done; running it again continues it\n`)
+          return 0
+        }
+        io.stderr.write(`kafkaplane: continuing plan ${unfinished.planId} (${operation}, started ${unfinished.createdAt}): ${unfinished.done.length}/${unfinished.moves.length} moves done\n`)
+        state = unfinished
+        break
       }
-      if (values['dry-run']) {
-        io.stdout.write(renderReassignment(moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas }))) + '\n')
-        io.stderr.write(`dry run: ${movesLine(moves)}; ${formatBytes(bytes)} to copy${throttle > 0 ? `, throttled at ${formatBytes(throttle)}/s per broker` : ''}; nothing changed\n`)
-        return 0
+      case 'new': {
+        const { moves } = start.state
+        if (values['dry-run']) {
+          io.stdout.write(renderPlan(moves) + '\n')
+          io.stderr.write(`dry run: ${movesLine(moves)}; ${formatBytes(start.bytes)} to copy${throttle > 0 ? `, throttled at ${formatBytes(throttle)}/s per broker` : ''}; nothing changed\n`)
+          return 0
+        }
+        state = start.state
+        io.stderr.write(`kafkaplane: plan ${state.planId} (${operation}): ${movesLine(moves)}; ${formatBytes(start.bytes)} to copy; state in ${stateFile}\n`)
       }
-      state = newPlanState(live.clusterId, operation, moves, throttle)
-      await writePlanState(stateFile, state)
-      io.stderr.write(`kafkaplane: plan ${state.planId} (${operation}): ${movesLine(moves)}; ${formatBytes(bytes)} to copy; state in ${stateFile}\n`)
     }
 
-    const abort = new AbortController()
-    let interrupts = 0
-    const onSignal = () => {
-      interrupts++
-      if (interrupts > 1) process.exit(130)
-      io.stderr.write('\nkafkaplane: stopping after this step; moves in flight go on (throttled). Run the same command to continue, or add --cancel. Ctrl-C again to quit now.\n')
-      abort.abort()
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    try {
-      const reporter = progressReporter(io)
-      const result = await executePlan(cluster, stateFile, state, { limits, pollMs, brokerWaitMs, signal: abort.signal, onEvent: reporter })
+    return await untilStopped(io, 'moves in flight go on (throttled). Run the same command to continue, or add --cancel.', async (signal) => {
+      const result = await runner.run(state, { limits, pollMs, brokerWaitMs, signal })
       if (result.status === 'interrupted') {
         io.stdout.write(`interrupted: ${result.moved}/${state.moves.length} moves done, ${result.inFlight} in flight; run the same command to continue\n`)
         return 1
@@ -205,13 +218,18 @@ export async function runExecution(
           '\n',
       )
       return 0
-    } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    }
+    })
   } finally {
     await admin.close().catch(() => {})
   }
+}
+
+/** How long a verb's first reads are tried again while the cluster does not answer. */
+const ANSWER_WITHIN_MS = 60_000
+
+/** A plan's moves as Kafka reassignment JSON. */
+function renderPlan(moves: readonly Move[]): string {
+  return renderReassignment(moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas })))
 }
 
 /**
@@ -221,11 +239,11 @@ export async function runExecution(
  */
 function untilAnswered<T>(io: CommandIO, read: () => Promise<T>): Promise<T> {
   return retrying(read, {
-    limitMs: 60_000,
+    limitMs: ANSWER_WITHIN_MS,
     intervalMs: 2000,
     onRetry: (err) => io.stderr.write(`  cluster not answering (${err.message}); retrying\n`),
-    now: Date.now,
-    sleep,
+    now: () => systemClock.now(),
+    sleep: (ms) => systemClock.sleep(ms),
   })
 }
 

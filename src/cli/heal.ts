@@ -1,10 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises'
-import { planHeal, type HealPolicy } from '../core/plan/heal.ts'
+import { isKafkaplaneError } from '../core/errors.ts'
+import type { HealPolicy } from '../core/plan/heal.ts'
+import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
+import { healEvery, SelfHealer } from '../operations/self-healer.ts'
+import { systemClock } from '../operations/system-clock.ts'
 import { badArgument, integerOption, parseOptions, refuse, regexOption, type Command } from './command.ts'
 import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
-import { isKafkaplaneError } from '../core/errors.ts'
-import { clearStaleThrottles } from '../executor/stale-throttles.ts'
-import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
+import { untilStopped } from './interrupt.ts'
 
 export const heal: Command = {
   name: 'heal',
@@ -49,59 +50,43 @@ Exit codes: 0 healthy or healed, 1 a fix failed, 2 bad input.
     const maxPlans = integerOption('--max-plans-per-hour', values['max-plans-per-hour'], 1, 1000) ?? 6
     const topics = regexOption('--topics', values.topics)
     const policy: HealPolicy = { graceMs, ...(rf === undefined ? {} : { replicationFactor: { target: rf, topics: (t) => !t.startsWith('__') && topics.test(t) } }) }
-    const goneSince = new Map<number, number>()
-    const started: number[] = []
-    let stop = false
-    const onSignal = () => (stop = true)
-    if (values.watch) process.once('SIGINT', onSignal).once('SIGTERM', onSignal)
-    let code = 0
-    try {
-      do {
-        const now = Date.now()
-        while (started.length > 0 && started[0]! < now - 3600_000) started.shift()
-        try {
-          code = await runExecution(io, values, 'heal', async ({ live, admin, connection }) => {
-            if (!values['dry-run']) {
-              // No plan of ours is unfinished and nothing is being reassigned: a throttle now is stale.
-              const stale = await clearStaleThrottles(new KafkaExecutorCluster(admin, connection))
-              if (stale.brokers.length > 0 || stale.topics.length > 0) {
-                io.stderr.write(`heal: removed stale replication throttles from brokers ${stale.brokers.join(',') || '-'} and topics ${stale.topics.join(',') || '-'}\n`)
-              }
-              if (stale.failed.length > 0) io.stderr.write(`heal: broker ${stale.failed.join(', ')} did not take the removal of its stale throttle; retrying next pass\n`)
-            }
-            const model = live.model()
-            for (const b of model.brokers) {
-              if (live.registered.has(b.id)) goneSince.delete(b.id)
-              else if (!goneSince.has(b.id)) goneSince.set(b.id, now)
-            }
-            const plan = planHeal(model, live.registered, goneSince, now, policy)
-            if (!plan.ok) refuse(plan.problems)
-            if (plan.proposals.length === 0) {
-              for (const r of plan.reasons) io.stderr.write(`heal: ${r}\n`)
-              const waiting = [...goneSince].map(([id, since]) => `broker ${id} gone for ${Math.round((now - since) / 1000)} s`)
-              io.stderr.write(`heal: nothing to fix${waiting.length > 0 ? ` (${waiting.join(', ')}; grace ${graceMs / 1000} s)` : ''}\n`)
-              return []
-            }
-            for (const r of plan.reasons) io.stderr.write(`heal: ${r}\n`)
-            if (!values['dry-run'] && started.length >= maxPlans) {
-              io.stderr.write(`heal: rate limit: ${started.length} plans started in the last hour (--max-plans-per-hour ${maxPlans}); waiting\n`)
-              return []
-            }
-            if (!values['dry-run']) started.push(now)
-            return plan.proposals
-          }, { quietWhenNothing: true })
-        } catch (err) {
-          if (!values.watch) throw err
-          // Supervised: a failed pass is reported and the next one tried.
-          io.stderr.write(`heal: ${isKafkaplaneError(err) ? `${err.message} (${err.fix})` : (err as Error).message}\n`)
-          code = 1
+    const healer = new SelfHealer({ policy, maxPlansPerHour: maxPlans, dryRun: Boolean(values['dry-run']), clock: systemClock })
+    const pass = () =>
+      runExecution(io, values, 'heal', async ({ live, admin, connection }) => {
+        if (!values['dry-run']) {
+          // No plan of ours is unfinished and nothing is being reassigned: a throttle now is stale.
+          const stale = await healer.sweep(new KafkaExecutorCluster(admin, connection))
+          if (stale.brokers.length > 0 || stale.topics.length > 0) {
+            io.stderr.write(`heal: removed stale replication throttles from brokers ${stale.brokers.join(',') || '-'} and topics ${stale.topics.join(',') || '-'}\n`)
+          }
+          if (stale.failed.length > 0) io.stderr.write(`heal: broker ${stale.failed.join(', ')} did not take the removal of its stale throttle; retrying next pass\n`)
         }
-        if (values.watch && !stop) await sleep(intervalMs)
-      } while (values.watch && !stop)
-    } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    }
-    return code
+        const decision = healer.decide(live.model(), live.registered)
+        if (decision.kind === 'infeasible') refuse(decision.problems)
+        for (const r of decision.reasons) io.stderr.write(`heal: ${r}\n`)
+        switch (decision.kind) {
+          case 'healthy': {
+            const waiting = decision.gone.map((g) => `broker ${g.id} gone for ${Math.round(g.goneMs / 1000)} s`)
+            io.stderr.write(`heal: nothing to fix${waiting.length > 0 ? ` (${waiting.join(', ')}; grace ${graceMs / 1000} s)` : ''}\n`)
+            return []
+          }
+          case 'rate-limited':
+            io.stderr.write(`heal: rate limit: ${decision.started} plans started in the last hour (--max-plans-per-hour ${maxPlans}); waiting\n`)
+            return []
+          case 'heal':
+            return decision.proposals
+        }
+      }, { quietWhenNothing: true })
+    const loop = (signal?: AbortSignal) =>
+      healEvery(pass, {
+        clock: systemClock,
+        watch: Boolean(values.watch),
+        intervalMs,
+        ...(signal ? { signal } : {}),
+        // Supervised: a failed pass is reported and the next one tried.
+        onFailure: (err) => io.stderr.write(`heal: ${isKafkaplaneError(err) ? `${err.message} (${err.fix})` : (err as Error).message}\n`),
+      })
+    // Watching, Ctrl-C ends the watch after the pass in progress (a plan it runs stops after its step).
+    return values.watch ? untilStopped(io, undefined, loop) : loop()
   },
 }

@@ -15,6 +15,7 @@ import { readRollState, writeRollState } from '../operations/roll-state-file.ts'
 import { newRollState, runRoll, type RollEvent, type RollState } from '../operations/roller.ts'
 import { systemClock } from '../operations/system-clock.ts'
 import { badArgument, idsOption, integerOption, keyValueOptions, listOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { untilStopped } from './interrupt.ts'
 import { describeEvent } from './up.ts'
 
 export const roll: Command = {
@@ -140,16 +141,8 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
       else io.stderr.write(`kafkaplane: roll ${state.rollId}: brokers ${requested.join(', ')}, ${maxBatch === 1 ? 'one at a time' : `up to ${maxBatch} at once`}; state in ${stateFile}\n`)
       await writeRollState(stateFile, state)
 
-      const abort = new AbortController()
-      const onSignal = () => {
-        if (abort.signal.aborted) process.exit(130)
-        io.stderr.write('\nkafkaplane: stopping after this step; run the same command to continue. Ctrl-C again to quit now.\n')
-        abort.abort()
-      }
-      process.on('SIGINT', onSignal)
-      process.on('SIGTERM', onSignal)
-      try {
-        const result = await runRoll(kafka, target, state, { ...options, clock: systemClock, save: (s) => writeRollState(stateFile, s), pollMs, stallMs, signal: abort.signal, onEvent: rollReporter(io) })
+      return await untilStopped(io, 'run the same command to continue.', async (signal) => {
+        const result = await runRoll(kafka, target, state, { ...options, clock: systemClock, save: (s) => writeRollState(stateFile, s), pollMs, stallMs, signal, onEvent: rollReporter(io) })
         const seconds = (result.elapsedMs / 1000).toFixed(1)
         if (result.status === 'finished') {
           io.stdout.write(`rolled: ${result.restarted} brokers restarted in ${result.batches} batches in ${seconds} s\n`)
@@ -174,10 +167,7 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
         }
         io.stdout.write(`stalled: no progress for ${Math.round(stallMs / 1000)} s: ${result.waitingFor}; ${result.restarted} brokers restarted, the roll is kept: fix that and run the same command to continue\n`)
         return 1
-      } finally {
-        process.off('SIGINT', onSignal)
-        process.off('SIGTERM', onSignal)
-      }
+      })
     } finally {
       await admin.close().catch(() => {})
     }

@@ -3,7 +3,7 @@ import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import { partitionKey, sameOrder } from '../core/placement/model.ts'
 import { addedReplicas, DEFAULT_MOVE_LIMITS, nextMoves, sameThrottle, throttlePlan, touchedBrokers, type Move, type MoveLimits, type ThrottlePlan } from '../core/plan/moves.ts'
 import { progressOf, type MoveStatus, type Progress, type ProgressSample } from '../core/plan/progress.ts'
-import { gateMoves, heldLine } from '../core/plan/start-gate.ts'
+import { gateMoves, heldLine, waitsOnlyForAbsentBrokers } from '../core/plan/start-gate.ts'
 import { busiestReceived, ThrottleControl } from '../core/plan/throttle-control.ts'
 import { retrying } from '../core/retry.ts'
 import type { BrokerConfigFailure, ExecutorCluster, InFlightReassignment, ReassignmentRefusal } from '../ports/executor-cluster.ts'
@@ -98,9 +98,10 @@ const FINAL_STEP_RETRY_MS = 30_000
  *      involved, one by one; throttled replica lists on the topics; lists of topics no longer moving are
  *      removed), then send the reassignments. A move whose broker did not take its throttle rate waits
  *      for the next poll, so no data moves unthrottled.
- *   4. When every move left waits for brokers that are not registered for `brokerWaitMs`, stop with
- *      status `waiting`: revert the plan's moves in flight that need them, remove the throttles, keep
- *      the plan (running again continues it once the brokers are back).
+ *   4. When every move left waits for brokers that are not registered (`waitsOnlyForAbsentBrokers`,
+ *      src/core/plan/start-gate.ts) for `brokerWaitMs`, stop with status `waiting`: revert the plan's
+ *      moves in flight that need them, remove the throttles, keep the plan (running again continues it
+ *      once the brokers are back).
  *   5. When no move is left: elect the preferred leaders of the moved partitions (retrying while a new
  *      leader is not yet in the ISR), remove every throttle the plan set from its brokers and topics.
  *      A broker that cannot take the removal (not registered, not answering) is waited for up to
@@ -208,14 +209,11 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
         } else lastPause = ''
 
         // Every move left needs a broker that is not registered: wait for it, within a limit.
-        const absent = (m: Move) => m.newReplicas.filter((b) => !registered.has(b))
-        const waitingInFlight = inFlight.filter((m) => absent(m).length > 0)
-        const blocked = eligible.length === 0 && held.every((h) => h.waitsFor.length > 0) && waitingInFlight.length === inFlight.length
-        if (!blocked) blockedSince = undefined
+        const waitsFor = waitsOnlyForAbsentBrokers({ eligible, held }, inFlight, registered)
+        if (!waitsFor) blockedSince = undefined
         else {
           blockedSince ??= Date.now()
           if (Date.now() - blockedSince >= brokerWaitMs) {
-            const waitsFor = [...new Set([...held.flatMap((h) => h.waitsFor), ...waitingInFlight.flatMap(absent)])].sort((a, b) => a - b)
             await cancelInFlight(cluster, state)
             const throttlesLeft = await clearAll(cluster, state, registered, emit)
             await save()

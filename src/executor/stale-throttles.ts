@@ -13,9 +13,14 @@ export interface StaleThrottles {
  * moment, or by another tool. A throttle counts as stale only when nothing is being reassigned at two
  * looks `settleMs` apart and it was set at both, so that the short gap between two batches of a plan
  * run by another process is never taken for the end of it. Reads every registered broker and every
- * topic; removes what it found stale. Returns what it removed (nothing while anything moves).
+ * topic; removes what it found stale. Returns what it removed (nothing while anything moves). `sleep` is
+ * the wait between the looks (a clock's, src/ports/clock.ts).
  */
-export async function clearStaleThrottles(cluster: ExecutorCluster, settleMs = 5000): Promise<StaleThrottles> {
+export async function clearStaleThrottles(
+  cluster: ExecutorCluster,
+  sleep: (ms: number) => Promise<void>,
+  settleMs = 5000,
+): Promise<StaleThrottles> {
   const none: StaleThrottles = { brokers: [], topics: [], failed: [] }
   const look = async () => {
     if ((await cluster.inFlight()).length > 0) return undefined
@@ -24,7 +29,7 @@ export async function clearStaleThrottles(cluster: ExecutorCluster, settleMs = 5
   }
   const first = await look()
   if (!first || (first.brokers.length === 0 && first.topics.length === 0)) return none
-  await new Promise((resolve) => setTimeout(resolve, settleMs))
+  await sleep(settleMs)
   const second = await look()
   if (!second) return none
   const brokers = second.brokers.filter((b) => first.brokers.includes(b))

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import type { PartitionState } from '../health/snapshot.ts'
 import { failing } from '../health/partition-health.ts'
 import { addedReplicas, removedReplicas, type Move } from './moves.ts'
-import { gateMoves, heldLine } from './start-gate.ts'
+import { gateMoves, heldLine, waitsOnlyForAbsentBrokers } from './start-gate.ts'
 
 const state = (partition: number, replicas: number[], isr: number[], minInsync = 2, topic = 't', leader = isr[0] ?? -1): PartitionState => ({ topic, partition, leader, replicas, isr, minInsync, reassigning: false })
 const move = (partition: number, oldReplicas: number[], newReplicas: number[], topic = 't'): Move => ({ topic, partition, oldReplicas, newReplicas, bytes: 100, urgent: false })
@@ -78,4 +78,20 @@ test('property: no eligible move removes an in-sync replica of a failing partiti
       }
     }),
   )
+})
+
+test('a plan waits only when every move left, held back or in flight, needs a broker that is not registered', () => {
+  const registered = new Set([0, 1, 2])
+  const partitions = byKey([state(0, [0, 1], [0, 1]), state(1, [1, 2], [1, 2]), state(2, [0, 2], [0, 2])])
+  const needs3 = move(0, [0, 1], [0, 1, 3])
+  const needs4 = move(1, [1, 2], [1, 2, 4])
+  const free = move(2, [0, 2], [0, 2, 1])
+  const gate = gateMoves([needs3, needs4], partitions, registered, new Set())
+  assert.deepEqual(waitsOnlyForAbsentBrokers(gate, [], registered), [3, 4])
+  assert.deepEqual(waitsOnlyForAbsentBrokers(gate, [move(2, [0, 2], [0, 2, 5])], registered), [3, 4, 5], 'a move in flight that needs broker 5')
+  assert.equal(waitsOnlyForAbsentBrokers(gate, [free], registered), undefined, 'a move in flight that can finish')
+  assert.equal(waitsOnlyForAbsentBrokers(gateMoves([needs3, free], partitions, registered, new Set()), [], registered), undefined, 'a move may start')
+  const offline = byKey([state(0, [0, 1], [], 2, 't', -1)])
+  assert.equal(waitsOnlyForAbsentBrokers(gateMoves([move(0, [0, 1], [0, 2])], offline, registered, new Set()), [], registered), undefined, 'held back for another reason')
+  assert.deepEqual(waitsOnlyForAbsentBrokers({ eligible: [], held: [] }, [], registered), [], 'nothing left: the caller ends the plan before asking')
 })

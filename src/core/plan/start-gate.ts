@@ -66,6 +66,18 @@ export function gateMoves(
 }
 
 /**
+ * The brokers every move left waits for, or undefined while any move may go on: nothing passed the gate,
+ * every move held back waits for brokers that are not registered (rule 3 of `gateMoves`), and so does
+ * every move in flight (Kafka finishes it only once its new replicas are in the ISR). The executor
+ * waits for them within a limit, then stops the plan, to be continued once they are back.
+ */
+export function waitsOnlyForAbsentBrokers(gate: GateResult, inFlight: readonly Move[], registered: ReadonlySet<number>): number[] | undefined {
+  const absent = (m: Move) => m.newReplicas.filter((b) => !registered.has(b))
+  if (gate.eligible.length > 0 || !gate.held.every((h) => h.waitsFor.length > 0) || !inFlight.every((m) => absent(m).length > 0)) return undefined
+  return [...new Set([...gate.held.flatMap((h) => h.waitsFor), ...inFlight.flatMap(absent)])].sort((a, b) => a - b)
+}
+
+/**
  * One line for people about the moves held back: how many, and the reasons, brokers waited for first
  * ("3 move(s) held back: 2 wait for broker 3 (not registered); t-4 is under-min-isr ...").
  */

@@ -3,10 +3,8 @@ import type { Admin } from '@platformatic/kafka'
 import type { ClusterSnapshot } from '../../core/health/snapshot.ts'
 import { modelFromTopology, partitionKey, type PartitionAssignment, type PlacementModel } from '../../core/placement/model.ts'
 import { planAssign, planReplicationFactor } from '../../core/placement/operations.ts'
-import { toMoves } from '../../core/plan/moves.ts'
 import type { Topology } from '../../core/topology/topology.ts'
-import { executePlan } from '../../executor/executor.ts'
-import { DEFAULT_THROTTLE_BYTES_PER_SECOND, newPlanState, readPlanState, writePlanState, type PlanState } from '../../executor/plan-state.ts'
+import { DEFAULT_THROTTLE_BYTES_PER_SECOND, type PlanState } from '../../executor/plan-state.ts'
 import { alterTopicConfigs } from '../../kafka/alter-topic-configs.ts'
 import { anyConnection, createAdmin } from '../../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
@@ -18,7 +16,8 @@ import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.t
 import { describeRecordedTopology } from '../../kafka/describe-recorded-topology.ts'
 import { describeTopicOverrides } from '../../kafka/describe-topic-overrides.ts'
 import { KafkaExecutorCluster } from '../../kafka/executor-cluster.ts'
-import { listPartitionReassignments } from '../../kafka/list-partition-reassignments.ts'
+import { PlanRunner } from '../../operations/plan-runner.ts'
+import { systemClock } from '../../operations/system-clock.ts'
 import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from '../model/kafka-cluster-model.ts'
 import { kafkaTopicModel, type KafkaTopicModel } from '../model/kafka-topic-model.ts'
 import { bootstrapServers } from './bootstrap-servers.ts'
@@ -54,8 +53,10 @@ export interface KafkaTopicReconcilerOptions {
  *   3. its KafkaCluster (spec.cluster, same namespace) and that cluster's validated model (brokers and
  *      their failure domains: the Kubernetes cluster, the zone) and bootstrap servers (bootstrap-servers.ts);
  *   4. the KafkaTopic's validated model (RF and min.insync.replicas default to the cluster's policy);
- *   5. an unfinished replication-factor plan of this topic (its state file) is continued first; a new
- *      plan waits while reassignments of the topic that no plan of ours started are in flight;
+ *   5. the topic's replication-factor plan (its state file), through the plan lifecycle of every verb
+ *      (src/operations/plan-runner.ts): a throttle rate an ended plan left on a broker that was away is
+ *      removed once it is back; an unfinished plan is continued first; a new plan waits while
+ *      reassignments of the topic that no plan of ours started are in flight;
  *   6. read the topic (assignment, config overrides) and diff it (topic-diff.ts): a spec that cannot be
  *      carried out (RF above the brokers, fewer partitions than exist) sets Degraded, nothing changes;
  *   7. create it with an explicit assignment from the placement engine (spread on every failure
@@ -118,10 +119,19 @@ export class KafkaTopicReconciler {
 
   async #converge(resource: CustomResource, cluster: KafkaClusterModel, topic: KafkaTopicModel, admin: Admin, connection: KafkaConnectionOptions, signal: AbortSignal): Promise<ReconcileOutcome> {
     const name = topic.topicName
-    const stateFile = join(this.#options.stateDir, 'topics', `${resource.metadata.namespace}.${resource.metadata.name}.json`)
-    const unfinished = await readPlanState(stateFile)
-    if (unfinished?.status === 'running') {
-      const outcome = await this.#execute(resource, admin, connection, stateFile, unfinished, signal)
+    const runner = await PlanRunner.open({
+      cluster: new KafkaExecutorCluster(admin, connection),
+      stateFile: join(this.#options.stateDir, 'topics', `${resource.metadata.namespace}.${resource.metadata.name}.json`),
+      clock: systemClock,
+    })
+    if (runner.ended && runner.ended.throttled.brokers.length > 0) {
+      // Its broker was away when the plan ended and kept the throttle rate: removed once it is back.
+      const left = await runner.clearThrottlesLeft(await clusterIdOf(admin, connection))
+      if (left && left.cleared.length > 0) this.#log(resource, `removed the throttle rate plan ${left.plan.planId} left on broker ${left.cleared.join(', ')}`)
+    }
+    const unfinished = runner.unfinished
+    if (unfinished) {
+      const outcome = await this.#execute(resource, runner, unfinished, signal)
       if (outcome) return outcome
     }
 
@@ -152,29 +162,37 @@ export class KafkaTopicReconciler {
       }
       if (changes.replicationFactor) {
         snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
-        const plan = planReplicationFactor(placement(), { topics: (t) => t === name, target: topic.replicationFactor })
-        if (!plan.ok) return this.#degraded(resource, 'PlacementFailed', plan.problems)
-        const partitions = new Map(snapshot.partitions.map((p) => [partitionKey(p), p]))
-        const controller = await anyConnection(admin, connection.bootstrapServers)
-        const foreign = (await listPartitionReassignments(controller)).filter((r) => r.topic === name)
-        if (foreign.length > 0) {
+        const clusterId = await clusterIdOf(admin, connection)
+        let refused: string[] | undefined
+        const start = await runner.start(
+          {
+            operation: `KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name} replication factor ${topic.replicationFactor}`,
+            clusterId,
+            snapshot,
+            throttleBytesPerSecond: this.#options.throttleBytesPerSecond ?? DEFAULT_THROTTLE_BYTES_PER_SECOND,
+            concerns: (t) => t === name,
+          },
+          async () => {
+            const plan = planReplicationFactor(placement(), { topics: (t) => t === name, target: topic.replicationFactor })
+            if (plan.ok) return plan.proposals
+            refused = plan.problems
+            return undefined
+          },
+        )
+        if (start.kind === 'declined') return this.#degraded(resource, 'PlacementFailed', refused!)
+        if (start.kind === 'foreign') {
+          const [first] = start.reassignments
           await this.#status(resource, topicStatusFields(name, actual!.assignment, topic.minInsyncReplicas, topology), {
             state: 'reconciling',
             reason: 'ForeignReassignment',
-            message: `${foreign.length} reassignment(s) of ${name} not started by this operator are in progress (e.g. ${partitionKey(foreign[0]!)}); waiting for them to finish (kafka-reassign-partitions --list)`,
+            message: `${start.reassignments.length} reassignment(s) of ${name} not started by this operator are in progress (e.g. ${partitionKey(first!)}); waiting for them to finish (kafka-reassign-partitions --list)`,
           })
           return { requeueAfterMs: this.#options.retryMs ?? 30_000 }
         }
-        const { clusterId } = await describeRegisteredBrokers(controller)
-        const state = newPlanState(
-          clusterId,
-          `KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name} replication factor ${topic.replicationFactor}`,
-          toMoves(plan.proposals, partitions, () => undefined),
-          this.#options.throttleBytesPerSecond ?? DEFAULT_THROTTLE_BYTES_PER_SECOND,
-        )
-        await writePlanState(stateFile, state)
-        const outcome = await this.#execute(resource, admin, connection, stateFile, state, signal)
-        if (outcome) return outcome
+        if (start.kind === 'new' || start.kind === 'continue') {
+          const outcome = await this.#execute(resource, runner, start.state, signal)
+          if (outcome) return outcome
+        }
       }
     }
 
@@ -194,13 +212,13 @@ export class KafkaTopicReconciler {
    * Runs (or continues) the topic's replication-factor plan. Returns undefined when it finished, or the
    * outcome to return when the operator is stopping (the plan stays on disk; moves in flight go on).
    */
-  async #execute(resource: CustomResource, admin: Admin, connection: KafkaConnectionOptions, stateFile: string, state: PlanState, signal: AbortSignal): Promise<ReconcileOutcome | undefined> {
+  async #execute(resource: CustomResource, runner: PlanRunner, state: PlanState, signal: AbortSignal): Promise<ReconcileOutcome | undefined> {
     await this.#status(resource, resource.status ?? {}, {
       state: 'reconciling',
       reason: 'ReplicationFactorChanging',
-      message: `plan ${state.planId}: ${state.operation}: ${state.done.length} of ${state.moves.length} partitions moved (throttled at ${Math.round(state.throttleBytesPerSecond / 1024 / 1024)} MiB/s per broker; state in ${stateFile})`,
+      message: `plan ${state.planId}: ${state.operation}: ${state.done.length} of ${state.moves.length} partitions moved (throttled at ${Math.round(state.throttleBytesPerSecond / 1024 / 1024)} MiB/s per broker; state in ${runner.stateFile})`,
     })
-    const result = await executePlan(new KafkaExecutorCluster(admin, connection), stateFile, state, { pollMs: this.#options.pollMs ?? 1000, signal })
+    const result = await runner.run(state, { pollMs: this.#options.pollMs ?? 1000, signal })
     if (result.status === 'interrupted') return {}
     if (result.status === 'waiting') {
       // The plan stays on disk; the next reconcile continues it once the brokers are back.
@@ -212,7 +230,7 @@ export class KafkaTopicReconciler {
       })
       return { requeueAfterMs: 30_000 }
     }
-    this.#options.log(`KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name}: plan ${state.planId} finished, ${result.moved} partitions moved in ${(result.elapsedMs / 1000).toFixed(1)} s`)
+    this.#log(resource, `plan ${state.planId} finished, ${result.moved} partitions moved in ${(result.elapsedMs / 1000).toFixed(1)} s`)
     return undefined
   }
 
@@ -237,6 +255,10 @@ export class KafkaTopicReconciler {
     return {}
   }
 
+  #log(resource: CustomResource, line: string): void {
+    this.#options.log(`KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name}: ${line}`)
+  }
+
   async #degraded(resource: CustomResource, reason: string, problems: readonly string[]): Promise<ReconcileOutcome> {
     await this.#status(resource, {}, { state: 'degraded', reason, message: problems.join('; ') })
     return {}
@@ -245,6 +267,10 @@ export class KafkaTopicReconciler {
   async #status(resource: CustomResource, fields: object, standing: Standing): Promise<void> {
     await writeStatus(this.#options.clusters.home, KAFKA_TOPICS, resource, fields, standing)
   }
+}
+
+async function clusterIdOf(admin: Admin, connection: KafkaConnectionOptions): Promise<string> {
+  return (await describeRegisteredBrokers(await anyConnection(admin, connection.bootstrapServers))).clusterId
 }
 
 /** The topic as Kafka has it, or undefined when it does not exist. */
