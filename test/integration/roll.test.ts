@@ -8,7 +8,6 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeClusterSnapshot } from '../../src/kafka/describe-cluster-snapshot.ts'
 import { readClusterState } from '../../src/local/cluster-state.ts'
@@ -16,7 +15,7 @@ import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { readRollState } from '../../src/operations/roll-state-file.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
 import { startWorkload } from '../../src/verify/workload.ts'
-import { killClusterIn, removeDir, startTestCluster, tempDir } from './support/clusters.ts'
+import { startRolledCluster } from './support/rolled-cluster.ts'
 import { runCli } from './support/cli.ts'
 import { describeTopic } from './support/kafka-io.ts'
 import { startVerifiableProducer } from './support/verifiable-producer.ts'
@@ -25,23 +24,14 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
   let cluster: LocalCluster
   let scratch: string
   let bootstrap: string
-  const children: ChildProcess[] = []
+  let children: ChildProcess[]
+  let stop: (() => Promise<void>) | undefined
 
   before(async () => {
-    scratch = await tempDir('roll')
-    cluster = await startTestCluster(layoutBrokers(8, [{ name: 'zone', values: ['a', 'b', 'c'] }]))
-    bootstrap = cluster.bootstrapServers.join(',')
-    for (const [topic, partitions] of [['rolled', '16'], ['produced', '8']] as const) {
-      const made = await runCli(['topics', 'create', '--topic', topic, '--partitions', partitions, '--replication-factor', '3', '--bootstrap-server', bootstrap])
-      assert.equal(made.code, 0, made.stdout + made.stderr)
-    }
+    ;({ cluster, bootstrap, scratch, children, stop } = await startRolledCluster('roll', 8, [['rolled', 16], ['produced', 8]]))
   })
   after(async () => {
-    for (const child of children) child.kill('SIGKILL')
-    // The roll started new JVMs that this process's handle does not know: stop them by their recorded pids.
-    if (cluster) await killClusterIn(cluster.dataDir)
-    await cluster?.stop()
-    await removeDir(scratch)
+    await stop?.()
   })
 
   /** Runs `kafkaplane roll` under both writers; returns its result, the batches it restarted, and both writers' reports. */

@@ -10,14 +10,13 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeMetadataVersion } from '../../src/kafka/describe-features.ts'
 import { readClusterState } from '../../src/local/cluster-state.ts'
 import { KAFKA_POM, pomKafkaVersion } from '../../src/local/kafka-distribution.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWorkload } from '../../src/verify/workload.ts'
-import { killClusterIn, removeDir, startTestCluster, tempDir } from './support/clusters.ts'
+import { startRolledCluster } from './support/rolled-cluster.ts'
 import { runCli } from './support/cli.ts'
 import { describeTopic } from './support/kafka-io.ts'
 import { startVerifiableProducer } from './support/verifiable-producer.ts'
@@ -30,24 +29,15 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
   let scratch: string
   let bootstrap: string
   let pinned: string
-  const children: ChildProcess[] = []
+  let children: ChildProcess[]
+  let stop: (() => Promise<void>) | undefined
 
   before(async () => {
     pinned = await pomKafkaVersion(KAFKA_POM)
-    scratch = await tempDir('upgrade')
-    cluster = await startTestCluster(layoutBrokers(4, [{ name: 'zone', values: ['a', 'b', 'c'] }]))
-    bootstrap = cluster.bootstrapServers.join(',')
-    for (const [topic, partitions] of [['upgraded', '8'], ['produced', '4']] as const) {
-      const made = await runCli(['topics', 'create', '--topic', topic, '--partitions', partitions, '--replication-factor', '3', '--bootstrap-server', bootstrap])
-      assert.equal(made.code, 0, made.stdout + made.stderr)
-    }
+    ;({ cluster, bootstrap, scratch, children, stop } = await startRolledCluster('upgrade', 4, [['upgraded', 8], ['produced', 4]]))
   })
   after(async () => {
-    for (const child of children) child.kill('SIGKILL')
-    // The rolls started JVMs this process's handle may not know: stop them by their recorded pids.
-    if (cluster) await killClusterIn(cluster.dataDir)
-    await cluster?.stop()
-    await removeDir(scratch)
+    await stop?.()
   })
 
   const metadataVersion = async () => {
