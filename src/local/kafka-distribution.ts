@@ -147,7 +147,8 @@ export async function fetchKafkaJars(options: { pom: string; libDir: string; ver
   try {
     const { code, output } = await runMaven(args, env)
     if (code !== 0) {
-      if (/Could not find artifact org\.apache\.kafka:kafka_2\.13:jar:/.test(output)) {
+      // Maven says it first as "Could not find artifact ...", then, from its cache, "... was not found in ...".
+      if (/Could not find artifact org\.apache\.kafka:kafka_2\.13:jar:|org\.apache\.kafka:kafka_2\.13:jar:\S+ was not found in/.test(output)) {
         throw new KafkaplaneError('BAD_ARGUMENT', `Kafka ${options.version} is not on ${mirror ?? 'Maven Central'} (no org.apache.kafka:kafka_2.13:${options.version})`, {
           fix: 'name a released Kafka version (https://repo.maven.apache.org/maven2/org/apache/kafka/kafka_2.13/ lists them), e.g. 4.4.0',
         })
