@@ -5,7 +5,6 @@ import { modelFromTopology, partitionKey, type BrokerState, type PlacementModel,
 import { modelProblems } from '../core/placement/operations.ts'
 import { DEFAULT_MOVE_LIMITS, type Move, type MoveLimits } from '../core/plan/moves.ts'
 import type { Progress } from '../core/plan/progress.ts'
-import { retrying } from '../core/retry.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import type { ExecutorEvent } from '../executor/executor.ts'
 import { DEFAULT_THROTTLE_BYTES_PER_SECOND, type PlanState } from '../executor/plan-state.ts'
@@ -25,6 +24,7 @@ import { badArgument, integerOption, refuse, type CommandIO } from './command.ts
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { untilStopped } from './interrupt.ts'
 import { formatBytes, movesLine } from './plan-report.ts'
+import { ANSWER_WITHIN_MS, untilAnswered } from './until-answered.ts'
 
 /** Options of every verb that moves data (rebalance, brokers, replication-factor, migrate, heal). */
 export const EXECUTION_OPTIONS = {
@@ -224,28 +224,11 @@ export async function runExecution(
   }
 }
 
-/** How long a verb's first reads are tried again while the cluster does not answer. */
-const ANSWER_WITHIN_MS = 60_000
-
 /** A plan's moves as Kafka reassignment JSON. */
 function renderPlan(moves: readonly Move[]): string {
   return renderReassignment(moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas })))
 }
 
-/**
- * A read a verb starts with, tried again every 2 s while the cluster does not answer (a retriable
- * error: a controller stopped for a moment, a leader moving) for at most 60 s, saying so; any other
- * error, or the limit, ends the verb with the last error.
- */
-function untilAnswered<T>(io: CommandIO, read: () => Promise<T>): Promise<T> {
-  return retrying(read, {
-    limitMs: ANSWER_WITHIN_MS,
-    intervalMs: 2000,
-    onRetry: (err) => io.stderr.write(`  cluster not answering (${err.message}); retrying\n`),
-    now: () => systemClock.now(),
-    sleep: (ms) => systemClock.sleep(ms),
-  })
-}
 
 /** Reads brokers (fenced ones too), partitions, min.insync and replica sizes. */
 export async function readLiveCluster(admin: Admin, connection: KafkaConnectionOptions, file: Topology | undefined): Promise<LiveCluster> {

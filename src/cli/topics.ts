@@ -15,10 +15,12 @@ import { describeAssignment } from '../kafka/describe-assignment.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import { describeDefaultMinInsync, describeMinInsync } from '../kafka/describe-min-insync.ts'
+import { listTopicNames } from '../kafka/list-topics.ts'
 import { badArgument, integerOption, keyValueOptions, parseOptions, refuseUnwritable, type Command } from './command.ts'
 import { clusterTopology } from './cluster-topology.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { table } from './plan-report.ts'
+import { untilAnswered } from './until-answered.ts'
 
 const options = {
   ...CONNECTION_OPTIONS,
@@ -74,9 +76,11 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
     const topic = values.topic!
     const admin = createAdmin(connection)
     try {
-      const live = await describeLiveBrokers(admin)
-      const topology = await clusterTopology(admin, bootstrapServers, live, file)
-      const existing = await admin.listTopics({ includeInternals: false })
+      // A broker restarting or a controller moving as the verb starts is waited out, as the executing verbs do.
+      const { live, topology, existing } = await untilAnswered(io, async () => {
+        const live = await describeLiveBrokers(admin)
+        return { live, topology: await clusterTopology(admin, bootstrapServers, live, file), existing: await listTopicNames(admin) }
+      })
 
       if (verb === 'list') {
         const assignment = await describeAssignment(admin, existing)
@@ -92,10 +96,12 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
         return await describe(io, admin, bootstrapServers, topology, topic)
       }
 
-      const assignment = await describeAssignment(admin, existing)
-      const brokerDefault = await describeDefaultMinInsync(admin, live[0]!.id)
+      const { assignment, brokerDefault, topicMinInsync } = await untilAnswered(io, async () => ({
+        assignment: await describeAssignment(admin, existing),
+        brokerDefault: await describeDefaultMinInsync(admin, live[0]!.id),
+        topicMinInsync: await describeMinInsync(admin, existing),
+      }))
       const minInsync = configs['min.insync.replicas'] !== undefined ? Number(configs['min.insync.replicas']) : brokerDefault
-      const topicMinInsync = await describeMinInsync(admin, existing)
       // A broker that is down keeps its replicas in the model but takes no new ones; one the topology
       // does not know at all (named only by replicas) is "(gone)" on every dimension.
       const registered = new Set(live.map((l) => l.id))

@@ -3,6 +3,7 @@
  * clusters x 3 zones, with the topology file giving both dimensions (broker.rack only knows the zone).
  */
 import { after, before, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -189,5 +190,22 @@ describe('kafkaplane topics and status on a real cluster', { timeout: 600_000 },
     const report = JSON.parse(json.stdout) as { verdict: { status: string }; brokers: unknown[] }
     assert.equal(report.verdict.status, 'healthy')
     assert.equal(report.brokers.length, 6)
+  })
+
+  test('a topics verb started while its only bootstrap broker restarts waits for it (retrying, said), then works', async () => {
+    const id = cluster.brokerIds().at(-1)!
+    await cluster.stopBroker(id)
+    let result
+    try {
+      const listing = runCli(['topics', 'list', '--bootstrap-server', `127.0.0.1:${cluster.node(id).brokerPort}`])
+      await sleep(5000)
+      await cluster.startBroker(id)
+      result = await listing
+    } finally {
+      await cluster.startBroker(id)
+    }
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    assert.match(result.stderr, /cluster not answering \(.+\); retrying/)
+    assert.match(result.stdout, /^topic\s+partitions\s+replication factor/)
   })
 })
