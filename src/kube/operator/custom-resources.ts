@@ -1,3 +1,4 @@
+import { mergePatchTo } from './merge-patch.ts'
 import { ApiException, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import { API_GROUP, API_VERSION, GROUP_VERSION } from '../crds/crd.ts'
 import type { Condition } from './conditions.ts'
@@ -74,10 +75,9 @@ export async function writeStatus(cluster: KubeCluster, kind: ResourceKind, reso
   const conditions = mergeConditions(resource.status?.conditions, standingConditions(standing, generation), new Date().toISOString())
   const status: Record<string, unknown> = { ...fields, observedGeneration: generation, conditions }
   if (!statusChanged(resource.status ?? {}, status)) return status
-  // Fields the new status lacks are removed (null in a merge patch).
-  const removed = Object.fromEntries(Object.keys(resource.status ?? {}).filter((k) => !(k in status)).map((k) => [k, null]))
+  // Fields the new status lacks, at any depth, are removed (null in a merge patch).
   await cluster.custom.patchNamespacedCustomObjectStatus(
-    { group: API_GROUP, version: API_VERSION, namespace: resource.metadata.namespace, plural: kind.plural, name: resource.metadata.name, body: { status: { ...removed, ...status } } },
+    { group: API_GROUP, version: API_VERSION, namespace: resource.metadata.namespace, plural: kind.plural, name: resource.metadata.name, body: { status: mergePatchTo(resource.status, status) } },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   )
   return status
