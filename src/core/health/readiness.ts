@@ -33,7 +33,7 @@ export function brokerReadiness(snapshot: ClusterSnapshot, id: number, options: 
     const isr = p.isr
     if (p.leader < 0 || isr.length === 0) offline.push(p)
     else if (isr.length < p.minInsync && !underMinIsrByReplicationFactor(p)) underMin.push(p)
-    if (!p.reassigning && isr.length < p.replicas.length && p.replicas.includes(id) && !isr.includes(id)) behind.push(p)
+    if (replicaBehind(p, id)) behind.push(p)
   }
   if (behind.length > 0) {
     return { ready: false, reason: `broker ${id} is catching up: not yet in the ISR of ${behind.length} partition${behind.length > 1 ? 's' : ''} (${examples(behind)})` }
@@ -46,6 +46,16 @@ export function brokerReadiness(snapshot: ClusterSnapshot, id: number, options: 
   if (offline.length > 0) return { ready: false, reason: `${offline.length} partitions are offline (${examples(offline)})` }
   if (underMin.length > 0) return { ready: false, reason: `${underMin.length} partitions are under min.insync.replicas (${examples(underMin)})` }
   return { ready: true, reason: `broker ${id} is registered, in sync, and no partition is offline or under min.insync.replicas` }
+}
+
+/**
+ * Whether broker `id` hosts a replica of `p` that is out of sync: the "caught up" rule of readiness
+ * here and of the roller's return check (core/roll/roll-rules.ts `partitionsBehind`, which leaves out
+ * partitions with no leader: those wait on no one broker). A partition being reassigned does not count:
+ * a replica being added is not in sync until the move ends.
+ */
+export function replicaBehind(p: PartitionState, id: number): boolean {
+  return !p.reassigning && p.replicas.includes(id) && !p.isr.includes(id)
 }
 
 function examples(partitions: readonly { topic: string; partition: number }[]): string {

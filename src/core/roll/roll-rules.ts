@@ -1,6 +1,7 @@
 import { canStop, type RestartCheck, type RestartOptions } from '../health/restart-check.ts'
 import type { ClusterSnapshot, PartitionState } from '../health/snapshot.ts'
 import { caughtUp } from '../health/quorum.ts'
+import { replicaBehind } from '../health/readiness.ts'
 
 /**
  * The rules of a rolling restart, pure: which nodes to restart next, in which order and how many at
@@ -165,7 +166,7 @@ export function returnState(snapshot: ClusterSnapshot, node: Pick<RollNode, 'id'
 
 /** The partitions broker `id` hosts, not being reassigned, with a leader, whose ISR it is not in. */
 export function partitionsBehind(snapshot: ClusterSnapshot, id: number): PartitionState[] {
-  return snapshot.partitions.filter((p) => !p.reassigning && p.leader >= 0 && p.replicas.includes(id) && !p.isr.includes(id))
+  return snapshot.partitions.filter((p) => p.leader >= 0 && replicaBehind(p, id))
 }
 
 /**
