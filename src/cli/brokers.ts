@@ -1,4 +1,5 @@
 import { planRebalance } from '../core/placement/operations.ts'
+import { survivabilityLost } from '../core/placement/survivability.ts'
 import type { BrokerState } from '../core/placement/model.ts'
 import type { Admin } from '@platformatic/kafka'
 import { mergeRecorded } from '../core/topology/recorded-topology.ts'
@@ -22,13 +23,16 @@ brokers add IDS      the brokers IDS joined the cluster (registered, empty): mov
 brokers remove IDS   drain the brokers IDS: move every replica off them (spread kept on the brokers
                      left), then check that none is left. Exit 0 only when they hold no replica: then
                      they can be stopped. Refused when the brokers left are fewer than a topic's
-                     replication factor.
+                     replication factor, or when the cluster would survive less than it does now:
+                     partitions that stay writable when any one domain (a zone, a Kubernetes
+                     cluster) is lost would not on the brokers left (e.g. a zone's last broker
+                     removed); --allow-less-survivable accepts that, saying what is lost.
 IDS: comma-separated broker ids, e.g. 6,7.
 ${EXECUTION_HELP}
 Exit codes: 0 done, 1 failed, interrupted or replicas left, 2 bad input (nothing changed).
 `,
   async run(argv, io) {
-    const { values, positionals } = parseOptions('brokers', argv, EXECUTION_OPTIONS)
+    const { values, positionals } = parseOptions('brokers', argv, { ...EXECUTION_OPTIONS, 'allow-less-survivable': { type: 'boolean' } })
     if (values.help) {
       io.stdout.write(this.help)
       return 0
@@ -58,8 +62,16 @@ Exit codes: 0 done, 1 failed, interrupted or replicas left, 2 bad input (nothing
           throw badArgument(`removing broker ${ids.join(', ')} leaves ${left} brokers, fewer than the replication factor ${maxRf} of some topics`, 'add brokers first, or lower those topics\' replication factor (kafkaplane replication-factor fix)')
         }
       }
-      const outcome = planRebalance(live.model(states))
+      const model = live.model(states)
+      const outcome = planRebalance(model)
       if (!outcome.ok) refuse(outcome.problems)
+      if (verb === 'remove') {
+        const lost = survivabilityLost(model, outcome.after, ids)
+        if (lost.length > 0 && !values['allow-less-survivable']) {
+          throw badArgument(`removing broker ${ids.join(', ')}: ${lost.join('; ')}`, 'add brokers to those domains first, or pass --allow-less-survivable to remove them anyway')
+        }
+        for (const line of lost) io.stderr.write(`warning: ${line} (accepted: --allow-less-survivable)\n`)
+      }
       return outcome.proposals
     })
     if (code !== 0 || verb !== 'remove' || values['dry-run'] || values.cancel) return code

@@ -6,7 +6,7 @@ import type { BrokerState, PlacementBroker, PlacementModel, PlacementPartition }
 import { replicaMoves } from './model.ts'
 import { checkReplicationFactor, planAssign, planMigration, planRebalance, planReplicationFactor, type Plan, type PlanOutcome } from './operations.ts'
 import { SpreadIndex } from './spread.ts'
-import { advise, partitionSurvival, recommend, summarizeSurvival } from './survivability.ts'
+import { advise, partitionSurvival, recommend, summarizeSurvival, survivabilityLost } from './survivability.ts'
 import { verifyPlan, verifyStages } from './verifier.ts'
 
 function ok<T>(outcome: PlanOutcome<T>): { ok: true } & T {
@@ -271,4 +271,20 @@ test('a plan says when no placement survives a domain loss, and what would', () 
     plan.notes.includes('3 partitions at RF 3 with min.insync.replicas 2 cannot stay writable after losing one cluster under any placement; replication factor 6 with min.insync.replicas 3 would (kafkaplane plan advise)'),
     plan.notes.join('\n'),
   )
+})
+
+test('draining brokers: what the cluster would no longer survive is named; a drain that keeps every zone costs nothing', () => {
+  // Zones a, b, c: brokers 0 and 3 in a, 1 and 4 in b, 2 in c. RF 3, min.insync 2: one replica a zone.
+  const zones = ['a', 'b', 'c', 'a', 'b']
+  const brokers = zones.map((zone, id) => broker(id, { zone }))
+  const start = planAssign(model(['zone'], brokers), { topic: 't', partitions: 6, replicationFactor: 3, minInsync: 2 }, { tolerance: 0.05 })
+  assert.ok(start.ok)
+  const drain = (ids: number[]) => {
+    const m = model(['zone'], brokers.map((b) => (ids.includes(b.id) ? { ...b, state: 'draining' as const } : b)), start.after)
+    const plan = planRebalance(m)
+    assert.ok(plan.ok)
+    return survivabilityLost(m, plan.after, ids)
+  }
+  assert.deepEqual(drain([3]), [], 'zone a keeps broker 0')
+  assert.deepEqual(drain([2]), ['6 of 6 partitions would no longer stay writable when one zone is lost (6 do now, 0 would): zone c would keep no broker'])
 })

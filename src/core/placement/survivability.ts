@@ -1,4 +1,4 @@
-import type { PlacementBroker, PlacementPartition } from './model.ts'
+import type { PlacementBroker, PlacementModel, PlacementPartition } from './model.ts'
 import { SpreadIndex } from './spread.ts'
 
 /**
@@ -117,4 +117,26 @@ export function recommend(advice: readonly Advice[]): Advice | undefined {
     for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!
     return 0
   })[0]
+}
+
+/**
+ * What removing brokers costs in survivability: for each dimension, the partitions that stay writable
+ * after the loss of any one domain now but would not on `after` (the assignment once the brokers are
+ * drained, on the brokers left). Each line names the dimension, the domains left without a broker, and
+ * the counts. Empty when nothing survives less.
+ */
+export function survivabilityLost(model: PlacementModel, after: readonly PlacementPartition[], removing: readonly number[]): string[] {
+  const now = summarizeSurvival(new SpreadIndex(model.dimensions, model.brokers), model.partitions)
+  const then = summarizeSurvival(new SpreadIndex(model.dimensions, model.brokers.filter((b) => !removing.includes(b.id))), after)
+  const active = model.brokers.filter((b) => b.state !== 'excluded')
+  const left = active.filter((b) => !removing.includes(b.id))
+  return model.dimensions.flatMap((dimension, d) => {
+    const [before, later] = [now[d]!.writableAfterDomainLoss, then[d]!.writableAfterDomainLoss]
+    if (later >= before) return []
+    const emptied = [...new Set(active.map((b) => b.labels[dimension]!))].filter((domain) => !left.some((b) => b.labels[dimension] === domain))
+    return [
+      `${before - later} of ${now[d]!.partitions} partitions would no longer stay writable when one ${dimension} is lost (${before} do now, ${later} would)` +
+        (emptied.length > 0 ? `: ${dimension} ${emptied.join(', ')} would keep no broker` : ''),
+    ]
+  })
 }
