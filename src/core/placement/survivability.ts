@@ -122,21 +122,32 @@ export function recommend(advice: readonly Advice[]): Advice | undefined {
 /**
  * What removing brokers costs in survivability: for each dimension, the partitions that stay writable
  * after the loss of any one domain now but would not on `after` (the assignment once the brokers are
- * drained, on the brokers left). Each line names the dimension, the domains left without a broker, and
- * the counts. Empty when nothing survives less.
+ * drained, on the brokers left), partition by partition (a plan may mend one partition's spread while
+ * it breaks another's: they do not cancel out). Each line names the dimension, the domains left
+ * without a broker, and the counts. Empty when no partition survives less.
  */
 export function survivabilityLost(model: PlacementModel, after: readonly PlacementPartition[], removing: readonly number[]): string[] {
-  const now = summarizeSurvival(new SpreadIndex(model.dimensions, model.brokers), model.partitions)
-  const then = summarizeSurvival(new SpreadIndex(model.dimensions, model.brokers.filter((b) => !removing.includes(b.id))), after)
+  const nowIndex = new SpreadIndex(model.dimensions, model.brokers)
+  const thenIndex = new SpreadIndex(model.dimensions, model.brokers.filter((b) => !removing.includes(b.id)))
+  const before = new Map(model.partitions.map((p) => [`${p.topic}-${p.partition}`, partitionSurvival(nowIndex, p.replicas, p.minInsync)]))
+  const lost = model.dimensions.map(() => 0)
+  const writableNow = model.dimensions.map(() => 0)
+  for (const survival of before.values()) survival.forEach((s, d) => s.writableAfterDomainLoss && writableNow[d]!++)
+  for (const p of after) {
+    const was = before.get(`${p.topic}-${p.partition}`)
+    if (!was) continue
+    partitionSurvival(thenIndex, p.replicas, p.minInsync).forEach((s, d) => {
+      if (was[d]!.writableAfterDomainLoss && !s.writableAfterDomainLoss) lost[d]!++
+    })
+  }
   const active = model.brokers.filter((b) => b.state !== 'excluded')
   const left = active.filter((b) => !removing.includes(b.id))
   return model.dimensions.flatMap((dimension, d) => {
-    const [before, later] = [now[d]!.writableAfterDomainLoss, then[d]!.writableAfterDomainLoss]
-    if (later >= before) return []
+    if (lost[d] === 0) return []
     const emptied = [...new Set(active.map((b) => b.labels[dimension]!))].filter((domain) => !left.some((b) => b.labels[dimension] === domain))
     return [
-      `${before - later} of ${now[d]!.partitions} partitions would no longer stay writable when one ${dimension} is lost (${before} do now, ${later} would)` +
-        (emptied.length > 0 ? `: ${dimension} ${emptied.join(', ')} would keep no broker` : ''),
+      `${lost[d]} of the ${writableNow[d]} partitions that stay writable when one ${dimension} is lost would not any more` +
+        (emptied.length > 0 ? ` (${dimension} ${emptied.join(', ')} would keep no broker)` : ''),
     ]
   })
 }
