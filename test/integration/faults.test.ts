@@ -113,6 +113,15 @@ describe('faults and hostile states on kafkaplane defaults (min.insync.replicas 
   })
 
   test('a broker killed (-9) and left dead during a drain: moves that do not need it finish, the plan says it waits for it and stops, no throttle left; it finishes once the broker is back', async () => {
+    // Zone c's two brokers (2 and 5) at once: the auto-* topics (RF 3 over a, b, c, min.insync 2) would
+    // no longer stay writable when a zone is lost. Refused, naming it; accepted only when asked.
+    const zoneC = await runCli(['brokers', 'remove', '2,5', '--dry-run', '--bootstrap-server', bootstrap])
+    assert.equal(zoneC.code, 2, zoneC.stdout + zoneC.stderr)
+    assert.match(zoneC.stderr, /removing broker 2, 5: [1-9]\d* of the \d+ partitions that stay writable when one zone is lost would not any more \(zone c would keep no broker\)/)
+    assert.match(zoneC.stderr, /--allow-less-survivable/)
+    const accepted = await runCli(['brokers', 'remove', '2,5', '--dry-run', '--allow-less-survivable', '--bootstrap-server', bootstrap])
+    assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr)
+    assert.match(accepted.stderr, /warning: [1-9]\d* of the \d+ partitions that stay writable when one zone is lost would not any more .*\(accepted: --allow-less-survivable\)/)
     const a = admin()
     // Partitions with broker 5 (drained) and broker 3 (killed) together, and without 3.
     const assignment = [[5, 3, 0], [3, 5, 1], [5, 0, 1], [1, 5, 2], [5, 2, 4], [0, 1, 2], [2, 4, 5], [4, 3, 5], [0, 5, 4], [1, 2, 3]].map((replicas, partition) => ({ topic: 'drain', partition, replicas }))
