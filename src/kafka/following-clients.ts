@@ -20,9 +20,14 @@ class KnownBrokers {
     this.#given = given.map((b) => parseBroker(b))
   }
 
+  /** Keeps the brokers of the client's metadata: called before the client clears it, and at each bootstrap. */
+  remember(metadata: { brokers: ReadonlyMap<number, Broker> } | undefined): void {
+    if (metadata && metadata.brokers.size > 0) this.#known = [...metadata.brokers.values()]
+  }
+
   /** Where the client bootstraps from on its `attempt`-th try: brokers last known, then the given ones, turned by the attempt. */
   order(metadata: { brokers: ReadonlyMap<number, Broker> } | undefined, attempt: number): Broker[] {
-    if (metadata && metadata.brokers.size > 0) this.#known = [...metadata.brokers.values()]
+    this.remember(metadata)
     const seen = new Set<string>()
     const brokers = [...this.#known, ...this.#given].filter((b) => {
       const key = `${b.host}:${b.port}`
@@ -46,6 +51,12 @@ export class FollowingProducer extends Producer {
   override [kGetBootstrapConnection](callback: ConnectionCallback, attempt = 0): void {
     this.connections.getFirstAvailable(this.#brokers.order(this.currentMetadata, attempt), callback)
   }
+
+  // A client reads its metadata from the leaders' answers and clears it on a stale leader: what it knew goes here first.
+  override clearMetadata(): void {
+    this.#brokers.remember(this.currentMetadata)
+    super.clearMetadata()
+  }
 }
 
 export class FollowingConsumer extends Consumer {
@@ -58,5 +69,11 @@ export class FollowingConsumer extends Consumer {
 
   override [kGetBootstrapConnection](callback: ConnectionCallback, attempt = 0): void {
     this.connections.getFirstAvailable(this.#brokers.order(this.currentMetadata, attempt), callback)
+  }
+
+  // A client reads its metadata from the leaders' answers and clears it on a stale leader: what it knew goes here first.
+  override clearMetadata(): void {
+    this.#brokers.remember(this.currentMetadata)
+    super.clearMetadata()
   }
 }
