@@ -12,7 +12,7 @@ import { Consumer, kGetBootstrapConnection, parseBroker, Producer, type Broker, 
  * reaches the cluster again. These clients keep the brokers of their last metadata (across clears) and
  * try them first; the given addresses stay the last resort, as a load balancer's address would be.
  */
-class KnownBrokers {
+export class KnownBrokers {
   readonly #given: Broker[]
   #known: Broker[] = []
 
