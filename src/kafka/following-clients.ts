@@ -1,4 +1,4 @@
-import { Consumer, kGetBootstrapConnection, parseBroker, Producer, type Broker, type Connection, type ConsumerOptions, type ProducerOptions } from '@platformatic/kafka'
+import { Consumer, kGetBootstrapConnection, parseBroker, Producer, type Base, type Broker, type Connection, type ConsumerOptions, type ProducerOptions } from '@platformatic/kafka'
 
 /**
  * Producers and consumers that follow the brokers the way Kafka's Java client does: once the cluster
@@ -39,41 +39,30 @@ export class KnownBrokers {
 }
 
 type ConnectionCallback = (error: Error | null, connection?: Connection) => void
+// A mixin's base must take `...args: any[]` (TypeScript's rule); both clients take their options first.
+type ClientClass = new (...args: any[]) => Base
 
-export class FollowingProducer extends Producer {
-  readonly #brokers: KnownBrokers
+/** `Client` made to follow the brokers (see the top of this file). */
+function following<C extends ClientClass>(Client: C) {
+  return class extends Client {
+    readonly #brokers: KnownBrokers
 
-  constructor(options: ProducerOptions<Buffer, Buffer, Buffer, Buffer>) {
-    super(options)
-    this.#brokers = new KnownBrokers(options.bootstrapBrokers)
-  }
+    constructor(...args: any[]) {
+      super(...args)
+      this.#brokers = new KnownBrokers((args[0] as { bootstrapBrokers: (string | Broker)[] }).bootstrapBrokers)
+    }
 
-  override [kGetBootstrapConnection](callback: ConnectionCallback, attempt = 0): void {
-    this.connections.getFirstAvailable(this.#brokers.order(this.currentMetadata, attempt), callback)
-  }
+    override [kGetBootstrapConnection](callback: ConnectionCallback, attempt = 0): void {
+      this.connections.getFirstAvailable(this.#brokers.order(this.currentMetadata, attempt), callback)
+    }
 
-  // A client reads its metadata from the leaders' answers and clears it on a stale leader: what it knew goes here first.
-  override clearMetadata(): void {
-    this.#brokers.remember(this.currentMetadata)
-    super.clearMetadata()
-  }
-}
-
-export class FollowingConsumer extends Consumer {
-  readonly #brokers: KnownBrokers
-
-  constructor(options: ConsumerOptions<Buffer, Buffer, Buffer, Buffer>) {
-    super(options)
-    this.#brokers = new KnownBrokers(options.bootstrapBrokers)
-  }
-
-  override [kGetBootstrapConnection](callback: ConnectionCallback, attempt = 0): void {
-    this.connections.getFirstAvailable(this.#brokers.order(this.currentMetadata, attempt), callback)
-  }
-
-  // A client reads its metadata from the leaders' answers and clears it on a stale leader: what it knew goes here first.
-  override clearMetadata(): void {
-    this.#brokers.remember(this.currentMetadata)
-    super.clearMetadata()
+    // A client reads its metadata from the leaders' answers and clears it on a stale leader: what it knew goes here first.
+    override clearMetadata(): void {
+      this.#brokers.remember(this.currentMetadata)
+      super.clearMetadata()
+    }
   }
 }
+
+export const FollowingProducer: new (options: ProducerOptions<Buffer, Buffer, Buffer, Buffer>) => Producer = following(Producer)
+export const FollowingConsumer: new (options: ConsumerOptions<Buffer, Buffer, Buffer, Buffer>) => Consumer = following(Consumer)
