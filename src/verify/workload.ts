@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Consumer, ListOffsetTimestamps, ProduceAcks, Producer, type Message, type MessagesStream } from '@platformatic/kafka'
+import { ListOffsetTimestamps, ProduceAcks, type Consumer, type Message, type MessagesStream, type Producer } from '@platformatic/kafka'
 import { KafkaplaneError } from '../core/errors.ts'
 import { recordKey, verifyVerdict, VerifyLedger, type LedgerReport, type Verdict } from '../core/verify/ledger.ts'
 import { anyConnection, clientConnectionOptions, createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
+import { FollowingConsumer, FollowingProducer } from '../kafka/following-clients.ts'
 import { describeMetadata, type MetadataResponse } from '../kafka/describe-metadata.ts'
 import { isAuthorizationCode, kafkaError } from '../kafka/kafka-error.ts'
 import { SeenBrokers, type SeenMetadata } from './seen-brokers.ts'
@@ -190,7 +191,8 @@ class Workload {
   readonly #settings: Settings
   readonly #targets: Target[]
   readonly #producers: SequencedProducer[] = []
-  readonly #offsets: Consumer
+  /** Lists offsets: at the start, then again at the end, from where the brokers were last seen. */
+  #offsets: Consumer | undefined
   #live: PartitionReader | undefined
   #final: PartitionReader | undefined
   #phase: WorkloadPhase = 'producing'
@@ -211,11 +213,12 @@ class Workload {
     this.#settings = settings
     this.#targets = targets
     this.#seenBrokers = new SeenBrokers(options.connection.bootstrapServers)
-    this.#offsets = new Consumer({ clientId: `kafkaplane-verify-${runId}`, groupId: `kafkaplane-verify-${runId}-offsets`, ...clientConnectionOptions(options.connection), retries: 2, retryDelay: 500 })
   }
 
   async start(): Promise<void> {
-    this.#startOffsets = await listOffsets(this.#offsets, this.#settings.topics, ListOffsetTimestamps.LATEST, Date.now() + 30_000)
+    const offsets = (this.#offsets = this.#offsetsClient())
+    this.#startOffsets = await listOffsets(offsets, this.#settings.topics, ListOffsetTimestamps.LATEST, Date.now() + 30_000)
+    await this.#closeOffsetsClient()
     this.#live = new PartitionReader(() => this.#connection(), `kafkaplane-verify-${this.runId}-live`, this.#targets, this.#startOffsets, this.ledger)
     await this.#live.start().catch((err: unknown) => {
       throw kafkaError("joining the verify reader's consumer group", err, { fix: 'check that the group coordinator is available (`kafkaplane status`) and that this client may use consumer groups' })
@@ -286,12 +289,13 @@ class Workload {
 
       this.#phase = 'reading'
       const readDeadline = Date.now() + this.#settings.drainTimeoutMs
-      const ends = await this.#endOffsets(readDeadline)
+      const offsets = (this.#offsets = this.#offsetsClient())
+      const ends = await this.#endOffsets(offsets, readDeadline)
       await this.#live!.waitUntilReached(ends, Math.min(readDeadline, Date.now() + LIVE_CATCH_UP_MS))
       await this.#live!.close()
 
       this.ledger.beginFinalRead()
-      const earliest = await listOffsets(this.#offsets, this.#settings.topics, ListOffsetTimestamps.EARLIEST, readDeadline).catch(() => new Map<string, bigint>())
+      const earliest = await listOffsets(offsets, this.#settings.topics, ListOffsetTimestamps.EARLIEST, readDeadline).catch(() => new Map<string, bigint>())
       // A partition that now ends before the run began was truncated or recreated: read all of it.
       const from = new Map(this.#targets.map((t) => {
         const start = this.#startOffsets.get(t.name) ?? 0n
@@ -299,7 +303,8 @@ class Workload {
         return [t.name, end < start ? (earliest.get(t.name) ?? 0n) : start]
       }))
       this.#final = new PartitionReader(() => this.#connection(), `kafkaplane-verify-${this.runId}-final`, this.#targets, from, this.ledger)
-      await this.#final.start().catch(() => {}) // it keeps trying until the deadline
+      // It keeps trying until the deadline; a start that hangs (a consumer waiting on addresses that stopped answering) does not outlast it.
+      await beforeDeadline(this.#final.start(), readDeadline).catch(() => {})
       const reached = await this.#final.waitUntilReached(ends, readDeadline)
       const incomplete = this.#targets.filter((t) => !reached.has(t.name))
       for (const t of incomplete) this.ledger.finalReadIncomplete(t.topic, t.partition, Number(this.#final.position(t.name) ?? from.get(t.name) ?? 0n))
@@ -328,7 +333,6 @@ class Workload {
   /** Notes where the clients that run all along last saw the brokers (see SeenBrokers). */
   #observeBrokers(): void {
     for (const p of this.#producers) this.#seenBrokers.observe(p.currentMetadata())
-    this.#seenBrokers.observe(this.#offsets.currentMetadata)
     this.#seenBrokers.observe(this.#live?.currentMetadata())
   }
 
@@ -341,8 +345,8 @@ class Workload {
    * The end offset of every partition now that producing stopped; where it cannot be listed before the
    * deadline, one past the highest acknowledged offset (the least the log must hold).
    */
-  async #endOffsets(deadline: number): Promise<Map<string, bigint>> {
-    const listed = await listOffsets(this.#offsets, this.#settings.topics, ListOffsetTimestamps.LATEST, deadline).catch(() => new Map<string, bigint>())
+  async #endOffsets(offsets: Consumer, deadline: number): Promise<Map<string, bigint>> {
+    const listed = await listOffsets(offsets, this.#settings.topics, ListOffsetTimestamps.LATEST, deadline).catch(() => new Map<string, bigint>())
     const ends = new Map<string, bigint>()
     for (const t of this.#targets) {
       const acked = Math.max(-1, ...this.#producers.map((p) => p.highestAcked(t.name)))
@@ -351,12 +355,23 @@ class Workload {
     return ends
   }
 
+  /** A consumer for listing offsets (no group of its own is ever joined), reaching the brokers where they were last seen. */
+  #offsetsClient(): Consumer {
+    return new FollowingConsumer({ clientId: `kafkaplane-verify-${this.runId}`, groupId: `kafkaplane-verify-${this.runId}-offsets`, ...clientConnectionOptions(this.#connection()), retries: 2, retryDelay: 500 })
+  }
+
+  async #closeOffsetsClient(): Promise<void> {
+    const offsets = this.#offsets
+    this.#offsets = undefined
+    await offsets?.close(true).catch(() => {})
+  }
+
   /** Closes every client; safe to call more than once, and after a failed start. */
   async closeAll(): Promise<void> {
     this.#endProducing(performance.now())
     if (this.#progressTimer) clearInterval(this.#progressTimer)
     this.#progressTimer = undefined
-    await Promise.all([...this.#producers.map((p) => p.close()), this.#live?.close(), this.#final?.close(), this.#offsets.close(true).catch(() => {})])
+    await Promise.all([...this.#producers.map((p) => p.close()), this.#live?.close(), this.#final?.close(), this.#closeOffsetsClient()])
   }
 }
 
@@ -364,7 +379,7 @@ class Workload {
 async function listOffsets(consumer: Consumer, topics: string[], timestamp: bigint, deadline: number): Promise<Map<string, bigint>> {
   for (;;) {
     try {
-      const offsets = await consumer.listOffsets({ topics, timestamp })
+      const offsets = await beforeDeadline(consumer.listOffsets({ topics, timestamp }), deadline)
       const out = new Map<string, bigint>()
       for (const [topic, list] of offsets) list.forEach((offset, partition) => out.set(`${topic}-${partition}`, offset))
       return out
@@ -376,6 +391,15 @@ async function listOffsets(consumer: Consumer, topics: string[], timestamp: bigi
       await sleep(500)
     }
   }
+}
+
+/** `promise`, or a rejection at `deadline` if it has not settled by then (the operation itself goes on until its client closes). */
+function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  const timer = new AbortController()
+  const late = sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false, signal: timer.signal }).then(() => {
+    throw new Error(`no answer before the deadline`)
+  })
+  return Promise.race([promise, late]).finally(() => timer.abort())
 }
 
 interface PendingRecord {
@@ -415,7 +439,7 @@ class SequencedProducer {
     this.#valueBytes = valueBytes
     this.#maxPending = Math.max(1000, Math.ceil(ratePerSecond * 30))
     this.#queues = targets.map(() => [])
-    this.#producer = new Producer({
+    this.#producer = new FollowingProducer({
       clientId: `kafkaplane-verify-${runId}-${stream}`,
       ...clientConnectionOptions(connection),
       idempotent: true,
@@ -541,7 +565,7 @@ class PartitionReader {
   }
 
   async start(): Promise<void> {
-    const consumer = new Consumer({
+    const consumer = new FollowingConsumer({
       clientId: this.#groupId,
       groupId: this.restarts === 0 ? this.#groupId : `${this.#groupId}-${this.restarts}`,
       ...clientConnectionOptions(this.#connection()),

@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdir, rm } from 'node:fs/promises'
+import { connect, createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { layoutBrokers } from '../../src/core/topology/layout.ts'
@@ -127,6 +128,34 @@ describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
     assert.equal(report.verdict.ok, true, JSON.stringify(report.verdict))
   })
 
+  test('every address it was given stops answering (a blackhole, like old pod IPs after a roll on Kubernetes): its producers and readers go on at the brokers the cluster told them of', async (t) => {
+    // The one address given is a relay to broker 0 that, at some point, accepts connections and answers nothing:
+    // no RST, so every request sent there waits out its timeout. Stopping broker 1 moves leaders: every client
+    // refreshes its metadata, which the client library bootstraps from the given addresses first.
+    const relay = await startRelay(cluster.node(0).brokerPort)
+    const workload = await startWorkload({ connection: { bootstrapServers: [relay.address] }, topics: TOPICS, recordsPerSecond: 200, drainTimeoutMs: 60_000 })
+    let report: WorkloadReport
+    try {
+      await until(workload, (p) => p.acknowledged >= 400)
+      relay.blackhole()
+      await cluster.stopBroker(1)
+      const atStop = workload.progress().acknowledged
+      await until(workload, (p) => p.acknowledged >= atStop + 1000)
+      await cluster.startBroker(1)
+      const atStart = workload.progress().acknowledged
+      await until(workload, (p) => p.acknowledged >= atStart + 400)
+    } finally {
+      report = await workload.stop()
+      await cluster.startBroker(1)
+      relay.close()
+    }
+    t.diagnostic(summary(report))
+    assertClean(report)
+    assert.equal(report.unacknowledged, 0)
+    assert.equal(report.finalRead.complete, true)
+    assert.equal(report.verdict.ok, true, JSON.stringify(report.verdict))
+  })
+
   test('the verifier fails a run that really lost acknowledged records (RF 1, its only disk wiped)', async (t) => {
     const verify = startWatchedCli(['verify', '--topics', 'verify-fragile', '--rate', '60', '--duration-seconds', '15', '--json', '--bootstrap-server', cluster.bootstrapServers.join(',')])
     try {
@@ -176,5 +205,44 @@ async function until(workload: WorkloadHandle, done: (p: ReturnType<WorkloadHand
   while (!done(workload.progress())) {
     if (Date.now() > deadline) throw new Error(`workload did not get there: ${JSON.stringify(workload.progress())}`)
     await sleep(200)
+  }
+}
+
+/**
+ * A TCP relay on a free loopback port to `port`, until blackhole(): from then on it accepts connections
+ * and answers nothing, and the connections it relayed go silent (no RST), as a pod IP does on Kubernetes
+ * once its pod is gone.
+ */
+async function startRelay(port: number): Promise<{ address: string; blackhole(): void; close(): void }> {
+  const clients = new Set<Socket>()
+  const upstreams = new Set<Socket>()
+  let silent = false
+  const server = createServer((client) => {
+    clients.add(client)
+    client.on('error', () => {})
+    if (silent) return
+    const upstream = connect(port, '127.0.0.1')
+    upstreams.add(upstream)
+    upstream.on('error', () => client.destroy())
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port: relayPort } = server.address() as { port: number }
+  return {
+    address: `127.0.0.1:${relayPort}`,
+    blackhole() {
+      silent = true
+      for (const c of clients) c.unpipe()
+      for (const u of upstreams) {
+        u.unpipe()
+        u.removeAllListeners('error')
+        u.on('error', () => {})
+        u.destroy()
+      }
+    },
+    close() {
+      for (const c of clients) c.destroy()
+      server.close()
+    },
   }
 }
