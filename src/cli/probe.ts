@@ -1,3 +1,4 @@
+import { withTimeout } from '../operations/with-timeout.ts'
 import { readFileSync, statSync } from 'node:fs'
 import { brokerReadiness } from '../core/health/readiness.ts'
 import type { Admin } from '@platformatic/kafka'
@@ -282,14 +283,4 @@ async function live(io: CommandIO, id: number, connection: KafkaConnectionOption
 async function probeAdmin(connection: KafkaConnectionOptions, timeoutMs: number): Promise<Admin> {
   const { createAdmin } = await import('../kafka/connection.ts')
   return createAdmin({ ...connection, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 3000) })
-}
-
-function withTimeout<T>(ms: number, work: () => Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-    work().then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e) => (clearTimeout(timer), reject(e)),
-    )
-  })
 }

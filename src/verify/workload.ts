@@ -7,6 +7,7 @@ import { anyConnection, clientConnectionOptions, createAdmin, type KafkaConnecti
 import { FollowingConsumer, FollowingProducer } from '../kafka/following-clients.ts'
 import { describeMetadata, type MetadataResponse } from '../kafka/describe-metadata.ts'
 import { isAuthorizationCode, kafkaError } from '../kafka/kafka-error.ts'
+import { withTimeout } from '../operations/with-timeout.ts'
 import { SeenBrokers, type SeenMetadata } from './seen-brokers.ts'
 
 /** A sequenced produce-and-read-back workload against a real cluster (issue 5). */
@@ -304,7 +305,7 @@ class Workload {
       }))
       this.#final = new PartitionReader(() => this.#connection(), `kafkaplane-verify-${this.runId}-final`, this.#targets, from, this.ledger)
       // It keeps trying until the deadline; a start that hangs (a consumer waiting on addresses that stopped answering) does not outlast it.
-      await beforeDeadline(this.#final.start(), readDeadline).catch(() => {})
+      await withTimeout(Math.max(0, readDeadline - Date.now()), () => this.#final!.start()).catch(() => {})
       const reached = await this.#final.waitUntilReached(ends, readDeadline)
       const incomplete = this.#targets.filter((t) => !reached.has(t.name))
       for (const t of incomplete) this.ledger.finalReadIncomplete(t.topic, t.partition, Number(this.#final.position(t.name) ?? from.get(t.name) ?? 0n))
@@ -379,7 +380,7 @@ class Workload {
 async function listOffsets(consumer: Consumer, topics: string[], timestamp: bigint, deadline: number): Promise<Map<string, bigint>> {
   for (;;) {
     try {
-      const offsets = await beforeDeadline(consumer.listOffsets({ topics, timestamp }), deadline)
+      const offsets = await withTimeout(Math.max(0, deadline - Date.now()), () => consumer.listOffsets({ topics, timestamp }))
       const out = new Map<string, bigint>()
       for (const [topic, list] of offsets) list.forEach((offset, partition) => out.set(`${topic}-${partition}`, offset))
       return out
@@ -391,15 +392,6 @@ async function listOffsets(consumer: Consumer, topics: string[], timestamp: bigi
       await sleep(500)
     }
   }
-}
-
-/** `promise`, or a rejection at `deadline` if it has not settled by then (the operation itself goes on until its client closes). */
-function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
-  const timer = new AbortController()
-  const late = sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false, signal: timer.signal }).then(() => {
-    throw new Error(`no answer before the deadline`)
-  })
-  return Promise.race([promise, late]).finally(() => timer.abort())
 }
 
 interface PendingRecord {
