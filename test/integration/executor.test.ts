@@ -135,13 +135,14 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
   test('the executor killed mid-plan and run again: it adopts the moves in flight and finishes; no stale throttle', async () => {
     const a = admin()
     try {
-      await a.createTopics({ topics: ['resume'], partitions: 6, replicas: 1, configs: [{ name: 'min.insync.replicas', value: '1' }] })
+      // On the cluster's defaults (min.insync.replicas 2): RF 2 -> 3 under acks=all writes.
+      await a.createTopics({ topics: ['resume'], partitions: 6, replicas: 2 })
     } finally {
       await a.close()
     }
     await fill(cluster.bootstrapServers, 'resume', 18 * 1024 * 1024)
     const workload = await load(['resume'])
-    const args = ['replication-factor', 'fix', '--target', '2', '--topics', 'resume', '--throttle', '1MiB', '--max-moves-per-broker', '1', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500']
+    const args = ['replication-factor', 'fix', '--target', '3', '--topics', 'resume', '--throttle', '1MiB', '--max-moves-per-broker', '1', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500']
     const fix = startWatchedCli(args)
     await fix.waitFor(/started \d+ moves/, 120_000)
     await sleep(1500)
@@ -154,7 +155,7 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     // Another operation is refused while this plan is unfinished, and changes nothing.
     const other = await cli('rebalance')
     assert.equal(other.code, 2, other.stdout + other.stderr)
-    assert.match(other.stderr, /an unfinished plan \(replication-factor fix --target 2 --topics resume/)
+    assert.match(other.stderr, /an unfinished plan \(replication-factor fix --target 3 --topics resume/)
 
     const rerun = await runCli(args, { timeoutMs: 600_000 })
     assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr)
