@@ -4,6 +4,7 @@ import { createAdmin } from '../../kafka/connection.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import { recordTopology } from '../../kafka/record-topology.ts'
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import type { ApplyResult } from '../apply.ts'
 import type { FieldProblem } from '../crds/validate.ts'
 import { brokerSelector, ZONE_LABEL } from '../manifests/labels.ts'
@@ -12,7 +13,10 @@ import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } 
 import type { Standing } from './conditions.ts'
 import { splitKey } from './controller.ts'
 import { bootstrapServers } from './bootstrap-servers.ts'
+import { API_GROUP, API_VERSION } from '../crds/crd.ts'
 import { applyOwnedMetadata, hasFinalizer, KAFKA_CLUSTERS, readResource, writeStatus, type CustomResource } from './custom-resources.ts'
+import { recordEvent } from './events.ts'
+import { KafkaVersionSteps, type KafkaVersionStatus } from './kafka-version.ts'
 import { brokersStanding, clusterStatusFields, type StatefulSetReadiness } from './kafka-cluster-status.ts'
 import type { KubeCluster, KubeClusters } from './kube-clients.ts'
 import { describeError } from './supervised-informer.ts'
@@ -54,6 +58,8 @@ export interface KafkaClusterReconcilerOptions {
  *      explicitly; in the home cluster too, not left to the garbage collector), then the finalizer;
  *   3. the finalizer (and the applied-contexts annotation) on it;
  *   4. the validated model: an invalid spec sets Degraded with every problem, and nothing is applied;
+ *      so does a spec.kafka.version Kafka cannot roll back to (src/kube/operator/kafka-version.ts), with
+ *      a Warning Event;
  *   5. render and apply each Kubernetes cluster's objects through its kubeconfig context: objects in the
  *      home cluster get an owner reference to the KafkaCluster, remote ones carry its labels only; the
  *      PodDisruptionBudgets are set together from the live cluster, so that drains in every Kubernetes
@@ -69,7 +75,9 @@ export interface KafkaClusterReconcilerOptions {
  *      (core/topology/recorded-topology.ts: its Kubernetes cluster, and its zone from its pod's
  *      topology.kubernetes.io/zone label, else the planned one), so that the KafkaTopic reconciler and
  *      every `kafkaplane` verb find them from the bootstrap address alone; brokers scaled away lose
- *      their records. Kafka not answering is logged and tried again after `notReadyRequeueMs`.
+ *      their records. Kafka not answering is logged and tried again after `notReadyRequeueMs`;
+ *  10. every broker on spec.kafka.version and no roll running: metadata.version finalized unless
+ *      spec.kafka.keepMetadataVersion (an Event when it is raised); status.kafka says where it stands.
  * A Kubernetes cluster that cannot be reached sets Degraded naming it, and the reconcile is retried
  * with backoff (the error goes to the work queue).
  */
@@ -79,9 +87,11 @@ export class KafkaClusterReconciler {
   readonly #notReadyRequeueMs: number
   readonly #connection: Omit<KafkaConnectionOptions, 'bootstrapServers'> | undefined
   readonly #rolls: RollWorkers | undefined
+  readonly #versions: KafkaVersionSteps
 
   constructor(options: KafkaClusterReconcilerOptions) {
     this.#clusters = options.clusters
+    this.#versions = new KafkaVersionSteps(options.clusters, options.connection)
     this.#connection = options.connection
     this.#rolls = options.rolls
     this.#log = options.log
@@ -103,6 +113,15 @@ export class KafkaClusterReconciler {
       return {}
     }
     const model = checked.model
+    const versionRefused = await this.#versions.checkVersion(model, bootstrapServers(model))
+    if (versionRefused) {
+      await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(previousContexts) })
+      const said = resource.status?.conditions?.some((c: { type: string; message?: string }) => c.type === 'Degraded' && c.message === versionRefused.message)
+      await this.#status(resource, clusterStatusFields(model, []), versionRefused)
+      if (!said) await this.#event(resource, 'VersionChangeRefused', versionRefused.message, 'Warning')
+      this.#log(`KafkaCluster ${key}: ${versionRefused.message}`)
+      return versionRefused.reason === 'VersionChangeUnchecked' ? { requeueAfterMs: this.#notReadyRequeueMs } : {}
+    }
     const budgets = await this.#disruptionBudgets(key, model)
     const manifests = renderKafkaCluster(model, budgets.maxUnavailable)
     const contexts = [...new Set([...previousContexts, ...manifests.map((m) => m.context)])].sort()
@@ -155,6 +174,7 @@ export class KafkaClusterReconciler {
     await this.#status(resource, clusterStatusFields(model, sets), standing)
     if (standing.state !== 'ready' || rolling) return { requeueAfterMs: this.#notReadyRequeueMs }
     if (!(await this.#recordTopology(key, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
+    if (!(await this.#settleMetadataVersion(key, resource, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
     // The budgets go round the Kubernetes clusters: look again when the turn passes.
     return budgets.rotating ? { requeueAfterMs: DISRUPTION_TURN_MS } : {}
   }
@@ -217,6 +237,34 @@ export class KafkaClusterReconciler {
     }
   }
 
+  /** Step 10: true when settled (or nothing to do), false to try again. */
+  async #settleMetadataVersion(key: string, resource: CustomResource, model: KafkaClusterModel): Promise<boolean> {
+    try {
+      const { status, finalized } = await this.#versions.settleMetadataVersion(model, bootstrapServers(model))
+      if (finalized) {
+        this.#log(`KafkaCluster ${key}: ${finalized}`)
+        await this.#event(resource, 'MetadataVersionFinalized', finalized)
+      }
+      if (JSON.stringify(resource.status?.kafka) !== JSON.stringify(status)) {
+        await this.#clusters.home.custom.patchNamespacedCustomObjectStatus(
+          { group: API_GROUP, version: API_VERSION, namespace: model.namespace, plural: KAFKA_CLUSTERS.plural, name: model.name, body: [{ op: 'add', path: '/status/kafka', value: status }] },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        )
+      }
+      return true
+    } catch (err) {
+      this.#log(`KafkaCluster ${key}: could not settle the metadata.version (${describeError(err)}); trying again`)
+      return false
+    }
+  }
+
+  async #event(resource: CustomResource, reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
+    const { apiVersion, kind, metadata } = resource
+    await recordEvent(this.#clusters.home, { apiVersion, kind, name: metadata.name, namespace: metadata.namespace, uid: metadata.uid }, reason, message.slice(0, 1000), type).catch((err: unknown) =>
+      this.#log(`could not write the Event of KafkaCluster ${metadata.namespace}/${metadata.name} (${describeError(err)})`),
+    )
+  }
+
   /** The rendered objects, with an owner reference to the KafkaCluster in the home cluster. */
   #owned(resource: CustomResource, manifests: ClusterManifests, cluster: KubeCluster): KubernetesObject[] {
     if (cluster.context !== this.#clusters.home.context) return manifests.objects
@@ -251,7 +299,12 @@ export class KafkaClusterReconciler {
   async #status(resource: CustomResource, fields: Record<string, unknown>, standing: Standing): Promise<void> {
     // status.roll is the roll workers' (they write it as the roll goes): kept as they last said, or as it was.
     const roll = this.#rolls?.status(`${resource.metadata.namespace}/${resource.metadata.name}`) ?? resource.status?.roll
-    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, roll === undefined ? fields : { ...fields, roll: JSON.parse(JSON.stringify(roll)) }, standing)
+    // status.kafka is step 10's: kept as it last said, without its version once the spec asks for another.
+    const kafka = resource.status?.kafka as KafkaVersionStatus | undefined
+    const wanted = (resource.spec as { kafka?: { version?: string } } | undefined)?.kafka?.version
+    const { version, ...kept } = kafka ?? {}
+    const kafkaNow = kafka === undefined ? undefined : version === wanted ? kafka : kept
+    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, { ...fields, ...(roll === undefined ? {} : { roll: JSON.parse(JSON.stringify(roll)) }), ...(kafkaNow === undefined ? {} : { kafka: kafkaNow }) }, standing)
   }
 }
 
