@@ -33,6 +33,10 @@ const NS = 'kafka'
 const OPERATOR_NS = 'kafkaplane-system'
 const TOPIC = 'payments.events'
 const BROKER_IDS = [0, 1, 2, 100, 101, 102]
+/** The version upgrade's target: the newest Kafka on Maven Central (the pin is 4.1.1). */
+const UPGRADE_TO = '4.4.0'
+/** The bed's KafkaCluster with the config change the roll test makes (kept by the tests after it). */
+const CONFIG_CHANGE = (example: string) => example.replace('\n  storage:\n', '\n  brokerConfig:\n    log.retention.hours: "169"\n  storage:\n')
 
 const TOPIC_RESOURCE = `apiVersion: kafkaplane.io/v1alpha1
 kind: KafkaTopic
@@ -81,6 +85,8 @@ async function brokerJvmPid(id: number): Promise<number | undefined> {
 
 describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched KafkaCluster, clients on the host, faults on real pods', { skip }, () => {
   let image: KafkaplaneImage
+  /** The same image with Kafka UPGRADE_TO: the version upgrade's. */
+  let upgradeImage: KafkaplaneImage
   let bed: KubeBed
   let one: KubeBedCluster
   let two: KubeBedCluster
@@ -94,7 +100,9 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
     scratch = await tempDir('kafka-on-kube')
     image = await buildKafkaplaneImage({ onProgress: (line) => console.log(line) })
     console.log(`image build: ${image.tookMs} ms (${image.cached ? 'cached' : 'built'}), ${(image.bytes / 2 ** 20).toFixed(1)} MiB: ${image.reference}`)
-    bed = await startKubeBed({ images: [image] })
+    upgradeImage = await buildKafkaplaneImage({ kafkaVersion: UPGRADE_TO, onProgress: (line) => console.log(line) })
+    console.log(`image build: ${upgradeImage.tookMs} ms (${upgradeImage.cached ? 'cached' : 'built'}), ${(upgradeImage.bytes / 2 ** 20).toFixed(1)} MiB: ${upgradeImage.reference}`)
+    bed = await startKubeBed({ images: [image, upgradeImage] })
     ;[one, two] = bed.clusters as [KubeBedCluster, KubeBedCluster]
     console.log(`bed with the image started in ${bed.timings.startMs} ms: ${JSON.stringify(bed.timings)}`)
   })
@@ -281,7 +289,7 @@ spec:
     const acknowledgedBefore = await producer.acknowledged()
     const verifyBefore = verifyAcknowledged(verify)
     const started = performance.now()
-    const changed = (await readFile(EXAMPLE, 'utf8')).replace('\n  storage:\n', '\n  brokerConfig:\n    log.retention.hours: "169"\n  storage:\n')
+    const changed = CONFIG_CHANGE(await readFile(EXAMPLE, 'utf8'))
     assert.notEqual(changed, await readFile(EXAMPLE, 'utf8'))
     await applyOnBed(bed, NS, changed)
     // The operator's pod deleted mid-roll: its Deployment makes a new one, which resumes the roll from status.roll.
@@ -327,7 +335,76 @@ spec:
     assert.ok(verifyAcknowledged(verify) > verifyBefore + 1000, `kafkaplane verify wrote through the roll: ${verifyBefore} -> ${verifyAcknowledged(verify)}`)
   })
 
-  it('lost no acknowledged record of either writer through all of it (the faults and the roll)', async () => {
+  it(`upgrades Kafka 4.1.1 -> ${UPGRADE_TO} by a roll, metadata.version kept, then finalized; a roll back Kafka cannot do is refused, nothing changed`, async () => {
+    type Cluster = { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[]; kafka?: { version?: string; metadataVersion?: { level: number; name?: string }; message?: string }; roll?: { rollId: string; phase: string; done: { ids: number[]; reasons: string[] }[] } } }
+    const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as Cluster
+    const spec = async (version: string, reference: string, keep: boolean) =>
+      CONFIG_CHANGE(await readFile(EXAMPLE, 'utf8')).replace('    version: 4.1.1\n', `    version: ${version}\n    keepMetadataVersion: ${keep}\n`).replace(`image: ${image.reference}\n`, `image: ${reference}\n`)
+    const templateVersions = async () =>
+      Promise.all([one, two].map(async (c) => (await c.plane.kubectl(['get', 'statefulset', '-n', NS, '-l', 'app.kubernetes.io/component=broker', '-o', 'jsonpath={.items[*].spec.template.spec.containers[0].env[?(@.name=="KAFKAPLANE_KAFKA_VERSION")].value}'])).stdout.trim()))
+    const operatorLog = async () => (await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=60'])).stdout
+    const events = async (reason: string) => (await one.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=KafkaCluster,reason=${reason}`, '-o', 'jsonpath={range .items[*]}{.type} {.message}{"\\n"}{end}'])).stdout.trim()
+    assert.ok(verify && producer)
+    const acknowledgedBefore = await producer.acknowledged()
+    const rollBefore = (await kafkaCluster()).status?.roll?.rollId
+    assert.equal((await kafkaCluster()).status?.kafka?.metadataVersion?.level, 27, 'the cluster starts at 4.1-IV1')
+
+    // 1. The new version and its image, metadata.version kept: every broker rolls onto 4.4.0.
+    const started = performance.now()
+    await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, true))
+    const roll = await until('the upgrade roll finished', 1_500_000, async () => {
+      const r = (await kafkaCluster()).status?.roll
+      return r && r.rollId !== rollBefore && r.phase === 'finished' ? r : undefined
+    }, operatorLog)
+    console.log(`upgrade roll of 6 brokers to Kafka ${UPGRADE_TO}: ${Math.round(performance.now() - started)} ms after the change was applied`)
+    assert.deepEqual(roll.done.flatMap((b) => b.ids).sort((a, b) => a - b), BROKER_IDS, 'every broker once')
+    assert.ok(roll.done.every((b) => b.reasons.includes(`version: Kafka 4.1.1 -> ${UPGRADE_TO}`)), JSON.stringify(roll.done))
+    const kept = await until('status.kafka: every broker on the new version, the level kept', 300_000, async () => {
+      const k = (await kafkaCluster()).status?.kafka
+      return k?.version === UPGRADE_TO ? k : undefined
+    }, operatorLog)
+    assert.deepEqual(kept.metadataVersion, { level: 27, name: '4.1-IV1' })
+    assert.match(kept.message ?? '', /kept at 4\.1-IV1 \(level 27\) \(spec\.kafka\.keepMetadataVersion\); Kafka 4\.4\.0 supports up to 4\.4-IV2 \(level 33\)/)
+    const pods = await until('all 6 brokers Ready on the new image', 300_000, async () => {
+      const p = await allReady()
+      return p?.every((x) => x.image === upgradeImage.reference) ? p : undefined
+    }, describePods)
+
+    // 2. Finalized once the spec lets it: 4.1-IV1 -> 4.4-IV2, said by an Event.
+    await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, false))
+    const finalized = await until('metadata.version finalized', 300_000, async () => {
+      const k = (await kafkaCluster()).status?.kafka
+      return k?.metadataVersion?.level === 33 ? k : undefined
+    }, operatorLog)
+    assert.deepEqual(finalized.metadataVersion, { level: 33, name: '4.4-IV2' })
+    assert.match(await events('MetadataVersionFinalized'), /^Normal metadata\.version finalized: 4\.1-IV1 \(level 27\) -> 4\.4-IV2 \(level 33\)/)
+
+    // 3. Back to 4.1.1 now: refused before anything is applied; the pods keep running 4.4.0.
+    await applyOnBed(bed, NS, await spec('4.1.1', image.reference, false))
+    const refused = await until('the roll back refused', 120_000, async () => {
+      const c = await kafkaCluster()
+      const degraded = c.status?.conditions?.find((x) => x.type === 'Degraded')
+      return c.status?.observedGeneration === c.metadata.generation && degraded?.status === 'True' ? degraded : undefined
+    }, operatorLog)
+    assert.equal(refused.reason, 'VersionChangeRefused')
+    assert.match(refused.message, /Kafka 4\.1\.1 cannot run this cluster: its newest metadata\.version is 4\.1-IV1 \(level 27\), and the cluster's is 4\.4-IV2 \(level 33\)/)
+    assert.match(await events('VersionChangeRefused'), /^Warning Kafka 4\.1\.1 cannot run this cluster/)
+    await sleep(15_000) // a reconcile or two: still nothing applied, nothing restarted
+    assert.deepEqual(await templateVersions(), [UPGRADE_TO, UPGRADE_TO], 'both StatefulSets still make 4.4.0 pods')
+    for (const pod of await brokerPods([one, two])) assert.equal(pod.uid, pods.find((p) => p.name === pod.name)?.uid, `${pod.name} was not restarted`)
+
+    // 4. Back to the version it runs: Ready again, no roll.
+    await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, false))
+    await until('Ready again', 120_000, async () => {
+      const c = await kafkaCluster()
+      return c.status?.observedGeneration === c.metadata.generation && c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ? c : undefined
+    }, operatorLog)
+    assert.equal((await kafkaCluster()).status?.roll?.rollId, roll.rollId, 'no other roll')
+    bootstrap = pods.map((p) => `${p.podIP}:9094`).join(',')
+    assert.ok((await producer.acknowledged()) - acknowledgedBefore > 1000, 'VerifiableProducer wrote through the upgrade')
+  })
+
+  it('lost no acknowledged record of either writer through all of it (the faults, the roll, the upgrade)', async () => {
     assert.ok(verify && producer)
     verify.child.kill('SIGINT')
     const gone = await Promise.race([verify.exited.then(() => true), sleep(240_000, undefined, { ref: false }).then(() => false)])
