@@ -1,5 +1,5 @@
-import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node'
-import { clusterSlack, disruptionBudgets } from '../../core/roll/disruption-budget.ts'
+import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1PodDisruptionBudget, type V1StatefulSet } from '@kubernetes/client-node'
+import { budgetsToWrite, clusterSlack, disruptionBudgets } from '../../core/roll/disruption-budget.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
@@ -19,12 +19,14 @@ import { recordEvent } from './events.ts'
 import { KafkaVersionSteps, type KafkaVersionStatus } from './kafka-version.ts'
 import { brokersStanding, clusterStatusFields, type StatefulSetReadiness } from './kafka-cluster-status.ts'
 import type { KubeCluster, KubeClusters } from './kube-clients.ts'
-import { describeError } from './supervised-informer.ts'
+import { apiMessage, describeError } from './supervised-informer.ts'
 import type { RollStatus, RollWorkers } from './roll-workers.ts'
 import type { ReconcileOutcome } from './work-queue.ts'
 
 /** How long each Kubernetes cluster's turn lasts when the slack does not reach them all (core/roll/disruption-budget.ts). */
 export const DISRUPTION_TURN_MS = 60_000
+/** How soon a budget handed over is raised, after the one it comes from was lowered. */
+const HANDOVER_MS = 2000
 
 /** The kubeconfig contexts a KafkaCluster's objects were applied to (so that dropped ones are cleaned). */
 export const CONTEXTS_ANNOTATION = 'kafkaplane.io/applied-contexts'
@@ -172,10 +174,11 @@ export class KafkaClusterReconciler {
     const sets = await this.#readiness(model, manifests)
     const standing = brokersStanding(sets)
     await this.#status(resource, clusterStatusFields(model, sets), standing)
-    if (standing.state !== 'ready' || rolling) return { requeueAfterMs: this.#notReadyRequeueMs }
+    if (standing.state !== 'ready' || rolling) return { requeueAfterMs: budgets.deferred ? Math.min(HANDOVER_MS, this.#notReadyRequeueMs) : this.#notReadyRequeueMs }
     if (!(await this.#recordTopology(key, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
     if (!(await this.#settleMetadataVersion(key, resource, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
-    // The budgets go round the Kubernetes clusters: look again when the turn passes.
+    // A budget handed over: raised once the lowered one is in force. They go round the Kubernetes clusters: look again when the turn passes.
+    if (budgets.deferred) return { requeueAfterMs: HANDOVER_MS }
     return budgets.rotating ? { requeueAfterMs: DISRUPTION_TURN_MS } : {}
   }
 
@@ -183,16 +186,23 @@ export class KafkaClusterReconciler {
    * Step 5's PodDisruptionBudgets, set together for every Kubernetes cluster (core/roll/disruption-budget.ts):
    * the slack over min.insync.replicas of the live cluster when some broker runs and Kafka answers,
    * else what the placement policy leaves (RF - min.insync.replicas) less the brokers unavailable now;
-   * shared out, the rest in turns of DISRUPTION_TURN_MS.
+   * shared out, the rest in turns of DISRUPTION_TURN_MS. A budget handed from one Kubernetes cluster
+   * to another is lowered first and raised in a later reconcile (`deferred`, budgetsToWrite), after the
+   * pods and Kafka were looked at anew: an eviction the old budget let through meanwhile is counted.
    */
-  async #disruptionBudgets(key: string, model: KafkaClusterModel): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean }> {
+  async #disruptionBudgets(key: string, model: KafkaClusterModel): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean; deferred: boolean }> {
     const cap = model.spec.rolling.maxUnavailable
     const unavailable = new Map<string, number>()
+    const inForce = new Map<string, number>()
     for (const c of model.clusters) {
-      const set = this.#clusters.has(c.context)
-        ? await this.#clusters.get(c.context).applier.read<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: c.statefulSet, namespace: model.namespace } }).catch(() => undefined)
-        : undefined
-      unavailable.set(c.name, Math.max(0, c.brokers.length - (set?.status?.readyReplicas ?? 0)))
+      const cluster = this.#clusters.has(c.context) ? this.#clusters.get(c.context) : undefined
+      // From the pods themselves, not the StatefulSet's status (which lags): one being evicted or
+      // deleted counts at once, as does one not ready or not made yet.
+      const pods = await cluster?.core.listNamespacedPod({ namespace: model.namespace, labelSelector: Object.entries(brokerSelector(model)).map(([k, v]) => `${k}=${v}`).join(',') }).catch(() => undefined)
+      const up = (pods?.items ?? []).filter((p) => c.brokers.some((b) => b.pod === p.metadata?.name) && !p.metadata?.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
+      unavailable.set(c.name, Math.max(0, c.brokers.length - up.length))
+      const pdb = await cluster?.applier.read<V1PodDisruptionBudget>({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: c.statefulSet, namespace: model.namespace } }).catch(() => undefined)
+      if (typeof pdb?.spec?.maxUnavailable === 'number') inForce.set(c.name, pdb.spec.maxUnavailable)
     }
     const down = [...unavailable.values()].reduce((a, b) => a + b, 0)
     let slack = Math.max(0, model.placement.replicationFactor - model.placement.minInsyncReplicas - down)
@@ -208,8 +218,9 @@ export class KafkaClusterReconciler {
       }
     }
     const names = model.clusters.map((c) => c.name)
-    const maxUnavailable = disruptionBudgets({ clusters: names, unavailable, slack, cap, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS) })
-    return { maxUnavailable, rotating: names.length > 1 && slack > 0 && slack < cap * names.length }
+    const wanted = disruptionBudgets({ clusters: names, unavailable, slack, cap, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS) })
+    const { write, deferred } = budgetsToWrite(inForce, wanted)
+    return { maxUnavailable: write, rotating: names.length > 1 && slack > 0 && slack < cap * names.length, deferred }
   }
 
   /** Step 9: true when recorded (or nothing to record with), false to try again. */
@@ -332,14 +343,5 @@ function unreachable(m: ClusterManifests, err: unknown): Standing {
     state: 'degraded',
     reason: 'ApplyFailed',
     message: `could not apply the objects of Kubernetes cluster ${m.cluster} through context ${m.context}${status}: ${body}; check that the cluster is reachable, the namespace exists there and the operator may write to it`,
-  }
-}
-
-function apiMessage(body: unknown): string {
-  try {
-    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string }
-    return status.message ?? String(body).slice(0, 300)
-  } catch {
-    return String(body).slice(0, 300)
   }
 }
