@@ -308,8 +308,9 @@ export class KafkaClusterReconciler {
   }
 
   async #status(resource: CustomResource, fields: Record<string, unknown>, standing: Standing): Promise<void> {
-    // status.roll is the roll workers' (they write it as the roll goes): kept as they last said, or as it was.
-    const roll = this.#rolls?.status(`${resource.metadata.namespace}/${resource.metadata.name}`) ?? resource.status?.roll
+    // status.roll is the roll workers' alone (they write it in order as the roll goes): kept as it was
+    // read, so that this merge patch never carries it (an older state landing after a newer one).
+    const roll = resource.status?.roll
     // status.kafka is step 10's: kept as it last said, without its version once the spec asks for another.
     const kafka = resource.status?.kafka as KafkaVersionStatus | undefined
     const wanted = (resource.spec as { kafka?: { version?: string } } | undefined)?.kafka?.version

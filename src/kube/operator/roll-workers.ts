@@ -62,11 +62,6 @@ export class RollWorkers {
     this.#options = options
   }
 
-  /** status.roll of a KafkaCluster as this operator knows it now: the running roll's, else undefined. */
-  status(key: string): RollStatus | undefined {
-    return this.#running.get(key)?.status
-  }
-
   /** Step 1: starts or resumes the KafkaCluster's roll when one is due and none runs; returns whether one runs. */
   async ensure(key: string, model: KafkaClusterModel, saved: RollStatus | undefined): Promise<boolean> {
     if (this.#running.has(key)) return true
@@ -97,17 +92,25 @@ export class RollWorkers {
   async #run(key: string, model: KafkaClusterModel, target: KubeRollTarget, state: RollState, status: RollStatus): Promise<void> {
     const connection = { ...this.#options.connection, bootstrapServers: bootstrapServers(model) }
     const admin = createAdmin(connection, 'kafkaplane-operator-roller')
-    // What it does now: best effort (said again at the next change). The roll's state (`save`, before
+    // Every write of status.roll goes in order, each with the status as it is when its turn comes: an
+    // older one landing after a newer one would give a resumed roll a stale state (a batch back again).
+    // What it does now is best effort (said again at the next change); the roll's state (`save`, before
     // every restart) must be written, or the roll stops: a restart the status does not know of would be
     // lost to an operator that resumes the roll.
+    let writes = Promise.resolve()
+    const write = (): Promise<void> => {
+      const next = writes.then(() => this.#writeStatus(key, status))
+      writes = next.catch(() => {})
+      return next
+    }
     const publish = async (change: Partial<RollStatus>) => {
       Object.assign(status, stateOf(state), change)
-      await this.#writeStatus(key, status).catch((err) => this.#options.log(`KafkaCluster ${key}: could not write status.roll (${describeError(err)})`))
+      await write().catch((err) => this.#options.log(`KafkaCluster ${key}: could not write status.roll (${describeError(err)})`))
     }
     const save = async (s: RollState) => {
       Object.assign(status, stateOf(s))
       try {
-        await this.#writeStatus(key, status)
+        await write()
       } catch (err) {
         throw new KafkaplaneError('KUBE_REQUEST_FAILED', `could not save roll ${s.rollId} in status.roll of KafkaCluster ${key}: ${describeError(err)}`, {
           fix: 'check that the API server answers and the operator may write kafkaclusters/status; the roll goes on from its saved state',
