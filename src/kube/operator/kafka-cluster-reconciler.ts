@@ -17,6 +17,8 @@ import { brokersStanding, clusterStatusFields, type StatefulSetReadiness } from 
 import type { KubeCluster, KubeClusters } from './kube-clients.ts'
 import { describeError } from './supervised-informer.ts'
 import type { RollStatus, RollWorkers } from './roll-workers.ts'
+import type { HealWorkers } from './heal-workers.ts'
+import type { SelfHealingStatus } from './self-healing-status.ts'
 import type { ReconcileOutcome } from './work-queue.ts'
 
 /** How long each Kubernetes cluster's turn lasts when the slack does not reach them all (core/roll/disruption-budget.ts). */
@@ -45,6 +47,8 @@ export interface KafkaClusterReconcilerOptions {
   connection?: Omit<KafkaConnectionOptions, 'bootstrapServers'>
   /** The rolling restarts (step 7): without them, a pod that runs an old config or image keeps running it. */
   rolls?: RollWorkers
+  /** The self-healer (step 7): without it, nothing moves data when a broker is gone for good. */
+  heals?: HealWorkers
 }
 
 /**
@@ -62,7 +66,9 @@ export interface KafkaClusterReconcilerOptions {
  *   7. rolling restarts: when a broker pod runs another config, image or Kafka version than its
  *      StatefulSet wants, or is annotated for a restart, a roll starts outside the reconcile
  *      (src/kube/operator/roll-workers.ts: one broker or batch at a time, never below min.insync.replicas)
- *      and reports in status.roll; while it runs, look again after `notReadyRequeueMs`;
+ *      and reports in status.roll; while it runs, look again after `notReadyRequeueMs`; the self-healer
+ *      runs outside the reconcile too (src/kube/operator/heal-workers.ts, status.selfHealing), started
+ *      here with the current spec, stopped when the KafkaCluster goes;
  *   8. status: observedGeneration, brokers per Kubernetes cluster, Ready/Reconciling/Degraded, the roll;
  *      while brokers are not ready, look again after `notReadyRequeueMs`;
  *   9. once ready, record every broker's failure domains in the Kafka cluster itself
@@ -79,11 +85,13 @@ export class KafkaClusterReconciler {
   readonly #notReadyRequeueMs: number
   readonly #connection: Omit<KafkaConnectionOptions, 'bootstrapServers'> | undefined
   readonly #rolls: RollWorkers | undefined
+  readonly #heals: HealWorkers | undefined
 
   constructor(options: KafkaClusterReconcilerOptions) {
     this.#clusters = options.clusters
     this.#connection = options.connection
     this.#rolls = options.rolls
+    this.#heals = options.heals
     this.#log = options.log
     this.#notReadyRequeueMs = options.notReadyRequeueMs ?? 10_000
   }
@@ -92,7 +100,10 @@ export class KafkaClusterReconciler {
     const { namespace, name } = splitKey(key)
     const home = this.#clusters.home
     const resource = await readResource(home, KAFKA_CLUSTERS, namespace, name)
-    if (!resource) return {}
+    if (!resource) {
+      await this.#heals?.forget(key)
+      return {}
+    }
     const previousContexts = appliedContexts(resource)
     if (resource.metadata.deletionTimestamp) return this.#delete(resource, previousContexts)
 
@@ -150,6 +161,8 @@ export class KafkaClusterReconciler {
     } catch (err) {
       this.#log(`KafkaCluster ${key}: could not look at its pods for a roll (${describeError(err)}); trying again`)
     }
+    const { apiVersion, kind, metadata } = resource
+    this.#heals?.ensure(key, model, { apiVersion, kind, name, namespace, uid: metadata.uid }, resource.status?.selfHealing as SelfHealingStatus | undefined)
     const sets = await this.#readiness(model, manifests)
     const standing = brokersStanding(sets)
     await this.#status(resource, clusterStatusFields(model, sets), standing)
@@ -238,6 +251,7 @@ export class KafkaClusterReconciler {
   async #delete(resource: CustomResource, contexts: readonly string[]): Promise<ReconcileOutcome> {
     if (!hasFinalizer(resource)) return {}
     const { namespace, name } = resource.metadata
+    await this.#heals?.forget(`${namespace}/${name}`)
     const selector = brokerSelector({ name })
     const everywhere = [...new Set([this.#clusters.home.context, ...contexts])].filter((c) => this.#clusters.has(c))
     for (const context of everywhere) {
@@ -249,9 +263,12 @@ export class KafkaClusterReconciler {
   }
 
   async #status(resource: CustomResource, fields: Record<string, unknown>, standing: Standing): Promise<void> {
-    // status.roll is the roll workers' (they write it as the roll goes): kept as they last said, or as it was.
-    const roll = this.#rolls?.status(`${resource.metadata.namespace}/${resource.metadata.name}`) ?? resource.status?.roll
-    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, roll === undefined ? fields : { ...fields, roll: JSON.parse(JSON.stringify(roll)) }, standing)
+    // status.roll and status.selfHealing are the workers' (they write them as they go): kept as they last said, or as they were.
+    const key = `${resource.metadata.namespace}/${resource.metadata.name}`
+    const roll = this.#rolls?.status(key) ?? resource.status?.roll
+    const selfHealing = this.#heals?.status(key) ?? resource.status?.selfHealing
+    const kept = { ...(roll === undefined ? {} : { roll }), ...(selfHealing === undefined ? {} : { selfHealing }) }
+    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, { ...fields, ...JSON.parse(JSON.stringify(kept)) }, standing)
   }
 }
 
