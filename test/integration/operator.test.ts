@@ -26,6 +26,7 @@ import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
+import { until as waitUntil } from './support/until.ts'
 
 const NS = 'kafka'
 /** Broker 0: k8s-1/a, 1: k8s-1/b, 2: k8s-2/a, 3: k8s-2/b, as the KafkaCluster below plans them. */
@@ -125,16 +126,9 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     const r = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify(object) })
     assert.equal(r.code, 0, r.stderr)
   }
-  async function until<T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs
-    let last: T | undefined
-    for (;;) {
-      last = await read()
-      if (last !== undefined && ok(last)) return last
-      if (Date.now() > deadline) assert.fail(`${what}: not reached in ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 2000)}\n${logs()}`)
-      await sleep(300)
-    }
-  }
+  const until = <T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000) =>
+    waitUntil(what, read, ok, { timeoutMs, everyMs: 300, context: logs })
+
   const condition = (o: Json, type: string): Json => (o.status?.conditions as Json[] | undefined)?.find((c) => c.type === type) ?? {}
   const current = (o: Json) => o.status?.observedGeneration === o.metadata.generation
   const readyTopic = (name: string) =>

@@ -1,5 +1,6 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import { isKafkaplaneError } from '../../core/errors.ts'
+import type { ExecutorEvent } from '../../executor/executor.ts'
 import type { PlanState } from '../../executor/plan-state.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
@@ -15,7 +16,7 @@ import { clusterPlanFile } from './cluster-plan-file.ts'
 import { KAFKA_CLUSTERS } from './custom-resources.ts'
 import { recordEvent, type InvolvedObject } from './events.ts'
 import type { KubeClusters } from './kube-clients.ts'
-import { lookStatus, planEnded, planStarted, type HealEvent, type HealLook, type HealPlanStatus, type HealSettings, type SelfHealingStatus } from './self-healing-status.ts'
+import { gate, lookStatus, planEnded, planStarted, type HealEvent, type HealLook, type HealPlanStatus, type HealSettings, type SelfHealingStatus } from './self-healing-status.ts'
 import { describeError } from './supervised-informer.ts'
 
 export interface HealWorkersOptions {
@@ -156,15 +157,17 @@ export class HealWorkers {
   async #pass(key: string, worker: Worker, signal: AbortSignal): Promise<number> {
     const { model } = worker
     if (signal.aborted) return 0
-    if (this.#options.rolling(key)) return this.#publishLook(key, worker, { kind: 'roll' })
+    const operation = healOperation(key)
+    if (this.#options.rolling(key)) return this.#publishLook(key, worker, gate({ rolling: true, unfinished: undefined, operation })!)
     const connection = { ...this.#options.connection, bootstrapServers: bootstrapServers(model) }
     const admin = createAdmin(connection, 'kafkaplane-operator-healer')
     try {
       const cluster = new KafkaExecutorCluster(admin, connection)
-      const operation = healOperation(key)
-      const runner = await PlanRunner.open({ cluster, stateFile: clusterPlanFile(this.#options.stateDir, model.namespace, model.name), clock: systemClock })
+      const runner = await PlanRunner.open({ cluster, stateFile: clusterPlanFile(this.#options.stateDir, model.namespace, model.name), clock: systemClock, onEvent: (e) => this.#progress(key, worker, e) })
       const unfinished = runner.unfinished
-      if (unfinished && unfinished.operation !== operation) return this.#publishLook(key, worker, { kind: 'other-plan', operation: unfinished.operation, createdAt: unfinished.createdAt })
+      // Looked at again now that the plan file is read: a roll may have started meanwhile.
+      const closed = gate({ rolling: this.#options.rolling(key), unfinished, operation })
+      if (closed) return this.#publishLook(key, worker, closed)
       if (!unfinished) {
         const stale = await worker.healer.sweep(cluster, signal)
         if (stale.brokers.length > 0 || stale.topics.length > 0) {
@@ -243,6 +246,16 @@ export class HealWorkers {
     return ended.lastPlan.result === 'finished' ? 0 : 1
   }
 
+  /** What a running plan does that people should see: in the log, and what it waits for in status.selfHealing. */
+  #progress(key: string, worker: Worker, event: ExecutorEvent): void {
+    const line = describeProgress(event)
+    if (line === undefined) return
+    this.#options.log(`KafkaCluster ${key}: self-healing plan ${worker.status.lastPlan?.planId ?? ''}: ${line}`)
+    if (event.type !== 'paused' || worker.status.phase !== 'healing') return
+    worker.status = { ...worker.status, message: `${worker.status.message.replace(/; paused: .*$/, '')}; paused: ${event.reason}` }
+    void this.#write(key, worker)
+  }
+
   async #publishLook(key: string, worker: Worker, look: HealLook): Promise<number> {
     const { phase, message, goneBrokers } = lookStatus(look, Date.now(), settingsOf(worker.model))
     if (message !== worker.status.message) this.#options.log(`KafkaCluster ${key}: self-healer: ${message}`)
@@ -284,6 +297,28 @@ function settingsOf(model: KafkaClusterModel): HealSettings {
 /** What a status keeps across a restart or a pause: the last plan, the last throttles removed. */
 function kept(status: SelfHealingStatus | undefined): Partial<SelfHealingStatus> {
   return { ...(status?.lastPlan ? { lastPlan: status.lastPlan } : {}), ...(status?.staleThrottles ? { staleThrottles: status.staleThrottles } : {}) }
+}
+
+/** An executor event as a log line, for the events that say what the plan does or waits for. */
+function describeProgress(event: ExecutorEvent): string | undefined {
+  switch (event.type) {
+    case 'adopted':
+      return `adopted ${event.inFlight} moves in flight, ${event.done} done`
+    case 'started':
+      return event.moves.length > 0 ? `started ${event.moves.length} moves (${event.moves.slice(0, 3).map((m) => `${m.topic}-${m.partition} [${m.oldReplicas}]->[${m.newReplicas}]`).join(', ')})` : undefined
+    case 'paused':
+      return `paused: ${event.reason}`
+    case 'refused':
+      return `Kafka refused ${event.refusals.length} moves (e.g. ${event.refusals[0]!.topic}-${event.refusals[0]!.partition}: ${event.refusals[0]!.message}); retrying`
+    case 'throttle-failed':
+      return `throttle not changed on ${event.failures.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}; its moves wait`
+    case 'retrying':
+      return `cluster not answering (${event.message}); retrying`
+    case 'throttles-waiting':
+      return `moves done; waiting up to ${Math.round(event.limitMs / 1000)} s for broker ${event.kept.map((f) => f.broker).join(', ')} to take the removal of its throttle rate`
+    default:
+      return undefined
+  }
 }
 
 function describe(err: unknown): string {

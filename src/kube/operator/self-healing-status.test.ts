@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ExecuteResult } from '../../executor/executor.ts'
-import { lookStatus, planEnded, planStarted } from './self-healing-status.ts'
+import { gate, lookStatus, planEnded, planStarted } from './self-healing-status.ts'
 
 const settings = { graceMs: 1_800_000, maxPlansPerHour: 2 }
 const now = Date.parse('2026-12-01T10:00:00.000Z')
@@ -59,4 +59,15 @@ test('a plan: an Event when it starts and when it ends (finished, waiting for br
   assert.equal(interrupted.event, undefined)
   assert.equal(interrupted.lastPlan.result, 'interrupted')
   assert.equal(interrupted.lastPlan.endedAt, undefined, 'it continues')
+})
+
+test('the gate: no look while a roll runs or another operation\'s plan is unfinished; the healer\'s own plan is continued', () => {
+  const operation = 'KafkaCluster kafka/kafka self-healing'
+  const own = { operation, createdAt: '2026-12-01T09:00:00Z' }
+  const other = { operation: 'KafkaCluster kafka/kafka scale', createdAt: '2026-12-01T09:00:00Z' }
+  assert.equal(gate({ rolling: false, unfinished: undefined, operation }), undefined)
+  assert.equal(gate({ rolling: false, unfinished: own, operation }), undefined)
+  assert.deepEqual(gate({ rolling: false, unfinished: other, operation }), { kind: 'other-plan', ...other })
+  assert.deepEqual(gate({ rolling: true, unfinished: own, operation }), { kind: 'roll' }, 'not even its own plan while a roll runs')
+  assert.deepEqual(gate({ rolling: true, unfinished: other, operation }), { kind: 'roll' })
 })

@@ -43,6 +43,18 @@ export type HealLook =
   /** The look failed (Kafka not answering, a topology that does not cover the brokers): tried again. */
   | { kind: 'failed'; message: string }
 
+/**
+ * Whether a look may go on to the cluster (pure): not while a roll of the KafkaCluster runs (brokers
+ * restart: they would count as gone, and a plan's moves would wait on them), nor while an unfinished
+ * plan of another operation holds the KafkaCluster's plan file. Undefined: go on (the healer's own
+ * unfinished plan is continued).
+ */
+export function gate(now: { rolling: boolean; unfinished: { operation: string; createdAt: string } | undefined; operation: string }): HealLook | undefined {
+  if (now.rolling) return { kind: 'roll' }
+  if (now.unfinished && now.unfinished.operation !== now.operation) return { kind: 'other-plan', operation: now.unfinished.operation, createdAt: now.unfinished.createdAt }
+  return undefined
+}
+
 export interface HealSettings {
   graceMs: number
   maxPlansPerHour: number
