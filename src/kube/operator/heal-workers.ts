@@ -167,7 +167,7 @@ export class HealWorkers {
       const unfinished = runner.unfinished
       // Looked at again now that the plan file is read: a roll may have started meanwhile.
       const closed = gate({ rolling: this.#options.rolling(key), unfinished, operation })
-      if (closed) return this.#publishLook(key, worker, closed)
+      if (closed) return await this.#publishLook(key, worker, closed)
       if (!unfinished) {
         const stale = await worker.healer.sweep(cluster, signal)
         if (stale.brokers.length > 0 || stale.topics.length > 0) {
@@ -189,20 +189,20 @@ export class HealWorkers {
       )
       switch (start.kind) {
         case 'other-plan':
-          return this.#publishLook(key, worker, { kind: 'other-plan', operation: start.state.operation, createdAt: start.state.createdAt })
+          return await this.#publishLook(key, worker, { kind: 'other-plan', operation: start.state.operation, createdAt: start.state.createdAt })
         case 'foreign': {
           const [first] = start.reassignments
-          return this.#publishLook(key, worker, { kind: 'foreign', reassignments: start.reassignments.length, example: `${first!.topic}-${first!.partition}` })
+          return await this.#publishLook(key, worker, { kind: 'foreign', reassignments: start.reassignments.length, example: `${first!.topic}-${first!.partition}` })
         }
         case 'nothing':
-          return this.#publishLook(key, worker, { kind: 'nothing' })
+          return await this.#publishLook(key, worker, { kind: 'nothing' })
         case 'declined':
-          return this.#publishLook(key, worker, { kind: 'decided', decision: decision as Exclude<HealDecision, { kind: 'heal' }> })
+          return await this.#publishLook(key, worker, { kind: 'decided', decision: decision as Exclude<HealDecision, { kind: 'heal' }> })
         case 'continue':
           this.#options.log(`KafkaCluster ${key}: self-healer continues plan ${start.state.planId}`)
-          return this.#run(key, worker, runner, start.state, [], signal)
+          return await this.#run(key, worker, runner, start.state, [], signal)
         case 'new':
-          return this.#run(key, worker, runner, start.state, decision?.kind === 'heal' ? decision.reasons : [], signal)
+          return await this.#run(key, worker, runner, start.state, decision?.kind === 'heal' ? decision.reasons : [], signal)
       }
     } catch (err) {
       await this.#publishLook(key, worker, { kind: 'failed', message: describe(err) })
