@@ -128,7 +128,8 @@ export class HealWorkers {
       watch: true,
       intervalMs: this.#options.intervalMs ?? 30_000,
       signal,
-      onFailure: (err) => this.#options.log(`KafkaCluster ${key}: self-healer: ${describe(err)}`),
+      // Already said: a failed look sets status.selfHealing (phase failed), logged when its message changes.
+      onFailure: () => {},
     }).then(() => undefined)
   }
 
