@@ -72,24 +72,17 @@ export function healOperation(key: string): string {
  *      two steps (its moves in flight go on, throttled) and the next look after the roll continues it.
  *   4. status.selfHealing (a JSON patch of that field alone, written when it changes) gives the phase, the
  *      last decision, the gone brokers with when they are drained, the last plan and the last throttles
- *      removed; the reconciler keeps it when it writes the status.
+ *      removed; the reconciler's status patch never carries it (it keeps it as it read it).
  *   5. `stop` aborts every loop between two steps and waits for them (operator shutdown, lost Lease):
  *      a plan in flight stays in its file for the next operator.
  */
 export class HealWorkers {
   readonly #options: HealWorkersOptions
   readonly #workers = new Map<string, Worker>()
-  /** status.selfHealing of KafkaClusters whose healer is off. */
-  readonly #disabled = new Map<string, SelfHealingStatus>()
   readonly #stopping = new AbortController()
 
   constructor(options: HealWorkersOptions) {
     this.#options = options
-  }
-
-  /** status.selfHealing as this operator knows it now, or undefined when it has not looked yet. */
-  status(key: string): SelfHealingStatus | undefined {
-    return this.#workers.get(key)?.status ?? this.#disabled.get(key)
   }
 
   /** Step 1. `saved` is status.selfHealing as the KafkaCluster has it (a previous operator's). */
@@ -98,11 +91,13 @@ export class HealWorkers {
     const settings = settingsOf(model)
     const worker = this.#workers.get(key)
     if (!model.spec.selfHealing.enabled) {
-      this.#disabled.set(key, { ...kept(worker?.status ?? saved), ...lookStatus({ kind: 'disabled' }, Date.now(), settings) })
-      if (worker) void this.#stopWorker(key)
+      // Said once in status.selfHealing, after the loop (if one ran) stopped.
+      const last = worker?.status ?? saved
+      if (worker || saved?.phase !== 'disabled') {
+        void this.#stopWorker(key).then(() => this.#write(key, { status: { ...kept(last), ...lookStatus({ kind: 'disabled' }, Date.now(), settings) }, written: undefined }))
+      }
       return
     }
-    this.#disabled.delete(key)
     const healer = { policy: { graceMs: settings.graceMs }, maxPlansPerHour: settings.maxPlansPerHour }
     if (worker) {
       worker.model = model
@@ -135,7 +130,6 @@ export class HealWorkers {
 
   /** The KafkaCluster went: its loop stops between two steps. */
   async forget(key: string): Promise<void> {
-    this.#disabled.delete(key)
     await this.#stopWorker(key)
   }
 
@@ -273,7 +267,7 @@ export class HealWorkers {
   }
 
   /** Step 4: status.selfHealing replaced whole (a JSON patch `add`), when it changed. */
-  async #write(key: string, worker: Worker): Promise<void> {
+  async #write(key: string, worker: Pick<Worker, 'status' | 'written'>): Promise<void> {
     const value = JSON.parse(JSON.stringify(worker.status)) as object
     const text = JSON.stringify(value)
     if (text === worker.written) return

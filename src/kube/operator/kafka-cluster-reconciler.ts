@@ -1,9 +1,10 @@
-import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node'
-import { clusterSlack, disruptionBudgets } from '../../core/roll/disruption-budget.ts'
+import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1PodDisruptionBudget, type V1StatefulSet } from '@kubernetes/client-node'
+import { budgetsToWrite, clusterSlack, disruptionBudgets } from '../../core/roll/disruption-budget.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import { recordTopology } from '../../kafka/record-topology.ts'
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import type { ApplyResult } from '../apply.ts'
 import type { FieldProblem } from '../crds/validate.ts'
 import { brokerSelector, ZONE_LABEL } from '../manifests/labels.ts'
@@ -12,10 +13,13 @@ import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } 
 import type { Standing } from './conditions.ts'
 import { splitKey } from './controller.ts'
 import { bootstrapServers } from './bootstrap-servers.ts'
+import { API_GROUP, API_VERSION } from '../crds/crd.ts'
 import { applyOwnedMetadata, hasFinalizer, KAFKA_CLUSTERS, readResource, writeStatus, type CustomResource } from './custom-resources.ts'
+import { recordEvent } from './events.ts'
+import { KafkaVersionSteps, type KafkaVersionStatus } from './kafka-version.ts'
 import { brokersStanding, clusterStatusFields, type StatefulSetReadiness } from './kafka-cluster-status.ts'
 import type { KubeCluster, KubeClusters } from './kube-clients.ts'
-import { describeError } from './supervised-informer.ts'
+import { apiMessage, describeError } from './supervised-informer.ts'
 import type { RollStatus, RollWorkers } from './roll-workers.ts'
 import type { HealWorkers } from './heal-workers.ts'
 import type { SelfHealingStatus } from './self-healing-status.ts'
@@ -23,6 +27,8 @@ import type { ReconcileOutcome } from './work-queue.ts'
 
 /** How long each Kubernetes cluster's turn lasts when the slack does not reach them all (core/roll/disruption-budget.ts). */
 export const DISRUPTION_TURN_MS = 60_000
+/** How soon a budget handed over is raised, after the one it comes from was lowered. */
+const HANDOVER_MS = 2000
 
 /** The kubeconfig contexts a KafkaCluster's objects were applied to (so that dropped ones are cleaned). */
 export const CONTEXTS_ANNOTATION = 'kafkaplane.io/applied-contexts'
@@ -58,6 +64,8 @@ export interface KafkaClusterReconcilerOptions {
  *      explicitly; in the home cluster too, not left to the garbage collector), then the finalizer;
  *   3. the finalizer (and the applied-contexts annotation) on it;
  *   4. the validated model: an invalid spec sets Degraded with every problem, and nothing is applied;
+ *      so does a spec.kafka.version Kafka cannot roll back to (src/kube/operator/kafka-version.ts), with
+ *      a Warning Event;
  *   5. render and apply each Kubernetes cluster's objects through its kubeconfig context: objects in the
  *      home cluster get an owner reference to the KafkaCluster, remote ones carry its labels only; the
  *      PodDisruptionBudgets are set together from the live cluster, so that drains in every Kubernetes
@@ -75,7 +83,9 @@ export interface KafkaClusterReconcilerOptions {
  *      (core/topology/recorded-topology.ts: its Kubernetes cluster, and its zone from its pod's
  *      topology.kubernetes.io/zone label, else the planned one), so that the KafkaTopic reconciler and
  *      every `kafkaplane` verb find them from the bootstrap address alone; brokers scaled away lose
- *      their records. Kafka not answering is logged and tried again after `notReadyRequeueMs`.
+ *      their records. Kafka not answering is logged and tried again after `notReadyRequeueMs`;
+ *  10. every broker on spec.kafka.version and no roll running: metadata.version finalized unless
+ *      spec.kafka.keepMetadataVersion (an Event when it is raised); status.kafka says where it stands.
  * A Kubernetes cluster that cannot be reached sets Degraded naming it, and the reconcile is retried
  * with backoff (the error goes to the work queue).
  */
@@ -86,9 +96,11 @@ export class KafkaClusterReconciler {
   readonly #connection: Omit<KafkaConnectionOptions, 'bootstrapServers'> | undefined
   readonly #rolls: RollWorkers | undefined
   readonly #heals: HealWorkers | undefined
+  readonly #versions: KafkaVersionSteps
 
   constructor(options: KafkaClusterReconcilerOptions) {
     this.#clusters = options.clusters
+    this.#versions = new KafkaVersionSteps(options.clusters, options.connection)
     this.#connection = options.connection
     this.#rolls = options.rolls
     this.#heals = options.heals
@@ -114,6 +126,15 @@ export class KafkaClusterReconciler {
       return {}
     }
     const model = checked.model
+    const versionRefused = await this.#versions.checkVersion(model, bootstrapServers(model))
+    if (versionRefused) {
+      await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(previousContexts) })
+      const said = resource.status?.conditions?.some((c: { type: string; message?: string }) => c.type === 'Degraded' && c.message === versionRefused.message)
+      await this.#status(resource, clusterStatusFields(model, []), versionRefused)
+      if (!said) await this.#event(resource, 'VersionChangeRefused', versionRefused.message, 'Warning')
+      this.#log(`KafkaCluster ${key}: ${versionRefused.message}`)
+      return versionRefused.reason === 'VersionChangeUnchecked' ? { requeueAfterMs: this.#notReadyRequeueMs } : {}
+    }
     const budgets = await this.#disruptionBudgets(key, model)
     const manifests = renderKafkaCluster(model, budgets.maxUnavailable)
     const contexts = [...new Set([...previousContexts, ...manifests.map((m) => m.context)])].sort()
@@ -166,9 +187,11 @@ export class KafkaClusterReconciler {
     const sets = await this.#readiness(model, manifests)
     const standing = brokersStanding(sets)
     await this.#status(resource, clusterStatusFields(model, sets), standing)
-    if (standing.state !== 'ready' || rolling) return { requeueAfterMs: this.#notReadyRequeueMs }
+    if (standing.state !== 'ready' || rolling) return { requeueAfterMs: budgets.deferred ? Math.min(HANDOVER_MS, this.#notReadyRequeueMs) : this.#notReadyRequeueMs }
     if (!(await this.#recordTopology(key, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
-    // The budgets go round the Kubernetes clusters: look again when the turn passes.
+    if (!(await this.#settleMetadataVersion(key, resource, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
+    // A budget handed over: raised once the lowered one is in force. They go round the Kubernetes clusters: look again when the turn passes.
+    if (budgets.deferred) return { requeueAfterMs: HANDOVER_MS }
     return budgets.rotating ? { requeueAfterMs: DISRUPTION_TURN_MS } : {}
   }
 
@@ -176,16 +199,23 @@ export class KafkaClusterReconciler {
    * Step 5's PodDisruptionBudgets, set together for every Kubernetes cluster (core/roll/disruption-budget.ts):
    * the slack over min.insync.replicas of the live cluster when some broker runs and Kafka answers,
    * else what the placement policy leaves (RF - min.insync.replicas) less the brokers unavailable now;
-   * shared out, the rest in turns of DISRUPTION_TURN_MS.
+   * shared out, the rest in turns of DISRUPTION_TURN_MS. A budget handed from one Kubernetes cluster
+   * to another is lowered first and raised in a later reconcile (`deferred`, budgetsToWrite), after the
+   * pods and Kafka were looked at anew: an eviction the old budget let through meanwhile is counted.
    */
-  async #disruptionBudgets(key: string, model: KafkaClusterModel): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean }> {
+  async #disruptionBudgets(key: string, model: KafkaClusterModel): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean; deferred: boolean }> {
     const cap = model.spec.rolling.maxUnavailable
     const unavailable = new Map<string, number>()
+    const inForce = new Map<string, number>()
     for (const c of model.clusters) {
-      const set = this.#clusters.has(c.context)
-        ? await this.#clusters.get(c.context).applier.read<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: c.statefulSet, namespace: model.namespace } }).catch(() => undefined)
-        : undefined
-      unavailable.set(c.name, Math.max(0, c.brokers.length - (set?.status?.readyReplicas ?? 0)))
+      const cluster = this.#clusters.has(c.context) ? this.#clusters.get(c.context) : undefined
+      // From the pods themselves, not the StatefulSet's status (which lags): one being evicted or
+      // deleted counts at once, as does one not ready or not made yet.
+      const pods = await cluster?.core.listNamespacedPod({ namespace: model.namespace, labelSelector: Object.entries(brokerSelector(model)).map(([k, v]) => `${k}=${v}`).join(',') }).catch(() => undefined)
+      const up = (pods?.items ?? []).filter((p) => c.brokers.some((b) => b.pod === p.metadata?.name) && !p.metadata?.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
+      unavailable.set(c.name, Math.max(0, c.brokers.length - up.length))
+      const pdb = await cluster?.applier.read<V1PodDisruptionBudget>({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: c.statefulSet, namespace: model.namespace } }).catch(() => undefined)
+      if (typeof pdb?.spec?.maxUnavailable === 'number') inForce.set(c.name, pdb.spec.maxUnavailable)
     }
     const down = [...unavailable.values()].reduce((a, b) => a + b, 0)
     let slack = Math.max(0, model.placement.replicationFactor - model.placement.minInsyncReplicas - down)
@@ -201,8 +231,9 @@ export class KafkaClusterReconciler {
       }
     }
     const names = model.clusters.map((c) => c.name)
-    const maxUnavailable = disruptionBudgets({ clusters: names, unavailable, slack, cap, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS) })
-    return { maxUnavailable, rotating: names.length > 1 && slack > 0 && slack < cap * names.length }
+    const wanted = disruptionBudgets({ clusters: names, unavailable, slack, cap, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS) })
+    const { write, deferred } = budgetsToWrite(inForce, wanted)
+    return { maxUnavailable: write, rotating: names.length > 1 && slack > 0 && slack < cap * names.length, deferred }
   }
 
   /** Step 9: true when recorded (or nothing to record with), false to try again. */
@@ -228,6 +259,34 @@ export class KafkaClusterReconciler {
     } finally {
       await admin.close().catch(() => {})
     }
+  }
+
+  /** Step 10: true when settled (or nothing to do), false to try again. */
+  async #settleMetadataVersion(key: string, resource: CustomResource, model: KafkaClusterModel): Promise<boolean> {
+    try {
+      const { status, finalized } = await this.#versions.settleMetadataVersion(model, bootstrapServers(model))
+      if (finalized) {
+        this.#log(`KafkaCluster ${key}: ${finalized}`)
+        await this.#event(resource, 'MetadataVersionFinalized', finalized)
+      }
+      if (JSON.stringify(resource.status?.kafka) !== JSON.stringify(status)) {
+        await this.#clusters.home.custom.patchNamespacedCustomObjectStatus(
+          { group: API_GROUP, version: API_VERSION, namespace: model.namespace, plural: KAFKA_CLUSTERS.plural, name: model.name, body: [{ op: 'add', path: '/status/kafka', value: status }] },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        )
+      }
+      return true
+    } catch (err) {
+      this.#log(`KafkaCluster ${key}: could not settle the metadata.version (${describeError(err)}); trying again`)
+      return false
+    }
+  }
+
+  async #event(resource: CustomResource, reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
+    const { apiVersion, kind, metadata } = resource
+    await recordEvent(this.#clusters.home, { apiVersion, kind, name: metadata.name, namespace: metadata.namespace, uid: metadata.uid }, reason, message.slice(0, 1000), type).catch((err: unknown) =>
+      this.#log(`could not write the Event of KafkaCluster ${metadata.namespace}/${metadata.name} (${describeError(err)})`),
+    )
   }
 
   /** The rendered objects, with an owner reference to the KafkaCluster in the home cluster. */
@@ -263,12 +322,16 @@ export class KafkaClusterReconciler {
   }
 
   async #status(resource: CustomResource, fields: Record<string, unknown>, standing: Standing): Promise<void> {
-    // status.roll and status.selfHealing are the workers' (they write them as they go): kept as they last said, or as they were.
-    const key = `${resource.metadata.namespace}/${resource.metadata.name}`
-    const roll = this.#rolls?.status(key) ?? resource.status?.roll
-    const selfHealing = this.#heals?.status(key) ?? resource.status?.selfHealing
-    const kept = { ...(roll === undefined ? {} : { roll }), ...(selfHealing === undefined ? {} : { selfHealing }) }
-    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, { ...fields, ...JSON.parse(JSON.stringify(kept)) }, standing)
+    // status.roll and status.selfHealing are the workers' alone (they write them in order as they go):
+    // kept as they were read, so that this merge patch never carries them (an older state landing after a newer one).
+    const roll = resource.status?.roll
+    const selfHealing = resource.status?.selfHealing
+    // status.kafka is step 10's: kept as it last said, without its version once the spec asks for another.
+    const kafka = resource.status?.kafka as KafkaVersionStatus | undefined
+    const wanted = (resource.spec as { kafka?: { version?: string } } | undefined)?.kafka?.version
+    const { version, ...kept } = kafka ?? {}
+    const kafkaNow = kafka === undefined ? undefined : version === wanted ? kafka : kept
+    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, { ...fields, ...(roll === undefined ? {} : { roll: JSON.parse(JSON.stringify(roll)) }), ...(selfHealing === undefined ? {} : { selfHealing }), ...(kafkaNow === undefined ? {} : { kafka: kafkaNow }) }, standing)
   }
 }
 
@@ -296,14 +359,5 @@ function unreachable(m: ClusterManifests, err: unknown): Standing {
     state: 'degraded',
     reason: 'ApplyFailed',
     message: `could not apply the objects of Kubernetes cluster ${m.cluster} through context ${m.context}${status}: ${body}; check that the cluster is reachable, the namespace exists there and the operator may write to it`,
-  }
-}
-
-function apiMessage(body: unknown): string {
-  try {
-    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string }
-    return status.message ?? String(body).slice(0, 300)
-  } catch {
-    return String(body).slice(0, 300)
   }
 }

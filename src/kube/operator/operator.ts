@@ -145,7 +145,7 @@ async function startWork(clusters: KubeClusters, options: OperatorOptions): Prom
     clusters,
     connection: options.connection,
     stateDir: options.stateDir,
-    rolling: (key) => rolls.status(key) !== undefined,
+    rolling: (key) => rolls.running(key),
     log: options.log,
     ...(options.throttleBytesPerSecond !== undefined ? { throttleBytesPerSecond: options.throttleBytesPerSecond } : {}),
     ...(options.healIntervalMs ? { intervalMs: options.healIntervalMs } : {}),
