@@ -23,6 +23,7 @@ import { startWorkload, type WorkloadHandle } from '../../src/verify/workload.ts
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
+import { kafkaClusterResource } from './support/kafka-cluster-resource.ts'
 import { until as waitUntil } from './support/until.ts'
 import { assertNoThrottles, throttles } from './support/throttles.ts'
 
@@ -33,18 +34,10 @@ const TOPOLOGY: Topology = { dimensions: ['cluster', 'zone'], brokers: ZONES.map
 const VICTIM = 3
 
 function kafkaCluster(bootstrap: string, goneBrokerGraceSeconds: number) {
-  return {
-    apiVersion: 'kafkaplane.io/v1alpha1',
-    kind: 'KafkaCluster',
-    metadata: { name: 'kafka', namespace: NS },
-    spec: {
-      kafka: { image: 'example.invalid/kafkaplane-kafka:4.1.1', bootstrapServers: bootstrap.split(',') },
-      topology: { controllers: 3, clusters: [{ name: 'k8s-1', context: 'k8s-1', zones: ['a', 'b', 'c'], brokerIds: { first: 0, count: 4 } }] },
-      resources: { memory: '2Gi', cpu: '1' },
-      placement: { replicationFactor: 3, minInsyncReplicas: 2 },
-      selfHealing: { goneBrokerGraceSeconds },
-    },
-  }
+  return kafkaClusterResource(NS, bootstrap, [{ name: 'k8s-1', context: 'k8s-1', zones: ['a', 'b', 'c'], brokerIds: { first: 0, count: 4 } }], {
+    placement: { replicationFactor: 3, minInsyncReplicas: 2 },
+    selfHealing: { goneBrokerGraceSeconds },
+  })
 }
 
 type Json = Record<string, any>

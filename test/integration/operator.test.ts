@@ -26,6 +26,7 @@ import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
+import { kafkaClusterResource } from './support/kafka-cluster-resource.ts'
 import { until as waitUntil } from './support/until.ts'
 
 const NS = 'kafka'
@@ -33,22 +34,10 @@ const NS = 'kafka'
 const TOPOLOGY: Topology = { dimensions: ['cluster', 'zone'], brokers: grid(4, ['k8s-1', 'k8s-2'], ['a', 'b']) }
 
 function kafkaCluster(bootstrap: string, k8s2Brokers = 2) {
-  return {
-    apiVersion: 'kafkaplane.io/v1alpha1',
-    kind: 'KafkaCluster',
-    metadata: { name: 'kafka', namespace: NS },
-    spec: {
-      kafka: { image: 'example.invalid/kafkaplane-kafka:4.1.1', bootstrapServers: bootstrap.split(',') },
-      topology: {
-        controllers: 3,
-        clusters: [
-          { name: 'k8s-1', context: 'k8s-1', zones: ['a', 'b'], brokerIds: { first: 0, count: 2 } },
-          { name: 'k8s-2', context: 'k8s-2', zones: ['a', 'b'], brokerIds: { first: 2, count: k8s2Brokers } },
-        ],
-      },
-      resources: { memory: '2Gi', cpu: '1' },
-    },
-  }
+  return kafkaClusterResource(NS, bootstrap, [
+    { name: 'k8s-1', context: 'k8s-1', zones: ['a', 'b'], brokerIds: { first: 0, count: 2 } },
+    { name: 'k8s-2', context: 'k8s-2', zones: ['a', 'b'], brokerIds: { first: 2, count: k8s2Brokers } },
+  ])
 }
 
 function kafkaTopic(name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}) {
