@@ -33,10 +33,10 @@ const TOPOLOGY: Topology = { dimensions: ['cluster', 'zone'], brokers: ZONES.map
 /** A broker-only node (0, 1 and 2 are the controllers), the second of zone a. */
 const VICTIM = 3
 
-function kafkaCluster(bootstrap: string, goneBrokerGraceSeconds: number) {
+function kafkaCluster(bootstrap: string, goneBrokerGraceSeconds: number, enabled = true) {
   return kafkaClusterResource(NS, bootstrap, [{ name: 'k8s-1', context: 'k8s-1', zones: ['a', 'b', 'c'], brokerIds: { first: 0, count: 4 } }], {
     placement: { replicationFactor: 3, minInsyncReplicas: 2 },
-    selfHealing: { goneBrokerGraceSeconds },
+    selfHealing: { enabled, goneBrokerGraceSeconds },
   })
 }
 
@@ -83,7 +83,7 @@ describe('the operator self-heals a real Kafka cluster', { timeout: 420_000 }, (
   })
 
   after(async () => {
-    if (passed < 3) console.log(logs())
+    if (passed < 4) console.log(logs())
     try {
       await workload?.stop().catch(() => {})
       const pid = operator?.child.pid
@@ -215,6 +215,15 @@ describe('the operator self-heals a real Kafka cluster', { timeout: 420_000 }, (
     assert.ok(report.acknowledged > 1000, `the load ran: ${report.acknowledged} acknowledged`)
     assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
     assert.equal(report.outOfOrder, 0)
+    passed++
+  })
+
+  test('spec.selfHealing.enabled false: the healer stops and says so, its last plan kept', async () => {
+    await apply(kafkaCluster(bootstrap, 15, false))
+    const off = await until('status.selfHealing disabled', selfHealing, (s) => s.phase === 'disabled', 60_000)
+    assert.equal(off.message, 'spec.selfHealing.enabled is false: nothing is moved unless asked')
+    assert.equal(off.lastPlan?.result, 'finished', JSON.stringify(off))
+    assert.match(operator!.stderr(), /KafkaCluster kafka\/kafka: self-healer stopped/)
     passed++
   })
 })
