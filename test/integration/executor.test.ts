@@ -178,8 +178,9 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     }
     await fill(cluster.bootstrapServers, 'cancel', 16 * 1024 * 1024)
     const workload = await load(['cancel'])
-    // 4 MiB a partition at 512 KiB/s: no move can finish in the 1.5 s before the kill.
-    const args = ['replication-factor', 'fix', '--target', '3', '--topics', 'cancel', '--throttle', '512KiB', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500']
+    // 4 MiB a partition at 128 KiB/s: no move can finish before the kill, nor before --cancel (a CLI
+    // starting on a loaded machine takes seconds).
+    const args = ['replication-factor', 'fix', '--target', '3', '--topics', 'cancel', '--throttle', '128KiB', '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500']
     const fix = startWatchedCli(args)
     await fix.waitFor(/started \d+ moves/, 120_000)
     await sleep(1500)
