@@ -1,8 +1,7 @@
 import type { Admin } from '@platformatic/kafka'
-import { liveTopology } from '../core/topology/live-topology.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { describeRecordedTopology } from '../kafka/describe-recorded-topology.ts'
-import { refuse } from './command.ts'
+import { topologyOrRefuse } from '../operations/live-cluster.ts'
 
 /**
  * The failure domains of a live cluster's brokers for every verb (core/topology/live-topology.ts):
@@ -17,8 +16,5 @@ export async function clusterTopology(
   alsoKnown: readonly number[] = [],
 ): Promise<Topology> {
   const recorded = file ? undefined : await describeRecordedTopology(admin, bootstrapServers)
-  const { topology, problems } = liveTopology(brokers, file, recorded?.topology, alsoKnown)
-  const all = [...(recorded?.problems ?? []).map((p) => `the failure domains recorded in the cluster: ${p}; pass --topology FILE`), ...problems]
-  if (all.length > 0) refuse(all)
-  return topology
+  return topologyOrRefuse(brokers, file, recorded, alsoKnown)
 }

@@ -24,9 +24,13 @@ Deployment sets it), else host-pid.
                       remote-secret\`, mounted by the Deployment of \`kafkaplane install\`); read
                       again when a KafkaCluster names a context not known yet
   --namespace NS      watch one namespace (default: all)
-  --state-dir DIR     replication-factor plans, one file per KafkaTopic (default
-                      $XDG_STATE_HOME/kafkaplane/operator); a restarted operator continues them
-  --throttle RATE     replication throttle while a topic's replication factor changes (default 50MiB)
+  --state-dir DIR     plans: one file per KafkaTopic (replication factor), one per KafkaCluster (the
+                      self-healer) (default $XDG_STATE_HOME/kafkaplane/operator); a restarted
+                      operator continues them
+  --throttle RATE     replication throttle while a topic's replication factor changes or the
+                      self-healer moves data (default 50MiB)
+  --heal-interval-seconds N
+                      how often the self-healer looks at each KafkaCluster (default 30)
   --resync-ms N       reconcile every resource again this often (default 300000)
   --lease-namespace NS
                       where the Lease is (default $POD_NAMESPACE, else the context's namespace, else
@@ -47,6 +51,7 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input, 3 lost the Le
       'state-dir': { type: 'string' },
       throttle: { type: 'string' },
       'resync-ms': { type: 'string' },
+      'heal-interval-seconds': { type: 'string' },
       'lease-namespace': { type: 'string' },
     })
     if (values.help) {
@@ -57,6 +62,7 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input, 3 lost the Le
     const stateDir = values['state-dir'] ?? join(kafkaplaneStateDir(io.env), 'operator')
     const resyncMs = integerOption('--resync-ms', values['resync-ms'], 1000, 86_400_000)
     const throttle = rateOption('--throttle', values.throttle)
+    const healIntervalSeconds = integerOption('--heal-interval-seconds', values['heal-interval-seconds'], 1, 86_400)
     const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`)
     const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG
     const leaseNamespace = values['lease-namespace'] !== undefined ? namespaceOption('--lease-namespace', values['lease-namespace']) : io.env.POD_NAMESPACE || undefined
@@ -71,6 +77,7 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input, 3 lost the Le
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(resyncMs ? { resyncMs } : {}),
       ...(throttle !== undefined ? { throttleBytesPerSecond: throttle } : {}),
+      ...(healIntervalSeconds ? { healIntervalMs: healIntervalSeconds * 1000 } : {}),
     })
     io.stdout.write(`kafkaplane operator running (pid ${process.pid}); state in ${stateDir}\n`)
     const ended = await Promise.race([
@@ -89,7 +96,7 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input, 3 lost the Le
       await running.stop()
       throw ended.error
     }
-    log(`${ended.signal}: stopping (reconciles in flight finish their step; replication-factor plans continue on the next start)`)
+    log(`${ended.signal}: stopping (reconciles in flight finish their step; replication-factor and self-healing plans continue on the next start)`)
     await running.stop()
     log('stopped')
     return 0

@@ -123,3 +123,10 @@ export class KafkaplaneError extends Error {
 export function isKafkaplaneError(err: unknown, code?: ErrorCode): err is KafkaplaneError {
   return err instanceof KafkaplaneError && (code === undefined || err.code === code)
 }
+
+/** Problems found in the input, as one BAD_ARGUMENT (exit 2): at most five named, then how many more. */
+export function refuse(problems: readonly string[]): never {
+  throw new KafkaplaneError('BAD_ARGUMENT', problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''), {
+    fix: problems.length === 1 ? 'as the message says' : 'correct each problem named above',
+  })
+}

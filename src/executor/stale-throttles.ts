@@ -14,12 +14,13 @@ export interface StaleThrottles {
  * looks `settleMs` apart and it was set at both, so that the short gap between two batches of a plan
  * run by another process is never taken for the end of it. Reads every registered broker and every
  * topic; removes what it found stale. Returns what it removed (nothing while anything moves). `sleep` is
- * the wait between the looks (a clock's, src/ports/clock.ts).
+ * the wait between the looks (a clock's, src/ports/clock.ts); `signal` aborted by then removes nothing.
  */
 export async function clearStaleThrottles(
   cluster: ExecutorCluster,
   sleep: (ms: number) => Promise<void>,
   settleMs = 5000,
+  signal?: AbortSignal,
 ): Promise<StaleThrottles> {
   const none: StaleThrottles = { brokers: [], topics: [], failed: [] }
   const look = async () => {
@@ -30,6 +31,7 @@ export async function clearStaleThrottles(
   const first = await look()
   if (!first || (first.brokers.length === 0 && first.topics.length === 0)) return none
   await sleep(settleMs)
+  if (signal?.aborted) return none
   const second = await look()
   if (!second) return none
   const brokers = second.brokers.filter((b) => first.brokers.includes(b))

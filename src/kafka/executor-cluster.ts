@@ -1,18 +1,21 @@
 import type { Admin } from '@platformatic/kafka'
 import type { ThrottlePlan } from '../core/plan/moves.ts'
 import type { ExecutorCluster, PartitionRef } from '../ports/executor-cluster.ts'
+import type { LiveClusterReader } from '../ports/live-cluster-reader.ts'
 import { alterPartitionReassignments } from './alter-partition-reassignments.ts'
 import { clearReplicationThrottles, describeReplicationThrottles, setReplicationThrottles } from './alter-replication-throttles.ts'
 import { anyConnection } from './connection.ts'
 import { kafkaError } from './kafka-error.ts'
 import type { KafkaConnectionOptions } from './connection-options.ts'
+import { describeRegisteredBrokers } from './describe-cluster.ts'
 import { describeClusterSnapshot } from './describe-cluster-snapshot.ts'
+import { describeRecordedTopology } from './describe-recorded-topology.ts'
 import { describeReplicaSizes } from './describe-replica-sizes.ts'
 import { electPreferredLeaders } from './elect-leaders.ts'
 import { listPartitionReassignments } from './list-partition-reassignments.ts'
 
-/** The executor's port over one admin client (which the caller owns and closes). */
-export class KafkaExecutorCluster implements ExecutorCluster {
+/** The executor's port, and the live cluster reader's, over one admin client (which the caller owns and closes). */
+export class KafkaExecutorCluster implements ExecutorCluster, LiveClusterReader {
   readonly #admin: Admin
   readonly #connection: KafkaConnectionOptions
 
@@ -69,6 +72,14 @@ export class KafkaExecutorCluster implements ExecutorCluster {
       out.get(key)!.set(s.broker, s.bytes)
     }
     return out
+  }
+
+  async clusterId() {
+    return (await describeRegisteredBrokers(await this.#any())).clusterId
+  }
+
+  recordedTopology() {
+    return describeRecordedTopology(this.#admin, this.#connection.bootstrapServers)
   }
 
   #any() {

@@ -147,3 +147,33 @@ test('the stale-throttle sweep waits on the clock and removes only the throttles
   assert.deepEqual(cleared, [{ brokers: [2], topics: ['t'] }])
   assert.deepEqual(stale, { brokers: [2], topics: ['t'], failed: [] })
 })
+
+test('a new policy or rate limit keeps the brokers gone and the plans started', () => {
+  const clock = fakeClock()
+  const healer = new SelfHealer({ policy, maxPlansPerHour: 6, clock })
+  const without3 = new Set([0, 1, 2, 4, 5])
+  assert.equal(healer.decide(badSpread, all).kind, 'heal')
+  healer.decide(onThree, without3)
+  clock.t += 30_000
+  healer.reconfigure({ policy: { graceMs: 20_000 }, maxPlansPerHour: 1 })
+  const past = healer.decide(onThree, without3)
+  assert.deepEqual(past.kind === 'rate-limited' && [past.started, past.reasons], [1, ['broker 3 gone for 30 s (grace 20 s): moving its 1 replicas to the brokers left']], 'gone since the first look, one plan already started')
+})
+
+test('the stale-throttle sweep aborted during its wait removes nothing', async () => {
+  const abort = new AbortController()
+  const clock: Clock = { now: () => 0, sleep: async () => abort.abort() }
+  let cleared = 0
+  const cluster = {
+    inFlight: async () => [],
+    snapshot: async () => ({ brokers: [{ id: 1, host: 'h', port: 9092, rack: undefined }], expectedBrokerIds: [1], quorum: undefined, partitions: [], takenAt: 0 }),
+    throttlesSet: async () => ({ brokers: [1], topics: ['t'] }),
+    clearThrottles: async () => {
+      cleared++
+      return []
+    },
+  } as unknown as ExecutorCluster
+  const stale = await new SelfHealer({ policy, maxPlansPerHour: 6, clock }).sweep(cluster, abort.signal)
+  assert.deepEqual(stale, { brokers: [], topics: [], failed: [] })
+  assert.equal(cleared, 0)
+})

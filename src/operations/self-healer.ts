@@ -28,7 +28,8 @@ const HOUR_MS = 3600_000
 
 /**
  * The self-healer's memory and decisions across looks at one cluster, for whoever runs it (the CLI's
- * `kafkaplane heal`, src/cli/heal.ts; later the operator), over the executor's port and a clock:
+ * `kafkaplane heal`, src/cli/heal.ts; the operator, src/kube/operator/heal-workers.ts), over the
+ * executor's port and a clock:
  *
  *   1. Stale throttles (`sweep`, not in a dry run): replication throttles that nothing needs are
  *      removed (src/executor/stale-throttles.ts: nothing reassigned at two looks 5 s apart).
@@ -41,7 +42,7 @@ const HOUR_MS = 3600_000
  *      and the plan lifecycle, src/operations/plan-runner.ts, continues it before anything new).
  */
 export class SelfHealer {
-  readonly #options: SelfHealerOptions
+  #options: SelfHealerOptions
   readonly #goneSince = new Map<number, number>()
   readonly #started: number[] = []
 
@@ -49,9 +50,17 @@ export class SelfHealer {
     this.#options = options
   }
 
-  /** Step 1: removes the stale replication throttles; what it removed, and the brokers that kept theirs. */
-  sweep(cluster: ExecutorCluster): Promise<StaleThrottles> {
-    return clearStaleThrottles(cluster, (ms) => this.#options.clock.sleep(ms))
+  /** A new policy or rate limit (the KafkaCluster's spec changed): the brokers gone and the plans started are kept. */
+  reconfigure(change: Pick<SelfHealerOptions, 'policy' | 'maxPlansPerHour'>): void {
+    this.#options = { ...this.#options, ...change }
+  }
+
+  /**
+   * Step 1: removes the stale replication throttles; what it removed, and the brokers that kept theirs.
+   * `signal` ends the wait between the two looks, and then nothing is removed.
+   */
+  sweep(cluster: ExecutorCluster, signal?: AbortSignal): Promise<StaleThrottles> {
+    return clearStaleThrottles(cluster, (ms) => this.#options.clock.sleep(ms, signal), 5000, signal)
   }
 
   /** Steps 2 to 4 on the live cluster's placement model and its registered brokers. */

@@ -26,28 +26,18 @@ import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
+import { kafkaClusterResource } from './support/kafka-cluster-resource.ts'
+import { until as waitUntil } from './support/until.ts'
 
 const NS = 'kafka'
 /** Broker 0: k8s-1/a, 1: k8s-1/b, 2: k8s-2/a, 3: k8s-2/b, as the KafkaCluster below plans them. */
 const TOPOLOGY: Topology = { dimensions: ['cluster', 'zone'], brokers: grid(4, ['k8s-1', 'k8s-2'], ['a', 'b']) }
 
 function kafkaCluster(bootstrap: string, k8s2Brokers = 2) {
-  return {
-    apiVersion: 'kafkaplane.io/v1alpha1',
-    kind: 'KafkaCluster',
-    metadata: { name: 'kafka', namespace: NS },
-    spec: {
-      kafka: { image: 'example.invalid/kafkaplane-kafka:4.1.1', bootstrapServers: bootstrap.split(',') },
-      topology: {
-        controllers: 3,
-        clusters: [
-          { name: 'k8s-1', context: 'k8s-1', zones: ['a', 'b'], brokerIds: { first: 0, count: 2 } },
-          { name: 'k8s-2', context: 'k8s-2', zones: ['a', 'b'], brokerIds: { first: 2, count: k8s2Brokers } },
-        ],
-      },
-      resources: { memory: '2Gi', cpu: '1' },
-    },
-  }
+  return kafkaClusterResource(NS, bootstrap, [
+    { name: 'k8s-1', context: 'k8s-1', zones: ['a', 'b'], brokerIds: { first: 0, count: 2 } },
+    { name: 'k8s-2', context: 'k8s-2', zones: ['a', 'b'], brokerIds: { first: 2, count: k8s2Brokers } },
+  ])
 }
 
 function kafkaTopic(name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}) {
@@ -125,16 +115,9 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     const r = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify(object) })
     assert.equal(r.code, 0, r.stderr)
   }
-  async function until<T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs
-    let last: T | undefined
-    for (;;) {
-      last = await read()
-      if (last !== undefined && ok(last)) return last
-      if (Date.now() > deadline) assert.fail(`${what}: not reached in ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 2000)}\n${logs()}`)
-      await sleep(300)
-    }
-  }
+  const until = <T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000) =>
+    waitUntil(what, read, ok, { timeoutMs, everyMs: 300, context: logs })
+
   const condition = (o: Json, type: string): Json => (o.status?.conditions as Json[] | undefined)?.find((c) => c.type === type) ?? {}
   const current = (o: Json) => o.status?.observedGeneration === o.metadata.generation
   const readyTopic = (name: string) =>

@@ -76,6 +76,7 @@ test('a minimal KafkaCluster gets every default', () => {
   assert.deepEqual(spec.listeners, [{ name: 'INTERNAL', port: 9092, protocol: 'PLAINTEXT', advertisedAddress: '{pod}.{service}.{namespace}.svc:{port}' }])
   assert.equal(spec.controllerPort, 9093)
   assert.deepEqual(spec.rolling, { maxUnavailable: 1, terminationGracePeriodSeconds: 300 })
+  assert.deepEqual(spec.selfHealing, { enabled: true, goneBrokerGraceSeconds: 1800, maxPlansPerHour: 2 })
   assert.equal(spec.allowAutoCreateTopics, false)
 })
 
@@ -94,6 +95,7 @@ test('bad KafkaCluster specs are refused with the field, the value and the fix',
   refused(spec((s) => (s.resources = { memory: 'lots' })), 'spec.resources.memory', /"lots"/)
   refused(spec((s) => (s.brokerConfig = { 'num.io.threads': 8 })), 'spec.brokerConfig["num.io.threads"]', /must be string/)
   refused(spec((s) => (s.listeners = [{ name: 'INTERNAL', port: 80 }])), 'spec.listeners[0].port', /must be >= 1024/)
+  refused(spec((s) => (s.selfHealing = { goneBrokerGraceSeconds: 0 })), 'spec.selfHealing.goneBrokerGraceSeconds', /must be >= 10/)
   refused(
     spec((s) => s.topology.clusters.push({ name: 'k8s-2', zones: ['a'], brokerIds: { first: 2, count: 3 } })),
     'spec.topology.clusters',

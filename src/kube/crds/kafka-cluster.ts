@@ -25,6 +25,16 @@ export interface KafkaClusterSpec {
   pool: { nodeSelector: Record<string, string>; tolerations: TolerationSpec[]; nodeAffinity?: Record<string, unknown> }
   placement: { replicationFactor?: number; minInsyncReplicas?: number }
   rolling: { maxUnavailable: number; terminationGracePeriodSeconds: number }
+  selfHealing: SelfHealingSpec
+}
+
+/** The operator's self-healer for this cluster (src/kube/operator/heal-workers.ts). */
+export interface SelfHealingSpec {
+  enabled: boolean
+  /** How long a broker may be gone (not registered, or fenced) before its replicas move to the brokers left. */
+  goneBrokerGraceSeconds: number
+  /** At most this many plans started in any hour. */
+  maxPlansPerHour: number
 }
 
 export interface KubernetesClusterSpec {
@@ -355,6 +365,36 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
         },
       },
     },
+    selfHealing: {
+      type: 'object',
+      default: {},
+      description:
+        'the self-healer the operator runs for this cluster: a broker gone (not registered, or fenced) for longer than goneBrokerGraceSeconds has its replicas moved to the brokers left (spread kept on every failure dimension), a partition placed against the spread rules is repaired, replication throttles nothing needs are removed; throttled and resumable like every plan, never while a roll of this cluster runs or while another plan of the cluster is unfinished; it never balances and never changes a replication factor (KafkaTopic resources own those). status.selfHealing says what it decided and what it waits for',
+      properties: {
+        enabled: {
+          type: 'boolean',
+          default: true,
+          description:
+            'on by default: with replication factor 3 and min.insync.replicas 2 a broker lost for good leaves its partitions one more failure away from refusing writes, and the healer gives them their third replica back without anyone being paged; set enabled: false to only ever move data by hand',
+        },
+        goneBrokerGraceSeconds: {
+          type: 'integer',
+          minimum: 10,
+          maximum: 604800,
+          default: 1800,
+          description:
+            'seconds a broker may be gone before its replicas are moved, e.g. goneBrokerGraceSeconds: 1800 (the default, as Cruise Control\'s broker failure self-healing threshold): long enough for a node reboot, a kernel upgrade or a pod waiting for its local volume\'s node, which come back with their data and need no copy; short enough that a lost broker\'s partitions get their replicas back well before a second failure is likely',
+        },
+        maxPlansPerHour: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100,
+          default: 2,
+          description:
+            'at most this many healing plans started in any hour, e.g. maxPlansPerHour: 2 (the default): one fault needs one plan (a broker drained, a spread repaired), and a limit this low stops a loop (a change undone by another tool) from copying data all day',
+        },
+      },
+    },
   },
   'x-kubernetes-validations': [
     rule<Spec>({
@@ -424,6 +464,39 @@ const ROLL_STATUS_SCHEMA: Schema = {
   },
 }
 
+/** The operator's self-healer (src/kube/operator/heal-workers.ts): its last decision and what it waits for. */
+const SELF_HEALING_STATUS_SCHEMA: Schema = {
+  type: 'object',
+  description: 'the self-healer: its last decision, what it waits for, its last plan',
+  properties: {
+    phase: { type: 'string', enum: ['watching', 'waiting', 'healing', 'rate-limited', 'blocked', 'failed', 'disabled'] },
+    message: { type: 'string', maxLength: 4000 },
+    goneBrokers: {
+      type: 'array',
+      maxItems: 1000,
+      description: 'brokers gone (not registered, or fenced) and not drained yet: since when, and when their replicas move',
+      items: { type: 'object', properties: { id: { type: 'integer' }, since: { type: 'string', maxLength: 64 }, drainAt: { type: 'string', maxLength: 64 } } },
+    },
+    lastPlan: {
+      type: 'object',
+      properties: {
+        planId: { type: 'string', maxLength: 64 },
+        startedAt: { type: 'string', maxLength: 64 },
+        endedAt: { type: 'string', maxLength: 64 },
+        moves: { type: 'integer', minimum: 0 },
+        reasons,
+        result: { type: 'string', enum: ['running', 'finished', 'waiting', 'interrupted', 'failed'] },
+        message: { type: 'string', maxLength: 4000 },
+      },
+    },
+    staleThrottles: {
+      type: 'object',
+      description: 'the replication throttles nothing needed that it last removed',
+      properties: { removedAt: { type: 'string', maxLength: 64 }, brokers: ids, topics: { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 249 } } },
+    },
+  },
+}
+
 /** What the operator reports; written by it only (status subresource). */
 export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
   type: 'object',
@@ -447,6 +520,7 @@ export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
       },
     },
     roll: ROLL_STATUS_SCHEMA,
+    selfHealing: SELF_HEALING_STATUS_SCHEMA,
     kafka: {
       type: 'object',
       description: "the Kafka version every broker pod runs (absent while they differ) and the cluster's finalized metadata.version",

@@ -21,6 +21,8 @@ import { brokersStanding, clusterStatusFields, type StatefulSetReadiness } from 
 import type { KubeCluster, KubeClusters } from './kube-clients.ts'
 import { apiMessage, describeError } from './supervised-informer.ts'
 import type { RollStatus, RollWorkers } from './roll-workers.ts'
+import type { HealWorkers } from './heal-workers.ts'
+import type { SelfHealingStatus } from './self-healing-status.ts'
 import type { ReconcileOutcome } from './work-queue.ts'
 
 /** How long each Kubernetes cluster's turn lasts when the slack does not reach them all (core/roll/disruption-budget.ts). */
@@ -51,6 +53,8 @@ export interface KafkaClusterReconcilerOptions {
   connection?: Omit<KafkaConnectionOptions, 'bootstrapServers'>
   /** The rolling restarts (step 7): without them, a pod that runs an old config or image keeps running it. */
   rolls?: RollWorkers
+  /** The self-healer (step 7): without it, nothing moves data when a broker is gone for good. */
+  heals?: HealWorkers
 }
 
 /**
@@ -70,7 +74,9 @@ export interface KafkaClusterReconcilerOptions {
  *   7. rolling restarts: when a broker pod runs another config, image or Kafka version than its
  *      StatefulSet wants, or is annotated for a restart, a roll starts outside the reconcile
  *      (src/kube/operator/roll-workers.ts: one broker or batch at a time, never below min.insync.replicas)
- *      and reports in status.roll; while it runs, look again after `notReadyRequeueMs`;
+ *      and reports in status.roll; while it runs, look again after `notReadyRequeueMs`; the self-healer
+ *      runs outside the reconcile too (src/kube/operator/heal-workers.ts, status.selfHealing), started
+ *      here with the current spec, stopped when the KafkaCluster goes;
  *   8. status: observedGeneration, brokers per Kubernetes cluster, Ready/Reconciling/Degraded, the roll;
  *      while brokers are not ready, look again after `notReadyRequeueMs`;
  *   9. once ready, record every broker's failure domains in the Kafka cluster itself
@@ -89,6 +95,7 @@ export class KafkaClusterReconciler {
   readonly #notReadyRequeueMs: number
   readonly #connection: Omit<KafkaConnectionOptions, 'bootstrapServers'> | undefined
   readonly #rolls: RollWorkers | undefined
+  readonly #heals: HealWorkers | undefined
   readonly #versions: KafkaVersionSteps
 
   constructor(options: KafkaClusterReconcilerOptions) {
@@ -96,6 +103,7 @@ export class KafkaClusterReconciler {
     this.#versions = new KafkaVersionSteps(options.clusters, options.connection)
     this.#connection = options.connection
     this.#rolls = options.rolls
+    this.#heals = options.heals
     this.#log = options.log
     this.#notReadyRequeueMs = options.notReadyRequeueMs ?? 10_000
   }
@@ -104,7 +112,10 @@ export class KafkaClusterReconciler {
     const { namespace, name } = splitKey(key)
     const home = this.#clusters.home
     const resource = await readResource(home, KAFKA_CLUSTERS, namespace, name)
-    if (!resource) return {}
+    if (!resource) {
+      await this.#heals?.forget(key)
+      return {}
+    }
     const previousContexts = appliedContexts(resource)
     if (resource.metadata.deletionTimestamp) return this.#delete(resource, previousContexts)
 
@@ -171,6 +182,8 @@ export class KafkaClusterReconciler {
     } catch (err) {
       this.#log(`KafkaCluster ${key}: could not look at its pods for a roll (${describeError(err)}); trying again`)
     }
+    const { apiVersion, kind, metadata } = resource
+    this.#heals?.ensure(key, model, { apiVersion, kind, name, namespace, uid: metadata.uid }, resource.status?.selfHealing as SelfHealingStatus | undefined)
     const sets = await this.#readiness(model, manifests)
     const standing = brokersStanding(sets)
     await this.#status(resource, clusterStatusFields(model, sets), standing)
@@ -297,6 +310,7 @@ export class KafkaClusterReconciler {
   async #delete(resource: CustomResource, contexts: readonly string[]): Promise<ReconcileOutcome> {
     if (!hasFinalizer(resource)) return {}
     const { namespace, name } = resource.metadata
+    await this.#heals?.forget(`${namespace}/${name}`)
     const selector = brokerSelector({ name })
     const everywhere = [...new Set([this.#clusters.home.context, ...contexts])].filter((c) => this.#clusters.has(c))
     for (const context of everywhere) {
@@ -308,15 +322,16 @@ export class KafkaClusterReconciler {
   }
 
   async #status(resource: CustomResource, fields: Record<string, unknown>, standing: Standing): Promise<void> {
-    // status.roll is the roll workers' alone (they write it in order as the roll goes): kept as it was
-    // read, so that this merge patch never carries it (an older state landing after a newer one).
+    // status.roll and status.selfHealing are the workers' alone (they write them in order as they go):
+    // kept as they were read, so that this merge patch never carries them (an older state landing after a newer one).
     const roll = resource.status?.roll
+    const selfHealing = resource.status?.selfHealing
     // status.kafka is step 10's: kept as it last said, without its version once the spec asks for another.
     const kafka = resource.status?.kafka as KafkaVersionStatus | undefined
     const wanted = (resource.spec as { kafka?: { version?: string } } | undefined)?.kafka?.version
     const { version, ...kept } = kafka ?? {}
     const kafkaNow = kafka === undefined ? undefined : version === wanted ? kafka : kept
-    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, { ...fields, ...(roll === undefined ? {} : { roll: JSON.parse(JSON.stringify(roll)) }), ...(kafkaNow === undefined ? {} : { kafka: kafkaNow }) }, standing)
+    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, { ...fields, ...(roll === undefined ? {} : { roll: JSON.parse(JSON.stringify(roll)) }), ...(selfHealing === undefined ? {} : { selfHealing }), ...(kafkaNow === undefined ? {} : { kafka: kafkaNow }) }, standing)
   }
 }
 

@@ -11,6 +11,7 @@ import { kubeLeaseStore } from './kube-lease-store.ts'
 import { LeaderElector } from './leader-elector.ts'
 import { DEFAULT_TIMINGS, type LeaderElectionTimings } from './lease-decision.ts'
 import { RollWorkers } from './roll-workers.ts'
+import { HealWorkers } from './heal-workers.ts'
 import { describeError } from './supervised-informer.ts'
 
 export interface OperatorOptions {
@@ -23,12 +24,14 @@ export interface OperatorOptions {
   remoteKubeconfig?: string
   /** Watch one namespace (default: all). */
   namespace?: string
-  /** Where replication-factor plans are kept, one file per KafkaTopic. */
+  /** Where plans are kept: one file per KafkaTopic (replication factor), one per KafkaCluster (the self-healer). */
   stateDir: string
   /** TLS and SASL for the Kafka clusters. */
   connection: Omit<KafkaConnectionOptions, 'bootstrapServers'>
-  /** Replication throttle while a topic's replication factor changes (default 50 MiB/s per broker). */
+  /** Replication throttle while a topic's replication factor changes or the self-healer moves data (default 50 MiB/s per broker). */
   throttleBytesPerSecond?: number
+  /** How often the self-healer looks at each KafkaCluster (default 30 s). */
+  healIntervalMs?: number
   /** Every resource is reconciled again this often (default 5 min). */
   resyncMs?: number
   /** How soon a KafkaCluster whose brokers are not all ready is looked at again (default 10 s). */
@@ -138,7 +141,17 @@ async function startWork(clusters: KubeClusters, options: OperatorOptions): Prom
   const home = clusters.home
   const common = { cluster: home, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}) }
   const rolls = new RollWorkers({ clusters, connection: options.connection, log: options.log, ...(options.rollStallMs ? { stallMs: options.rollStallMs } : {}) })
-  const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
+  const heals = new HealWorkers({
+    clusters,
+    connection: options.connection,
+    stateDir: options.stateDir,
+    rolling: (key) => rolls.running(key),
+    log: options.log,
+    ...(options.throttleBytesPerSecond !== undefined ? { throttleBytesPerSecond: options.throttleBytesPerSecond } : {}),
+    ...(options.healIntervalMs ? { intervalMs: options.healIntervalMs } : {}),
+    ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+  })
+  const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, heals, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
   const topicReconciler = new KafkaTopicReconciler({
     clusters,
     connection: options.connection,
@@ -165,7 +178,7 @@ async function startWork(clusters: KubeClusters, options: OperatorOptions): Prom
   let stopped: Promise<unknown> | undefined
   return {
     stop: async () => {
-      stopped ??= Promise.all([...controllers.map((c) => c.stop()), rolls.stop()])
+      stopped ??= Promise.all([...controllers.map((c) => c.stop()), rolls.stop(), heals.stop()])
       await stopped
     },
   }

@@ -62,6 +62,11 @@ export class RollWorkers {
     this.#options = options
   }
 
+  /** Whether a roll of the KafkaCluster runs here now (the self-healer waits for it: src/kube/operator/heal-workers.ts). */
+  running(key: string): boolean {
+    return this.#running.has(key)
+  }
+
   /** Step 1: starts or resumes the KafkaCluster's roll when one is due and none runs; returns whether one runs. */
   async ensure(key: string, model: KafkaClusterModel, saved: RollStatus | undefined): Promise<boolean> {
     if (this.#running.has(key)) return true
