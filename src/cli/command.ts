@@ -89,12 +89,8 @@ export function bootstrapOption(value: string | undefined, env: NodeJS.ProcessEn
   return servers
 }
 
-/** Problems found in the input, as one BAD_ARGUMENT (exit 2): at most five named, then how many more. */
-export function refuse(problems: string[]): never {
-  throw new KafkaplaneError('BAD_ARGUMENT', problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''), {
-    fix: problems.length === 1 ? 'as the message says' : 'correct each problem named above',
-  })
-}
+/** Problems found in the input, as one BAD_ARGUMENT (exit 2): src/core/errors.ts. */
+export { refuse } from '../core/errors.ts'
 
 /** `--flag 1,2,3`: broker ids, each one of `known`. */
 export function idsOption(flag: string, value: string | undefined, known: ReadonlySet<number>): number[] {

@@ -1,26 +1,20 @@
 import { join } from 'node:path'
 import type { Admin } from '@platformatic/kafka'
-import type { ClusterSnapshot } from '../core/health/snapshot.ts'
-import { modelFromTopology, partitionKey, type BrokerState, type PlacementModel, type Proposal } from '../core/placement/model.ts'
-import { modelProblems } from '../core/placement/operations.ts'
+import { partitionKey, type Proposal } from '../core/placement/model.ts'
 import { DEFAULT_MOVE_LIMITS, type Move, type MoveLimits } from '../core/plan/moves.ts'
 import type { Progress } from '../core/plan/progress.ts'
-import type { Topology } from '../core/topology/topology.ts'
 import type { ExecutorEvent } from '../executor/executor.ts'
 import { DEFAULT_THROTTLE_BYTES_PER_SECOND, type PlanState } from '../executor/plan-state.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { renderReassignment } from '../formats/reassignment-json.ts'
-import { anyConnection, createAdmin } from '../kafka/connection.ts'
+import { createAdmin } from '../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
-import { describeRegisteredBrokers } from '../kafka/describe-cluster.ts'
-import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
-import { describeReplicaSizes, partitionSizes } from '../kafka/describe-replica-sizes.ts'
 import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
 import { stateDir } from '../local/paths.ts'
+import { readLiveCluster, type LiveCluster } from '../operations/live-cluster.ts'
 import { PlanRunner } from '../operations/plan-runner.ts'
 import { systemClock } from '../operations/system-clock.ts'
-import { clusterTopology } from './cluster-topology.ts'
-import { badArgument, integerOption, refuse, type CommandIO } from './command.ts'
+import { badArgument, integerOption, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { untilStopped } from './interrupt.ts'
 import { formatBytes, movesLine } from './plan-report.ts'
@@ -58,18 +52,6 @@ export const EXECUTION_HELP = `Execution (every verb that moves data):
 ${CONNECTION_HELP}`
 
 type ExecutionValues = Partial<Record<keyof typeof EXECUTION_OPTIONS, string | boolean | undefined>>
-
-/** The live cluster as the planners see it, read once. */
-export interface LiveCluster {
-  clusterId: string
-  topology: Topology
-  snapshot: ClusterSnapshot
-  /** Brokers registered and unfenced. */
-  registered: Set<number>
-  sizes: Map<string, number>
-  /** The placement model of every non-internal topic; `states` marks brokers draining or excluded. */
-  model(states?: ReadonlyMap<number, BrokerState>): PlacementModel
-}
 
 export interface Execution {
   io: CommandIO
@@ -229,53 +211,6 @@ function renderPlan(moves: readonly Move[]): string {
   return renderReassignment(moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.newReplicas })))
 }
 
-
-/** Reads brokers (fenced ones too), partitions, min.insync and replica sizes. */
-export async function readLiveCluster(admin: Admin, connection: KafkaConnectionOptions, file: Topology | undefined): Promise<LiveCluster> {
-  const snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
-  const { clusterId } = await describeRegisteredBrokers(await anyConnection(admin, connection.bootstrapServers))
-  // Fenced brokers (a crashed broker stays registered, fenced) keep their labels, and so does a broker
-  // that replicas still name and whose failure domains are recorded; any other broker that replicas
-  // still name but the cluster no longer knows is labelled "(gone)" on every dimension.
-  const replicaBrokers = [...new Set(snapshot.partitions.flatMap((p) => p.replicas))]
-  const known = await clusterTopology(admin, connection.bootstrapServers, [...snapshot.brokers, ...(snapshot.fencedBrokers ?? [])], file, replicaBrokers)
-  const named = new Set(known.brokers.map((b) => b.id))
-  const gone = replicaBrokers.filter((id) => !named.has(id)).sort((a, b) => a - b)
-  const topology: Topology = {
-    dimensions: known.dimensions,
-    brokers: [...known.brokers, ...gone.map((id) => ({ id, labels: Object.fromEntries(known.dimensions.map((d) => [d, '(gone)'])) }))],
-  }
-  const registered = new Set(snapshot.brokers.map((b) => b.id))
-  // Internal topics (__consumer_offsets, __transaction_state) are placed like any other: a drained or
-  // migrated broker must not keep their replicas.
-  const assignment = snapshot.partitions.map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas }))
-  // Sizes weigh disk balance and progress; a broker that does not answer (gone) must not stop a plan
-  // that is about it: without sizes, moves are ordered by urgency alone.
-  const sizes = partitionSizes(await describeReplicaSizes(admin, assignment).catch(() => []))
-  const minInsync = new Map(snapshot.partitions.map((p) => [p.topic, p.minInsync]))
-  return {
-    clusterId,
-    topology,
-    snapshot,
-    registered,
-    sizes,
-    model(states = new Map()) {
-      // A broker of the topology file that is not registered takes no new replicas.
-      const model = modelFromTopology(
-        {
-          dimensions: topology.dimensions,
-          brokers: topology.brokers.map((b) => ({ ...b, state: states.get(b.id) ?? (registered.has(b.id) ? b.state : 'excluded') })),
-        },
-        assignment,
-        (topic) => minInsync.get(topic) ?? 1,
-        (p) => sizes.get(partitionKey(p)),
-      )
-      const problems = modelProblems(model)
-      if (problems.length > 0) refuse(problems)
-      return model
-    },
-  }
-}
 
 export function defaultStateFile(clusterId: string, env: NodeJS.ProcessEnv): string {
   return join(stateDir(env), 'plans', `${clusterId}.json`)

@@ -17,7 +17,7 @@ import { readPartitionSizesFile, readReassignmentFile, readTopicConfigFile, rend
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { goals } from '../core/placement/goals.ts'
 import { adviceTable, goalsTable, movesLine, survivalTable } from './plan-report.ts'
-import { clusterTopology } from './cluster-topology.ts'
+import { clusterTopology } from '../operations/live-cluster.ts'
 import { badArgument, idsOption, integerOption, parseOptions, refuse, refuseUnwritable, regexOption, type Command, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { unwritableTopics } from '../core/health/writability.ts'

@@ -123,3 +123,10 @@ export class KafkaplaneError extends Error {
 export function isKafkaplaneError(err: unknown, code?: ErrorCode): err is KafkaplaneError {
   return err instanceof KafkaplaneError && (code === undefined || err.code === code)
 }
+
+/** A BAD_ARGUMENT listing every problem found (the first five), for input refused as a whole. */
+export function refuse(problems: string[]): never {
+  throw new KafkaplaneError('BAD_ARGUMENT', problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''), {
+    fix: problems.length === 1 ? 'as the message says' : 'correct each problem named above',
+  })
+}
