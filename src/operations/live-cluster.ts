@@ -73,7 +73,8 @@ export async function readLiveCluster(admin: Admin, connection: KafkaConnectionO
 
 /**
  * The failure domains of a live cluster's brokers for every verb (core/topology/live-topology.ts):
- * `a topology file (the CLI's --topology, the operator's KafkaCluster)` when given, else what kafkaplane recorded in the cluster, else broker.rack.
+ * a topology file when given (the CLI's --topology FILE, the operator's KafkaCluster), else what
+ * kafkaplane recorded in the cluster, else broker.rack.
  * Refuses (BAD_ARGUMENT) when the file or the record leaves a registered broker out.
  */
 export async function clusterTopology(
@@ -85,7 +86,7 @@ export async function clusterTopology(
 ): Promise<Topology> {
   const recorded = file ? undefined : await describeRecordedTopology(admin, bootstrapServers)
   const { topology, problems } = liveTopology(brokers, file, recorded?.topology, alsoKnown)
-  const all = [...(recorded?.problems ?? []).map((p) => `the failure domains recorded in the cluster: ${p}; pass a topology file (the CLI's --topology, the operator's KafkaCluster)`), ...problems]
+  const all = [...(recorded?.problems ?? []).map((p) => `the failure domains recorded in the cluster: ${p}; pass --topology FILE`), ...problems]
   if (all.length > 0) refuse(all)
   return topology
 }
