@@ -24,9 +24,11 @@ Deployment sets it), else host-pid.
                       remote-secret\`, mounted by the Deployment of \`kafkaplane install\`); read
                       again when a KafkaCluster names a context not known yet
   --namespace NS      watch one namespace (default: all)
-  --state-dir DIR     replication-factor plans, one file per KafkaTopic (default
-                      $XDG_STATE_HOME/kafkaplane/operator); a restarted operator continues them
-  --throttle RATE     replication throttle while a topic's replication factor changes (default 50MiB)
+  --state-dir DIR     replication-factor plans, one file per KafkaTopic, and scale plans, one file
+                      per KafkaCluster (default $XDG_STATE_HOME/kafkaplane/operator); a restarted
+                      operator continues them
+  --throttle RATE     replication throttle while a topic's replication factor changes, and while a
+                      KafkaCluster scales unless its spec.scaling.throttle says (default 50MiB)
   --resync-ms N       reconcile every resource again this often (default 300000)
   --lease-namespace NS
                       where the Lease is (default $POD_NAMESPACE, else the context's namespace, else

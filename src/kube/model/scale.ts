@@ -54,7 +54,7 @@ export interface ScaleChange {
   removing: number[]
 }
 
-export function isActive(scale: ScaleStatus | undefined): scale is ScaleStatus {
+export function isActive(scale: ScaleStatus | undefined): boolean {
   return scale !== undefined && ACTIVE_PHASES.includes(scale.phase)
 }
 
@@ -111,7 +111,7 @@ export function renderedCounts(spec: KafkaClusterSpec, current: ReadonlyMap<stri
   const held = scale !== undefined && (scale.phase === 'waiting' || scale.phase === 'refused' || isActive(scale))
   for (const c of spec.topology.clusters) {
     const now = current.get(c.name)
-    if (!held) counts.set(c.name, c.brokerIds.count)
+    if (!held || scale === undefined) counts.set(c.name, c.brokerIds.count)
     else if (!isActive(scale)) counts.set(c.name, now ?? c.brokerIds.count)
     else {
       const from = scale.from.find((f) => f.cluster === c.name)?.brokers

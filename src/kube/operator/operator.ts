@@ -11,6 +11,7 @@ import { kubeLeaseStore } from './kube-lease-store.ts'
 import { LeaderElector } from './leader-elector.ts'
 import { DEFAULT_TIMINGS, type LeaderElectionTimings } from './lease-decision.ts'
 import { RollWorkers } from './roll-workers.ts'
+import { ScaleWorkers } from './scale-workers.ts'
 import { describeError } from './supervised-informer.ts'
 
 export interface OperatorOptions {
@@ -23,11 +24,11 @@ export interface OperatorOptions {
   remoteKubeconfig?: string
   /** Watch one namespace (default: all). */
   namespace?: string
-  /** Where replication-factor plans are kept, one file per KafkaTopic. */
+  /** Where plans are kept: replication-factor plans one file per KafkaTopic, scale plans one per KafkaCluster. */
   stateDir: string
   /** TLS and SASL for the Kafka clusters. */
   connection: Omit<KafkaConnectionOptions, 'bootstrapServers'>
-  /** Replication throttle while a topic's replication factor changes (default 50 MiB/s per broker). */
+  /** Replication throttle while a topic's replication factor changes, and of a scale without spec.scaling.throttle (default 50 MiB/s per broker). */
   throttleBytesPerSecond?: number
   /** Every resource is reconciled again this often (default 5 min). */
   resyncMs?: number
@@ -138,7 +139,15 @@ async function startWork(clusters: KubeClusters, options: OperatorOptions): Prom
   const home = clusters.home
   const common = { cluster: home, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}) }
   const rolls = new RollWorkers({ clusters, connection: options.connection, log: options.log, ...(options.rollStallMs ? { stallMs: options.rollStallMs } : {}) })
-  const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
+  const scales = new ScaleWorkers({
+    clusters,
+    connection: options.connection,
+    stateDir: options.stateDir,
+    log: options.log,
+    ...(options.throttleBytesPerSecond !== undefined ? { throttleBytesPerSecond: options.throttleBytesPerSecond } : {}),
+    ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+  })
+  const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, scales, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
   const topicReconciler = new KafkaTopicReconciler({
     clusters,
     connection: options.connection,
@@ -165,7 +174,7 @@ async function startWork(clusters: KubeClusters, options: OperatorOptions): Prom
   let stopped: Promise<unknown> | undefined
   return {
     stop: async () => {
-      stopped ??= Promise.all([...controllers.map((c) => c.stop()), rolls.stop()])
+      stopped ??= Promise.all([...controllers.map((c) => c.stop()), rolls.stop(), scales.stop()])
       await stopped
     },
   }
