@@ -10,7 +10,6 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parse, stringify } from 'yaml'
 import { grid } from '../../src/core/placement/fixtures.ts'
 import { SpreadIndex } from '../../src/core/placement/spread.ts'
 import type { Topology } from '../../src/core/topology/topology.ts'
@@ -24,6 +23,7 @@ import { locateKubeBinaries } from '../../src/local/kube-binaries.ts'
 import { startKubeControlPlane, type KubeControlPlane } from '../../src/local/kube-control-plane.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
+import { mergeKubeconfigs } from './support/kubeconfigs.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
 
@@ -334,16 +334,3 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     assert.match(op.stderr(), /SIGTERM: stopping[\s\S]*stopped/)
   })
 })
-
-/** One kubeconfig with both planes' clusters, users and contexts (contexts named after the planes). */
-async function mergeKubeconfigs(...planes: KubeControlPlane[]): Promise<string> {
-  const configs = await Promise.all(planes.map(async (p) => parse(await readFile(p.kubeconfigPath, 'utf8')) as Json))
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    'current-context': configs[0]!['current-context'],
-    clusters: configs.flatMap((c) => c.clusters),
-    users: configs.flatMap((c) => c.users),
-    contexts: configs.flatMap((c) => c.contexts),
-  })
-}

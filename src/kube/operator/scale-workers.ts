@@ -139,9 +139,14 @@ export class ScaleWorkers {
     const entry = { status, done: Promise.resolve() }
     this.#running.set(key, entry)
     this.#options.log(`KafkaCluster ${key}: ${line}`)
-    if (!line.startsWith('resuming')) void this.#event(request.resource, 'ScaleStarted', `${line}; throttled at ${throttleOf(request.spec, this.#options.throttleBytesPerSecond)} B/s per broker`)
+    // Brokers joining change something at once (the StatefulSets grow); a drain only once its plan is made.
+    if (!line.startsWith('resuming') && scale.adding.length > 0) void this.#started(request, scale)
     entry.done = this.#run(key, request, status).finally(() => this.#running.delete(key))
     return status
+  }
+
+  async #started(request: ScaleRequest, scale: ScaleStatus): Promise<void> {
+    await this.#event(request.resource, 'ScaleStarted', `scale ${scale.scaleId} started: ${describeChange(scale)}; data moves throttled at ${throttleOf(request.spec, this.#options.throttleBytesPerSecond)} B/s per broker`)
   }
 
   async #refused(key: string, resource: CustomResource, scale: ScaleStatus, saved: ScaleStatus | undefined, reason: string, refusal: { message: string; fix: string }): Promise<ScaleStatus> {
@@ -267,6 +272,9 @@ export class ScaleWorkers {
       case 'nothing':
         break
       case 'new':
+        if (status.adding.length === 0) await this.#started(request, status)
+        state = start.state
+        break
       case 'continue':
         state = start.state
     }
