@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -24,13 +24,11 @@ import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
 import { describeRegisteredBrokers } from '../../src/kafka/describe-cluster.ts'
 import { describeRecordedTopology } from '../../src/kafka/describe-recorded-topology.ts'
 import { unregisterBroker } from '../../src/kafka/unregister-broker.ts'
-import { customResourceDefinitions } from '../../src/kube/crds/crd.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
-import { locateKubeBinaries } from '../../src/local/kube-binaries.ts'
-import { startKubeControlPlane, type KubeControlPlane } from '../../src/local/kube-control-plane.ts'
+import type { KubeControlPlane } from '../../src/local/kube-control-plane.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
-import { mergeKubeconfigs } from './support/kubeconfigs.ts'
+import { startTwoKubeClusters, stopOperators } from './support/operator-bed.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
 import { assertNoThrottles } from './support/throttles.ts'
@@ -87,18 +85,7 @@ describe('kafkaplane operator scales a KafkaCluster with data movement', { timeo
   before(async () => {
     const t0 = performance.now()
     scratch = await tempDir('operator-scaling')
-    const binaries = await locateKubeBinaries()
-    home = await startKubeControlPlane({ name: 'k8s-1', binaries })
-    planes.push(home)
-    remote = await startKubeControlPlane({ name: 'k8s-2', binaries })
-    planes.push(remote)
-    kubeconfig = join(scratch, 'kubeconfig')
-    await writeFile(kubeconfig, await mergeKubeconfigs(home, remote))
-    const crds = await home.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: customResourceDefinitions() }) })
-    assert.equal(crds.code, 0, crds.stderr)
-    const established = await home.kubectl(['wait', '--for=condition=Established', 'crd/kafkaclusters.kafkaplane.io', '--timeout=60s'])
-    assert.equal(established.code, 0, established.stderr)
-    for (const plane of planes) assert.equal((await plane.kubectl(['create', 'namespace', NS])).code, 0)
+    ;({ home, remote, kubeconfig } = await startTwoKubeClusters(scratch, planes, NS))
     console.log(`two API servers and the CRDs in ${Math.round(performance.now() - t0)} ms`)
     const t1 = performance.now()
     kafka = await startTestCluster(TOPOLOGY, { readyTimeoutMs: 400_000 })
@@ -130,13 +117,7 @@ describe('kafkaplane operator scales a KafkaCluster with data movement', { timeo
   after(async () => {
     try {
       for (const child of children) if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-      for (const op of operators) {
-        const pid = op.child.pid
-        if (pid === undefined || op.child.exitCode !== null || op.child.signalCode !== null) continue
-        process.kill(pid, 'SIGTERM')
-        const stopped = await Promise.race([op.exited.then(() => true), sleep(15_000).then(() => false)])
-        if (!stopped && isAlive(pid)) process.kill(pid, 'SIGKILL')
-      }
+      await stopOperators(operators)
     } finally {
       await kafka?.stop()
       const pids = planes.flatMap((p) => p.pids)
@@ -175,7 +156,10 @@ describe('kafkaplane operator scales a KafkaCluster with data movement', { timeo
     for (;;) {
       last = await read().catch(() => undefined)
       if (last !== undefined && ok(last)) return last
-      if (Date.now() > deadline) assert.fail(`${what}: not reached in ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 2000)}\n${logs()}`)
+      if (Date.now() > deadline) {
+        const status = (await get(home, 'kafkacluster', 'kafka').catch(() => undefined))?.status
+        assert.fail(`${what}: not reached in ${timeoutMs} ms; last: ${JSON.stringify((last as Json | undefined)?.status ?? last)?.slice(0, 2000)}\nKafkaCluster kafka status: ${JSON.stringify(status)}\n${logs()}`)
+      }
       await sleep(300)
     }
   }

@@ -6,7 +6,7 @@
  * servers, etcds, brokers, operators) is stopped by pid in after(), also when a test fails.
  */
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -15,15 +15,12 @@ import { SpreadIndex } from '../../src/core/placement/spread.ts'
 import type { Topology } from '../../src/core/topology/topology.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
-import { describeRecordedTopology } from '../../src/kafka/describe-recorded-topology.ts'
 import { describeTopicOverrides } from '../../src/kafka/describe-topic-overrides.ts'
-import { customResourceDefinitions } from '../../src/kube/crds/crd.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
-import { locateKubeBinaries } from '../../src/local/kube-binaries.ts'
-import { startKubeControlPlane, type KubeControlPlane } from '../../src/local/kube-control-plane.ts'
+import type { KubeControlPlane } from '../../src/local/kube-control-plane.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
-import { mergeKubeconfigs } from './support/kubeconfigs.ts'
+import { startTwoKubeClusters, stopOperators } from './support/operator-bed.ts'
 import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
 
@@ -69,18 +66,7 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
   before(async () => {
     const t0 = performance.now()
     scratch = await tempDir('operator')
-    const binaries = await locateKubeBinaries()
-    home = await startKubeControlPlane({ name: 'k8s-1', binaries })
-    planes.push(home)
-    remote = await startKubeControlPlane({ name: 'k8s-2', binaries })
-    planes.push(remote)
-    kubeconfig = join(scratch, 'kubeconfig')
-    await writeFile(kubeconfig, await mergeKubeconfigs(home, remote))
-    const crds = await home.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: customResourceDefinitions() }) })
-    assert.equal(crds.code, 0, crds.stderr)
-    const established = await home.kubectl(['wait', '--for=condition=Established', 'crd/kafkaclusters.kafkaplane.io', 'crd/kafkatopics.kafkaplane.io', '--timeout=60s'])
-    assert.equal(established.code, 0, established.stderr)
-    for (const plane of planes) assert.equal((await plane.kubectl(['create', 'namespace', NS])).code, 0)
+    ;({ home, remote, kubeconfig } = await startTwoKubeClusters(scratch, planes, NS))
     console.log(`two API servers and the CRDs in ${Math.round(performance.now() - t0)} ms`)
     const t1 = performance.now()
     kafka = await startTestCluster(TOPOLOGY, { readyTimeoutMs: 400_000 }) // patient on a busy machine
@@ -91,13 +77,7 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
 
   after(async () => {
     try {
-      for (const op of operators) {
-        const pid = op.child.pid
-        if (pid === undefined || op.child.exitCode !== null || op.child.signalCode !== null) continue
-        process.kill(pid, 'SIGTERM')
-        const stopped = await Promise.race([op.exited.then(() => true), sleep(15_000).then(() => false)])
-        if (!stopped && isAlive(pid)) process.kill(pid, 'SIGKILL')
-      }
+      await stopOperators(operators)
     } finally {
       await kafka?.stop()
       const pids = planes.flatMap((p) => p.pids)
@@ -302,20 +282,15 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     }
   })
 
-  test('KafkaCluster update prunes what is no longer rendered; delete removes everything, remote included, then the finalizer', async () => {
+  test('KafkaCluster: a scale-down that would remove a KRaft controller is refused, nothing changed; delete removes everything, remote included, then the finalizer', async () => {
+    // Broker 3 (the highest ordinal of k8s-2) is one of the controllers 0, 1, 3: a static quorum.
     await apply(home, kafkaCluster(bootstrap, 1))
-    await until('Service kafka-broker-3 pruned on k8s-2', () => get(remote, 'service', 'kafka-broker-3').then((s) => s ?? null), (s) => s === null)
-    const sts = await get(remote, 'statefulset', 'kafka-k8s-2')
-    assert.equal(sts?.spec.replicas, 1)
-    // The ready KafkaCluster records its brokers' failure domains in Kafka: broker 3, scaled away,
-    // loses its record (the local runtime had recorded all 4).
-    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
-    try {
-      const recorded = await until('broker 3 no longer recorded', () => describeRecordedTopology(admin, kafka!.bootstrapServers), (r) => r.topology?.brokers.length === 3)
-      assert.deepEqual(recorded.topology, { dimensions: ['cluster', 'zone'], brokers: TOPOLOGY.brokers.filter((b) => b.id !== 3).map((b) => ({ id: b.id, labels: b.labels })) })
-    } finally {
-      await admin.close()
-    }
+    const refused = await until('scale-down refused', () => get(home, 'kafkacluster', 'kafka'), (c) => condition(c, 'Degraded').status === 'True')
+    assert.equal(condition(refused, 'Degraded').reason, 'ScaleRefused')
+    assert.match(condition(refused, 'Degraded').message, /would remove broker 3, a KRaft controller/)
+    assert.equal((await get(remote, 'statefulset', 'kafka-k8s-2'))?.spec.replicas, 2, 'the StatefulSet keeps its size')
+    assert.ok(await get(remote, 'service', 'kafka-broker-3'), 'broker 3 keeps its Service')
+    // (Scaling with data moved, pruning and the recorded failure domains: test/integration/operator-scaling.test.ts.)
 
     assert.equal((await home.kubectl(['delete', 'kafkacluster', 'kafka', '-n', NS, '--timeout=90s'])).code, 0, logs())
     assert.equal(await get(home, 'kafkacluster', 'kafka'), undefined)

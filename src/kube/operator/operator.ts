@@ -134,28 +134,23 @@ interface Work {
   stop(): Promise<void>
 }
 
-/** The controllers and the rolls: resolves once both informers have listed. */
+/** The controllers, the rolls and the scales: resolves once both informers have listed. */
 async function startWork(clusters: KubeClusters, options: OperatorOptions): Promise<Work> {
   const home = clusters.home
   const common = { cluster: home, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}) }
   const rolls = new RollWorkers({ clusters, connection: options.connection, log: options.log, ...(options.rollStallMs ? { stallMs: options.rollStallMs } : {}) })
-  const scales = new ScaleWorkers({
+  // What the plan runners of both need: where plans are kept, how fast data moves, how often to look.
+  const plans = {
     clusters,
     connection: options.connection,
     stateDir: options.stateDir,
     log: options.log,
     ...(options.throttleBytesPerSecond !== undefined ? { throttleBytesPerSecond: options.throttleBytesPerSecond } : {}),
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),
-  })
+  }
+  const scales = new ScaleWorkers(plans)
   const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, scales, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
-  const topicReconciler = new KafkaTopicReconciler({
-    clusters,
-    connection: options.connection,
-    stateDir: options.stateDir,
-    log: options.log,
-    ...(options.throttleBytesPerSecond !== undefined ? { throttleBytesPerSecond: options.throttleBytesPerSecond } : {}),
-    ...(options.pollMs ? { pollMs: options.pollMs } : {}),
-  })
+  const topicReconciler = new KafkaTopicReconciler(plans)
   const controllers = [
     new Controller({ ...common, kind: KAFKA_CLUSTER.kind, plural: KAFKA_CLUSTER.plural, reconcile: clusterReconciler.reconcile }),
     new Controller({ ...common, kind: KAFKA_TOPIC.kind, plural: KAFKA_TOPIC.plural, reconcile: topicReconciler.reconcile }),

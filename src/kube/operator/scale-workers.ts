@@ -166,6 +166,9 @@ export class ScaleWorkers {
     const admin = createAdmin(connection, 'kafkaplane-operator-scaler')
     const pollMs = this.#options.pollMs ?? 1000
     const publish = async (change: Partial<ScaleStatus>) => {
+      if ((change.phase !== undefined && change.phase !== status.phase) || (change.message !== undefined && change.message !== status.message && !change.message.startsWith('moving:'))) {
+        this.#options.log(`KafkaCluster ${key}: scale ${status.scaleId} ${change.phase ?? status.phase}: ${change.message ?? status.message}`)
+      }
       Object.assign(status, change)
       await this.#writeStatus(key, status).catch((err) => this.#options.log(`KafkaCluster ${key}: could not write status.scale (${describeError(err)})`))
     }
