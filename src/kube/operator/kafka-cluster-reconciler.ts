@@ -13,7 +13,7 @@ import type { Standing } from './conditions.ts'
 import { splitKey } from './controller.ts'
 import { bootstrapServers } from './bootstrap-servers.ts'
 import { applyOwnedMetadata, hasFinalizer, KAFKA_CLUSTERS, readResource, writeStatus, type CustomResource } from './custom-resources.ts'
-import { brokersStanding, clusterStatusFields, type StatefulSetReadiness } from './kafka-cluster-status.ts'
+import { brokersStanding, clusterStatusFields, scaleStanding, type StatefulSetReadiness } from './kafka-cluster-status.ts'
 import type { KubeCluster, KubeClusters } from './kube-clients.ts'
 import { describeError } from './supervised-informer.ts'
 import type { RollStatus, RollWorkers } from './roll-workers.ts'
@@ -351,18 +351,6 @@ function contextsAnnotation(contexts: readonly string[]): Record<string, string>
 /** Degraded with every problem of the spec, each with its field and fix. */
 export function invalidSpec(problems: readonly FieldProblem[]): Standing {
   return { state: 'degraded', reason: 'InvalidSpec', message: problems.map((p) => `${p.message} (fix: ${p.fix})`).join('; ') }
-}
-
-/**
- * The standing with the scale said: refused is Degraded (the message names why and the fix); under
- * way or waiting, Reconciling once the brokers are ready (before, their standing says more).
- */
-export function scaleStanding(scale: ScaleStatus | undefined, brokers: Standing): Standing {
-  if (scale?.phase === 'refused') return { state: 'degraded', reason: 'ScaleRefused', message: scale.message }
-  if (brokers.state !== 'ready' || scale === undefined) return brokers
-  if (scale.phase === 'waiting') return { state: 'reconciling', reason: 'ScaleWaiting', message: scale.message }
-  if (isActive(scale)) return { state: 'reconciling', reason: 'Scaling', message: `${scale.message}${scale.problem ? ` (${scale.problem})` : ''}; rolling restarts wait for it` }
-  return brokers
 }
 
 function unreachable(m: Pick<ClusterManifests, 'cluster' | 'context'>, err: unknown): Standing {
