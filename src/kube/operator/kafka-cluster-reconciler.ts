@@ -324,16 +324,12 @@ export class KafkaClusterReconciler {
     const kept = {
       controllers: resource.status?.controllers,
       roll: this.#rolls?.status(key) ?? resource.status?.roll,
-      scale: this.#scales ? (this.#scales.status(key) ?? scale ?? finished(resource.status?.scale as ScaleStatus | undefined)) : resource.status?.scale,
+      // (A scale that no longer applies, refused or waiting and the spec asks for it no more, goes.)
+      scale: this.#scales ? (this.#scales.status(key) ?? scale) : resource.status?.scale,
     }
     const carried = Object.fromEntries(Object.entries(kept).filter(([, v]) => v !== undefined).map(([k, v]) => [k, JSON.parse(JSON.stringify(v))]))
     await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, { ...carried, ...fields }, standing)
   }
-}
-
-/** A scale that no longer applies (refused or waiting, and the spec asks for it no more) is not shown; a finished one is. */
-function finished(scale: ScaleStatus | undefined): ScaleStatus | undefined {
-  return scale?.phase === 'finished' ? scale : undefined
 }
 
 function selectorOf(model: KafkaClusterModel): Record<string, string> {

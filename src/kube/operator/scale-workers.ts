@@ -85,6 +85,11 @@ export interface ScaleRequest {
 export class ScaleWorkers {
   readonly #options: ScaleWorkersOptions
   readonly #running = new Map<string, { status: ScaleStatus; done: Promise<void> }>()
+  /**
+   * The last status of each scale that ran here: newer than a status.scale a reconcile read before the
+   * scale's last write landed (which would resume a scale that just ended).
+   */
+  readonly #ended = new Map<string, ScaleStatus>()
   readonly #abort = new AbortController()
 
   constructor(options: ScaleWorkersOptions) {
@@ -103,11 +108,12 @@ export class ScaleWorkers {
   async ensure(key: string, request: ScaleRequest): Promise<ScaleStatus | undefined> {
     const running = this.#running.get(key)
     if (running) return running.status
-    const saved = request.resource.status?.scale as ScaleStatus | undefined
+    const saved = this.#ended.get(key) ?? (request.resource.status?.scale as ScaleStatus | undefined)
     if (this.#abort.signal.aborted) return isActive(saved) ? saved : undefined
     if (saved && isActive(saved)) return this.#start(key, request, { ...saved, problem: undefined }, `resuming scale ${saved.scaleId} (${saved.phase})`)
     const change = scaleChange(request.spec, request.current)
-    if (!change) return undefined
+    // Nothing to change: the last scale is shown while it is the finished one.
+    if (!change) return saved?.phase === 'finished' ? saved : undefined
     const generation = request.resource.metadata.generation ?? 0
     const same = saved !== undefined && JSON.stringify(saved.to) === JSON.stringify(change.to) && JSON.stringify(saved.from) === JSON.stringify(change.from)
     const base = same ? saved : { scaleId: randomUUID().slice(0, 8), generation, startedAt: new Date().toISOString(), ...change }
@@ -141,7 +147,10 @@ export class ScaleWorkers {
     this.#options.log(`KafkaCluster ${key}: ${line}`)
     // Brokers joining change something at once (the StatefulSets grow); a drain only once its plan is made.
     if (!line.startsWith('resuming') && scale.adding.length > 0) void this.#started(request, scale)
-    entry.done = this.#run(key, request, status).finally(() => this.#running.delete(key))
+    entry.done = this.#run(key, request, status).finally(() => {
+      this.#ended.set(key, structuredClone(status))
+      this.#running.delete(key)
+    })
     return status
   }
 
@@ -260,7 +269,7 @@ export class ScaleWorkers {
     let state: PlanState | undefined
     switch (start.kind) {
       case 'declined': {
-        const refused = await this.#refused(key, request.resource, status, request.resource.status?.scale as ScaleStatus | undefined, refusal!.reason, refusal!)
+        const refused = await this.#refused(key, request.resource, status, this.#ended.get(key) ?? (request.resource.status?.scale as ScaleStatus | undefined), refusal!.reason, refusal!)
         await publish(refused)
         return 'stop'
       }
