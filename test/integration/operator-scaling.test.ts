@@ -16,7 +16,6 @@ import type { ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { SpreadIndex } from '../../src/core/placement/spread.ts'
 import type { Topology } from '../../src/core/topology/topology.ts'
 import { anyConnection, createAdmin } from '../../src/kafka/connection.ts'
@@ -24,12 +23,11 @@ import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
 import { describeRegisteredBrokers } from '../../src/kafka/describe-cluster.ts'
 import { describeRecordedTopology } from '../../src/kafka/describe-recorded-topology.ts'
 import { unregisterBroker } from '../../src/kafka/unregister-broker.ts'
-import { isAlive } from '../../src/local/broker-process.ts'
 import type { KubeControlPlane } from '../../src/local/kube-control-plane.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
-import { startTwoKubeClusters, stopOperators } from './support/operator-bed.ts'
-import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
+import { applyObject, condition, getObject, startTwoKubeClusters, stopBed, until as untilReached, type Json } from './support/operator-bed.ts'
+import { startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
 import { assertNoThrottles } from './support/throttles.ts'
 import { startVerifiableProducer, type VerifiableProducerHandle } from './support/verifiable-producer.ts'
@@ -68,8 +66,6 @@ function kafkaCluster(name: string, bootstrap: string, counts: [number, number],
   }
 }
 
-type Json = Record<string, any>
-
 describe('kafkaplane operator scales a KafkaCluster with data movement', { timeout: 600_000 }, () => {
   const planes: KubeControlPlane[] = []
   const operators: WatchedCli[] = []
@@ -104,7 +100,7 @@ describe('kafkaplane operator scales a KafkaCluster with data movement', { timeo
     } finally {
       await admin.close()
     }
-    await fill(kafka.bootstrapServers, TOPIC, 18 * 1024 * 1024)
+    await fill(kafka.bootstrapServers, TOPIC, 12 * 1024 * 1024)
     console.log(`Kafka cluster (6 of 8 brokers running, ${TOPIC} filled) in ${Math.round(performance.now() - t1)} ms`)
     startOperator()
     await operator().waitFor(/watching KafkaCluster/, 60_000)
@@ -115,17 +111,8 @@ describe('kafkaplane operator scales a KafkaCluster with data movement', { timeo
   })
 
   after(async () => {
-    try {
-      for (const child of children) if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-      await stopOperators(operators)
-    } finally {
-      await kafka?.stop()
-      const pids = planes.flatMap((p) => p.pids)
-      await Promise.all(planes.map((p) => p.stop()))
-      assert.deepEqual(pids.filter(isAlive), [], 'every control-plane process is gone')
-      assert.deepEqual(operators.map((o) => o.child.pid).filter((pid) => pid !== undefined && isAlive(pid)), [], 'every operator is gone')
-      if (scratch) await removeDir(scratch)
-    }
+    for (const child of children) if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await stopBed({ operators, kafka, planes, scratch })
   })
 
   function startOperator(): WatchedCli {
@@ -141,29 +128,10 @@ describe('kafkaplane operator scales a KafkaCluster with data movement', { timeo
     return text === undefined ? undefined : (JSON.parse(text) as Json)
   }
 
-  async function get(plane: KubeControlPlane, kind: string, name: string): Promise<Json | undefined> {
-    const r = await plane.kubectl(['get', kind, name, '-n', NS, '-o', 'json'])
-    if (r.code !== 0) return undefined
-    return JSON.parse(r.stdout) as Json
-  }
-  async function apply(plane: KubeControlPlane, object: object): Promise<void> {
-    const r = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify(object) })
-    assert.equal(r.code, 0, r.stderr)
-  }
-  async function until<T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs
-    let last: T | undefined
-    for (;;) {
-      last = await read().catch(() => undefined)
-      if (last !== undefined && ok(last)) return last
-      if (Date.now() > deadline) {
-        const status = (await get(home, 'kafkacluster', 'kafka').catch(() => undefined))?.status
-        assert.fail(`${what}: not reached in ${timeoutMs} ms; last: ${JSON.stringify((last as Json | undefined)?.status ?? last)?.slice(0, 2000)}\nKafkaCluster kafka status: ${JSON.stringify(status)}\n${logs()}`)
-      }
-      await sleep(300)
-    }
-  }
-  const condition = (o: Json, type: string): Json => (o.status?.conditions as Json[] | undefined)?.find((c) => c.type === type) ?? {}
+  const get = (plane: KubeControlPlane, kind: string, name: string) => getObject(plane, NS, kind, name)
+  const apply = applyObject
+  const explain = async () => `KafkaCluster kafka status: ${JSON.stringify((await get(home, 'kafkacluster', 'kafka').catch(() => undefined))?.status)}\n${logs()}`
+  const until = <T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000) => untilReached(what, read, ok, timeoutMs, explain)
   /** No kubelet: the test reports the StatefulSets' pods ready, as the StatefulSet controller would. */
   async function markReady(k8s1: number, k8s2: number, name = 'kafka'): Promise<void> {
     for (const [plane, set, n] of [[home, `${name}-k8s-1`, k8s1], [remote, `${name}-k8s-2`, k8s2]] as const) {

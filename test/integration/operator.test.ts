@@ -16,12 +16,11 @@ import type { Topology } from '../../src/core/topology/topology.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
 import { describeTopicOverrides } from '../../src/kafka/describe-topic-overrides.ts'
-import { isAlive } from '../../src/local/broker-process.ts'
 import type { KubeControlPlane } from '../../src/local/kube-control-plane.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
-import { startTwoKubeClusters, stopOperators } from './support/operator-bed.ts'
-import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
+import { applyObject, condition, getObject, startTwoKubeClusters, stopBed, until as untilReached, type Json } from './support/operator-bed.ts'
+import { startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
 
 const NS = 'kafka'
@@ -51,8 +50,6 @@ function kafkaTopic(name: string, spec: Record<string, unknown>, annotations: Re
   return { apiVersion: 'kafkaplane.io/v1alpha1', kind: 'KafkaTopic', metadata: { name, namespace: NS, annotations }, spec: { cluster: 'kafka', ...spec } }
 }
 
-type Json = Record<string, any>
-
 describe('kafkaplane operator on real API servers and a real Kafka cluster', { timeout: 900_000 }, () => {
   const planes: KubeControlPlane[] = []
   const operators: WatchedCli[] = []
@@ -75,18 +72,7 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     startOperator()
   })
 
-  after(async () => {
-    try {
-      await stopOperators(operators)
-    } finally {
-      await kafka?.stop()
-      const pids = planes.flatMap((p) => p.pids)
-      await Promise.all(planes.map((p) => p.stop()))
-      assert.deepEqual(pids.filter(isAlive), [], 'every control-plane process is gone')
-      assert.deepEqual(operators.map((o) => o.child.pid).filter((pid) => pid !== undefined && isAlive(pid)), [], 'every operator is gone')
-      if (scratch) await removeDir(scratch)
-    }
-  })
+  after(() => stopBed({ operators, kafka, planes, scratch }))
 
   function startOperator(): WatchedCli {
     const op = startWatchedCli(['operator', '--kubeconfig', kubeconfig, '--context', 'k8s-1', '--state-dir', join(scratch, 'state'), '--throttle', '256KiB', '--resync-ms', '5000'])
@@ -96,26 +82,9 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
   const operator = () => operators.at(-1)!
   const logs = () => operators.map((o, i) => `--- operator ${i} ---\n${o.stderr().slice(-4000)}`).join('\n')
 
-  async function get(plane: KubeControlPlane, kind: string, name: string): Promise<Json | undefined> {
-    const r = await plane.kubectl(['get', kind, name, '-n', NS, '-o', 'json', '--show-managed-fields'])
-    if (r.code !== 0) return undefined
-    return JSON.parse(r.stdout) as Json
-  }
-  async function apply(plane: KubeControlPlane, object: object): Promise<void> {
-    const r = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify(object) })
-    assert.equal(r.code, 0, r.stderr)
-  }
-  async function until<T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs
-    let last: T | undefined
-    for (;;) {
-      last = await read()
-      if (last !== undefined && ok(last)) return last
-      if (Date.now() > deadline) assert.fail(`${what}: not reached in ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 2000)}\n${logs()}`)
-      await sleep(300)
-    }
-  }
-  const condition = (o: Json, type: string): Json => (o.status?.conditions as Json[] | undefined)?.find((c) => c.type === type) ?? {}
+  const get = (plane: KubeControlPlane, kind: string, name: string) => getObject(plane, NS, kind, name)
+  const apply = applyObject
+  const until = <T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000) => untilReached(what, read, ok, timeoutMs, logs)
   const current = (o: Json) => o.status?.observedGeneration === o.metadata.generation
   const readyTopic = (name: string) =>
     until(`KafkaTopic ${name} Ready`, () => get(home, 'kafkatopic', name), (t) => current(t) && condition(t, 'Ready')?.status === 'True', 180_000)

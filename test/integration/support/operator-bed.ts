@@ -12,7 +12,9 @@ import { customResourceDefinitions } from '../../../src/kube/crds/crd.ts'
 import { isAlive } from '../../../src/local/broker-process.ts'
 import { locateKubeBinaries } from '../../../src/local/kube-binaries.ts'
 import { startKubeControlPlane, type KubeControlPlane } from '../../../src/local/kube-control-plane.ts'
+import type { LocalCluster } from '../../../src/local/local-cluster.ts'
 import type { WatchedCli } from './cli.ts'
+import { removeDir } from './clusters.ts'
 
 /**
  * Starts k8s-1 and k8s-2 (each pushed to `planes` as soon as it runs, for the caller's after() to stop
@@ -35,14 +37,66 @@ export async function startTwoKubeClusters(scratch: string, planes: KubeControlP
   return { home, remote, kubeconfig }
 }
 
+/**
+ * The end of an operator test: every operator stopped (SIGTERM, SIGKILL after 15 s), then the Kafka
+ * cluster and the API servers, checked gone by pid, and the scratch dir removed, also when a step fails.
+ */
+export async function stopBed(bed: { operators: readonly WatchedCli[]; kafka: LocalCluster | undefined; planes: readonly KubeControlPlane[]; scratch: string | undefined }): Promise<void> {
+  try {
+    await stopOperators(bed.operators)
+  } finally {
+    await bed.kafka?.stop()
+    const pids = bed.planes.flatMap((p) => p.pids)
+    await Promise.all(bed.planes.map((p) => p.stop()))
+    assert.deepEqual(pids.filter(isAlive), [], 'every control-plane process is gone')
+    assert.deepEqual(bed.operators.map((o) => o.child.pid).filter((pid) => pid !== undefined && isAlive(pid)), [], 'every operator is gone')
+    if (bed.scratch) await removeDir(bed.scratch)
+  }
+}
+
 /** Stops every operator still running: SIGTERM, SIGKILL after 15 s. */
-export async function stopOperators(operators: readonly WatchedCli[]): Promise<void> {
+async function stopOperators(operators: readonly WatchedCli[]): Promise<void> {
   for (const op of operators) {
     const pid = op.child.pid
     if (pid === undefined || op.child.exitCode !== null || op.child.signalCode !== null) continue
     process.kill(pid, 'SIGTERM')
     const stopped = await Promise.race([op.exited.then(() => true), sleep(15_000).then(() => false)])
     if (!stopped && isAlive(pid)) process.kill(pid, 'SIGKILL')
+  }
+}
+
+export type Json = Record<string, any>
+
+/** An object of `namespace` as the API server has it (managed fields shown), or undefined when it is not there. */
+export async function getObject(plane: KubeControlPlane, namespace: string, kind: string, name: string): Promise<Json | undefined> {
+  const r = await plane.kubectl(['get', kind, name, '-n', namespace, '-o', 'json', '--show-managed-fields'])
+  if (r.code !== 0) return undefined
+  return JSON.parse(r.stdout) as Json
+}
+
+/** `kubectl apply` of one object, which must succeed. */
+export async function applyObject(plane: KubeControlPlane, object: object): Promise<void> {
+  const r = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify(object) })
+  assert.equal(r.code, 0, r.stderr)
+}
+
+/** A status condition of a resource by type ({} when it has none). */
+export function condition(o: Json, type: string): Json {
+  return (o.status?.conditions as Json[] | undefined)?.find((c) => c.type === type) ?? {}
+}
+
+/**
+ * Polls `read` every 300 ms until `ok` holds; fails after `timeoutMs` with the last value (its status
+ * when it has one) and what `explain` adds (the operators' logs).
+ */
+export async function until<T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs: number, explain: () => Promise<string> | string = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: T | undefined
+  for (;;) {
+    last = await read().catch(() => undefined)
+    if (last !== undefined && ok(last)) return last
+    if (Date.now() > deadline) assert.fail(`${what}: not reached in ${timeoutMs} ms; last: ${JSON.stringify((last as Json | undefined)?.status ?? last)?.slice(0, 2000)}\n${await explain()}`)
+    await sleep(300)
   }
 }
 
