@@ -16,7 +16,7 @@ export const DOCKERFILE = join(ROOT, 'deploy', 'Dockerfile')
 
 /** deploy/image.yaml, read and checked. */
 export interface ImageManifest {
-  /** Repository name, e.g. `docker.io/local/kafkaplane` (the tag is the package.json version). */
+  /** Repository name, e.g. `docker.io/local/kafkaplane` (the tag: `<package.json version>-kafka-<Kafka version>`). */
   name: string
   debian: { suite: string; packages: string[] }
   /** Node.js version (exact). */
@@ -65,17 +65,19 @@ export async function readImageManifest(path: string = IMAGE_MANIFEST): Promise<
  * same pom and plugin as local clusters, a Node stage installs the production npm packages, and the
  * image is Debian slim with the manifest's packages plus both stages' results, the sources and rootfs.
  */
-export function renderDockerfile(m: ImageManifest, dependencyPluginVersion: string): string {
+export function renderDockerfile(m: ImageManifest, { dependencyPluginVersion, kafkaVersion }: { dependencyPluginVersion: string; kafkaVersion: string }): string {
   const k = m.kafkaplaneHome
   return `# GENERATED from deploy/image.yaml by \`scripts/kafkaplane-image dockerfile > deploy/Dockerfile\`: edit that
 # file, not this one (src/local/kafkaplane-image.test.ts fails when they differ). The same image is built
 # without a container engine by \`scripts/kafkaplane-image build\` (mmdebstrap + umoci), for the test bed.
-# Build from the repository root:
-#   docker build -f deploy/Dockerfile -t registry.example.com/kafkaplane:<version> .
+# Build from the repository root, for the Kafka version kafkaplane pins or another (4.0 or later):
+#   docker build -f deploy/Dockerfile -t registry.example.com/kafkaplane:<version>-kafka-${kafkaVersion} .
+#   docker build -f deploy/Dockerfile --build-arg KAFKA_VERSION=4.4.0 -t registry.example.com/kafkaplane:<version>-kafka-4.4.0 .
 FROM maven:3-eclipse-temurin-17 AS kafka
+ARG KAFKA_VERSION=${kafkaVersion}
 COPY ${m.kafkaPom} /build/pom.xml
 RUN mvn -B -q -f /build/pom.xml org.apache.maven.plugins:maven-dependency-plugin:${dependencyPluginVersion}:copy-dependencies \\
-      -DincludeScope=runtime -DoutputDirectory=${m.kafkaHome}/libs
+      -DincludeScope=runtime -DoutputDirectory=${m.kafkaHome}/libs -Dkafka.version=\${KAFKA_VERSION}
 
 FROM node:${m.node}-${m.debian.suite}-slim AS node
 WORKDIR ${k}
@@ -113,7 +115,7 @@ export interface KafkaplaneImage extends BuiltImage {
  * 4. the production npm packages: `npm ci --omit=dev --ignore-scripts`, cached by the lock file;
  * 5. buildImage (umoci) with those, the sources and the rootfs tree; cached by the content of all inputs.
  */
-export async function buildKafkaplaneImage(options: { cache?: string; manifest?: ImageManifest; onProgress?: (line: string) => void } = {}): Promise<KafkaplaneImage> {
+export async function buildKafkaplaneImage(options: { cache?: string; manifest?: ImageManifest; kafkaVersion?: string; onProgress?: (line: string) => void } = {}): Promise<KafkaplaneImage> {
   const started = performance.now()
   const m = options.manifest ?? (await readImageManifest())
   const cache = options.cache ?? cacheDir()
@@ -128,7 +130,13 @@ export async function buildKafkaplaneImage(options: { cache?: string; manifest?:
   const node = await nodeBinary(m.node, cache, say)
   const nodeMs = Math.round(performance.now() - mark)
   mark = performance.now()
-  const kafka = await resolveKafkaDistribution({ cacheDir: cache, env: { ...process.env, KAFKA_HOME: '' }, pom: join(ROOT, m.kafkaPom), onFetch: say })
+  const kafka = await resolveKafkaDistribution({
+    cacheDir: cache,
+    env: { ...process.env, KAFKA_HOME: '' },
+    pom: join(ROOT, m.kafkaPom),
+    ...(options.kafkaVersion === undefined ? {} : { version: options.kafkaVersion }),
+    onFetch: say,
+  })
   const jars = (await readdir(kafka.libDir)).filter((name) => name.endsWith('.jar')).sort()
   const kafkaMs = Math.round(performance.now() - mark)
   mark = performance.now()
@@ -145,8 +153,9 @@ export async function buildKafkaplaneImage(options: { cache?: string; manifest?:
     ...m.kafkaplaneFiles.map((f): ImageEntry => ({ kind: 'copy', from: join(ROOT, f), to: `${k}/${f}` })),
     { kind: 'copy', from: join(ROOT, m.rootfs), to: '.' },
   ]
-  say(`building ${m.name}:${version} with umoci (cached by the content of its inputs)`)
-  const built = await buildImage({ name: m.name, tag: version, entries, entrypoint: [], env: m.env, user: m.user, workdir: m.kafkaplaneHome }, { cache })
+  const tag = `${version}-kafka-${kafka.version}`
+  say(`building ${m.name}:${tag} with umoci (cached by the content of its inputs)`)
+  const built = await buildImage({ name: m.name, tag, entries, entrypoint: [], env: m.env, user: m.user, workdir: m.kafkaplaneHome }, { cache })
   return { ...built, tookMs: Math.round(performance.now() - started), inputsMs: { debianMs, nodeMs, kafkaMs, npmMs } }
 }
 
@@ -227,7 +236,8 @@ function runTool(command: string, args: string[], missingFix: string, cwd?: stri
   })
 }
 
-/** The dependency plugin version the Dockerfile's Maven stage uses: the pom's own. */
-export async function dependencyPluginVersion(m: ImageManifest): Promise<string> {
-  return pomProperty(join(ROOT, m.kafkaPom), 'dependency-plugin.version')
+/** What the Dockerfile takes from the pom: its dependency plugin version, and the Kafka version it pins (the build arg's default). */
+export async function dockerfilePomInputs(m: ImageManifest): Promise<{ dependencyPluginVersion: string; kafkaVersion: string }> {
+  const pom = join(ROOT, m.kafkaPom)
+  return { dependencyPluginVersion: await pomProperty(pom, 'dependency-plugin.version'), kafkaVersion: await pomProperty(pom, 'kafka.version') }
 }

@@ -102,7 +102,7 @@ export const BED_CONTROLLERS = [
   'persistentvolume-binder-controller', 'persistentvolume-protection-controller',
   'persistentvolumeclaim-protection-controller', 'pod-garbage-collector-controller',
 ] as const
-const ENVTEST_CONTROLLERS = ['statefulset-controller', 'serviceaccount-controller', 'garbage-collector-controller', 'namespace-controller'] as const
+const ENVTEST_CONTROLLERS = ['statefulset-controller', 'serviceaccount-controller', 'garbage-collector-controller', 'namespace-controller', 'disruption-controller'] as const
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path))
 let planes = 0
 

@@ -1,5 +1,5 @@
 import type { RestartReason, RollNode } from '../core/roll/roll-rules.ts'
-import type { RollTarget } from '../ports/roll-target.ts'
+import type { RestartOutcome, RollTarget } from '../ports/roll-target.ts'
 import type { LocalCluster } from './local-cluster.ts'
 
 /**
@@ -27,9 +27,10 @@ export class LocalRollTarget implements RollTarget {
     })
   }
 
-  async restart(ids: readonly number[], _reasons: ReadonlyMap<number, readonly RestartReason[]>): Promise<void> {
+  async restart(ids: readonly number[], _reasons: ReadonlyMap<number, readonly RestartReason[]>): Promise<RestartOutcome> {
     await Promise.all(ids.map((id) => this.#cluster.stopBroker(id)))
     await this.ensureRunning(ids)
+    return { refused: [] }
   }
 
   async ensureRunning(ids: readonly number[]): Promise<void> {

@@ -4,7 +4,7 @@ import type { ClusterSnapshot, PartitionState } from '../core/health/snapshot.ts
 import type { RestartReason, RollNode } from '../core/roll/roll-rules.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { PartitionRef, ReassignmentRefusal } from '../ports/executor-cluster.ts'
-import type { RollCluster, RollTarget } from '../ports/roll-target.ts'
+import type { RestartOutcome, RollCluster, RollTarget } from '../ports/roll-target.ts'
 import { newRollState, runRoll, type RollEvent, type RollState } from './roller.ts'
 
 /**
@@ -84,7 +84,12 @@ class SimulatedCluster implements RollCluster, RollTarget, Clock {
       reasons: this.#wanted.has(id) ? [{ kind: 'config', detail: 'config hash 1 -> 2' }] : [],
     }))
   }
-  async restart(ids: readonly number[], _reasons: ReadonlyMap<number, readonly RestartReason[]>): Promise<void> {
+  /** Brokers a disruption budget keeps from restarting until this time. */
+  readonly refuseUntil = new Map<number, number>()
+  async restart(ids: readonly number[], _reasons: ReadonlyMap<number, readonly RestartReason[]>): Promise<RestartOutcome> {
+    const refused = ids.filter((id) => this.t < (this.refuseUntil.get(id) ?? 0)).map((id) => ({ id, reason: `the PodDisruptionBudget allows no eviction of broker ${id} now` }))
+    ids = ids.filter((id) => !refused.some((r) => r.id === id))
+    if (ids.length === 0) return { refused }
     for (const p of this.#states()) {
       const left = p.isr.filter((b) => !ids.includes(b)).length
       if (p.isr.some((b) => ids.includes(b)) && p.replicas.length > p.minInsync && left < p.minInsync) this.violations.push(`t-${p.partition} ISR ${p.isr} without ${ids}`)
@@ -95,6 +100,7 @@ class SimulatedCluster implements RollCluster, RollTarget, Clock {
       this.#inSyncAt.set(id, this.t + this.downMs + this.catchUpMs)
       this.#wanted.delete(id)
     }
+    return { refused }
   }
   async ensureRunning(): Promise<void> {}
 }
@@ -189,6 +195,39 @@ test('resumed after the roller died mid-restart: it waits for that batch, then g
   assert.equal(result.status, 'finished')
   assert.deepEqual(sim.restarts, [[3], [4]], '3 not restarted twice')
   assert.deepEqual(state.requested, [])
+})
+
+test('a restart the platform refuses (a disruption budget) touches nothing, is said as blocked, and is tried again until allowed', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3, 4])
+  sim.refuseUntil.set(3, 45_000)
+  const { result, events, saved } = await roll(sim, newRollState('c', [], 0))
+  assert.equal(result.status, 'finished')
+  assert.deepEqual(sim.restarts, [[3], [4]], 'refused first, restarted once allowed')
+  assert.deepEqual(sim.violations, [])
+  const blocked = events.filter((e) => e.type === 'blocked')
+  assert.equal(blocked.length, 1, 'said once, not every poll')
+  assert.deepEqual(blocked[0]!.type === 'blocked' && blocked[0]!.waiting, [{ id: 3, blockers: ['the PodDisruptionBudget allows no eviction of broker 3 now'] }])
+  assert.equal(saved.at(-1)!.done.length, 2, 'no batch recorded for the refusal')
+  assert.ok(saved.some((s) => s.current === undefined && s.done.length === 0), 'the refused batch left current before it was tried again')
+})
+
+test('refused for longer than stallMs: stalled, nothing restarted, nothing recorded', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3])
+  sim.refuseUntil.set(3, Number.POSITIVE_INFINITY)
+  const { result, saved } = await roll(sim, newRollState('c', [], 0), { stallMs: 30_000 })
+  assert.equal(result.status, 'stalled')
+  assert.match(result.waitingFor, /^no node may restart: 3: the PodDisruptionBudget allows no eviction/)
+  assert.deepEqual(sim.restarts, [])
+  assert.equal(saved.at(-1)!.current, undefined)
+})
+
+test('a state that cannot be saved before a restart stops the roll with nothing restarted (an operator resuming it must know every restart)', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3, 4])
+  const failing = async () => {
+    throw new Error('the API server did not answer')
+  }
+  await assert.rejects(runRoll(sim, sim, newRollState('c', [], 0), { clock: sim, pollMs: 1000, save: failing }), /did not answer/)
+  assert.deepEqual(sim.restarts, [])
 })
 
 test('an abort stops between steps and keeps the state', async () => {

@@ -83,7 +83,9 @@ const LEADER_ELECTION_ATTEMPTS = 5
  *   2. On a fresh snapshot, choose the next batch (`nextBatch`: order, restart check on the live
  *      assignment, batch size within one failure-domain cell). None left: finished. None may restart:
  *      say who waits for what, poll again (stalled after `stallMs`).
- *   3. Save the batch as `current`, then restart it through the target, and go to 1.
+ *   3. Save the batch as `current`, then restart it through the target, and go to 1. Nodes the target
+ *      refuses (a PodDisruptionBudget allows no eviction now) were not touched: they leave the batch,
+ *      are said as blocked, and are tried again at the next poll (stalled after `stallMs`).
  *
  * An abort stops between steps; the saved state resumes at 1 or 2.
  */
@@ -129,8 +131,22 @@ export async function runRoll(cluster: RollCluster, target: RollTarget, state: R
         state.current = { ids, reasons: said, startedAt: clock.now() }
         await options.save(state)
         emit({ type: 'restarting', ids, reasons: said, warnings: step.check.warnings, passedOver: step.passedOver })
-        await target.restart(ids, reasons)
-        lastBlocked = ''
+        const { refused } = await target.restart(ids, reasons)
+        if (refused.length === 0) {
+          lastBlocked = ''
+          continue
+        }
+        // The platform refused some (a disruption budget): they were not touched, and are tried again later.
+        const restarted = ids.filter((id) => !refused.some((r) => r.id === id))
+        if (restarted.length > 0) state.current = { ...state.current, ids: restarted, reasons: [...new Set(restarted.flatMap((id) => reasons.get(id)!.map(describeReason)))] }
+        else delete state.current
+        await options.save(state)
+        const line = refused.map((r) => `${r.id}: ${r.reason}`).join(' | ')
+        if (line !== lastBlocked) emit({ type: 'blocked', waiting: refused.map((r) => ({ id: r.id, blockers: [r.reason] })) })
+        lastBlocked = line
+        if (restarted.length > 0) continue
+        if (clock.now() - lastProgressAt >= stallMs) return result('stalled', `no node may restart: ${line}`)
+        await clock.sleep(pollMs, options.signal)
         continue
       }
       const line = step.waiting.map((w) => `${w.id}: ${w.blockers.join('; ')}`).join(' | ')

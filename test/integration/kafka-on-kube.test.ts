@@ -7,7 +7,9 @@
  * dimensions; `kafkaplane verify` and Kafka's VerifiableProducer writing with acks=all from the host
  * through the whole file, and the faults of real pods: a broker's JVM killed, a pod deleted, a node's
  * kubelet stopped; then a config change that the operator rolls out, one broker pod at a time, under both
- * writers, whose records are all read back at the end through the pods' new IPs. One bed for the file (src/local/kube-bed.ts); the last test stops it and checks the
+ * writers; then a Kafka version upgrade (4.1.1 -> 4.4.0, an image of each) rolled while a node of each
+ * Kubernetes cluster is drained, its metadata.version finalized, a roll back refused; every record of
+ * both writers is read back at the end through the pods' new IPs. One bed for the file (src/local/kube-bed.ts); the last test stops it and checks the
  * host.
  */
 import assert from 'node:assert/strict'
@@ -16,6 +18,8 @@ import { readdir, readFile } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { createAdmin } from '../../src/kafka/connection.ts'
+import { describeClusterSnapshot } from '../../src/kafka/describe-cluster-snapshot.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
 import { hostSettingsDiff, readHostSettings } from '../../src/local/host-settings.ts'
 import { buildKafkaplaneImage, type KafkaplaneImage } from '../../src/local/kafkaplane-image.ts'
@@ -33,6 +37,10 @@ const NS = 'kafka'
 const OPERATOR_NS = 'kafkaplane-system'
 const TOPIC = 'payments.events'
 const BROKER_IDS = [0, 1, 2, 100, 101, 102]
+/** The version upgrade's target: the newest Kafka on Maven Central (the pin is 4.1.1). */
+const UPGRADE_TO = '4.4.0'
+/** The bed's KafkaCluster with the config change the roll test makes (kept by the tests after it). */
+const CONFIG_CHANGE = (example: string) => example.replace('\n  storage:\n', '\n  brokerConfig:\n    log.retention.hours: "169"\n  storage:\n')
 
 const TOPIC_RESOURCE = `apiVersion: kafkaplane.io/v1alpha1
 kind: KafkaTopic
@@ -81,6 +89,8 @@ async function brokerJvmPid(id: number): Promise<number | undefined> {
 
 describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched KafkaCluster, clients on the host, faults on real pods', { skip }, () => {
   let image: KafkaplaneImage
+  /** The same image with Kafka UPGRADE_TO: the version upgrade's. */
+  let upgradeImage: KafkaplaneImage
   let bed: KubeBed
   let one: KubeBedCluster
   let two: KubeBedCluster
@@ -94,7 +104,9 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
     scratch = await tempDir('kafka-on-kube')
     image = await buildKafkaplaneImage({ onProgress: (line) => console.log(line) })
     console.log(`image build: ${image.tookMs} ms (${image.cached ? 'cached' : 'built'}), ${(image.bytes / 2 ** 20).toFixed(1)} MiB: ${image.reference}`)
-    bed = await startKubeBed({ images: [image] })
+    upgradeImage = await buildKafkaplaneImage({ kafkaVersion: UPGRADE_TO, onProgress: (line) => console.log(line) })
+    console.log(`image build: ${upgradeImage.tookMs} ms (${upgradeImage.cached ? 'cached' : 'built'}), ${(upgradeImage.bytes / 2 ** 20).toFixed(1)} MiB: ${upgradeImage.reference}`)
+    bed = await startKubeBed({ images: [image, upgradeImage] })
     ;[one, two] = bed.clusters as [KubeBedCluster, KubeBedCluster]
     console.log(`bed with the image started in ${bed.timings.startMs} ms: ${JSON.stringify(bed.timings)}`)
   })
@@ -281,7 +293,7 @@ spec:
     const acknowledgedBefore = await producer.acknowledged()
     const verifyBefore = verifyAcknowledged(verify)
     const started = performance.now()
-    const changed = (await readFile(EXAMPLE, 'utf8')).replace('\n  storage:\n', '\n  brokerConfig:\n    log.retention.hours: "169"\n  storage:\n')
+    const changed = CONFIG_CHANGE(await readFile(EXAMPLE, 'utf8'))
     assert.notEqual(changed, await readFile(EXAMPLE, 'utf8'))
     await applyOnBed(bed, NS, changed)
     // The operator's pod deleted mid-roll: its Deployment makes a new one, which resumes the roll from status.roll.
@@ -320,22 +332,124 @@ spec:
     const lines = (await Promise.all(events)).join('').trim().split('\n')
     assert.equal(lines.length, 6, lines.join('\n'))
     assert.ok(lines.every((l) => /^payments-k8s-[12]-\d+ kafkaplane restarts this broker: config: config hash/.test(l)), lines.join('\n'))
-    // Every pod has a new IP: the writers followed them through metadata (read back in the next test).
-    bootstrap = pods.map((p) => `${p.podIP}:9094`).join(',')
+    // Every pod has a new IP: the writers followed them through metadata (read back at the end).
     const acknowledgedAcross = (await producer.acknowledged()) - acknowledgedBefore
     assert.ok(acknowledgedAcross > 1000, `VerifiableProducer wrote through the roll: ${acknowledgedAcross}`)
     assert.ok(verifyAcknowledged(verify) > verifyBefore + 1000, `kafkaplane verify wrote through the roll: ${verifyBefore} -> ${verifyAcknowledged(verify)}`)
   })
 
-  it('lost no acknowledged record of either writer through all of it (the faults and the roll)', async () => {
+  it(`upgrades Kafka 4.1.1 -> ${UPGRADE_TO} by a roll while a node of each Kubernetes cluster is drained, no partition ever below min ISR; metadata.version kept, then finalized; a roll back Kafka cannot do is refused, nothing changed`, async () => {
+    type Cluster = { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[]; kafka?: { version?: string; metadataVersion?: { level: number; name?: string }; message?: string }; roll?: { rollId: string; phase: string; done: { ids: number[]; reasons: string[] }[] } } }
+    const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as Cluster
+    const spec = async (version: string, reference: string, keep: boolean) =>
+      CONFIG_CHANGE(await readFile(EXAMPLE, 'utf8')).replace('    version: 4.1.1\n', `    version: ${version}\n    keepMetadataVersion: ${keep}\n`).replace(`image: ${image.reference}\n`, `image: ${reference}\n`)
+    const templateVersions = async () =>
+      Promise.all([one, two].map(async (c) => (await c.plane.kubectl(['get', 'statefulset', '-n', NS, '-l', 'app.kubernetes.io/component=broker', '-o', 'jsonpath={.items[*].spec.template.spec.containers[0].env[?(@.name=="KAFKAPLANE_KAFKA_VERSION")].value}'])).stdout.trim()))
+    const operatorLog = async () => (await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=60'])).stdout
+    const events = async (reason: string) => (await one.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=KafkaCluster,reason=${reason}`, '-o', 'jsonpath={range .items[*]}{.type} {.message}{"\\n"}{end}'])).stdout.trim()
+    assert.ok(verify && producer)
+    const acknowledgedBefore = await producer.acknowledged()
+    const rollBefore = (await kafkaCluster()).status?.roll?.rollId
+    assert.equal((await kafkaCluster()).status?.kafka?.metadataVersion?.level, 27, 'the cluster starts at 4.1-IV1')
+
+    // 1. The new version and its image, metadata.version kept: every broker rolls onto 4.4.0. While the
+    // roll runs, a node of each Kubernetes cluster is drained (kubectl drain: evictions through the
+    // PodDisruptionBudgets, as a node upgrade does), its broker gone until the node is uncordoned.
+    // The operator's budgets weigh the roll and both drains together: a host-side monitor of every
+    // partition's ISR must never see one below its min.insync.replicas.
+    const controllers = (await kafkaCluster() as { status?: { controllers?: number[] } }).status?.controllers ?? []
+    const nodeOf = async (cluster: KubeBedCluster) => {
+      const pod = (await brokerPods([cluster])).find((p) => !controllers.includes(brokerIdOf(p)))
+      assert.ok(pod, `a broker-only pod in ${cluster.name}`)
+      return { cluster, node: pod.nodeName, broker: brokerIdOf(pod) }
+    }
+    const drained = [await nodeOf(one), await nodeOf(two)]
+    const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`))
+    const started = performance.now()
+    await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, true))
+    await until('the roll started', 300_000, async () => {
+      const r = (await kafkaCluster()).status?.roll
+      return r && r.rollId !== rollBefore ? r : undefined
+    }, operatorLog)
+    const drains = drained.map(async ({ cluster, node }) => {
+      const t0 = performance.now()
+      const result = await cluster.plane.kubectl(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=1500s'], { timeoutMs: 1_560_000 })
+      const tookMs = Math.round(performance.now() - t0)
+      await sleep(20_000) // the node's maintenance; its broker's pod waits (its volume is on this node)
+      const uncordon = await cluster.plane.kubectl(['uncordon', node])
+      assert.equal(uncordon.code, 0, uncordon.stderr)
+      return { cluster: cluster.name, node, code: result.code, tookMs, refused: (result.stderr.match(/violate the pod's disruption budget/g) ?? []).length, output: result.stderr.slice(-2000) }
+    })
+    const roll = await until('the upgrade roll finished', 1_500_000, async () => {
+      const r = (await kafkaCluster()).status?.roll
+      return r && r.rollId !== rollBefore && r.phase === 'finished' ? r : undefined
+    }, operatorLog)
+    const drainResults = await Promise.all(drains)
+    await until('all 6 brokers Ready after the roll and the drains', 600_000, allReady, describePods)
+    const isr = await monitor.stop()
+    console.log(`upgrade roll of 6 brokers to Kafka ${UPGRADE_TO} with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
+    for (const d of drainResults) assert.equal(d.code, 0, `kubectl drain ${d.node} (${d.cluster}): ${d.output}`)
+    assert.ok(isr.samples > 30, `the ISR monitor sampled the cluster: ${JSON.stringify(isr)}`)
+    assert.ok(isr.worstMargin >= 0, `no partition below its min.insync.replicas at any sample: ${JSON.stringify(isr)}`)
+    // A drained broker's pod came back from the new template: the roll had no reason left to restart it.
+    const restarted = roll.done.flatMap((b) => b.ids)
+    assert.deepEqual([...new Set([...restarted, ...drained.map((d) => d.broker)])].sort((a, b) => a - b), BROKER_IDS, `every broker rolled or drained: ${JSON.stringify(roll.done)}`)
+    assert.equal(new Set(restarted).size, restarted.length, 'none restarted twice')
+    assert.ok(roll.done.every((b) => b.reasons.includes(`version: Kafka 4.1.1 -> ${UPGRADE_TO}`)), JSON.stringify(roll.done))
+    const kept = await until('status.kafka: every broker on the new version, the level kept', 300_000, async () => {
+      const k = (await kafkaCluster()).status?.kafka
+      return k?.version === UPGRADE_TO ? k : undefined
+    }, operatorLog)
+    assert.deepEqual(kept.metadataVersion, { level: 27, name: '4.1-IV1' })
+    assert.match(kept.message ?? '', /kept at 4\.1-IV1 \(level 27\) \(spec\.kafka\.keepMetadataVersion\); Kafka 4\.4\.0 supports up to 4\.4-IV2 \(level 33\)/)
+    const pods = await until('all 6 brokers Ready on the new image', 300_000, async () => {
+      const p = await allReady()
+      return p?.every((x) => x.image === upgradeImage.reference) ? p : undefined
+    }, describePods)
+
+    // 2. Finalized once the spec lets it: 4.1-IV1 -> 4.4-IV2, said by an Event.
+    await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, false))
+    const finalized = await until('metadata.version finalized', 300_000, async () => {
+      const k = (await kafkaCluster()).status?.kafka
+      return k?.metadataVersion?.level === 33 ? k : undefined
+    }, operatorLog)
+    assert.deepEqual(finalized.metadataVersion, { level: 33, name: '4.4-IV2' })
+    assert.match(await events('MetadataVersionFinalized'), /^Normal metadata\.version finalized: 4\.1-IV1 \(level 27\) -> 4\.4-IV2 \(level 33\)/)
+
+    // 3. Back to 4.1.1 now: refused before anything is applied; the pods keep running 4.4.0.
+    await applyOnBed(bed, NS, await spec('4.1.1', image.reference, false))
+    const refused = await until('the roll back refused', 120_000, async () => {
+      const c = await kafkaCluster()
+      const degraded = c.status?.conditions?.find((x) => x.type === 'Degraded')
+      return c.status?.observedGeneration === c.metadata.generation && degraded?.status === 'True' ? degraded : undefined
+    }, operatorLog)
+    assert.equal(refused.reason, 'VersionChangeRefused')
+    assert.match(refused.message, /Kafka 4\.1\.1 cannot run this cluster: its newest metadata\.version is 4\.1-IV1 \(level 27\), and the cluster's is 4\.4-IV2 \(level 33\)/)
+    assert.match(await events('VersionChangeRefused'), /^Warning Kafka 4\.1\.1 cannot run this cluster/)
+    await sleep(15_000) // a reconcile or two: still nothing applied, nothing restarted
+    assert.deepEqual(await templateVersions(), [UPGRADE_TO, UPGRADE_TO], 'both StatefulSets still make 4.4.0 pods')
+    for (const pod of await brokerPods([one, two])) assert.equal(pod.uid, pods.find((p) => p.name === pod.name)?.uid, `${pod.name} was not restarted`)
+
+    // 4. Back to the version it runs: Ready again, no roll.
+    await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, false))
+    await until('Ready again', 120_000, async () => {
+      const c = await kafkaCluster()
+      return c.status?.observedGeneration === c.metadata.generation && c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ? c : undefined
+    }, operatorLog)
+    assert.equal((await kafkaCluster()).status?.roll?.rollId, roll.rollId, 'no other roll')
+    assert.ok((await producer.acknowledged()) - acknowledgedBefore > 1000, 'VerifiableProducer wrote through the upgrade')
+  })
+
+  it('lost no acknowledged record of either writer through all of it (the faults, the roll, the upgrade)', async () => {
     assert.ok(verify && producer)
     verify.child.kill('SIGINT')
     const gone = await Promise.race([verify.exited.then(() => true), sleep(240_000, undefined, { ref: false }).then(() => false)])
     assert.ok(gone, `kafkaplane verify reported within 240 s: ${verify.stderr().slice(-2000)}`)
     const report = JSON.parse(verify.stdout()) as { acknowledged: number; lost: number; unverified: number; verdict: { failures: string[] } }
-    // After the roll every pod has a new IP: Kafka's writer is read back through the new ones, and
+    // After the rolls every pod has a new IP: Kafka's writer is read back through the new ones, and
     // kafkaplane verify's final read bootstraps from where its clients last saw the brokers.
-    const check = await producer.stopAndCheck(bootstrap)
+    const pods = await until('all 6 brokers Ready', 300_000, allReady, describePods)
+    const check = await producer.stopAndCheck(pods.map((p) => `${p.podIP}:9094`).join(','))
     console.log(`kafkaplane verify: ${report.acknowledged} acknowledged, ${report.lost} lost, ${report.unverified} not verified; VerifiableProducer: ${check.acknowledged} acknowledged, ${check.found} read back, ${check.lost} lost, ${check.notVerified} not verified`)
     assert.ok(report.acknowledged > 0 && check.acknowledged > 0, 'both wrote')
     assert.equal(report.lost, 0, `kafkaplane verify lost nothing: ${report.verdict.failures.join('; ')}`)
@@ -352,6 +466,46 @@ spec:
     assert.deepEqual(hostSettingsDiff(bed.hostBefore, await readHostSettings()), [], 'host settings are as before the bed')
   })
 })
+
+/**
+ * Samples every partition's ISR from the host, about once a second, through the ready brokers' addresses
+ * (they change as pods are replaced): the worst margin of in-sync replicas over min.insync.replicas seen
+ * on partitions that have one to give (RF above min ISR), and where.
+ */
+function isrMonitor(addresses: () => Promise<string[]>) {
+  let stopped = false
+  const seen = { samples: 0, failed: 0, worstMargin: Number.POSITIVE_INFINITY, worstAt: '' }
+  const cache = new Map<string, number>()
+  const loop = (async () => {
+    while (!stopped) {
+      const bootstrapServers = await addresses().catch(() => [])
+      if (bootstrapServers.length > 0) {
+        const admin = createAdmin({ bootstrapServers, requestTimeoutMs: 5000, connectTimeoutMs: 2000 })
+        try {
+          const snapshot = await describeClusterSnapshot(admin, { bootstrapServers, minInsyncCache: cache })
+          seen.samples++
+          for (const p of snapshot.partitions) {
+            if (p.replicas.length <= p.minInsync) continue
+            const margin = p.isr.length - p.minInsync
+            if (margin < seen.worstMargin) Object.assign(seen, { worstMargin: margin, worstAt: `${p.topic}-${p.partition} ISR [${p.isr}] of [${p.replicas}] at ${new Date().toISOString()}` })
+          }
+        } catch {
+          seen.failed++
+        } finally {
+          await admin.close().catch(() => {})
+        }
+      }
+      await sleep(1000)
+    }
+  })()
+  return {
+    stop: async () => {
+      stopped = true
+      await loop
+      return seen
+    },
+  }
+}
 
 /** The records kafkaplane verify had acknowledged at its last progress line. */
 function verifyAcknowledged(verify: WatchedCli): number {

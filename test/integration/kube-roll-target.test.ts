@@ -3,8 +3,9 @@
  * kube-apiserver, kube-controller-manager; no scheduler or kubelet, so the pods stay Pending, which is all
  * a pod's identity, template and replacement need): a KafkaCluster's StatefulSet rendered and applied,
  * its pods read as roll nodes (roles and failure domains from the model, no reason to restart); a
- * config change gives every pod a reason naming both config hashes; a restart deletes the pod and
- * resolves once the StatefulSet made its replacement, which has no reason left. One control plane for
+ * config change gives every pod a reason naming both config hashes; a restart evicts the pod and
+ * resolves once the StatefulSet made its replacement, which has no reason left; an eviction the
+ * PodDisruptionBudget refuses (the disruption controller runs) touches nothing and says so. One control plane for
  * the file, stopped in after().
  */
 import assert from 'node:assert/strict'
@@ -36,8 +37,8 @@ describe('the roller on Kubernetes: broker pods as roll nodes, restarted by dele
     assert.ok(checked.ok, JSON.stringify(!checked.ok && checked.errors))
     return checked.model
   }
-  const apply = async (m: KafkaClusterModel) => {
-    for (const object of renderKafkaCluster(m)[0]!.objects) await clusters.home.applier.apply(object)
+  const apply = async (m: KafkaClusterModel, budgets?: ReadonlyMap<string, number>) => {
+    for (const object of renderKafkaCluster(m, budgets)[0]!.objects) await clusters.home.applier.apply(object)
   }
   const pods = async () => {
     const list = await plane.kubectl(['get', 'pods', '-n', 'kafka', '-o', 'json'])
@@ -56,7 +57,7 @@ describe('the roller on Kubernetes: broker pods as roll nodes, restarted by dele
     assert.deepEqual(pids.filter(isAlive), [], 'every control-plane process is gone after stop()')
   })
 
-  it('reads the pods as nodes, names a config change as every pod\'s reason, and restarts a pod by deleting it and waiting for its replacement', async () => {
+  it('reads the pods as nodes, names a config change as every pod\'s reason, and restarts a pod by evicting it and waiting for its replacement', async () => {
     const first = model({ 'log.retention.hours': '168' })
     await apply(first)
     for (let i = 0; (await pods()).length < 3; i++) {
@@ -89,5 +90,37 @@ describe('the roller on Kubernetes: broker pods as roll nodes, restarted by dele
     assert.deepEqual(told.map((t) => [t.pod, t.context, t.reasons.map((r) => r.kind)]), [[victim.pod, clusters.home.context, ['config']]])
     const left = await changedTarget.nodes()
     assert.deepEqual(left.map((n) => [n.id, n.reasons.length]), changed.brokers.map((b) => [b.id, b.id === victim.id ? 0 : 1]), 'the new pod runs the new config; the others still need a restart')
+  })
+
+  it('restarts through the Eviction API: a PodDisruptionBudget that allows no eviction refuses it, touching nothing; allowed, the pod is replaced', async () => {
+    const changed = model({ 'log.retention.hours': '169' })
+    await apply(changed, new Map([['k8s-1', 0]]))
+    const target = new KubeRollTarget(clusters, changed, { pollMs: 200 })
+    const victim = changed.brokers[2]!
+    // No kubelet: the pod is made to look running and ready, as a healthy broker's is (a pending pod ignores budgets).
+    const ready = { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }
+    const patched = await plane.kubectl(['patch', 'pod', victim.pod, '-n', 'kafka', '--subresource=status', '--type=merge', '-p', JSON.stringify(ready)])
+    assert.equal(patched.code, 0, patched.stderr)
+    const budget = async (healthy: number) => {
+      for (let i = 0; ; i++) {
+        const pdb = JSON.parse((await plane.kubectl(['get', 'pdb', changed.clusters[0]!.statefulSet, '-n', 'kafka', '-o', 'json'])).stdout) as { metadata: { generation: number }; status?: { observedGeneration?: number; currentHealthy?: number } }
+        if (pdb.status?.observedGeneration === pdb.metadata.generation && pdb.status.currentHealthy === healthy) return
+        assert.ok(i < 120, `the disruption controller processed the budget: ${JSON.stringify(pdb.status)}`)
+        await sleep(500)
+      }
+    }
+    await budget(1)
+    const before = (await pods()).find((p) => p.metadata?.name === victim.pod)!
+    const refused = await target.restart([victim.id], new Map([[victim.id, [{ kind: 'config', detail: 'x' }]]]))
+    assert.equal(refused.refused.length, 1)
+    assert.equal(refused.refused[0]!.id, victim.id)
+    assert.match(refused.refused[0]!.reason, new RegExp(`^the PodDisruptionBudget of Kubernetes cluster context \\S+ allows no eviction of pod ${victim.pod} now \\(Cannot evict pod as it would violate the pod's disruption budget`))
+    assert.equal((await pods()).find((p) => p.metadata?.name === victim.pod)?.metadata?.uid, before.metadata?.uid, 'the pod is untouched')
+
+    await apply(changed, new Map([['k8s-1', 3]]))
+    await budget(1)
+    assert.deepEqual(await target.restart([victim.id], new Map([[victim.id, [{ kind: 'config', detail: 'x' }]]])), { refused: [] })
+    const after = (await pods()).find((p) => p.metadata?.name === victim.pod)
+    assert.ok(after && after.metadata?.uid !== before.metadata?.uid, 'evicted, and replaced by the StatefulSet before restart() resolved')
   })
 })

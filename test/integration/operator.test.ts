@@ -124,6 +124,34 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     const ready = await until('KafkaCluster Ready', () => get(home, 'kafkacluster', 'kafka'), (c) => condition(c, 'Ready')?.status === 'True')
     assert.equal(ready.status.readyBrokers, 4)
     assert.equal(condition(ready, 'Degraded').status, 'False')
+    // Step 10: every broker on spec.kafka.version (the default, 4.1.1), its metadata.version read from Kafka.
+    const settled = await until('status.kafka', () => get(home, 'kafkacluster', 'kafka'), (c) => c.status?.kafka !== undefined)
+    assert.deepEqual(settled.status.kafka, { version: '4.1.1', metadataVersion: { level: 27, name: '4.1-IV1' }, message: 'metadata.version is the newest every broker supports' })
+  })
+
+  test('a roll back to a Kafka that cannot run the finalized metadata.version is refused: Degraded, a Warning Event, nothing applied', async () => {
+    const older = kafkaCluster(bootstrap)
+    ;(older.spec.kafka as Json).version = '4.0.0'
+    await apply(home, older)
+    const refused = await until('KafkaCluster Degraded', () => get(home, 'kafkacluster', 'kafka'), (c) => current(c) && condition(c, 'Degraded').status === 'True')
+    assert.equal(condition(refused, 'Degraded').reason, 'VersionChangeRefused')
+    assert.match(
+      condition(refused, 'Degraded').message,
+      /Kafka 4\.0\.0 cannot run this cluster: its newest metadata\.version is 4\.0-IV3 \(level 25\), and the cluster's is 4\.1-IV1 \(level 27\).*\(fix: stay on Kafka 4\.1\.1/,
+    )
+    const version = (set: Json) => (set.spec.template.spec.containers as Json[]).find((c) => c.name === 'kafka')!.env.find((e: Json) => e.name === 'KAFKAPLANE_KAFKA_VERSION').value
+    assert.equal(version((await get(home, 'statefulset', 'kafka-k8s-1'))!), '4.1.1', 'the StatefulSet still makes 4.1.1 pods')
+    assert.equal(version((await get(remote, 'statefulset', 'kafka-k8s-2'))!), '4.1.1')
+    const events = await until('the Warning Event', async () => {
+      const r = await home.kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.kind=KafkaCluster,reason=VersionChangeRefused', '-o', 'json'])
+      return (JSON.parse(r.stdout) as Json).items as Json[]
+    }, (items) => items.length > 0)
+    assert.equal(events[0]!.type, 'Warning')
+    assert.match(events[0]!.message, /Kafka 4\.0\.0 cannot run this cluster/)
+
+    await apply(home, kafkaCluster(bootstrap))
+    const back = await until('KafkaCluster Ready again', () => get(home, 'kafkacluster', 'kafka'), (c) => current(c) && condition(c, 'Ready')?.status === 'True')
+    assert.equal(condition(back, 'Degraded').status, 'False')
   })
 
   test('KafkaCluster with an invalid spec: Degraded naming the field and the fix, nothing applied', async () => {

@@ -14,6 +14,8 @@ import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeMetadataVersion } from '../../src/kafka/describe-features.ts'
 import { readClusterState } from '../../src/local/cluster-state.ts'
 import { KAFKA_POM, pomKafkaVersion } from '../../src/local/kafka-distribution.ts'
+import { knownReleaseMetadata } from '../../src/core/upgrade/kafka-releases.ts'
+import { releaseMetadata } from '../../src/local/release-metadata.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWorkload } from '../../src/verify/workload.ts'
 import { startRolledCluster } from './support/rolled-cluster.ts'
@@ -130,6 +132,17 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
     }
     const state = (await readClusterState(cluster.dataDir))!
     assert.deepEqual([state.kafkaVersion, state.pids], [kafkaVersion, pids], 'no broker restarted, the version is as it was')
+  })
+
+  test("the operator's table of release lines (core/upgrade/kafka-releases.ts) says what both releases' own jars say", async () => {
+    for (const version of [pinned, NEWEST]) {
+      const { distribution, java } = await cluster.distributionOf(version)
+      const known = knownReleaseMetadata(version)
+      const jars = await releaseMetadata(distribution, java)
+      // A line newer than the table (KAFKAPLANE_UPGRADE_TO) is known only by a lower bound.
+      if (known?.bound) assert.ok(jars.metadata.level >= known.metadata.level, `Kafka ${version}`)
+      else assert.deepEqual(known, jars, `Kafka ${version}`)
+    }
   })
 
   test('the handle that started the cluster restarts a broker on the version the cluster was rolled to', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type { PartitionState } from '../health/snapshot.ts'
-import { clusterSlack, disruptionBudgets } from './disruption-budget.ts'
+import { budgetsToWrite, clusterSlack, disruptionBudgets } from './disruption-budget.ts'
 
 const part = (replicas: number[], isr: number[], minInsync: number): PartitionState => ({ topic: 't', partition: 0, leader: isr[0] ?? -1, replicas, isr, minInsync, reassigning: false })
 
@@ -37,6 +37,32 @@ test('property: the evictions all clusters allow at once never exceed the slack,
       const evictable = clusters.map((c) => budgets.get(c)! - unavailable.get(c)!)
       const total = evictable.reduce((a, b) => a + b, 0)
       return evictable.every((e) => e >= 0 && e <= cap) && total <= slack && total === Math.min(slack, cap * n)
+    }),
+  )
+})
+
+test('a budget handed from one cluster to another: the fall is written alone first, the rise after', () => {
+  const current = new Map([['k8s-1', 1], ['k8s-2', 0]])
+  const wanted = new Map([['k8s-1', 0], ['k8s-2', 1]])
+  const first = budgetsToWrite(current, wanted)
+  assert.deepEqual([...first.write], [['k8s-1', 0], ['k8s-2', 0]])
+  assert.equal(first.deferred, true)
+  const second = budgetsToWrite(first.write, wanted)
+  assert.deepEqual([...second.write], [['k8s-1', 0], ['k8s-2', 1]])
+  assert.equal(second.deferred, false)
+  assert.deepEqual(budgetsToWrite(new Map(), wanted), { write: wanted, deferred: false }, 'no budget in force yet: written as wanted')
+})
+
+test('property: while budgets are written one cluster at a time, any mix of old and new in force allows no more than the larger of the two', () => {
+  const budgets = (n: number) => fc.array(fc.integer({ min: 0, max: 4 }), { minLength: n, maxLength: n })
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(budgets(n), budgets(n), fc.array(fc.boolean(), { minLength: n, maxLength: n }))), ([old, want, mix]) => {
+      const clusters = old.map((_, i) => `c${i}`)
+      const current = new Map(clusters.map((c, i) => [c, old[i]!]))
+      const { write } = budgetsToWrite(current, new Map(clusters.map((c, i) => [c, want[i]!])))
+      const inForce = clusters.reduce((sum, c, i) => sum + (mix[i] ? write.get(c)! : current.get(c)!), 0)
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
+      return inForce <= Math.max(sum(old), sum(want))
     }),
   )
 })

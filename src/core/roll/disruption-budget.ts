@@ -63,3 +63,17 @@ export function disruptionBudgets(input: DisruptionBudgetInput): Map<string, num
   }
   return new Map(input.clusters.map((c) => [c, share.get(c)! + (input.unavailable.get(c) ?? 0)]))
 }
+
+/**
+ * The budgets to write now, given those in force (`current`; a cluster without a budget yet has none in
+ * force) and those wanted: a budget that rises while another falls (the slack handed from one Kubernetes
+ * cluster to another) waits for the fall to be in force first, else for a moment both clusters could
+ * evict on the old and the new budget together. So the falls are written alone (`deferred`: write
+ * again soon, after looking at the live cluster anew); with no fall pending, the rises go.
+ */
+export function budgetsToWrite(current: ReadonlyMap<string, number>, wanted: ReadonlyMap<string, number>): { write: Map<string, number>; deferred: boolean } {
+  const falls = [...wanted].some(([c, n]) => current.has(c) && n < current.get(c)!)
+  const rises = [...wanted].some(([c, n]) => current.has(c) && n > current.get(c)!)
+  if (!(falls && rises)) return { write: new Map(wanted), deferred: false }
+  return { write: new Map([...wanted].map(([c, n]) => [c, current.has(c) ? Math.min(n, current.get(c)!) : n])), deferred: true }
+}

@@ -81,3 +81,28 @@ export function parseMetadataVersionLine(output: string): MetadataLevel | undefi
 export function describeLevel(m: MetadataLevel): string {
   return m.name ? `${m.name} (level ${m.level})` : `level ${m.level}`
 }
+
+/**
+ * Whether a cluster whose brokers are meant to run `running` (one version each, mixed mid-roll) may be
+ * asked for Kafka `wanted`: 'same' when nothing changes; 'upgrade' when `wanted` is at least every one
+ * of them (a release never drops the levels of older ones, so nothing is read); else a roll back,
+ * checked with `checkVersionChange` against the cluster's finalized level, read only then
+ * (`finalized`), and the newest level of `wanted` (`release`; undefined: a line kafkaplane does not
+ * know, refused, since nothing tells whether it can run the cluster's data).
+ */
+export async function checkWantedVersion(
+  running: readonly string[],
+  wanted: string,
+  release: ReleaseMetadata | undefined,
+  finalized: () => Promise<MetadataLevel>,
+): Promise<VersionDirection> {
+  if (running.every((v) => v === wanted)) return 'same'
+  const newest = [...running].sort(compareKafkaVersions).at(-1)!
+  if (compareKafkaVersions(wanted, newest) >= 0) return 'upgrade'
+  if (!release) {
+    throw new KafkaplaneError('VERSION_CHANGE_REFUSED', `Kafka ${wanted} is older than Kafka ${newest} the brokers run, and kafkaplane does not know which metadata.version it supports, so it cannot tell whether it could run this cluster's data`, {
+      fix: `stay on Kafka ${newest}, or move to a Kafka release line kafkaplane knows (src/core/upgrade/kafka-releases.ts)`,
+    })
+  }
+  return checkVersionChange(newest, release, await finalized())
+}

@@ -8,7 +8,7 @@ import { OWNED_BROKER_PROPERTIES } from '../../core/broker-properties.ts'
  * types are the spec after the schema's defaults are applied.
  */
 export interface KafkaClusterSpec {
-  kafka: { version: string; image: string; clusterId?: string; imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never'; bootstrapServers?: string[] }
+  kafka: { version: string; image: string; keepMetadataVersion: boolean; clusterId?: string; imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never'; bootstrapServers?: string[] }
   topology: {
     clusters: KubernetesClusterSpec[]
     /** How many brokers are KRaft controllers too (combined nodes), spread over clusters and zones. */
@@ -85,6 +85,12 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
           description: 'the broker image (Kafka plus kafkaplane for the probes, deploy/Dockerfile), e.g. image: registry.example.com/kafkaplane-kafka:4.1.1',
         },
         imagePullPolicy: { type: 'string', enum: ['Always', 'IfNotPresent', 'Never'], default: 'IfNotPresent', description: 'one of Always, IfNotPresent, Never' },
+        keepMetadataVersion: {
+          type: 'boolean',
+          default: false,
+          description:
+            "false: once every broker runs spec.kafka.version, the operator raises the cluster's metadata.version to the newest level they all support (after which no older Kafka can run the cluster); true: it stays, so that a roll back to the previous version remains possible; set it back to false to finalize once the new version has proven itself",
+        },
         clusterId: {
           type: 'string',
           pattern: '^[A-Za-z0-9_-]{22}$',
@@ -487,6 +493,15 @@ export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
     },
     roll: ROLL_STATUS_SCHEMA,
     scale: SCALE_STATUS_SCHEMA,
+    kafka: {
+      type: 'object',
+      description: "the Kafka version every broker pod runs (absent while they differ) and the cluster's finalized metadata.version",
+      properties: {
+        version: { type: 'string', maxLength: 32 },
+        metadataVersion: { type: 'object', properties: { level: { type: 'integer' }, name: { type: 'string', maxLength: 32 } } },
+        message: { type: 'string', maxLength: 1000 },
+      },
+    },
     placement: {
       type: 'object',
       description: 'the effective default replication factor and min.insync.replicas and what they survive',

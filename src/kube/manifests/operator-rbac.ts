@@ -10,7 +10,8 @@ const WATCH = ['get', 'list', 'watch']
  * What the operator may do, and nothing more, in every namespace that holds KafkaClusters:
  *   - read its custom resources and update them (finalizers), write their status;
  *   - manage the objects it renders (StatefulSets, Services, ConfigMaps, PodDisruptionBudgets);
- *   - read and delete broker pods (the roller restarts a broker by deleting its pod);
+ *   - read broker pods and evict them (the roller restarts a broker through the Eviction API, so that
+ *     the PodDisruptionBudgets weigh its restarts together with node drains);
  *   - read PVCs (never delete: a topic's data outlives its objects) and write Events.
  * Its leader election's Lease is in its own namespace only: OPERATOR_LEASE_RULES, a Role.
  */
@@ -21,7 +22,8 @@ export const OPERATOR_CLUSTER_RULES: readonly V1PolicyRule[] = [
   { apiGroups: ['apps'], resources: ['statefulsets'], verbs: MANAGE },
   { apiGroups: [''], resources: ['services', 'configmaps'], verbs: MANAGE },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: MANAGE },
-  { apiGroups: [''], resources: ['pods'], verbs: [...WATCH, 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: WATCH },
+  { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
   { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: WATCH },
   { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
 ]

@@ -12,6 +12,11 @@ export const RESTART_ANNOTATION = 'kafkaplane.io/restart'
 const REVISION_LABEL = 'controller-revision-hash'
 const VERSION_ENV = 'KAFKAPLANE_KAFKA_VERSION'
 
+/** The Kafka version a StatefulSet's broker pods are made to run (its template's broker container), if it says. */
+export function templateKafkaVersion(statefulSet: V1StatefulSet): string | undefined {
+  return statefulSet.spec?.template?.spec?.containers?.map((c) => c.env?.find((e) => e.name === VERSION_ENV)?.value).find((v) => v !== undefined)
+}
+
 /**
  * Why a broker pod must restart (`OnDelete`: the StatefulSet never replaces it by itself), the most
  * telling first:

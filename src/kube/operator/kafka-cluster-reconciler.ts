@@ -1,9 +1,10 @@
-import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node'
-import { clusterSlack, disruptionBudgets } from '../../core/roll/disruption-budget.ts'
+import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1PodDisruptionBudget, type V1StatefulSet } from '@kubernetes/client-node'
+import { budgetsToWrite, clusterSlack, disruptionBudgets } from '../../core/roll/disruption-budget.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import { recordTopology } from '../../kafka/record-topology.ts'
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import type { ApplyResult } from '../apply.ts'
 import type { FieldProblem } from '../crds/validate.ts'
 import { brokerSelector, ZONE_LABEL } from '../manifests/labels.ts'
@@ -12,10 +13,13 @@ import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } 
 import type { Standing } from './conditions.ts'
 import { splitKey } from './controller.ts'
 import { bootstrapServers } from './bootstrap-servers.ts'
+import { API_GROUP, API_VERSION } from '../crds/crd.ts'
 import { applyOwnedMetadata, hasFinalizer, KAFKA_CLUSTERS, readResource, writeStatus, type CustomResource } from './custom-resources.ts'
+import { recordEvent } from './events.ts'
+import { KafkaVersionSteps, type KafkaVersionStatus } from './kafka-version.ts'
 import { brokersStanding, clusterStatusFields, scaleStanding, type StatefulSetReadiness } from './kafka-cluster-status.ts'
 import type { KubeCluster, KubeClusters } from './kube-clients.ts'
-import { describeError } from './supervised-informer.ts'
+import { apiMessage, describeError } from './supervised-informer.ts'
 import type { RollStatus, RollWorkers } from './roll-workers.ts'
 import type { ScaleWorkers } from './scale-workers.ts'
 import { isActive, renderedCounts, withCounts, type ScaleStatus } from '../model/scale.ts'
@@ -24,6 +28,8 @@ import type { ReconcileOutcome } from './work-queue.ts'
 
 /** How long each Kubernetes cluster's turn lasts when the slack does not reach them all (core/roll/disruption-budget.ts). */
 export const DISRUPTION_TURN_MS = 60_000
+/** How soon a budget handed over is raised, after the one it comes from was lowered. */
+const HANDOVER_MS = 2000
 
 /** The kubeconfig contexts a KafkaCluster's objects were applied to (so that dropped ones are cleaned). */
 export const CONTEXTS_ANNOTATION = 'kafkaplane.io/applied-contexts'
@@ -60,7 +66,8 @@ export interface KafkaClusterReconcilerOptions {
  *   3. the finalizer (and the applied-contexts annotation) on it;
  *   4. the validated model (its KRaft controllers the running cluster's, status.controllers, so that
  *      no scale changes the static quorum): an invalid spec sets Degraded with every problem, and
- *      nothing is applied;
+ *      nothing is applied; so does a spec.kafka.version Kafka cannot roll back to
+ *      (src/kube/operator/kafka-version.ts), with a Warning Event;
  *   5. scale: when the spec's broker counts differ from the StatefulSets' replicas, or a scale is under
  *      way (status.scale), the scale workers (src/kube/operator/scale-workers.ts, outside the
  *      reconcile) give new brokers a fair share and drain leaving ones; the StatefulSets get the
@@ -82,7 +89,9 @@ export interface KafkaClusterReconcilerOptions {
  *      (core/topology/recorded-topology.ts: its Kubernetes cluster, and its zone from its pod's
  *      topology.kubernetes.io/zone label, else the planned one), so that the KafkaTopic reconciler and
  *      every `kafkaplane` verb find them from the bootstrap address alone; brokers scaled away lose
- *      their records. Kafka not answering is logged and tried again after `notReadyRequeueMs`.
+ *      their records. Kafka not answering is logged and tried again after `notReadyRequeueMs`;
+ *  10. every broker on spec.kafka.version and no roll running: metadata.version finalized unless
+ *      spec.kafka.keepMetadataVersion (an Event when it is raised); status.kafka says where it stands.
  * A Kubernetes cluster that cannot be reached sets Degraded naming it, and the reconcile is retried
  * with backoff (the error goes to the work queue).
  */
@@ -93,9 +102,11 @@ export class KafkaClusterReconciler {
   readonly #connection: Omit<KafkaConnectionOptions, 'bootstrapServers'> | undefined
   readonly #rolls: RollWorkers | undefined
   readonly #scales: ScaleWorkers | undefined
+  readonly #versions: KafkaVersionSteps
 
   constructor(options: KafkaClusterReconcilerOptions) {
     this.#clusters = options.clusters
+    this.#versions = new KafkaVersionSteps(options.clusters, options.connection)
     this.#connection = options.connection
     this.#rolls = options.rolls
     this.#scales = options.scales
@@ -120,6 +131,15 @@ export class KafkaClusterReconciler {
       return {}
     }
     const desired = checked.model
+    const versionRefused = await this.#versions.checkVersion(desired, bootstrapServers(desired))
+    if (versionRefused) {
+      await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(previousContexts) })
+      const said = resource.status?.conditions?.some((c: { type: string; message?: string }) => c.type === 'Degraded' && c.message === versionRefused.message)
+      await this.#status(resource, clusterStatusFields(desired, []), versionRefused)
+      if (!said) await this.#event(resource, 'VersionChangeRefused', versionRefused.message, 'Warning')
+      this.#log(`KafkaCluster ${key}: ${versionRefused.message}`)
+      return versionRefused.reason === 'VersionChangeUnchecked' ? { requeueAfterMs: this.#notReadyRequeueMs } : {}
+    }
     const unknown = desired.clusters.filter((c) => !this.#clusters.has(c.context))
     if (unknown.length > 0) {
       await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation([...new Set([...previousContexts, ...desired.clusters.map((c) => c.context)])].sort()) })
@@ -136,7 +156,7 @@ export class KafkaClusterReconciler {
 
     // Step 5: a scale (brokers joining or leaving) decides how many brokers each StatefulSet has now.
     const current = await this.#currentReplicas(resource, desired)
-    const rollActive = this.#rolls?.status(key) !== undefined || (resource.status?.roll as RollStatus | undefined)?.status === 'running'
+    const rollActive = this.#rolls?.running(key) === true || (resource.status?.roll as RollStatus | undefined)?.status === 'running'
     const effective = (counts: ReadonlyMap<string, number>) => this.#modelWith(resource, namespace, desired, counts, running)
     const scale = await this.#scales?.ensure(key, {
       resource,
@@ -189,8 +209,10 @@ export class KafkaClusterReconciler {
     const standing = scaleStanding(scale, brokers)
     await this.#status(resource, clusterStatusFields(model, sets), standing, scale)
     if (brokers.state === 'ready' && !rolling && !(await this.#recordTopology(key, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
-    if (standing.state !== 'ready' || rolling) return { requeueAfterMs: this.#notReadyRequeueMs }
-    // The budgets go round the Kubernetes clusters: look again when the turn passes.
+    if (standing.state !== 'ready' || rolling) return { requeueAfterMs: budgets.deferred ? Math.min(HANDOVER_MS, this.#notReadyRequeueMs) : this.#notReadyRequeueMs }
+    if (!(await this.#settleMetadataVersion(key, resource, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
+    // A budget handed over: raised once the lowered one is in force. They go round the Kubernetes clusters: look again when the turn passes.
+    if (budgets.deferred) return { requeueAfterMs: HANDOVER_MS }
     return budgets.rotating ? { requeueAfterMs: DISRUPTION_TURN_MS } : {}
   }
 
@@ -198,16 +220,23 @@ export class KafkaClusterReconciler {
    * Step 5's PodDisruptionBudgets, set together for every Kubernetes cluster (core/roll/disruption-budget.ts):
    * the slack over min.insync.replicas of the live cluster when some broker runs and Kafka answers,
    * else what the placement policy leaves (RF - min.insync.replicas) less the brokers unavailable now;
-   * shared out, the rest in turns of DISRUPTION_TURN_MS.
+   * shared out, the rest in turns of DISRUPTION_TURN_MS. A budget handed from one Kubernetes cluster
+   * to another is lowered first and raised in a later reconcile (`deferred`, budgetsToWrite), after the
+   * pods and Kafka were looked at anew: an eviction the old budget let through meanwhile is counted.
    */
-  async #disruptionBudgets(key: string, model: KafkaClusterModel): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean }> {
+  async #disruptionBudgets(key: string, model: KafkaClusterModel): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean; deferred: boolean }> {
     const cap = model.spec.rolling.maxUnavailable
     const unavailable = new Map<string, number>()
+    const inForce = new Map<string, number>()
     for (const c of model.clusters) {
-      const set = this.#clusters.has(c.context)
-        ? await this.#clusters.get(c.context).applier.read<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: c.statefulSet, namespace: model.namespace } }).catch(() => undefined)
-        : undefined
-      unavailable.set(c.name, Math.max(0, c.brokers.length - (set?.status?.readyReplicas ?? 0)))
+      const cluster = this.#clusters.has(c.context) ? this.#clusters.get(c.context) : undefined
+      // From the pods themselves, not the StatefulSet's status (which lags): one being evicted or
+      // deleted counts at once, as does one not ready or not made yet.
+      const pods = await cluster?.core.listNamespacedPod({ namespace: model.namespace, labelSelector: Object.entries(brokerSelector(model)).map(([k, v]) => `${k}=${v}`).join(',') }).catch(() => undefined)
+      const up = (pods?.items ?? []).filter((p) => c.brokers.some((b) => b.pod === p.metadata?.name) && !p.metadata?.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
+      unavailable.set(c.name, Math.max(0, c.brokers.length - up.length))
+      const pdb = await cluster?.applier.read<V1PodDisruptionBudget>({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: c.statefulSet, namespace: model.namespace } }).catch(() => undefined)
+      if (typeof pdb?.spec?.maxUnavailable === 'number') inForce.set(c.name, pdb.spec.maxUnavailable)
     }
     const down = [...unavailable.values()].reduce((a, b) => a + b, 0)
     let slack = Math.max(0, model.placement.replicationFactor - model.placement.minInsyncReplicas - down)
@@ -223,8 +252,9 @@ export class KafkaClusterReconciler {
       }
     }
     const names = model.clusters.map((c) => c.name)
-    const maxUnavailable = disruptionBudgets({ clusters: names, unavailable, slack, cap, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS) })
-    return { maxUnavailable, rotating: names.length > 1 && slack > 0 && slack < cap * names.length }
+    const wanted = disruptionBudgets({ clusters: names, unavailable, slack, cap, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS) })
+    const { write, deferred } = budgetsToWrite(inForce, wanted)
+    return { maxUnavailable: write, rotating: names.length > 1 && slack > 0 && slack < cap * names.length, deferred }
   }
 
   /**
@@ -286,6 +316,34 @@ export class KafkaClusterReconciler {
     }
   }
 
+  /** Step 10: true when settled (or nothing to do), false to try again. */
+  async #settleMetadataVersion(key: string, resource: CustomResource, model: KafkaClusterModel): Promise<boolean> {
+    try {
+      const { status, finalized } = await this.#versions.settleMetadataVersion(model, bootstrapServers(model))
+      if (finalized) {
+        this.#log(`KafkaCluster ${key}: ${finalized}`)
+        await this.#event(resource, 'MetadataVersionFinalized', finalized)
+      }
+      if (JSON.stringify(resource.status?.kafka) !== JSON.stringify(status)) {
+        await this.#clusters.home.custom.patchNamespacedCustomObjectStatus(
+          { group: API_GROUP, version: API_VERSION, namespace: model.namespace, plural: KAFKA_CLUSTERS.plural, name: model.name, body: [{ op: 'add', path: '/status/kafka', value: status }] },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        )
+      }
+      return true
+    } catch (err) {
+      this.#log(`KafkaCluster ${key}: could not settle the metadata.version (${describeError(err)}); trying again`)
+      return false
+    }
+  }
+
+  async #event(resource: CustomResource, reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
+    const { apiVersion, kind, metadata } = resource
+    await recordEvent(this.#clusters.home, { apiVersion, kind, name: metadata.name, namespace: metadata.namespace, uid: metadata.uid }, reason, message.slice(0, 1000), type).catch((err: unknown) =>
+      this.#log(`could not write the Event of KafkaCluster ${metadata.namespace}/${metadata.name} (${describeError(err)})`),
+    )
+  }
+
   /** The rendered objects, with an owner reference to the KafkaCluster in the home cluster. */
   #owned(resource: CustomResource, manifests: ClusterManifests, cluster: KubeCluster): KubernetesObject[] {
     if (cluster.context !== this.#clusters.home.context) return manifests.objects
@@ -319,14 +377,18 @@ export class KafkaClusterReconciler {
 
   async #status(resource: CustomResource, fields: Record<string, unknown>, standing: Standing, scale?: ScaleStatus): Promise<void> {
     const key = `${resource.metadata.namespace}/${resource.metadata.name}`
-    // status.roll and status.scale are their workers' (they write them as they go): kept as they last
-    // said, or as this reconcile decided, or as they were; the controllers the cluster runs with are kept.
-    const kept = {
-      controllers: resource.status?.controllers,
-      roll: this.#rolls?.status(key) ?? resource.status?.roll,
-      // (A scale that no longer applies, refused or waiting and the spec asks for it no more, goes.)
-      scale: this.#scales ? (this.#scales.status(key) ?? scale) : resource.status?.scale,
-    }
+    // status.roll is the roll workers' alone (they write it in order as the roll goes): kept as it was
+    // read, so that this merge patch never carries it (an older state landing after a newer one).
+    // status.scale likewise while a scale worker runs; else it is what this reconcile decided (a scale
+    // refused or waiting, the last one finished; one the spec no longer asks for goes).
+    const scaleNow = this.#scales ? (this.#scales.status(key) ? resource.status?.scale : scale) : resource.status?.scale
+    // status.kafka is step 10's: kept as it last said, without its version once the spec asks for another.
+    const kafka = resource.status?.kafka as KafkaVersionStatus | undefined
+    const wanted = (resource.spec as { kafka?: { version?: string } } | undefined)?.kafka?.version
+    const { version, ...rest } = kafka ?? {}
+    const kafkaNow = kafka === undefined ? undefined : version === wanted ? kafka : rest
+    // The controllers the cluster runs with are kept (an invalid spec writes no new ones).
+    const kept = { controllers: resource.status?.controllers, roll: resource.status?.roll, scale: scaleNow, kafka: kafkaNow }
     const carried = Object.fromEntries(Object.entries(kept).filter(([, v]) => v !== undefined).map(([k, v]) => [k, JSON.parse(JSON.stringify(v))]))
     await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, { ...carried, ...fields }, standing)
   }
@@ -356,14 +418,5 @@ function unreachable(m: Pick<ClusterManifests, 'cluster' | 'context'>, err: unkn
     state: 'degraded',
     reason: 'ApplyFailed',
     message: `could not apply the objects of Kubernetes cluster ${m.cluster} through context ${m.context}${status}: ${body}; check that the cluster is reachable, the namespace exists there and the operator may write to it`,
-  }
-}
-
-function apiMessage(body: unknown): string {
-  try {
-    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string }
-    return status.message ?? String(body).slice(0, 300)
-  } catch {
-    return String(body).slice(0, 300)
   }
 }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { CustomObjectsApi, KubeConfig, KubernetesObjectApi, type Cluster, type Context, type User } from '@kubernetes/client-node'
+import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, type Cluster, type Context, type User } from '@kubernetes/client-node'
 import { KafkaplaneError } from '../../core/errors.ts'
 import { Applier } from '../apply.ts'
 
@@ -9,6 +9,8 @@ export interface KubeCluster {
   config: KubeConfig
   objects: KubernetesObjectApi
   custom: CustomObjectsApi
+  /** Pod evictions (the Eviction API honours PodDisruptionBudgets). */
+  core: CoreV1Api
   applier: Applier
 }
 
@@ -103,7 +105,7 @@ export class KubeClusters {
     const config = new KubeConfig()
     config.loadFromOptions({ ...parts, currentContext: context })
     const objects = KubernetesObjectApi.makeApiClient(config)
-    const cluster: KubeCluster = { context, config, objects, custom: config.makeApiClient(CustomObjectsApi), applier: new Applier(objects) }
+    const cluster: KubeCluster = { context, config, objects, custom: config.makeApiClient(CustomObjectsApi), core: config.makeApiClient(CoreV1Api), applier: new Applier(objects) }
     this.#clusters.set(context, cluster)
     return cluster
   }

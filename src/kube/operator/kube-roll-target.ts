@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node'
+import { ApiException, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node'
 import { KafkaplaneError } from '../../core/errors.ts'
 import type { RestartReason, RollNode } from '../../core/roll/roll-rules.ts'
-import type { RollTarget } from '../../ports/roll-target.ts'
+import type { RestartOutcome, RollTarget } from '../../ports/roll-target.ts'
 import { podRestartReasons } from '../manifests/pod-restart-reasons.ts'
 import type { KafkaClusterModel } from '../model/kafka-cluster-model.ts'
 import type { KubeClusters } from './kube-clients.ts'
+import { apiMessage } from './supervised-informer.ts'
 
 export interface KubeRollTargetOptions {
   /** Told of each pod deleted, with its context and reasons (for a Kubernetes Event). */
@@ -21,9 +22,12 @@ export interface KubeRollTargetOptions {
  * every Kubernetes cluster it spans (pod `<statefulset>-<id>` is broker `<id>`). A pod's reasons to
  * restart come from its StatefulSet (`podRestartReasons`: version, image, config hash, a restart
  * annotation, an older template revision; the StatefulSets use `OnDelete`, so nothing else replaces a
- * pod). A restart deletes the pod, with a precondition on its uid so that a newer pod is never deleted
- * (its grace period gives the broker a controlled shutdown), and resolves once the StatefulSet has made
- * the replacement; the roller then waits for the broker to be back in sync. The StatefulSet recreates a
+ * pod). A restart evicts the pod (the Eviction API, with a precondition on its uid so that a newer pod
+ * is never deleted; its grace period gives the broker a controlled shutdown), so that the
+ * PodDisruptionBudgets the operator sets from the live cluster (core/roll/disruption-budget.ts) weigh
+ * the roll and node drains in every Kubernetes cluster together: an eviction the budget refuses (429)
+ * touches nothing and comes back as refused, and the roller tries it again later. It resolves once the
+ * StatefulSet has made the replacement; the roller then waits for the broker to be back in sync. The StatefulSet recreates a
  * deleted pod by itself, so a roller that died mid-restart has nothing to start again.
  * Kubernetes not answering is a retriable error: the roller looks again on its next poll.
  */
@@ -53,16 +57,27 @@ export class KubeRollTarget implements RollTarget {
     return nodes
   }
 
-  async restart(ids: readonly number[], reasons: ReadonlyMap<number, readonly RestartReason[]>): Promise<void> {
+  async restart(ids: readonly number[], reasons: ReadonlyMap<number, readonly RestartReason[]>): Promise<RestartOutcome> {
     const deleted: { context: string; name: string; uid: string | undefined }[] = []
+    const refused: RestartOutcome['refused'] = []
     for (const id of ids) {
       const { context, name } = this.#where(id)
       const pod = await this.#read<V1Pod>(context, 'v1', 'Pod', name)
       if (!pod) continue // already gone: the StatefulSet is making it
       const uid = pod.metadata?.uid
-      await this.#kube(context, `delete pod ${name}`, () =>
-        this.#clusters.get(context).objects.delete(pod, undefined, undefined, undefined, undefined, 'Background', { preconditions: { uid } }),
-      )
+      const namespace = this.#model.namespace
+      const eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: { preconditions: { uid } } }
+      try {
+        await this.#clusters.get(context).core.createNamespacedPodEviction({ name, namespace, body: eviction })
+      } catch (err) {
+        // 429: a PodDisruptionBudget allows no eviction now (a drain or a restart elsewhere holds it).
+        if (err instanceof ApiException && err.code === 429) {
+          refused.push({ id, reason: `the PodDisruptionBudget of Kubernetes cluster context ${context} allows no eviction of pod ${name} now (${apiMessage(err.body)})` })
+          continue
+        }
+        if (err instanceof ApiException && (err.code === 404 || err.code === 409)) continue // gone or replaced meanwhile
+        throw this.#failed(context, `evict pod ${name}`, err)
+      }
       await this.#options.onRestart?.(pod, context, reasons.get(id) ?? [])
       deleted.push({ context, name, uid })
     }
@@ -80,6 +95,7 @@ export class KubeRollTarget implements RollTarget {
         await sleep(this.#options.pollMs ?? 1000)
       }
     }
+    return { refused }
   }
 
   async ensureRunning(): Promise<void> {}
@@ -100,11 +116,16 @@ export class KubeRollTarget implements RollTarget {
     try {
       return await call()
     } catch (err) {
-      throw new KafkaplaneError('KUBE_REQUEST_FAILED', `cannot ${what} in context ${context}: ${(err as Error).message}`, {
-        fix: 'check that the Kubernetes cluster is reachable and the operator may read and delete pods there',
-        retriable: true,
-        cause: err,
-      })
+      throw this.#failed(context, what, err)
     }
   }
+
+  #failed(context: string, what: string, err: unknown): KafkaplaneError {
+    return new KafkaplaneError('KUBE_REQUEST_FAILED', `cannot ${what} in context ${context}: ${(err as Error).message}`, {
+      fix: 'check that the Kubernetes cluster is reachable and the operator may read and evict pods there',
+      retriable: true,
+      cause: err,
+    })
+  }
 }
+

@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node'
-import { isKafkaplaneError } from '../../core/errors.ts'
+import { isKafkaplaneError, KafkaplaneError } from '../../core/errors.ts'
 import type { RestartReason } from '../../core/roll/roll-rules.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
@@ -54,15 +54,17 @@ export interface RollWorkersOptions {
 export class RollWorkers {
   readonly #options: RollWorkersOptions
   readonly #running = new Map<string, { status: RollStatus; done: Promise<void> }>()
+  /** The last roll that ended here, per KafkaCluster: a reconcile that read status.roll before it ended must not resume it. */
+  readonly #ended = new Map<string, string>()
   readonly #abort = new AbortController()
 
   constructor(options: RollWorkersOptions) {
     this.#options = options
   }
 
-  /** status.roll of a KafkaCluster as this operator knows it now: the running roll's, else undefined. */
-  status(key: string): RollStatus | undefined {
-    return this.#running.get(key)?.status
+  /** Whether a roll of the KafkaCluster runs here now (a scale waits for it: one change at a time). */
+  running(key: string): boolean {
+    return this.#running.has(key)
   }
 
   /** Step 1: starts or resumes the KafkaCluster's roll when one is due and none runs; returns whether one runs. */
@@ -70,7 +72,7 @@ export class RollWorkers {
     if (this.#running.has(key)) return true
     if (this.#abort.signal.aborted) return false
     const target = new KubeRollTarget(this.#options.clusters, model, { onRestart: (pod, context, reasons) => this.#event(pod, context, reasons) })
-    const resumed = saved && saved.status === 'running' && saved.clusterId === model.clusterId ? stateOf(saved) : undefined
+    const resumed = saved && saved.status === 'running' && saved.clusterId === model.clusterId && this.#ended.get(key) !== saved.rollId ? stateOf(saved) : undefined
     if (!resumed) {
       const nodes = await target.nodes()
       if (!nodes.some((n) => n.reasons.length > 0)) return false
@@ -80,7 +82,10 @@ export class RollWorkers {
     const entry = { status, done: Promise.resolve() }
     this.#running.set(key, entry)
     this.#options.log(`KafkaCluster ${key}: ${resumed ? `resuming roll ${state.rollId}` : `roll ${state.rollId} started`}`)
-    entry.done = this.#run(key, model, target, state, status).finally(() => this.#running.delete(key))
+    entry.done = this.#run(key, model, target, state, status).finally(() => {
+      this.#running.delete(key)
+      if (state.status === 'finished') this.#ended.set(key, state.rollId)
+    })
     return true
   }
 
@@ -92,16 +97,38 @@ export class RollWorkers {
   async #run(key: string, model: KafkaClusterModel, target: KubeRollTarget, state: RollState, status: RollStatus): Promise<void> {
     const connection = { ...this.#options.connection, bootstrapServers: bootstrapServers(model) }
     const admin = createAdmin(connection, 'kafkaplane-operator-roller')
+    // Every write of status.roll goes in order, each with the status as it is when its turn comes: an
+    // older one landing after a newer one would give a resumed roll a stale state (a batch back again).
+    // What it does now is best effort (said again at the next change); the roll's state (`save`, before
+    // every restart) must be written, or the roll stops: a restart the status does not know of would be
+    // lost to an operator that resumes the roll.
+    let writes = Promise.resolve()
+    const write = (): Promise<void> => {
+      const next = writes.then(() => this.#writeStatus(key, status))
+      writes = next.catch(() => {})
+      return next
+    }
     const publish = async (change: Partial<RollStatus>) => {
       Object.assign(status, stateOf(state), change)
-      await this.#writeStatus(key, status).catch((err) => this.#options.log(`KafkaCluster ${key}: could not write status.roll (${describeError(err)})`))
+      await write().catch((err) => this.#options.log(`KafkaCluster ${key}: could not write status.roll (${describeError(err)})`))
+    }
+    const save = async (s: RollState) => {
+      Object.assign(status, stateOf(s))
+      try {
+        await write()
+      } catch (err) {
+        throw new KafkaplaneError('KUBE_REQUEST_FAILED', `could not save roll ${s.rollId} in status.roll of KafkaCluster ${key}: ${describeError(err)}`, {
+          fix: 'check that the API server answers and the operator may write kafkaclusters/status; the roll goes on from its saved state',
+          retriable: true,
+        })
+      }
     }
     try {
       const result = await runRoll(new KafkaExecutorCluster(admin, connection), target, state, {
         clock: systemClock,
         // spec.rolling.maxUnavailable brokers at once, within one zone of one Kubernetes cluster.
         maxBatch: model.spec.rolling.maxUnavailable,
-        save: (s) => publish(stateOf(s)),
+        save,
         pollMs: this.#options.pollMs ?? 2000,
         stallMs: this.#options.stallMs ?? 10 * 60_000,
         signal: this.#abort.signal,

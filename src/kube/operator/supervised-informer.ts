@@ -88,6 +88,16 @@ export class SupervisedInformer<T extends KubernetesObject> {
   }
 }
 
+/** The message of a Kubernetes API error's body (a Status), else the body itself, shortened. */
+export function apiMessage(body: unknown): string {
+  try {
+    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string }
+    return status.message ?? String(body).slice(0, 300)
+  } catch {
+    return String(body).slice(0, 300)
+  }
+}
+
 export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`.slice(0, 300)
   return String(err).slice(0, 300)

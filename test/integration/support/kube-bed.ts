@@ -21,6 +21,8 @@ export interface PodView {
   ready: boolean
   /** Restarts of all its containers. */
   restarts: number
+  /** The image its first container runs (the broker's). */
+  image: string
 }
 
 /** The pods of a bed cluster matching a label selector, not being deleted, sorted by name. */
@@ -29,7 +31,7 @@ export async function podsOf(cluster: KubeBedCluster, namespace: string, selecto
   assert.equal(result.code, 0, result.stderr)
   const items = JSON.parse(result.stdout).items as {
     metadata: { name: string; uid: string; deletionTimestamp?: string }
-    spec: { nodeName?: string }
+    spec: { nodeName?: string; containers: { image: string }[] }
     status: { podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { restartCount: number }[] }
   }[]
   return items
@@ -41,6 +43,7 @@ export async function podsOf(cluster: KubeBedCluster, namespace: string, selecto
       podIP: p.status.podIP ?? '',
       ready: p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
       restarts: (p.status.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
+      image: p.spec.containers[0]?.image ?? '',
     }))
     .sort((a, b) => a.name.localeCompare(b.name))
 }
