@@ -367,9 +367,11 @@ spec:
     const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`))
     const started = performance.now()
     await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, true))
-    await until('the roll started', 300_000, async () => {
-      const r = (await kafkaCluster()).status?.roll
-      return r && r.rollId !== rollBefore ? r : undefined
+    // The drains start while the roll restarts its first broker: its eviction took one disruption of its
+    // Kubernetes cluster's budget, so the drain there must wait.
+    const first = await until('the roll restarting its first broker', 300_000, async () => {
+      const r = (await kafkaCluster() as { status?: { roll?: { rollId: string; current?: { ids: number[] } } } }).status?.roll
+      return r && r.rollId !== rollBefore && r.current ? r.current.ids : undefined
     }, operatorLog)
     const drains = drained.map(async ({ cluster, node }) => {
       const t0 = performance.now()
@@ -389,6 +391,7 @@ spec:
     const isr = await monitor.stop()
     console.log(`upgrade roll of 6 brokers to Kafka ${UPGRADE_TO} with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
     for (const d of drainResults) assert.equal(d.code, 0, `kubectl drain ${d.node} (${d.cluster}): ${d.output}`)
+    assert.ok(drainResults.some((d) => d.refused > 0), `a drain was held back by its PodDisruptionBudget while broker ${first} restarted: ${JSON.stringify(drainResults)}`)
     assert.ok(isr.samples > 30, `the ISR monitor sampled the cluster: ${JSON.stringify(isr)}`)
     assert.ok(isr.worstMargin >= 0, `no partition below its min.insync.replicas at any sample: ${JSON.stringify(isr)}`)
     // A drained broker's pod came back from the new template: the roll had no reason left to restart it.
