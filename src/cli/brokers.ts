@@ -1,6 +1,3 @@
-import { planRebalance } from '../core/placement/operations.ts'
-import { survivabilityLost } from '../core/placement/survivability.ts'
-import type { BrokerState } from '../core/placement/model.ts'
 import type { Admin } from '@platformatic/kafka'
 import { mergeRecorded } from '../core/topology/recorded-topology.ts'
 import type { Topology } from '../core/topology/topology.ts'
@@ -11,6 +8,7 @@ import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { connectionOptions } from './connection-options.ts'
+import { planBrokerChanges } from '../operations/broker-changes.ts'
 
 export const brokers: Command = {
   name: 'brokers',
@@ -44,35 +42,19 @@ Exit codes: 0 done, 1 failed, interrupted or replicas left, 2 bad input (nothing
     const ids = brokerIds(`brokers ${verb}`, list)
     const operation = `brokers ${verb} ${[...ids].sort((a, b) => a - b).join(',')}`
     const code = await runExecution(io, values, operation, async ({ live, admin, connection }) => {
-      const known = new Set(live.topology.brokers.map((b) => b.id))
-      const unknown = ids.filter((id) => !known.has(id) && !live.registered.has(id))
-      if (unknown.length > 0) {
-        throw badArgument(`broker ${unknown.join(', ')} is not in the cluster (registered: ${[...live.registered].sort((a, b) => a - b).join(', ')})`, 'name registered brokers (kafkaplane status lists them)')
+      const planned = planBrokerChanges(live, {
+        adding: verb === 'add' ? ids : [],
+        leaving: verb === 'remove' ? ids : [],
+        allowLessSurvivable: Boolean(values['allow-less-survivable']),
+        optIn: 'pass --allow-less-survivable',
+      })
+      if (!planned.ok) {
+        if (planned.refusal.problems) refuse(planned.refusal.problems)
+        throw badArgument(planned.refusal.message, planned.refusal.fix)
       }
-      const states = new Map<number, BrokerState>()
-      if (verb === 'add') {
-        const absent = ids.filter((id) => !live.registered.has(id))
-        if (absent.length > 0) throw badArgument(`broker ${absent.join(', ')} is not registered and unfenced`, 'start the new brokers first, then add them')
-        if (values.topology !== undefined && !values['dry-run']) await recordJoining(io, admin, connection.bootstrapServers, live.topology, ids)
-      } else {
-        for (const id of ids) states.set(id, 'draining')
-        const left = [...live.registered].filter((id) => !ids.includes(id)).length
-        const maxRf = Math.max(0, ...live.snapshot.partitions.map((p) => p.replicas.length))
-        if (left < maxRf) {
-          throw badArgument(`removing broker ${ids.join(', ')} leaves ${left} brokers, fewer than the replication factor ${maxRf} of some topics`, 'add brokers first, or lower those topics\' replication factor (kafkaplane replication-factor fix)')
-        }
-      }
-      const model = live.model(states)
-      const outcome = planRebalance(model)
-      if (!outcome.ok) refuse(outcome.problems)
-      if (verb === 'remove') {
-        const lost = survivabilityLost(model, outcome.after, ids)
-        if (lost.length > 0 && !values['allow-less-survivable']) {
-          throw badArgument(`removing broker ${ids.join(', ')}: ${lost.join('; ')}`, 'add brokers to those domains first, or pass --allow-less-survivable to remove them anyway')
-        }
-        for (const line of lost) io.stderr.write(`warning: ${line} (accepted: --allow-less-survivable)\n`)
-      }
-      return outcome.proposals
+      for (const line of planned.lessSurvivable) io.stderr.write(`warning: ${line} (accepted: --allow-less-survivable)\n`)
+      if (verb === 'add' && values.topology !== undefined && !values['dry-run']) await recordJoining(io, admin, connection.bootstrapServers, live.topology, ids)
+      return planned.proposals
     })
     if (code !== 0 || verb !== 'remove' || values['dry-run'] || values.cancel) return code
     // Refuse to call it done while any replica is left on the removed brokers.

@@ -24,11 +24,12 @@ Deployment sets it), else host-pid.
                       remote-secret\`, mounted by the Deployment of \`kafkaplane install\`); read
                       again when a KafkaCluster names a context not known yet
   --namespace NS      watch one namespace (default: all)
-  --state-dir DIR     plans: one file per KafkaTopic (replication factor), one per KafkaCluster (the
-                      self-healer) (default $XDG_STATE_HOME/kafkaplane/operator); a restarted
-                      operator continues them
-  --throttle RATE     replication throttle while a topic's replication factor changes or the
-                      self-healer moves data (default 50MiB)
+  --state-dir DIR     plans: one file per KafkaTopic (replication factor), one per KafkaCluster (a
+                      scale, the self-healer) (default $XDG_STATE_HOME/kafkaplane/operator); a
+                      restarted operator continues them
+  --throttle RATE     replication throttle while a topic's replication factor changes, the
+                      self-healer moves data, or a KafkaCluster scales unless its
+                      spec.scaling.throttle says (default 50MiB)
   --heal-interval-seconds N
                       how often the self-healer looks at each KafkaCluster (default 30)
   --resync-ms N       reconcile every resource again this often (default 300000)

@@ -6,25 +6,21 @@
  * servers, etcds, brokers, operators) is stopped by pid in after(), also when a test fails.
  */
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parse, stringify } from 'yaml'
 import { grid } from '../../src/core/placement/fixtures.ts'
 import { SpreadIndex } from '../../src/core/placement/spread.ts'
 import type { Topology } from '../../src/core/topology/topology.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
-import { describeRecordedTopology } from '../../src/kafka/describe-recorded-topology.ts'
 import { describeTopicOverrides } from '../../src/kafka/describe-topic-overrides.ts'
-import { customResourceDefinitions } from '../../src/kube/crds/crd.ts'
-import { isAlive } from '../../src/local/broker-process.ts'
-import { locateKubeBinaries } from '../../src/local/kube-binaries.ts'
-import { startKubeControlPlane, type KubeControlPlane } from '../../src/local/kube-control-plane.ts'
+import type { KubeControlPlane } from '../../src/local/kube-control-plane.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
-import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
+import { applyObject, condition, getObject, startTwoKubeClusters, stopBed, until as untilReached, type Json } from './support/operator-bed.ts'
+import { startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
 import { kafkaClusterResource } from './support/kafka-cluster-resource.ts'
 import { until as waitUntil } from './support/until.ts'
@@ -44,8 +40,6 @@ function kafkaTopic(name: string, spec: Record<string, unknown>, annotations: Re
   return { apiVersion: 'kafkaplane.io/v1alpha1', kind: 'KafkaTopic', metadata: { name, namespace: NS, annotations }, spec: { cluster: 'kafka', ...spec } }
 }
 
-type Json = Record<string, any>
-
 describe('kafkaplane operator on real API servers and a real Kafka cluster', { timeout: 900_000 }, () => {
   const planes: KubeControlPlane[] = []
   const operators: WatchedCli[] = []
@@ -59,18 +53,7 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
   before(async () => {
     const t0 = performance.now()
     scratch = await tempDir('operator')
-    const binaries = await locateKubeBinaries()
-    home = await startKubeControlPlane({ name: 'k8s-1', binaries })
-    planes.push(home)
-    remote = await startKubeControlPlane({ name: 'k8s-2', binaries })
-    planes.push(remote)
-    kubeconfig = join(scratch, 'kubeconfig')
-    await writeFile(kubeconfig, await mergeKubeconfigs(home, remote))
-    const crds = await home.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: customResourceDefinitions() }) })
-    assert.equal(crds.code, 0, crds.stderr)
-    const established = await home.kubectl(['wait', '--for=condition=Established', 'crd/kafkaclusters.kafkaplane.io', 'crd/kafkatopics.kafkaplane.io', '--timeout=60s'])
-    assert.equal(established.code, 0, established.stderr)
-    for (const plane of planes) assert.equal((await plane.kubectl(['create', 'namespace', NS])).code, 0)
+    ;({ home, remote, kubeconfig } = await startTwoKubeClusters(scratch, planes, NS))
     console.log(`two API servers and the CRDs in ${Math.round(performance.now() - t0)} ms`)
     const t1 = performance.now()
     kafka = await startTestCluster(TOPOLOGY, { readyTimeoutMs: 400_000 }) // patient on a busy machine
@@ -79,24 +62,7 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     startOperator()
   })
 
-  after(async () => {
-    try {
-      for (const op of operators) {
-        const pid = op.child.pid
-        if (pid === undefined || op.child.exitCode !== null || op.child.signalCode !== null) continue
-        process.kill(pid, 'SIGTERM')
-        const stopped = await Promise.race([op.exited.then(() => true), sleep(15_000).then(() => false)])
-        if (!stopped && isAlive(pid)) process.kill(pid, 'SIGKILL')
-      }
-    } finally {
-      await kafka?.stop()
-      const pids = planes.flatMap((p) => p.pids)
-      await Promise.all(planes.map((p) => p.stop()))
-      assert.deepEqual(pids.filter(isAlive), [], 'every control-plane process is gone')
-      assert.deepEqual(operators.map((o) => o.child.pid).filter((pid) => pid !== undefined && isAlive(pid)), [], 'every operator is gone')
-      if (scratch) await removeDir(scratch)
-    }
-  })
+  after(() => stopBed({ operators, kafka, planes, scratch }))
 
   function startOperator(): WatchedCli {
     const op = startWatchedCli(['operator', '--kubeconfig', kubeconfig, '--context', 'k8s-1', '--state-dir', join(scratch, 'state'), '--throttle', '256KiB', '--resync-ms', '5000'])
@@ -106,19 +72,9 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
   const operator = () => operators.at(-1)!
   const logs = () => operators.map((o, i) => `--- operator ${i} ---\n${o.stderr().slice(-4000)}`).join('\n')
 
-  async function get(plane: KubeControlPlane, kind: string, name: string): Promise<Json | undefined> {
-    const r = await plane.kubectl(['get', kind, name, '-n', NS, '-o', 'json', '--show-managed-fields'])
-    if (r.code !== 0) return undefined
-    return JSON.parse(r.stdout) as Json
-  }
-  async function apply(plane: KubeControlPlane, object: object): Promise<void> {
-    const r = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify(object) })
-    assert.equal(r.code, 0, r.stderr)
-  }
-  const until = <T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000) =>
-    waitUntil(what, read, ok, { timeoutMs, everyMs: 300, context: logs })
-
-  const condition = (o: Json, type: string): Json => (o.status?.conditions as Json[] | undefined)?.find((c) => c.type === type) ?? {}
+  const get = (plane: KubeControlPlane, kind: string, name: string) => getObject(plane, NS, kind, name)
+  const apply = applyObject
+  const until = <T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000) => untilReached(what, read, ok, timeoutMs, logs)
   const current = (o: Json) => o.status?.observedGeneration === o.metadata.generation
   const readyTopic = (name: string) =>
     until(`KafkaTopic ${name} Ready`, () => get(home, 'kafkatopic', name), (t) => current(t) && condition(t, 'Ready')?.status === 'True', 180_000)
@@ -313,20 +269,15 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     }
   })
 
-  test('KafkaCluster update prunes what is no longer rendered; delete removes everything, remote included, then the finalizer', async () => {
+  test('KafkaCluster: a scale-down that would remove a KRaft controller is refused, nothing changed; delete removes everything, remote included, then the finalizer', async () => {
+    // Broker 3 (the highest ordinal of k8s-2) is one of the controllers 0, 1, 3: a static quorum.
     await apply(home, kafkaCluster(bootstrap, 1))
-    await until('Service kafka-broker-3 pruned on k8s-2', () => get(remote, 'service', 'kafka-broker-3').then((s) => s ?? null), (s) => s === null)
-    const sts = await get(remote, 'statefulset', 'kafka-k8s-2')
-    assert.equal(sts?.spec.replicas, 1)
-    // The ready KafkaCluster records its brokers' failure domains in Kafka: broker 3, scaled away,
-    // loses its record (the local runtime had recorded all 4).
-    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
-    try {
-      const recorded = await until('broker 3 no longer recorded', () => describeRecordedTopology(admin, kafka!.bootstrapServers), (r) => r.topology?.brokers.length === 3)
-      assert.deepEqual(recorded.topology, { dimensions: ['cluster', 'zone'], brokers: TOPOLOGY.brokers.filter((b) => b.id !== 3).map((b) => ({ id: b.id, labels: b.labels })) })
-    } finally {
-      await admin.close()
-    }
+    const refused = await until('scale-down refused', () => get(home, 'kafkacluster', 'kafka'), (c) => condition(c, 'Degraded').status === 'True')
+    assert.equal(condition(refused, 'Degraded').reason, 'ScaleRefused')
+    assert.match(condition(refused, 'Degraded').message, /would remove broker 3, a KRaft controller/)
+    assert.equal((await get(remote, 'statefulset', 'kafka-k8s-2'))?.spec.replicas, 2, 'the StatefulSet keeps its size')
+    assert.ok(await get(remote, 'service', 'kafka-broker-3'), 'broker 3 keeps its Service')
+    // (Scaling with data moved, pruning and the recorded failure domains: test/integration/operator-scaling.test.ts.)
 
     assert.equal((await home.kubectl(['delete', 'kafkacluster', 'kafka', '-n', NS, '--timeout=90s'])).code, 0, logs())
     assert.equal(await get(home, 'kafkacluster', 'kafka'), undefined)
@@ -345,16 +296,3 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     assert.match(op.stderr(), /SIGTERM: stopping[\s\S]*stopped/)
   })
 })
-
-/** One kubeconfig with both planes' clusters, users and contexts (contexts named after the planes). */
-async function mergeKubeconfigs(...planes: KubeControlPlane[]): Promise<string> {
-  const configs = await Promise.all(planes.map(async (p) => parse(await readFile(p.kubeconfigPath, 'utf8')) as Json))
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    'current-context': configs[0]!['current-context'],
-    clusters: configs.flatMap((c) => c.clusters),
-    users: configs.flatMap((c) => c.users),
-    contexts: configs.flatMap((c) => c.contexts),
-  })
-}

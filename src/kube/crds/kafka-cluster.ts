@@ -25,6 +25,7 @@ export interface KafkaClusterSpec {
   pool: { nodeSelector: Record<string, string>; tolerations: TolerationSpec[]; nodeAffinity?: Record<string, unknown> }
   placement: { replicationFactor?: number; minInsyncReplicas?: number }
   rolling: { maxUnavailable: number; terminationGracePeriodSeconds: number }
+  scaling: { throttle?: string; allowLessSurvivable: boolean }
   selfHealing: SelfHealingSpec
 }
 
@@ -392,6 +393,25 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
           default: 2,
           description:
             'at most this many healing plans started in any hour, e.g. maxPlansPerHour: 2 (the default): one fault needs one plan (a broker drained, a spread repaired), and a limit this low stops a loop (a change undone by another tool) from copying data all day',
+          },
+        },
+      },
+    scaling: {
+      type: 'object',
+      default: {},
+      description:
+        'how brokers are added and removed when spec.topology.clusters[].brokerIds.count changes: new brokers get a fair share of the replicas, leaving brokers (the highest ordinals) are drained before their pods go',
+      properties: {
+        throttle: {
+          type: 'string',
+          pattern: QUANTITY_PATTERN,
+          description: 'the replication throttle while data moves, bytes per second per broker as a Kubernetes quantity, e.g. throttle: 50Mi ("0": none; default: the operator\'s --throttle, 50 MiB/s)',
+        },
+        allowLessSurvivable: {
+          type: 'boolean',
+          default: false,
+          description:
+            'set allowLessSurvivable: true to remove brokers even when partitions that stay writable after the loss of any one zone or Kubernetes cluster would not on the brokers left (e.g. a zone\'s last broker); without it such a scale-down is refused and nothing changes',
         },
       },
     },
@@ -497,6 +517,31 @@ const SELF_HEALING_STATUS_SCHEMA: Schema = {
   },
 }
 
+const counts: Schema = { type: 'array', maxItems: MAX_CLUSTERS, items: { type: 'object', properties: { cluster: { type: 'string', maxLength: 24 }, brokers: { type: 'integer', minimum: 0 } } } }
+
+/** The operator's scaling (src/kube/operator/scale-workers.ts, src/kube/model/scale.ts): kept for a restarted operator. */
+const SCALE_STATUS_SCHEMA: Schema = {
+  type: 'object',
+  description: 'the scale in progress or last done: brokers joining and leaving, its phase, what it waits for, its plan',
+  properties: {
+    scaleId: { type: 'string', maxLength: 64 },
+    generation: { type: 'integer' },
+    startedAt: { type: 'string', maxLength: 64 },
+    finishedAt: { type: 'string', maxLength: 64 },
+    from: counts,
+    to: counts,
+    adding: ids,
+    removing: ids,
+    phase: { type: 'string', enum: ['waiting', 'starting-brokers', 'moving', 'removing-pods', 'unregistering', 'finished', 'refused'] },
+    message: { type: 'string', maxLength: 4000 },
+    reason: { type: 'string', maxLength: 64 },
+    planId: { type: 'string', maxLength: 64 },
+    moves: { type: 'integer', minimum: 0 },
+    moved: { type: 'integer', minimum: 0 },
+    problem: { type: 'string', maxLength: 4000 },
+  },
+}
+
 /** What the operator reports; written by it only (status subresource). */
 export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
   type: 'object',
@@ -521,6 +566,7 @@ export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
     },
     roll: ROLL_STATUS_SCHEMA,
     selfHealing: SELF_HEALING_STATUS_SCHEMA,
+    scale: SCALE_STATUS_SCHEMA,
     kafka: {
       type: 'object',
       description: "the Kafka version every broker pod runs (absent while they differ) and the cluster's finalized metadata.version",

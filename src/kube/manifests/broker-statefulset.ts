@@ -65,7 +65,7 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
       template: {
         metadata: {
           labels,
-          annotations: { [CONFIG_HASH_ANNOTATION]: contentHash(JSON.stringify(brokerConfigMap(model, cluster).data)) },
+          annotations: { [CONFIG_HASH_ANNOTATION]: configHash(model, cluster) },
         },
         spec: {
           automountServiceAccountToken: false,
@@ -163,6 +163,22 @@ function volumeClaim(name: string, size: string, storageClass: string | undefine
  * The pool's node affinity with "zone in the cluster's zones" added to every required term (terms are
  * ORed, expressions within a term ANDed, so each term must carry it).
  */
+/** Properties that differ from broker to broker: made from its id, zone and role alone. */
+const IDENTITY_PROPERTIES = ['node.id', 'process.roles', 'listeners', 'advertised.listeners', 'broker.rack']
+
+/**
+ * The hash of what every broker's config of this Kubernetes cluster is made from: the start script,
+ * the properties all brokers share (kafkaplane's defaults, spec.brokerConfig, the quorum, the
+ * listener map), and what each broker's own properties are made from (the listeners, the zones, the
+ * controllers). Not the list of brokers: adding or removing one (a scale) leaves every other broker's
+ * config as it was, so it must not roll them.
+ */
+export function configHash(model: KafkaClusterModel, cluster: KubernetesClusterModel): string {
+  const data = brokerConfigMap(model, cluster).data!
+  const shared = Object.fromEntries(Object.entries(cluster.brokers[0]?.properties ?? {}).filter(([k]) => !IDENTITY_PROPERTIES.includes(k)))
+  return contentHash(JSON.stringify({ start: data['start.sh'], shared, listeners: model.spec.listeners, zones: cluster.zones, controllers: model.controllers, controllerPort: model.spec.controllerPort }))
+}
+
 function zoneAffinity(pool: V1NodeAffinity | undefined, zones: readonly string[]): V1NodeAffinity {
   const zoneExpression = { key: ZONE_LABEL, operator: 'In', values: [...zones] }
   const terms: V1NodeSelectorTerm[] = pool?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [{}]

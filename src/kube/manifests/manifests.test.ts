@@ -218,3 +218,22 @@ test('a remote cluster: the operator identity without its custom resources, and 
   assert.equal(Buffer.from(config.getCurrentCluster()?.caData ?? '', 'base64').toString(), 'CA-3')
   assert.equal(config.getCurrentUser()?.token, 'tok-3')
 })
+
+test('a scale does not roll the other brokers: the config hash is the same with a broker more, and changes with the config', () => {
+  const sized = (count: number, change: (spec: any) => void = () => {}) => {
+    const resource = example()
+    const spec = resource.spec as any
+    spec.topology.clusters[1].brokerIds.count = count
+    change(spec)
+    const result = kafkaClusterModel(resource, 'default', { controllers: model().controllers })
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.errors))
+    return result.model
+  }
+  const hash = (m: KafkaClusterModel, cluster: number) => ofKind(renderKafkaCluster(m)[cluster]!.objects, 'StatefulSet')[0].spec.template.metadata.annotations['kafkaplane.io/config-hash']
+  assert.equal(hash(sized(4), 1), hash(sized(3), 1), 'k8s-2 with a fourth broker')
+  assert.equal(hash(sized(5), 1), hash(sized(4), 1), 'k8s-2 with a fifth broker')
+  assert.equal(hash(sized(4), 0), hash(sized(3), 0), 'k8s-1 untouched')
+  assert.notEqual(hash(sized(3, (s) => (s.brokerConfig['log.retention.hours'] = '24')), 1), hash(sized(3), 1), 'a broker property')
+  assert.notEqual(hash(sized(3, (s) => (s.topology.clusters[1].zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1d'])), 1), hash(sized(3), 1), 'a zone (broker.rack of one broker)')
+  assert.notEqual(hash(sized(3, (s) => (s.listeners[0].port = 9192)), 1), hash(sized(3), 1), 'a listener')
+})

@@ -145,3 +145,34 @@ test('{podIP}: left for the start script on a client listener, refused on the in
   assert.equal(refused.ok, false)
   assert.ok(!refused.ok && refused.errors.some((e) => e.path === 'spec.listeners' && /changes when a pod restarts/.test(e.message) && /\{pod\}/.test(e.fix)))
 })
+
+test('controllers: a running cluster keeps its own when brokers are added or removed (a static quorum never changes under it)', () => {
+  // k8s-1 has one broker, k8s-2 two: picked fresh, the quorum is 0, 100, 101.
+  const resource = (k8s1: number, k8s2: number): KafkaClusterResource => {
+    const r = example()
+    const spec = r.spec as { topology: { clusters: { zones: string[]; brokerIds: { count: number } }[] }; placement: unknown }
+    spec.topology.clusters[0]!.zones = ['a', 'b']
+    spec.topology.clusters[1]!.zones = ['a', 'b']
+    spec.topology.clusters[0]!.brokerIds.count = k8s1
+    spec.topology.clusters[1]!.brokerIds.count = k8s2
+    spec.placement = { replicationFactor: 3, minInsyncReplicas: 2 }
+    return r
+  }
+  const small = model(resource(1, 2))
+  assert.deepEqual(small.controllers, [0, 100, 101])
+  // Picked fresh on the grown topology, the choice would differ: that is what must not happen live.
+  assert.deepEqual(model(resource(2, 2)).controllers, [0, 1, 101])
+  const grown = kafkaClusterModel(resource(2, 2), 'default', { controllers: small.controllers })
+  assert.ok(grown.ok)
+  assert.deepEqual(grown.model.controllers, [0, 100, 101])
+  const voters = (m: KafkaClusterModel) => m.brokers[0]!.properties['controller.quorum.voters']
+  assert.equal(voters(grown.model), voters(small))
+  assert.equal(grown.model.brokers.find((b) => b.id === 1)!.properties['process.roles'], 'broker')
+  // A kept controller the topology no longer has, or another controller count: picked afresh.
+  const shrunk = kafkaClusterModel(resource(2, 1), 'default', { controllers: [0, 100, 101] })
+  assert.ok(shrunk.ok)
+  assert.deepEqual(shrunk.model.controllers, [0, 1, 100])
+  const five = kafkaClusterModel({ ...resource(2, 2), spec: { ...(resource(2, 2).spec as object), topology: { ...(resource(2, 2).spec as { topology: object }).topology, controllers: 1 } } }, 'default', { controllers: [0, 100, 101] })
+  assert.ok(five.ok)
+  assert.deepEqual(five.model.controllers, [0])
+})

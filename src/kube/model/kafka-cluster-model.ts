@@ -69,6 +69,16 @@ export interface KafkaClusterModel {
   placement: { replicationFactor: number; minInsyncReplicas: number; recommended: boolean; advice: Advice | undefined }
 }
 
+export interface ModelOptions {
+  /**
+   * The KRaft controllers the running cluster has (its status.controllers): kept as long as the
+   * topology still holds them all and spec.topology.controllers still counts them, so that brokers
+   * added or removed never change controller.quorum.voters under a running cluster (a static quorum
+   * cannot change). Absent (a new KafkaCluster): picked from the topology (pickControllers).
+   */
+  controllers?: readonly number[]
+}
+
 export type ModelResult<T> = { ok: true; model: T; warnings: FieldProblem[] } | { ok: false; errors: FieldProblem[]; warnings: FieldProblem[] }
 
 const validateResource = compileSpecValidator<{ metadata: KafkaClusterResource['metadata']; spec: KafkaClusterSpec }>(resourceSchema(KAFKA_CLUSTER), '')
@@ -78,7 +88,8 @@ const validateResource = compileSpecValidator<{ metadata: KafkaClusterResource['
  * the value and the fix. Steps:
  *   1. the resource against the CRD schema (defaults applied, CEL rules through their TypeScript twins);
  *   2. broker ids, pods and planned zones per Kubernetes cluster (ids `first..first+count-1`, zones
- *      round-robin), and the KRaft controllers spread over clusters, then zones (see pickControllers);
+ *      round-robin), and the KRaft controllers: the running cluster's (`options.controllers`), else
+ *      spread over clusters, then zones (see pickControllers);
  *   3. heap (half the memory limit unless given, and below it);
  *   4. the placement policy against what the placement engine's `advise` says this topology survives
  *      (absent RF/min.insync: the engine's recommendation);
@@ -87,7 +98,7 @@ const validateResource = compileSpecValidator<{ metadata: KafkaClusterResource['
  * Warnings (a weak replication default, no dedicated pool, in-cluster addresses across Kubernetes
  * clusters) never stop the model.
  */
-export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefault = 'default'): ModelResult<KafkaClusterModel> {
+export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefault = 'default', options: ModelOptions = {}): ModelResult<KafkaClusterModel> {
   const checked = validateResource(resource)
   if (!checked.ok) return { ok: false, errors: checked.problems, warnings: [] }
   const spec = checked.value.spec
@@ -130,7 +141,7 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
     dimensions: DIMENSIONS,
     brokers: planned.flatMap((c) => c.ids.map((b) => ({ id: b.id, labels: { cluster: c.name, zone: b.zone } }))),
   }
-  const controllers = pickControllers(topology, spec.topology.controllers)
+  const controllers = keptControllers(topology, spec.topology.controllers, options.controllers) ?? pickControllers(topology, spec.topology.controllers)
   const placement = placementPolicy(spec, topology, warnings, errors)
 
   const addressOf = (cluster: (typeof planned)[number], id: number, listener: { port: number; advertisedAddress: string }) =>
@@ -233,6 +244,13 @@ export const POD_IP_PLACEHOLDER = 'podIP'
 
 export function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
   return template.replace(/\{([A-Za-z]+)\}/g, (whole, key: string) => values[key] ?? whole)
+}
+
+/** The controllers the cluster runs with, when the topology still holds them all and the count is unchanged. */
+export function keptControllers(topology: Topology, count: number, running: readonly number[] | undefined): number[] | undefined {
+  if (running === undefined || running.length === 0 || running.length !== count) return undefined
+  const ids = new Set(topology.brokers.map((b) => b.id))
+  return running.every((id) => ids.has(id)) ? [...running].sort((a, b) => a - b) : undefined
 }
 
 /**

@@ -17,12 +17,15 @@ import { API_GROUP, API_VERSION } from '../crds/crd.ts'
 import { applyOwnedMetadata, hasFinalizer, KAFKA_CLUSTERS, readResource, writeStatus, type CustomResource } from './custom-resources.ts'
 import { recordEvent } from './events.ts'
 import { KafkaVersionSteps, type KafkaVersionStatus } from './kafka-version.ts'
-import { brokersStanding, clusterStatusFields, type StatefulSetReadiness } from './kafka-cluster-status.ts'
+import { brokersStanding, clusterStatusFields, scaleStanding, type StatefulSetReadiness } from './kafka-cluster-status.ts'
 import type { KubeCluster, KubeClusters } from './kube-clients.ts'
 import { apiMessage, describeError } from './supervised-informer.ts'
 import type { RollStatus, RollWorkers } from './roll-workers.ts'
 import type { HealWorkers } from './heal-workers.ts'
 import type { SelfHealingStatus } from './self-healing-status.ts'
+import type { ScaleWorkers } from './scale-workers.ts'
+import { isActive, renderedCounts, withCounts, type ScaleStatus } from '../model/scale.ts'
+import type { Topology } from '../../core/topology/topology.ts'
 import type { ReconcileOutcome } from './work-queue.ts'
 
 /** How long each Kubernetes cluster's turn lasts when the slack does not reach them all (core/roll/disruption-budget.ts). */
@@ -55,6 +58,8 @@ export interface KafkaClusterReconcilerOptions {
   rolls?: RollWorkers
   /** The self-healer (step 7): without it, nothing moves data when a broker is gone for good. */
   heals?: HealWorkers
+  /** The scaling (step 5): without it, a StatefulSet takes the spec's count at once, with no data moved. */
+  scales?: ScaleWorkers
 }
 
 /**
@@ -63,21 +68,28 @@ export interface KafkaClusterReconcilerOptions {
  *   2. being deleted: remove what it created in every Kubernetes cluster it was applied to (remote ones
  *      explicitly; in the home cluster too, not left to the garbage collector), then the finalizer;
  *   3. the finalizer (and the applied-contexts annotation) on it;
- *   4. the validated model: an invalid spec sets Degraded with every problem, and nothing is applied;
- *      so does a spec.kafka.version Kafka cannot roll back to (src/kube/operator/kafka-version.ts), with
- *      a Warning Event;
- *   5. render and apply each Kubernetes cluster's objects through its kubeconfig context: objects in the
+ *   4. the validated model (its KRaft controllers the running cluster's, status.controllers, so that
+ *      no scale changes the static quorum): an invalid spec sets Degraded with every problem, and
+ *      nothing is applied; so does a spec.kafka.version Kafka cannot roll back to
+ *      (src/kube/operator/kafka-version.ts), with a Warning Event;
+ *   5. scale: when the spec's broker counts differ from the StatefulSets' replicas, or a scale is under
+ *      way (status.scale), the scale workers (src/kube/operator/scale-workers.ts, outside the
+ *      reconcile) give new brokers a fair share and drain leaving ones; the StatefulSets get the
+ *      counts src/kube/model/scale.ts renderedCounts says (grown at once, shrunk only once the leaving
+ *      brokers hold nothing, kept as they are when the scale is refused or waits for a roll);
+ *      then render and apply each Kubernetes cluster's objects through its kubeconfig context: objects in the
  *      home cluster get an owner reference to the KafkaCluster, remote ones carry its labels only; the
  *      PodDisruptionBudgets are set together from the live cluster, so that drains in every Kubernetes
  *      cluster at once never take a partition below min.insync.replicas (`#disruptionBudgets`);
  *   6. prune: objects with its labels that are no longer rendered, in every context it was applied to;
- *   7. rolling restarts: when a broker pod runs another config, image or Kafka version than its
+ *   7. rolling restarts (none while a scale is under way: one change at a time): when a broker pod runs another config, image or Kafka version than its
  *      StatefulSet wants, or is annotated for a restart, a roll starts outside the reconcile
  *      (src/kube/operator/roll-workers.ts: one broker or batch at a time, never below min.insync.replicas)
  *      and reports in status.roll; while it runs, look again after `notReadyRequeueMs`; the self-healer
  *      runs outside the reconcile too (src/kube/operator/heal-workers.ts, status.selfHealing), started
  *      here with the current spec, stopped when the KafkaCluster goes;
- *   8. status: observedGeneration, brokers per Kubernetes cluster, Ready/Reconciling/Degraded, the roll;
+ *   8. status: observedGeneration, brokers per Kubernetes cluster, Ready/Reconciling/Degraded, the roll,
+ *      the scale (refused: Degraded ScaleRefused naming why; under way: Reconciling Scaling);
  *      while brokers are not ready, look again after `notReadyRequeueMs`;
  *   9. once ready, record every broker's failure domains in the Kafka cluster itself
  *      (core/topology/recorded-topology.ts: its Kubernetes cluster, and its zone from its pod's
@@ -96,6 +108,7 @@ export class KafkaClusterReconciler {
   readonly #connection: Omit<KafkaConnectionOptions, 'bootstrapServers'> | undefined
   readonly #rolls: RollWorkers | undefined
   readonly #heals: HealWorkers | undefined
+  readonly #scales: ScaleWorkers | undefined
   readonly #versions: KafkaVersionSteps
 
   constructor(options: KafkaClusterReconcilerOptions) {
@@ -104,6 +117,7 @@ export class KafkaClusterReconciler {
     this.#connection = options.connection
     this.#rolls = options.rolls
     this.#heals = options.heals
+    this.#scales = options.scales
     this.#log = options.log
     this.#notReadyRequeueMs = options.notReadyRequeueMs ?? 10_000
   }
@@ -119,39 +133,57 @@ export class KafkaClusterReconciler {
     const previousContexts = appliedContexts(resource)
     if (resource.metadata.deletionTimestamp) return this.#delete(resource, previousContexts)
 
-    const checked = kafkaClusterModel({ metadata: resource.metadata, spec: resource.spec } as KafkaClusterResource, namespace)
+    // The KRaft controllers the running cluster has: kept through every scale (a static quorum).
+    const running = resource.status?.controllers as number[] | undefined
+    const checked = kafkaClusterModel({ metadata: resource.metadata, spec: resource.spec } as KafkaClusterResource, namespace, { controllers: running })
     if (!checked.ok) {
       await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(previousContexts) })
       await this.#status(resource, {}, invalidSpec(checked.errors))
       return {}
     }
-    const model = checked.model
-    const versionRefused = await this.#versions.checkVersion(model, bootstrapServers(model))
+    const desired = checked.model
+    const versionRefused = await this.#versions.checkVersion(desired, bootstrapServers(desired))
     if (versionRefused) {
       await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(previousContexts) })
       const said = resource.status?.conditions?.some((c: { type: string; message?: string }) => c.type === 'Degraded' && c.message === versionRefused.message)
-      await this.#status(resource, clusterStatusFields(model, []), versionRefused)
+      await this.#status(resource, clusterStatusFields(desired, []), versionRefused)
       if (!said) await this.#event(resource, 'VersionChangeRefused', versionRefused.message, 'Warning')
       this.#log(`KafkaCluster ${key}: ${versionRefused.message}`)
       return versionRefused.reason === 'VersionChangeUnchecked' ? { requeueAfterMs: this.#notReadyRequeueMs } : {}
     }
-    const budgets = await this.#disruptionBudgets(key, model)
-    const manifests = renderKafkaCluster(model, budgets.maxUnavailable)
-    const contexts = [...new Set([...previousContexts, ...manifests.map((m) => m.context)])].sort()
-    await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(contexts) })
-
-    const unknown = manifests.filter((m) => !this.#clusters.has(m.context))
+    const unknown = desired.clusters.filter((c) => !this.#clusters.has(c.context))
     if (unknown.length > 0) {
+      await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation([...new Set([...previousContexts, ...desired.clusters.map((c) => c.context)])].sort()) })
       const standing: Standing = {
         state: 'degraded',
         reason: 'UnknownContext',
-        message: unknown.map((m) => `Kubernetes cluster ${m.cluster} names kubeconfig context ${m.context}, which the operator's kubeconfig lacks (it has ${this.#clusters.contexts().join(', ')})`).join('; ') + '; add the context to the operator\'s kubeconfig or fix spec.topology.clusters[].context',
+        message: unknown.map((c) => `Kubernetes cluster ${c.name} names kubeconfig context ${c.context}, which the operator's kubeconfig lacks (it has ${this.#clusters.contexts().join(', ')})`).join('; ') + '; add the context to the operator\'s kubeconfig or fix spec.topology.clusters[].context',
       }
-      await this.#status(resource, clusterStatusFields(model, []), standing)
+      await this.#status(resource, clusterStatusFields(desired, []), standing)
       // Looked at again: the remote clusters' kubeconfig (a Secret the kubelet projects into the pod,
       // often applied after the operator started) is read anew for a context not known yet.
       return { requeueAfterMs: this.#notReadyRequeueMs }
     }
+
+    // Step 5: a scale (brokers joining or leaving) decides how many brokers each StatefulSet has now.
+    const current = await this.#currentReplicas(resource, desired)
+    const rollActive = this.#rolls?.running(key) === true || (resource.status?.roll as RollStatus | undefined)?.status === 'running'
+    const effective = (counts: ReadonlyMap<string, number>) => this.#modelWith(resource, namespace, desired, counts, running)
+    const scale = await this.#scales?.ensure(key, {
+      resource,
+      spec: desired.spec,
+      current,
+      controllers: running && running.length > 0 ? running : desired.controllers,
+      rollActive,
+      modelFor: (s) => effective(renderedCounts(desired.spec, current, { ...s, phase: 'moving' })),
+      topologyOf: (m) => this.#liveTopology(m),
+    })
+    const model = effective(renderedCounts(desired.spec, current, scale))
+    const scaling = scale !== undefined && isActive(scale)
+    const budgets = await this.#disruptionBudgets(key, model)
+    const manifests = renderKafkaCluster(model, budgets.maxUnavailable)
+    const contexts = [...new Set([...previousContexts, ...manifests.map((m) => m.context)])].sort()
+    await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(contexts) })
 
     const results: ApplyResult[] = []
     for (const m of manifests) {
@@ -176,19 +208,21 @@ export class KafkaClusterReconciler {
       this.#log(`KafkaCluster ${key}: ${r.object} ${r.action}${r.tookOver.length > 0 ? ` (took back ${r.tookOver.join(', ')})` : ''}`)
     }
 
+    // One change at a time: no roll starts while a scale is under way (a scale waits for a roll).
     let rolling = false
     try {
-      rolling = (await this.#rolls?.ensure(key, model, resource.status?.roll as RollStatus | undefined)) ?? false
+      if (!scaling) rolling = (await this.#rolls?.ensure(key, model, resource.status?.roll as RollStatus | undefined)) ?? false
     } catch (err) {
       this.#log(`KafkaCluster ${key}: could not look at its pods for a roll (${describeError(err)}); trying again`)
     }
     const { apiVersion, kind, metadata } = resource
     this.#heals?.ensure(key, model, { apiVersion, kind, name, namespace, uid: metadata.uid }, resource.status?.selfHealing as SelfHealingStatus | undefined)
     const sets = await this.#readiness(model, manifests)
-    const standing = brokersStanding(sets)
-    await this.#status(resource, clusterStatusFields(model, sets), standing)
+    const brokers = brokersStanding(sets)
+    const standing = scaleStanding(scale, brokers)
+    await this.#status(resource, clusterStatusFields(model, sets), standing, scale)
+    if (brokers.state === 'ready' && !rolling && !(await this.#recordTopology(key, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
     if (standing.state !== 'ready' || rolling) return { requeueAfterMs: budgets.deferred ? Math.min(HANDOVER_MS, this.#notReadyRequeueMs) : this.#notReadyRequeueMs }
-    if (!(await this.#recordTopology(key, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
     if (!(await this.#settleMetadataVersion(key, resource, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
     // A budget handed over: raised once the lowered one is in force. They go round the Kubernetes clusters: look again when the turn passes.
     if (budgets.deferred) return { requeueAfterMs: HANDOVER_MS }
@@ -236,9 +270,11 @@ export class KafkaClusterReconciler {
     return { maxUnavailable: write, rotating: names.length > 1 && slack > 0 && slack < cap * names.length, deferred }
   }
 
-  /** Step 9: true when recorded (or nothing to record with), false to try again. */
-  async #recordTopology(key: string, model: KafkaClusterModel): Promise<boolean> {
-    if (!this.#connection) return true
+  /**
+   * Every broker's failure domains: its Kubernetes cluster, and its zone from its pod's
+   * topology.kubernetes.io/zone label, else the planned one.
+   */
+  async #liveTopology(model: KafkaClusterModel): Promise<Topology> {
     const brokers = []
     for (const c of model.clusters) {
       for (const b of c.brokers) {
@@ -247,10 +283,42 @@ export class KafkaClusterReconciler {
         brokers.push({ id: b.id, labels: { ...planned, zone: pod?.metadata?.labels?.[ZONE_LABEL] ?? planned.zone! } })
       }
     }
+    return { dimensions: model.topology.dimensions, brokers }
+  }
+
+  /** Each StatefulSet's replicas now (undefined: it does not exist); a Kubernetes cluster not answering fails the reconcile. */
+  async #currentReplicas(resource: CustomResource, model: KafkaClusterModel): Promise<Map<string, number | undefined>> {
+    const current = new Map<string, number | undefined>()
+    for (const c of model.clusters) {
+      try {
+        const set = await this.#clusters.get(c.context).applier.read<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: c.statefulSet, namespace: model.namespace } })
+        current.set(c.name, set?.spec?.replicas)
+      } catch (err) {
+        await this.#status(resource, clusterStatusFields(model, []), unreachable({ cluster: c.name, context: c.context }, err))
+        throw err
+      }
+    }
+    return current
+  }
+
+  /** The model with each StatefulSet's broker count as `counts` says (the same model when nothing differs). */
+  #modelWith(resource: CustomResource, namespace: string, desired: KafkaClusterModel, counts: ReadonlyMap<string, number>, controllers: readonly number[] | undefined): KafkaClusterModel {
+    if (desired.clusters.every((c) => counts.get(c.name) === c.brokers.length)) return desired
+    const spec = withCounts(desired.spec, counts)
+    const checked = kafkaClusterModel({ metadata: resource.metadata, spec } as KafkaClusterResource, namespace, { controllers })
+    // The counts lie between the StatefulSets' and the spec's, both valid: a failure here is a bug.
+    if (!checked.ok) throw new Error(`the model with the scale's broker counts is invalid: ${checked.errors.map((e) => e.message).join('; ')}`)
+    return checked.model
+  }
+
+  /** Step 9: true when recorded (or nothing to record with), false to try again. */
+  async #recordTopology(key: string, model: KafkaClusterModel): Promise<boolean> {
+    if (!this.#connection) return true
+    const topology = await this.#liveTopology(model)
     const connection = { ...this.#connection, bootstrapServers: bootstrapServers(model) }
     const admin = createAdmin(connection, 'kafkaplane-operator')
     try {
-      const { added, removed } = await recordTopology(admin, connection.bootstrapServers, { dimensions: model.topology.dimensions, brokers })
+      const { added, removed } = await recordTopology(admin, connection.bootstrapServers, topology)
       if (added + removed > 0) this.#log(`KafkaCluster ${key}: failure domains recorded in Kafka (${added} records added, ${removed} removed)`)
       return true
     } catch (err) {
@@ -321,17 +389,23 @@ export class KafkaClusterReconciler {
     return {}
   }
 
-  async #status(resource: CustomResource, fields: Record<string, unknown>, standing: Standing): Promise<void> {
-    // status.roll and status.selfHealing are the workers' alone (they write them in order as they go):
-    // kept as they were read, so that this merge patch never carries them (an older state landing after a newer one).
-    const roll = resource.status?.roll
-    const selfHealing = resource.status?.selfHealing
+  async #status(resource: CustomResource, fields: Record<string, unknown>, standing: Standing, scale?: ScaleStatus): Promise<void> {
+    const key = `${resource.metadata.namespace}/${resource.metadata.name}`
+    // status.roll is the roll workers' alone (they write it in order as the roll goes): kept as it was
+    // read, so that this merge patch never carries it (an older state landing after a newer one).
+    // status.scale likewise while a scale worker runs; else it is what this reconcile decided (a scale
+    // refused or waiting, the last one finished; one the spec no longer asks for goes).
+    const scaleNow = this.#scales ? (this.#scales.status(key) ? resource.status?.scale : scale) : resource.status?.scale
     // status.kafka is step 10's: kept as it last said, without its version once the spec asks for another.
     const kafka = resource.status?.kafka as KafkaVersionStatus | undefined
     const wanted = (resource.spec as { kafka?: { version?: string } } | undefined)?.kafka?.version
-    const { version, ...kept } = kafka ?? {}
-    const kafkaNow = kafka === undefined ? undefined : version === wanted ? kafka : kept
-    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, { ...fields, ...(roll === undefined ? {} : { roll: JSON.parse(JSON.stringify(roll)) }), ...(selfHealing === undefined ? {} : { selfHealing }), ...(kafkaNow === undefined ? {} : { kafka: kafkaNow }) }, standing)
+    const { version, ...rest } = kafka ?? {}
+    const kafkaNow = kafka === undefined ? undefined : version === wanted ? kafka : rest
+    // The controllers the cluster runs with are kept (an invalid spec writes no new ones).
+    // status.selfHealing is the self-healer's alone, as status.roll is the roll workers'.
+    const kept = { controllers: resource.status?.controllers, roll: resource.status?.roll, selfHealing: resource.status?.selfHealing, scale: scaleNow, kafka: kafkaNow }
+    const carried = Object.fromEntries(Object.entries(kept).filter(([, v]) => v !== undefined).map(([k, v]) => [k, JSON.parse(JSON.stringify(v))]))
+    await writeStatus(this.#clusters.home, KAFKA_CLUSTERS, resource, { ...carried, ...fields }, standing)
   }
 }
 
@@ -352,7 +426,7 @@ export function invalidSpec(problems: readonly FieldProblem[]): Standing {
   return { state: 'degraded', reason: 'InvalidSpec', message: problems.map((p) => `${p.message} (fix: ${p.fix})`).join('; ') }
 }
 
-function unreachable(m: ClusterManifests, err: unknown): Standing {
+function unreachable(m: Pick<ClusterManifests, 'cluster' | 'context'>, err: unknown): Standing {
   const status = err instanceof ApiException ? ` (HTTP ${err.code})` : ''
   const body = err instanceof ApiException ? apiMessage(err.body) : describeError(err)
   return {

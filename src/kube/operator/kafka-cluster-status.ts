@@ -1,4 +1,5 @@
 import type { KafkaClusterModel } from '../model/kafka-cluster-model.ts'
+import { isActive, type ScaleStatus } from '../model/scale.ts'
 import type { Standing } from './conditions.ts'
 
 /** One StatefulSet as read back from its Kubernetes cluster (undefined counts: not there yet). */
@@ -36,4 +37,16 @@ export function clusterStatusFields(model: KafkaClusterModel, sets: readonly Sta
       survivesAnyDomainLoss: model.placement.advice?.survivesAnyDomainLoss ?? false,
     },
   }
+}
+
+/**
+ * The standing with the scale said: refused is Degraded (the message names why and the fix); under
+ * way or waiting, Reconciling once the brokers are ready (before, their standing says more).
+ */
+export function scaleStanding(scale: ScaleStatus | undefined, brokers: Standing): Standing {
+  if (scale?.phase === 'refused') return { state: 'degraded', reason: 'ScaleRefused', message: scale.message }
+  if (brokers.state !== 'ready' || scale === undefined) return brokers
+  if (scale.phase === 'waiting') return { state: 'reconciling', reason: 'ScaleWaiting', message: scale.message }
+  if (isActive(scale)) return { state: 'reconciling', reason: 'Scaling', message: `${scale.message}${scale.problem ? ` (${scale.problem})` : ''}; rolling restarts wait for it` }
+  return brokers
 }

@@ -12,6 +12,7 @@ import { LeaderElector } from './leader-elector.ts'
 import { DEFAULT_TIMINGS, type LeaderElectionTimings } from './lease-decision.ts'
 import { RollWorkers } from './roll-workers.ts'
 import { HealWorkers } from './heal-workers.ts'
+import { ScaleWorkers } from './scale-workers.ts'
 import { describeError } from './supervised-informer.ts'
 
 export interface OperatorOptions {
@@ -24,11 +25,11 @@ export interface OperatorOptions {
   remoteKubeconfig?: string
   /** Watch one namespace (default: all). */
   namespace?: string
-  /** Where plans are kept: one file per KafkaTopic (replication factor), one per KafkaCluster (the self-healer). */
+  /** Where plans are kept: one file per KafkaTopic (replication factor), one per KafkaCluster (a scale, the self-healer: one at a time). */
   stateDir: string
   /** TLS and SASL for the Kafka clusters. */
   connection: Omit<KafkaConnectionOptions, 'bootstrapServers'>
-  /** Replication throttle while a topic's replication factor changes or the self-healer moves data (default 50 MiB/s per broker). */
+  /** Replication throttle while a topic's replication factor changes, the self-healer moves data, or a scale without spec.scaling.throttle does (default 50 MiB/s per broker). */
   throttleBytesPerSecond?: number
   /** How often the self-healer looks at each KafkaCluster (default 30 s). */
   healIntervalMs?: number
@@ -136,30 +137,25 @@ interface Work {
   stop(): Promise<void>
 }
 
-/** The controllers and the rolls: resolves once both informers have listed. */
+/** The controllers, the rolls, the scales and the self-healer: resolves once both informers have listed. */
 async function startWork(clusters: KubeClusters, options: OperatorOptions): Promise<Work> {
   const home = clusters.home
   const common = { cluster: home, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}) }
   const rolls = new RollWorkers({ clusters, connection: options.connection, log: options.log, ...(options.rollStallMs ? { stallMs: options.rollStallMs } : {}) })
-  const heals = new HealWorkers({
-    clusters,
-    connection: options.connection,
-    stateDir: options.stateDir,
-    rolling: (key) => rolls.running(key),
-    log: options.log,
-    ...(options.throttleBytesPerSecond !== undefined ? { throttleBytesPerSecond: options.throttleBytesPerSecond } : {}),
-    ...(options.healIntervalMs ? { intervalMs: options.healIntervalMs } : {}),
-    ...(options.pollMs ? { pollMs: options.pollMs } : {}),
-  })
-  const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, heals, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
-  const topicReconciler = new KafkaTopicReconciler({
+  // What the plan runners need: where plans are kept, how fast data moves, how often to look.
+  const plans = {
     clusters,
     connection: options.connection,
     stateDir: options.stateDir,
     log: options.log,
     ...(options.throttleBytesPerSecond !== undefined ? { throttleBytesPerSecond: options.throttleBytesPerSecond } : {}),
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),
-  })
+  }
+  const scales = new ScaleWorkers(plans)
+  // The self-healer waits while a roll or a scale of the KafkaCluster runs (one change at a time).
+  const heals = new HealWorkers({ ...plans, rolling: (key) => rolls.running(key) || scales.status(key) !== undefined, ...(options.healIntervalMs ? { intervalMs: options.healIntervalMs } : {}) })
+  const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, scales, heals, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
+  const topicReconciler = new KafkaTopicReconciler(plans)
   const controllers = [
     new Controller({ ...common, kind: KAFKA_CLUSTER.kind, plural: KAFKA_CLUSTER.plural, reconcile: clusterReconciler.reconcile }),
     new Controller({ ...common, kind: KAFKA_TOPIC.kind, plural: KAFKA_TOPIC.plural, reconcile: topicReconciler.reconcile }),
@@ -178,7 +174,7 @@ async function startWork(clusters: KubeClusters, options: OperatorOptions): Prom
   let stopped: Promise<unknown> | undefined
   return {
     stop: async () => {
-      stopped ??= Promise.all([...controllers.map((c) => c.stop()), rolls.stop(), heals.stop()])
+      stopped ??= Promise.all([...controllers.map((c) => c.stop()), rolls.stop(), scales.stop(), heals.stop()])
       await stopped
     },
   }

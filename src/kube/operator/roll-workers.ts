@@ -62,7 +62,7 @@ export class RollWorkers {
     this.#options = options
   }
 
-  /** Whether a roll of the KafkaCluster runs here now (the self-healer waits for it: src/kube/operator/heal-workers.ts). */
+  /** Whether a roll of the KafkaCluster runs here now (a scale and the self-healer wait for it: one change at a time). */
   running(key: string): boolean {
     return this.#running.has(key)
   }

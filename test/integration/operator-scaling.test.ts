@@ -1,0 +1,312 @@
+/**
+ * The operator scales a KafkaCluster with data movement, against two real API servers (k8s-1, home,
+ * and k8s-2, remote) and a real local Kafka cluster laid out as the KafkaCluster says: brokers 0-3 in
+ * k8s-1 and 4-7 in k8s-2, zones a, b, c, d in each (zone d comes with the scale up). The cluster starts with 6 of them running (3 and
+ * 7 stopped and unregistered, as if their pods had never been); no kubelet runs, so the test plays
+ * the pods: it starts a broker when its StatefulSet grows, stops it when it shrinks, and reports the
+ * pods ready. Topics on kafkaplane's defaults (RF 3, min.insync.replicas 2) take acks=all writes all
+ * along, read back after each scale. Every process the test starts is stopped by pid in after().
+ *
+ * The KafkaCluster declares one KRaft controller (broker 0), so that zones c and d's brokers can be asked to
+ * leave (the survivability refusal); the controller refusal is shown on a second KafkaCluster with
+ * three controllers, whose pods never run.
+ */
+import assert from 'node:assert/strict'
+import type { ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { SpreadIndex } from '../../src/core/placement/spread.ts'
+import type { Topology } from '../../src/core/topology/topology.ts'
+import { anyConnection, createAdmin } from '../../src/kafka/connection.ts'
+import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
+import { describeRegisteredBrokers } from '../../src/kafka/describe-cluster.ts'
+import { describeRecordedTopology } from '../../src/kafka/describe-recorded-topology.ts'
+import { unregisterBroker } from '../../src/kafka/unregister-broker.ts'
+import type { KubeControlPlane } from '../../src/local/kube-control-plane.ts'
+import type { LocalCluster } from '../../src/local/local-cluster.ts'
+import { startWatchedCli, type WatchedCli } from './support/cli.ts'
+import { applyObject, condition, getObject, startTwoKubeClusters, stopBed, until as untilReached, type Json } from './support/operator-bed.ts'
+import { startTestCluster, tempDir } from './support/clusters.ts'
+import { fill } from './support/kafka-io.ts'
+import { assertNoThrottles } from './support/throttles.ts'
+import { startVerifiableProducer, type VerifiableProducerHandle } from './support/verifiable-producer.ts'
+
+const NS = 'kafka'
+const ZONES = ['a', 'b', 'c', 'd']
+const broker = (id: number, cluster: string, i: number) => ({ id, labels: { cluster, zone: ZONES[i]! } })
+/** Topology order: the local cluster's three KRaft controllers are its first three (0, 1, 2), never 3 or 7. */
+const TOPOLOGY: Topology = {
+  dimensions: ['cluster', 'zone'],
+  brokers: [broker(0, 'k8s-1', 0), broker(1, 'k8s-1', 1), broker(2, 'k8s-1', 2), broker(4, 'k8s-2', 0), broker(5, 'k8s-2', 1), broker(6, 'k8s-2', 2), broker(3, 'k8s-1', 3), broker(7, 'k8s-2', 3)],
+}
+const TOPIC = 'events'
+const PARTITIONS = 12
+
+function kafkaCluster(name: string, bootstrap: string, counts: [number, number], extra: { controllers?: number; firstIds?: [number, number] } = {}) {
+  const [first1, first2] = extra.firstIds ?? [0, 4]
+  return {
+    apiVersion: 'kafkaplane.io/v1alpha1',
+    kind: 'KafkaCluster',
+    metadata: { name, namespace: NS },
+    spec: {
+      kafka: { image: 'example.invalid/kafkaplane-kafka:4.1.1', bootstrapServers: bootstrap.split(',') },
+      topology: {
+        controllers: extra.controllers ?? 1,
+        clusters: [
+          { name: 'k8s-1', context: 'k8s-1', zones: ZONES, brokerIds: { first: first1, count: counts[0] } },
+          { name: 'k8s-2', context: 'k8s-2', zones: ZONES, brokerIds: { first: first2, count: counts[1] } },
+        ],
+      },
+      resources: { memory: '2Gi', cpu: '1' },
+      placement: { replicationFactor: 3, minInsyncReplicas: 2 },
+      // Slow enough that the operator is killed mid-plan, quick enough for the test.
+      scaling: { throttle: '512Ki' },
+    },
+  }
+}
+
+describe('kafkaplane operator scales a KafkaCluster with data movement', { timeout: 600_000 }, () => {
+  const planes: KubeControlPlane[] = []
+  const operators: WatchedCli[] = []
+  const children: ChildProcess[] = []
+  let home: KubeControlPlane
+  let remote: KubeControlPlane
+  let kafka: LocalCluster | undefined
+  let scratch: string
+  let kubeconfig: string
+  let bootstrap: string
+  let planId: string
+
+  before(async () => {
+    const t0 = performance.now()
+    scratch = await tempDir('operator-scaling')
+    ;({ home, remote, kubeconfig } = await startTwoKubeClusters(scratch, planes, NS))
+    console.log(`two API servers and the CRDs in ${Math.round(performance.now() - t0)} ms`)
+    const t1 = performance.now()
+    kafka = await startTestCluster(TOPOLOGY, { readyTimeoutMs: 400_000 })
+    bootstrap = kafka.bootstrapServers.join(',')
+    // Brokers 3 and 7 are not there yet: stopped and unregistered, as brokers that never ran.
+    await kafka.stopBroker(3)
+    await kafka.stopBroker(7)
+    const admin = createAdmin({ bootstrapServers: kafka.bootstrapServers })
+    try {
+      const connection = await anyConnection(admin, kafka.bootstrapServers)
+      await until('brokers 3 and 7 fenced', () => describeRegisteredBrokers(connection), (r) => !r.unfenced.some((b) => b.id === 3 || b.id === 7))
+      for (const id of [3, 7]) await unregisterBroker(connection, id)
+      await until('brokers 3 and 7 unregistered', () => describeRegisteredBrokers(connection), (r) => [...r.unfenced, ...r.fenced].every((b) => b.id !== 3 && b.id !== 7))
+      // Kafka's own rack-aware placement (racks = zones): every partition in three zones.
+      await admin.createTopics({ topics: [TOPIC], partitions: PARTITIONS, replicas: 3 })
+    } finally {
+      await admin.close()
+    }
+    await fill(kafka.bootstrapServers, TOPIC, 12 * 1024 * 1024)
+    console.log(`Kafka cluster (6 of 8 brokers running, ${TOPIC} filled) in ${Math.round(performance.now() - t1)} ms`)
+    startOperator()
+    await operator().waitFor(/watching KafkaCluster/, 60_000)
+    await apply(home, kafkaCluster('kafka', bootstrap, [3, 3]))
+    await until('StatefulSets applied', () => get(remote, 'statefulset', 'kafka-k8s-2'), (s) => s.spec.replicas === 3)
+    await markReady(3, 3)
+    await until('KafkaCluster Ready', () => get(home, 'kafkacluster', 'kafka'), (c) => condition(c, 'Ready').status === 'True')
+  })
+
+  after(async () => {
+    for (const child of children) if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await stopBed({ operators, kafka, planes, scratch })
+  })
+
+  function startOperator(): WatchedCli {
+    const op = startWatchedCli(['operator', '--kubeconfig', kubeconfig, '--context', 'k8s-1', '--state-dir', join(scratch, 'state'), '--resync-ms', '5000'])
+    operators.push(op)
+    return op
+  }
+  const operator = () => operators.at(-1)!
+  const logs = () => operators.map((o, i) => `--- operator ${i} ---\n${o.stderr().slice(-5000)}`).join('\n')
+  const stateFile = () => join(scratch, 'state', 'clusters', `${NS}.kafka.json`)
+  const readPlan = async () => {
+    const text = await readFile(stateFile(), 'utf8').catch(() => undefined)
+    return text === undefined ? undefined : (JSON.parse(text) as Json)
+  }
+
+  const get = (plane: KubeControlPlane, kind: string, name: string) => getObject(plane, NS, kind, name)
+  const apply = applyObject
+  const explain = async () => `KafkaCluster kafka status: ${JSON.stringify((await get(home, 'kafkacluster', 'kafka').catch(() => undefined))?.status)}\n${logs()}`
+  const until = <T>(what: string, read: () => Promise<T | undefined>, ok: (v: T) => boolean, timeoutMs = 120_000) => untilReached(what, read, ok, timeoutMs, explain)
+  /** No kubelet: the test reports the StatefulSets' pods ready, as the StatefulSet controller would. */
+  async function markReady(k8s1: number, k8s2: number, name = 'kafka'): Promise<void> {
+    for (const [plane, set, n] of [[home, `${name}-k8s-1`, k8s1], [remote, `${name}-k8s-2`, k8s2]] as const) {
+      const r = await plane.kubectl(['patch', 'statefulset', set, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { replicas: n, readyReplicas: n } })])
+      assert.equal(r.code, 0, r.stderr)
+    }
+  }
+  async function replicasOf(name = 'kafka'): Promise<[number, number]> {
+    return [(await get(home, 'statefulset', `${name}-k8s-1`))?.spec.replicas, (await get(remote, 'statefulset', `${name}-k8s-2`))?.spec.replicas]
+  }
+  async function events(reason: string): Promise<Json[]> {
+    const r = await home.kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=KafkaCluster,reason=${reason}`, '-o', 'json'])
+    assert.equal(r.code, 0, r.stderr)
+    return (JSON.parse(r.stdout) as Json).items as Json[]
+  }
+  /** Replicas per broker over every partition, and every partition of the topic. */
+  async function placement(): Promise<{ perBroker: Map<number, number>; assignment: { partition: number; replicas: readonly number[] }[] }> {
+    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
+    try {
+      const assignment = await describeAssignment(admin, [TOPIC])
+      const perBroker = new Map<number, number>()
+      for (const p of assignment) for (const id of p.replicas) perBroker.set(id, (perBroker.get(id) ?? 0) + 1)
+      return { perBroker, assignment }
+    } finally {
+      await admin.close()
+    }
+  }
+  async function registered(): Promise<{ unfenced: number[]; fenced: number[] }> {
+    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
+    try {
+      const r = await describeRegisteredBrokers(await anyConnection(admin, kafka!.bootstrapServers))
+      return { unfenced: r.unfenced.map((b) => b.id), fenced: r.fenced.map((b) => b.id) }
+    } finally {
+      await admin.close()
+    }
+  }
+  async function writer(): Promise<VerifiableProducerHandle> {
+    return startVerifiableProducer({ bootstrap, topic: TOPIC, recordsPerSecond: 200, dir: scratch, children })
+  }
+  async function assertNothingLost(producer: VerifiableProducerHandle): Promise<void> {
+    const check = await producer.stopAndCheck()
+    console.log(`acks=all writes: ${check.acknowledged} acknowledged, ${check.found} read back, ${check.lost} lost`)
+    assert.ok(check.acknowledged > 0, `the writer got acknowledgements: ${check.unverified.join('; ')}`)
+    assert.equal(check.lost, 0, `acknowledged records lost: ${check.detail.join('; ')}`)
+  }
+
+  test('scale up 6 -> 8 under acks=all writes, the operator killed (SIGKILL) mid-plan: the new brokers get a fair share, spread kept', async () => {
+    const t0 = performance.now()
+    const producer = await writer()
+    await apply(home, kafkaCluster('kafka', bootstrap, [4, 4]))
+    // The StatefulSets grow at once; the scale waits for the new brokers.
+    await until('StatefulSets grown to 4 + 4', () => replicasOf(), (r) => r[0] === 4 && r[1] === 4)
+    const waiting = await until('status.scale waits for brokers 3 and 7', () => get(home, 'kafkacluster', 'kafka'), (c) => c.status?.scale?.phase === 'starting-brokers')
+    assert.deepEqual([waiting.status.scale.adding, waiting.status.scale.removing], [[3, 7], []])
+    assert.match(waiting.status.scale.message, /waiting for brokers 3, 7 to register|scale .* started/)
+    // The pods appear: their brokers start.
+    await kafka!.startBroker(3)
+    await kafka!.startBroker(7)
+    await markReady(4, 4)
+
+    const inFlight = await until('the scale plan in flight', readPlan, (s) => s.status === 'running' && (s.started as string[]).length > 0)
+    planId = inFlight.planId as string
+    const killed = operator()
+    process.kill(killed.child.pid!, 'SIGKILL')
+    await killed.exited
+    const atKill = (await readPlan())!
+    assert.equal(atKill.status, 'running', 'killed mid-plan')
+    assert.ok((atKill.done as string[]).length < (atKill.moves as unknown[]).length, `not finished yet: ${(atKill.done as string[]).length} of ${(atKill.moves as unknown[]).length}`)
+    console.log(`killed the operator with ${(atKill.done as string[]).length} of ${(atKill.moves as unknown[]).length} moves done`)
+
+    startOperator()
+    const done = await until('scale finished', () => get(home, 'kafkacluster', 'kafka'), (c) => c.status?.scale?.phase === 'finished', 240_000)
+    assert.match(operator().stderr(), /resuming scale/)
+    const plan = (await readPlan())!
+    assert.equal(plan.planId, planId, 'the same plan, continued by the new operator')
+    assert.equal(plan.status, 'finished')
+    assert.equal(done.status.scale.planId, planId)
+    assert.match(done.status.scale.message, /scaled: brokers 3, 7 join \(k8s-1 3 -> 4, k8s-2 3 -> 4\)/)
+
+    const { perBroker, assignment } = await placement()
+    const total = PARTITIONS * 3
+    console.log(`replicas per broker after scale up: ${JSON.stringify(Object.fromEntries([...perBroker].sort((a, b) => a[0] - b[0])))}`)
+    // Two brokers a zone: a fair share is 4 or 5 of the 36 replicas on every broker, new ones included.
+    for (const [id, n] of perBroker) assert.ok(n >= Math.floor(total / 8) && n <= Math.ceil(total / 8), `broker ${id} holds a fair share (${n} of ${total} replicas)`)
+    assert.deepEqual([...perBroker.keys()].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7])
+    const index = new SpreadIndex(TOPOLOGY.dimensions, TOPOLOGY.brokers)
+    for (const p of assignment) {
+      const [clusters = [], zones = []] = index.domainCounts(index.cellCounts(p.replicas))
+      assert.ok(clusters.every((n) => n > 0), `${TOPIC}-${p.partition} [${p.replicas}] in both Kubernetes clusters`)
+      assert.equal(zones.filter((n) => n === 1).length, 3, `${TOPIC}-${p.partition} [${p.replicas}] in three zones`)
+    }
+    await assertNoThrottles({ bootstrapServers: kafka!.bootstrapServers })
+    assert.ok((await events('ScaleStarted')).length >= 1, 'an Event when the scale started')
+    assert.equal((await events('ScaleFinished')).length, 1, 'an Event when it finished')
+    await until('KafkaCluster Ready', () => get(home, 'kafkacluster', 'kafka'), (c) => condition(c, 'Ready').status === 'True')
+    await assertNothingLost(producer)
+    console.log(`scale up (with the operator killed and restarted) in ${Math.round(performance.now() - t0)} ms`)
+  })
+
+  test('refused, naming why, and nothing changed: below a topic\'s RF, survivability lost, a controller leaving', async () => {
+    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
+    try {
+      await admin.createTopics({ topics: ['wide'], partitions: 1, replicas: 4 })
+      const refusedFor = async (counts: [number, number], message: RegExp) => {
+        await apply(home, kafkaCluster('kafka', bootstrap, counts))
+        const refused = await until(`scale to ${counts} refused`, () => get(home, 'kafkacluster', 'kafka'), (c) => condition(c, 'Degraded').status === 'True' && message.test(condition(c, 'Degraded').message))
+        assert.equal(condition(refused, 'Degraded').reason, 'ScaleRefused')
+        assert.equal(refused.status.scale.phase, 'refused')
+        assert.deepEqual(await replicasOf(), [4, 4], 'the StatefulSets keep their size')
+        const plan = (await readPlan())!
+        assert.deepEqual([plan.planId, plan.status], [planId, 'finished'], 'no plan started')
+        return refused
+      }
+      // Brokers 2, 3, 5, 6, 7 leaving would leave 3 brokers for a topic at RF 4.
+      await refusedFor([2, 1], /removing broker 2, 3, 5, 6, 7 leaves 3 brokers, fewer than the replication factor 4 of some topics \(fix: add brokers first/)
+      await admin.deleteTopics({ topics: ['wide'] })
+      await until('wide deleted', () => admin.listTopics(), (topics) => !topics.includes('wide'))
+      // Brokers 2, 3, 6, 7 leaving would leave zones c and d without a broker: two zones for RF 3.
+      const lessSurvivable = await refusedFor([2, 2], /partitions that stay writable when one zone is lost would not any more \(zone c, d would keep no broker\)/)
+      assert.match(condition(lessSurvivable, 'Degraded').message, /set spec\.scaling\.allowLessSurvivable: true to remove them anyway/)
+      const warnings = await events('ScaleRefused')
+      assert.ok(warnings.length >= 2 && warnings.every((e) => e.type === 'Warning'), `a Warning Event per refusal: ${JSON.stringify(warnings.map((e) => e.message))}`)
+    } finally {
+      await admin.close()
+    }
+    // A KRaft controller leaving: decided from the spec alone, on a KafkaCluster whose pods never run.
+    await apply(home, kafkaCluster('quorum', bootstrap, [2, 2], { controllers: 3, firstIds: [0, 2] }))
+    const quorum = await until('quorum applied', () => get(home, 'kafkacluster', 'quorum'), (c) => (c.status?.controllers as number[] | undefined)?.length === 3)
+    assert.deepEqual(quorum.status.controllers, [0, 1, 3])
+    await apply(home, kafkaCluster('quorum', bootstrap, [2, 1], { controllers: 3, firstIds: [0, 2] }))
+    const refused = await until('quorum scale refused', () => get(home, 'kafkacluster', 'quorum'), (c) => condition(c, 'Degraded').status === 'True')
+    assert.equal(condition(refused, 'Degraded').reason, 'ScaleRefused')
+    assert.match(condition(refused, 'Degraded').message, /would remove broker 3, a KRaft controller \(the controllers 0, 1, 3 are a static quorum/)
+    assert.deepEqual(await replicasOf('quorum'), [2, 2], 'its StatefulSets keep their size')
+    assert.ok(await get(remote, 'service', 'quorum-broker-3'), 'broker 3 keeps its Service')
+    assert.equal((await home.kubectl(['delete', 'kafkacluster', 'quorum', '-n', NS, '--timeout=60s'])).code, 0)
+
+    // Asked for what it runs again: Ready, nothing moved.
+    await apply(home, kafkaCluster('kafka', bootstrap, [4, 4]))
+    await until('KafkaCluster Ready again', () => get(home, 'kafkacluster', 'kafka'), (c) => condition(c, 'Ready').status === 'True')
+    assert.deepEqual(await replicasOf(), [4, 4])
+  })
+
+  test('scale down 8 -> 6 under acks=all writes: brokers 3 and 7 drained first, then their pods go, then they are unregistered', async () => {
+    const t0 = performance.now()
+    const producer = await writer()
+    await apply(home, kafkaCluster('kafka', bootstrap, [3, 3]))
+    const moving = await until('the drain under way', () => get(home, 'kafkacluster', 'kafka'), (c) => c.status?.scale?.phase === 'moving' && c.status.scale.removing?.length === 2)
+    assert.deepEqual(moving.status.scale.removing, [3, 7])
+    assert.deepEqual(await replicasOf(), [4, 4], 'the StatefulSets keep their pods while the brokers drain')
+    // The StatefulSets shrink only once brokers 3 and 7 hold nothing.
+    await until('StatefulSets shrunk to 3 + 3', () => replicasOf(), (r) => r[0] === 3 && r[1] === 3, 240_000)
+    const { perBroker } = await placement()
+    assert.deepEqual([perBroker.get(3) ?? 0, perBroker.get(7) ?? 0], [0, 0], 'drained before the StatefulSets shrank')
+    // Their pods go.
+    await kafka!.stopBroker(3)
+    await kafka!.stopBroker(7)
+    await markReady(3, 3)
+    const done = await until('scale finished', () => get(home, 'kafkacluster', 'kafka'), (c) => c.status?.scale?.phase === 'finished' && c.status.scale.removing?.length === 2, 120_000)
+    assert.match(done.status.scale.message, /scaled: brokers 3, 7 leave \(k8s-1 4 -> 3, k8s-2 4 -> 3\)/)
+    const now = await registered()
+    assert.ok(![...now.unfenced, ...now.fenced].some((id) => id === 3 || id === 7), `brokers 3 and 7 unregistered, not lingering as fenced: ${JSON.stringify(now)}`)
+    assert.equal(await get(home, 'service', 'kafka-broker-3'), undefined, 'the Service of broker 3 pruned')
+    assert.equal(await get(remote, 'service', 'kafka-broker-7'), undefined, 'the Service of broker 7 pruned')
+    const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
+    try {
+      const recorded = await until('brokers 3 and 7 no longer recorded', () => describeRecordedTopology(admin, kafka!.bootstrapServers), (r) => r.topology?.brokers.length === 6)
+      assert.deepEqual(recorded.topology!.brokers.map((b) => b.id).sort((a, b) => a - b), [0, 1, 2, 4, 5, 6])
+    } finally {
+      await admin.close()
+    }
+    await assertNoThrottles({ bootstrapServers: kafka!.bootstrapServers })
+    assert.equal((await events('ScaleFinished')).length, 2)
+    await until('KafkaCluster Ready', () => get(home, 'kafkacluster', 'kafka'), (c) => condition(c, 'Ready').status === 'True')
+    await assertNothingLost(producer)
+    console.log(`scale down in ${Math.round(performance.now() - t0)} ms`)
+  })
+})
