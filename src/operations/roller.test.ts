@@ -230,6 +230,15 @@ test('a state that cannot be saved before a restart stops the roll with nothing 
   assert.deepEqual(sim.restarts, [])
 })
 
+test('resumed with a batch saved but never restarted (the roller died in between): restarted once, recorded once', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3, 4])
+  const state: RollState = { ...newRollState('c', [], 0), current: { ids: [3], reasons: ['config: config hash 1 -> 2'], startedAt: 0 } }
+  const { result, saved } = await roll(sim, state)
+  assert.equal(result.status, 'finished')
+  assert.deepEqual(sim.restarts, [[3], [4]])
+  assert.deepEqual(saved.at(-1)!.done.map((b) => b.ids), [[3], [4]], 'no batch recorded for the restart that never was')
+})
+
 test('an abort stops between steps and keeps the state', async () => {
   const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3, 4, 5])
   const abort = new AbortController()

