@@ -25,7 +25,7 @@ export interface HealWorkersOptions {
   connection: Omit<KafkaConnectionOptions, 'bootstrapServers'>
   /** The operator's state dir: each KafkaCluster's plan file is in it (cluster-plan-file.ts). */
   stateDir: string
-  /** Whether a roll (src/kube/operator/roll-workers.ts) or a scale (scale-workers.ts) of this KafkaCluster runs now. */
+  /** Whether a roll of this KafkaCluster runs now (src/kube/operator/roll-workers.ts); a scale holds it through the shared plan file. */
   rolling: (key: string) => boolean
   log: (line: string) => void
   /** Replication throttle of its plans, bytes/s per broker (default 50 MiB/s). */

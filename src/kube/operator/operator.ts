@@ -152,8 +152,9 @@ async function startWork(clusters: KubeClusters, options: OperatorOptions): Prom
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),
   }
   const scales = new ScaleWorkers(plans)
-  // The self-healer waits while a roll or a scale of the KafkaCluster runs (one change at a time).
-  const heals = new HealWorkers({ ...plans, rolling: (key) => rolls.running(key) || scales.status(key) !== undefined, ...(options.healIntervalMs ? { intervalMs: options.healIntervalMs } : {}) })
+  // The self-healer waits while a roll runs (and stops its plan between steps when one starts); a scale
+  // and the healer share the KafkaCluster's plan file, so an unfinished plan of either holds the other.
+  const heals = new HealWorkers({ ...plans, rolling: (key) => rolls.running(key), ...(options.healIntervalMs ? { intervalMs: options.healIntervalMs } : {}) })
   const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, scales, heals, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
   const topicReconciler = new KafkaTopicReconciler(plans)
   const controllers = [
