@@ -62,6 +62,10 @@ function kafkaCluster(name: string, bootstrap: string, counts: [number, number],
       placement: { replicationFactor: 3, minInsyncReplicas: 2 },
       // Slow enough that the operator is killed mid-plan, quick enough for the test.
       scaling: { throttle: '512Ki' },
+      // The plans here are the scales' own (a refused scale must start none); the self-healer and the
+      // scales taking turns through the plan file is the operator's, tested with it on in
+      // operator-self-healing.test.ts and operator.test.ts.
+      selfHealing: { enabled: false },
     },
   }
 }
