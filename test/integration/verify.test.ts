@@ -33,7 +33,8 @@ describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
         await admin.createTopics({ topics: [topic], partitions: 6, replicas: 3, configs: [{ name: 'min.insync.replicas', value: '2' }] })
         await waitForTopic(admin, topic, 6)
       }
-      // RF 1, every partition on broker 1 only: nothing protects it from losing its disk.
+      // RF 1, every partition on broker 1 only: nothing protects it from losing its disk. At RF 1 only
+      // min.insync.replicas 1 leaves it writable; the topics above run on the default (2).
       await createTopicWithAssignment(admin, {
         topic: 'verify-fragile',
         assignment: [0, 1, 2].map((partition) => ({ topic: 'verify-fragile', partition, replicas: [1] })),
