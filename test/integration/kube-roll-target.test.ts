@@ -123,4 +123,42 @@ describe('the roller on Kubernetes: broker pods as roll nodes, restarted by dele
     const after = (await pods()).find((p) => p.metadata?.name === victim.pod)
     assert.ok(after && after.metadata?.uid !== before.metadata?.uid, 'evicted, and replaced by the StatefulSet before restart() resolved')
   })
+
+  it('a batch whose budget is raised while it is evicted stays one batch: the rest is asked again until the budget lets it through', async () => {
+    const changed = model({ 'log.retention.hours': '169' })
+    await apply(changed, new Map([['k8s-1', 1]]))
+    // Every pod healthy (no kubelet: made to look ready), so that a budget of 1 allows one eviction.
+    for (const pod of await pods()) {
+      const patched = await plane.kubectl(['patch', 'pod', pod.metadata!.name!, '-n', 'kafka', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } })])
+      assert.equal(patched.code, 0, patched.stderr)
+    }
+    for (let i = 0; ; i++) {
+      const pdb = JSON.parse((await plane.kubectl(['get', 'pdb', changed.clusters[0]!.statefulSet, '-n', 'kafka', '-o', 'json'])).stdout) as { status?: { disruptionsAllowed?: number; currentHealthy?: number } }
+      if (pdb.status?.currentHealthy === 3 && pdb.status.disruptionsAllowed === 1) break
+      assert.ok(i < 120, `the disruption controller allows one eviction: ${JSON.stringify(pdb.status)}`)
+      await sleep(500)
+    }
+    const [a, b] = [changed.brokers[0]!, changed.brokers[1]!]
+    const before = await pods()
+    const target = new KubeRollTarget(clusters, changed, { pollMs: 200, batchBudgetWaitMs: 60_000 })
+    // What the operator does when it sees the batch saved (core/roll/disruption-budget.ts, `reserved`): the budget raised for it.
+    const raised = sleep(3000).then(() => apply(changed, new Map([['k8s-1', 2]])))
+    const started = performance.now()
+    const outcome = await target.restart([a.id, b.id], new Map([[a.id, [{ kind: 'config', detail: 'x' }]], [b.id, [{ kind: 'config', detail: 'x' }]]]))
+    await raised
+    assert.deepEqual(outcome, { refused: [] }, 'both evicted, as one batch')
+    assert.ok(performance.now() - started >= 3000, 'the second waited for the raised budget')
+    const after = await pods()
+    for (const id of [a, b]) {
+      const uid = (list: V1Pod[]) => list.find((p) => p.metadata?.name === id.pod)?.metadata?.uid
+      assert.ok(uid(after) && uid(after) !== uid(before), `${id.pod} replaced`)
+    }
+
+    // Not raised within the wait: the rest comes back refused, untouched.
+    await apply(changed, new Map([['k8s-1', 0]]))
+    const short = new KubeRollTarget(clusters, changed, { pollMs: 200, batchBudgetWaitMs: 2000 })
+    const c = changed.brokers[2]!
+    const refused = await short.restart([c.id], new Map([[c.id, [{ kind: 'config', detail: 'x' }]]]))
+    assert.deepEqual(refused.refused.map((r) => r.id), [c.id], 'a batch none of which was evicted is not waited on: refused at once')
+  })
 })

@@ -28,16 +28,41 @@ test('RF 6, min ISR 3 over 2 clusters (slack 3): one each, the third to whose tu
   assert.deepEqual([...disruptionBudgets({ clusters, unavailable: new Map(), slack: 3, cap: 1, turn: 1 })], [['k8s-1', 1], ['k8s-2', 1]], 'the cap holds')
 })
 
-test('property: the evictions all clusters allow at once never exceed the slack, nor the cap in any cluster', () => {
+test("a roll's batch of 2 in k8s-1 (RF 4, min ISR 2: slack 2): k8s-1 gets both, whoever's turn it is; the rest goes round", () => {
+  const clusters = ['k8s-1', 'k8s-2']
+  const none = new Map<string, number>()
+  for (const turn of [0, 1]) {
+    assert.deepEqual([...disruptionBudgets({ clusters, unavailable: none, slack: 2, cap: 2, turn, reserved: { cluster: 'k8s-1', count: 2 } })], [['k8s-1', 2], ['k8s-2', 0]])
+  }
+  // One of the batch evicted already (down, so the live slack is 1): k8s-1 keeps room for the other.
+  assert.deepEqual([...disruptionBudgets({ clusters, unavailable: new Map([['k8s-1', 1]]), slack: 1, cap: 2, turn: 1, reserved: { cluster: 'k8s-1', count: 1 } })], [['k8s-1', 2], ['k8s-2', 0]])
+  // RF 6, min ISR 3 (slack 3): the batch's 2, then the third to k8s-2.
+  assert.deepEqual([...disruptionBudgets({ clusters, unavailable: none, slack: 3, cap: 2, turn: 0, reserved: { cluster: 'k8s-1', count: 2 } })], [['k8s-1', 2], ['k8s-2', 1]])
+  // Never more than the slack or the cap, whatever the batch.
+  assert.deepEqual([...disruptionBudgets({ clusters, unavailable: none, slack: 1, cap: 2, turn: 1, reserved: { cluster: 'k8s-1', count: 2 } })], [['k8s-1', 1], ['k8s-2', 0]])
+  assert.deepEqual([...disruptionBudgets({ clusters, unavailable: none, slack: 4, cap: 1, turn: 1, reserved: { cluster: 'k8s-1', count: 2 } })], [['k8s-1', 1], ['k8s-2', 1]])
+})
+
+test('property: the evictions all clusters allow at once never exceed the slack, nor the cap in any cluster; a batch gets its share first', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 10 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: -5, max: 20 }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 5, maxLength: 5 }), (n, slack, cap, turn, down) => {
-      const clusters = Array.from({ length: n }, (_, i) => `c${i}`)
-      const unavailable = new Map(clusters.map((c, i) => [c, down[i]!]))
-      const budgets = disruptionBudgets({ clusters, unavailable, slack, cap, turn })
-      const evictable = clusters.map((c) => budgets.get(c)! - unavailable.get(c)!)
-      const total = evictable.reduce((a, b) => a + b, 0)
-      return evictable.every((e) => e >= 0 && e <= cap) && total <= slack && total === Math.min(slack, cap * n)
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 5 }),
+      fc.integer({ min: 0, max: 10 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: -5, max: 20 }),
+      fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 5, maxLength: 5 }),
+      fc.option(fc.record({ index: fc.integer({ min: 0, max: 4 }), count: fc.integer({ min: 0, max: 5 }) })),
+      (n, slack, cap, turn, down, batch) => {
+        const clusters = Array.from({ length: n }, (_, i) => `c${i}`)
+        const unavailable = new Map(clusters.map((c, i) => [c, down[i]!]))
+        const reserved = batch === null ? undefined : { cluster: `c${batch.index}`, count: batch.count }
+        const budgets = disruptionBudgets({ clusters, unavailable, slack, cap, turn, ...(reserved ? { reserved } : {}) })
+        const evictable = clusters.map((c) => budgets.get(c)! - unavailable.get(c)!)
+        const total = evictable.reduce((a, b) => a + b, 0)
+        const batchGets = reserved && batch!.index < n ? evictable[batch!.index]! >= Math.min(reserved.count, cap, slack) : true
+        return evictable.every((e) => e >= 0 && e <= cap) && total <= slack && total === Math.min(slack, cap * n) && batchGets
+      },
+    ),
   )
 })
 

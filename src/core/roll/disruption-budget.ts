@@ -34,15 +34,22 @@ export interface DisruptionBudgetInput {
   cap: number
   /** Whose turn it is when the slack does not reach every cluster (a counter the operator advances). */
   turn: number
+  /**
+   * A roll's batch about to be evicted in one Kubernetes cluster: `count` of its brokers still up, which
+   * the roller has already checked may stop together. That cluster gets them first, so that the batch
+   * is not split by its own budget.
+   */
+  reserved?: { cluster: string; count: number }
 }
 
 /**
  * Each Kubernetes cluster's PodDisruptionBudget `maxUnavailable`, so that the evictions all of them
  * allow at the same moment add up to no more than the slack:
- *   1. the slack is shared out: every cluster gets floor(slack / clusters), capped at `cap`;
- *   2. what is left (fewer than one each) goes one at a time to the clusters whose turn it is, starting
- *      at `turn` and going round, so that with a slack of 1 over 2 clusters a drain in the other cluster
- *      waits for its turn, not for ever;
+ *   1. a roll's batch (`reserved`) gets its brokers first, within the slack and the cap;
+ *   2. the rest is shared out one at a time, round and round the clusters from the one whose turn it
+ *      is (`turn`), each up to `cap`: an even share, and what does not divide evenly to whose turn it
+ *      is, so that with a slack of 1 over 2 clusters a drain in the other cluster waits for its turn,
+ *      not for ever;
  *   3. a PDB counts its own cluster's unavailable pods against its `maxUnavailable`: each cluster's
  *      share is added to what it has unavailable now, so that its share is what it may still evict.
  * A slack of 0 (a partition at min ISR already) gives every cluster 0 more: no drain goes on anywhere.
@@ -51,14 +58,23 @@ export function disruptionBudgets(input: DisruptionBudgetInput): Map<string, num
   const n = input.clusters.length
   const share = new Map(input.clusters.map((c) => [c, 0]))
   if (n === 0) return share
-  const even = Math.min(input.cap, Math.floor(input.slack / n))
-  for (const c of input.clusters) share.set(c, even)
-  let left = input.slack - even * n
-  for (let k = 0; k < n && left > 0; k++) {
-    const c = input.clusters[(((input.turn % n) + n) % n + k) % n]!
-    if (share.get(c)! < input.cap) {
-      share.set(c, share.get(c)! + 1)
-      left--
+  let left = Math.max(0, input.slack)
+  const reserved = input.reserved
+  if (reserved && share.has(reserved.cluster)) {
+    const first = Math.max(0, Math.min(reserved.count, input.cap, left))
+    share.set(reserved.cluster, first)
+    left -= first
+  }
+  // One more each, round and round from whose turn it is, while the slack lasts and a cluster is under
+  // the cap: an even share, the remainder to the clusters whose turn it is.
+  const start = ((input.turn % n) + n) % n
+  while (left > 0 && input.clusters.some((c) => share.get(c)! < input.cap)) {
+    for (let k = 0; k < n && left > 0; k++) {
+      const c = input.clusters[(start + k) % n]!
+      if (share.get(c)! < input.cap) {
+        share.set(c, share.get(c)! + 1)
+        left--
+      }
     }
   }
   return new Map(input.clusters.map((c) => [c, share.get(c)! + (input.unavailable.get(c) ?? 0)]))

@@ -75,7 +75,7 @@ test('a minimal KafkaCluster gets every default', () => {
   assert.deepEqual(spec.resources, { cpu: '2', memory: '8Gi' })
   assert.deepEqual(spec.listeners, [{ name: 'INTERNAL', port: 9092, protocol: 'PLAINTEXT', advertisedAddress: '{pod}.{service}.{namespace}.svc:{port}' }])
   assert.equal(spec.controllerPort, 9093)
-  assert.deepEqual(spec.rolling, { maxUnavailable: 1, terminationGracePeriodSeconds: 300 })
+  assert.deepEqual(spec.rolling, { maxUnavailable: 1, batchWithin: 'zone', terminationGracePeriodSeconds: 300 })
   assert.deepEqual(spec.selfHealing, { enabled: true, goneBrokerGraceSeconds: 1800, maxPlansPerHour: 2 })
   assert.equal(spec.allowAutoCreateTopics, false)
 })

@@ -24,7 +24,12 @@ export interface KafkaClusterSpec {
   brokerServices: { type: 'ClusterIP' | 'NodePort' | 'LoadBalancer'; annotations: Record<string, string> }
   pool: { nodeSelector: Record<string, string>; tolerations: TolerationSpec[]; nodeAffinity?: Record<string, unknown> }
   placement: { replicationFactor?: number; minInsyncReplicas?: number }
-  rolling: { maxUnavailable: number; terminationGracePeriodSeconds: number }
+  rolling: {
+    maxUnavailable: number
+    /** Where a roll's batch lies: within one zone of one Kubernetes cluster, or anywhere in one Kubernetes cluster. */
+    batchWithin: 'zone' | 'cluster'
+    terminationGracePeriodSeconds: number
+  }
   scaling: { throttle?: string; allowLessSurvivable: boolean }
   selfHealing: SelfHealingSpec
 }
@@ -356,7 +361,14 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
       default: {},
       description: 'how brokers are restarted',
       properties: {
-        maxUnavailable: { type: 'integer', minimum: 1, maximum: 16, default: 1, description: 'brokers down at once in a roll (a batch within one zone, only when no partition falls below min.insync.replicas) or a drain (the PodDisruptionBudget), e.g. maxUnavailable: 1' },
+        maxUnavailable: { type: 'integer', minimum: 1, maximum: 16, default: 1, description: 'brokers down at once in a roll (a batch within spec.rolling.batchWithin, only when no partition falls below min.insync.replicas) or a drain (the PodDisruptionBudget), e.g. maxUnavailable: 1' },
+        batchWithin: {
+          type: 'string',
+          enum: ['zone', 'cluster'],
+          default: 'zone',
+          description:
+            "what a roll's batch shares: zone (one zone of one Kubernetes cluster) or cluster (one Kubernetes cluster, any of its zones: a whole failure domain of a stretched cluster whose placement survives its loss); a batch is always only brokers that may stop together without a partition below min.insync.replicas, never a KRaft controller",
+        },
         terminationGracePeriodSeconds: {
           type: 'integer',
           minimum: 30,

@@ -18,6 +18,11 @@ export interface KafkaClusterResource {
 /** The failure dimensions of every KafkaCluster: the Kubernetes cluster, then the zone. */
 export const DIMENSIONS = ['cluster', 'zone'] as const
 
+/** The labels every broker of a roll's batch shares (spec.rolling.batchWithin): its Kubernetes cluster and zone, or its Kubernetes cluster alone. */
+export function batchDimensions(within: 'zone' | 'cluster'): string[] {
+  return within === 'cluster' ? ['cluster'] : [...DIMENSIONS]
+}
+
 export const DATA_DIR = '/var/lib/kafka/data'
 export const METADATA_DIR = '/var/lib/kafka/metadata'
 

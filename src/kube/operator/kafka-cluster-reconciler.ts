@@ -180,7 +180,7 @@ export class KafkaClusterReconciler {
     })
     const model = effective(renderedCounts(desired.spec, current, scale))
     const scaling = scale !== undefined && isActive(scale)
-    const budgets = await this.#disruptionBudgets(key, model)
+    const budgets = await this.#disruptionBudgets(key, model, resource.status?.roll as RollStatus | undefined)
     const manifests = renderKafkaCluster(model, budgets.maxUnavailable)
     const contexts = [...new Set([...previousContexts, ...manifests.map((m) => m.context)])].sort()
     await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(contexts) })
@@ -233,14 +233,19 @@ export class KafkaClusterReconciler {
    * Step 5's PodDisruptionBudgets, set together for every Kubernetes cluster (core/roll/disruption-budget.ts):
    * the slack over min.insync.replicas of the live cluster when some broker runs and Kafka answers,
    * else what the placement policy leaves (RF - min.insync.replicas) less the brokers unavailable now;
-   * shared out, the rest in turns of DISRUPTION_TURN_MS. A budget handed from one Kubernetes cluster
+   * a roll's batch being evicted first (in its Kubernetes cluster), the rest shared out, in turns of
+   * DISRUPTION_TURN_MS. A budget handed from one Kubernetes cluster
    * to another is lowered first and raised in a later reconcile (`deferred`, budgetsToWrite), after the
    * pods and Kafka were looked at anew: an eviction the old budget let through meanwhile is counted.
    */
-  async #disruptionBudgets(key: string, model: KafkaClusterModel): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean; deferred: boolean }> {
+  async #disruptionBudgets(key: string, model: KafkaClusterModel, roll: RollStatus | undefined): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean; deferred: boolean }> {
     const cap = model.spec.rolling.maxUnavailable
     const unavailable = new Map<string, number>()
     const inForce = new Map<string, number>()
+    // The roll's batch saved and not yet all evicted: its pods still up (made before the batch started)
+    // are reserved in their Kubernetes cluster, so that its own budget does not split the batch.
+    const batch = roll?.status === 'running' && roll.current && roll.current.upAt === undefined ? roll.current : undefined
+    let reserved: { cluster: string; count: number } | undefined
     for (const c of model.clusters) {
       const cluster = this.#clusters.has(c.context) ? this.#clusters.get(c.context) : undefined
       // From the pods themselves, not the StatefulSet's status (which lags): one being evicted or
@@ -248,6 +253,11 @@ export class KafkaClusterReconciler {
       const pods = await cluster?.core.listNamespacedPod({ namespace: model.namespace, labelSelector: Object.entries(brokerSelector(model)).map(([k, v]) => `${k}=${v}`).join(',') }).catch(() => undefined)
       const up = (pods?.items ?? []).filter((p) => c.brokers.some((b) => b.pod === p.metadata?.name) && !p.metadata?.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
       unavailable.set(c.name, Math.max(0, c.brokers.length - up.length))
+      if (batch) {
+        const batchPods = new Set(c.brokers.filter((b) => batch.ids.includes(b.id)).map((b) => b.pod))
+        const toEvict = up.filter((p) => batchPods.has(p.metadata?.name ?? '') && new Date(p.metadata?.creationTimestamp ?? 0).getTime() < batch.startedAt).length
+        if (toEvict > 0) reserved = { cluster: c.name, count: toEvict }
+      }
       const pdb = await cluster?.applier.read<V1PodDisruptionBudget>({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: c.statefulSet, namespace: model.namespace } }).catch(() => undefined)
       if (typeof pdb?.spec?.maxUnavailable === 'number') inForce.set(c.name, pdb.spec.maxUnavailable)
     }
@@ -265,7 +275,7 @@ export class KafkaClusterReconciler {
       }
     }
     const names = model.clusters.map((c) => c.name)
-    const wanted = disruptionBudgets({ clusters: names, unavailable, slack, cap, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS) })
+    const wanted = disruptionBudgets({ clusters: names, unavailable, slack, cap, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS), ...(reserved ? { reserved } : {}) })
     const { write, deferred } = budgetsToWrite(inForce, wanted)
     return { maxUnavailable: write, rotating: names.length > 1 && slack > 0 && slack < cap * names.length, deferred }
   }

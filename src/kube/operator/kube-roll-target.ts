@@ -15,6 +15,8 @@ export interface KubeRollTargetOptions {
   pollMs?: number
   /** How long the StatefulSet may take to make the replacement (default 5 min). */
   replaceTimeoutMs?: number
+  /** How long the rest of a batch, part of it evicted, is asked again while its budget is raised (default 30 s). */
+  batchBudgetWaitMs?: number
 }
 
 /**
@@ -59,27 +61,22 @@ export class KubeRollTarget implements RollTarget {
 
   async restart(ids: readonly number[], reasons: ReadonlyMap<number, readonly RestartReason[]>): Promise<RestartOutcome> {
     const deleted: { context: string; name: string; uid: string | undefined }[] = []
-    const refused: RestartOutcome['refused'] = []
-    for (const id of ids) {
-      const { context, name } = this.#where(id)
-      const pod = await this.#read<V1Pod>(context, 'v1', 'Pod', name)
-      if (!pod) continue // already gone: the StatefulSet is making it
-      const uid = pod.metadata?.uid
-      const namespace = this.#model.namespace
-      const eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: { preconditions: { uid } } }
-      try {
-        await this.#clusters.get(context).core.createNamespacedPodEviction({ name, namespace, body: eviction })
-      } catch (err) {
-        // 429: a PodDisruptionBudget allows no eviction now (a drain or a restart elsewhere holds it).
-        if (err instanceof ApiException && err.code === 429) {
-          refused.push({ id, reason: `the PodDisruptionBudget of Kubernetes cluster context ${context} allows no eviction of pod ${name} now (${apiMessage(err.body)})` })
-          continue
-        }
-        if (err instanceof ApiException && (err.code === 404 || err.code === 409)) continue // gone or replaced meanwhile
-        throw this.#failed(context, `evict pod ${name}`, err)
+    let refused: RestartOutcome['refused'] = []
+    let pending = [...ids]
+    const budgetDeadline = Date.now() + (this.#options.batchBudgetWaitMs ?? 30_000)
+    for (;;) {
+      refused = []
+      for (const id of pending) {
+        const outcome = await this.#evict(id, reasons.get(id) ?? [])
+        if (outcome.kind === 'evicted') deleted.push(outcome.pod)
+        else if (outcome.kind === 'refused') refused.push({ id, reason: outcome.reason })
       }
-      await this.#options.onRestart?.(pod, context, reasons.get(id) ?? [])
-      deleted.push({ context, name, uid })
+      // Part of a batch evicted, the rest refused: the operator raises this cluster's budget for the
+      // batch it restarts (core/roll/disruption-budget.ts, `reserved`) once it sees the batch saved, so
+      // the rest is asked again for a while rather than split off into batches of its own.
+      if (refused.length === 0 || deleted.length === 0 || Date.now() > budgetDeadline) break
+      pending = refused.map((r) => r.id)
+      await sleep(this.#options.pollMs ?? 1000)
     }
     const deadline = Date.now() + (this.#options.replaceTimeoutMs ?? 5 * 60_000)
     for (const d of deleted) {
@@ -99,6 +96,28 @@ export class KubeRollTarget implements RollTarget {
   }
 
   async ensureRunning(): Promise<void> {}
+
+  /** Evicts broker `id`'s pod: evicted, refused by a PodDisruptionBudget (429: nothing touched), or gone already. */
+  async #evict(id: number, reasons: readonly RestartReason[]): Promise<{ kind: 'evicted'; pod: { context: string; name: string; uid: string | undefined } } | { kind: 'refused'; reason: string } | { kind: 'gone' }> {
+    const { context, name } = this.#where(id)
+    const pod = await this.#read<V1Pod>(context, 'v1', 'Pod', name)
+    if (!pod) return { kind: 'gone' } // already gone: the StatefulSet is making it
+    const uid = pod.metadata?.uid
+    const namespace = this.#model.namespace
+    const eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: { preconditions: { uid } } }
+    try {
+      await this.#clusters.get(context).core.createNamespacedPodEviction({ name, namespace, body: eviction })
+    } catch (err) {
+      // 429: a PodDisruptionBudget allows no eviction now (a drain or a restart elsewhere holds it).
+      if (err instanceof ApiException && err.code === 429) {
+        return { kind: 'refused', reason: `the PodDisruptionBudget of Kubernetes cluster context ${context} allows no eviction of pod ${name} now (${apiMessage(err.body)})` }
+      }
+      if (err instanceof ApiException && (err.code === 404 || err.code === 409)) return { kind: 'gone' } // gone or replaced meanwhile
+      throw this.#failed(context, `evict pod ${name}`, err)
+    }
+    await this.#options.onRestart?.(pod, context, reasons)
+    return { kind: 'evicted', pod: { context, name, uid } }
+  }
 
   #where(id: number): { context: string; name: string } {
     for (const c of this.#model.clusters) {

@@ -7,7 +7,7 @@ import { KafkaExecutorCluster } from '../../kafka/executor-cluster.ts'
 import { describeReason, newRollState, runRoll, type RollEvent, type RollState } from '../../operations/roller.ts'
 import { systemClock } from '../../operations/system-clock.ts'
 import { API_GROUP, API_VERSION } from '../crds/crd.ts'
-import type { KafkaClusterModel } from '../model/kafka-cluster-model.ts'
+import { batchDimensions, type KafkaClusterModel } from '../model/kafka-cluster-model.ts'
 import { bootstrapServers } from './bootstrap-servers.ts'
 import { recordEvent } from './events.ts'
 import { KAFKA_CLUSTERS } from './custom-resources.ts'
@@ -126,8 +126,10 @@ export class RollWorkers {
     try {
       const result = await runRoll(new KafkaExecutorCluster(admin, connection), target, state, {
         clock: systemClock,
-        // spec.rolling.maxUnavailable brokers at once, within one zone of one Kubernetes cluster.
+        // spec.rolling.maxUnavailable brokers at once, within one zone of one Kubernetes cluster, or
+        // within one Kubernetes cluster (spec.rolling.batchWithin: cluster).
         maxBatch: model.spec.rolling.maxUnavailable,
+        batchWithin: batchDimensions(model.spec.rolling.batchWithin),
         save,
         pollMs: this.#options.pollMs ?? 2000,
         stallMs: this.#options.stallMs ?? 10 * 60_000,
