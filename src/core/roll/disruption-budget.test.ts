@@ -11,6 +11,9 @@ test('slack: the smallest in-sync margin over min.insync.replicas; RF <= min.ins
   assert.equal(clusterSlack({ partitions: [part([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], 3)] }, 8), 3, 'RF 6, min ISR 3: three may go')
   assert.equal(clusterSlack({ partitions: [part([0, 1, 2], [0, 1], 2)] }, 8), 0, 'at min ISR: none')
   assert.equal(clusterSlack({ partitions: [part([0, 1], [0, 1], 2), part([0], [0], 2)] }, 4), 4, 'RF <= min ISR only: the cap')
+  const rf4 = part([0, 1, 100, 101], [0, 1, 100, 101], 2)
+  assert.equal(clusterSlack({ partitions: [rf4] }, 8, new Set([1])), 1, 'a broker whose pod was just evicted, still in the ISR: counted out already')
+  assert.equal(clusterSlack({ partitions: [rf4] }, 8, new Set([2])), 2, 'a broker down that the partition does not have: no change')
 })
 
 test('RF 3 over 2 Kubernetes clusters (slack 1): one cluster may evict at a time, in turns', () => {

@@ -10,15 +10,18 @@ import type { ClusterSnapshot } from '../health/snapshot.ts'
 /**
  * How many more brokers may go down at once, anywhere, without any partition falling below its
  * min.insync.replicas: brokers down together may share a partition, so it is the smallest slack of any
- * partition (in-sync replicas beyond min.insync.replicas). Partitions whose RF is at or below their
- * min.insync.replicas have no slack to give and are left out (as in the restart check: they would block
- * every drain for ever). `cap` when no partition counts (an empty cluster).
+ * partition (in-sync replicas beyond min.insync.replicas). Brokers in `down` (their pods evicted, being
+ * deleted or not ready) count as out of sync already: Kafka takes a moment to shrink the ISR of a broker
+ * that is shutting down, and a budget must not hand out that moment twice. Partitions whose RF is at or
+ * below their min.insync.replicas have no slack to give and are left out (as in the restart check: they
+ * would block every drain for ever). `cap` when no partition counts (an empty cluster).
  */
-export function clusterSlack(snapshot: Pick<ClusterSnapshot, 'partitions'>, cap: number): number {
+export function clusterSlack(snapshot: Pick<ClusterSnapshot, 'partitions'>, cap: number, down: ReadonlySet<number> = new Set()): number {
   let slack = cap
   for (const p of snapshot.partitions) {
     if (p.replicas.length <= p.minInsync) continue
-    slack = Math.min(slack, Math.max(0, p.isr.length - p.minInsync))
+    const inSync = p.isr.filter((id) => !down.has(id)).length
+    slack = Math.min(slack, Math.max(0, inSync - p.minInsync))
   }
   return slack
 }

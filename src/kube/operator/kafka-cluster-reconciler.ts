@@ -246,6 +246,8 @@ export class KafkaClusterReconciler {
     // are reserved in their Kubernetes cluster, so that its own budget does not split the batch.
     const batch = roll?.status === 'running' && roll.current && roll.current.upAt === undefined ? roll.current : undefined
     let reserved: { cluster: string; count: number } | undefined
+    /** The brokers whose pods are not up: out of the ISR for the slack, whatever Kafka says yet. */
+    const notUp = new Set<number>()
     for (const c of model.clusters) {
       const cluster = this.#clusters.has(c.context) ? this.#clusters.get(c.context) : undefined
       // From the pods themselves, not the StatefulSet's status (which lags): one being evicted or
@@ -253,6 +255,7 @@ export class KafkaClusterReconciler {
       const pods = await cluster?.core.listNamespacedPod({ namespace: model.namespace, labelSelector: Object.entries(brokerSelector(model)).map(([k, v]) => `${k}=${v}`).join(',') }).catch(() => undefined)
       const up = (pods?.items ?? []).filter((p) => c.brokers.some((b) => b.pod === p.metadata?.name) && !p.metadata?.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
       unavailable.set(c.name, Math.max(0, c.brokers.length - up.length))
+      for (const b of c.brokers) if (!up.some((p) => p.metadata?.name === b.pod)) notUp.add(b.id)
       if (batch) {
         const batchPods = new Set(c.brokers.filter((b) => batch.ids.includes(b.id)).map((b) => b.pod))
         const toEvict = up.filter((p) => batchPods.has(p.metadata?.name ?? '') && new Date(p.metadata?.creationTimestamp ?? 0).getTime() < batch.startedAt).length
@@ -267,7 +270,7 @@ export class KafkaClusterReconciler {
       const connection = { ...this.#connection, bootstrapServers: bootstrapServers(model), requestTimeoutMs: 5000, connectTimeoutMs: 2000 }
       const admin = createAdmin(connection, 'kafkaplane-operator')
       try {
-        slack = clusterSlack(await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers }), cap * model.clusters.length)
+        slack = clusterSlack(await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers }), cap * model.clusters.length, notUp)
       } catch (err) {
         this.#log(`KafkaCluster ${key}: could not read Kafka for the disruption budgets (${describeError(err)}); they follow the placement policy`)
       } finally {
