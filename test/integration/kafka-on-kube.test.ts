@@ -2,13 +2,14 @@
  * Kafka in real pods, end to end, as a platform team meets it: the kafkaplane image built here without a
  * container engine; `kafkaplane install` applied with kubectl, the operator running as a pod in k8s-1 and
  * reaching k8s-2 through the Secret of `kafkaplane remote-secret`; the bed's KafkaCluster
- * (examples/kube-bed-kafka-cluster.yaml: 2 Kubernetes clusters x 3 zones, 6 brokers) becoming 6 broker
- * pods, one KRaft quorum, every pod Ready through the probe sidecar; a KafkaTopic spread over both
+ * (examples/kube-bed-kafka-cluster.yaml: 2 Kubernetes clusters, 6 brokers, here over 4 zones of each, one
+ * node a zone, 3 of them used) becoming 6 broker pods, one KRaft quorum, every pod Ready through the probe sidecar; a KafkaTopic spread over both
  * dimensions; `kafkaplane verify` and Kafka's VerifiableProducer writing with acks=all from the host
  * through the whole file, and the faults of real pods: a broker's JVM killed, a pod deleted, a node's
- * kubelet stopped; then a config change that the operator rolls out, one broker pod at a time, under both
- * writers; then a Kafka version upgrade (4.1.1 -> 4.4.0, an image of each) rolled while a node of each
- * Kubernetes cluster is drained, its metadata.version finalized, a roll back refused; every record of
+ * kubelet stopped; then a config change that the operator rolls out in batches of up to 2 broker pods of
+ * one Kubernetes cluster, under both writers; then a Kafka version upgrade (4.1.1 -> 4.4.0, an image of each) rolled while a node of each
+ * Kubernetes cluster is drained, its metadata.version finalized, a roll back refused; a scale 6 -> 8 -> 6
+ * with data moved (the new brokers in the free zone), the operator SIGKILLed mid-plan; every record of
  * both writers is read back at the end through the pods' new IPs. One bed for the file (src/local/kube-bed.ts); the last test stops it and checks the
  * host.
  */
@@ -28,6 +29,7 @@ import { applyOnBed, installBedOperator } from '../../src/local/kube-bed-operato
 import { runCli, startWatchedCli, type WatchedCli } from './support/cli.ts'
 import { removeDir, tempDir } from './support/clusters.ts'
 import { describeTopic } from './support/kafka-io.ts'
+import { assertNoThrottles } from './support/throttles.ts'
 import { bedSkip, podsOf, type PodView } from './support/kube-bed.ts'
 import { startVerifiableProducer, type VerifiableProducerHandle } from './support/verifiable-producer.ts'
 
@@ -37,6 +39,18 @@ const NS = 'kafka'
 const OPERATOR_NS = 'kafkaplane-system'
 const TOPIC = 'payments.events'
 const BROKER_IDS = [0, 1, 2, 100, 101, 102]
+/** The bed's zones: four nodes in each Kubernetes cluster, one a zone, so that a fourth broker of each has a node of its own. */
+const ZONES = ['a', 'b', 'c', 'd']
+/**
+ * The bed's KafkaCluster (examples/kube-bed-kafka-cluster.yaml) over the bed's four zones: 3 brokers of
+ * each Kubernetes cluster in 3 of them (the scheduler's choice, evened by the spread constraint), the
+ * fourth zone free for the scale up.
+ */
+async function bedExample(): Promise<string> {
+  const text = await readFile(EXAMPLE, 'utf8')
+  assert.equal(text.split('zones: [a, b, c]\n').length, 3, 'the example names zones a, b, c in both clusters')
+  return text.replaceAll('zones: [a, b, c]\n', `zones: [${ZONES.join(', ')}]\n`)
+}
 /** The version upgrade's target: the newest Kafka on Maven Central (the pin is 4.1.1). */
 const UPGRADE_TO = '4.4.0'
 /** The bed's KafkaCluster with the config change the roll test makes (kept by the tests after it). */
@@ -106,7 +120,7 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
     console.log(`image build: ${image.tookMs} ms (${image.cached ? 'cached' : 'built'}), ${(image.bytes / 2 ** 20).toFixed(1)} MiB: ${image.reference}`)
     upgradeImage = await buildKafkaplaneImage({ kafkaVersion: UPGRADE_TO, onProgress: (line) => console.log(line) })
     console.log(`image build: ${upgradeImage.tookMs} ms (${upgradeImage.cached ? 'cached' : 'built'}), ${(upgradeImage.bytes / 2 ** 20).toFixed(1)} MiB: ${upgradeImage.reference}`)
-    bed = await startKubeBed({ images: [image, upgradeImage] })
+    bed = await startKubeBed({ images: [image, upgradeImage], clusters: ['k8s-1', 'k8s-2'].map((name) => ({ name, zones: ZONES })) })
     ;[one, two] = bed.clusters as [KubeBedCluster, KubeBedCluster]
     console.log(`bed with the image started in ${bed.timings.startMs} ms: ${JSON.stringify(bed.timings)}`)
   })
@@ -122,10 +136,24 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
     assert.equal(result.code, 0, `kubectl ${args.join(' ')} (${cluster.name}): ${result.stderr}`)
     return result.stdout
   }
+  /**
+   * The bed's KafkaCluster as the tests after the roll want it: the config change, Kafka `version` in
+   * `image` (metadata.version kept when `keep`), `count` brokers in each Kubernetes cluster, and
+   * `scaling` appended as the spec's scaling section when given (spec.rolling left to its defaults).
+   */
+  const upgradedSpec = async (o: { version: string; image: string; keep: boolean; count?: number; scaling?: string }) => {
+    let text = CONFIG_CHANGE(await bedExample())
+      .replace('    version: 4.1.1\n', `    version: ${o.version}\n    keepMetadataVersion: ${o.keep}\n`)
+      .replace(`image: ${image.reference}\n`, `image: ${o.image}\n`)
+    if (o.count !== undefined) text = text.replaceAll(/brokerIds: \{first: (\d+), count: 3\}/g, `brokerIds: {first: $1, count: ${o.count}}`)
+    if (o.scaling !== undefined) text = `${text.trimEnd()}\n  scaling:\n${o.scaling.replace(/^/gm, '    ')}\n`
+    return text
+  }
   const describePods = async () => (await one.plane.kubectl(['describe', 'pods', '-A'])).stdout + (await two.plane.kubectl(['describe', 'pods', '-n', NS])).stdout
-  const allReady = async (): Promise<PodView[] | undefined> => {
+  /** The broker pods when there are `count` of them, all Ready. */
+  const allReady = async (count = 6): Promise<PodView[] | undefined> => {
     const pods = await brokerPods([one, two])
-    return pods.length === 6 && pods.every((p) => p.ready) ? pods : undefined
+    return pods.length === count && pods.every((p) => p.ready) ? pods : undefined
   }
 
   it('runs the kafkaplane image as the broker uid on a read-only root: JRE, Node 22, Kafka jars, kafkaplane', async () => {
@@ -165,16 +193,14 @@ spec:
     // As the README tells a user: `kafkaplane install --home-context k8s-1`, `install --remote` on
     // k8s-2, `remote-secret --context k8s-2` applied on k8s-1 (src/local/kube-bed-operator.ts).
     await installBedOperator(bed, image.reference, (line) => console.log(line))
-    await applyOnBed(bed, NS, await readFile(EXAMPLE, 'utf8'))
+    await applyOnBed(bed, NS, await bedExample())
     const started = performance.now()
-    const pods = await until('6 broker pods Ready', 600_000, allReady, async () => `${await describePods()}\n${(await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=40'])).stdout}`)
+    const pods = await until('6 broker pods Ready', 600_000, () => allReady(), async () => `${await describePods()}\n${(await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=40'])).stdout}`)
     console.log(`6 brokers Ready ${Math.round(performance.now() - started)} ms after the KafkaCluster was applied`)
     for (const cluster of [one, two]) {
-      assert.deepEqual(
-        pods.filter((p) => p.nodeName.startsWith(`${cluster.name}-`)).map((p) => p.nodeName).sort(),
-        ['a', 'b', 'c'].map((zone) => `${cluster.name}-${zone}`),
-        `one broker per node of ${cluster.name}`,
-      )
+      const nodes = pods.filter((p) => p.nodeName.startsWith(`${cluster.name}-`)).map((p) => p.nodeName)
+      assert.equal(nodes.length, 3, `3 brokers in ${cluster.name}: ${nodes}`)
+      assert.equal(new Set(nodes).size, 3, `one broker per node (each its own zone) of ${cluster.name}: ${nodes}`)
     }
     bootstrap = pods.map((p) => `${p.podIP}:9094`).join(',')
     // The operator sees them ready at its next look (it looks again every 10 s while they are not).
@@ -267,7 +293,10 @@ spec:
   })
 
   it("a node's kubelet stopped: the node goes NotReady, its broker keeps serving, the topic stays writable", async () => {
-    const node = two.nodes.find((n) => n.zone === 'c')!
+    // The node of broker 102 (whichever zone the scheduler gave it).
+    const host = (await brokerPods([two])).find((p) => brokerIdOf(p) === 102)?.nodeName
+    const node = two.nodes.find((n) => n.name === host)
+    assert.ok(node, `broker 102 runs on a node of k8s-2 (${host})`)
     const acknowledgedBefore = await producer!.acknowledged()
     await node.stopKubelet()
     try {
@@ -283,7 +312,7 @@ spec:
     await until('all 6 brokers Ready again', 300_000, allReady, describePods)
   })
 
-  it('a config change rolls the brokers: one at a time, broker-only first, the controllers last, each back in sync before the next; the operator deleted mid-roll resumes it; status.roll and Events say why', async () => {
+  it('a config change rolls the brokers in batches of up to 2 within one Kubernetes cluster (spec.rolling), never a controller in a batch, broker-only first, the controllers last, each batch back in sync before the next, no partition ever below min ISR; the operator deleted mid-roll resumes it; status.roll and Events say why', async () => {
     const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as { status?: { controllers?: number[]; roll?: { rollId: string; phase: string; message: string; done: { ids: number[]; reasons: string[]; restartMs: number; catchUpMs: number }[] } } }
     const controllers = (await kafkaCluster()).status?.controllers ?? []
     assert.equal(controllers.length, 3, 'the status names the controllers')
@@ -292,12 +321,14 @@ spec:
     assert.ok(verify && producer)
     const acknowledgedBefore = await producer.acknowledged()
     const verifyBefore = verifyAcknowledged(verify)
+    const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`))
     const started = performance.now()
-    const changed = CONFIG_CHANGE(await readFile(EXAMPLE, 'utf8'))
-    assert.notEqual(changed, await readFile(EXAMPLE, 'utf8'))
+    // The config change, and batches: up to 2 brokers at once, both in one Kubernetes cluster (any of its zones).
+    const changed = `${CONFIG_CHANGE(await bedExample()).trimEnd()}\n  rolling:\n    maxUnavailable: 2\n    batchWithin: cluster\n`
+    assert.notEqual(changed, await bedExample())
     await applyOnBed(bed, NS, changed)
     // The operator's pod deleted mid-roll: its Deployment makes a new one, which resumes the roll from status.roll.
-    const midway = await until('two brokers rolled', 900_000, async () => {
+    const midway = await until('two batches rolled', 900_000, async () => {
       const r = (await kafkaCluster()).status?.roll
       return r && r.done.length >= 2 && r.phase !== 'finished' ? r : undefined
     })
@@ -312,12 +343,23 @@ spec:
       async () => `${JSON.stringify((await kafkaCluster()).status?.roll)}\n${(await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=60'])).stdout}`,
     )
     const ideal = roll.done.reduce((sum, b) => sum + b.restartMs + b.catchUpMs, 0)
-    console.log(`roll of 6 brokers: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}`)
+    const isr = await monitor.stop()
+    console.log(`roll of 6 brokers in batches: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each batch's restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}; ISR monitor ${JSON.stringify(isr)}`)
     assert.equal(roll.rollId, midway.rollId, 'the new operator resumed the roll, not started another')
     // The old operator released its Lease on SIGTERM; the new one was elected before it resumed.
     assert.match((await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator'])).stdout, /became leader: Lease /)
     const order = roll.done.map((b) => b.ids)
-    assert.ok(order.every((b) => b.length === 1), `one at a time: ${JSON.stringify(order)}`)
+    for (const b of order) {
+      assert.ok(b.length <= 2, `at most spec.rolling.maxUnavailable at once: ${JSON.stringify(order)}`)
+      if (b.length > 1) {
+        assert.equal(new Set(b.map((id) => id < 100)).size, 1, `a batch within one Kubernetes cluster: ${JSON.stringify(order)}`)
+        assert.ok(!b.some((id) => controllers.includes(id)), `no controller in a batch: ${JSON.stringify(order)} (controllers ${controllers})`)
+      }
+    }
+    // The 3 broker-only brokers are over 2 Kubernetes clusters: two share one, and go together.
+    assert.ok(order.some((b) => b.length === 2), `two brokers restarted together: ${JSON.stringify(order)}`)
+    assert.ok(isr.samples > 20, `the ISR monitor sampled the cluster: ${JSON.stringify(isr)}`)
+    assert.ok(isr.worstMargin >= 0, `no partition below its min.insync.replicas at any sample: ${JSON.stringify(isr)}`)
     const ids = order.flat()
     assert.deepEqual([...ids].sort((a, b) => a - b), BROKER_IDS, 'every broker once')
     // Broker-only first, the controllers last, unless one was passed over for a moment (which the operator says).
@@ -341,8 +383,7 @@ spec:
   it(`upgrades Kafka 4.1.1 -> ${UPGRADE_TO} by a roll while a node of each Kubernetes cluster is drained, no partition ever below min ISR; metadata.version kept, then finalized; a roll back Kafka cannot do is refused, nothing changed`, async () => {
     type Cluster = { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[]; kafka?: { version?: string; metadataVersion?: { level: number; name?: string }; message?: string }; roll?: { rollId: string; phase: string; done: { ids: number[]; reasons: string[] }[] } } }
     const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as Cluster
-    const spec = async (version: string, reference: string, keep: boolean) =>
-      CONFIG_CHANGE(await readFile(EXAMPLE, 'utf8')).replace('    version: 4.1.1\n', `    version: ${version}\n    keepMetadataVersion: ${keep}\n`).replace(`image: ${image.reference}\n`, `image: ${reference}\n`)
+    const spec = (version: string, reference: string, keep: boolean) => upgradedSpec({ version, image: reference, keep })
     const templateVersions = async () =>
       Promise.all([one, two].map(async (c) => (await c.plane.kubectl(['get', 'statefulset', '-n', NS, '-l', 'app.kubernetes.io/component=broker', '-o', 'jsonpath={.items[*].spec.template.spec.containers[0].env[?(@.name=="KAFKAPLANE_KAFKA_VERSION")].value}'])).stdout.trim()))
     const operatorLog = async () => (await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=60'])).stdout
@@ -401,6 +442,7 @@ spec:
     const restarted = roll.done.flatMap((b) => b.ids)
     assert.deepEqual([...new Set([...restarted, ...drained.map((d) => d.broker)])].sort((a, b) => a - b), BROKER_IDS, `every broker rolled or drained: ${JSON.stringify(roll.done)}`)
     assert.equal(new Set(restarted).size, restarted.length, 'none restarted twice')
+    assert.ok(roll.done.every((b) => b.ids.length === 1), `one at a time (spec.rolling back to its defaults): ${JSON.stringify(roll.done)}`)
     assert.ok(roll.done.every((b) => b.reasons.includes(`version: Kafka 4.1.1 -> ${UPGRADE_TO}`)), JSON.stringify(roll.done))
     const kept = await until('status.kafka: every broker on the new version, the level kept', 300_000, async () => {
       const k = (await kafkaCluster()).status?.kafka
@@ -446,7 +488,105 @@ spec:
     assert.ok((await producer.acknowledged()) - acknowledgedBefore > 1000, 'VerifiableProducer wrote through the upgrade')
   })
 
-  it('lost no acknowledged record of either writer through all of it (the faults, the roll, the upgrade)', async () => {
+  it('scales 6 -> 8 -> 6 brokers with data moved, the operator killed (SIGKILL) mid-scale: the new brokers, in the free zone, get a fair share; the leaving ones are drained before their pods go; no partition ever below min ISR; no broker restarted', async () => {
+    type Scale = { scaleId: string; phase: string; adding?: number[]; removing?: number[]; planId?: string; moves?: number; moved?: number; message?: string }
+    type Cluster = { status?: { scale?: Scale; roll?: { rollId: string }; conditions?: { type: string; status: string }[] } }
+    const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as Cluster
+    const operatorLog = async () => (await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=60'])).stdout
+    const explain = async () => `${JSON.stringify((await kafkaCluster()).status?.scale)}\n${await operatorLog()}`
+    const readyAddresses = async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`)
+    const statefulSetReplicas = async () =>
+      Promise.all([one, two].map(async (c) => Number((await c.plane.kubectl(['get', 'statefulset', '-n', NS, `payments-${c.name}`, '-o', 'jsonpath={.spec.replicas}'])).stdout)))
+    /** payments.events' replicas per broker, and its partitions. */
+    const placement = async () => {
+      const partitions = await describeTopic(await readyAddresses(), TOPIC)
+      const perBroker = new Map<number, number>()
+      for (const p of partitions) for (const id of p.replicas) perBroker.set(id, (perBroker.get(id) ?? 0) + 1)
+      return { partitions, perBroker }
+    }
+    const scaled = (count: number, throttle: string) => upgradedSpec({ version: UPGRADE_TO, image: upgradeImage.reference, keep: false, count, scaling: `throttle: ${throttle}` })
+    assert.ok(verify && producer)
+    const acknowledgedBefore = await producer.acknowledged()
+    const rollBefore = (await kafkaCluster()).status?.roll?.rollId
+    const before = await until('all 6 brokers Ready', 300_000, () => allReady(), describePods)
+    const monitor = isrMonitor(readyAddresses)
+    const started = performance.now()
+
+    // 1. Up, 3 -> 4 in each Kubernetes cluster, throttled to 256 KiB/s so that the operator dies mid-plan.
+    await applyOnBed(bed, NS, await scaled(4, '256Ki'))
+    const moving = await until('the scale up moving data', 600_000, async () => {
+      const s = (await kafkaCluster()).status?.scale
+      return s?.phase === 'moving' && s.adding?.length === 2 && (s.moves ?? 0) > 0 && (s.moved ?? 0) < s.moves! ? s : undefined
+    }, explain)
+    assert.deepEqual(moving.adding, [3, 103])
+    const pid = await operatorPid()
+    assert.ok(pid, 'the operator runs on the host (in its pod)')
+    process.kill(pid, 'SIGKILL')
+    console.log(`killed the operator (pid ${pid}) with ${moving.moved ?? 0} of ${moving.moves} moves done`)
+    const up = await until('the scale up finished', 900_000, async () => {
+      const s = (await kafkaCluster()).status?.scale
+      return s?.scaleId === moving.scaleId && s.phase === 'finished' ? s : undefined
+    }, explain)
+    const upMs = Math.round(performance.now() - started)
+    assert.equal(up.planId, moving.planId, 'the same plan, continued by the restarted operator')
+    assert.match(up.message ?? '', /scaled: brokers 3, 103 join \(k8s-1 3 -> 4, k8s-2 3 -> 4\)/)
+    const restarts = JSON.parse(await kubectlOk(one, ['get', 'pods', '-n', OPERATOR_NS, '-l', 'app.kubernetes.io/component=operator', '-o', 'json'])) as { items: { status: { containerStatuses?: { restartCount: number }[] } }[] }
+    assert.ok(restarts.items.some((p) => (p.status.containerStatuses?.[0]?.restartCount ?? 0) > 0), 'the kubelet restarted the killed operator')
+    assert.match(await operatorLog(), /resuming scale/)
+
+    const eight = await until('all 8 brokers Ready', 300_000, () => allReady(8), describePods)
+    for (const pod of eight.filter((p) => [3, 103].includes(brokerIdOf(p)))) {
+      assert.ok(!before.some((p) => p.nodeName === pod.nodeName), `${pod.name} runs in the zone left free (${pod.nodeName})`)
+    }
+    const grown = await placement()
+    const total = grown.partitions.length * 4
+    console.log(`${TOPIC} replicas per broker after the scale up: ${JSON.stringify(Object.fromEntries([...grown.perBroker].sort((a, b) => a[0] - b[0])))}`)
+    assert.deepEqual([...grown.perBroker.keys()].sort((a, b) => a - b), [0, 1, 2, 3, 100, 101, 102, 103], 'every broker, the new ones too, holds replicas')
+    for (const [id, n] of grown.perBroker) assert.ok(n >= Math.floor(total / 8) && n <= Math.ceil(total / 8), `broker ${id} holds a fair share (${n} of ${total} replicas)`)
+    const zoneOf = new Map(eight.map((p) => [brokerIdOf(p), p.nodeName]))
+    for (const p of grown.partitions) {
+      assert.deepEqual([p.replicas.filter((b) => b < 100).length, p.replicas.filter((b) => b >= 100).length], [2, 2], `partition ${p.partition} (${p.replicas}): two replicas in each Kubernetes cluster`)
+      assert.equal(new Set(p.replicas.map((b) => zoneOf.get(b))).size, 4, `partition ${p.partition} (${p.replicas}): each replica in its own zone`)
+    }
+    await assertNoThrottles({ bootstrapServers: await readyAddresses() })
+
+    // 2. Down, 4 -> 3: brokers 3 and 103 drained while their pods still run, then the StatefulSets shrink, then they are unregistered.
+    const downStarted = performance.now()
+    await applyOnBed(bed, NS, await scaled(3, '1Mi'))
+    const draining = await until('the scale down draining brokers 3 and 103', 300_000, async () => {
+      const s = (await kafkaCluster()).status?.scale
+      return s && s.scaleId !== moving.scaleId && s.phase === 'moving' ? s : undefined
+    }, explain)
+    assert.deepEqual(draining.removing, [3, 103])
+    assert.deepEqual(await statefulSetReplicas(), [4, 4], 'the pods stay while their brokers drain')
+    const down = await until('the scale down finished', 900_000, async () => {
+      const s = (await kafkaCluster()).status?.scale
+      return s?.scaleId === draining.scaleId && s.phase === 'finished' ? s : undefined
+    }, explain)
+    const downMs = Math.round(performance.now() - downStarted)
+    assert.match(down.message ?? '', /scaled: brokers 3, 103 leave \(k8s-1 4 -> 3, k8s-2 4 -> 3\)/)
+    assert.deepEqual(await statefulSetReplicas(), [3, 3])
+    const six = await until('6 brokers Ready, the leaving pods gone', 300_000, () => allReady(6), describePods)
+    for (const pod of six) assert.equal(pod.uid, before.find((p) => p.name === pod.name)?.uid, `${pod.name} was not restarted by either scale`)
+    const shrunk = await placement()
+    assert.deepEqual([...shrunk.perBroker.keys()].sort((a, b) => a - b), BROKER_IDS, `brokers 3 and 103 hold nothing: ${JSON.stringify([...shrunk.perBroker])}`)
+    const status = await runCli(['status', '--json', '--bootstrap-server', (await readyAddresses()).join(',')], { timeoutMs: 120_000 })
+    assert.equal(status.code, 0, status.stderr)
+    assert.deepEqual((JSON.parse(status.stdout) as { brokers: { id: number; state: string }[] }).brokers.map((b) => [b.id, b.state]), BROKER_IDS.map((b) => [b, 'up']), 'brokers 3 and 103 unregistered, not lingering fenced')
+    for (const [cluster, id] of [[one, 3], [two, 103]] as const) {
+      const service = await cluster.plane.kubectl(['get', 'service', '-n', NS, `payments-broker-${id}`])
+      assert.match(service.stderr, /NotFound/, `the Service of broker ${id} pruned in ${cluster.name}`)
+    }
+    await assertNoThrottles({ bootstrapServers: await readyAddresses() })
+    const isr = await monitor.stop()
+    console.log(`scale 6 -> 8 with the operator killed mid-plan: ${upMs} ms (${moving.moves} moves); 8 -> 6: ${downMs} ms (${down.moves} moves); ISR monitor ${JSON.stringify(isr)}`)
+    assert.ok(isr.samples > 30, `the ISR monitor sampled the cluster: ${JSON.stringify(isr)}`)
+    assert.ok(isr.worstMargin >= 0, `no partition below its min.insync.replicas at any sample: ${JSON.stringify(isr)}`)
+    assert.equal((await kafkaCluster()).status?.roll?.rollId, rollBefore, 'no roll: a scale restarts no broker')
+    assert.ok((await producer.acknowledged()) - acknowledgedBefore > 1000, 'VerifiableProducer wrote through both scales')
+  })
+
+  it('lost no acknowledged record of either writer through all of it (the faults, the roll, the upgrade, the scales)', async () => {
     assert.ok(verify && producer)
     verify.child.kill('SIGINT')
     const gone = await Promise.race([verify.exited.then(() => true), sleep(240_000, undefined, { ref: false }).then(() => false)])
@@ -511,6 +651,20 @@ function isrMonitor(addresses: () => Promise<string[]>) {
       return seen
     },
   }
+}
+
+/** The pid (on the host) of the operator's process in its pod: `kafkaplane operator` (deploy/rootfs/opt/kafkaplane/bin/kafkaplane execs node). */
+async function operatorPid(): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0')
+      if (args.some((a) => a.endsWith('/src/cli/main.ts')) && args.includes('operator') && args.includes('--remote-kubeconfig')) return Number(entry)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined
 }
 
 /** The records kafkaplane verify had acknowledged at its last progress line. */
