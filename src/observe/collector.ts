@@ -1,0 +1,255 @@
+import type { Admin } from '@platformatic/kafka'
+import { chunks } from '../core/collections.ts'
+import { DEFAULT_EVALUATOR, EMPTY_WINDOW, groupStatus, observe, partitionStatus, type EvaluatorOptions, type GroupStatus, type PartitionStatus, type PartitionWindow } from '../core/observe/consumer-status.ts'
+import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type CommittedOffset, type ConsumerGroupState, type PartitionOffsets } from '../core/observe/exporter-series.ts'
+import type { ClusterSnapshot } from '../core/health/snapshot.ts'
+import type { Topology } from '../core/topology/topology.ts'
+import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
+import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
+import { describeConsumerGroups } from '../kafka/describe-consumer-groups.ts'
+import { describeRecordedTopology } from '../kafka/describe-recorded-topology.ts'
+import { fetchRecordTimestamps, type RecordAt } from '../kafka/fetch-record-timestamps.ts'
+import { listConsumerGroupOffsets } from '../kafka/list-consumer-group-offsets.ts'
+import { listConsumerGroups } from '../kafka/list-consumer-groups.ts'
+import { listOffsets, type TopicPartition } from '../kafka/list-offsets.ts'
+
+export interface CollectorOptions {
+  connection: KafkaConnectionOptions
+  /** Series above which the per-partition families fall back to per-topic ones. */
+  seriesBudget: number
+  /** Partitions per ListOffsets and per Fetch, groups per DescribeGroups / OffsetFetch (default 1000 / 200 / 100). */
+  batches?: { partitions?: number; records?: number; groups?: number }
+  evaluator?: EvaluatorOptions
+  log: (line: string) => void
+  now?: () => number
+}
+
+/** One collection: the series, or why there are none, and what it cost. */
+export interface Collection {
+  series: BuiltSeries | undefined
+  error: Error | undefined
+  startedAt: number
+  durationMs: number
+  /** Record timestamps fetched (cache misses) in this collection. */
+  fetchedTimestamps: number
+}
+
+/** How long the collector trusts a topic's min.insync.replicas before it asks again. */
+const MIN_INSYNC_TTL_MS = 5 * 60_000
+
+/**
+ * Collects what `kafkaplane exporter` serves, off the scrape path (the server only ever reads the last
+ * collection). One collection, in order:
+ *   1. the cluster snapshot of the health model (src/kafka/describe-cluster-snapshot.ts) and the failure
+ *      domains recorded in the cluster; without a snapshot the collection fails (and the caller serves
+ *      only the exporter's own series);
+ *   2. log start offsets and high watermarks of every partition with a leader, `partitions` at a time;
+ *   3. every consumer group, `groups` at a time: its members and committed offsets;
+ *   4. each committed partition's Burrow window gets the high watermark and, when the group has members
+ *      or its offset moved, a sample; its status is evaluated (core/observe/consumer-status.ts);
+ *   5. lag in seconds: the age of the record at each committed offset below the high watermark (at the
+ *      log start when the offset fell off the log), from its timestamp, read once per (topic, partition,
+ *      offset) and cached while some group still sits at that offset: an idle group costs no fetch.
+ *      Records are fetched from each partition's leader, `records` partitions a request.
+ * A failed batch costs only its own series (it is logged); the client is renewed after a failed
+ * collection, which may have left broken connections behind.
+ */
+export class Collector {
+  readonly #options: CollectorOptions
+  #admin: Admin
+  readonly #windows = new Map<string, PartitionWindow>()
+  readonly #lastOffsets = new Map<string, number>()
+  /** Record timestamps (ms) by topic, partition, offset. */
+  #timestamps = new Map<string, number>()
+  readonly #minInsync = new Map<string, number>()
+  #minInsyncReadAt = 0
+  #topology: Topology | undefined
+
+  constructor(options: CollectorOptions) {
+    this.#options = options
+    this.#admin = createAdmin(options.connection, 'kafkaplane-exporter')
+  }
+
+  get #now(): number {
+    return (this.#options.now ?? Date.now)()
+  }
+
+  async collect(): Promise<Collection> {
+    const startedAt = this.#now
+    try {
+      const { series, fetchedTimestamps } = await this.#collect(startedAt)
+      return { series, error: undefined, startedAt, durationMs: this.#now - startedAt, fetchedTimestamps }
+    } catch (err) {
+      const broken = this.#admin
+      this.#admin = createAdmin(this.#options.connection, 'kafkaplane-exporter')
+      void broken.close().catch(() => {})
+      return { series: undefined, error: err as Error, startedAt, durationMs: this.#now - startedAt, fetchedTimestamps: 0 }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#admin.close().catch(() => {})
+  }
+
+  async #collect(startedAt: number): Promise<{ series: BuiltSeries; fetchedTimestamps: number }> {
+    const admin = this.#admin
+    const bootstrapServers = this.#options.connection.bootstrapServers
+    if (startedAt - this.#minInsyncReadAt > MIN_INSYNC_TTL_MS) {
+      this.#minInsync.clear()
+      this.#minInsyncReadAt = startedAt
+    }
+    const snapshot = await describeClusterSnapshot(admin, { bootstrapServers, minInsyncCache: this.#minInsync })
+    this.#topology = (await describeRecordedTopology(admin, bootstrapServers).catch(() => undefined))?.topology ?? this.#topology
+    const offsets = await this.#offsets(snapshot)
+    const groups = await this.#groups()
+    const evaluatedAt = this.#now
+    const { partitionStatuses, groupStatuses } = this.#evaluate(groups, offsets, evaluatedAt)
+    const { lagSeconds, fetched } = await this.#lagSeconds(snapshot, groups, offsets)
+    const series = buildSeries({ snapshot, topology: this.#topology, offsets, groups, lagSeconds, partitionStatuses, groupStatuses }, this.#options.seriesBudget)
+    return { series, fetchedTimestamps: fetched }
+  }
+
+  async #offsets(snapshot: ClusterSnapshot): Promise<Map<string, PartitionOffsets>> {
+    const offsets = new Map<string, PartitionOffsets>()
+    const led = snapshot.partitions.filter((p) => p.leader >= 0)
+    for (const batch of chunks(led, this.#options.batches?.partitions ?? 1000)) {
+      const wanted: TopicPartition[] = batch.map((p) => ({ topic: p.topic, partition: p.partition }))
+      const [oldest, newest] = await Promise.all([
+        listOffsets(this.#admin, wanted, 'earliest').catch((err: Error) => this.#failed('log start offsets', batch.length, err)),
+        listOffsets(this.#admin, wanted, 'latest').catch((err: Error) => this.#failed('high watermarks', batch.length, err)),
+      ])
+      for (const p of wanted) offsets.set(partitionKey(p.topic, p.partition), { oldest: oldest.get(p.topic)?.get(p.partition), newest: newest.get(p.topic)?.get(p.partition) })
+    }
+    return offsets
+  }
+
+  async #groups(): Promise<ConsumerGroupState[]> {
+    const ids = await listConsumerGroups(this.#admin).catch((err: Error) => {
+      this.#options.log(`exporter: consumer groups not listed: ${err.message}`)
+      return []
+    })
+    const groups: ConsumerGroupState[] = []
+    for (const batch of chunks(ids, this.#options.batches?.groups ?? 100)) {
+      const [described, committed] = await Promise.all([
+        describeConsumerGroups(this.#admin, batch).catch((err: Error) => this.#failed('consumer groups described', batch.length, err, [])),
+        listConsumerGroupOffsets(this.#admin, batch).catch((err: Error) => this.#failed('consumer group offsets', batch.length, err)),
+      ])
+      for (const g of described) groups.push({ id: g.id, members: g.members, committed: committed.get(g.id) ?? [] })
+    }
+    return groups
+  }
+
+  #evaluate(groups: readonly ConsumerGroupState[], offsets: ReadonlyMap<string, PartitionOffsets>, now: number) {
+    const evaluator = this.#options.evaluator ?? DEFAULT_EVALUATOR
+    const partitionStatuses = new Map<string, PartitionStatus>()
+    const groupStatuses = new Map<string, GroupStatus>()
+    const seen = new Set<string>()
+    for (const g of groups) {
+      const statuses: PartitionStatus[] = []
+      for (const o of g.committed) {
+        const key = groupPartitionKey(g.id, o.topic, o.partition)
+        seen.add(key)
+        const newest = offsets.get(partitionKey(o.topic, o.partition))?.newest
+        const lag = newest === undefined ? undefined : Math.max(0, newest - o.offset)
+        const moved = this.#lastOffsets.get(key) !== o.offset
+        const sample = g.members > 0 || moved ? { offset: o.offset, at: now, lag } : undefined
+        const window = observe(this.#windows.get(key) ?? EMPTY_WINDOW, newest, sample, evaluator.intervals)
+        this.#windows.set(key, window)
+        this.#lastOffsets.set(key, o.offset)
+        if (lag === undefined) continue
+        const status = partitionStatus(window, lag, now, evaluator)
+        partitionStatuses.set(key, status)
+        statuses.push(status)
+      }
+      if (g.committed.length > 0) groupStatuses.set(g.id, groupStatus(statuses))
+    }
+    for (const key of [...this.#windows.keys()]) {
+      if (!seen.has(key)) {
+        this.#windows.delete(key)
+        this.#lastOffsets.delete(key)
+      }
+    }
+    return { partitionStatuses, groupStatuses }
+  }
+
+  async #lagSeconds(snapshot: ClusterSnapshot, groups: readonly ConsumerGroupState[], offsets: ReadonlyMap<string, PartitionOffsets>) {
+    // The record each committed partition waits on: at its committed offset, or at the log start when
+    // the committed offset fell off the log; none when it is caught up.
+    const waitingOn = new Map<string, { group: string; record: RecordAt } | { group: string; record: undefined }>()
+    for (const g of groups) {
+      for (const o of g.committed) {
+        const known = offsets.get(partitionKey(o.topic, o.partition))
+        if (known?.newest === undefined) continue
+        const key = groupPartitionKey(g.id, o.topic, o.partition)
+        if (o.offset >= known.newest) waitingOn.set(key, { group: g.id, record: undefined })
+        else waitingOn.set(key, { group: g.id, record: { topic: o.topic, partition: o.partition, offset: Math.max(o.offset, known.oldest ?? 0) } })
+      }
+    }
+    const recordKey = (r: RecordAt) => `${partitionKey(r.topic, r.partition)}\u0000${r.offset}`
+    const needed = new Map<string, RecordAt>()
+    for (const { record } of waitingOn.values()) if (record) needed.set(recordKey(record), record)
+    const cache = new Map<string, number>()
+    const missing: RecordAt[] = []
+    for (const [key, record] of needed) {
+      const ts = this.#timestamps.get(key)
+      if (ts === undefined) missing.push(record)
+      else cache.set(key, ts)
+    }
+    const fetched = await this.#fetchTimestamps(snapshot, missing)
+    for (const r of missing) {
+      const ts = fetched.get(r.topic)?.get(r.partition)
+      if (ts !== undefined) cache.set(recordKey(r), ts)
+    }
+    // Only what some group still waits on stays cached.
+    this.#timestamps = cache
+    const now = this.#now
+    const lagSeconds = new Map<string, number>()
+    for (const [key, { record }] of waitingOn) {
+      if (!record) {
+        lagSeconds.set(key, 0)
+        continue
+      }
+      const ts = cache.get(recordKey(record))
+      if (ts !== undefined) lagSeconds.set(key, Math.max(0, (now - ts) / 1000))
+    }
+    return { lagSeconds, fetched: missing.length }
+  }
+
+  /** Timestamps of the records, from each partition's leader, in batches; a partition a batch did not bring whole is asked alone. */
+  async #fetchTimestamps(snapshot: ClusterSnapshot, records: readonly RecordAt[]): Promise<Map<string, Map<number, number>>> {
+    const result = new Map<string, Map<number, number>>()
+    if (records.length === 0) return result
+    const leaders = new Map(snapshot.partitions.map((p) => [partitionKey(p.topic, p.partition), p.leader]))
+    const brokers = new Map(snapshot.brokers.map((b) => [b.id, b]))
+    const byLeader = new Map<number, RecordAt[]>()
+    for (const r of records) {
+      const leader = leaders.get(partitionKey(r.topic, r.partition))
+      if (leader === undefined || !brokers.has(leader)) continue
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), r])
+    }
+    const merge = (found: Map<string, Map<number, number>>) => {
+      for (const [topic, ps] of found) for (const [p, ts] of ps) result.set(topic, (result.get(topic) ?? new Map<number, number>()).set(p, ts))
+    }
+    await Promise.all(
+      [...byLeader].map(async ([leader, wanted]) => {
+        const broker = brokers.get(leader)!
+        try {
+          const connection = await this.#admin.connections.get({ host: broker.host, port: broker.port })
+          for (const batch of chunks(wanted, this.#options.batches?.records ?? 200)) {
+            const found = await fetchRecordTimestamps(connection, batch)
+            merge(found)
+            for (const r of batch.length > 1 ? batch.filter((x) => found.get(x.topic)?.get(x.partition) === undefined) : []) merge(await fetchRecordTimestamps(connection, [r]))
+          }
+        } catch (err) {
+          this.#options.log(`exporter: record timestamps from broker ${leader} not read: ${(err as Error).message}`)
+        }
+      }),
+    )
+    return result
+  }
+
+  #failed<T = Map<string, never>>(what: string, count: number, err: Error, empty?: T): T {
+    this.#options.log(`exporter: ${what} of a batch of ${count} not read: ${err.message}`)
+    return empty ?? (new Map() as T)
+  }
+}
