@@ -47,7 +47,9 @@ export async function fetchRecordTimestamps(connection: Connection, records: rea
       '',
     )
   } catch (err) {
-    throw kafkaError(`Fetch of ${records.length} records`, err, { fix: 'retry; a partition may be changing leader' })
+    // Per-partition errors arrive as a ResponseError carrying the whole response: keep the others.
+    response = (err as { response?: Awaited<ReturnType<typeof fetchV12.api.async>> }).response
+    if (response?.responses === undefined) throw kafkaError(`Fetch of ${records.length} records`, err, { fix: 'retry; a partition may be changing leader' })
   }
   const result = new Map<string, Map<number, number>>()
   for (const topic of response.responses) {

@@ -1,5 +1,5 @@
-import type { Admin } from '@platformatic/kafka'
-import { chunks } from '../core/collections.ts'
+import type { Admin, Connection } from '@platformatic/kafka'
+import { chunks, pushTo } from '../core/collections.ts'
 import { DEFAULT_EVALUATOR, EMPTY_WINDOW, groupStatus, observe, partitionStatus, type EvaluatorOptions, type GroupStatus, type PartitionStatus, type PartitionWindow } from '../core/observe/consumer-status.ts'
 import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type CommittedOffset, type ConsumerGroupState, type PartitionOffsets } from '../core/observe/exporter-series.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
@@ -110,17 +110,54 @@ export class Collector {
   }
 
   async #offsets(snapshot: ClusterSnapshot): Promise<Map<string, PartitionOffsets>> {
-    const offsets = new Map<string, PartitionOffsets>()
-    const led = snapshot.partitions.filter((p) => p.leader >= 0)
-    for (const batch of chunks(led, this.#options.batches?.partitions ?? 1000)) {
-      const wanted: TopicPartition[] = batch.map((p) => ({ topic: p.topic, partition: p.partition }))
-      const [oldest, newest] = await Promise.all([
-        listOffsets(this.#admin, wanted, 'earliest').catch((err: Error) => this.#failed('log start offsets', batch.length, err)),
-        listOffsets(this.#admin, wanted, 'latest').catch((err: Error) => this.#failed('high watermarks', batch.length, err)),
-      ])
-      for (const p of wanted) offsets.set(partitionKey(p.topic, p.partition), { oldest: oldest.get(p.topic)?.get(p.partition), newest: newest.get(p.topic)?.get(p.partition) })
+    const wanted: TopicPartition[] = snapshot.partitions.map((p) => ({ topic: p.topic, partition: p.partition }))
+    const read = (which: 'earliest' | 'latest') =>
+      this.#perLeader(snapshot, wanted, this.#options.batches?.partitions ?? 1000, async (connection, batch) => {
+        try {
+          return await listOffsets(connection, batch, which)
+        } catch (err) {
+          return this.#failed(which === 'earliest' ? 'log start offsets' : 'high watermarks', batch.length, err as Error)
+        }
+      })
+    const [oldest, newest] = await Promise.all([read('earliest'), read('latest')])
+    return new Map(wanted.map((p) => [partitionKey(p.topic, p.partition), { oldest: oldest.get(p.topic)?.get(p.partition), newest: newest.get(p.topic)?.get(p.partition) }]))
+  }
+
+  /**
+   * `read` of the partitions' leaders, each given its own partitions `size` at a time (leaders in
+   * parallel, one request at a time each), the answers merged by topic and partition. A partition
+   * without a live leader is left out; a leader that cannot be reached costs only its own partitions.
+   */
+  async #perLeader<T extends TopicPartition>(
+    snapshot: ClusterSnapshot,
+    items: readonly T[],
+    size: number,
+    read: (connection: Connection, batch: T[]) => Promise<Map<string, Map<number, number>>>,
+  ): Promise<Map<string, Map<number, number>>> {
+    const leaders = new Map(snapshot.partitions.map((p) => [partitionKey(p.topic, p.partition), p.leader]))
+    const brokers = new Map(snapshot.brokers.map((b) => [b.id, b]))
+    const byLeader = new Map<number, T[]>()
+    for (const item of items) {
+      const leader = leaders.get(partitionKey(item.topic, item.partition))
+      if (leader !== undefined && brokers.has(leader)) pushTo(byLeader, leader, item)
     }
-    return offsets
+    const result = new Map<string, Map<number, number>>()
+    await Promise.all(
+      [...byLeader].map(async ([leader, mine]) => {
+        const broker = brokers.get(leader)!
+        let connection: Connection
+        try {
+          connection = await this.#admin.connections.get({ host: broker.host, port: broker.port })
+        } catch (err) {
+          this.#options.log(`exporter: broker ${leader} (${broker.host}:${broker.port}) not reached: ${(err as Error).message}`)
+          return
+        }
+        for (const batch of chunks(mine, size)) {
+          for (const [topic, ps] of await read(connection, batch)) for (const [p, v] of ps) result.set(topic, (result.get(topic) ?? new Map<number, number>()).set(p, v))
+        }
+      }),
+    )
+    return result
   }
 
   async #groups(): Promise<ConsumerGroupState[]> {
@@ -215,37 +252,20 @@ export class Collector {
     return { lagSeconds, fetched: missing.length }
   }
 
-  /** Timestamps of the records, from each partition's leader, in batches; a partition a batch did not bring whole is asked alone. */
+  /** Timestamps of the records, from each partition's leader; a partition a batch did not bring whole is asked alone. */
   async #fetchTimestamps(snapshot: ClusterSnapshot, records: readonly RecordAt[]): Promise<Map<string, Map<number, number>>> {
-    const result = new Map<string, Map<number, number>>()
-    if (records.length === 0) return result
-    const leaders = new Map(snapshot.partitions.map((p) => [partitionKey(p.topic, p.partition), p.leader]))
-    const brokers = new Map(snapshot.brokers.map((b) => [b.id, b]))
-    const byLeader = new Map<number, RecordAt[]>()
-    for (const r of records) {
-      const leader = leaders.get(partitionKey(r.topic, r.partition))
-      if (leader === undefined || !brokers.has(leader)) continue
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), r])
-    }
-    const merge = (found: Map<string, Map<number, number>>) => {
-      for (const [topic, ps] of found) for (const [p, ts] of ps) result.set(topic, (result.get(topic) ?? new Map<number, number>()).set(p, ts))
-    }
-    await Promise.all(
-      [...byLeader].map(async ([leader, wanted]) => {
-        const broker = brokers.get(leader)!
-        try {
-          const connection = await this.#admin.connections.get({ host: broker.host, port: broker.port })
-          for (const batch of chunks(wanted, this.#options.batches?.records ?? 200)) {
-            const found = await fetchRecordTimestamps(connection, batch)
-            merge(found)
-            for (const r of batch.length > 1 ? batch.filter((x) => found.get(x.topic)?.get(x.partition) === undefined) : []) merge(await fetchRecordTimestamps(connection, [r]))
-          }
-        } catch (err) {
-          this.#options.log(`exporter: record timestamps from broker ${leader} not read: ${(err as Error).message}`)
+    return this.#perLeader(snapshot, records, this.#options.batches?.records ?? 200, async (connection, batch) => {
+      try {
+        const found = await fetchRecordTimestamps(connection, batch)
+        for (const r of batch.length > 1 ? batch.filter((x) => found.get(x.topic)?.get(x.partition) === undefined) : []) {
+          const alone = (await fetchRecordTimestamps(connection, [r])).get(r.topic)?.get(r.partition)
+          if (alone !== undefined) found.set(r.topic, (found.get(r.topic) ?? new Map<number, number>()).set(r.partition, alone))
         }
-      }),
-    )
-    return result
+        return found
+      } catch (err) {
+        return this.#failed('record timestamps', batch.length, err as Error)
+      }
+    })
   }
 
   #failed<T = Map<string, never>>(what: string, count: number, err: Error, empty?: T): T {
