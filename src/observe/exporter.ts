@@ -34,16 +34,12 @@ export class Exporter {
   #lastSuccess: number | undefined
   #results = { success: 0, failure: 0 }
   #perPartition = true
-  /** Resolves after the first collection has been rendered. */
-  readonly firstCollection: Promise<void>
-  #firstDone!: () => void
   /** The last collection (for tests and logs). */
   last: Collection | undefined
 
   constructor(options: ExporterOptions) {
     this.#options = options
     this.#collector = new Collector(options)
-    this.firstCollection = new Promise((resolve) => (this.#firstDone = resolve))
   }
 
   /** Starts the schedule (a collection at once) and the server; resolves once it listens. */
@@ -99,16 +95,18 @@ export class Exporter {
         this.#perPartition = s.perPartition
       }
     }
-    const families = [...(collection.series?.families ?? []), ...this.#ownSeries(collection)]
     const registry = new Registry()
-    for (const f of families) {
-      if (f.samples.length === 0) continue
-      const gauge = new Gauge({ name: f.name, help: f.help, labelNames: [...f.labelNames], registers: [registry] })
-      for (const s of f.samples) gauge.set(s.labels, s.value)
+    try {
+      for (const f of [...(collection.series?.families ?? []), ...this.#ownSeries(collection)]) {
+        if (f.samples.length === 0) continue
+        const gauge = new Gauge({ name: f.name, help: f.help, labelNames: [...f.labelNames], registers: [registry] })
+        for (const s of f.samples) gauge.set(s.labels, s.value)
+      }
+      this.#text = await registry.metrics()
+      this.#contentType = registry.contentType
+    } catch (err) {
+      log(`exporter: the series could not be rendered (a bug): ${(err as Error).stack ?? String(err)}`)
     }
-    this.#text = await registry.metrics()
-    this.#contentType = registry.contentType
-    this.#firstDone()
   }
 
   #ownSeries(c: Collection): SeriesFamily[] {

@@ -77,7 +77,8 @@ async function scrape(url: string): Promise<Line[]> {
 }
 
 /** Scrapes until `check` holds (each scrape is a later collection or the same one), or fails with the last. */
-async function scrapeUntil(url: string, what: string, check: (lines: Line[]) => boolean, timeoutMs = 90_000): Promise<Line[]> {
+async function scrapeUntil(exporter: { url: string; cli: WatchedCli }, what: string, check: (lines: Line[]) => boolean, timeoutMs = 90_000): Promise<Line[]> {
+  const { url, cli } = exporter
   const deadline = Date.now() + timeoutMs
   let last: Line[] = []
   while (Date.now() < deadline) {
@@ -85,7 +86,7 @@ async function scrapeUntil(url: string, what: string, check: (lines: Line[]) => 
     if (check(last)) return last
     await sleep(500)
   }
-  throw new Error(`timed out waiting for ${what}; last scrape:\n${last.map((l) => `${l.name}${JSON.stringify(l.labels)} ${l.value}`).join('\n')}`)
+  throw new Error(`timed out waiting for ${what}; the exporter said:\n${cli.stderr()}\nlast scrape:\n${last.map((l) => `${l.name}${JSON.stringify(l.labels)} ${l.value}`).join('\n')}`)
 }
 
 describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
@@ -129,7 +130,7 @@ describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
   })
 
   test("kafka_exporter's series match what Kafka says", async () => {
-    const lines = await scrapeUntil(exporter!.url, 'the committed group', (l) => value(l, 'kafka_consumergroup_lag', { consumergroup: 'billing', partition: '0' }) !== undefined)
+    const lines = await scrapeUntil(exporter!, 'the committed group', (l) => value(l, 'kafka_consumergroup_lag', { consumergroup: 'billing', partition: '0' }) !== undefined)
     assert.equal(value(lines, 'kafka_brokers'), 3)
     assert.deepEqual(
       lines.filter((l) => l.name === 'kafka_broker_info').map((l) => `${l.labels.id}=${l.labels.address}`).sort(),
@@ -157,7 +158,7 @@ describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
   })
 
   test("kafkaplane's series: failure domains, quorum, partition health, lag in seconds, group status, the exporter's own", async () => {
-    const lines = await scrapeUntil(exporter!.url, 'lag seconds', (l) => value(l, 'kafkaplane_consumergroup_lag_seconds', { consumergroup: 'billing', partition: '0' }) !== undefined)
+    const lines = await scrapeUntil(exporter!, 'lag seconds', (l) => value(l, 'kafkaplane_consumergroup_lag_seconds', { consumergroup: 'billing', partition: '0' }) !== undefined)
     for (const id of cluster.brokerIds()) assert.equal(value(lines, 'kafkaplane_broker_up', { broker: String(id), zone: cluster.brokerLabels(id).zone! }), 1)
     for (const zone of ['a', 'b', 'c']) assert.equal(value(lines, 'kafkaplane_domain_brokers_up', { dimension: 'zone', domain: zone }), 1)
     assert.equal(value(lines, 'kafkaplane_controller_active_count'), 1)
@@ -179,7 +180,7 @@ describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
     assert.equal(value(lines, 'kafkaplane_consumergroup_partition_status', { consumergroup: 'billing', partition: '2', status: 'OK' }), 1)
 
     // The group sits still: the next collections take every timestamp from the cache.
-    const later = await scrapeUntil(exporter!.url, 'a later collection', (l) => value(l, 'kafkaplane_exporter_last_success_timestamp_seconds')! > collectedAt + 0.5, 30_000)
+    const later = await scrapeUntil(exporter!, 'a later collection', (l) => value(l, 'kafkaplane_exporter_last_success_timestamp_seconds')! > collectedAt + 0.5, 30_000)
     assert.equal(value(later, 'kafkaplane_exporter_record_timestamps_fetched'), 0)
     assert.equal(value(later, 'kafkaplane_exporter_last_collection_success'), 1)
     assert.equal(value(later, 'kafkaplane_exporter_series_budget_exceeded'), 0)
@@ -191,7 +192,7 @@ describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
     const stopped = 2
     await cluster.stopBroker(stopped)
     try {
-      const lines = await scrapeUntil(exporter!.url, `broker ${stopped} gone from every ISR`, (l) => value(l, 'kafka_brokers') === 2 && sum(l, 'kafka_topic_partition_under_replicated_partition', { topic: 'orders' }) === PARTITIONS)
+      const lines = await scrapeUntil(exporter!, `broker ${stopped} gone from every ISR`, (l) => value(l, 'kafka_brokers') === 2 && sum(l, 'kafka_topic_partition_under_replicated_partition', { topic: 'orders' }) === PARTITIONS)
       assert.equal(value(lines, 'kafkaplane_broker_up', { broker: String(stopped) }), 0)
       assert.equal(value(lines, 'kafkaplane_domain_brokers_up', { dimension: 'zone', domain: cluster.brokerLabels(stopped).zone! }), 0)
       // RF 3, min.insync.replicas 2: one broker down leaves every partition of orders at min ISR, writable.
@@ -201,13 +202,13 @@ describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
     } finally {
       await cluster.startBroker(stopped)
     }
-    await scrapeUntil(exporter!.url, `broker ${stopped} back in sync`, (l) => value(l, 'kafka_brokers') === 3 && sum(l, 'kafka_topic_partition_under_replicated_partition') === 0)
+    await scrapeUntil(exporter!, `broker ${stopped} back in sync`, (l) => value(l, 'kafka_brokers') === 3 && sum(l, 'kafka_topic_partition_under_replicated_partition') === 0)
   })
 
   test('over the series budget: per-partition series fall back to per-topic ones, and the exporter says so', async () => {
     const tight = await startExporter(cluster.bootstrapServers, ['--series-budget', '50'])
     try {
-      const lines = await scrapeUntil(tight.url, 'the fallback', (l) => value(l, 'kafkaplane_exporter_series_budget_exceeded') === 1)
+      const lines = await scrapeUntil(tight, 'the fallback', (l) => value(l, 'kafkaplane_exporter_series_budget_exceeded') === 1)
       assert.ok(!lines.some((l) => 'partition' in l.labels), 'no per-partition series')
       assert.equal(value(lines, 'kafka_consumergroup_lag_sum', { consumergroup: 'billing', topic: 'orders' }), COMMITTED.reduce((a, c) => a + PER_PARTITION - c, 0))
       assert.equal(value(lines, 'kafkaplane_topic_current_offset_sum', { topic: 'orders' }), PARTITIONS * PER_PARTITION)
