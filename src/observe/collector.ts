@@ -1,7 +1,7 @@
 import type { Admin, Connection } from '@platformatic/kafka'
 import { chunks, pushTo } from '../core/collections.ts'
-import { DEFAULT_EVALUATOR, EMPTY_WINDOW, groupStatus, observe, partitionStatus, type EvaluatorOptions, type GroupStatus, type PartitionStatus, type PartitionWindow } from '../core/observe/consumer-status.ts'
-import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type CommittedOffset, type ConsumerGroupState, type PartitionOffsets } from '../core/observe/exporter-series.ts'
+import { DEFAULT_EVALUATOR, EMPTY_WINDOW, groupStatus, observeCommit, partitionStatus, type EvaluatorOptions, type GroupStatus, type PartitionStatus, type PartitionWindow } from '../core/observe/consumer-status.ts'
+import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type ConsumerGroupState, type PartitionOffsets } from '../core/observe/exporter-series.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
@@ -45,8 +45,8 @@ const MIN_INSYNC_TTL_MS = 5 * 60_000
  *      only the exporter's own series);
  *   2. log start offsets and high watermarks of every partition with a leader, `partitions` at a time;
  *   3. every consumer group, `groups` at a time: its members and committed offsets;
- *   4. each committed partition's Burrow window gets the high watermark and, when the group has members
- *      or its offset moved, a sample; its status is evaluated (core/observe/consumer-status.ts);
+ *   4. each committed partition's Burrow window takes what this collection saw (observeCommit) and its
+ *      status is evaluated (core/observe/consumer-status.ts);
  *   5. lag in seconds: the age of the record at each committed offset below the high watermark (at the
  *      log start when the offset fell off the log), from its timestamp, read once per (topic, partition,
  *      offset) and cached while some group still sits at that offset: an idle group costs no fetch.
@@ -187,14 +187,12 @@ export class Collector {
         const key = groupPartitionKey(g.id, o.topic, o.partition)
         seen.add(key)
         const newest = offsets.get(partitionKey(o.topic, o.partition))?.newest
-        const lag = newest === undefined ? undefined : Math.max(0, newest - o.offset)
-        const moved = this.#lastOffsets.get(key) !== o.offset
-        const sample = g.members > 0 || moved ? { offset: o.offset, at: now, lag } : undefined
-        const window = observe(this.#windows.get(key) ?? EMPTY_WINDOW, newest, sample, evaluator.intervals)
+        const observed = { offset: o.offset, previousOffset: this.#lastOffsets.get(key), members: g.members, highWatermark: newest, at: now }
+        const window = observeCommit(this.#windows.get(key) ?? EMPTY_WINDOW, observed, evaluator.intervals)
         this.#windows.set(key, window)
         this.#lastOffsets.set(key, o.offset)
-        if (lag === undefined) continue
-        const status = partitionStatus(window, lag, now, evaluator)
+        if (newest === undefined) continue
+        const status = partitionStatus(window, Math.max(0, newest - o.offset), now, evaluator)
         partitionStatuses.set(key, status)
         statuses.push(status)
       }

@@ -60,8 +60,10 @@ export class Exporter {
     this.#stopped = true
     clearTimeout(this.#timer)
     await this.#running
-    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()))
+    const closed = new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()))
+    // Scrapers keep their connections alive: close them, or close() waits for them.
     this.#server?.closeAllConnections()
+    await closed
     await this.#collector.close()
   }
 
@@ -112,7 +114,7 @@ export class Exporter {
   #ownSeries(c: Collection): SeriesFamily[] {
     const one = (value: number) => [{ labels: {}, value }]
     const own: SeriesFamily[] = [
-      { name: 'kafkaplane_exporter_last_collection_duration_seconds', help: 'How long the last collection took', labelNames: [], samples: one(c.durationMs / 1000) },
+      { name: 'kafkaplane_exporter_last_collection_duration_seconds', help: 'How long the last collection took (its Kafka reads and building the series; rendering them is not counted)', labelNames: [], samples: one(c.durationMs / 1000) },
       { name: 'kafkaplane_exporter_last_collection_success', help: '1 if the last collection succeeded, 0 if it failed (then only these kafkaplane_exporter_ series are served)', labelNames: [], samples: one(c.error ? 0 : 1) },
       { name: 'kafkaplane_exporter_last_success_timestamp_seconds', help: 'When the last successful collection ended (seconds since the epoch)', labelNames: [], samples: this.#lastSuccess === undefined ? [] : one(this.#lastSuccess / 1000) },
       {

@@ -6,6 +6,7 @@ import {
   EMPTY_WINDOW,
   groupStatus,
   observe,
+  observeCommit,
   partitionStatus,
   PARTITION_STATUSES,
   type PartitionStatus,
@@ -89,9 +90,8 @@ test('as the exporter sees consumers: a live slow consumer WARNs, a live stuck o
     for (let i = 0; i < steps; i++) {
       const hw = 1000 + 100 * i
       const offset = offsetAt(i)
-      const last = window.samples.at(-1)
       const at = i * 30_000
-      window = observe(window, hw, members(i) || last?.offset !== offset ? { offset, at, lag: hw - offset } : undefined)
+      window = observeCommit(window, { offset, previousOffset: i === 0 ? undefined : offsetAt(i - 1), members: members(i) ? 1 : 0, highWatermark: hw, at })
       status = partitionStatus(window, hw - offset, at)
     }
     return status

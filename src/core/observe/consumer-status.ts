@@ -64,6 +64,22 @@ export function observe(window: PartitionWindow, highWatermark: number | undefin
   return { samples: keep(window.samples, sample), highWatermarks: keep(window.highWatermarks, highWatermark) }
 }
 
+/**
+ * The window after one collection saw the group's committed offset (`offset`) with `members` members
+ * and the partition's high watermark (undefined when it could not be read): the high watermark always
+ * joins it, and a sample when the group has members (a live consumer commits, even the same offset) or
+ * the offset moved since `previousOffset`.
+ */
+export function observeCommit(
+  window: PartitionWindow,
+  seen: { offset: number; previousOffset: number | undefined; members: number; highWatermark: number | undefined; at: number },
+  intervals = DEFAULT_EVALUATOR.intervals,
+): PartitionWindow {
+  const lag = seen.highWatermark === undefined ? undefined : Math.max(0, seen.highWatermark - seen.offset)
+  const committed = seen.members > 0 || seen.offset !== seen.previousOffset
+  return observe(window, seen.highWatermark, committed ? { offset: seen.offset, at: seen.at, lag } : undefined, intervals)
+}
+
 /** One partition's status at `now` (ms), with `currentLag` the lag now. */
 export function partitionStatus(window: PartitionWindow, currentLag: number, now: number, options: EvaluatorOptions = DEFAULT_EVALUATOR): PartitionStatus {
   const samples = window.samples
