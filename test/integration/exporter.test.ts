@@ -2,12 +2,12 @@
  * `kafkaplane exporter` as a process against one real 3-broker cluster (zones a, b, c) on kafkaplane's
  * defaults (RF 3, min.insync.replicas 2), scraped over HTTP: kafka_exporter's series against what Kafka
  * says, a committed group's lag in records and in seconds (records produced with known timestamps), a
- * stopped broker, the series budget, bad flags.
+ * live consumer, a stopped broker, the series budget, bad flags.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka'
+import { Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka'
 import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import { clientConnectionOptions, createAdmin } from '../../src/kafka/connection.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
@@ -186,6 +186,28 @@ describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
     assert.equal(value(later, 'kafkaplane_exporter_series_budget_exceeded'), 0)
     assert.ok(value(later, 'kafkaplane_exporter_last_collection_duration_seconds')! > 0)
     assert.equal(value(later, 'kafkaplane_exporter_series'), later.length, 'it counts the series it serves')
+  })
+
+  test('a live consumer that read everything: members, no lag in records or seconds, status OK', async () => {
+    const consumer = new Consumer({ clientId: 'exporter-test-live', groupId: 'live', ...clientConnectionOptions({ bootstrapServers: cluster.bootstrapServers }), deserializers: stringDeserializers })
+    try {
+      const stream = await consumer.consume({ topics: ['orders'], mode: 'earliest', autocommit: false, maxWaitTime: 500 })
+      const last = new Map<number, { commit(): unknown }>()
+      let read = 0
+      for await (const message of stream) {
+        last.set(message.partition, message)
+        if (++read >= PARTITIONS * PER_PARTITION) break
+      }
+      for (const message of last.values()) await message.commit()
+      const group = { consumergroup: 'live' }
+      const lines = await scrapeUntil(exporter!, 'the live group caught up', (l) => value(l, 'kafka_consumergroup_current_offset_sum', { ...group, topic: 'orders' }) === PARTITIONS * PER_PARTITION && value(l, 'kafka_consumergroup_members', group) === 1)
+      assert.equal(value(lines, 'kafka_consumergroup_lag_sum', { ...group, topic: 'orders' }), 0)
+      assert.equal(value(lines, 'kafkaplane_consumergroup_lag_seconds_max', group), 0)
+      assert.equal(value(lines, 'kafkaplane_consumergroup_status', { ...group, status: 'OK' }), 1)
+      await stream.close().catch(() => {})
+    } finally {
+      await consumer.close(true).catch(() => {})
+    }
   })
 
   test('a stopped broker: kafka_brokers drops, its partitions under-replicated and at min ISR; back after a restart', async () => {
