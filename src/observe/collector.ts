@@ -209,45 +209,44 @@ export class Collector {
 
   async #lagSeconds(snapshot: ClusterSnapshot, groups: readonly ConsumerGroupState[], offsets: ReadonlyMap<string, PartitionOffsets>) {
     // The record each committed partition waits on: at its committed offset, or at the log start when
-    // the committed offset fell off the log; none when it is caught up.
-    const waitingOn = new Map<string, { group: string; record: RecordAt } | { group: string; record: undefined }>()
+    // the committed offset fell off the log; none (undefined) when it is caught up.
+    const waitingOn = new Map<string, RecordAt | undefined>()
     for (const g of groups) {
       for (const o of g.committed) {
         const known = offsets.get(partitionKey(o.topic, o.partition))
         if (known?.newest === undefined) continue
-        const key = groupPartitionKey(g.id, o.topic, o.partition)
-        if (o.offset >= known.newest) waitingOn.set(key, { group: g.id, record: undefined })
-        else waitingOn.set(key, { group: g.id, record: { topic: o.topic, partition: o.partition, offset: Math.max(o.offset, known.oldest ?? 0) } })
+        const caughtUp = o.offset >= known.newest
+        waitingOn.set(groupPartitionKey(g.id, o.topic, o.partition), caughtUp ? undefined : { topic: o.topic, partition: o.partition, offset: Math.max(o.offset, known.oldest ?? 0) })
       }
     }
     const recordKey = (r: RecordAt) => `${partitionKey(r.topic, r.partition)}\u0000${r.offset}`
-    const needed = new Map<string, RecordAt>()
-    for (const { record } of waitingOn.values()) if (record) needed.set(recordKey(record), record)
     const cache = new Map<string, number>()
-    const missing: RecordAt[] = []
-    for (const [key, record] of needed) {
-      const ts = this.#timestamps.get(key)
-      if (ts === undefined) missing.push(record)
-      else cache.set(key, ts)
+    // Records not cached, in rounds that ask each partition for one offset at most (groups may wait at
+    // different offsets of one partition; a Fetch names a partition once).
+    const rounds: RecordAt[][] = []
+    const asked = new Map<string, number>()
+    for (const record of waitingOn.values()) {
+      if (!record || cache.has(recordKey(record))) continue
+      const ts = this.#timestamps.get(recordKey(record))
+      cache.set(recordKey(record), ts ?? Number.NaN)
+      if (ts !== undefined) continue
+      const round = asked.get(partitionKey(record.topic, record.partition)) ?? 0
+      asked.set(partitionKey(record.topic, record.partition), round + 1)
+      ;(rounds[round] ??= []).push(record)
     }
-    const fetched = await this.#fetchTimestamps(snapshot, missing)
-    for (const r of missing) {
-      const ts = fetched.get(r.topic)?.get(r.partition)
-      if (ts !== undefined) cache.set(recordKey(r), ts)
+    for (const round of rounds) {
+      const fetched = await this.#fetchTimestamps(snapshot, round)
+      for (const r of round) cache.set(recordKey(r), fetched.get(r.topic)?.get(r.partition) ?? Number.NaN)
     }
     // Only what some group still waits on stays cached.
-    this.#timestamps = cache
+    this.#timestamps = new Map([...cache].filter(([, ts]) => !Number.isNaN(ts)))
     const now = this.#now
     const lagSeconds = new Map<string, number>()
-    for (const [key, { record }] of waitingOn) {
-      if (!record) {
-        lagSeconds.set(key, 0)
-        continue
-      }
-      const ts = cache.get(recordKey(record))
+    for (const [key, record] of waitingOn) {
+      const ts = record === undefined ? now : this.#timestamps.get(recordKey(record))
       if (ts !== undefined) lagSeconds.set(key, Math.max(0, (now - ts) / 1000))
     }
-    return { lagSeconds, fetched: missing.length }
+    return { lagSeconds, fetched: rounds.reduce((n, r) => n + r.length, 0) }
   }
 
   /** Timestamps of the records, from each partition's leader; a partition a batch did not bring whole is asked alone. */

@@ -22,6 +22,8 @@ const PER_PARTITION = 20
 const BASE = Date.now() - 3_600_000
 /** Committed offsets of the group `billing` per partition (partition 2 is caught up). */
 const COMMITTED = [5, 12, PER_PARTITION]
+/** Those of `audit`: on partition 1 where billing waits, elsewhere at other offsets of the same partitions. */
+const AUDIT = [3, 12, 7]
 
 interface Line {
   name: string
@@ -109,16 +111,17 @@ describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
       }
       // The group's commit. The first use of __consumer_offsets creates it: its coordinator may not be
       // ready at once (COORDINATOR_NOT_AVAILABLE / COORDINATOR_LOAD_IN_PROGRESS, retriable).
-      const commit = () => admin.alterConsumerGroupOffsets({ groupId: 'billing', topics: [{ name: 'orders', partitionOffsets: COMMITTED.map((offset, partition) => ({ partition, offset: BigInt(offset) })) }] })
+      const commit = (groupId: string, offsets: number[]) => admin.alterConsumerGroupOffsets({ groupId, topics: [{ name: 'orders', partitionOffsets: offsets.map((offset, partition) => ({ partition, offset: BigInt(offset) })) }] })
       for (let attempt = 1; ; attempt++) {
         try {
-          await commit()
+          await commit('billing', COMMITTED)
           break
         } catch (err) {
           if (attempt >= 60) throw err
           await sleep(500)
         }
       }
+      await commit('audit', AUDIT)
     } finally {
       await admin.close()
     }
@@ -158,7 +161,7 @@ describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
   })
 
   test("kafkaplane's series: failure domains, quorum, partition health, lag in seconds, group status, the exporter's own", async () => {
-    const lines = await scrapeUntil(exporter!, 'lag seconds', (l) => value(l, 'kafkaplane_consumergroup_lag_seconds', { consumergroup: 'billing', partition: '0' }) !== undefined)
+    const lines = await scrapeUntil(exporter!, 'lag seconds', (l) => ['billing', 'audit'].every((consumergroup) => value(l, 'kafkaplane_consumergroup_lag_seconds', { consumergroup, partition: '0' }) !== undefined))
     for (const id of cluster.brokerIds()) assert.equal(value(lines, 'kafkaplane_broker_up', { broker: String(id), zone: cluster.brokerLabels(id).zone! }), 1)
     for (const zone of ['a', 'b', 'c']) assert.equal(value(lines, 'kafkaplane_domain_brokers_up', { dimension: 'zone', domain: zone }), 1)
     assert.equal(value(lines, 'kafkaplane_controller_active_count'), 1)
@@ -169,10 +172,12 @@ describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
     // Lag in seconds: the age of the record at the committed offset, which was created at BASE + offset
     // seconds, as of the collection (which ended at last_success).
     const collectedAt = value(lines, 'kafkaplane_exporter_last_success_timestamp_seconds')!
-    for (const [partition, committed] of COMMITTED.entries()) {
-      const seconds = value(lines, 'kafkaplane_consumergroup_lag_seconds', { consumergroup: 'billing', topic: 'orders', partition: String(partition) })!
-      const trueAge = committed >= PER_PARTITION ? 0 : collectedAt - (BASE + committed * 1000) / 1000
-      assert.ok(Math.abs(seconds - trueAge) < 1, `partition ${partition}: lag ${seconds} s, the record at offset ${committed} is ${trueAge} s old`)
+    for (const [consumergroup, offsets] of [['billing', COMMITTED], ['audit', AUDIT]] as const) {
+      for (const [partition, committed] of offsets.entries()) {
+        const seconds = value(lines, 'kafkaplane_consumergroup_lag_seconds', { consumergroup, topic: 'orders', partition: String(partition) })!
+        const trueAge = committed >= PER_PARTITION ? 0 : collectedAt - (BASE + committed * 1000) / 1000
+        assert.ok(Math.abs(seconds - trueAge) < 1, `${consumergroup} partition ${partition}: lag ${seconds} s, the record at offset ${committed} is ${trueAge} s old`)
+      }
     }
     assert.ok(Math.abs(value(lines, 'kafkaplane_consumergroup_lag_seconds_max', { consumergroup: 'billing' })! - (collectedAt - BASE / 1000 - COMMITTED[0]!)) < 1)
     // A group that committed once, left and lags is in error (Burrow: stalled, then stopped); the caught-up partition is OK.
