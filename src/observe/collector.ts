@@ -171,7 +171,8 @@ export class Collector {
         describeConsumerGroups(this.#admin, batch).catch((err: Error) => this.#failed('consumer groups described', batch.length, err, [])),
         listConsumerGroupOffsets(this.#admin, batch).catch((err: Error) => this.#failed('consumer group offsets', batch.length, err)),
       ])
-      for (const g of described) groups.push({ id: g.id, members: g.members, committed: committed.get(g.id) ?? [] })
+      const members = new Map(described.map((g) => [g.id, g.members]))
+      for (const id of batch) groups.push({ id, members: members.get(id), committed: committed.get(id) ?? [] })
     }
     return groups
   }
@@ -187,7 +188,7 @@ export class Collector {
         const key = groupPartitionKey(g.id, o.topic, o.partition)
         seen.add(key)
         const newest = offsets.get(partitionKey(o.topic, o.partition))?.newest
-        const observed = { offset: o.offset, previousOffset: this.#lastOffsets.get(key), members: g.members, highWatermark: newest, at: now }
+        const observed = { offset: o.offset, previousOffset: this.#lastOffsets.get(key), members: g.members ?? 0, highWatermark: newest, at: now }
         const window = observeCommit(this.#windows.get(key) ?? EMPTY_WINDOW, observed, evaluator.intervals)
         this.#windows.set(key, window)
         this.#lastOffsets.set(key, o.offset)

@@ -40,6 +40,7 @@ function cluster(): CollectedCluster {
     groups: [
       { id: 'billing', members: 2, committed: [{ topic: 'orders', partition: 0, offset: 60 }, { topic: 'orders', partition: 1, offset: 50 }] },
       { id: 'idle', members: 0, committed: [] },
+      { id: 'undescribed', members: undefined, committed: [] },
     ],
     lagSeconds: new Map([
       [groupPartitionKey('billing', 'orders', 0), 12.5],
@@ -78,7 +79,7 @@ test("kafka_exporter's series: names, labels and its meaning of each value", () 
   // No lag where the high watermark is unknown (kafka_exporter skips it on a ListOffsets error).
   assert.deepEqual(values(families, 'kafka_consumergroup_lag'), { 'billing,orders,0': 40, 'billing,orders,1': 0 })
   assert.deepEqual(values(families, 'kafka_consumergroup_lag_sum'), { 'billing,orders': 40 })
-  assert.deepEqual(values(families, 'kafka_consumergroup_members'), { billing: 2, idle: 0 })
+  assert.deepEqual(values(families, 'kafka_consumergroup_members'), { billing: 2, idle: 0 }, 'no members series for a group that could not be described')
 })
 
 test("kafkaplane's series: brokers by failure domain, the quorum, partition health, lag seconds and status", () => {

@@ -40,7 +40,8 @@ export interface CommittedOffset {
 
 export interface ConsumerGroupState {
   id: string
-  members: number
+  /** Undefined when the group could not be described. */
+  members: number | undefined
   /** Committed offsets (-1 ones left out). */
   committed: readonly CommittedOffset[]
 }
@@ -162,7 +163,7 @@ function kafkaExporterSeries(c: CollectedCluster, f: Families): void {
   f.add('kafka_consumergroup_current_offset_sum', 'Current Offset of a ConsumerGroup at Topic for all partitions', ['consumergroup', 'topic'], currentSum)
   f.add('kafka_consumergroup_lag', 'Current Approximate Lag of a ConsumerGroup at Topic/Partition', groupLabels, lag)
   f.add('kafka_consumergroup_lag_sum', 'Current Approximate Lag of a ConsumerGroup at Topic for all partitions', ['consumergroup', 'topic'], lagSum)
-  f.add('kafka_consumergroup_members', 'Amount of members in a consumer group', ['consumergroup'], c.groups.map((g) => ({ labels: { consumergroup: g.id }, value: g.members })))
+  f.add('kafka_consumergroup_members', 'Amount of members in a consumer group', ['consumergroup'], c.groups.flatMap((g) => (g.members === undefined ? [] : [{ labels: { consumergroup: g.id }, value: g.members }])))
 }
 
 function kafkaplaneSeries(c: CollectedCluster, f: Families): void {
