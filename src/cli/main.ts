@@ -13,6 +13,7 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
   { name: 'fetch', summary: 'fetch and check the Kafka jars and Java that local clusters need', load: async () => (await import('./fetch.ts')).fetch },
   { name: 'status', summary: 'cluster health: brokers by failure domain, quorum, partitions, what may restart', load: async () => (await import('./status.ts')).status },
   { name: 'probe', summary: 'readiness and liveness probes of one broker (for Kubernetes or by hand)', load: async () => (await import('./probe.ts')).probe },
+  { name: 'exporter', summary: 'Prometheus exporter: kafka_exporter-compatible series, lag in seconds, group status, brokers by failure domain', load: async () => (await import('./exporter.ts')).exporter },
   { name: 'topics', summary: 'create, list, describe and alter topics, placed on every failure dimension', load: async () => (await import('./topics.ts')).topics },
   { name: 'plan', summary: 'compute placements: assign, rebalance, replication-factor, migrate, check, advise', load: async () => (await import('./plan.ts')).plan },
   { name: 'verify', summary: 'end-to-end check: produce sequenced records with acks=all, consume them back, report loss', load: async () => (await import('./verify.ts')).verify },
