@@ -421,7 +421,7 @@ spec:
       const t0 = performance.now()
       const result = await cluster.plane.kubectl(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=1500s'], { timeoutMs: 1_560_000 })
       const tookMs = Math.round(performance.now() - t0)
-      await sleep(20_000) // the node's maintenance; its broker's pod waits (its volume is on this node)
+      await sleep(5_000) // the node's maintenance; its broker's pod waits (its volume is on this node)
       const uncordon = await cluster.plane.kubectl(['uncordon', node])
       assert.equal(uncordon.code, 0, uncordon.stderr)
       const said = result.stdout + result.stderr
@@ -591,15 +591,16 @@ spec:
     verify.child.kill('SIGINT')
     const gone = await Promise.race([verify.exited.then(() => true), sleep(240_000, undefined, { ref: false }).then(() => false)])
     assert.ok(gone, `kafkaplane verify reported within 240 s: ${verify.stderr().slice(-2000)}`)
-    const report = JSON.parse(verify.stdout()) as { acknowledged: number; lost: number; unverified: number; verdict: { failures: string[] } }
+    const report = JSON.parse(verify.stdout()) as { acknowledged: number; lost: number; unverified: number; produceErrors: { count: number; messages: { message: string; count: number }[] }; verdict: { failures: string[] } }
     // After the rolls every pod has a new IP: Kafka's writer is read back through the new ones, and
     // kafkaplane verify's final read bootstraps from where its clients last saw the brokers.
     const pods = await until('all 6 brokers Ready', 300_000, allReady, describePods)
     const check = await producer.stopAndCheck(pods.map((p) => `${p.podIP}:9094`).join(','))
-    console.log(`kafkaplane verify: ${report.acknowledged} acknowledged, ${report.lost} lost, ${report.unverified} not verified; VerifiableProducer: ${check.acknowledged} acknowledged, ${check.found} read back, ${check.lost} lost, ${check.notVerified} not verified`)
+    console.log(`kafkaplane verify: ${report.acknowledged} acknowledged, ${report.lost} lost, ${report.unverified} not verified, ${report.produceErrors.count} refused; VerifiableProducer: ${check.acknowledged} acknowledged, ${check.found} read back, ${check.lost} lost, ${check.notVerified} not verified`)
     assert.ok(report.acknowledged > 0 && check.acknowledged > 0, 'both wrote')
     assert.equal(report.lost, 0, `kafkaplane verify lost nothing: ${report.verdict.failures.join('; ')}`)
     assert.equal(report.unverified, 0, 'kafkaplane verify read back everything it had acknowledged')
+    assert.equal(report.produceErrors.count, 0, `no write of kafkaplane verify refused: ${JSON.stringify(report.produceErrors.messages)}`)
     assert.equal(check.lost, 0, `VerifiableProducer lost nothing: ${check.detail.join('; ')}`)
     assert.deepEqual(check.unverified, [])
   })
