@@ -41,8 +41,11 @@ it stopped when run again.
   --keep-metadata-version
                          leave metadata.version where it is after --kafka-version, keeping the way back
                          open; the same command without it finalizes later
-  --brokers IDS          restart these brokers (default: every node, unless --config or
-                         --kafka-version is given)
+  --renew-certificates   a cluster with secured listeners (up --security): issue every broker a new
+                         certificate from the cluster's CA (clients that trust the CA keep connecting),
+                         then restart the brokers still serving the old one
+  --brokers IDS          restart these brokers (default: every node, unless --config,
+                         --kafka-version or --renew-certificates is given)
   --batch N              restart up to N brokers at once (default 1, at most ${MAX_BATCH}),
                          all within one failure-domain cell and only when no partition falls below
                          min.insync.replicas without all of them; a controller always restarts alone
@@ -65,6 +68,7 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
       'state-file': { type: 'string' },
       'kafka-version': { type: 'string' },
       'keep-metadata-version': { type: 'boolean' },
+      'renew-certificates': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
     })
     if (values.help) {
@@ -87,7 +91,9 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
     const known = new Set(cluster.brokerIds())
     if (cluster.pids().size === 0) throw badArgument(`the local cluster in ${dataDir} is not running`, `start it with \`kafkaplane up --data-dir ${dataDir}\``)
     const config = values.config?.length ? keyValueOptions('--config', values.config) : undefined
-    const requested = values.brokers !== undefined ? idsOption('--brokers', values.brokers, known) : config || kafkaVersion ? [] : [...known]
+    const renew = values['renew-certificates'] === true
+    if (renew && !cluster.clientSecurity) throw badArgument(`--renew-certificates: the local cluster in ${dataDir} has no certificates (it was started without --security)`, 'leave out --renew-certificates, or start a cluster with `kafkaplane up --security`')
+    const requested = values.brokers !== undefined ? idsOption('--brokers', values.brokers, known) : config || kafkaVersion || renew ? [] : [...known]
     const dims = [...new Set(cluster.brokerIds().flatMap((id) => Object.keys(cluster.brokerLabels(id))))]
     const within = values['batch-within'] === undefined ? undefined : values['batch-within'] === '' ? [] : listOption('--batch-within', values['batch-within'])!
     for (const d of within ?? []) {
@@ -125,9 +131,13 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
         await cluster.reconfigure(config)
         io.stderr.write(`kafkaplane: config of every node: ${Object.entries(config).map(([k, v]) => (v === '' ? `${k} removed` : `${k}=${v}`)).join(', ')}\n`)
       }
+      if (renew && !values['dry-run']) {
+        await cluster.renewCertificates()
+        io.stderr.write('kafkaplane: every broker has a new certificate from the cluster\'s CA; the brokers still serving the old one restart\n')
+      }
       if (values['dry-run']) {
         const snapshot = await kafka.snapshot()
-        const nodes = (await target.nodes()).map((n) => (requested.includes(n.id) || config || versionMoves ? { ...n, reasons: [...n.reasons, { kind: 'manual' as const, detail: 'restart requested' }] } : n))
+        const nodes = (await target.nodes()).map((n) => (requested.includes(n.id) || config || versionMoves || renew ? { ...n, reasons: [...n.reasons, { kind: 'manual' as const, detail: 'restart requested' }] } : n))
         const order = rollOrder(snapshot, nodes.filter((n) => n.reasons.length > 0))
         const step = nextBatch(snapshot, nodes, options)
         io.stdout.write(`order: ${order.map((n) => n.id).join(', ')}\n`)

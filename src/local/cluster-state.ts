@@ -34,6 +34,8 @@ export interface ClusterState {
   runningConfig?: Record<string, string>
   /** Node id -> the Kafka version its JVM started with (absent in older state files). */
   runningVersion?: Record<string, string>
+  /** With `security`: node id -> hash of the broker key store (certificate and key) its JVM started with. */
+  runningCertificates?: Record<string, string>
 }
 
 export const STATE_FILE = 'cluster.json'

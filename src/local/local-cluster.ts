@@ -103,6 +103,8 @@ export class LocalCluster implements BrokerOrchestrator {
   readonly #startedWith = new Map<string, string>()
   /** Node id -> the Kafka version this process started its JVM with. */
   readonly #startedVersion = new Map<string, string>()
+  /** With security: node id -> hash of the broker key store this process started its JVM with. */
+  readonly #startedCertificates = new Map<string, string>()
   readonly #onEvent: (event: ClusterEvent) => void
   readonly #env: NodeJS.ProcessEnv
   readonly #readyTimeoutMs: number
@@ -437,6 +439,41 @@ export class LocalCluster implements BrokerOrchestrator {
     return running === wanted ? undefined : { running, wanted }
   }
 
+  /**
+   * Issues every broker a new certificate and key from the cluster's CA (`<dataDir>/tls`, kept: clients
+   * that trust it keep connecting), written to the broker key store that each broker reads at its next
+   * start; `certificateDrift` says which still run the old one. Nothing restarts here: that is
+   * `kafkaplane roll --renew-certificates`'. Refused for a cluster started without TLS.
+   */
+  async renewCertificates(): Promise<void> {
+    const security = this.spec.security
+    if (!security) {
+      throw new KafkaplaneError('BAD_ARGUMENT', `the local cluster in ${this.dataDir} has no certificates: it was started without TLS`, {
+        fix: 'start a cluster with secured listeners (`kafkaplane up --security`) to have certificates to renew',
+      })
+    }
+    for (const file of ['broker.crt', 'broker.key', 'broker.pem']) await rm(join(security.tlsDir, file), { force: true })
+    await this.#prepareCertificates(security)
+  }
+
+  /**
+   * Whether node `id`'s JVM runs another broker certificate than its key store holds now (renewed since
+   * it started): the hashes of both, or undefined when it runs the current one, the cluster has no TLS,
+   * or it is not known what it started with.
+   */
+  certificateDrift(id: number): { running: string; wanted: string } | undefined {
+    const running = this.#state.runningCertificates?.[String(id)]
+    const keyStore = this.#brokerKeyStore()
+    if (running === undefined || keyStore === undefined || !existsSync(keyStore)) return undefined
+    const wanted = contentHash(readFileSync(keyStore, 'utf8'))
+    return running === wanted ? undefined : { running, wanted }
+  }
+
+  /** The broker key store every broker's TLS listeners read (undefined without security). */
+  #brokerKeyStore(): string | undefined {
+    return this.spec.security ? join(this.spec.security.tlsDir, 'broker.pem') : undefined
+  }
+
   /** The state file as it is now (another process may have written it), or undefined when there is none. */
   #readStateNow(): ClusterState | undefined {
     try {
@@ -560,6 +597,8 @@ export class LocalCluster implements BrokerOrchestrator {
       this.#processes.set(node.id, process)
       this.#startedWith.set(String(node.id), contentHash(readFileSync(this.#propertiesFile(node.id), 'utf8')))
       this.#startedVersion.set(String(node.id), this.#distribution.version)
+      const keyStore = this.#brokerKeyStore()
+      if (keyStore !== undefined && existsSync(keyStore)) this.#startedCertificates.set(String(node.id), contentHash(readFileSync(keyStore, 'utf8')))
       this.#onEvent({ type: 'starting', nodeId: node.id, pid: process.pid })
     }
     await this.#savePids()
@@ -667,6 +706,7 @@ export class LocalCluster implements BrokerOrchestrator {
     if (disk) this.#state.kafkaVersion = disk.kafkaVersion
     this.#state.runningConfig = { ...disk?.runningConfig, ...Object.fromEntries(this.#startedWith) }
     this.#state.runningVersion = { ...disk?.runningVersion, ...Object.fromEntries(this.#startedVersion) }
+    if (this.#startedCertificates.size > 0 || disk?.runningCertificates) this.#state.runningCertificates = { ...disk?.runningCertificates, ...Object.fromEntries(this.#startedCertificates) }
     this.#state.pids = Object.fromEntries([...this.pids()].map(([id, pid]) => [String(id), pid]))
     await writeClusterState(this.dataDir, this.#state)
   }

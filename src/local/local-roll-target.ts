@@ -5,8 +5,9 @@ import type { LocalCluster } from './local-cluster.ts'
 /**
  * The roller's target on the local runtime: the nodes are the cluster's JVMs. A node must restart when
  * its JVM runs another Kafka version than the cluster's (`LocalCluster.setKafkaVersion`, `kafkaplane
- * roll --kafka-version`) or another config than its server.properties holds (`LocalCluster.reconfigure`,
- * `kafkaplane roll --config`); any other restart is requested. A restart stops the batch gracefully (SIGTERM:
+ * roll --kafka-version`), another config than its server.properties holds (`LocalCluster.reconfigure`,
+ * `kafkaplane roll --config`) or another certificate than the broker key store holds
+ * (`LocalCluster.renewCertificates`, `kafkaplane roll --renew-certificates`); any other restart is requested. A restart stops the batch gracefully (SIGTERM:
  * controlled shutdown), starts it again and resolves once each is registered and unfenced.
  */
 export class LocalRollTarget implements RollTarget {
@@ -23,6 +24,8 @@ export class LocalRollTarget implements RollTarget {
       if (version) reasons.push({ kind: 'version', detail: `Kafka ${version.running} -> ${version.wanted}` })
       const config = this.#cluster.configDrift(n.id)
       if (config) reasons.push({ kind: 'config', detail: `config hash ${config.running} -> ${config.wanted}` })
+      const certificates = this.#cluster.certificateDrift(n.id)
+      if (certificates) reasons.push({ kind: 'certificates', detail: `broker key store ${certificates.running} -> ${certificates.wanted}` })
       return { id: n.id, roles: n.roles, labels: n.labels, reasons }
     })
   }

@@ -80,13 +80,14 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
     assert.equal(produced.lost, 0, JSON.stringify(produced))
   })
 
-  test('bad input changes nothing: an unknown broker, a batch of 0, a dimension the cluster does not have, a property kafkaplane sets', async () => {
+  test('bad input changes nothing: an unknown broker, a batch of 0, a dimension the cluster does not have, a property kafkaplane sets, certificates of a cluster without TLS', async () => {
     const { pids, config } = (await readClusterState(cluster.dataDir))!
     for (const [args, pattern] of [
       [['--brokers', '9'], /--brokers: broker 9 is not in the topology/],
       [['--batch', '0'], /--batch 0 is not a whole number between 1 and 32/],
       [['--batch-within', 'region'], /--batch-within: "region" is not a dimension of this cluster/],
       [['--config', 'node.id=7'], /--config node.id cannot be set: kafkaplane sets it for every node/],
+      [['--renew-certificates'], /--renew-certificates: the local cluster in \S+ has no certificates \(it was started without --security\)/],
     ] as const) {
       const r = await runCli(['roll', '--data-dir', cluster.dataDir, ...args])
       assert.equal(r.code, 2, r.stdout + r.stderr)

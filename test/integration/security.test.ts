@@ -2,15 +2,18 @@
  * TLS with client certificates (mTLS) and SASL (PLAIN, SCRAM-SHA-512 over TLS) against a real local
  * cluster with secured listeners and a CA made by openssl: the CLI verbs connect with the documented
  * flags and environment variables, records flow through a TLS client, and a missing certificate or a
- * wrong password is refused by the brokers.
+ * wrong password is refused by the brokers; `kafkaplane roll --renew-certificates` gives the brokers a new
+ * certificate and restarts them onto it under an mTLS writer.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import type { LocalClientSecurity, LocalCluster } from '../../src/local/local-cluster.ts'
 import { readFileSync } from 'node:fs'
+import { connect } from 'node:tls'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { startTestCluster } from './support/clusters.ts'
-import { runCli } from './support/cli.ts'
+import { runCli, startWatchedCli } from './support/cli.ts'
 import { consume, produce } from './support/kafka-io.ts'
 
 describe('TLS and SASL connections', { timeout: 600_000 }, () => {
@@ -82,4 +85,40 @@ describe('TLS and SASL connections', { timeout: 600_000 }, () => {
       assert.match(wrong.stdout, /^not ready: cannot read the cluster state/)
     })
   }
+
+  test('roll --renew-certificates: every broker gets a new certificate from the same CA and restarts onto it, one at a time (reason certificates), while an mTLS writer loses nothing', async () => {
+    /** The SHA-256 fingerprint of the certificate a broker's SSL listener serves, trusted through the cluster's CA. */
+    const served = (address: string) =>
+      new Promise<string>((resolve, reject) => {
+        const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))]
+        const socket = connect({ host, port, ca: readFileSync(security.caFile), cert: readFileSync(security.certFile), key: readFileSync(security.keyFile), servername: 'localhost' }, () => {
+          const fingerprint = socket.getPeerCertificate().fingerprint256
+          socket.end()
+          resolve(fingerprint)
+        })
+        socket.once('error', reject)
+      })
+    const before = await Promise.all(security.sslBootstrapServers.map(served))
+    assert.equal(new Set(before).size, 1, 'one broker certificate, served by every broker')
+    const created = await runCli(['topics', 'create', '--topic', 'renewed', '--partitions', '3', '--replication-factor', '3', ...mtls()])
+    assert.equal(created.code, 0, created.stdout + created.stderr)
+    const writer = startWatchedCli(['verify', '--topics', 'renewed', '--rate', '40', '--duration-seconds', '86400', '--json', ...mtls()])
+    try {
+      await writer.waitFor(/acknowledged [1-9]/, 120_000)
+      const result = await runCli(['roll', '--data-dir', cluster.dataDir, '--renew-certificates', '--poll-ms', '500'], { timeoutMs: 600_000 })
+      assert.equal(result.code, 0, result.stdout + result.stderr)
+      assert.match(result.stdout, /^rolled: 3 brokers restarted in 3 batches/)
+      assert.equal((result.stderr.match(/restarting broker \d+ \(certificates: broker key store \S+ -> \S+\)/g) ?? []).length, 3, result.stderr)
+      await sleep(3000) // writes after the last restart, through the new certificates
+    } finally {
+      writer.child.kill('SIGINT')
+      await writer.exited
+    }
+    const after = await Promise.all(security.sslBootstrapServers.map(served))
+    assert.equal(new Set(after).size, 1, 'one new certificate, served by every broker')
+    assert.notEqual(after[0], before[0], 'a new certificate, trusted through the same CA')
+    const report = JSON.parse(writer.stdout()) as { acknowledged: number; lost: number; unverified: number; produceErrors: { count: number } }
+    assert.ok(report.acknowledged > 100, `the mTLS writer wrote through the roll: ${report.acknowledged}`)
+    assert.deepEqual([report.lost, report.unverified, report.produceErrors.count], [0, 0, 0], JSON.stringify(report).slice(0, 2000))
+  })
 })
