@@ -33,6 +33,19 @@ export function parseOptions<T extends Options>(verb: string, argv: string[], op
   }
 }
 
+/**
+ * The start of a verb that takes no positional arguments: true when `--help` was asked for (its help
+ * is printed, the verb is done), a BAD_ARGUMENT naming any argument given (`fix` says what to do).
+ */
+export function helpOrNoArguments(command: Pick<Command, 'name' | 'help'>, parsed: { values: { help?: boolean | undefined }; positionals: string[] }, io: CommandIO, fix = `run \`kafkaplane ${command.name} --help\``): boolean {
+  if (parsed.values.help) {
+    io.stdout.write(command.help)
+    return true
+  }
+  if (parsed.positionals.length > 0) throw badArgument(`kafkaplane ${command.name} takes no arguments, got "${parsed.positionals.join(' ')}"`, fix)
+  return false
+}
+
 export function badArgument(message: string, fix: string): KafkaplaneError {
   return new KafkaplaneError('BAD_ARGUMENT', message, { fix })
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { LocalCluster } from '../local/local-cluster.ts'
 import { defaultDataDir } from '../local/paths.ts'
 import { STATE_FILE } from '../local/cluster-state.ts'
-import { badArgument, parseOptions, type Command } from './command.ts'
+import { type Command, helpOrNoArguments, parseOptions } from './command.ts'
 import { describeEvent } from './up.ts'
 
 export const down: Command = {
@@ -19,11 +19,7 @@ Exit codes: 0 stopped (or nothing was running), 2 bad input.
 `,
   async run(argv, io) {
     const { values, positionals } = parseOptions('down', argv, { 'data-dir': { type: 'string' }, kill: { type: 'boolean' } })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane down takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane down --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const dataDir = resolve(values['data-dir'] ?? defaultDataDir(io.env))
     if (!existsSync(join(dataDir, STATE_FILE))) {
       io.stdout.write(`no local cluster in ${dataDir}; nothing to stop\n`)

@@ -1,4 +1,4 @@
-import { badArgument, integerOption, parseOptions, type Command } from './command.ts'
+import { badArgument, type Command, helpOrNoArguments, integerOption, parseOptions } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { untilStopped } from './interrupt.ts'
 
@@ -30,11 +30,7 @@ Runs until Ctrl-C or SIGTERM. Exit codes: 0 stopped, 1 could not serve, 2 bad in
       'interval-seconds': { type: 'string' },
       'series-budget': { type: 'string' },
     })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane exporter takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane exporter --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const port = integerOption('--port', values.port, 0, 65535) ?? DEFAULTS.port
     const intervalSeconds = integerOption('--interval-seconds', values['interval-seconds'], 1, 86_400) ?? DEFAULTS.intervalSeconds
     const seriesBudget = integerOption('--series-budget', values['series-budget'], 1, 100_000_000) ?? DEFAULTS.seriesBudget

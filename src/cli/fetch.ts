@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { findJava } from '../local/java.ts'
 import { KAFKA_POM, pomKafkaVersion, resolveKafkaDistribution } from '../local/kafka-distribution.ts'
 import { cacheDir } from '../local/paths.ts'
-import { badArgument, parseOptions, type Command } from './command.ts'
+import { type Command, helpOrNoArguments, parseOptions } from './command.ts'
 
 export const fetch: Command = {
   name: 'fetch',
@@ -17,11 +17,7 @@ Exit codes: 0 ready, 1 something is missing (the message says what to do).
 `,
   async run(argv, io) {
     const { values, positionals } = parseOptions('fetch', argv, { force: { type: 'boolean' } })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane fetch takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane fetch --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const java = await findJava(io.env)
     const cache = cacheDir(io.env)
     if (values.force && !io.env.KAFKA_HOME) await rm(join(cache, `kafka-${await pomKafkaVersion(KAFKA_POM)}`), { recursive: true, force: true })

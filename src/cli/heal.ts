@@ -3,7 +3,7 @@ import type { HealPolicy } from '../core/plan/heal.ts'
 import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
 import { healEvery, SelfHealer } from '../operations/self-healer.ts'
 import { systemClock } from '../operations/system-clock.ts'
-import { badArgument, integerOption, parseOptions, refuse, regexOption, type Command } from './command.ts'
+import { type Command, helpOrNoArguments, integerOption, parseOptions, refuse, regexOption } from './command.ts'
 import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
 import { untilStopped } from './interrupt.ts'
 
@@ -39,11 +39,7 @@ Exit codes: 0 healthy or healed, 1 a fix failed, 2 bad input.
       topics: { type: 'string' },
       'max-plans-per-hour': { type: 'string' },
     })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane heal takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane heal --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const intervalMs = (integerOption('--interval-seconds', values['interval-seconds'], 1, 86_400) ?? 30) * 1000
     const graceMs = (integerOption('--grace-seconds', values['grace-seconds'], 0, 7 * 86_400) ?? 300) * 1000
     const rf = integerOption('--replication-factor', values['replication-factor'], 1, 100)

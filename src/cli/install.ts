@@ -1,7 +1,7 @@
 import { renderInstall, renderRemoteInstall } from '../kube/manifests/render.ts'
 import { version } from './version.ts'
 import { manifestYaml } from '../kube/manifests/yaml.ts'
-import { badArgument, namespaceOption, parseOptions, type Command } from './command.ts'
+import { badArgument, type Command, helpOrNoArguments, namespaceOption, parseOptions } from './command.ts'
 
 export const install: Command = {
   name: 'install',
@@ -31,11 +31,7 @@ Exit codes: 0 printed, 2 bad input.
 `,
   async run(argv, io) {
     const { values, positionals } = parseOptions('install', argv, { namespace: { type: 'string' }, image: { type: 'string' }, 'home-context': { type: 'string' }, remote: { type: 'boolean' } })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane install takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane install --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const namespace = namespaceOption('--namespace', values.namespace ?? 'kafkaplane-system')
     if (values.remote) {
       for (const flag of ['image', 'home-context'] as const) {

@@ -4,7 +4,7 @@ import { planMigration } from '../core/placement/operations.ts'
 import { renderStages } from '../formats/reassignment-json.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { KafkaplaneError } from '../core/errors.ts'
-import { badArgument, brokerIds, integerOption, parseOptions, refuse, type Command } from './command.ts'
+import { badArgument, brokerIds, type Command, helpOrNoArguments, integerOption, parseOptions, refuse } from './command.ts'
 import { connectionOptions } from './connection-options.ts'
 import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
@@ -26,11 +26,7 @@ Exit codes: 0 done, 1 failed or interrupted, 2 bad input (nothing changed).
 `,
   async run(argv, io) {
     const { values, positionals } = parseOptions('migrate', argv, { ...EXECUTION_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'max-moves-per-stage': { type: 'string' } })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane migrate takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane migrate --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const ids = (flag: string, value: string | undefined) => {
       if (value === undefined) throw badArgument(`${flag} IDS is required`, `name the brokers, e.g. ${flag} 0,1,2`)
       return brokerIds(flag, value)

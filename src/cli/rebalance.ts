@@ -1,6 +1,6 @@
 import { DEFAULT_TOLERANCE } from '../core/placement/goals.ts'
 import { planRebalance } from '../core/placement/operations.ts'
-import { badArgument, parseOptions, refuse, type Command } from './command.ts'
+import { badArgument, type Command, helpOrNoArguments, parseOptions, refuse } from './command.ts'
 import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
 
 export const rebalance: Command = {
@@ -16,11 +16,7 @@ Exit codes: 0 done or nothing to do, 1 failed or interrupted, 2 bad input (nothi
 `,
   async run(argv, io) {
     const { values, positionals } = parseOptions('rebalance', argv, { ...EXECUTION_OPTIONS, tolerance: { type: 'string' } })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane rebalance takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane rebalance --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const tolerance = values.tolerance === undefined ? DEFAULT_TOLERANCE : Number(values.tolerance)
     if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 1) throw badArgument(`--tolerance ${values.tolerance} is not a fraction between 0 and 1`, 'pass --tolerance like 0.05 (5%)')
     return runExecution(io, values, 'rebalance', async ({ live }) => {

@@ -1,7 +1,7 @@
 import { remoteClustersSecret, type RemoteClusterAccess } from '../kube/manifests/operator-remote-access.ts'
 import { manifestYaml } from '../kube/manifests/yaml.ts'
 import { readRemoteAccess } from '../kube/remote-access.ts'
-import { badArgument, namespaceOption, parseOptions, type Command } from './command.ts'
+import { badArgument, type Command, helpOrNoArguments, namespaceOption, parseOptions } from './command.ts'
 import { version } from './version.ts'
 
 export const remoteSecret: Command = {
@@ -29,11 +29,7 @@ Exit codes: 0 printed, 1 a cluster could not be read, 2 bad input.
       kubeconfig: { type: 'string' },
       namespace: { type: 'string' },
     })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane remote-secret takes no arguments, got "${positionals.join(' ')}"`, 'name each remote cluster with --context C')
+    if (helpOrNoArguments(this, { values, positionals }, io, 'name each remote cluster with --context C')) return 0
     const contexts = values.context ?? []
     if (contexts.length === 0) throw badArgument('no remote cluster named', 'pass --context C for each remote Kubernetes cluster, e.g. --context k8s-2')
     const repeated = contexts.find((c, i) => contexts.indexOf(c) !== i)

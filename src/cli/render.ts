@@ -5,7 +5,7 @@ import type { FieldProblem } from '../kube/crds/validate.ts'
 import { kafkaClusterModel, type KafkaClusterResource } from '../kube/model/kafka-cluster-model.ts'
 import { renderKafkaCluster } from '../kube/manifests/render.ts'
 import { manifestYaml } from '../kube/manifests/yaml.ts'
-import { badArgument, parseOptions, type Command } from './command.ts'
+import { badArgument, type Command, helpOrNoArguments, parseOptions } from './command.ts'
 
 export const render: Command = {
   name: 'render',
@@ -30,11 +30,7 @@ and the fix).
       cluster: { type: 'string' },
       namespace: { type: 'string' },
     })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane render takes no arguments, got "${positionals.join(' ')}"`, 'pass the file with -f cluster.yaml')
+    if (helpOrNoArguments(this, { values, positionals }, io, 'pass the file with -f cluster.yaml')) return 0
     if (values.file === undefined) throw badArgument('-f FILE is required', 'pass the KafkaCluster file: kafkaplane render -f cluster.yaml')
     const resource = await readKafkaCluster(values.file)
     const result = kafkaClusterModel(resource, values.namespace ?? 'default')

@@ -14,7 +14,7 @@ import { finalizeMetadataVersion } from '../operations/metadata-version.ts'
 import { readRollState, writeRollState } from '../operations/roll-state-file.ts'
 import { newRollState, runRoll, type RollEvent, type RollState } from '../operations/roller.ts'
 import { systemClock } from '../operations/system-clock.ts'
-import { badArgument, idsOption, integerOption, keyValueOptions, listOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { badArgument, type Command, type CommandIO, helpOrNoArguments, idsOption, integerOption, keyValueOptions, listOption, parseOptions } from './command.ts'
 import { untilStopped } from './interrupt.ts'
 import { describeEvent } from './up.ts'
 
@@ -71,11 +71,7 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
       'renew-certificates': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
     })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane roll takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane roll --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const maxBatch = integerOption('--batch', values.batch, 1, MAX_BATCH) ?? 1
     const stallMs = (integerOption('--stall-seconds', values['stall-seconds'], 1, 7 * 86_400) ?? 600) * 1000
     const pollMs = integerOption('--poll-ms', values['poll-ms'], 100, 60_000) ?? 2000

@@ -8,7 +8,7 @@ import { createAdmin } from '../kafka/connection.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { describeRecordedTopology } from '../kafka/describe-recorded-topology.ts'
 import { describeBrokerDisks, type BrokerDisk } from '../kafka/describe-replica-sizes.ts'
-import { badArgument, parseOptions, type Command } from './command.ts'
+import { type Command, helpOrNoArguments, parseOptions } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { formatBytes, table } from './plan-report.ts'
 import { caughtUp } from '../core/health/quorum.ts'
@@ -34,11 +34,7 @@ or unreachable, 2 bad input.
       topology: { type: 'string' },
       json: { type: 'boolean' },
     })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane status takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane status --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const connection = connectionOptions(values, io.env)
     const file = values.topology === undefined ? undefined : await readTopologyFile(values.topology)
     const admin = createAdmin(connection)

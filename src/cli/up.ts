@@ -8,7 +8,7 @@ import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import { DEFAULT_BASE_PORT, DEFAULT_HEAP, LocalCluster, type ClusterEvent } from '../local/local-cluster.ts'
 import { ROLL_STATE_FILE } from '../local/cluster-state.ts'
 import { cacheDir, defaultDataDir } from '../local/paths.ts'
-import { badArgument, integerOption, keyValueOptions, listOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { badArgument, type Command, type CommandIO, helpOrNoArguments, integerOption, keyValueOptions, listOption, parseOptions } from './command.ts'
 
 const DEFAULT_CLUSTERS = ['k8s-1', 'k8s-2']
 const DEFAULT_ZONES = ['a', 'b', 'c']
@@ -66,11 +66,7 @@ Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was st
 `,
   async run(argv, io) {
     const { values, positionals } = parseOptions('up', argv, options)
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane up takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane up --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const layoutGiven = values.brokers !== undefined || values.clusters !== undefined || values.zones !== undefined
     if (values.topology !== undefined && layoutGiven) {
       throw badArgument('--topology cannot be combined with --brokers, --clusters or --zones', 'give either a topology file or the layout flags')

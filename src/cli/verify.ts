@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorkload, type WorkloadProgress, type WorkloadReport } from '../verify/workload.ts'
-import { badArgument, integerOption, listOption, parseOptions, type Command } from './command.ts'
+import { badArgument, type Command, helpOrNoArguments, integerOption, listOption, parseOptions } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { table } from './plan-report.ts'
 
@@ -45,11 +45,7 @@ Exit codes: 0 pass, 1 fail (or the cluster could not be reached), 2 bad input (n
       'drain-timeout-seconds': { type: 'string' },
       json: { type: 'boolean' },
     })
-    if (values.help) {
-      io.stdout.write(this.help)
-      return 0
-    }
-    if (positionals.length > 0) throw badArgument(`kafkaplane verify takes no arguments, got "${positionals.join(' ')}"`, 'run `kafkaplane verify --help`')
+    if (helpOrNoArguments(this, { values, positionals }, io)) return 0
     const topics = listOption('--topics', values.topics)
     if (topics === undefined) throw badArgument('kafkaplane verify needs --topics', 'pass the topics to write to, e.g. --topics orders,payments')
     if (values.rate === undefined) throw badArgument('kafkaplane verify needs --rate', 'pass records per second, e.g. --rate 200')
