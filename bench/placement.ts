@@ -13,7 +13,7 @@ import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { grid, model } from '../src/core/placement/fixtures.ts'
-import { shareBounds } from '../src/core/placement/goals.ts'
+import { shareBounds, topicShareBounds } from '../src/core/placement/goals.ts'
 import { replicaMoves, type PlacementModel, type PlacementPartition } from '../src/core/placement/model.ts'
 import { planAssign, planRebalance, type Plan, type PlanOutcome } from '../src/core/placement/operations.ts'
 import { PlacementState } from '../src/core/placement/placement-state.ts'
@@ -63,7 +63,8 @@ function assignMany(brokers: number, partitions: number, rf: number): { m: Place
  * Lower bound of the replica moves of a rebalance, computed apart from the optimizer's moves: the
  * larger of (a) the replicas that must leave their partition for its spread to be the best possible
  * (RF minus the most replicas any best placement keeps, from the exhaustive cell search) and (b) the
- * replicas every broker below its band must receive (or above it must give).
+ * replicas every broker below its band must receive (or above it must give), (c) the same for each
+ * topic's replicas and band (topic balance), summed over the topics.
  */
 function lowerBound(m: PlacementModel, tolerance: number): number {
   const state = new PlacementState(m)
@@ -80,7 +81,18 @@ function lowerBound(m: PlacementModel, tolerance: number): number {
     under += Math.max(0, low - load)
     over += Math.max(0, load - high)
   }
-  return Math.max(spreadMoves, under, over)
+  let topicUnder = 0
+  let topicOver = 0
+  for (const topic of state.topicPartitions.keys()) {
+    const topicTotal = active.reduce((n, b) => n + state.topicLoad(topic, b.id), 0)
+    for (const b of active) {
+      const [low, high] = topicShareBounds((topicTotal * b.capacity) / capacity, tolerance)
+      const load = state.topicLoad(topic, b.id)
+      topicUnder += Math.max(0, low - load)
+      topicOver += Math.max(0, load - high)
+    }
+  }
+  return Math.max(spreadMoves, under, over, topicUnder, topicOver)
 }
 
 const scenarios: Record<string, () => Figures> = {

@@ -205,7 +205,73 @@ export function domainLeaderSpread(state: PlacementState): string {
     .join(', ')
 }
 
+/**
+ * Fair share of one topic's replicas of every active broker, weighted by capacity: a topic's traffic
+ * spreads over the brokers only when its replicas do, whatever the other topics hold.
+ */
+export function topicShares(state: PlacementState, topic: string): Map<number, number> {
+  const active = [...state.brokers.values()].filter((b) => b.state === 'active')
+  const total = active.reduce((n, b) => n + state.topicLoad(topic, b.id), 0)
+  const capacity = active.reduce((n, b) => n + b.capacity, 0)
+  return new Map(active.map((b) => [b.id, (total * b.capacity) / capacity]))
+}
+
+/**
+ * A topic's band around a broker's share: the tolerance rounded inward, but never tighter than
+ * [floor(share), ceil(share)]. A topic's share per broker is often a few replicas, where the global band
+ * (rounded outward) would call 2 or 4 replicas a fair share of 3; for large shares both agree.
+ */
+export function topicShareBounds(share: number, tolerance: number): [number, number] {
+  return [
+    Math.min(Math.ceil(share * (1 - tolerance) - 1e-9), Math.floor(share + 1e-9)),
+    Math.max(Math.floor(share * (1 + tolerance) + 1e-9), Math.ceil(share - 1e-9)),
+  ]
+}
+
+export function topicReplicaBalance(options: BalanceOptions): Goal {
+  return {
+    name: 'topic-replica-balance',
+    hard: false,
+    evaluate(state) {
+      if (!Number.isFinite(options.tolerance)) return { satisfied: true, detail: 'no tolerance: not balanced' }
+      const out: string[] = []
+      for (const topic of state.topicPartitions.keys()) {
+        const shares = topicShares(state, topic)
+        for (const [b, share] of shares) {
+          const load = state.topicLoad(topic, b)
+          const [low, high] = topicShareBounds(share, options.tolerance)
+          if (load < low || load > high) out.push(`${topic} on broker ${b}: ${load} (fair ${share.toFixed(1)})`)
+        }
+      }
+      return { satisfied: out.length === 0, detail: `${out.length} topic replica counts outside their fair share${examples(out)}` }
+    },
+    accept(state, i, replicas) {
+      // A change may not push a broker further outside its band for the partition's topic.
+      if (!Number.isFinite(options.tolerance)) return true
+      const topic = state.partitions[i]!.topic
+      const before = state.partitions[i]!.replicas
+      const shares = topicShares(state, topic)
+      const changed = [...replicas.filter((b) => !before.includes(b)), ...before.filter((b) => !replicas.includes(b))]
+      return changed.every((b) => {
+        if (!shares.has(b)) return true
+        const [low, high] = topicShareBounds(shares.get(b)!, options.tolerance)
+        const now = state.topicLoad(topic, b)
+        const after = now + (replicas.includes(b) ? 1 : -1)
+        return after >= low && after <= high ? true : Math.abs(after - shares.get(b)!) <= Math.abs(now - shares.get(b)!)
+      })
+    },
+  }
+}
+
 /** The goals in priority order. */
 export function goals(options: BalanceOptions): Goal[] {
-  return [distinctBrokers, noReplicasOnLeavingBrokers, evenSpread, replicaBalance(options), leaderBalance(options), diskBalance(options)]
+  return [
+    distinctBrokers,
+    noReplicasOnLeavingBrokers,
+    evenSpread,
+    replicaBalance(options),
+    topicReplicaBalance(options),
+    leaderBalance(options),
+    diskBalance(options),
+  ]
 }

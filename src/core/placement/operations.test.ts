@@ -5,6 +5,7 @@ import { blockportBrokers, broker, grid, model, naivePartitions, thirtyBrokers, 
 import type { BrokerState, PlacementBroker, PlacementModel, PlacementPartition } from './model.ts'
 import { replicaMoves } from './model.ts'
 import { checkReplicationFactor, planAssign, planMigration, planRebalance, planReplicationFactor, type Plan, type PlanOutcome } from './operations.ts'
+import { DEFAULT_TOLERANCE, topicShareBounds } from './goals.ts'
 import { SpreadIndex } from './spread.ts'
 import { advise, partitionSurvival, recommend, summarizeSurvival, survivabilityLost } from './survivability.ts'
 import { verifyPlan, verifyStages } from './verifier.ts'
@@ -102,6 +103,69 @@ test('rebalance after adding brokers fills them to their share with moves close 
   // Lower bound: every new broker must reach floor(600/18 * 0.95) = 31 replicas.
   const lowerBound = 6 * 31
   assert.ok(replicaMoves(plan.proposals) <= lowerBound * 1.05, `${replicaMoves(plan.proposals)} moves vs lower bound ${lowerBound}`)
+})
+
+/** Replicas of `topic` per broker, every broker of `brokers` listed (0 when it holds none). */
+function topicCounts(after: readonly PlacementPartition[], topic: string, brokers: readonly PlacementBroker[]): Map<number, number> {
+  const counts = new Map(brokers.map((b) => [b.id, 0]))
+  for (const p of after) if (p.topic === topic) for (const b of p.replicas) counts.set(b, counts.get(b)! + 1)
+  return counts
+}
+
+test('scale up where each new broker lands in a zone that held one broker: paired moves give them a fair share of every topic', () => {
+  // The Kubernetes test bed's layout (issue 12): 2 clusters x 4 zones, 3 brokers of each cluster in 3 of
+  // them, so zones c and d hold one broker each, of different clusters. An RF-4 topic then has a replica
+  // on 1 and 101 in every partition. The new brokers 3 (k8s-1, d) and 103 (k8s-2, c) can take none of
+  // them by a single move (any one move puts 3 replicas in a cluster or 2 in a zone); a pair can:
+  // 1 -> 103 with 101 -> 3 keeps 2 per cluster and 1 per zone.
+  const six = [
+    broker(0, { cluster: 'k8s-1', zone: 'a' }), broker(1, { cluster: 'k8s-1', zone: 'c' }), broker(2, { cluster: 'k8s-1', zone: 'b' }),
+    broker(100, { cluster: 'k8s-2', zone: 'a' }), broker(101, { cluster: 'k8s-2', zone: 'd' }), broker(102, { cluster: 'k8s-2', zone: 'b' }),
+  ]
+  const eight = [...six, broker(3, { cluster: 'k8s-1', zone: 'd' }), broker(103, { cluster: 'k8s-2', zone: 'c' })]
+  const topics = [
+    { topic: 'payments.events', partitions: 6, replicationFactor: 4, minInsync: 2 },
+    { topic: '__consumer_offsets', partitions: 50, replicationFactor: 6, minInsync: 3 },
+    { topic: 'ledger', partitions: 12, replicationFactor: 6, minInsync: 3 },
+  ]
+  let current: PlacementPartition[] = []
+  for (const request of topics) current = ok(planAssign(model(['cluster', 'zone'], six, current), request)).after
+  assert.deepEqual([...topicCounts(current, 'payments.events', six)], [[0, 3], [1, 6], [2, 3], [100, 3], [101, 6], [102, 3]])
+
+  const m = model(['cluster', 'zone'], eight, current)
+  const plan = ok(planRebalance(m))
+  assert.deepEqual(verifyPlan(m, plan.after), [])
+  for (const { topic, partitions, replicationFactor } of topics) {
+    const [low, high] = topicShareBounds((partitions * replicationFactor) / eight.length, DEFAULT_TOLERANCE)
+    for (const [b, n] of topicCounts(plan.after, topic, eight)) assert.ok(n >= low && n <= high, `${topic}: broker ${b} holds ${n} (band ${low}..${high})`)
+  }
+  // The RF-4 topic exactly: 3 each, 2 per cluster and 1 per zone in every partition.
+  assert.deepEqual([...topicCounts(plan.after, 'payments.events', eight).values()], [3, 3, 3, 3, 3, 3, 3, 3])
+  assert.equal(plan.goalsAfter.find((g) => g.name === 'topic-replica-balance')?.satisfied, true, JSON.stringify(plan.goalsAfter))
+})
+
+test('topic balance: a topic crowded onto some brokers is spread even when every broker already holds its fair share of replicas', () => {
+  // Two topics on disjoint halves of a 2 x 3 grid: replica counts are even, each topic's are not.
+  const brokers = grid(12, ['k8s-1', 'k8s-2'], ['a', 'b', 'c'])
+  const half = (ids: number[], topic: string) => ok(planAssign(model(['cluster', 'zone'], brokers.filter((b) => ids.includes(b.id))), { topic, partitions: 12, replicationFactor: 3, minInsync: 2 })).after
+  const current = [...half([0, 1, 2, 3, 4, 5], 'orders'), ...half([6, 7, 8, 9, 10, 11], 'refunds')]
+  const m = model(['cluster', 'zone'], brokers, current)
+  const plan = ok(planRebalance(m))
+  assert.deepEqual(verifyPlan(m, plan.after), [])
+  for (const topic of ['orders', 'refunds']) assert.deepEqual([...topicCounts(plan.after, topic, brokers).values()], new Array(12).fill(3), topic)
+  // Each broker still holds 6 replicas: the topics traded places, no broker gained and lost one topic's replicas.
+  assert.deepEqual([...topicCounts(plan.after.map((p) => ({ ...p, topic: 'all' })), 'all', brokers).values()], new Array(12).fill(6))
+  assert.equal(replicaMoves(plan.proposals), 36, 'half of each topic moves, not more')
+  // Without a tolerance nothing balances: only the hard goals, which hold already.
+  assert.equal(ok(planRebalance(m, { tolerance: Infinity })).proposals.length, 0)
+})
+
+test('a topic band is never tighter than floor..ceil of the share, and the tolerance rounds inward', () => {
+  assert.deepEqual(topicShareBounds(3, 0.05), [3, 3])
+  assert.deepEqual(topicShareBounds(2.5, 0.05), [2, 3])
+  assert.deepEqual(topicShareBounds(0.4, 0.05), [0, 1])
+  assert.deepEqual(topicShareBounds(100, 0.05), [95, 105])
+  assert.deepEqual(topicShareBounds(33.3, 0.05), [32, 34])
 })
 
 test('decommission: draining brokers lose every replica; excluded brokers keep theirs but get no new ones', () => {

@@ -1,7 +1,7 @@
 import { pushTo } from '../collections.ts'
 import { DEFAULT_TOLERANCE, goals, type BalanceOptions, type GoalStatus } from './goals.ts'
 import { diffAssignments, partitionKey, type PartitionAssignment, type PlacementModel, type PlacementPartition, type Proposal } from './model.ts'
-import { balanceDisk, balanceLeaders, balanceReplicas, placePartition, repairHardGoals } from './optimizer.ts'
+import { balanceDisk, balanceLeaders, balanceReplicas, balanceTopicReplicas, placePartition, repairHardGoals } from './optimizer.ts'
 import { PlacementState } from './placement-state.ts'
 import { advise, recommend } from './survivability.ts'
 
@@ -145,7 +145,9 @@ function rfAtMinInsyncNote(rf: number, minInsync: number): string {
  */
 export function planRebalance(model: PlacementModel, options: PlanOptions = defaults): PlanOutcome<Plan> {
   return repairThen(model, options, (state) => {
+    const start = state.topicLoads()
     balanceReplicas(state, options)
+    balanceTopicReplicas(state, options, start)
     balanceLeaders(state, options)
     balanceDisk(state, options)
   })

@@ -18,6 +18,10 @@ export class PlacementState {
   readonly bytesLoad = new Map<number, number>()
   /** Partition indexes hosted by each broker. */
   readonly hosted = new Map<number, Set<number>>()
+  /** Partition indexes of each topic, in model order. */
+  readonly topicPartitions = new Map<string, number[]>()
+  /** Replicas of each topic on each broker. */
+  readonly #topicLoad = new Map<string, Map<number, number>>()
   readonly #byKey = new Map<string, number>()
   /** Active brokers of each cell, least loaded (relative to capacity) first, kept in order as loads change. */
   readonly #cellOrder: number[][]
@@ -40,6 +44,7 @@ export class PlacementState {
     this.partitions = model.partitions.map((p) => ({ ...p, replicas: [...p.replicas] }))
     this.partitions.forEach((p, i) => {
       this.#byKey.set(partitionKey(p), i)
+      this.#indexTopic(p.topic, i)
       this.#count(i, p.replicas, 1)
     })
     for (const cell of this.index.cells) {
@@ -71,8 +76,25 @@ export class PlacementState {
   add(partition: PlacementPartition): number {
     const i = this.partitions.push({ ...partition, replicas: [...partition.replicas] }) - 1
     this.#byKey.set(partitionKey(partition), i)
+    this.#indexTopic(partition.topic, i)
     this.#count(i, partition.replicas, 1)
     return i
+  }
+
+  /** Replicas of `topic` that `broker` holds. */
+  topicLoad(topic: string, broker: number): number {
+    return this.#topicLoad.get(topic)?.get(broker) ?? 0
+  }
+
+  /** A copy of every topic's replicas per broker, to compare with later. */
+  topicLoads(): Map<string, Map<number, number>> {
+    return new Map([...this.#topicLoad].map(([topic, loads]) => [topic, new Map(loads)]))
+  }
+
+  #indexTopic(topic: string, i: number): void {
+    const list = this.topicPartitions.get(topic)
+    if (list) list.push(i)
+    else this.topicPartitions.set(topic, [i])
   }
 
   /** Makes `broker` (one of the partition's replicas) its preferred leader: a reorder, no data moves. */
@@ -138,10 +160,14 @@ export class PlacementState {
   }
 
   #count(i: number, replicas: readonly number[], sign: 1 | -1): void {
-    const size = this.partitions[i]?.sizeBytes ?? 0
+    const p = this.partitions[i]!
+    const size = p.sizeBytes ?? 0
+    let topicLoad = this.#topicLoad.get(p.topic)
+    if (!topicLoad) this.#topicLoad.set(p.topic, (topicLoad = new Map()))
     replicas.forEach((b, position) => {
       if (!this.replicaLoad.has(b)) return // unknown broker: reported by validation
       this.replicaLoad.set(b, this.replicaLoad.get(b)! + sign)
+      topicLoad.set(b, (topicLoad.get(b) ?? 0) + sign)
       if (size > 0) this.bytesLoad.set(b, this.bytesLoad.get(b)! + sign * size)
       this.#reposition(b, sign)
       if (position === 0) this.leaderLoad.set(b, this.leaderLoad.get(b)! + sign)
