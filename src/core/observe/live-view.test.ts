@@ -30,7 +30,7 @@ function collected(partitions: PartitionState[], extra: Partial<CollectedCluster
       leaderEpoch: 3,
       highWatermark: 100n,
       voters: [0, 1, 2].map((id) => ({ id, logEndOffset: 100n, caughtUpAgoMs: 0 })),
-      observers: [],
+      observers: [3, 5].map((id) => ({ id, logEndOffset: 100n, caughtUpAgoMs: 200 })),
     },
     partitions,
     takenAt: 1_000,
@@ -70,6 +70,24 @@ test('brokers are laid out by Kubernetes cluster x zone, each with its state, ro
   assert.equal(byId.get(1)!.disk, undefined)
   assert.deepEqual(byId.get(4)!.labels, { cluster: 'k8s-1', zone: 'b' })
   assert.deepEqual(view.quorum, { leaderId: 1, voters: [0, 1, 2] })
+})
+
+test('a fenced broker that no longer follows the metadata log is down (stopped); one that follows it is fenced (starting)', () => {
+  const c = collected([])
+  const q = c.snapshot.quorum!
+  const fenced = [{ id: 0, host: '127.0.0.1', port: 9092, rack: 'a' }, { id: 5, host: '127.0.0.1', port: 9097, rack: 'c' }]
+  const snapshot: ClusterSnapshot = {
+    ...c.snapshot,
+    brokers: c.snapshot.brokers.filter((b) => b.id !== 0),
+    fencedBrokers: fenced,
+    // Voter 0 last caught up 30 s ago (its JVM stopped); observer 5 a moment ago.
+    quorum: { ...q, voters: q.voters.map((v) => (v.id === 0 ? { ...v, caughtUpAgoMs: 30_000 } : v)) },
+  }
+  assert.deepEqual(buildLiveView({ ...c, snapshot }).brokers.map((b) => `${b.id}:${b.state}`), ['0:down', '1:up', '2:up', '3:up', '4:down', '5:fenced'])
+  const gone = { ...snapshot, quorum: { ...snapshot.quorum!, observers: [] } }
+  assert.equal(buildLiveView({ ...c, snapshot: gone }).brokers.find((b) => b.id === 5)!.state, 'down', 'a fenced broker the quorum does not know')
+  const unknown = { ...snapshot, quorum: undefined }
+  assert.deepEqual(buildLiveView({ ...c, snapshot: unknown }).brokers.filter((b) => b.state === 'fenced').map((b) => b.id), [0, 5], 'with the quorum unknown, fenced stays fenced')
 })
 
 test('what may restart now: yes, or the partitions and quorum that block it', () => {

@@ -15,7 +15,7 @@ import { groupPartitionKey, partitionKey, type CollectedCluster } from './export
  *   - layout: the brokers in a grid of two failure dimensions (rows x columns; by default the topology's
  *     first two, e.g. Kubernetes cluster x zone); a topology of one dimension gives one row; without a
  *     recorded topology, broker.rack is the one dimension;
- *   - brokers: state (up: registered and unfenced; fenced; down: expected but not registered), roles in the
+ *   - brokers: state (up, fenced, down: brokerState below), roles in the
  *     controller quorum, partitions led, replicas hosted and how many of them are out of sync, log dir
  *     usage (when DescribeLogDirs answered), and whether it may restart now (core/health/restart-check.ts)
  *     or what blocks it;
@@ -30,6 +30,24 @@ import { groupPartitionKey, partitionKey, type CollectedCluster } from './export
  *     lag in seconds (the largest).
  */
 export type BrokerState = 'up' | 'fenced' | 'down'
+
+/**
+ * A broker's state on the page:
+ *   up      registered and unfenced: it serves clients;
+ *   fenced  registered but fenced, and following the metadata log (its quorum entry, as a voter or an
+ *           observer, caught up within DEFAULT_QUORUM_LAG_MS): starting, catching up or shutting down;
+ *   down    not registered, or registered but fenced and not following the metadata log: a broker that
+ *           was stopped stays registered, fenced (core/health/snapshot.ts), and the quorum leader stops
+ *           hearing from it. With the quorum unknown a fenced broker stays `fenced`.
+ */
+export function brokerState(snapshot: ClusterSnapshot, id: number): BrokerState {
+  if (snapshot.brokers.some((b) => b.id === id)) return 'up'
+  if (!(snapshot.fencedBrokers ?? []).some((b) => b.id === id)) return 'down'
+  const q = snapshot.quorum
+  if (q === undefined) return 'fenced'
+  const member = q.voters.find((v) => v.id === id) ?? q.observers.find((o) => o.id === id)
+  return member !== undefined && caughtUp(q, member) ? 'fenced' : 'down'
+}
 
 export interface LiveBroker {
   id: number
@@ -147,7 +165,6 @@ export function buildLiveView(c: CollectedCluster, options: LiveViewOptions = {}
   if (shown.length === 0 || unknown.length > 0) shown = dimensions.slice(0, 2)
   const layout = gridOf(ids, labels, shown[0]!, shown[1])
 
-  const state = (id: number): BrokerState => (registered.has(id) ? 'up' : fenced.has(id) ? 'fenced' : 'down')
   const quorum = snapshot.quorum
   const voters = new Set(quorum?.voters.map((v) => v.id) ?? [])
   const disks = new Map<number, { replicaBytes: number; totalBytes: number; usableBytes: number }>()
@@ -169,7 +186,7 @@ export function buildLiveView(c: CollectedCluster, options: LiveViewOptions = {}
     const { ok, blockers, warnings } = canStop(snapshot, [id])
     return {
       id,
-      state: state(id),
+      state: brokerState(snapshot, id),
       labels: labels.get(id)!,
       roles: [...(voters.has(id) ? ['controller'] : []), ...(quorum?.leaderId === id ? ['active controller'] : [])],
       leaders,
