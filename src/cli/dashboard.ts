@@ -1,6 +1,6 @@
 import { badArgument, type Command, helpOrNoArguments, integerOption, listOption, parseOptions } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
-import { untilStopped } from './interrupt.ts'
+import { serveUntilStopped, timestampedLog } from './serve.ts'
 
 const DEFAULTS = { port: 8090, host: '127.0.0.1', intervalSeconds: 5 }
 
@@ -39,21 +39,9 @@ Runs until Ctrl-C or SIGTERM. Exit codes: 0 stopped, 1 could not serve, 2 bad in
     const host = values.host ?? DEFAULTS.host
     const connection = connectionOptions(values, io.env)
     const { LiveServer } = await import('../observe/live-server.ts')
-    const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`)
+    const log = timestampedLog(io)
     const server = new LiveServer({ connection, intervalMs: intervalSeconds * 1000, host, port, layout, log })
-    let listening
-    try {
-      listening = await server.start()
-    } catch (err) {
-      await server.stop()
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'EADDRINUSE' || code === 'EACCES') throw badArgument(`--port ${port}: ${host}:${port} cannot be listened on (${code})`, 'pass a free --port')
-      throw err
-    }
-    log(`dashboard: serving http://${host}:${listening.port}/, reading ${connection.bootstrapServers.join(',')} every ${intervalSeconds} s`)
-    await untilStopped(io, undefined, (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })))
-    await server.stop()
-    log('dashboard: stopped')
+    await serveUntilStopped(io, server, { host, port }, { line: log, serving: (port) => `dashboard: serving http://${host}:${port}/, reading ${connection.bootstrapServers.join(',')} every ${intervalSeconds} s`, stopped: 'dashboard: stopped' })
     return 0
   },
 }
