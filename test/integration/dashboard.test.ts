@@ -32,6 +32,8 @@ const VICTIM = 1
 describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { timeout: 300_000 }, () => {
   let cluster: LocalCluster | undefined
   let dashboard: WatchedCli | undefined
+  /** A second dashboard, on a cluster that cannot be reached. */
+  let unreachable: WatchedCli | undefined
   let browserServer: BrowserServer | undefined
   let browser: Browser | undefined
   let page: Page
@@ -86,6 +88,8 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
     browser = await chromium.connect(browserServer.wsEndpoint())
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
     page.on('request', (r) => requests.push(r.url()))
+    // A busy machine (brokers catching up, other clusters) can take a while: the waits below are on the DOM.
+    page.setDefaultTimeout(60_000)
   })
 
   after(async () => {
@@ -94,6 +98,7 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
     await browserServer?.close().catch(() => {})
     if (chromiumPid !== undefined && browserServer?.process().exitCode === null) process.kill(chromiumPid, 'SIGKILL')
     await stopWatchedCli(dashboard)
+    await stopWatchedCli(unreachable)
     await cluster?.stop()
   })
 
@@ -167,6 +172,27 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
     assert.equal(await page.locator('[data-may-restart="yes"]').count(), 3)
     await notReloaded()
     await shot(`3-broker-${VICTIM}-up-again`)
+  })
+
+  test('a cluster that cannot be read, and a dashboard that stopped, are said on the page', async () => {
+    // Nothing listens on port 1: every read fails at once.
+    unreachable = startWatchedCli(['dashboard', '--bootstrap-server', '127.0.0.1:1', '--host', '127.0.0.1', '--port', '0', '--interval-seconds', '1'])
+    await unreachable.waitFor(/serving http:\/\/127\.0\.0\.1:\d+\//, 30_000)
+    const port = /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(unreachable.stderr())?.[1]
+    assert.ok(port, unreachable.stderr())
+    const other = await browser!.newPage()
+    other.setDefaultTimeout(60_000)
+    try {
+      await other.goto(`http://127.0.0.1:${port}/`)
+      await other.waitForSelector('body[data-stale="yes"]')
+      assert.match((await other.locator('#footer').textContent()) ?? '', /The last collection failed at .*: Metadata request failed: Cannot connect to any broker/)
+      await other.waitForSelector('#connection[data-connection="live"]')
+      await stopWatchedCli(unreachable)
+      await other.waitForSelector('#connection[data-connection="reconnecting"]', { timeout: 30_000 })
+      assert.match((await other.locator('#connection').textContent()) ?? '', /Disconnected from the dashboard server; reconnecting/)
+    } finally {
+      await other.close()
+    }
   })
 
   test('a bad flag exits 2 naming the value and the fix', async () => {
