@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { buildLiveView, type LiveView } from '../core/observe/live-view.ts'
-import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
-import { describeBrokerDisks, type BrokerDisk } from '../kafka/describe-replica-sizes.ts'
+import type { PartitionState } from '../core/health/snapshot.ts'
+import { buildLiveView, type LiveView, type OngoingMove, type ReplicaBytes } from '../core/observe/live-view.ts'
+import { anyConnection, createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
+import { describeBrokerDisks, describeReplicaSizes } from '../kafka/describe-replica-sizes.ts'
+import { listPartitionReassignments } from '../kafka/list-partition-reassignments.ts'
 import { Collector } from './collector.ts'
 
 export interface LiveServerOptions {
@@ -39,12 +41,13 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
 
 /** How often an idle event stream gets a comment line, so that proxies keep it open. */
 const HEARTBEAT_MS = 15_000
-/** How long a collection waits for the log dirs' sizes before it shows the brokers without disk. */
-const DISKS_TIMEOUT_MS = 5_000
+/** How long a collection waits for the log dirs' sizes (or a move's) before it shows the view without them. */
+const SIZES_TIMEOUT_MS = 5_000
 
 /**
  * `kafkaplane dashboard`: the live view. A Collector (the exporter's, src/observe/collector.ts) runs on a
- * schedule; each collection, with every broker's log dir usage (DescribeLogDirs), becomes a view
+ * schedule; each collection, with every broker's log dir usage (DescribeLogDirs) and, while partitions
+ * move, the reassignments and their replicas' sizes, becomes a view
  * (src/core/observe/live-view.ts) that the server keeps and pushes to every open page as a Server-Sent
  * Event. The page (src/observe/live/: HTML, CSS and an ES module, all served from here, nothing from
  * elsewhere) draws each view as it comes, without reloading. A page that connects gets the last view at
@@ -130,7 +133,7 @@ export class LiveServer {
       response.write(`retry: 2000\n\n`)
       if (this.#message.view || this.#message.error) response.write(event(this.#message))
       this.#streams.add(response)
-      request.once('close', () => this.#streams.delete(response))
+      response.once('close', () => this.#streams.delete(response))
       return
     }
     response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the dashboard is at /\n')
@@ -155,19 +158,33 @@ export class LiveServer {
       this.#publish({ ...this.#message, error: { message, at: collection.startedAt } })
       return
     }
-    const disks = await this.#disks(collection.cluster.snapshot.partitions)
-    const view = buildLiveView(collection.cluster, { layout: this.#options.layout, disks, durationMs: collection.durationMs })
+    const { partitions } = collection.cluster.snapshot
+    const disks = await this.#withinTime('log dir usage', describeBrokerDisks(this.#admin, partitions))
+    const moving = await this.#moves(partitions)
+    const view = buildLiveView(collection.cluster, { layout: this.#options.layout, disks, ...moving, previous: this.#message.view, durationMs: collection.durationMs })
     this.#publish({ ...this.#message, view, error: undefined })
   }
 
-  /** Every live broker's log dir usage; undefined (the page shows no disk) when it cannot be read in time. */
-  async #disks(partitions: Parameters<typeof describeBrokerDisks>[1]): Promise<BrokerDisk[] | undefined> {
+  /**
+   * The reassignments in flight with what they add (ListPartitionReassignments) and their replicas' sizes
+   * (DescribeLogDirs of those partitions only), read only while the snapshot shows a partition moving.
+   */
+  async #moves(partitions: readonly PartitionState[]): Promise<{ moves?: OngoingMove[]; replicaBytes?: ReplicaBytes[] }> {
+    if (!partitions.some((p) => p.reassigning)) return {}
+    const read = async () => listPartitionReassignments(await anyConnection(this.#admin, this.#options.connection.bootstrapServers))
+    const moves = await this.#withinTime('reassignments', read())
+    if (moves === undefined) return {}
+    return { moves, replicaBytes: await this.#withinTime('the moving replicas\' sizes', describeReplicaSizes(this.#admin, moves)) }
+  }
+
+  /** `read`'s answer; undefined (the view goes without it) when it fails or takes longer than SIZES_TIMEOUT_MS. */
+  async #withinTime<T>(what: string, read: Promise<T>): Promise<T | undefined> {
     let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), DISKS_TIMEOUT_MS)))
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SIZES_TIMEOUT_MS)))
     try {
-      return await Promise.race([describeBrokerDisks(this.#admin, partitions), timeout])
+      return await Promise.race([read, timeout])
     } catch (err) {
-      this.#options.log(`dashboard: log dir usage not read: ${(err as Error).message}`)
+      this.#options.log(`dashboard: ${what} not read: ${(err as Error).message}`)
       return undefined
     } finally {
       clearTimeout(timer)

@@ -9,14 +9,16 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ProduceAcks } from '@platformatic/kafka'
 import { chromium, type Browser, type BrowserServer, type Page } from 'playwright-core'
 import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
-import { startTestCluster } from './support/clusters.ts'
+import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { runCli, startWatchedCli, stopWatchedCli, type WatchedCli } from './support/cli.ts'
-import { produce, waitForPartitions } from './support/kafka-io.ts'
+import { fill, produce, waitForPartitions } from './support/kafka-io.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/dashboard/', import.meta.url))
@@ -26,6 +28,8 @@ const topology = layoutBrokers(3, [
 ])
 const PARTITIONS = 6
 const RECORDS = 30
+/** Written to the topic whose replication factor is raised while the page watches (at 1 MiB/s). */
+const MOVED_BYTES = 4 * 1024 * 1024
 /** The broker the test stops and starts again. */
 const VICTIM = 1
 
@@ -34,9 +38,12 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
   let dashboard: WatchedCli | undefined
   /** A second dashboard, on a cluster that cannot be reached. */
   let unreachable: WatchedCli | undefined
+  /** `kafkaplane replication-factor fix`, moving data. */
+  let mover: WatchedCli | undefined
   let browserServer: BrowserServer | undefined
   let browser: Browser | undefined
   let page: Page
+  let scratch = ''
   let url = ''
   const requests: string[] = []
 
@@ -59,6 +66,7 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (fix: scripts/install-browser.sh as root)`)
     await mkdir(ARTIFACTS, { recursive: true })
+    scratch = await tempDir('dashboard')
     cluster = await startTestCluster(topology)
     const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
     try {
@@ -99,7 +107,9 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
     if (chromiumPid !== undefined && browserServer?.process().exitCode === null) process.kill(chromiumPid, 'SIGKILL')
     await stopWatchedCli(dashboard)
     await stopWatchedCli(unreachable)
+    await stopWatchedCli(mover)
     await cluster?.stop()
+    if (scratch) await removeDir(scratch)
   })
 
   test('the page shows the 3 brokers up, laid out by Kubernetes cluster x zone, with partitions, restarts, domain losses and lag', async () => {
@@ -174,6 +184,33 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
     await shot(`3-broker-${VICTIM}-up-again`)
   })
 
+  test('a partition being moved shows its progress: bytes copied to its new replicas and an ETA', async () => {
+    // RF 1 on broker 0, filled, then raised to 3 by kafkaplane at a throttle: two new replicas to copy.
+    const admin = createAdmin({ bootstrapServers: cluster!.bootstrapServers })
+    try {
+      await admin.createTopics({ topics: ['moving'], partitions: -1, replicas: -1, assignments: [{ partition: 0, brokers: [0] }] })
+      await waitForPartitions(cluster!.bootstrapServers, 'moving', (ps) => ps.length === 1 && ps.every((p) => p.leader >= 0))
+    } finally {
+      await admin.close()
+    }
+    await fill(cluster!.bootstrapServers, 'moving', MOVED_BYTES, ProduceAcks.LEADER)
+    mover = startWatchedCli(['replication-factor', 'fix', '--target', '3', '--topics', 'moving', '--throttle', '1MiB', '--bootstrap-server', cluster!.bootstrapServers.join(','), '--state-file', join(scratch, 'moving-plan.json'), '--poll-ms', '500'])
+    const move = page.locator('[data-move="moving-0"]')
+    await move.waitFor({ timeout: 60_000 })
+    assert.match((await move.textContent()) ?? '', /moving-0 → replicas .* \(adding (1, 2|2, 1)\)/)
+    // Part of the way: some bytes copied, not all; and, with a rate from two views, an ETA.
+    const bar = move.locator('progress')
+    await waitForText('a partial copy', '[data-move="moving-0"]', async () => {
+      const [value, max] = [Number(await bar.getAttribute('value').catch(() => 0)), Number(await bar.getAttribute('max').catch(() => 0))]
+      return value > 0 && max > 0 && value < max
+    })
+    await waitForText('an ETA', '#moves', (t) => /partition being reassigned: .* of .* \(\d+%\); .*\/s since the view before; about \d+ s left/.test(t))
+    await shot('4-moving')
+    assert.equal(await mover.exited, 0, mover.stdout() + mover.stderr())
+    await page.waitForSelector('[data-reassignments="0"]')
+    await waitForText('the moved topic in sync', '#verdict', (t) => /HEALTHY/.test(t))
+  })
+
   test('a cluster that cannot be read, and a dashboard that stopped, are said on the page', async () => {
     // Nothing listens on port 1: every read fails at once.
     unreachable = startWatchedCli(['dashboard', '--bootstrap-server', '127.0.0.1:1', '--host', '127.0.0.1', '--port', '0', '--interval-seconds', '1'])
@@ -188,6 +225,7 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
       assert.match((await other.locator('#footer').textContent()) ?? '', /The last collection failed at .*: Metadata request failed: Cannot connect to any broker/)
       await other.waitForSelector('#connection[data-connection="live"]')
       await stopWatchedCli(unreachable)
+    await stopWatchedCli(mover)
       await other.waitForSelector('#connection[data-connection="reconnecting"]', { timeout: 30_000 })
       assert.match((await other.locator('#connection').textContent()) ?? '', /Disconnected from the dashboard server; reconnecting/)
     } finally {

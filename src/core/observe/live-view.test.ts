@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ClusterSnapshot, PartitionState } from '../health/snapshot.ts'
 import { groupPartitionKey, partitionKey, type CollectedCluster } from './exporter-series.ts'
-import { buildLiveView } from './live-view.ts'
+import { buildLiveView, moveProgress } from './live-view.ts'
 
 const partition = (topic: string, p: number, leader: number, replicas: number[], isr: number[], extra: Partial<PartitionState> = {}): PartitionState => ({
   topic,
@@ -177,9 +177,45 @@ test('the layout dimensions can be chosen; an unknown one is a notice and the de
   assert.deepEqual(unknown.notices, ['layout dimension region not in the topology (its dimensions: cluster, zone); shown by cluster x zone'])
 })
 
-test('data moves in progress are the partitions being reassigned', () => {
-  const view = buildLiveView(collected([partition('orders', 0, 0, [0, 1, 2, 3], [0, 1, 2], { reassigning: true }), partition('orders', 1, 1, [1, 2, 0], [1, 2, 0])]))
-  assert.deepEqual(view.reassignments, [{ topic: 'orders', partition: 0, replicas: [0, 1, 2, 3] }])
+test('data moves: the partitions being reassigned, from the snapshot alone or with what they add and their bytes', () => {
+  const c = collected([partition('orders', 0, 0, [0, 1, 2, 3], [0, 1, 2], { reassigning: true }), partition('orders', 1, 1, [1, 2, 0], [1, 2, 0])])
+  const bare = buildLiveView(c)
+  assert.deepEqual(bare.moves, {
+    partitions: [{ topic: 'orders', partition: 0, replicas: [0, 1, 2, 3], adding: [], removing: [], copiedBytes: undefined, totalBytes: undefined }],
+    copiedBytes: 0,
+    totalBytes: 0,
+    bytesPerSecond: undefined,
+    etaSeconds: undefined,
+  })
+  const sizes = (onThree: number) => [
+    { topic: 'orders', partition: 0, broker: 0, bytes: 1000 },
+    { topic: 'orders', partition: 0, broker: 1, bytes: 990 },
+    { topic: 'orders', partition: 0, broker: 2, bytes: 1000 },
+    { topic: 'orders', partition: 0, broker: 3, bytes: onThree },
+  ]
+  const moves = [{ topic: 'orders', partition: 0, replicas: [0, 1, 2, 3], adding: [3], removing: [2] }]
+  const first = buildLiveView(c, { moves, replicaBytes: sizes(200) })
+  assert.deepEqual([first.moves.partitions[0]!.copiedBytes, first.moves.partitions[0]!.totalBytes, first.moves.copiedBytes, first.moves.totalBytes], [200, 1000, 200, 1000])
+  assert.equal(first.moves.etaSeconds, undefined, 'no rate without a view before')
+  // Two seconds later, 400 bytes more: 200 B/s, 2 s left.
+  const later = { ...c, snapshot: { ...c.snapshot, takenAt: c.snapshot.takenAt + 2000 } }
+  const second = buildLiveView(later, { moves, replicaBytes: sizes(600), previous: first })
+  assert.deepEqual([second.moves.copiedBytes, second.moves.bytesPerSecond, second.moves.etaSeconds], [600, 200, 2])
+})
+
+test('move progress: an adding replica counts up to the largest other replica; a partition unknown before adds no rate', () => {
+  const moves = [
+    { topic: 't', partition: 0, replicas: [0, 1, 2], adding: [1, 2], removing: [] },
+    { topic: 't', partition: 1, replicas: [0, 1], adding: [1], removing: [] },
+  ]
+  const bytes = [
+    { topic: 't', partition: 0, broker: 0, bytes: 500 },
+    { topic: 't', partition: 0, broker: 1, bytes: 900 }, // more than the source (a segment rolled): counts as full
+    { topic: 't', partition: 0, broker: 2, bytes: 100 },
+  ]
+  const progress = moveProgress(moves, bytes, 10_000, { collectedAt: 9_000, moves: { partitions: [], copiedBytes: 0, totalBytes: 0, bytesPerSecond: undefined, etaSeconds: undefined } })
+  assert.deepEqual(progress.partitions.map((p) => [p.copiedBytes, p.totalBytes]), [[600, 1000], [undefined, undefined]])
+  assert.deepEqual([progress.copiedBytes, progress.totalBytes, progress.bytesPerSecond, progress.etaSeconds], [600, 1000, undefined, undefined])
 })
 
 test('consumer groups: members, status, offset lag summed and the largest lag in seconds', () => {

@@ -24,8 +24,10 @@ import { groupPartitionKey, partitionKey, type CollectedCluster } from './export
  *   - survivability: for each domain of each dimension, what its loss would do right now (on the current
  *     ISRs): partitions left without an in-sync replica (offline), partitions left below
  *     min.insync.replicas (acks=all writes fail), and whether the controller quorum keeps a majority;
- *   - data moves: the partitions being reassigned (ListPartitionReassignments). Plans and rolls keep their
- *     progress in the files of the process running them, not in the cluster: they are not shown;
+ *   - data moves: the partitions being reassigned (ListPartitionReassignments), with the bytes copied to
+ *     their new replicas (DescribeLogDirs) out of what they must reach, and an ETA from the rate since
+ *     the previous view (moveProgress below). Plans and rolls keep their own progress in the files of the
+ *     process running them, not in the cluster: they are not shown;
  *   - consumer groups: members, Burrow-style status, offset lag (summed over the committed partitions) and
  *     lag in seconds (the largest).
  */
@@ -117,6 +119,44 @@ export interface LiveGroup {
   lagSeconds: number | undefined
 }
 
+export interface LiveMove {
+  topic: string
+  partition: number
+  replicas: readonly number[]
+  /** Replicas being added and removed; empty when only the snapshot's "reassigning" was known. */
+  adding: readonly number[]
+  removing: readonly number[]
+  /** Bytes on the adding replicas, and what they must reach (the largest other replica's size, once per adding replica), when read. */
+  copiedBytes: number | undefined
+  totalBytes: number | undefined
+}
+
+export interface LiveMoves {
+  partitions: LiveMove[]
+  /** Over every move whose sizes were read. */
+  copiedBytes: number
+  totalBytes: number
+  /** Bytes a second copied since the previous view, and the seconds left at that rate, when they can be told. */
+  bytesPerSecond: number | undefined
+  etaSeconds: number | undefined
+}
+
+/** One ongoing reassignment, as ListPartitionReassignments gives it (src/kafka/list-partition-reassignments.ts). */
+export interface OngoingMove {
+  topic: string
+  partition: number
+  replicas: readonly number[]
+  adding: readonly number[]
+  removing: readonly number[]
+}
+
+export interface ReplicaBytes {
+  topic: string
+  partition: number
+  broker: number
+  bytes: number
+}
+
 export interface LiveView {
   /** When the collection started and how long it took (ms). */
   collectedAt: number
@@ -127,7 +167,7 @@ export interface LiveView {
   brokers: LiveBroker[]
   partitions: { total: number; counts: Record<PartitionHealth, number>; underReplicated: number; worst: LivePartition[] }
   survivability: LiveDomainLoss[]
-  reassignments: { topic: string; partition: number; replicas: readonly number[] }[]
+  moves: LiveMoves
   groups: LiveGroup[]
   /** Things the view could not show as asked (an unknown layout dimension), for people. */
   notices: string[]
@@ -140,6 +180,12 @@ export interface LiveViewOptions {
   worstPartitions?: number
   /** Log dir usage by broker (src/kafka/describe-replica-sizes.ts describeBrokerDisks), when read. */
   disks?: readonly { broker: number; replicaBytes: number; totalBytes: number; usableBytes: number }[]
+  /** The reassignments in flight (default: the snapshot's reassigning partitions, without what they add). */
+  moves?: readonly OngoingMove[]
+  /** The size of the moving partitions' replicas (DescribeLogDirs), for their progress. */
+  replicaBytes?: readonly ReplicaBytes[]
+  /** The view before, for the copy rate and ETA. */
+  previous?: Pick<LiveView, 'collectedAt' | 'moves'>
   durationMs?: number
 }
 
@@ -219,7 +265,12 @@ export function buildLiveView(c: CollectedCluster, options: LiveViewOptions = {}
       worst,
     },
     survivability: domainLosses(snapshot, dimensions, labels),
-    reassignments: snapshot.partitions.filter((p) => p.reassigning).map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas })),
+    moves: moveProgress(
+      options.moves ?? snapshot.partitions.filter((p) => p.reassigning).map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas, adding: [], removing: [] })),
+      options.replicaBytes ?? [],
+      snapshot.takenAt,
+      options.previous,
+    ),
     groups: liveGroups(c),
     notices,
   }
@@ -290,4 +341,52 @@ function liveGroups(c: CollectedCluster): LiveGroup[] {
       }
       return { id: g.id, members: g.members, status: c.groupStatuses.get(g.id), topics: [...new Set(g.committed.map((o) => o.topic))].sort(), offsetLag, lagSeconds }
     })
+}
+
+/**
+ * Progress of the reassignments in flight. A new replica is full when it holds as many bytes as the
+ * largest replica that is not being added (the leader's, normally); a partition's total is that size
+ * once per adding replica, its copied bytes what its adding replicas hold (each counted up to that size).
+ * The rate is the growth of the copied bytes since `previous`, over the partitions moving in both (a
+ * partition that finished in between is not counted), and the ETA what is left at that rate.
+ */
+export function moveProgress(moves: readonly OngoingMove[], replicaBytes: readonly ReplicaBytes[], at: number, previous?: Pick<LiveView, 'collectedAt' | 'moves'>): LiveMoves {
+  const sizes = new Map<string, Map<number, number>>()
+  for (const r of replicaBytes) {
+    const key = partitionKey(r.topic, r.partition)
+    sizes.set(key, (sizes.get(key) ?? new Map<number, number>()).set(r.broker, r.bytes))
+  }
+  const partitions: LiveMove[] = [...moves]
+    .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    .map((m) => {
+      const bytes = sizes.get(partitionKey(m.topic, m.partition))
+      const sources = m.replicas.filter((b) => !m.adding.includes(b) && bytes?.has(b)).map((b) => bytes!.get(b)!)
+      if (bytes === undefined || m.adding.length === 0 || sources.length === 0) return { ...m, copiedBytes: undefined, totalBytes: undefined }
+      const full = Math.max(...sources)
+      return { ...m, copiedBytes: m.adding.reduce((sum, b) => sum + Math.min(full, bytes.get(b) ?? 0), 0), totalBytes: full * m.adding.length }
+    })
+  let copiedBytes = 0
+  let totalBytes = 0
+  for (const p of partitions) {
+    copiedBytes += p.copiedBytes ?? 0
+    totalBytes += p.totalBytes ?? 0
+  }
+  let bytesPerSecond: number | undefined
+  let etaSeconds: number | undefined
+  if (previous !== undefined && at > previous.collectedAt) {
+    const before = new Map(previous.moves.partitions.map((p) => [partitionKey(p.topic, p.partition), p.copiedBytes]))
+    let grown = 0
+    let compared = 0
+    for (const p of partitions) {
+      const was = before.get(partitionKey(p.topic, p.partition))
+      if (was === undefined || p.copiedBytes === undefined) continue
+      grown += p.copiedBytes - was
+      compared++
+    }
+    if (compared > 0) {
+      bytesPerSecond = Math.max(0, (grown * 1000) / (at - previous.collectedAt))
+      if (bytesPerSecond > 0) etaSeconds = (totalBytes - copiedBytes) / bytesPerSecond
+    }
+  }
+  return { partitions, copiedBytes, totalBytes, bytesPerSecond, etaSeconds }
 }

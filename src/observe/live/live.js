@@ -101,8 +101,8 @@ function drawPartitions(view) {
     p.worst.length === 0
       ? h('p', {}, 'Every partition has all its replicas in sync.')
       : table(
-          `The worst ${p.worst.length} partitions`,
-          ['partition', 'health', 'leader', 'replicas', 'in sync', 'min ISR'],
+          p.worst.length === 1 ? 'The partition not fully in sync' : `The worst ${p.worst.length} partitions`,
+          ['partition', 'health', 'leader (broker)', 'replicas (brokers)', 'in sync (brokers)', 'min ISR'],
           p.worst.map((w) =>
             h('tr', { 'data-partition': `${w.topic}-${w.partition}`, 'data-health': w.health }, h('td', {}, `${w.topic}-${w.partition}`), h('td', {}, HEALTH_TEXT[w.health]), h('td', {}, w.leader < 0 ? 'none' : w.leader), h('td', {}, w.replicas.join(', ')), h('td', {}, w.isr.join(', ') || 'none'), h('td', {}, w.minInsync)),
           ),
@@ -145,12 +145,48 @@ function drawSurvivability(view) {
   )
 }
 
+function duration(seconds) {
+  if (seconds < 90) return `${Math.round(seconds)} s`
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`
+  return `${(seconds / 3600).toFixed(1)} h`
+}
+
+/** A progress bar with its figures in words beside it. */
+function progress(copied, total, label) {
+  const percent = total > 0 ? Math.floor((100 * copied) / total) : 0
+  return [h('progress', { max: total, value: copied, 'aria-label': label }), ` ${bytes(copied)} of ${bytes(total)} (${percent}%)`]
+}
+
 function drawMoves(view) {
-  const moves = view.reassignments
+  const moves = view.moves
+  const n = moves.partitions.length
+  if (n === 0) {
+    $('moves').replaceChildren(h('p', { 'data-reassignments': 0 }, 'No partition is being reassigned.'))
+    return
+  }
+  const rate = moves.bytesPerSecond === undefined ? '' : `; ${bytes(moves.bytesPerSecond)}/s since the view before`
+  const eta = moves.etaSeconds === undefined ? '' : `; about ${duration(moves.etaSeconds)} left`
+  const shown = moves.partitions.slice(0, 20)
   $('moves').replaceChildren(
-    moves.length === 0
-      ? h('p', { 'data-reassignments': 0 }, 'No partition is being reassigned.')
-      : h('div', { 'data-reassignments': moves.length }, h('p', {}, `${moves.length} partition${moves.length === 1 ? '' : 's'} being reassigned:`), h('ul', {}, moves.map((m) => h('li', {}, `${m.topic}-${m.partition} → replicas ${m.replicas.join(', ')}`)))),
+    h(
+      'div',
+      { 'data-reassignments': n },
+      h('p', {}, `${n} partition${n === 1 ? '' : 's'} being reassigned`, moves.totalBytes > 0 ? [': ', ...progress(moves.copiedBytes, moves.totalBytes, 'all the moves'), rate, eta] : '.'),
+      h(
+        'ul',
+        {},
+        shown.map((m) =>
+          h(
+            'li',
+            { 'data-move': `${m.topic}-${m.partition}` },
+            `${m.topic}-${m.partition} → replicas ${m.replicas.join(', ')}`,
+            m.adding.length > 0 ? ` (adding ${m.adding.join(', ')}${m.removing.length > 0 ? `, removing ${m.removing.join(', ')}` : ''})` : '',
+            m.totalBytes !== undefined ? [': ', ...progress(m.copiedBytes, m.totalBytes, `${m.topic}-${m.partition}`)] : '',
+          ),
+        ),
+      ),
+      n > shown.length ? h('p', {}, `and ${n - shown.length} more.`) : null,
+    ),
   )
 }
 
