@@ -33,7 +33,7 @@ const MOVED_BYTES = 4 * 1024 * 1024
 /** The broker the test stops and starts again. */
 const VICTIM = 1
 
-describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { timeout: 300_000 }, () => {
+describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { timeout: 600_000 }, () => {
   let cluster: LocalCluster | undefined
   let dashboard: WatchedCli | undefined
   /** A second dashboard, on a cluster that cannot be reached. */
@@ -176,8 +176,8 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
 
   test('started again, the broker shows up and every partition back in sync', async () => {
     await cluster!.startBroker(VICTIM)
-    await page.waitForSelector(`[data-broker-id="${VICTIM}"][data-state="up"]`, { timeout: 90_000 })
-    await waitForText('every partition back in sync', '[data-count="under-replicated-total"]', (t) => t === '0', 90_000)
+    await page.waitForSelector(`[data-broker-id="${VICTIM}"][data-state="up"]`, { timeout: 180_000 })
+    await waitForText('every partition back in sync', '[data-count="under-replicated-total"]', (t) => t === '0', 180_000)
     await waitForText('a healthy cluster again', '#verdict', (t) => /HEALTHY/.test(t))
     assert.equal(await page.locator('[data-may-restart="yes"]').count(), 3)
     await notReloaded()
