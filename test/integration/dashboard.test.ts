@@ -36,10 +36,21 @@ const VICTIM = 1
 describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { timeout: 600_000 }, () => {
   let cluster: LocalCluster | undefined
   let dashboard: WatchedCli | undefined
-  /** A second dashboard, on a cluster that cannot be reached. */
-  let unreachable: WatchedCli | undefined
-  /** `kafkaplane replication-factor fix`, moving data. */
-  let mover: WatchedCli | undefined
+  /** Other processes a test starts (dashboards, `kafkaplane replication-factor fix`), stopped in after(). */
+  const others: WatchedCli[] = []
+  const startOther = (args: string[]): WatchedCli => {
+    const cli = startWatchedCli(args)
+    others.push(cli)
+    return cli
+  }
+  /** Starts a dashboard; resolves with it and its page's URL. */
+  const startDashboard = async (bootstrap: string, extra: string[] = []): Promise<{ cli: WatchedCli; url: string }> => {
+    const cli = startOther(['dashboard', '--bootstrap-server', bootstrap, '--host', '127.0.0.1', '--port', '0', '--interval-seconds', '1', ...extra])
+    await cli.waitFor(/serving http:\/\/127\.0\.0\.1:\d+\//, 30_000)
+    const port = /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(cli.stderr())?.[1]
+    assert.ok(port, `the dashboard did not start: ${cli.stderr()}`)
+    return { cli, url: `http://127.0.0.1:${port}/` }
+  }
   let browserServer: BrowserServer | undefined
   let browser: Browser | undefined
   let page: Page
@@ -87,11 +98,7 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
     } finally {
       await admin.close()
     }
-    dashboard = startWatchedCli(['dashboard', '--bootstrap-server', cluster.bootstrapServers.join(','), '--host', '127.0.0.1', '--port', '0', '--interval-seconds', '1'])
-    await dashboard.waitFor(/serving http:\/\/127\.0\.0\.1:\d+\//, 30_000)
-    const port = /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(dashboard.stderr())?.[1]
-    assert.ok(port, `the dashboard did not start: ${dashboard.stderr()}`)
-    url = `http://127.0.0.1:${port}/`
+    ;({ cli: dashboard, url } = await startDashboard(cluster.bootstrapServers.join(',')))
     browserServer = await chromium.launchServer({ executablePath: CHROMIUM, headless: true })
     browser = await chromium.connect(browserServer.wsEndpoint())
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
@@ -105,9 +112,7 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
     const chromiumPid = browserServer?.process().pid
     await browserServer?.close().catch(() => {})
     if (chromiumPid !== undefined && browserServer?.process().exitCode === null) process.kill(chromiumPid, 'SIGKILL')
-    await stopWatchedCli(dashboard)
-    await stopWatchedCli(unreachable)
-    await stopWatchedCli(mover)
+    for (const cli of others) await stopWatchedCli(cli)
     await cluster?.stop()
     if (scratch) await removeDir(scratch)
   })
@@ -194,7 +199,7 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
       await admin.close()
     }
     await fill(cluster!.bootstrapServers, 'moving', MOVED_BYTES, ProduceAcks.LEADER)
-    mover = startWatchedCli(['replication-factor', 'fix', '--target', '3', '--topics', 'moving', '--throttle', '1MiB', '--bootstrap-server', cluster!.bootstrapServers.join(','), '--state-file', join(scratch, 'moving-plan.json'), '--poll-ms', '500'])
+    const mover = startOther(['replication-factor', 'fix', '--target', '3', '--topics', 'moving', '--throttle', '1MiB', '--bootstrap-server', cluster!.bootstrapServers.join(','), '--state-file', join(scratch, 'moving-plan.json'), '--poll-ms', '500'])
     const move = page.locator('[data-move="moving-0"]')
     await move.waitFor({ timeout: 60_000 })
     assert.match((await move.textContent()) ?? '', /moving-0 → replicas .* \(adding (1, 2|2, 1)\)/)
@@ -211,21 +216,35 @@ describe('kafkaplane dashboard in a headless Chromium, on a real cluster', { tim
     await waitForText('the moved topic in sync', '#verdict', (t) => /HEALTHY/.test(t))
   })
 
-  test('a cluster that cannot be read, and a dashboard that stopped, are said on the page', async () => {
-    // Nothing listens on port 1: every read fails at once.
-    unreachable = startWatchedCli(['dashboard', '--bootstrap-server', '127.0.0.1:1', '--host', '127.0.0.1', '--port', '0', '--interval-seconds', '1'])
-    await unreachable.waitFor(/serving http:\/\/127\.0\.0\.1:\d+\//, 30_000)
-    const port = /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(unreachable.stderr())?.[1]
-    assert.ok(port, unreachable.stderr())
+  test('--layout zone: the brokers in one row, a column per zone', async () => {
+    const oneRow = await startDashboard(cluster!.bootstrapServers.join(','), ['--layout', 'zone'])
     const other = await browser!.newPage()
     other.setDefaultTimeout(60_000)
     try {
-      await other.goto(`http://127.0.0.1:${port}/`)
+      await other.goto(oneRow.url)
+      await other.waitForSelector('[data-broker-id][data-state="up"]')
+      assert.match((await other.locator('#layout caption').textContent()) ?? '', /^Brokers by zone \(columns\)$/)
+      assert.equal(await other.locator('#layout tbody tr').count(), 1)
+      for (const id of cluster!.brokerIds()) {
+        assert.equal(await other.locator(`td[data-row=""][data-column="${cluster!.brokerLabels(id).zone}"] [data-broker-id="${id}"]`).count(), 1, `broker ${id} in its zone's column`)
+      }
+    } finally {
+      await other.close()
+      await stopWatchedCli(oneRow.cli)
+    }
+  })
+
+  test('a cluster that cannot be read, and a dashboard that stopped, are said on the page', async () => {
+    // Nothing listens on port 1: every read fails at once.
+    const unreachable = await startDashboard('127.0.0.1:1')
+    const other = await browser!.newPage()
+    other.setDefaultTimeout(60_000)
+    try {
+      await other.goto(unreachable.url)
       await other.waitForSelector('body[data-stale="yes"]')
       assert.match((await other.locator('#footer').textContent()) ?? '', /The last collection failed at .*: Metadata request failed: Cannot connect to any broker/)
       await other.waitForSelector('#connection[data-connection="live"]')
-      await stopWatchedCli(unreachable)
-    await stopWatchedCli(mover)
+      await stopWatchedCli(unreachable.cli)
       await other.waitForSelector('#connection[data-connection="reconnecting"]', { timeout: 30_000 })
       assert.match((await other.locator('#connection').textContent()) ?? '', /Disconnected from the dashboard server; reconnecting/)
     } finally {

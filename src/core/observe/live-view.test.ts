@@ -159,11 +159,11 @@ test('without a recorded topology the brokers are one row by broker.rack; a brok
   const c = collected([partition('orders', 0, 0, [0, 1, 2], [0, 1, 2])])
   const snapshot: ClusterSnapshot = { ...c.snapshot, brokers: [...c.snapshot.brokers, { id: 6, host: '127.0.0.1', port: 9099, rack: undefined }] }
   const view = buildLiveView({ ...c, snapshot, topology: undefined })
-  assert.equal(view.layout.rowDimension, 'rack')
-  assert.equal(view.layout.columnDimension, undefined)
-  assert.deepEqual(view.layout.columns, [''])
-  assert.deepEqual(view.layout.rows, ['a', 'b', 'c', '(none)'])
-  assert.deepEqual(view.layout.cells.map((x) => `${x.row}:${x.brokers.join(',')}`), ['a:0,3', 'b:1', 'c:2,5', '(none):4,6'])
+  assert.equal(view.layout.rowDimension, undefined)
+  assert.equal(view.layout.columnDimension, 'rack')
+  assert.deepEqual(view.layout.rows, [''])
+  assert.deepEqual(view.layout.columns, ['a', 'b', 'c', '(none)'])
+  assert.deepEqual(view.layout.cells.map((x) => `${x.row}/${x.column}:${x.brokers.join(',')}`), ['/a:0,3', '/b:1', '/c:2,5', '/(none):4,6'])
 })
 
 test('the layout dimensions can be chosen; an unknown one is a notice and the default layout stays', () => {
@@ -171,7 +171,7 @@ test('the layout dimensions can be chosen; an unknown one is a notice and the de
   const swapped = buildLiveView(c, { layout: ['zone', 'cluster'] })
   assert.deepEqual([swapped.layout.rowDimension, swapped.layout.columnDimension, swapped.layout.rows, swapped.notices], ['zone', 'cluster', ['a', 'b', 'c'], []])
   const one = buildLiveView(c, { layout: ['zone'] })
-  assert.deepEqual([one.layout.rowDimension, one.layout.columnDimension, one.layout.columns], ['zone', undefined, ['']])
+  assert.deepEqual([one.layout.rowDimension, one.layout.columnDimension, one.layout.rows, one.layout.columns], [undefined, 'zone', [''], ['a', 'b', 'c']])
   const unknown = buildLiveView(c, { layout: ['region', 'zone'] })
   assert.deepEqual([unknown.layout.rowDimension, unknown.layout.columnDimension], ['cluster', 'zone'])
   assert.deepEqual(unknown.notices, ['layout dimension region not in the topology (its dimensions: cluster, zone); shown by cluster x zone'])

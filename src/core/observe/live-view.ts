@@ -13,8 +13,8 @@ import { groupPartitionKey, partitionKey, type CollectedCluster } from './export
  * draws it.
  *
  *   - layout: the brokers in a grid of two failure dimensions (rows x columns; by default the topology's
- *     first two, e.g. Kubernetes cluster x zone); a topology of one dimension gives one row; without a
- *     recorded topology, broker.rack is the one dimension;
+ *     first two, e.g. Kubernetes cluster x zone); a topology of one dimension gives one row, a column per
+ *     domain; without a recorded topology, broker.rack is the one dimension;
  *   - brokers: state (up, fenced, down: brokerState below), roles in the
  *     controller quorum, partitions led, replicas hosted and how many of them are out of sync, log dir
  *     usage (when DescribeLogDirs answered), and whether it may restart now (core/health/restart-check.ts)
@@ -74,9 +74,9 @@ export interface LiveCell {
 }
 
 export interface LiveLayout {
-  /** The dimension of the rows and of the columns (undefined: a single column). */
-  rowDimension: string
-  columnDimension: string | undefined
+  /** The dimension of the rows (undefined: one row, for a layout of one dimension) and of the columns. */
+  rowDimension: string | undefined
+  columnDimension: string
   rows: string[]
   columns: string[]
   /** One per (row, column) in row-major order, empty ones included. */
@@ -209,7 +209,7 @@ export function buildLiveView(c: CollectedCluster, options: LiveViewOptions = {}
   const unknown = options.layout?.filter((d) => !dimensions.includes(d)) ?? []
   if (unknown.length > 0) notices.push(`layout dimension${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not in the topology (its dimensions: ${dimensions.join(', ')}); shown by ${dimensions.slice(0, 2).join(' x ')}`)
   if (shown.length === 0 || unknown.length > 0) shown = dimensions.slice(0, 2)
-  const layout = gridOf(ids, labels, shown[0]!, shown[1])
+  const layout = shown.length === 1 ? gridOf(ids, labels, undefined, shown[0]!) : gridOf(ids, labels, shown[0]!, shown[1]!)
 
   const quorum = snapshot.quorum
   const voters = new Set(quorum?.voters.map((v) => v.id) ?? [])
@@ -276,12 +276,12 @@ export function buildLiveView(c: CollectedCluster, options: LiveViewOptions = {}
   }
 }
 
-function gridOf(ids: readonly number[], labels: ReadonlyMap<number, Record<string, string>>, rowDimension: string, columnDimension: string | undefined): LiveLayout {
+function gridOf(ids: readonly number[], labels: ReadonlyMap<number, Record<string, string>>, rowDimension: string | undefined, columnDimension: string): LiveLayout {
   const values = (d: string | undefined) => (d === undefined ? [''] : [...new Set(ids.map((id) => labels.get(id)![d]!))].sort(byDomain))
   const rows = values(rowDimension)
   const columns = values(columnDimension)
   const byCell = new Map<string, number[]>()
-  for (const id of ids) pushTo(byCell, `${labels.get(id)![rowDimension]}\u0000${columnDimension === undefined ? '' : labels.get(id)![columnDimension]}`, id)
+  for (const id of ids) pushTo(byCell, `${rowDimension === undefined ? '' : labels.get(id)![rowDimension]}\u0000${labels.get(id)![columnDimension]}`, id)
   const cells = rows.flatMap((row) => columns.map((column) => ({ row, column, brokers: byCell.get(`${row}\u0000${column}`) ?? [] })))
   return { rowDimension, columnDimension, rows, columns, cells }
 }

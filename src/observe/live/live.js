@@ -63,12 +63,12 @@ function brokerCard(b) {
 function drawLayout(view) {
   const { layout } = view
   const byId = new Map(view.brokers.map((b) => [b.id, b]))
-  const corner = layout.columnDimension ? `${layout.rowDimension} \\ ${layout.columnDimension}` : layout.rowDimension
+  const corner = layout.rowDimension ? `${layout.rowDimension} \\ ${layout.columnDimension}` : layout.columnDimension
   const rows = layout.rows.map((row) =>
     h(
       'tr',
       { 'data-row': row },
-      h('th', { scope: 'row' }, row),
+      h('th', { scope: 'row' }, layout.rowDimension ? row : 'brokers'),
       layout.columns.map((column) => {
         const cell = layout.cells.find((c) => c.row === row && c.column === column)
         const brokers = cell?.brokers ?? []
@@ -76,8 +76,8 @@ function drawLayout(view) {
       }),
     ),
   )
-  const caption = layout.columnDimension ? `Brokers by ${layout.rowDimension} (rows) and ${layout.columnDimension} (columns)` : `Brokers by ${layout.rowDimension}`
-  const headers = [corner, ...layout.columns.map((c) => (layout.columnDimension ? c : 'brokers'))]
+  const caption = layout.rowDimension ? `Brokers by ${layout.rowDimension} (rows) and ${layout.columnDimension} (columns)` : `Brokers by ${layout.columnDimension} (columns)`
+  const headers = [corner, ...layout.columns]
   $('layout').replaceChildren(table(caption, headers, rows, { class: 'layout' }))
 }
 
