@@ -18,44 +18,6 @@
 # will need containerd 2: then build it with scripts/lib/fetch-go-tool.sh like the other Go tools.
 # The install never starts containerd as a service: the bed runs its own containerd per node.
 set -euo pipefail
-
-PACKAGES=(containerd runc containernetworking-plugins umoci iptables busybox-static mmdebstrap)
-say() { printf 'install-bed-packages: %s\n' "$*" >&2; }
-
-missing=()
-for p in "${PACKAGES[@]}"; do
-  status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
-  [ "$status" = "install ok installed" ] || missing+=("$p")
-done
-[ "${#missing[@]}" -eq 0 ] && exit 0
-if [ "${1:-}" = "--check" ]; then
-  say "missing Debian packages: ${missing[*]} (fix: scripts/install-bed-packages.sh as root)"
-  exit 1
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  say "error: the Kubernetes test bed needs the Debian packages ${missing[*]}, and this machine has no apt-get.
-  fix: install them (or your distribution's equivalents) by hand, then run this again."
-  exit 1
-fi
-if [ "$(id -u)" -ne 0 ]; then
-  say "error: the Kubernetes test bed needs the Debian packages ${missing[*]}; installing them needs root.
-  fix: sudo apt-get install -y ${missing[*]}"
-  exit 1
-fi
-started=$SECONDS
-say "installing ${missing[*]} (apt-get)"
-# Packages' maintainer scripts must not start services here (the bed starts its own containerd):
-# policy-rc.d answers 101 (action forbidden) to invoke-rc.d for the length of the install only.
-policy=/usr/sbin/policy-rc.d
-own_policy=""
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\nexit 101\n' >"$policy"
-  chmod 755 "$policy"
-  own_policy=1
-fi
-trap '[ -z "$own_policy" ] || rm -f "$policy"' EXIT
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >&2 || say "apt-get update failed; trying the install with the lists there are"
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
-  || { say "error: apt-get install ${missing[*]} failed (see above). fix: check that Debian's archive is reachable"; exit 1; }
-say "installed ${missing[*]} in $((SECONDS - started)) s"
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+exec "$here/lib/install-debian-packages.sh" install-bed-packages "$@" -- \
+  containerd runc containernetworking-plugins umoci iptables busybox-static mmdebstrap

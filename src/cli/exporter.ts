@@ -1,6 +1,6 @@
-import { badArgument, type Command, helpOrNoArguments, integerOption, parseOptions } from './command.ts'
+import { type Command, helpOrNoArguments, integerOption, parseOptions } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
-import { untilStopped } from './interrupt.ts'
+import { serveUntilStopped, timestampedLog } from './serve.ts'
 
 const DEFAULTS = { port: 9308, host: '0.0.0.0', intervalSeconds: 30, seriesBudget: 100_000 }
 
@@ -37,21 +37,9 @@ Runs until Ctrl-C or SIGTERM. Exit codes: 0 stopped, 1 could not serve, 2 bad in
     const host = values.host ?? DEFAULTS.host
     const connection = connectionOptions(values, io.env)
     const { Exporter } = await import('../observe/exporter.ts')
-    const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`)
+    const log = timestampedLog(io)
     const server = new Exporter({ connection, intervalMs: intervalSeconds * 1000, seriesBudget, host, port, log })
-    let listening
-    try {
-      listening = await server.start()
-    } catch (err) {
-      await server.stop()
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'EADDRINUSE' || code === 'EACCES') throw badArgument(`--port ${port}: ${host}:${port} cannot be listened on (${code})`, 'pass a free --port')
-      throw err
-    }
-    log(`exporter: serving GET /metrics on ${host}:${listening.port}, collecting from ${connection.bootstrapServers.join(',')} every ${intervalSeconds} s (series budget ${seriesBudget})`)
-    await untilStopped(io, undefined, (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })))
-    await server.stop()
-    log('exporter: stopped')
+    await serveUntilStopped(io, server, { host, port }, { line: log, serving: (port) => `exporter: serving GET /metrics on ${host}:${port}, collecting from ${connection.bootstrapServers.join(',')} every ${intervalSeconds} s (series budget ${seriesBudget})`, stopped: 'exporter: stopped' })
     return 0
   },
 }

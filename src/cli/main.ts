@@ -14,6 +14,7 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
   { name: 'status', summary: 'cluster health: brokers by failure domain, quorum, partitions, what may restart', load: async () => (await import('./status.ts')).status },
   { name: 'probe', summary: 'readiness and liveness probes of one broker (for Kubernetes or by hand)', load: async () => (await import('./probe.ts')).probe },
   { name: 'exporter', summary: 'Prometheus exporter: kafka_exporter-compatible series, lag in seconds, group status, brokers by failure domain', load: async () => (await import('./exporter.ts')).exporter },
+  { name: 'dashboard', summary: 'live web view: brokers by failure domain, partition health, what may restart, domain losses, lag', load: async () => (await import('./dashboard.ts')).dashboard },
   { name: 'topics', summary: 'create, list, describe and alter topics, placed on every failure dimension', load: async () => (await import('./topics.ts')).topics },
   { name: 'plan', summary: 'compute placements: assign, rebalance, replication-factor, migrate, check, advise', load: async () => (await import('./plan.ts')).plan },
   { name: 'verify', summary: 'end-to-end check: produce sequenced records with acks=all, consume them back, report loss', load: async () => (await import('./verify.ts')).verify },

@@ -1,7 +1,7 @@
 import type { Admin, Connection } from '@platformatic/kafka'
 import { chunks, pushTo } from '../core/collections.ts'
 import { DEFAULT_EVALUATOR, EMPTY_WINDOW, groupStatus, observeCommit, partitionStatus, type EvaluatorOptions, type GroupStatus, type PartitionStatus, type PartitionWindow } from '../core/observe/consumer-status.ts'
-import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type ConsumerGroupState, type PartitionOffsets } from '../core/observe/exporter-series.ts'
+import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type CollectedCluster, type ConsumerGroupState, type PartitionOffsets } from '../core/observe/exporter-series.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
@@ -27,6 +27,8 @@ export interface CollectorOptions {
 /** One collection: the series, or why there are none, and what it cost. */
 export interface Collection {
   series: BuiltSeries | undefined
+  /** What the series were built from (the live view, src/core/observe/live-view.ts, reads it too). */
+  cluster: CollectedCluster | undefined
   error: Error | undefined
   startedAt: number
   durationMs: number
@@ -77,13 +79,13 @@ export class Collector {
   async collect(): Promise<Collection> {
     const startedAt = this.#now
     try {
-      const { series, fetchedTimestamps } = await this.#collect(startedAt)
-      return { series, error: undefined, startedAt, durationMs: this.#now - startedAt, fetchedTimestamps }
+      const { series, cluster, fetchedTimestamps } = await this.#collect(startedAt)
+      return { series, cluster, error: undefined, startedAt, durationMs: this.#now - startedAt, fetchedTimestamps }
     } catch (err) {
       const broken = this.#admin
       this.#admin = createAdmin(this.#options.connection, 'kafkaplane-exporter')
       void broken.close().catch(() => {})
-      return { series: undefined, error: err as Error, startedAt, durationMs: this.#now - startedAt, fetchedTimestamps: 0 }
+      return { series: undefined, cluster: undefined, error: err as Error, startedAt, durationMs: this.#now - startedAt, fetchedTimestamps: 0 }
     }
   }
 
@@ -91,7 +93,7 @@ export class Collector {
     await this.#admin.close().catch(() => {})
   }
 
-  async #collect(startedAt: number): Promise<{ series: BuiltSeries; fetchedTimestamps: number }> {
+  async #collect(startedAt: number): Promise<{ series: BuiltSeries; cluster: CollectedCluster; fetchedTimestamps: number }> {
     const admin = this.#admin
     const bootstrapServers = this.#options.connection.bootstrapServers
     if (startedAt - this.#minInsyncReadAt > MIN_INSYNC_TTL_MS) {
@@ -105,8 +107,8 @@ export class Collector {
     const evaluatedAt = this.#now
     const { partitionStatuses, groupStatuses } = this.#evaluate(groups, offsets, evaluatedAt)
     const { lagSeconds, fetched } = await this.#lagSeconds(snapshot, groups, offsets)
-    const series = buildSeries({ snapshot, topology: this.#topology, offsets, groups, lagSeconds, partitionStatuses, groupStatuses }, this.#options.seriesBudget)
-    return { series, fetchedTimestamps: fetched }
+    const cluster: CollectedCluster = { snapshot, topology: this.#topology, offsets, groups, lagSeconds, partitionStatuses, groupStatuses }
+    return { series: buildSeries(cluster, this.#options.seriesBudget), cluster, fetchedTimestamps: fetched }
   }
 
   async #offsets(snapshot: ClusterSnapshot): Promise<Map<string, PartitionOffsets>> {

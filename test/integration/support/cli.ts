@@ -62,3 +62,16 @@ export function startWatchedCli(args: string[], env?: NodeJS.ProcessEnv): Watche
     },
   }
 }
+
+/** Stops a background `kafkaplane` by its pid: SIGTERM, then SIGKILL after `graceMs`; nothing when it has exited. */
+export async function stopWatchedCli(cli: WatchedCli | undefined, graceMs = 10_000): Promise<void> {
+  if (!cli || cli.child.exitCode !== null || cli.child.signalCode !== null) return
+  cli.child.kill('SIGTERM')
+  let timer: NodeJS.Timeout | undefined
+  const code = await Promise.race([cli.exited, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)))])
+  clearTimeout(timer)
+  if (code === 'timeout') {
+    cli.child.kill('SIGKILL')
+    await cli.exited
+  }
+}
