@@ -6,9 +6,10 @@
  * node a zone, 3 of them used) becoming 6 broker pods, one KRaft quorum, every pod Ready through the probe sidecar; a KafkaTopic spread over both
  * dimensions; `kafkaplane verify` and Kafka's VerifiableProducer writing with acks=all from the host
  * through the whole file, and the faults of real pods: a broker's JVM killed, a pod deleted, a node's
- * kubelet stopped; then a config change that the operator rolls out in batches of up to 2 broker pods of
- * one Kubernetes cluster, under both writers; then a Kafka version upgrade (4.1.1 -> 4.4.0, an image of each) rolled while a node of each
- * Kubernetes cluster is drained, its metadata.version finalized, a roll back refused; a scale 6 -> 8 -> 6
+ * kubelet stopped; then a config change and a Kafka version upgrade (4.1.1 -> 4.4.0, an image of each) that
+ * the operator rolls out together in batches of up to 2 broker pods of one Kubernetes cluster while a node of
+ * each Kubernetes cluster is drained and the operator's own pod is deleted, under both writers; its
+ * metadata.version finalized, a roll back refused; a scale 6 -> 8 -> 6
  * with data moved (the new brokers in the free zone), the operator SIGKILLed mid-plan; every record of
  * both writers is read back at the end through the pods' new IPs. One bed for the file (src/local/kube-bed.ts); the last test stops it and checks the
  * host.
@@ -317,111 +318,52 @@ spec:
     await until('all 6 brokers Ready again', 300_000, allReady, describePods)
   })
 
-  it('a config change rolls the brokers in batches of up to 2 within one Kubernetes cluster (spec.rolling), never a controller in a batch, broker-only first, the controllers last, each batch back in sync before the next, no partition ever below min ISR; the operator deleted mid-roll resumes it; status.roll and Events say why', async () => {
-    const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as { status?: { controllers?: number[]; roll?: { rollId: string; phase: string; message: string; done: { ids: number[]; reasons: string[]; restartMs: number; catchUpMs: number }[] } } }
+  it(`a config change and the upgrade Kafka 4.1.1 -> ${UPGRADE_TO} roll together in batches of up to 2 within one Kubernetes cluster (spec.rolling), never a controller in a batch, the controllers last, while a node of each Kubernetes cluster is drained and the operator's pod deleted mid-roll: no partition ever below min ISR; status.roll and Events say why; metadata.version kept, then finalized; a roll back Kafka cannot do is refused, nothing changed`, async () => {
+    type Batch = { ids: number[]; reasons: string[]; restartMs: number; catchUpMs: number }
+    type Cluster = { metadata: { generation: number }; status?: { controllers?: number[]; observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[]; kafka?: { version?: string; metadataVersion?: { level: number; name?: string }; message?: string }; roll?: { rollId: string; phase: string; message: string; current?: { ids: number[] }; done: Batch[] } } }
+    const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as Cluster
+    const spec = (version: string, reference: string, keep: boolean) => upgradedSpec({ version, image: reference, keep })
+    const templateVersions = async () =>
+      Promise.all([one, two].map(async (c) => (await c.plane.kubectl(['get', 'statefulset', '-n', NS, '-l', 'app.kubernetes.io/component=broker', '-o', 'jsonpath={.items[*].spec.template.spec.containers[0].env[?(@.name=="KAFKAPLANE_KAFKA_VERSION")].value}'])).stdout.trim()))
+    const operatorLog = async (tail = 60) => (await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', `--tail=${tail}`])).stdout
+    const rollExplained = async () => `${JSON.stringify((await kafkaCluster()).status?.roll)}\n${await operatorLog()}`
+    const events = async (reason: string) => (await one.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=KafkaCluster,reason=${reason}`, '-o', 'jsonpath={range .items[*]}{.type} {.message}{"\\n"}{end}'])).stdout.trim()
     const controllers = (await kafkaCluster()).status?.controllers ?? []
     assert.equal(controllers.length, 3, 'the status names the controllers')
+    assert.equal((await kafkaCluster()).status?.kafka?.metadataVersion?.level, 27, 'the cluster starts at 4.1-IV1')
     const before = await brokerPods([one, two])
-    // Both writers (kafkaplane verify and Kafka's VerifiableProducer, acks=all) go on through the roll.
+    const rollBefore = (await kafkaCluster()).status?.roll?.rollId
+    // Both writers (kafkaplane verify and Kafka's VerifiableProducer, acks=all) go on through all of it.
     assert.ok(verify && producer)
     const acknowledgedBefore = await producer.acknowledged()
     const verifyBefore = verifyAcknowledged(verify)
     const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`))
     const started = performance.now()
-    // The config change, and batches: up to 2 brokers at once, both in one Kubernetes cluster (any of its zones).
-    const changed = `${CONFIG_CHANGE(await bedExample()).trimEnd()}\n  rolling:\n    maxUnavailable: 2\n    batchWithin: cluster\n`
-    assert.notEqual(changed, await bedExample())
+
+    // 1. The config change, the new version and its image (metadata.version kept), and batches: up to 2
+    // brokers at once, both in one Kubernetes cluster (any of its zones).
+    const changed = `${(await spec(UPGRADE_TO, upgradeImage.reference, true)).trimEnd()}\n  rolling:\n    maxUnavailable: 2\n    batchWithin: cluster\n`
     await applyOnBed(bed, NS, changed)
-    // The operator's pod deleted mid-roll: its Deployment makes a new one, which resumes the roll from status.roll.
-    const midway = await until('two batches rolled', 900_000, async () => {
+    // Once a batch of two is done, a node of each Kubernetes cluster is drained (kubectl drain: evictions
+    // through the PodDisruptionBudgets, as a node upgrade does) while the roll goes on, each the node of a
+    // broker outside that batch, broker-only if one is left; its broker is gone until the node is
+    // uncordoned. The operator's budgets weigh the roll and both drains together (a drain refused meanwhile
+    // is counted, not required: whether one is depends on where the budgets' turn is); a host-side monitor
+    // of every partition's ISR must never see one below its min.insync.replicas. (Drains started while the
+    // batch of two restarts may take the slack its second broker needs: it is then refused and restarted
+    // alone, as seen in a run where they did; the batch is awaited first so that both show here.)
+    const pair = await until('the roll done with a batch of two', 600_000, async () => {
       const r = (await kafkaCluster()).status?.roll
-      return r && r.done.length >= 2 && r.phase !== 'finished' ? r : undefined
-    })
-    await kubectlOk(one, ['delete', 'pod', '-n', OPERATOR_NS, '-l', 'app.kubernetes.io/component=operator', '--wait=true'])
-    const roll = await until(
-      'the roll finished',
-      1_500_000,
-      async () => {
-        const r = (await kafkaCluster()).status?.roll
-        return r?.phase === 'finished' ? r : undefined
-      },
-      async () => `${JSON.stringify((await kafkaCluster()).status?.roll)}\n${(await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=60'])).stdout}`,
-    )
-    const ideal = roll.done.reduce((sum, b) => sum + b.restartMs + b.catchUpMs, 0)
-    const isr = await monitor.stop()
-    console.log(`roll of 6 brokers in batches: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each batch's restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}; ISR monitor ${JSON.stringify(isr)}`)
-    assert.equal(roll.rollId, midway.rollId, 'the new operator resumed the roll, not started another')
-    // The old operator released its Lease on SIGTERM; the new one was elected before it resumed.
-    assert.match((await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator'])).stdout, /became leader: Lease /)
-    const order = roll.done.map((b) => b.ids)
-    for (const b of order) {
-      assert.ok(b.length <= 2, `at most spec.rolling.maxUnavailable at once: ${JSON.stringify(order)}`)
-      if (b.length > 1) {
-        assert.equal(new Set(b.map((id) => id < 100)).size, 1, `a batch within one Kubernetes cluster: ${JSON.stringify(order)}`)
-        assert.ok(!b.some((id) => controllers.includes(id)), `no controller in a batch: ${JSON.stringify(order)} (controllers ${controllers})`)
-      }
-    }
-    // The 3 broker-only brokers are over 2 Kubernetes clusters: two share one, and go together.
-    assert.ok(order.some((b) => b.length === 2), `two brokers restarted together: ${JSON.stringify(order)}`)
-    assert.ok(isr.samples > 20, `the ISR monitor sampled the cluster: ${JSON.stringify(isr)}`)
-    assert.ok(isr.worstMargin >= 0, `no partition below its min.insync.replicas at any sample: ${JSON.stringify(isr)}`)
-    const ids = order.flat()
-    assert.deepEqual([...ids].sort((a, b) => a - b), BROKER_IDS, 'every broker once')
-    // Broker-only first, the controllers last, unless one was passed over for a moment (which the operator says).
-    if (ids.slice(0, 3).some((id) => controllers.includes(id))) {
-      const log = (await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator'])).stdout
-      assert.match(log, /passed over for now: /, `broker-only first, controllers last: ${ids}`)
-    }
-    assert.ok(roll.done.every((b) => b.reasons.some((r) => /^config: config hash \S+ -> \S+$/.test(r))), JSON.stringify(roll.done))
-    const pods = await until('all 6 brokers Ready after the roll', 300_000, allReady, describePods)
-    for (const pod of pods) assert.notEqual(pod.uid, before.find((p) => p.name === pod.name)?.uid, `${pod.name} was replaced`)
-    const events = [one, two].map(async (c) => (await c.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', 'reason=RollingRestart', '-o', 'jsonpath={range .items[*]}{.involvedObject.name} {.message}{"\\n"}{end}'])).stdout)
-    const lines = (await Promise.all(events)).join('').trim().split('\n')
-    assert.equal(lines.length, 6, lines.join('\n'))
-    assert.ok(lines.every((l) => /^payments-k8s-[12]-\d+ kafkaplane restarts this broker: config: config hash/.test(l)), lines.join('\n'))
-    // Every pod has a new IP: the writers followed them through metadata (read back at the end).
-    const acknowledgedAcross = (await producer.acknowledged()) - acknowledgedBefore
-    assert.ok(acknowledgedAcross > 1000, `VerifiableProducer wrote through the roll: ${acknowledgedAcross}`)
-    assert.ok(verifyAcknowledged(verify) > verifyBefore + 1000, `kafkaplane verify wrote through the roll: ${verifyBefore} -> ${verifyAcknowledged(verify)}`)
-  })
-
-  it(`upgrades Kafka 4.1.1 -> ${UPGRADE_TO} by a roll while a node of each Kubernetes cluster is drained, no partition ever below min ISR; metadata.version kept, then finalized; a roll back Kafka cannot do is refused, nothing changed`, async () => {
-    type Cluster = { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[]; kafka?: { version?: string; metadataVersion?: { level: number; name?: string }; message?: string }; roll?: { rollId: string; phase: string; done: { ids: number[]; reasons: string[] }[] } } }
-    const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as Cluster
-    const spec = (version: string, reference: string, keep: boolean) => upgradedSpec({ version, image: reference, keep })
-    const templateVersions = async () =>
-      Promise.all([one, two].map(async (c) => (await c.plane.kubectl(['get', 'statefulset', '-n', NS, '-l', 'app.kubernetes.io/component=broker', '-o', 'jsonpath={.items[*].spec.template.spec.containers[0].env[?(@.name=="KAFKAPLANE_KAFKA_VERSION")].value}'])).stdout.trim()))
-    const operatorLog = async () => (await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=60'])).stdout
-    const events = async (reason: string) => (await one.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=KafkaCluster,reason=${reason}`, '-o', 'jsonpath={range .items[*]}{.type} {.message}{"\\n"}{end}'])).stdout.trim()
-    assert.ok(verify && producer)
-    const acknowledgedBefore = await producer.acknowledged()
-    const rollBefore = (await kafkaCluster()).status?.roll?.rollId
-    assert.equal((await kafkaCluster()).status?.kafka?.metadataVersion?.level, 27, 'the cluster starts at 4.1-IV1')
-
-    // 1. The new version and its image, metadata.version kept: every broker rolls onto 4.4.0. While the
-    // roll runs, a node of each Kubernetes cluster is drained (kubectl drain: evictions through the
-    // PodDisruptionBudgets, as a node upgrade does), its broker gone until the node is uncordoned.
-    // The operator's budgets weigh the roll and both drains together: a host-side monitor of every
-    // partition's ISR must never see one below its min.insync.replicas.
-    const controllers = (await kafkaCluster() as { status?: { controllers?: number[] } }).status?.controllers ?? []
-    /** The node of a broker of `cluster` other than the one the roll restarts, broker-only if one is left. */
+      return r && r.rollId !== rollBefore ? r.done.find((b) => b.ids.length === 2)?.ids : undefined
+    }, rollExplained)
+    /** The node of a broker of `cluster` other than the ones the roll restarts, broker-only if one is left. */
     const nodeOf = async (cluster: KubeBedCluster, restarting: readonly number[]) => {
       const pods = (await brokerPods([cluster])).filter((p) => !restarting.includes(brokerIdOf(p)))
       const pod = pods.find((p) => !controllers.includes(brokerIdOf(p))) ?? pods[0]
       assert.ok(pod, `a broker pod in ${cluster.name} besides ${restarting}`)
       return { cluster, node: pod.nodeName, broker: brokerIdOf(pod) }
     }
-    const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`))
-    const started = performance.now()
-    await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, true))
-    // The drains start while the roll restarts its first broker, each on the node of another broker: three
-    // disruptions at once, weighed by the budgets (a drain refused meanwhile is counted, not required:
-    // whether one is depends on where the budgets' turn is).
-    const first = await until('the roll restarting its first broker', 300_000, async () => {
-      const r = (await kafkaCluster() as { status?: { roll?: { rollId: string; current?: { ids: number[] } } } }).status?.roll
-      return r && r.rollId !== rollBefore && r.current ? r.current.ids : undefined
-    }, operatorLog)
-    const drained = [await nodeOf(one, first), await nodeOf(two, first)]
+    const drained = [await nodeOf(one, pair), await nodeOf(two, pair)]
     const drains = drained.map(async ({ cluster, node }) => {
       const t0 = performance.now()
       const result = await cluster.plane.kubectl(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=1500s'], { timeoutMs: 1_560_000 })
@@ -432,33 +374,67 @@ spec:
       const said = result.stdout + result.stderr
       return { cluster: cluster.name, node, code: result.code, tookMs, refused: (said.match(/violate the pod's disruption budget/g) ?? []).length, output: said.slice(-2000) }
     })
-    const roll = await until('the upgrade roll finished', 1_500_000, async () => {
+    // The operator's pod deleted mid-roll: its Deployment makes a new one, which resumes the roll from status.roll.
+    const midway = await until('two batches rolled', 900_000, async () => {
+      const r = (await kafkaCluster()).status?.roll
+      return r && r.rollId !== rollBefore && r.done.length >= 2 && r.phase !== 'finished' ? r : undefined
+    }, rollExplained)
+    await kubectlOk(one, ['delete', 'pod', '-n', OPERATOR_NS, '-l', 'app.kubernetes.io/component=operator', '--wait=true'])
+    const roll = await until('the roll finished', 1_500_000, async () => {
       const r = (await kafkaCluster()).status?.roll
       return r && r.rollId !== rollBefore && r.phase === 'finished' ? r : undefined
-    }, operatorLog)
+    }, rollExplained)
     const drainResults = await Promise.all(drains)
     await until('all 6 brokers Ready after the roll and the drains', 600_000, allReady, describePods)
     const isr = await monitor.stop()
-    console.log(`upgrade roll of 6 brokers to Kafka ${UPGRADE_TO} with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
+    const ideal = roll.done.reduce((sum, b) => sum + b.restartMs + b.catchUpMs, 0)
+    console.log(`roll of 6 brokers (config change and Kafka ${UPGRADE_TO}) in batches with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each batch's restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
     for (const d of drainResults) assert.equal(d.code, 0, `kubectl drain ${d.node} (${d.cluster}): ${d.output}`)
     assert.ok(isr.samples > 30, `the ISR monitor sampled the cluster: ${JSON.stringify(isr)}`)
     assert.ok(isr.worstMargin >= 0, `no partition below its min.insync.replicas at any sample: ${JSON.stringify(isr)}`)
+    assert.equal(roll.rollId, midway.rollId, 'the new operator resumed the roll, not started another')
+    // The old operator released its Lease on SIGTERM; the new one was elected before it resumed.
+    assert.match(await operatorLog(400), /became leader: Lease /)
+    const order = roll.done.map((b) => b.ids)
+    for (const b of order) {
+      assert.ok(b.length <= 2, `at most spec.rolling.maxUnavailable at once: ${JSON.stringify(order)}`)
+      if (b.length > 1) {
+        assert.equal(new Set(b.map((id) => id < 100)).size, 1, `a batch within one Kubernetes cluster: ${JSON.stringify(order)}`)
+        assert.ok(!b.some((id) => controllers.includes(id)), `no controller in a batch: ${JSON.stringify(order)} (controllers ${controllers})`)
+      }
+    }
+    assert.ok(order.some((b) => b.length === 2), `two brokers restarted together: ${JSON.stringify(order)}`)
     // A drained broker's pod came back from the new template: the roll had no reason left to restart it.
-    const restarted = roll.done.flatMap((b) => b.ids)
-    assert.deepEqual([...new Set([...restarted, ...drained.map((d) => d.broker)])].sort((a, b) => a - b), BROKER_IDS, `every broker rolled or drained: ${JSON.stringify(roll.done)}`)
+    const restarted = order.flat()
+    assert.deepEqual([...new Set([...restarted, ...drained.map((d) => d.broker)])].sort((a, b) => a - b), BROKER_IDS, `every broker rolled or drained: ${JSON.stringify(order)}`)
     assert.equal(new Set(restarted).size, restarted.length, 'none restarted twice')
-    assert.ok(roll.done.every((b) => b.ids.length === 1), `one at a time (spec.rolling back to its defaults): ${JSON.stringify(roll.done)}`)
-    assert.ok(roll.done.every((b) => b.reasons.includes(`version: Kafka 4.1.1 -> ${UPGRADE_TO}`)), JSON.stringify(roll.done))
+    // The controllers last, unless one was passed over for a moment (which the operator says).
+    const firstController = restarted.findIndex((id) => controllers.includes(id))
+    if (firstController >= 0 && restarted.slice(firstController).some((id) => !controllers.includes(id))) {
+      assert.match(await operatorLog(400), /passed over for now: /, `broker-only first, controllers last: ${restarted}`)
+    }
+    for (const b of roll.done) {
+      assert.ok(b.reasons.includes(`version: Kafka 4.1.1 -> ${UPGRADE_TO}`), JSON.stringify(roll.done))
+      assert.ok(b.reasons.some((r) => /^config: config hash \S+ -> \S+$/.test(r)), JSON.stringify(roll.done))
+    }
+    const lines = (await Promise.all([one, two].map(async (c) => (await c.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', 'reason=RollingRestart', '-o', 'jsonpath={range .items[*]}{.involvedObject.name} {.message}{"\\n"}{end}'])).stdout))).join('').trim().split('\n')
+    assert.equal(lines.length, restarted.length, lines.join('\n'))
+    assert.ok(lines.every((l) => /^payments-k8s-[12]-\d+ kafkaplane restarts this broker: /.test(l) && l.includes(`Kafka 4.1.1 -> ${UPGRADE_TO}`)), lines.join('\n'))
+    const rolledPods = await until('all 6 brokers Ready on the new image', 300_000, async () => {
+      const p = await allReady()
+      return p?.every((x) => x.image === upgradeImage.reference) ? p : undefined
+    }, describePods)
+    for (const pod of rolledPods) assert.notEqual(pod.uid, before.find((p) => p.name === pod.name)?.uid, `${pod.name} was replaced`)
+    // Every pod has a new IP: the writers followed them through metadata (read back at the end).
+    assert.ok((await producer.acknowledged()) - acknowledgedBefore > 1000, 'VerifiableProducer wrote through the roll')
+    assert.ok(verifyAcknowledged(verify) > verifyBefore + 1000, `kafkaplane verify wrote through the roll: ${verifyBefore} -> ${verifyAcknowledged(verify)}`)
+
     const kept = await until('status.kafka: every broker on the new version, the level kept', 300_000, async () => {
       const k = (await kafkaCluster()).status?.kafka
       return k?.version === UPGRADE_TO ? k : undefined
     }, operatorLog)
     assert.deepEqual(kept.metadataVersion, { level: 27, name: '4.1-IV1' })
     assert.match(kept.message ?? '', /kept at 4\.1-IV1 \(level 27\) \(spec\.kafka\.keepMetadataVersion\); Kafka 4\.4\.0 supports up to 4\.4-IV2 \(level 33\)/)
-    const pods = await until('all 6 brokers Ready on the new image', 300_000, async () => {
-      const p = await allReady()
-      return p?.every((x) => x.image === upgradeImage.reference) ? p : undefined
-    }, describePods)
 
     // 2. Finalized once the spec lets it: 4.1-IV1 -> 4.4-IV2, said by an Event.
     await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, false))
@@ -481,7 +457,7 @@ spec:
     assert.match(await events('VersionChangeRefused'), /^Warning Kafka 4\.1\.1 cannot run this cluster/)
     await sleep(15_000) // a reconcile or two: still nothing applied, nothing restarted
     assert.deepEqual(await templateVersions(), [UPGRADE_TO, UPGRADE_TO], 'both StatefulSets still make 4.4.0 pods')
-    for (const pod of await brokerPods([one, two])) assert.equal(pod.uid, pods.find((p) => p.name === pod.name)?.uid, `${pod.name} was not restarted`)
+    for (const pod of await brokerPods([one, two])) assert.equal(pod.uid, rolledPods.find((p) => p.name === pod.name)?.uid, `${pod.name} was not restarted`)
 
     // 4. Back to the version it runs: Ready again, no roll.
     await applyOnBed(bed, NS, await spec(UPGRADE_TO, upgradeImage.reference, false))
@@ -522,9 +498,10 @@ spec:
 
     // 1. Up, 3 -> 4 in each Kubernetes cluster, throttled to 256 KiB/s so that the operator dies mid-plan.
     await applyOnBed(bed, NS, await scaled(4, '256Ki'))
-    const moving = await until('the scale up moving data', 600_000, async () => {
+    // Killed once some moves are done and others are not: the restarted operator must continue, not redo.
+    const moving = await until('the scale up moving data, some moves done', 600_000, async () => {
       const s = (await kafkaCluster()).status?.scale
-      return s?.phase === 'moving' && s.adding?.length === 2 && (s.moves ?? 0) > 0 && (s.moved ?? 0) < s.moves! ? s : undefined
+      return s?.phase === 'moving' && s.adding?.length === 2 && (s.moved ?? 0) >= 1 && s.moved! < s.moves! ? s : undefined
     }, explain)
     assert.deepEqual(moving.adding, [3, 103])
     const pid = await operatorPid()
