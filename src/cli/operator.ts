@@ -36,6 +36,14 @@ Deployment sets it), else host-pid.
   --lease-namespace NS
                       where the Lease is (default $POD_NAMESPACE, else the context's namespace, else
                       default)
+  --metrics-port N    serve Prometheus metrics on port N (0: any free port; default: none): GET
+                      /metrics, the series of \`kafkaplane exporter\` for every KafkaCluster it
+                      watches (labelled namespace and kafkacluster), collected off the scrape path,
+                      and the operator's own (leader, conditions, rolls, scales, the self-healer)
+  --metrics-host ADDRESS
+                      address the metrics listen on (default 0.0.0.0)
+  --metrics-interval-seconds N
+                      time between two rounds of collections (default 30)
 A KafkaCluster's brokers are reached at its spec.kafka.bootstrapServers, else at their in-cluster
 addresses (the inter-broker listener's advertised address of each broker).
 Connection (each flag also read from the environment variable beside it):
@@ -54,6 +62,9 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input, 3 lost the Le
       'resync-ms': { type: 'string' },
       'heal-interval-seconds': { type: 'string' },
       'lease-namespace': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+      'metrics-interval-seconds': { type: 'string' },
     })
     if (values.help) {
       io.stdout.write(this.help)
@@ -64,6 +75,9 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input, 3 lost the Le
     const resyncMs = integerOption('--resync-ms', values['resync-ms'], 1000, 86_400_000)
     const throttle = rateOption('--throttle', values.throttle)
     const healIntervalSeconds = integerOption('--heal-interval-seconds', values['heal-interval-seconds'], 1, 86_400)
+    const metricsPort = integerOption('--metrics-port', values['metrics-port'], 0, 65535)
+    const metricsIntervalSeconds = integerOption('--metrics-interval-seconds', values['metrics-interval-seconds'], 1, 86_400) ?? 30
+    const metrics = metricsPort === undefined ? undefined : { host: values['metrics-host'] ?? '0.0.0.0', port: metricsPort, intervalMs: metricsIntervalSeconds * 1000, seriesBudget: 100_000 }
     const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`)
     const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG
     const leaseNamespace = values['lease-namespace'] !== undefined ? namespaceOption('--lease-namespace', values['lease-namespace']) : io.env.POD_NAMESPACE || undefined
@@ -79,6 +93,7 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 bad input, 3 lost the Le
       ...(resyncMs ? { resyncMs } : {}),
       ...(throttle !== undefined ? { throttleBytesPerSecond: throttle } : {}),
       ...(healIntervalSeconds ? { healIntervalMs: healIntervalSeconds * 1000 } : {}),
+      ...(metrics ? { metrics } : {}),
     })
     io.stdout.write(`kafkaplane operator running (pid ${process.pid}); state in ${stateDir}\n`)
     const ended = await Promise.race([

@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { Gauge, Registry } from 'prom-client'
+import { Registry } from 'prom-client'
 import { countSamples, type SeriesFamily } from '../core/observe/exporter-series.ts'
 import { Collector, type Collection, type CollectorOptions } from './collector.ts'
+import { renderSeries, startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.ts'
 
 export interface ExporterOptions extends CollectorOptions {
   /** Time between the starts of two collections (a collection that runs longer delays the next). */
@@ -25,12 +24,12 @@ export interface ExporterOptions extends CollectorOptions {
 export class Exporter {
   readonly #options: ExporterOptions
   readonly #collector: Collector
-  #server: Server | undefined
+  #endpoint: MetricsEndpoint | undefined
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #stopped = false
   #text = ''
-  #contentType = new Registry().contentType
+  #contentType: string = new Registry().contentType
   #lastSuccess: number | undefined
   #results = { success: 0, failure: 0 }
   #perPartition = true
@@ -44,26 +43,16 @@ export class Exporter {
 
   /** Starts the schedule (a collection at once) and the server; resolves once it listens. */
   async start(): Promise<{ port: number }> {
-    const server = createServer((request, response) => {
-      const path = (request.url ?? '').split('?')[0]
-      if (request.method === 'GET' && path === '/metrics') return response.writeHead(200, { 'content-type': this.#contentType }).end(this.#text)
-      if (request.method === 'GET' && path === '/') return response.writeHead(200, { 'content-type': 'text/plain' }).end('kafkaplane exporter: GET /metrics\n')
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('use GET /metrics\n')
-    })
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.#options.port, this.#options.host, () => resolve()))
-    this.#server = server
+    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane exporter', body: () => ({ text: this.#text, contentType: this.#contentType }) })
     this.#schedule(0)
-    return { port: (server.address() as AddressInfo).port }
+    return { port: this.#endpoint.port }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
     clearTimeout(this.#timer)
     await this.#running
-    const closed = new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()))
-    // Scrapers keep their connections alive: close them, or close() waits for them.
-    this.#server?.closeAllConnections()
-    await closed
+    await this.#endpoint?.close()
     await this.#collector.close()
   }
 
@@ -97,15 +86,8 @@ export class Exporter {
         this.#perPartition = s.perPartition
       }
     }
-    const registry = new Registry()
     try {
-      for (const f of [...(collection.series?.families ?? []), ...this.#ownSeries(collection)]) {
-        if (f.samples.length === 0) continue
-        const gauge = new Gauge({ name: f.name, help: f.help, labelNames: [...f.labelNames], registers: [registry] })
-        for (const s of f.samples) gauge.set(s.labels, s.value)
-      }
-      this.#text = await registry.metrics()
-      this.#contentType = registry.contentType
+      ;({ text: this.#text, contentType: this.#contentType } = await renderSeries([...(collection.series?.families ?? []), ...this.#ownSeries(collection)]))
     } catch (err) {
       log(`exporter: the series could not be rendered (a bug): ${(err as Error).stack ?? String(err)}`)
     }

@@ -14,6 +14,7 @@ import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startTestCluster } from './support/clusters.ts'
 import { runCli, startWatchedCli, type WatchedCli } from './support/cli.ts'
 import { describeTopic, waitForPartitions } from './support/kafka-io.ts'
+import { scrape, value, type Line } from './support/prometheus-text.ts'
 
 const topology = layoutBrokers(3, [{ name: 'zone', values: ['a', 'b', 'c'] }])
 const PARTITIONS = 3
@@ -24,29 +25,6 @@ const BASE = Date.now() - 3_600_000
 const COMMITTED = [5, 12, PER_PARTITION]
 /** Those of `audit`: on partition 1 where billing waits, elsewhere at other offsets of the same partitions. */
 const AUDIT = [3, 12, 7]
-
-interface Line {
-  name: string
-  labels: Record<string, string>
-  value: number
-}
-
-/** The sample lines of a Prometheus text exposition. */
-function parse(text: string): Line[] {
-  return text
-    .split('\n')
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => {
-      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(l)
-      assert.ok(m, `not a sample line: ${l}`)
-      const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1]!, x[2]!]))
-      return { name: m[1]!, labels, value: Number(m[3]) }
-    })
-}
-
-function value(lines: Line[], name: string, labels: Record<string, string> = {}): number | undefined {
-  return lines.find((l) => l.name === name && Object.entries(labels).every(([k, v]) => l.labels[k] === v))?.value
-}
 
 function sum(lines: Line[], name: string, labels: Record<string, string> = {}): number {
   return lines.filter((l) => l.name === name && Object.entries(labels).every(([k, v]) => l.labels[k] === v)).reduce((a, l) => a + l.value, 0)
@@ -71,12 +49,6 @@ async function stopExporter(cli: WatchedCli | undefined): Promise<void> {
   }
 }
 
-async function scrape(url: string): Promise<Line[]> {
-  const response = await fetch(url)
-  assert.equal(response.status, 200)
-  assert.match(response.headers.get('content-type') ?? '', /^text\/plain/)
-  return parse(await response.text())
-}
 
 /** Scrapes until `check` holds (each scrape is a later collection or the same one), or fails with the last. */
 async function scrapeUntil(exporter: { url: string; cli: WatchedCli }, what: string, check: (lines: Line[]) => boolean, timeoutMs = 90_000): Promise<Line[]> {

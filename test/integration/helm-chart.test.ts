@@ -114,7 +114,7 @@ describe('the operator Helm chart', () => {
     const deployment = rendered.find((d) => d.kind === 'Deployment') as Json
     const container = deployment.spec.template.spec.containers[0]
     assert.equal(container.image, `ghcr.io/kafkaplane/kafkaplane:${version}`)
-    assert.deepEqual(container.command, ['/opt/kafkaplane/bin/kafkaplane', 'operator', '--state-dir', '/var/lib/kafkaplane', '--remote-kubeconfig', '/etc/kafkaplane/remote-clusters/kubeconfig'])
+    assert.deepEqual(container.command, ['/opt/kafkaplane/bin/kafkaplane', 'operator', '--state-dir', '/var/lib/kafkaplane', '--remote-kubeconfig', '/etc/kafkaplane/remote-clusters/kubeconfig', '--metrics-port', '9308'])
     assert.equal(container.args, undefined, 'every namespace is watched, from the in-cluster context')
     assert.deepEqual(deployment.spec.template.spec.volumes.find((v: Json) => v.name === 'remote-clusters'), { name: 'remote-clusters', secret: { secretName: 'kafkaplane-remote-clusters', optional: true } })
     assert.deepEqual(deployment.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'kafkaplane', 'app.kubernetes.io/component': 'operator' })

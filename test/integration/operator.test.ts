@@ -23,6 +23,7 @@ import { applyObject, condition, getObject, startTwoKubeClusters, stopBed, until
 import { startTestCluster, tempDir } from './support/clusters.ts'
 import { fill } from './support/kafka-io.ts'
 import { kafkaClusterResource } from './support/kafka-cluster-resource.ts'
+import { scrape, value } from './support/prometheus-text.ts'
 import { until as waitUntil } from './support/until.ts'
 
 const NS = 'kafka'
@@ -65,7 +66,7 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
   after(() => stopBed({ operators, kafka, planes, scratch }))
 
   function startOperator(): WatchedCli {
-    const op = startWatchedCli(['operator', '--kubeconfig', kubeconfig, '--context', 'k8s-1', '--state-dir', join(scratch, 'state'), '--throttle', '256KiB', '--resync-ms', '5000'])
+    const op = startWatchedCli(['operator', '--kubeconfig', kubeconfig, '--context', 'k8s-1', '--state-dir', join(scratch, 'state'), '--throttle', '256KiB', '--resync-ms', '5000', '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--metrics-interval-seconds', '2'])
     operators.push(op)
     return op
   }
@@ -117,6 +118,23 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     // Step 10: every broker on spec.kafka.version (the default, 4.1.1), its metadata.version read from Kafka.
     const settled = await until('status.kafka', () => get(home, 'kafkacluster', 'kafka'), (c) => c.status?.kafka !== undefined)
     assert.deepEqual(settled.status.kafka, { version: '4.1.1', metadataVersion: { level: 27, name: '4.1-IV1' }, message: 'metadata.version is the newest every broker supports' })
+  })
+
+  test('metrics (--metrics-port): the Kafka cluster\'s series (kafka_exporter\'s and kafkaplane\'s) labelled by its KafkaCluster, and the operator\'s own', async () => {
+    const port = /serving metrics: GET \/metrics on 127\.0\.0\.1:(\d+)/.exec(operator().stderr())?.[1]
+    assert.ok(port, `the operator serves metrics: ${operator().stderr().slice(-2000)}`)
+    const url = `http://127.0.0.1:${port}/metrics`
+    const mine = { namespace: NS, kafkacluster: 'kafka' }
+    const k8s1 = { ...mine, dimension: 'cluster', domain: 'k8s-1' }
+    const lines = await waitUntil('a collection with the failure domains the operator recorded, the KafkaCluster Ready', () => scrape(url), (l) => value(l, 'kafkaplane_domain_brokers', k8s1) !== undefined && value(l, 'kafkaplane_kafkacluster_condition', { ...mine, type: 'Ready' }) === 1, { timeoutMs: 60_000, everyMs: 1000, context: logs })
+    assert.equal(value(lines, 'kafkaplane_operator_leader'), 1)
+    assert.equal(value(lines, 'kafka_brokers', mine), 4, 'kafka_exporter\'s series, from the brokers at spec.kafka.bootstrapServers')
+    assert.equal(value(lines, 'kafkaplane_exporter_last_collection_success', mine), 1)
+    assert.equal(value(lines, 'kafkaplane_kafkacluster_condition', { ...mine, type: 'Ready' }), 1)
+    // The brokers by failure domain, as the KafkaCluster reconciler recorded them in Kafka: 2 per Kubernetes cluster.
+    assert.equal(value(lines, 'kafkaplane_domain_brokers', k8s1), 2)
+    assert.equal(value(lines, 'kafkaplane_domain_brokers_up', { ...mine, dimension: 'cluster', domain: 'k8s-2' }), 2)
+    assert.ok(lines.every((l) => !l.name.startsWith('kafka_') || (l.labels.namespace === NS && l.labels.kafkacluster === 'kafka')), 'every Kafka series names its KafkaCluster')
   })
 
   test('a roll back to a Kafka that cannot run the finalized metadata.version is refused: Degraded, a Warning Event, nothing applied', async () => {

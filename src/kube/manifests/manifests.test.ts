@@ -126,7 +126,7 @@ test('install: CRDs, least-privilege RBAC and the operator Deployment', () => {
   const deployment = objects.at(-1)
   assert.equal(deployment.metadata.namespace, 'ops')
   // Its plans live on the state volume, so a replication-factor change survives the pod moving.
-  assert.deepEqual(deployment.spec.template.spec.containers[0].command.slice(1), ['operator', '--state-dir', '/var/lib/kafkaplane', '--remote-kubeconfig', '/etc/kafkaplane/remote-clusters/kubeconfig'])
+  assert.deepEqual(deployment.spec.template.spec.containers[0].command.slice(1), ['operator', '--state-dir', '/var/lib/kafkaplane', '--remote-kubeconfig', '/etc/kafkaplane/remote-clusters/kubeconfig', '--metrics-port', '9308'])
   assert.equal(deployment.spec.template.spec.containers[0].args, undefined)
   // Its pod's name and namespace: its identity in the Lease, and where the Lease is.
   assert.deepEqual(deployment.spec.template.spec.containers[0].env, [

@@ -11,6 +11,8 @@ const STATE_CLAIM = `${OPERATOR_NAME}-state`
 export const REMOTE_CLUSTERS_SECRET = 'kafkaplane-remote-clusters'
 export const REMOTE_CLUSTERS_KEY = 'kubeconfig'
 export const REMOTE_CLUSTERS_DIR = '/etc/kafkaplane/remote-clusters'
+/** Where the operator serves its Prometheus metrics (`kafkaplane operator --metrics-port`): kafka_exporter's port. */
+export const OPERATOR_METRICS_PORT = 9308
 
 /**
  * The operator's plan state on a persistent volume: a replication-factor change interrupted by the
@@ -33,7 +35,8 @@ export function operatorStateClaim(namespace: string, version: string): V1Persis
  * `replicas: 2`) are safe: only the Lease's holder works (src/kube/operator/operator.ts),
  * its plans on the state volume (--state-dir), the remote Kubernetes clusters' kubeconfig from the
  * optional Secret kafkaplane-remote-clusters (--remote-kubeconfig; the kubelet updates the file when the
- * Secret changes, and the operator reads it again for a context it does not know). `homeContext`: the
+ * Secret changes, and the operator reads it again for a context it does not know); its Prometheus
+ * metrics on port 9308 (named `metrics`, with the prometheus.io scrape annotations). `homeContext`: the
  * name KafkaClusters give this Kubernetes cluster (spec.topology.clusters[].context), the operator's
  * --context.
  */
@@ -49,7 +52,7 @@ export function operatorDeployment(namespace: string, image: string, version: st
       strategy: { type: 'Recreate' },
       selector: { matchLabels: selector },
       template: {
-        metadata: { labels },
+        metadata: { labels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(OPERATOR_METRICS_PORT), 'prometheus.io/path': '/metrics' } },
         spec: {
           serviceAccountName: OPERATOR_NAME,
           securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
@@ -57,8 +60,9 @@ export function operatorDeployment(namespace: string, image: string, version: st
             {
               name: 'operator',
               image,
-              command: [KAFKAPLANE_BIN, 'operator', '--state-dir', OPERATOR_STATE_DIR, '--remote-kubeconfig', `${REMOTE_CLUSTERS_DIR}/${REMOTE_CLUSTERS_KEY}`],
+              command: [KAFKAPLANE_BIN, 'operator', '--state-dir', OPERATOR_STATE_DIR, '--remote-kubeconfig', `${REMOTE_CLUSTERS_DIR}/${REMOTE_CLUSTERS_KEY}`, '--metrics-port', String(OPERATOR_METRICS_PORT)],
               ...(homeContext ? { args: ['--context', homeContext] } : {}),
+              ports: [{ name: 'metrics', containerPort: OPERATOR_METRICS_PORT, protocol: 'TCP' }],
               env: [
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },

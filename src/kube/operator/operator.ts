@@ -1,9 +1,14 @@
+import type { KubernetesObject } from '@kubernetes/client-node'
+import type { WatchedKafkaCluster } from '../../core/observe/operator-series.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
+import { OperatorMetrics } from '../../observe/operator-metrics.ts'
 import { systemClock } from '../../operations/system-clock.ts'
 import { KAFKA_CLUSTER, KAFKA_TOPIC } from '../crds/crd.ts'
 import { OPERATOR_NAME } from '../manifests/operator-service-account.ts'
 import { Controller } from './controller.ts'
 import { recordEvent } from './events.ts'
+import { kafkaClusterModel, type KafkaClusterResource } from '../model/kafka-cluster-model.ts'
+import { bootstrapServers } from './bootstrap-servers.ts'
 import { KafkaClusterReconciler } from './kafka-cluster-reconciler.ts'
 import { KafkaTopicReconciler } from './kafka-topic-reconciler.ts'
 import { KubeClusters } from './kube-clients.ts'
@@ -43,6 +48,8 @@ export interface OperatorOptions {
   pollMs?: number
   /** Leader election: only the operator holding this Lease, in the home cluster, reconciles. */
   lease: OperatorLease
+  /** Serve Prometheus metrics (src/observe/operator-metrics.ts): the Kafka clusters' series and the operator's own. */
+  metrics?: { host: string; port: number; intervalMs: number; seriesBudget: number }
   log: (line: string) => void
 }
 
@@ -61,6 +68,8 @@ export interface OperatorLease {
 export type OperatorEnd = { reason: 'lost'; message: string } | { reason: 'failed'; error: unknown }
 
 export interface RunningOperator {
+  /** The port the metrics are served on, when they are. */
+  readonly metricsPort: number | undefined
   /**
    * Stops watching, lets every reconcile in flight return (a plan in flight stops after its poll, a roll
    * between two steps), keeping the Lease meanwhile, then releases it for the next operator.
@@ -97,6 +106,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     name: options.lease.name ?? OPERATOR_NAME,
     namespace: options.lease.namespace ?? clusters.home.config.getContextObject(clusters.home.context)?.namespace ?? 'default',
   }
+  const metrics = options.metrics ? new OperatorMetrics({ connection: options.connection, log, ...options.metrics }) : undefined
+  const metricsPort = metrics ? (await metrics.start()).port : undefined
+  if (metrics) log(`serving metrics: GET /metrics on ${options.metrics!.host}:${metricsPort}`)
   const elector = new LeaderElector({ store: kubeLeaseStore(clusters.home.config, lease.namespace, lease.name), identity: options.lease.identity, clock: systemClock, timings, log })
   let work: Promise<Work | undefined> = Promise.resolve(undefined)
   let stopping = false
@@ -107,7 +119,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     log(`became leader: Lease ${lease.namespace}/${lease.name} held by ${elector.identity}`)
     void recordEvent(clusters.home, lease, 'LeaderElection', `${elector.identity} became leader`).catch((err: unknown) => log(`could not write the leader election Event (${describeError(err)})`))
     const holding = elector.hold()
-    work = startWork(clusters, options).catch((error: unknown) => {
+    work = startWork(clusters, options, metrics).catch((error: unknown) => {
       if (!stopping) end({ reason: 'failed', error })
       return undefined
     })
@@ -123,12 +135,14 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   })()
   return {
     ended,
+    metricsPort,
     stop: async () => {
       stopping = true
       // The work stops first, under the Lease; then the Lease goes to the next operator.
       await (await work)?.stop()
       await elector.stop()
       await election
+      await metrics?.stop()
     },
   }
 }
@@ -138,7 +152,7 @@ interface Work {
 }
 
 /** The controllers, the rolls, the scales and the self-healer: resolves once both informers have listed. */
-async function startWork(clusters: KubeClusters, options: OperatorOptions): Promise<Work> {
+async function startWork(clusters: KubeClusters, options: OperatorOptions, metrics: OperatorMetrics | undefined): Promise<Work> {
   const home = clusters.home
   const common = { cluster: home, log: options.log, ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}) }
   const rolls = new RollWorkers({ clusters, connection: options.connection, log: options.log, ...(options.rollStallMs ? { stallMs: options.rollStallMs } : {}) })
@@ -172,11 +186,20 @@ async function startWork(clusters: KubeClusters, options: OperatorOptions): Prom
     throw err
   }
   options.log(`watching KafkaCluster and KafkaTopic in ${options.namespace ? `namespace ${options.namespace}` : 'all namespaces'} of context ${home.context}`)
+  metrics?.lead({ list: () => controllers[0]!.informer.list().map(watchedKafkaCluster) })
   let stopped: Promise<unknown> | undefined
   return {
     stop: async () => {
-      stopped ??= Promise.all([...controllers.map((c) => c.stop()), rolls.stop(), scales.stop(), heals.stop()])
+      stopped ??= Promise.all([...controllers.map((c) => c.stop()), rolls.stop(), scales.stop(), heals.stop(), metrics?.standBy()])
       await stopped
     },
   }
+}
+
+/** A KafkaCluster as the metrics see it: its status as the informer holds it, and where its brokers are (none for an invalid spec). */
+function watchedKafkaCluster(object: KubernetesObject): { cluster: WatchedKafkaCluster; bootstrapServers: readonly string[] | undefined } {
+  const resource = object as KafkaClusterResource & { status?: WatchedKafkaCluster['status'] & { controllers?: number[] } }
+  const namespace = resource.metadata?.namespace ?? ''
+  const checked = kafkaClusterModel(resource, namespace, { controllers: resource.status?.controllers })
+  return { cluster: { namespace, name: resource.metadata?.name ?? '', ...(resource.status ? { status: resource.status } : {}) }, bootstrapServers: checked.ok ? bootstrapServers(checked.model) : undefined }
 }
