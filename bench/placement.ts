@@ -61,15 +61,13 @@ function assignMany(brokers: number, partitions: number, rf: number): { m: Place
 
 /**
  * Lower bound of the replica moves of a rebalance, computed apart from the optimizer's moves: the
- * larger of (a) the replicas that must leave their partition for its spread to be the best possible
- * (RF minus the most replicas any best placement keeps, from the exhaustive cell search) and (b) the
- * replicas every broker below its band must receive (or above it must give), (c) the same for each
- * topic's replicas and band (topic balance), summed over the topics.
+ * larger of (a) the replicas every broker below its band must receive (or above it must give), and (b)
+ * summed over the topics, the larger of the topic's replicas that must leave their partition for its
+ * spread to be the best possible (RF minus the most replicas any best placement keeps, from the
+ * exhaustive cell search) and those its brokers below (above) the topic's band must receive (give).
  */
 function lowerBound(m: PlacementModel, tolerance: number): number {
   const state = new PlacementState(m)
-  let spreadMoves = 0
-  state.partitions.forEach((p, i) => (spreadMoves += p.replicas.length - state.bestSpread(i).kept))
   const active = m.brokers.filter((b) => b.state === 'active')
   const total = [...state.replicaLoad.values()].reduce((a, b) => a + b, 0)
   const capacity = active.reduce((n, b) => n + b.capacity, 0)
@@ -81,18 +79,24 @@ function lowerBound(m: PlacementModel, tolerance: number): number {
     under += Math.max(0, low - load)
     over += Math.max(0, load - high)
   }
-  let topicUnder = 0
-  let topicOver = 0
-  for (const topic of state.topicPartitions.keys()) {
+  // Per topic, its replicas that must move are at least those its partitions' spread forces out, and at
+  // least those brokers below (or above) its topic band must receive (or give): the larger, summed.
+  let perTopic = 0
+  for (const [topic, partitions] of state.topicPartitions) {
+    let spread = 0
+    for (const i of partitions) spread += state.partitions[i]!.replicas.length - state.bestSpread(i).kept
     const topicTotal = active.reduce((n, b) => n + state.topicLoad(topic, b.id), 0)
+    let topicUnder = 0
+    let topicOver = 0
     for (const b of active) {
       const [low, high] = topicShareBounds((topicTotal * b.capacity) / capacity, tolerance)
       const load = state.topicLoad(topic, b.id)
       topicUnder += Math.max(0, low - load)
       topicOver += Math.max(0, load - high)
     }
+    perTopic += Math.max(spread, topicUnder, topicOver)
   }
-  return Math.max(spreadMoves, under, over, topicUnder, topicOver)
+  return Math.max(perTopic, under, over)
 }
 
 const scenarios: Record<string, () => Figures> = {
