@@ -1,10 +1,12 @@
 import type { Admin, Connection } from '@platformatic/kafka'
 import { chunks, pushTo } from '../core/collections.ts'
 import { DEFAULT_EVALUATOR, EMPTY_WINDOW, groupStatus, observeCommit, partitionStatus, type EvaluatorOptions, type GroupStatus, type PartitionStatus, type PartitionWindow } from '../core/observe/consumer-status.ts'
+import { clusterRisk, type ClusterRisk } from '../core/observe/cluster-risk.ts'
+import { reassignmentProgress, type BytesLeftSample, type ReassignmentProgress } from '../core/observe/reassignment-progress.ts'
 import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type CollectedCluster, type ConsumerGroupState, type PartitionOffsets } from '../core/observe/exporter-series.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import type { Topology } from '../core/topology/topology.ts'
-import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
+import { anyConnection, createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
 import { describeConsumerGroups } from '../kafka/describe-consumer-groups.ts'
 import { describeRecordedTopology } from '../kafka/describe-recorded-topology.ts'
@@ -12,6 +14,8 @@ import { fetchRecordTimestamps, type RecordAt } from '../kafka/fetch-record-time
 import { listConsumerGroupOffsets } from '../kafka/list-consumer-group-offsets.ts'
 import { listConsumerGroups } from '../kafka/list-consumer-groups.ts'
 import { listOffsets, type TopicPartition } from '../kafka/list-offsets.ts'
+import { listPartitionReassignments } from '../kafka/list-partition-reassignments.ts'
+import { describeReplicaSizes } from '../kafka/describe-replica-sizes.ts'
 
 export interface CollectorOptions {
   connection: KafkaConnectionOptions
@@ -52,7 +56,11 @@ const MIN_INSYNC_TTL_MS = 5 * 60_000
  *   5. lag in seconds: the age of the record at each committed offset below the high watermark (at the
  *      log start when the offset fell off the log), from its timestamp, read once per (topic, partition,
  *      offset) and cached while some group still sits at that offset: an idle group costs no fetch.
- *      Records are fetched from each partition's leader, `records` partitions a request.
+ *      Records are fetched from each partition's leader, `records` partitions a request;
+ *   6. the risks (core/observe/cluster-risk.ts: restartability of each broker and domain, survivability
+ *      of each domain's loss, placement goals) from the snapshot and the domains, with no further read;
+ *   7. only while some partition is being reassigned: ListPartitionReassignments and DescribeLogDirs of
+ *      those partitions, for the bytes left and an ETA (core/observe/reassignment-progress.ts).
  * A failed batch costs only its own series (it is logged); the client is renewed after a failed
  * collection, which may have left broken connections behind.
  */
@@ -66,6 +74,7 @@ export class Collector {
   readonly #minInsync = new Map<string, number>()
   #minInsyncReadAt = 0
   #topology: Topology | undefined
+  #bytesLeft: BytesLeftSample[] = []
 
   constructor(options: CollectorOptions) {
     this.#options = options
@@ -107,8 +116,44 @@ export class Collector {
     const evaluatedAt = this.#now
     const { partitionStatuses, groupStatuses } = this.#evaluate(groups, offsets, evaluatedAt)
     const { lagSeconds, fetched } = await this.#lagSeconds(snapshot, groups, offsets)
-    const cluster: CollectedCluster = { snapshot, topology: this.#topology, offsets, groups, lagSeconds, partitionStatuses, groupStatuses }
+    const risk = this.#risk(snapshot)
+    const reassignments = await this.#reassignments(snapshot)
+    const cluster: CollectedCluster = { snapshot, topology: this.#topology, offsets, groups, lagSeconds, partitionStatuses, groupStatuses, risk, reassignments }
     return { series: buildSeries(cluster, this.#options.seriesBudget), cluster, fetchedTimestamps: fetched }
+  }
+
+  #risk(snapshot: ClusterSnapshot): ClusterRisk | undefined {
+    try {
+      return clusterRisk(snapshot, this.#topology)
+    } catch (err) {
+      this.#options.log(`exporter: restartability, survivability and placement goals not computed (a bug): ${(err as Error).stack ?? String(err)}`)
+      return undefined
+    }
+  }
+
+  async #reassignments(snapshot: ClusterSnapshot): Promise<ReassignmentProgress | undefined> {
+    const now = this.#now
+    let inFlight: { topic: string; partition: number; adding: number[] }[] = []
+    if (snapshot.partitions.some((p) => p.reassigning)) {
+      try {
+        inFlight = await listPartitionReassignments(await anyConnection(this.#admin, this.#options.connection.bootstrapServers))
+      } catch (err) {
+        this.#options.log(`exporter: reassignments in flight not read: ${(err as Error).message}`)
+        return undefined
+      }
+    }
+    let sizes: Map<string, Map<number, number>> | undefined = new Map()
+    if (inFlight.length > 0) {
+      try {
+        for (const r of await describeReplicaSizes(this.#admin, inFlight)) sizes.set(partitionKey(r.topic, r.partition), (sizes.get(partitionKey(r.topic, r.partition)) ?? new Map<number, number>()).set(r.broker, r.bytes))
+      } catch (err) {
+        this.#options.log(`exporter: sizes of the replicas being reassigned not read: ${(err as Error).message}`)
+        sizes = undefined
+      }
+    }
+    const progress = reassignmentProgress(inFlight, sizes, this.#bytesLeft, now)
+    if (progress.sample) this.#bytesLeft = [...this.#bytesLeft.filter((s) => s.at >= now - 2 * 60_000), progress.sample]
+    return progress
   }
 
   async #offsets(snapshot: ClusterSnapshot): Promise<Map<string, PartitionOffsets>> {

@@ -22,6 +22,10 @@ export interface RestartCheck {
   ok: boolean
   blockers: string[]
   warnings: string[]
+  /** What the blockers say, by kind: partitions per topic that would drop below min.insync.replicas. */
+  blockingPartitions: { topic: string; partitions: number }[]
+  /** True when the controller quorum would lose its caught-up majority (a blocker). */
+  quorumBlocks: boolean
 }
 
 export interface RestartOptions {
@@ -53,18 +57,21 @@ export function canStop(snapshot: ClusterSnapshot, ids: readonly number[], optio
     ([topic, n]) => `${n} partition${n > 1 ? 's' : ''} of ${topic} have RF <= min.insync.replicas: acks=all writes to them pause while ${who} restart${ids.length > 1 ? '' : 's'}`,
   )
   const quorum = snapshot.quorum
+  let quorumBlocks = false
   if (quorum === undefined) {
     warnings.push('the controller quorum is unknown (DescribeQuorum failed): its majority was not checked')
   } else if (quorum.voters.some((v) => down.has(v.id))) {
     const staying = quorum.voters.filter((v) => !down.has(v.id) && caughtUp(quorum, v, options.quorumLagMs))
     const majority = Math.floor(quorum.voters.length / 2) + 1
     if (staying.length < majority) {
+      quorumBlocks = true
       blockers.push(
         `the controller quorum would keep ${staying.length} caught-up voter${staying.length === 1 ? '' : 's'} of ${quorum.voters.length} without ${who}; a majority needs ${majority}`,
       )
     }
   }
-  return { brokerIds: [...ids], ok: blockers.length === 0, blockers, warnings }
+  const blockingPartitions = [...blockedByTopic].map(([topic, ps]) => ({ topic, partitions: ps.length }))
+  return { brokerIds: [...ids], ok: blockers.length === 0, blockers, warnings, blockingPartitions, quorumBlocks }
 }
 
 /**

@@ -2,7 +2,9 @@ import { partitionHealth, type PartitionHealth } from '../health/partition-healt
 import type { ClusterSnapshot, PartitionState } from '../health/snapshot.ts'
 import { pushTo } from '../collections.ts'
 import type { Topology } from '../topology/topology.ts'
+import type { ClusterRisk } from './cluster-risk.ts'
 import type { GroupStatus, PartitionStatus } from './consumer-status.ts'
+import type { ReassignmentProgress } from './reassignment-progress.ts'
 
 /**
  * The series of `kafkaplane exporter`, built from one collection (src/observe/collector.ts) with no I/O.
@@ -58,6 +60,10 @@ export interface CollectedCluster {
   /** Burrow status of each committed partition, by groupPartitionKey. */
   partitionStatuses: ReadonlyMap<string, PartitionStatus>
   groupStatuses: ReadonlyMap<string, GroupStatus>
+  /** Restartability, survivability and placement goals (core/observe/cluster-risk.ts), when computed. */
+  risk?: ClusterRisk
+  /** Reassignments in flight (core/observe/reassignment-progress.ts), when read. */
+  reassignments?: ReassignmentProgress
 }
 
 export interface Sample {
@@ -100,6 +106,7 @@ export function buildSeries(c: CollectedCluster, budget: number): BuiltSeries {
   const f = new Families()
   kafkaExporterSeries(c, f)
   kafkaplaneSeries(c, f)
+  riskSeries(c, f)
   const fullCount = countSamples(f.list)
   if (fullCount <= budget) return { families: f.list, perPartition: true, count: fullCount, fullCount }
   const families = f.list.filter((x) => !x.labelNames.includes('partition'))
@@ -271,6 +278,37 @@ function kafkaplaneSeries(c: CollectedCluster, f: Families): void {
   })
   f.add('kafkaplane_consumergroup_status', "Burrow's status of the group (OK, WARN, ERR): 1 for the current one", ['consumergroup', 'status'], statuses.map((s) => ({ labels: { consumergroup: s.id, status: s.status }, value: 1 })))
   f.add('kafkaplane_consumergroup_status_code', "Burrow's status of the group as Burrow numbers it: 1 OK, 2 WARN, 3 ERR", ['consumergroup'], statuses.map((s) => ({ labels: { consumergroup: s.id }, value: GROUP_STATUS_CODE[s.status] })))
+}
+
+function riskSeries(c: CollectedCluster, f: Families): void {
+  const bool = (b: boolean) => (b ? 1 : 0)
+  const { risk, reassignments } = c
+  if (risk) {
+    f.add('kafkaplane_broker_restartable', '1 if the live broker may go down now (every partition keeps min.insync.replicas in sync, the controller quorum a caught-up majority), else 0', ['broker'], risk.brokers.map((b) => ({ labels: { broker: String(b.id) }, value: bool(b.check.ok) })))
+    f.add('kafkaplane_broker_restart_blocking_partitions', 'Partitions of the topic that would drop below min.insync.replicas without the broker (what blocks its restart)', ['broker', 'topic'], risk.brokers.flatMap((b) => b.check.blockingPartitions.map((x) => ({ labels: { broker: String(b.id), topic: x.topic }, value: x.partitions }))))
+    f.add('kafkaplane_broker_restart_blocked_by_quorum', '1 if the controller quorum would lose its caught-up majority without the broker', ['broker'], risk.brokers.map((b) => ({ labels: { broker: String(b.id) }, value: bool(b.check.quorumBlocks) })))
+    const domain = (d: { dimension: string; domain: string }) => ({ dimension: d.dimension, domain: d.domain })
+    f.add('kafkaplane_domain_restartable', '1 if every broker of the failure domain may go down together now, else 0', ['dimension', 'domain'], risk.domains.map((d) => ({ labels: domain(d), value: bool(d.check.ok) })))
+    f.add('kafkaplane_domain_restart_blocking_partitions', 'Partitions of the topic that would drop below min.insync.replicas without the whole domain', ['dimension', 'domain', 'topic'], risk.domains.flatMap((d) => d.check.blockingPartitions.map((x) => ({ labels: { ...domain(d), topic: x.topic }, value: x.partitions }))))
+    f.add('kafkaplane_domain_restart_blocked_by_quorum', '1 if the controller quorum would lose its caught-up majority without the whole domain', ['dimension', 'domain'], risk.domains.map((d) => ({ labels: domain(d), value: bool(d.check.quorumBlocks) })))
+    f.add('kafkaplane_domain_loss_partitions', 'Partitions with a replica in the failure domain (as assigned)', ['dimension', 'domain'], risk.domainLoss.map((d) => ({ labels: domain(d), value: d.partitions })))
+    f.add('kafkaplane_domain_loss_unwritable_partitions', 'Partitions that would stop taking acks=all writes if the failure domain were lost (fewer than min.insync.replicas of their replicas outside it)', ['dimension', 'domain'], risk.domainLoss.map((d) => ({ labels: domain(d), value: d.unwritable })))
+    f.add('kafkaplane_domain_loss_unreadable_partitions', 'Partitions with every replica in the failure domain (lost with it)', ['dimension', 'domain'], risk.domainLoss.map((d) => ({ labels: domain(d), value: d.unreadable })))
+    f.add('kafkaplane_domain_loss_survivable', '1 if every partition stays writable after the loss of the failure domain, else 0', ['dimension', 'domain'], risk.domainLoss.map((d) => ({ labels: domain(d), value: bool(d.unwritable === 0) })))
+    f.add('kafkaplane_dimension_partitions', 'Partitions judged for the survivability of the dimension', ['dimension'], risk.survivability.map((s) => ({ labels: { dimension: s.dimension }, value: s.partitions })))
+    f.add('kafkaplane_dimension_partitions_writable_after_any_domain_loss', 'Partitions that stay writable whichever one domain of the dimension is lost', ['dimension'], risk.survivability.map((s) => ({ labels: { dimension: s.dimension }, value: s.writableAfterAnyDomainLoss })))
+    f.add('kafkaplane_placement_goal_satisfied', "1 if the placement meets the goal (core/placement/goals.ts; hard goals first), else 0", ['goal', 'hard'], risk.goals.map((g) => ({ labels: { goal: g.goal, hard: String(g.hard) }, value: bool(g.satisfied) })))
+    if (risk.goals.length > 0) {
+      const bad = new Map(risk.spreadViolations.map((v) => [v.topic, v.partitions]))
+      f.add('kafkaplane_topic_partitions_spread_violated', 'Partitions of the topic spread over the failure domains worse than their brokers allow (the hard spread goal, on every dimension)', ['topic'], [...partitionsByTopic(c.snapshot).keys()].map((topic) => ({ labels: { topic }, value: bad.get(topic) ?? 0 })))
+    }
+  }
+  if (reassignments) {
+    f.add('kafkaplane_reassigning_partitions', 'Partition reassignments in flight (any plan or tool: ListPartitionReassignments)', [], [{ labels: {}, value: reassignments.partitions }])
+    f.add('kafkaplane_reassignment_bytes_left', 'Bytes the new replicas of the reassignments in flight still have to copy', [], reassignments.bytesLeft === undefined ? [] : [{ labels: {}, value: reassignments.bytesLeft }])
+    f.add('kafkaplane_reassignment_rate_bytes_per_second', 'Bytes per second the reassignments in flight copied over the last minute', [], reassignments.rateBytesPerSecond === undefined ? [] : [{ labels: {}, value: reassignments.rateBytesPerSecond }])
+    f.add('kafkaplane_reassignment_eta_seconds', 'Seconds until the reassignments in flight are copied, at that rate', [], reassignments.etaSeconds === undefined ? [] : [{ labels: {}, value: reassignments.etaSeconds }])
+  }
 }
 
 function partitionsByTopic(snapshot: ClusterSnapshot): Map<string, PartitionState[]> {
