@@ -3,7 +3,7 @@ import { chunks, pushTo } from '../core/collections.ts'
 import { DEFAULT_EVALUATOR, EMPTY_WINDOW, groupStatus, observeCommit, partitionStatus, type EvaluatorOptions, type GroupStatus, type PartitionStatus, type PartitionWindow } from '../core/observe/consumer-status.ts'
 import { clusterRisk, type ClusterRisk } from '../core/observe/cluster-risk.ts'
 import { reassignmentProgress, type BytesLeftSample, type ReassignmentProgress } from '../core/observe/reassignment-progress.ts'
-import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type CollectedCluster, type ConsumerGroupState, type PartitionOffsets } from '../core/observe/exporter-series.ts'
+import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type CollectedCluster, type ConsumerGroupState, type LogDirState, type PartitionOffsets } from '../core/observe/exporter-series.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { anyConnection, createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
@@ -16,6 +16,7 @@ import { listConsumerGroups } from '../kafka/list-consumer-groups.ts'
 import { listOffsets, type TopicPartition } from '../kafka/list-offsets.ts'
 import { listPartitionReassignments } from '../kafka/list-partition-reassignments.ts'
 import { describeReplicaSizes } from '../kafka/describe-replica-sizes.ts'
+import { describeLogDirUsage } from '../kafka/describe-log-dir-usage.ts'
 
 export interface CollectorOptions {
   connection: KafkaConnectionOptions
@@ -59,7 +60,8 @@ const MIN_INSYNC_TTL_MS = 5 * 60_000
  *      Records are fetched from each partition's leader, `records` partitions a request;
  *   6. the risks (core/observe/cluster-risk.ts: restartability of each broker and domain, survivability
  *      of each domain's loss, placement goals) from the snapshot and the domains, with no further read;
- *   7. only while some partition is being reassigned: ListPartitionReassignments and DescribeLogDirs of
+ *   7. the log dirs of every live broker: their volume's size and free bytes (DescribeLogDirs for no topic);
+ *   8. only while some partition is being reassigned: ListPartitionReassignments and DescribeLogDirs of
  *      those partitions, for the bytes left and an ETA (core/observe/reassignment-progress.ts).
  * A failed batch costs only its own series (it is logged); the client is renewed after a failed
  * collection, which may have left broken connections behind.
@@ -117,8 +119,8 @@ export class Collector {
     const { partitionStatuses, groupStatuses } = this.#evaluate(groups, offsets, evaluatedAt)
     const { lagSeconds, fetched } = await this.#lagSeconds(snapshot, groups, offsets)
     const risk = this.#risk(snapshot)
-    const reassignments = await this.#reassignments(snapshot)
-    const cluster: CollectedCluster = { snapshot, topology: this.#topology, offsets, groups, lagSeconds, partitionStatuses, groupStatuses, risk, reassignments }
+    const [reassignments, logDirs] = await Promise.all([this.#reassignments(snapshot), this.#logDirs(snapshot)])
+    const cluster: CollectedCluster = { snapshot, topology: this.#topology, offsets, groups, lagSeconds, partitionStatuses, groupStatuses, risk, reassignments, logDirs }
     return { series: buildSeries(cluster, this.#options.seriesBudget), cluster, fetchedTimestamps: fetched }
   }
 
@@ -129,6 +131,22 @@ export class Collector {
       this.#options.log(`exporter: restartability, survivability and placement goals not computed (a bug): ${(err as Error).stack ?? String(err)}`)
       return undefined
     }
+  }
+
+  /** The log dirs' volumes of every live broker, each asked in parallel; one that does not answer is left out. */
+  async #logDirs(snapshot: ClusterSnapshot): Promise<LogDirState[]> {
+    const perBroker = await Promise.all(
+      snapshot.brokers.map(async (b) => {
+        try {
+          const connection = await this.#admin.connections.get({ host: b.host, port: b.port })
+          return (await describeLogDirUsage(connection)).map((d) => ({ broker: b.id, ...d }))
+        } catch (err) {
+          this.#options.log(`exporter: log dirs of broker ${b.id} not read: ${(err as Error).message}`)
+          return []
+        }
+      }),
+    )
+    return perBroker.flat()
   }
 
   async #reassignments(snapshot: ClusterSnapshot): Promise<ReassignmentProgress | undefined> {

@@ -74,7 +74,7 @@ test('a zone holding two of three voters blocks by quorum; a down broker is excl
   assert.deepEqual([bare.domains, bare.domainLoss, bare.goals], [[], [], []])
 })
 
-test('the risk series: restartable and what blocks, domain loss, goals, spread per topic, reassignments', () => {
+test('the risk series: restartable and what blocks, domain loss, goals, spread per topic, reassignments, log dir volumes', () => {
   const snap = snapshot([partition('orders', 0, [0, 2, 4], [0, 2]), partition('payments', 0, [0, 1, 2])])
   const c: CollectedCluster = {
     snapshot: snap,
@@ -86,6 +86,7 @@ test('the risk series: restartable and what blocks, domain loss, goals, spread p
     groupStatuses: new Map(),
     risk: clusterRisk(snap, topology),
     reassignments: { partitions: 2, bytesLeft: 300, rateBytesPerSecond: 100, etaSeconds: 3 },
+    logDirs: [{ broker: 1, logDir: '/data/kafka', totalBytes: 1000, usableBytes: 250 }],
   }
   const families = new Map(buildSeries(c, 10_000).families.map((f) => [f.name, f.samples]))
   const one = (name: string, labels: Record<string, string> = {}) => families.get(name)?.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value
@@ -106,6 +107,8 @@ test('the risk series: restartable and what blocks, domain loss, goals, spread p
   assert.equal(one('kafkaplane_reassigning_partitions'), 2)
   assert.equal(one('kafkaplane_reassignment_bytes_left'), 300)
   assert.equal(one('kafkaplane_reassignment_eta_seconds'), 3)
+  assert.equal(one('kafkaplane_log_dir_total_bytes', { broker: '1', log_dir: '/data/kafka' }), 1000)
+  assert.equal(one('kafkaplane_log_dir_usable_bytes', { broker: '1', log_dir: '/data/kafka' }), 250)
 })
 
 test('reassignment progress: bytes the adding replicas lack, the rate they went down at, the ETA', () => {

@@ -20,7 +20,10 @@ import type { ReassignmentProgress } from './reassignment-progress.ts'
  *     their -1 as kafka_exporter does. `members` is shown for every group.
  *   - kafkaplane's own (`kafkaplane_`): brokers by every failure dimension, the controller quorum, partition
  *     health per topic (core/health/partition-health.ts), lag in seconds and Burrow-style group status
- *     (core/observe/consumer-status.ts), per-topic sums that stand in for the per-partition series.
+ *     (core/observe/consumer-status.ts), per-topic sums that stand in for the per-partition series;
+ *     what may restart now and what blocks it, survivability of each domain's loss, placement goals
+ *     (core/observe/cluster-risk.ts), reassignments in flight with bytes left and ETA
+ *     (core/observe/reassignment-progress.ts), and the log dirs' volumes (size, free bytes).
  *
  * Series budget: when the series would number more than `budget`, every per-partition family (those with
  * a `partition` label) is left out; the per-topic ones stay (kafka_topic_partitions, the `_sum` families,
@@ -64,6 +67,15 @@ export interface CollectedCluster {
   risk?: ClusterRisk
   /** Reassignments in flight (core/observe/reassignment-progress.ts), when read. */
   reassignments?: ReassignmentProgress
+  /** The log dirs of the live brokers (DescribeLogDirs), when read. */
+  logDirs?: readonly LogDirState[]
+}
+
+export interface LogDirState {
+  broker: number
+  logDir: string
+  totalBytes: number
+  usableBytes: number
 }
 
 export interface Sample {
@@ -282,7 +294,12 @@ function kafkaplaneSeries(c: CollectedCluster, f: Families): void {
 
 function riskSeries(c: CollectedCluster, f: Families): void {
   const bool = (b: boolean) => (b ? 1 : 0)
-  const { risk, reassignments } = c
+  const { risk, reassignments, logDirs } = c
+  if (logDirs) {
+    const dir = (d: LogDirState) => ({ broker: String(d.broker), log_dir: d.logDir })
+    f.add('kafkaplane_log_dir_total_bytes', "Size of the volume holding the broker's log dir (DescribeLogDirs)", ['broker', 'log_dir'], logDirs.map((d) => ({ labels: dir(d), value: d.totalBytes })))
+    f.add('kafkaplane_log_dir_usable_bytes', "Bytes still free for Kafka on the volume of the broker's log dir", ['broker', 'log_dir'], logDirs.map((d) => ({ labels: dir(d), value: d.usableBytes })))
+  }
   if (risk) {
     f.add('kafkaplane_broker_restartable', '1 if the live broker may go down now (every partition keeps min.insync.replicas in sync, the controller quorum a caught-up majority), else 0', ['broker'], risk.brokers.map((b) => ({ labels: { broker: String(b.id) }, value: bool(b.check.ok) })))
     f.add('kafkaplane_broker_restart_blocking_partitions', 'Partitions of the topic that would drop below min.insync.replicas without the broker (what blocks its restart)', ['broker', 'topic'], risk.brokers.flatMap((b) => b.check.blockingPartitions.map((x) => ({ labels: { broker: String(b.id), topic: x.topic }, value: x.partitions }))))
