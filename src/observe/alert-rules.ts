@@ -20,9 +20,9 @@
  * JMX exporter's ActiveControllerCount (Strimzi's name): kafkaplane reads the active controller from
  * DescribeQuorum, which names exactly one leader, so its own series cannot show two.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { stringify } from 'yaml'
+import { generate, generatedHeader } from './generated-files.ts'
 
 export type Severity = 'critical' | 'warning'
 
@@ -270,10 +270,8 @@ export function prometheusRule(groups: readonly AlertGroup[] = alertGroups(), me
   return { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata, spec: ruleGroups(groups) }
 }
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const HEADER = `# Generated from src/observe/alert-rules.ts: do not edit by hand.
-# Regenerate: node src/observe/alert-rules.ts (test/rules/alert-rules.test.ts fails when this file differs).
-`
+const SOURCE = 'src/observe/alert-rules.ts'
+const HEADER = generatedHeader(SOURCE, 'test/rules/alert-rules.test.ts')
 
 /** Repository-relative path -> content of every generated file. */
 export function alertRuleFiles(): Map<string, string> {
@@ -284,28 +282,4 @@ export function alertRuleFiles(): Map<string, string> {
   ])
 }
 
-/** The generated files that are missing or differ. */
-export function staleAlertRuleFiles(root = ROOT): string[] {
-  return [...alertRuleFiles()].filter(([path, text]) => readOrUndefined(`${root}${path}`) !== text).map(([path]) => path)
-}
-
-function readOrUndefined(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return undefined
-  }
-}
-
-function main(argv: readonly string[]): number {
-  if (argv.includes('--check')) {
-    const stale = staleAlertRuleFiles()
-    for (const path of stale) process.stderr.write(`${path} differs from src/observe/alert-rules.ts (fix: node src/observe/alert-rules.ts)\n`)
-    return stale.length === 0 ? 0 : 1
-  }
-  for (const [path, text] of alertRuleFiles()) writeFileSync(`${ROOT}${path}`, text)
-  process.stdout.write(`wrote ${[...alertRuleFiles().keys()].join(', ')}\n`)
-  return 0
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2))
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = generate(SOURCE, alertRuleFiles(), process.argv.slice(2))

@@ -12,7 +12,8 @@ import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import { clientConnectionOptions, createAdmin } from '../../src/kafka/connection.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startTestCluster } from './support/clusters.ts'
-import { runCli, startWatchedCli, type WatchedCli } from './support/cli.ts'
+import { runCli, type WatchedCli } from './support/cli.ts'
+import { startExporter, stopExporter } from './support/exporter.ts'
 import { describeTopic, waitForPartitions } from './support/kafka-io.ts'
 import { scrape, value, type Line } from './support/prometheus-text.ts'
 
@@ -28,25 +29,6 @@ const AUDIT = [3, 12, 7]
 
 function sum(lines: Line[], name: string, labels: Record<string, string> = {}): number {
   return lines.filter((l) => l.name === name && Object.entries(labels).every(([k, v]) => l.labels[k] === v)).reduce((a, l) => a + l.value, 0)
-}
-
-/** Starts `kafkaplane exporter` on a free port; resolves with the process and its /metrics URL. */
-async function startExporter(bootstrap: string[], extra: string[] = []): Promise<{ cli: WatchedCli; url: string }> {
-  const cli = startWatchedCli(['exporter', '--bootstrap-server', bootstrap.join(','), '--host', '127.0.0.1', '--port', '0', '--interval-seconds', '1', ...extra])
-  await cli.waitFor(/serving GET \/metrics on 127\.0\.0\.1:\d+/, 30_000)
-  const port = /serving GET \/metrics on 127\.0\.0\.1:(\d+)/.exec(cli.stderr())?.[1]
-  assert.ok(port, `the exporter did not start: ${cli.stderr()}`)
-  return { cli, url: `http://127.0.0.1:${port}/metrics` }
-}
-
-async function stopExporter(cli: WatchedCli | undefined): Promise<void> {
-  if (!cli || cli.child.exitCode !== null) return
-  cli.child.kill('SIGTERM')
-  const code = await Promise.race([cli.exited, sleep(10_000).then(() => 'timeout' as const)])
-  if (code === 'timeout') {
-    cli.child.kill('SIGKILL')
-    await cli.exited
-  }
 }
 
 

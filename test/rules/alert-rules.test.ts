@@ -9,29 +9,18 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
-import { alertGroups, alertRuleFiles, prometheusRule, ruleGroups, staleAlertRuleFiles } from '../../src/observe/alert-rules.ts'
+import { alertGroups, alertRuleFiles, prometheusRule, ruleGroups } from '../../src/observe/alert-rules.ts'
+import { staleFiles } from '../../src/observe/generated-files.ts'
+import { dashboardFiles, grafanaDashboard } from '../../src/observe/grafana-dashboard.ts'
+import { exec, fetchedBin } from '../integration/support/fetched-tools.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const RULES = join(root, 'deploy/prometheus/kafkaplane-rules.yaml')
-
-function exec(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }))
-  })
-}
-
-/** The directory a fetch script prints last (building the tool on first use). */
-export async function fetchedBin(script: string): Promise<string> {
-  const r = await exec('bash', [join(root, 'scripts', script)])
-  assert.equal(r.code, 0, r.stderr)
-  return r.stdout.trim().split('\n').at(-1)!
-}
 
 const rules = new Map(alertGroups().flatMap((g) => g.rules.map((r) => [r.alert, r])))
 const job = { job: 'kafkaplane', instance: 'exporter:9308' }
@@ -295,7 +284,7 @@ describe('alert rules with promtool', () => {
   after(() => rmSync(dir, { recursive: true, force: true }))
 
   test('the committed files are what src/observe/alert-rules.ts renders; the PrometheusRule and the chart hold the same groups', async () => {
-    assert.deepEqual(staleAlertRuleFiles(), [], 'regenerate with: node src/observe/alert-rules.ts')
+    assert.deepEqual(staleFiles(alertRuleFiles()), [], 'regenerate with: node src/observe/alert-rules.ts')
     const files = alertRuleFiles()
     const groups = parse(files.get('deploy/prometheus/kafkaplane-rules.yaml')!)
     assert.deepEqual(groups, ruleGroups(alertGroups()))
@@ -334,4 +323,21 @@ describe('alert rules with promtool', () => {
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}`)
     assert.match(r.stdout, /SUCCESS/)
   })
+})
+
+test('the committed Grafana dashboard is what src/observe/grafana-dashboard.ts renders: panels on a 24-column grid, none overlapping, each with a query', () => {
+  assert.deepEqual(staleFiles(dashboardFiles()), [], 'regenerate with: node src/observe/grafana-dashboard.ts')
+  const panels = grafanaDashboard().panels as { id: number; type: string; gridPos: { x: number; y: number; w: number; h: number }; targets?: { expr: string }[] }[]
+  assert.equal(new Set(panels.map((p) => p.id)).size, panels.length, 'unique ids')
+  const cells = new Set<string>()
+  for (const p of panels) {
+    assert.ok(p.gridPos.x + p.gridPos.w <= 24, `panel ${p.id} fits the grid`)
+    for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++) {
+      for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+        assert.ok(!cells.has(`${x},${y}`), `panel ${p.id} overlaps another at ${x},${y}`)
+        cells.add(`${x},${y}`)
+      }
+    }
+    if (p.type !== 'row') assert.ok((p.targets ?? []).length > 0, `panel ${p.id} has a query`)
+  }
 })

@@ -1,0 +1,205 @@
+/**
+ * kafkaplane's alert rules and Grafana dashboard on a real Prometheus (built from the Go module proxy by
+ * scripts/fetch-prometheus.sh) scraping `kafkaplane exporter` of one real 3-broker cluster (zones a, b, c)
+ * on kafkaplane's defaults (RF 3, min.insync.replicas 2), while a producer writes all the time:
+ *   1. a stopped broker fires KafkaBrokerDown (naming it and its zone) and KafkaUnderReplicatedPartitions
+ *      (naming the topic), read from Prometheus's /api/v1/alerts; both end once it is back in sync;
+ *   2. a consumer group that commits and stops while production goes on fires KafkaConsumerGroupLagGrowing
+ *      and KafkaConsumerGroupLagSecondsHigh for that group, and not for a group that keeps consuming;
+ *   3. every panel query of deploy/grafana/kafkaplane.json, its variables substituted (and every
+ *      variable's label_values), returns data.
+ * The test's copy of the rules is the committed one with short `for`s (5 s), a 5 s lag threshold and a
+ * 20 s growth window; Prometheus scrapes and evaluates every second. The producer, the live consumer,
+ * the exporter, Prometheus and the cluster are stopped in after(), by pid, whatever failed.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka'
+import { layoutBrokers } from '../../src/core/topology/layout.ts'
+import { clientConnectionOptions, createAdmin } from '../../src/kafka/connection.ts'
+import type { LocalCluster } from '../../src/local/local-cluster.ts'
+import { alertGroups, rulesYaml } from '../../src/observe/alert-rules.ts'
+import { DASHBOARD_FILE, DASHBOARD_VARIABLES, dashboardFiles } from '../../src/observe/grafana-dashboard.ts'
+import type { WatchedCli } from './support/cli.ts'
+import { freeBasePort, startTestCluster } from './support/clusters.ts'
+import { startExporter, stopExporter, stopProcess } from './support/exporter.ts'
+import { fetchedBin } from './support/fetched-tools.ts'
+import { waitForPartitions } from './support/kafka-io.ts'
+import { until } from './support/until.ts'
+
+const topology = layoutBrokers(3, [{ name: 'zone', values: ['a', 'b', 'c'] }])
+const TOPIC = 'orders'
+const PARTITIONS = 3
+const JOB = 'kafkaplane'
+
+interface Alert {
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  state: 'pending' | 'firing'
+}
+
+describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane exporter', { timeout: 300_000 }, () => {
+  let cluster: LocalCluster | undefined
+  let exporter: { cli: WatchedCli; url: string } | undefined
+  let prometheus: { child: ChildProcess; exited: Promise<unknown>; log: () => string } | undefined
+  let api = ''
+  let producing = true
+  let producer: Promise<void> | undefined
+  let live: Consumer<string, string, string, string> | undefined
+  const dir = mkdtempSync(join(tmpdir(), 'kafkaplane-alerts-'))
+
+  before(async () => {
+    const bin = await fetchedBin('fetch-prometheus.sh')
+    cluster = await startTestCluster(topology)
+    const bootstrapServers = cluster.bootstrapServers
+    const admin = createAdmin({ bootstrapServers })
+    try {
+      await admin.createTopics({ topics: [TOPIC], partitions: PARTITIONS, replicas: 3 })
+    } finally {
+      await admin.close()
+    }
+    await waitForPartitions(bootstrapServers, TOPIC, (ps) => ps.every((p) => p.leader >= 0))
+    producer = produceUntilStopped(bootstrapServers, () => producing)
+    exporter = await startExporter(bootstrapServers)
+
+    // Prometheus: scrapes the exporter and evaluates the rules every second.
+    const port = await freeBasePort(1)
+    const target = new URL(exporter.url).host
+    writeFileSync(join(dir, 'rules.yaml'), rulesYaml(alertGroups({ lagSecondsThreshold: 5, lagGrowthWindow: '20s', for: { '*': '5s' } })))
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [${join(dir, 'rules.yaml')}]\nscrape_configs:\n  - job_name: ${JOB}\n    static_configs: [{ targets: ['${target}'] }]\n`,
+    )
+    let log = ''
+    const child = spawn(join(bin, 'prometheus'), [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout!.on('data', (d: Buffer) => (log += d.toString()))
+    child.stderr!.on('data', (d: Buffer) => (log += d.toString()))
+    prometheus = { child, exited: new Promise((resolve) => child.on('close', resolve)), log: () => log }
+    api = `http://127.0.0.1:${port}/api/v1`
+    await until('Prometheus scraping the exporter', () => query('up').catch(() => undefined), (r) => r.some((s) => s.value[1] === '1'), { timeoutMs: 60_000, everyMs: 500, context: () => prometheus!.log() })
+  })
+
+  after(async () => {
+    producing = false
+    try {
+      await live?.close(true).catch(() => {})
+      await producer?.catch(() => {})
+      if (prometheus) await stopProcess(prometheus.child, prometheus.exited)
+      await stopExporter(exporter?.cli)
+    } finally {
+      await cluster?.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+    if (prometheus) assert.notEqual(prometheus.child.exitCode ?? prometheus.child.signalCode, null, 'prometheus is gone')
+  })
+
+  async function get<T>(path: string): Promise<T> {
+    const response = await fetch(`${api}${path}`)
+    const body = (await response.json()) as { status: string; data: T; error?: string }
+    assert.equal(body.status, 'success', `${path}: ${body.error}`)
+    return body.data
+  }
+
+  async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+    return (await get<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`/query?query=${encodeURIComponent(expr)}`)).result
+  }
+
+  const firing = async () => (await get<{ alerts: Alert[] }>('/alerts')).alerts.filter((a) => a.state === 'firing')
+  const context = () => `exporter:\n${exporter?.cli.stderr().slice(-3000)}\nprometheus:\n${prometheus?.log().slice(-3000)}`
+  const has = (alerts: Alert[], name: string, labels: Record<string, string>) => alerts.some((a) => a.labels.alertname === name && Object.entries(labels).every(([k, v]) => a.labels[k] === v))
+
+  test('a stopped broker fires KafkaBrokerDown and KafkaUnderReplicatedPartitions; both end once it is back', async () => {
+    const stopped = 2
+    const zone = cluster!.brokerLabels(stopped).zone!
+    assert.deepEqual((await firing()).map((a) => a.labels.alertname).filter((a) => a === 'KafkaBrokerDown' || a === 'KafkaUnderReplicatedPartitions'), [], 'none before')
+    await cluster!.stopBroker(stopped)
+    try {
+      const alerts = await until('the broker alerts firing', () => firing(), (a) => has(a, 'KafkaBrokerDown', { broker: String(stopped) }) && has(a, 'KafkaUnderReplicatedPartitions', { topic: TOPIC }), { timeoutMs: 90_000, everyMs: 1000, context })
+      const down = alerts.find((a) => a.labels.alertname === 'KafkaBrokerDown')!
+      assert.deepEqual([down.labels.broker, down.labels.zone, down.labels.severity, down.labels.job], [String(stopped), zone, 'critical', JOB])
+      assert.equal(down.annotations.summary, `Kafka broker ${stopped} is down: not registered, or fenced`)
+      assert.ok(down.annotations.runbook)
+      const under = alerts.find((a) => a.labels.alertname === 'KafkaUnderReplicatedPartitions' && a.labels.topic === TOPIC)!
+      assert.equal(under.annotations.summary, `${PARTITIONS} partitions of topic ${TOPIC} are under-replicated`)
+      // RF 3, min.insync.replicas 2: one broker down leaves every partition writable: no under-min-ISR alert.
+      assert.ok(!has(alerts, 'KafkaUnderMinIsrPartitions', {}), 'at min ISR is not under it')
+    } finally {
+      await cluster!.startBroker(stopped)
+    }
+    await until('the broker alerts ended', () => firing(), (a) => !has(a, 'KafkaBrokerDown', {}) && !has(a, 'KafkaUnderReplicatedPartitions', {}), { timeoutMs: 90_000, everyMs: 1000, context })
+  })
+
+  test('a consumer group that commits and stops while production goes on fires the lag alerts; a group that keeps consuming does not', async () => {
+    const bootstrapServers = cluster!.bootstrapServers
+    // `stalled` reads what is there, commits and leaves; `steady` keeps reading and committing.
+    const stalled = new Consumer({ clientId: 'alerts-stalled', groupId: 'stalled', ...clientConnectionOptions({ bootstrapServers }), deserializers: stringDeserializers })
+    try {
+      const stream = await stalled.consume({ topics: [TOPIC], mode: 'earliest', autocommit: false, maxWaitTime: 500 })
+      let read = 0
+      for await (const message of stream) {
+        await message.commit()
+        if (++read >= 10) break
+      }
+      await stream.close().catch(() => {})
+    } finally {
+      await stalled.close(true).catch(() => {})
+    }
+    live = new Consumer({ clientId: 'alerts-steady', groupId: 'steady', ...clientConnectionOptions({ bootstrapServers }), deserializers: stringDeserializers })
+    const steady = await live.consume({ topics: [TOPIC], mode: 'earliest', autocommit: 500, maxWaitTime: 500 })
+    steady.on('data', () => {})
+
+    const alerts = await until(
+      'the lag alerts of group stalled',
+      () => firing(),
+      (a) => has(a, 'KafkaConsumerGroupLagGrowing', { consumergroup: 'stalled', topic: TOPIC }) && has(a, 'KafkaConsumerGroupLagSecondsHigh', { consumergroup: 'stalled' }),
+      { timeoutMs: 120_000, everyMs: 1000, context },
+    )
+    assert.ok(!has(alerts, 'KafkaConsumerGroupLagGrowing', { consumergroup: 'steady' }) && !has(alerts, 'KafkaConsumerGroupLagSecondsHigh', { consumergroup: 'steady' }), 'the steady group keeps up')
+    const seconds = alerts.find((a) => a.labels.alertname === 'KafkaConsumerGroupLagSecondsHigh')!
+    assert.match(seconds.annotations.summary!, /^Consumer group stalled is [0-9.]+ s behind/)
+    // The group is known to the exporter as it is: no members, lag in records growing.
+    const [members] = await query(`kafka_consumergroup_members{consumergroup="stalled"}`)
+    assert.equal(members?.value[1], '0')
+  })
+
+  test("every panel query of the Grafana dashboard, and every variable's values, return data", async () => {
+    assert.deepEqual([...dashboardFiles().keys()], [DASHBOARD_FILE])
+    const dashboard = JSON.parse(dashboardFiles().get(DASHBOARD_FILE)!) as { panels: { type: string; title: string; targets?: { expr: string }[] }[] }
+    const substitute = (expr: string) => expr.replaceAll('$job', JOB).replaceAll('$topic', '.*').replaceAll('$consumergroup', '.*')
+    for (const v of DASHBOARD_VARIABLES) {
+      const m = /^label_values\((.+), (\w+)\)$/.exec(v.query)
+      assert.ok(m, v.query)
+      const values = await get<string[]>(`/label/${m[2]}/values?match[]=${encodeURIComponent(substitute(m[1]!))}`)
+      assert.ok(values.length > 0, `variable ${v.name}: ${v.query} lists nothing`)
+    }
+    const empty: string[] = []
+    let queries = 0
+    for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) {
+      assert.ok((panel.targets ?? []).length > 0, `panel ${panel.title} has no query`)
+      for (const target of panel.targets!) {
+        queries++
+        if ((await query(substitute(target.expr))).length === 0) empty.push(`${panel.title}: ${target.expr}`)
+      }
+    }
+    assert.deepEqual(empty, [], 'queries without data')
+    console.log(`${queries} panel queries of ${dashboard.panels.filter((p) => p.type !== 'row').length} panels returned data`)
+  })
+})
+
+/** Writes a record to each partition every 200 ms (acks=all, idempotent) until `go()` says stop. */
+async function produceUntilStopped(bootstrapServers: string[], go: () => boolean): Promise<void> {
+  const producer = new Producer({ clientId: 'alerts-producer', ...clientConnectionOptions({ bootstrapServers }), serializers: stringSerializers, idempotent: true, acks: ProduceAcks.ALL, retries: 20, retryDelay: 500 })
+  try {
+    for (let i = 0; go(); i++) {
+      await producer.send({ messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: TOPIC, partition, key: `k${i}`, value: `v${i}` })) }).catch(() => {})
+      await sleep(200)
+    }
+  } finally {
+    await producer.close().catch(() => {})
+  }
+}
