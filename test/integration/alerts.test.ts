@@ -54,6 +54,7 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
   const dir = mkdtempSync(join(tmpdir(), 'kafkaplane-alerts-'))
 
   before(async () => {
+    const begun = performance.now()
     const bin = await fetchedBin('fetch-prometheus.sh')
     cluster = await startTestCluster(topology)
     const bootstrapServers = cluster.bootstrapServers
@@ -81,6 +82,7 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()))
     prometheus = { child, exited: new Promise((resolve) => child.on('close', resolve)), log: () => log }
     api = `http://127.0.0.1:${port}/api/v1`
+    console.log(`cluster, exporter and Prometheus up in ${Math.round(performance.now() - begun)} ms`)
     await until('Prometheus scraping the exporter', () => query('up').catch(() => undefined), (r) => r.some((s) => s.value[1] === '1'), { timeoutMs: 60_000, everyMs: 500, context: () => prometheus!.log() })
   })
 
@@ -117,9 +119,11 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
     const stopped = 2
     const zone = cluster!.brokerLabels(stopped).zone!
     assert.deepEqual((await firing()).map((a) => a.labels.alertname).filter((a) => a === 'KafkaBrokerDown' || a === 'KafkaUnderReplicatedPartitions'), [], 'none before')
+    const started = performance.now()
     await cluster!.stopBroker(stopped)
     try {
       const alerts = await until('the broker alerts firing', () => firing(), (a) => has(a, 'KafkaBrokerDown', { broker: String(stopped) }) && has(a, 'KafkaUnderReplicatedPartitions', { topic: TOPIC }), { timeoutMs: 90_000, everyMs: 1000, context })
+      console.log(`broker ${stopped} stopped: its alerts fired ${Math.round(performance.now() - started)} ms after the stop began`)
       const down = alerts.find((a) => a.labels.alertname === 'KafkaBrokerDown')!
       assert.deepEqual([down.labels.broker, down.labels.zone, down.labels.severity, down.labels.job], [String(stopped), zone, 'critical', JOB])
       assert.equal(down.annotations.summary, `Kafka broker ${stopped} is down: not registered, or fenced`)
@@ -131,7 +135,9 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
     } finally {
       await cluster!.startBroker(stopped)
     }
+    const back = performance.now()
     await until('the broker alerts ended', () => firing(), (a) => !has(a, 'KafkaBrokerDown', {}) && !has(a, 'KafkaUnderReplicatedPartitions', {}), { timeoutMs: 90_000, everyMs: 1000, context })
+    console.log(`broker ${stopped} started again: its alerts ended ${Math.round(performance.now() - back)} ms later`)
   })
 
   test('a consumer group that commits and stops while production goes on fires the lag alerts; a group that keeps consuming does not', async () => {
@@ -153,12 +159,14 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
     const steady = await live.consume({ topics: [TOPIC], mode: 'earliest', autocommit: 500, maxWaitTime: 500 })
     steady.on('data', () => {})
 
+    const stoppedAt = performance.now()
     const alerts = await until(
       'the lag alerts of group stalled',
       () => firing(),
       (a) => has(a, 'KafkaConsumerGroupLagGrowing', { consumergroup: 'stalled', topic: TOPIC }) && has(a, 'KafkaConsumerGroupLagSecondsHigh', { consumergroup: 'stalled' }),
       { timeoutMs: 120_000, everyMs: 1000, context },
     )
+    console.log(`group stalled: its lag alerts fired ${Math.round(performance.now() - stoppedAt)} ms after it stopped`)
     assert.ok(!has(alerts, 'KafkaConsumerGroupLagGrowing', { consumergroup: 'steady' }) && !has(alerts, 'KafkaConsumerGroupLagSecondsHigh', { consumergroup: 'steady' }), 'the steady group keeps up')
     const seconds = alerts.find((a) => a.labels.alertname === 'KafkaConsumerGroupLagSecondsHigh')!
     assert.match(seconds.annotations.summary!, /^Consumer group stalled is [0-9.]+ s behind/)
