@@ -10,7 +10,9 @@
 # of tools/prometheus/go.mod, go.sum and the build recipe), locked, never half-made: scripts/lib/fetch-go-tool.sh.
 # Built with the tag remove_all_sd (no cloud or Kubernetes service discovery: the tests scrape static
 # targets) and without the web UI's npm assets (the HTTP API, which the tests use, is all there).
-# COLD_TIME_PLACEHOLDER
+# Measured on 2 cores with empty module and build caches: 3 m 57 s (then with a full `go mod download`, 1.9 GB;
+# go build alone fetches 1.1 GB), 1.2 GB in go-build/ afterwards, 104 MB of binaries; a fraction of a second
+# warm. Progress goes to stderr.
 set -euo pipefail
 
 # shellcheck source=scripts/lib/fetch-go-tool.sh

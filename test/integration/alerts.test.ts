@@ -82,8 +82,8 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()))
     prometheus = { child, exited: new Promise((resolve) => child.on('close', resolve)), log: () => log }
     api = `http://127.0.0.1:${port}/api/v1`
-    console.log(`cluster, exporter and Prometheus up in ${Math.round(performance.now() - begun)} ms`)
     await until('Prometheus scraping the exporter', () => query('up').catch(() => undefined), (r) => r.some((s) => s.value[1] === '1'), { timeoutMs: 60_000, everyMs: 500, context: () => prometheus!.log() })
+    console.log(`cluster, exporter and Prometheus up and scraping in ${Math.round(performance.now() - begun)} ms`)
   })
 
   after(async () => {
