@@ -3,7 +3,9 @@
  * scripts/fetch-prometheus.sh) scraping `kafkaplane exporter` of one real 3-broker cluster (zones a, b, c)
  * on kafkaplane's defaults (RF 3, min.insync.replicas 2), while a producer writes all the time:
  *   1. a stopped broker fires KafkaBrokerDown (naming it and its zone) and KafkaUnderReplicatedPartitions
- *      (naming the topic), read from Prometheus's /api/v1/alerts; both end once it is back in sync;
+ *      (naming the topic), read from Prometheus's /api/v1/alerts; meanwhile no other broker may restart
+ *      (the topic's partitions and the quorum block it) and each zone's loss stays survivable; both alerts
+ *      end once it is back in sync, and every broker may restart again;
  *   2. a consumer group that commits and stops while production goes on fires KafkaConsumerGroupLagGrowing
  *      and KafkaConsumerGroupLagSecondsHigh for that group, and not for a group that keeps consuming;
  *   3. every panel query of deploy/grafana/kafkaplane.json, its variables substituted (and every
@@ -132,12 +134,27 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
       assert.equal(under.annotations.summary, `${PARTITIONS} partitions of topic ${TOPIC} are under-replicated`)
       // RF 3, min.insync.replicas 2: one broker down leaves every partition writable: no under-min-ISR alert.
       assert.ok(!has(alerts, 'KafkaUnderMinIsrPartitions', {}), 'at min ISR is not under it')
+      // No other broker may restart now: each partition of orders would drop below min ISR, and the
+      // quorum (three combined nodes, one down) would lose its majority; the loss of a zone is still
+      // survivable as assigned (one replica in each zone).
+      const value = async (expr: string) => (await query(expr))[0]?.value[1]
+      for (const id of cluster!.brokerIds().filter((b) => b !== stopped)) {
+        const broker = String(id)
+        assert.equal(await value(`kafkaplane_broker_restartable{broker="${broker}"}`), '0', `broker ${id}`)
+        assert.equal(await value(`kafkaplane_broker_restart_blocking_partitions{broker="${broker}",topic="${TOPIC}"}`), String(PARTITIONS), `broker ${id}`)
+      }
+      // The stopped voter counts as caught up for 10 s after its last fetch (core/health/quorum.ts).
+      const others = cluster!.brokerIds().filter((b) => b !== stopped).map(String).sort()
+      await until('the quorum blocking the other brokers', () => query('kafkaplane_broker_restart_blocked_by_quorum == 1'), (r) => JSON.stringify(r.map((x) => x.metric.broker).sort()) === JSON.stringify(others), { timeoutMs: 60_000, everyMs: 1000, context })
+      assert.equal(await value(`kafkaplane_domain_restartable{dimension="zone",domain="${cluster!.brokerLabels(0).zone}"}`), '0')
+      assert.deepEqual((await query('kafkaplane_domain_loss_survivable')).map((r) => `${r.metric.domain}=${r.value[1]}`).sort(), ['a=1', 'b=1', 'c=1'])
     } finally {
       await cluster!.startBroker(stopped)
     }
     const back = performance.now()
     await until('the broker alerts ended', () => firing(), (a) => !has(a, 'KafkaBrokerDown', {}) && !has(a, 'KafkaUnderReplicatedPartitions', {}), { timeoutMs: 90_000, everyMs: 1000, context })
     console.log(`broker ${stopped} started again: its alerts ended ${Math.round(performance.now() - back)} ms later`)
+    await until('every broker restartable again', () => query('kafkaplane_broker_restartable == 1'), (r) => r.length === 3, { timeoutMs: 60_000, everyMs: 1000, context })
   })
 
   test('a consumer group that commits and stops while production goes on fires the lag alerts; a group that keeps consuming does not', async () => {
