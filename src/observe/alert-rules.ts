@@ -82,11 +82,11 @@ export function alertGroups(options: AlertRuleOptions = DEFAULT_ALERT_OPTIONS): 
         },
         {
           alert: 'KafkaBrokerFencedTooLong',
-          expr: 'kafkaplane_broker_fenced == 1',
+          expr: 'kafkaplane_broker_state{state="fenced"} == 1',
           for: '10m',
           severity: 'warning',
-          summary: 'Kafka broker {{ $labels.broker }} has been registered but fenced for 10 minutes: a restart or roll is stuck',
-          runbook: 'The broker runs but does not catch up on the metadata log: check its log and its controller connection; a kafkaplane roll waits for it and goes no further.',
+          summary: 'Kafka broker {{ $labels.broker }} has been starting for 10 minutes (fenced, following the metadata log): a restart or roll is stuck',
+          runbook: 'The broker runs and follows the metadata log but is not unfenced: check its log (log recovery, its controller connection); a kafkaplane roll waits for it and goes no further.',
           reads: 'kafkaplane',
         },
         {

@@ -2,8 +2,8 @@ import type { Admin, Connection } from '@platformatic/kafka'
 import { chunks, pushTo } from '../core/collections.ts'
 import { DEFAULT_EVALUATOR, EMPTY_WINDOW, groupStatus, observeCommit, partitionStatus, type EvaluatorOptions, type GroupStatus, type PartitionStatus, type PartitionWindow } from '../core/observe/consumer-status.ts'
 import { clusterRisk, type ClusterRisk } from '../core/observe/cluster-risk.ts'
-import { reassignmentProgress, type BytesLeftSample, type ReassignmentProgress } from '../core/observe/reassignment-progress.ts'
-import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type CollectedCluster, type ConsumerGroupState, type LogDirState, type PartitionOffsets } from '../core/observe/exporter-series.ts'
+import { moveProgress, type LiveMoves, type OngoingMove, type ReplicaBytes } from '../core/observe/live-view.ts'
+import { buildSeries, groupPartitionKey, partitionKey, type BuiltSeries, type CollectedCluster, type ConsumerGroupState, type LogDirState, type PartitionOffsets, type Reassignments } from '../core/observe/exporter-series.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import type { Topology } from '../core/topology/topology.ts'
 import { anyConnection, createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
@@ -62,7 +62,7 @@ const MIN_INSYNC_TTL_MS = 5 * 60_000
  *      of each domain's loss, placement goals) from the snapshot and the domains, with no further read;
  *   7. the log dirs of every live broker: their volume's size and free bytes (DescribeLogDirs for no topic);
  *   8. only while some partition is being reassigned: ListPartitionReassignments and DescribeLogDirs of
- *      those partitions, for the bytes left and an ETA (core/observe/reassignment-progress.ts).
+ *      those partitions, for the bytes left, the copy rate and an ETA (moveProgress, core/observe/live-view.ts).
  * A failed batch costs only its own series (it is logged); the client is renewed after a failed
  * collection, which may have left broken connections behind.
  */
@@ -76,7 +76,7 @@ export class Collector {
   readonly #minInsync = new Map<string, number>()
   #minInsyncReadAt = 0
   #topology: Topology | undefined
-  #bytesLeft: BytesLeftSample[] = []
+  #previousMoves: { collectedAt: number; moves: LiveMoves } | undefined
 
   constructor(options: CollectorOptions) {
     this.#options = options
@@ -149,29 +149,34 @@ export class Collector {
     return perBroker.flat()
   }
 
-  async #reassignments(snapshot: ClusterSnapshot): Promise<ReassignmentProgress | undefined> {
+  /**
+   * The reassignments in flight and their progress (core/observe/live-view.ts's moveProgress, the rate
+   * since the previous collection): ListPartitionReassignments and DescribeLogDirs of those partitions,
+   * only while the snapshot shows some partition reassigning. Undefined when they could not be read.
+   */
+  async #reassignments(snapshot: ClusterSnapshot): Promise<Reassignments | undefined> {
     const now = this.#now
-    let inFlight: { topic: string; partition: number; adding: number[] }[] = []
+    let moves: OngoingMove[] = []
+    let sizes: ReplicaBytes[] = []
     if (snapshot.partitions.some((p) => p.reassigning)) {
       try {
-        inFlight = await listPartitionReassignments(await anyConnection(this.#admin, this.#options.connection.bootstrapServers))
+        moves = await listPartitionReassignments(await anyConnection(this.#admin, this.#options.connection.bootstrapServers))
       } catch (err) {
         this.#options.log(`exporter: reassignments in flight not read: ${(err as Error).message}`)
+        this.#previousMoves = undefined
         return undefined
       }
-    }
-    let sizes: Map<string, Map<number, number>> | undefined = new Map()
-    if (inFlight.length > 0) {
       try {
-        for (const r of await describeReplicaSizes(this.#admin, inFlight)) sizes.set(partitionKey(r.topic, r.partition), (sizes.get(partitionKey(r.topic, r.partition)) ?? new Map<number, number>()).set(r.broker, r.bytes))
+        sizes = await describeReplicaSizes(this.#admin, moves)
       } catch (err) {
         this.#options.log(`exporter: sizes of the replicas being reassigned not read: ${(err as Error).message}`)
-        sizes = undefined
+        this.#previousMoves = undefined
+        return { inFlight: moves.length, progress: undefined }
       }
     }
-    const progress = reassignmentProgress(inFlight, sizes, this.#bytesLeft, now)
-    if (progress.sample) this.#bytesLeft = [...this.#bytesLeft.filter((s) => s.at >= now - 2 * 60_000), progress.sample]
-    return progress
+    const progress = moveProgress(moves, sizes, now, this.#previousMoves)
+    this.#previousMoves = { collectedAt: now, moves: progress }
+    return { inFlight: moves.length, progress }
   }
 
   async #offsets(snapshot: ClusterSnapshot): Promise<Map<string, PartitionOffsets>> {

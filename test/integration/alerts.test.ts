@@ -8,7 +8,9 @@
  *      end once it is back in sync, and every broker may restart again;
  *   2. a consumer group that commits and stops while production goes on fires KafkaConsumerGroupLagGrowing
  *      and KafkaConsumerGroupLagSecondsHigh for that group, and not for a group that keeps consuming;
- *   3. every panel query of deploy/grafana/kafkaplane.json, its variables substituted (and every
+ *   3. a kafkaplane plan (replication-factor fix 2 -> 3 of 3 MiB at 128 KiB/s) shows as a reassignment in flight with
+ *      its bytes left going down and an ETA, and nothing is left once it has ended;
+ *   4. every panel query of deploy/grafana/kafkaplane.json, its variables substituted (and every
  *      variable's label_values), returns data.
  * The test's copy of the rules is the committed one with short `for`s (5 s), a 5 s lag threshold and a
  * 20 s growth window; Prometheus scrapes and evaluates every second. The producer, the live consumer,
@@ -24,14 +26,15 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka'
 import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import { clientConnectionOptions, createAdmin } from '../../src/kafka/connection.ts'
+import { waitForTopic } from '../../src/kafka/wait-for-topic.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { alertGroups, rulesYaml } from '../../src/observe/alert-rules.ts'
 import { DASHBOARD_FILE, DASHBOARD_VARIABLES, dashboardFiles } from '../../src/observe/grafana-dashboard.ts'
-import type { WatchedCli } from './support/cli.ts'
+import { startWatchedCli, type WatchedCli } from './support/cli.ts'
 import { freeBasePort, startTestCluster } from './support/clusters.ts'
 import { startExporter, stopExporter, stopProcess } from './support/exporter.ts'
 import { fetchedBin } from './support/fetched-tools.ts'
-import { waitForPartitions } from './support/kafka-io.ts'
+import { fill, waitForPartitions } from './support/kafka-io.ts'
 import { until } from './support/until.ts'
 
 const topology = layoutBrokers(3, [{ name: 'zone', values: ['a', 'b', 'c'] }])
@@ -138,6 +141,7 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
       // quorum (three combined nodes, one down) would lose its majority; the loss of a zone is still
       // survivable as assigned (one replica in each zone).
       const value = async (expr: string) => (await query(expr))[0]?.value[1]
+      assert.equal(await value(`kafkaplane_broker_state{broker="${stopped}",state="down"}`), '1', 'stopped: down, not starting')
       for (const id of cluster!.brokerIds().filter((b) => b !== stopped)) {
         const broker = String(id)
         assert.equal(await value(`kafkaplane_broker_restartable{broker="${broker}"}`), '0', `broker ${id}`)
@@ -190,6 +194,46 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
     // The group is known to the exporter as it is: no members, lag in records growing.
     const [members] = await query(`kafka_consumergroup_members{consumergroup="stalled"}`)
     assert.equal(members?.value[1], '0')
+  })
+
+  test('a kafkaplane plan in flight (replication-factor fix, throttled): the reassignment, its bytes left going down and an ETA; nothing left once it ends', async () => {
+    const bootstrapServers = cluster!.bootstrapServers
+    const admin = createAdmin({ bootstrapServers })
+    try {
+      await admin.createTopics({ topics: ['moving'], partitions: -1, replicas: -1, assignments: [{ partition: 0, brokers: [0, 1] }] })
+      await waitForTopic(admin, 'moving', 1, 60_000)
+    } finally {
+      await admin.close()
+    }
+    // More than a replica fetch takes at once (replica.fetch.max.bytes, 1 MiB), so that the rest is copied
+    // at the throttle's pace.
+    const bytes = 3 * 1024 * 1024
+    await fill(bootstrapServers, 'moving', bytes)
+    const plan = startWatchedCli(['replication-factor', 'fix', '--target', '3', '--topics', 'moving', '--throttle', String(128 * 1024), '--bootstrap-server', bootstrapServers.join(','), '--state-file', join(dir, 'plan.json'), '--poll-ms', '500'])
+    const read = async () => {
+      const [partitions, left, eta] = await Promise.all(['kafkaplane_reassigning_partitions', 'kafkaplane_reassignment_bytes_left', 'kafkaplane_reassignment_eta_seconds'].map(async (m) => (await query(m))[0]?.value[1]))
+      return { partitions: Number(partitions), left: Number(left), eta: eta === undefined ? undefined : Number(eta) }
+    }
+    const planContext = () => `${plan.stdout()}${plan.stderr()}\n${context()}`
+    // What Prometheus holds, every 500 ms while the plan runs.
+    const seen: { partitions: number; left: number; eta: number | undefined }[] = []
+    try {
+      while (plan.child.exitCode === null) {
+        seen.push(await read())
+        await sleep(500)
+      }
+    } finally {
+      await stopProcess(plan.child, plan.exited)
+    }
+    assert.equal(plan.child.exitCode, 0, planContext())
+    const moving = seen.filter((v) => v.partitions === 1 && v.left > 0)
+    assert.ok(moving.length > 0, `the move was seen in flight: ${JSON.stringify(seen)}\n${planContext()}`)
+    assert.ok(moving.every((v) => v.left <= bytes * 1.05), `bytes left within the topic's ${bytes}: ${JSON.stringify(moving)}`)
+    assert.ok(moving.some((v, i) => i > 0 && v.left < moving[i - 1]!.left), `bytes left went down: ${JSON.stringify(moving)}`)
+    const etas = moving.flatMap((v) => (v.eta === undefined ? [] : [v.eta]))
+    assert.ok(etas.length > 0 && etas.every((eta) => eta > 0 && eta < 300), `an ETA of seconds while it copied: ${JSON.stringify(moving)}`)
+    await until('no reassignment left', read, (v) => v.partitions === 0 && v.left === 0 && v.eta === undefined, { timeoutMs: 30_000, everyMs: 500, context: planContext })
+    console.log(`plan in flight: ${moving.length} of ${seen.length} reads saw it moving, ETAs ${etas.map((e) => Math.round(e)).join(', ')} s`)
   })
 
   test("every panel query of the Grafana dashboard, and every variable's values, return data", async () => {

@@ -71,12 +71,16 @@ const scenarios: Scenario[] = [
     expect: [{ at: '5m', alert: 'KafkaBrokerCountDropped', fires: [] }],
   },
   {
-    name: 'a broker fenced for over 10 minutes',
+    name: 'a broker starting (fenced, following the metadata log) for over 10 minutes; a stopped one (down) is not starting',
     interval: '1m',
-    series: [s('kafkaplane_broker_fenced', { broker: '1' }, '0 1x15'), s('kafkaplane_broker_fenced', { broker: '0' }, '0x16')],
+    series: [
+      s('kafkaplane_broker_state', { broker: '1', state: 'fenced' }, '0 1x15'),
+      s('kafkaplane_broker_state', { broker: '0', state: 'fenced' }, '0x16'),
+      s('kafkaplane_broker_state', { broker: '0', state: 'down' }, '1x16'),
+    ],
     expect: [
       { at: '6m', alert: 'KafkaBrokerFencedTooLong', fires: [] },
-      { at: '14m', alert: 'KafkaBrokerFencedTooLong', fires: [{ labels: { broker: '1' }, summary: 'Kafka broker 1 has been registered but fenced for 10 minutes: a restart or roll is stuck' }] },
+      { at: '14m', alert: 'KafkaBrokerFencedTooLong', fires: [{ labels: { broker: '1', state: 'fenced' }, summary: 'Kafka broker 1 has been starting for 10 minutes (fenced, following the metadata log): a restart or roll is stuck' }] },
     ],
   },
   {

@@ -4,7 +4,7 @@ import type { ClusterSnapshot, PartitionState } from '../health/snapshot.ts'
 import type { Topology } from '../topology/topology.ts'
 import { clusterRisk, effectiveTopology } from './cluster-risk.ts'
 import { buildSeries, type CollectedCluster } from './exporter-series.ts'
-import { reassignmentProgress } from './reassignment-progress.ts'
+import { moveProgress } from './live-view.ts'
 
 const partition = (topic: string, p: number, replicas: number[], isr = replicas, minInsync = 2): PartitionState => ({ topic, partition: p, leader: isr[0] ?? -1, replicas, isr, minInsync, reassigning: false })
 
@@ -85,7 +85,7 @@ test('the risk series: restartable and what blocks, domain loss, goals, spread p
     partitionStatuses: new Map(),
     groupStatuses: new Map(),
     risk: clusterRisk(snap, topology),
-    reassignments: { partitions: 2, bytesLeft: 300, rateBytesPerSecond: 100, etaSeconds: 3 },
+    reassignments: { inFlight: 2, progress: { partitions: [], copiedBytes: 700, totalBytes: 1000, bytesPerSecond: 100, etaSeconds: 3 } },
     logDirs: [{ broker: 1, logDir: '/data/kafka', totalBytes: 1000, usableBytes: 250 }],
   }
   const families = new Map(buildSeries(c, 10_000).families.map((f) => [f.name, f.samples]))
@@ -111,22 +111,48 @@ test('the risk series: restartable and what blocks, domain loss, goals, spread p
   assert.equal(one('kafkaplane_log_dir_usable_bytes', { broker: '1', log_dir: '/data/kafka' }), 250)
 })
 
-test('reassignment progress: bytes the adding replicas lack, the rate they went down at, the ETA', () => {
-  const sizes = new Map([
-    ['orders\u00000', new Map([[0, 1000], [1, 1000], [5, 400]])],
-    ['orders\u00001', new Map([[2, 500], [3, 500]])],
-  ])
-  const inFlight = [{ topic: 'orders', partition: 0, adding: [5] }, { topic: 'orders', partition: 1, adding: [4] }]
-  const first = reassignmentProgress(inFlight, sizes, [], 10_000)
-  assert.deepEqual(first, { partitions: 2, bytesLeft: 600 + 500, rateBytesPerSecond: undefined, etaSeconds: undefined, sample: { at: 10_000, bytesLeft: 1100 } })
-  sizes.get('orders\u00000')!.set(5, 900)
-  const second = reassignmentProgress(inFlight, sizes, [first.sample!], 15_000)
-  assert.equal(second.bytesLeft, 600)
-  assert.equal(second.rateBytesPerSecond, 100)
-  assert.equal(second.etaSeconds, 6)
-  // Stalled: no decrease, rate 0 and no ETA; sizes unknown: no bytes, no sample.
-  const stalled = reassignmentProgress(inFlight, sizes, [second.sample!], 20_000)
-  assert.deepEqual([stalled.rateBytesPerSecond, stalled.etaSeconds], [0, undefined])
-  assert.deepEqual(reassignmentProgress(inFlight, undefined, [], 0), { partitions: 2, bytesLeft: undefined, rateBytesPerSecond: undefined, etaSeconds: undefined, sample: undefined })
-  assert.equal(reassignmentProgress([], new Map(), [], 0).bytesLeft, 0)
+test('reassignments: bytes left, rate and ETA from moveProgress between two collections; none in flight is 0 bytes left; sizes unread, only the count', () => {
+  const moves = [{ topic: 'orders', partition: 0, replicas: [0, 1, 5], adding: [5], removing: [] }]
+  const sizes = (copied: number) => [
+    { topic: 'orders', partition: 0, broker: 0, bytes: 1000 },
+    { topic: 'orders', partition: 0, broker: 1, bytes: 1000 },
+    { topic: 'orders', partition: 0, broker: 5, bytes: copied },
+  ]
+  const first = moveProgress(moves, sizes(400), 10_000)
+  const second = moveProgress(moves, sizes(900), 15_000, { collectedAt: 10_000, moves: first })
+  const series = (reassignments: CollectedCluster['reassignments']) => {
+    const families = buildSeries({ snapshot: snapshot([]), topology: undefined, offsets: new Map(), groups: [], lagSeconds: new Map(), partitionStatuses: new Map(), groupStatuses: new Map(), reassignments }, 10_000).families
+    return Object.fromEntries(families.filter((f) => f.name.startsWith('kafkaplane_reassign')).map((f) => [f.name, f.samples.map((s) => s.value)]))
+  }
+  assert.deepEqual(series({ inFlight: 1, progress: second }), {
+    kafkaplane_reassigning_partitions: [1],
+    kafkaplane_reassignment_bytes_left: [100],
+    kafkaplane_reassignment_rate_bytes_per_second: [100],
+    kafkaplane_reassignment_eta_seconds: [1],
+  })
+  assert.deepEqual(series({ inFlight: 1, progress: first }).kafkaplane_reassignment_rate_bytes_per_second, [], 'no rate from one collection')
+  assert.deepEqual(series({ inFlight: 0, progress: moveProgress([], [], 20_000, { collectedAt: 15_000, moves: second }) }), {
+    kafkaplane_reassigning_partitions: [0],
+    kafkaplane_reassignment_bytes_left: [0],
+    kafkaplane_reassignment_rate_bytes_per_second: [],
+    kafkaplane_reassignment_eta_seconds: [],
+  })
+  assert.deepEqual(series({ inFlight: 3, progress: undefined }).kafkaplane_reassigning_partitions, [3])
+  assert.deepEqual(series({ inFlight: 3, progress: undefined }).kafkaplane_reassignment_bytes_left, [])
+})
+
+test("kafkaplane_broker_state: up, fenced while it follows the metadata log (starting), down when gone or fenced and not following it (stopped)", () => {
+  const base = snapshot([], [4, 5])
+  const snap: ClusterSnapshot = {
+    ...base,
+    fencedBrokers: [4, 5].map((id) => ({ id, host: '127.0.0.1', port: 9092 + id, rack: 'c' })),
+    // Voter 4 last caught up a minute ago (stopped); observer 5 half a second ago (starting).
+    quorum: { ...base.quorum!, voters: base.quorum!.voters.map((v) => (v.id === 4 ? { ...v, caughtUpAgoMs: 60_000 } : v)), observers: [{ id: 5, logEndOffset: 10n, caughtUpAgoMs: 500 }] },
+    expectedBrokerIds: [0, 1, 2, 3, 4, 5, 6],
+  }
+  const families = buildSeries({ snapshot: snap, topology: undefined, offsets: new Map(), groups: [], lagSeconds: new Map(), partitionStatuses: new Map(), groupStatuses: new Map() }, 10_000).families
+  const samples = families.find((f) => f.name === 'kafkaplane_broker_state')!.samples
+  const current = Object.fromEntries(samples.filter((s) => s.value === 1).map((s) => [s.labels.broker, s.labels.state]))
+  assert.deepEqual(current, { '0': 'up', '1': 'up', '2': 'up', '3': 'up', '4': 'down', '5': 'fenced', '6': 'down' })
+  assert.equal(samples.length, 7 * 3, 'each broker has a 0 or 1 for every state')
 })

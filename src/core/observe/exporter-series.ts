@@ -4,7 +4,7 @@ import { pushTo } from '../collections.ts'
 import type { Topology } from '../topology/topology.ts'
 import type { ClusterRisk } from './cluster-risk.ts'
 import type { GroupStatus, PartitionStatus } from './consumer-status.ts'
-import type { ReassignmentProgress } from './reassignment-progress.ts'
+import { brokerState, type BrokerState, type LiveMoves } from './live-view.ts'
 
 /**
  * The series of `kafkaplane exporter`, built from one collection (src/observe/collector.ts) with no I/O.
@@ -22,8 +22,8 @@ import type { ReassignmentProgress } from './reassignment-progress.ts'
  *     health per topic (core/health/partition-health.ts), lag in seconds and Burrow-style group status
  *     (core/observe/consumer-status.ts), per-topic sums that stand in for the per-partition series;
  *     what may restart now and what blocks it, survivability of each domain's loss, placement goals
- *     (core/observe/cluster-risk.ts), reassignments in flight with bytes left and ETA
- *     (core/observe/reassignment-progress.ts), and the log dirs' volumes (size, free bytes).
+ *     (core/observe/cluster-risk.ts), reassignments in flight with bytes left, rate and ETA
+ *     (core/observe/live-view.ts's moveProgress), and the log dirs' volumes (size, free bytes).
  *
  * Series budget: when the series would number more than `budget`, every per-partition family (those with
  * a `partition` label) is left out; the per-topic ones stay (kafka_topic_partitions, the `_sum` families,
@@ -65,10 +65,17 @@ export interface CollectedCluster {
   groupStatuses: ReadonlyMap<string, GroupStatus>
   /** Restartability, survivability and placement goals (core/observe/cluster-risk.ts), when computed. */
   risk?: ClusterRisk
-  /** Reassignments in flight (core/observe/reassignment-progress.ts), when read. */
-  reassignments?: ReassignmentProgress
+  /** Reassignments in flight, when read. */
+  reassignments?: Reassignments
   /** The log dirs of the live brokers (DescribeLogDirs), when read. */
   logDirs?: readonly LogDirState[]
+}
+
+export interface Reassignments {
+  /** Partitions being reassigned (ListPartitionReassignments). */
+  inFlight: number
+  /** Their bytes copied and to copy, rate and ETA (core/observe/live-view.ts's moveProgress), when their sizes were read. */
+  progress: LiveMoves | undefined
 }
 
 export interface LogDirState {
@@ -102,6 +109,8 @@ export interface BuiltSeries {
 
 export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
 export const groupPartitionKey = (group: string, topic: string, partition: number): string => `${group}\u0000${topic}\u0000${partition}`
+
+const BROKER_STATES: readonly BrokerState[] = ['up', 'fenced', 'down']
 
 /** Burrow's numbers for a group status (core/protocol/evaluator.go: OK 1, WARN 2, ERR 3). */
 export const GROUP_STATUS_CODE: Readonly<Record<GroupStatus, number>> = { OK: 1, WARN: 2, ERR: 3 }
@@ -202,6 +211,15 @@ function kafkaplaneSeries(c: CollectedCluster, f: Families): void {
   const brokerLabelNames = ['broker', ...dimensions.map((d) => labelOf.get(d)!)]
   f.add('kafkaplane_broker_up', '1 if the broker is registered and unfenced, 0 if it is fenced or gone; labelled with its failure domains', brokerLabelNames, ids.map((id) => ({ labels: brokerLabels(id), value: registered.has(id) ? 1 : 0 })))
   f.add('kafkaplane_broker_fenced', '1 if the broker is registered but fenced (starting, catching up on metadata, or shutting down)', ['broker'], ids.map((id) => ({ labels: { broker: String(id) }, value: fenced.has(id) ? 1 : 0 })))
+  f.add(
+    'kafkaplane_broker_state',
+    "The broker's state, 1 for the current one: up (registered, unfenced), fenced (fenced and following the metadata log: starting or catching up), down (gone, or fenced and not following it: stopped)",
+    ['broker', 'state'],
+    ids.flatMap((id) => {
+      const state = brokerState(snapshot, id)
+      return BROKER_STATES.map((s) => ({ labels: { broker: String(id), state: s }, value: s === state ? 1 : 0 }))
+    }),
+  )
   const domainTotal: Sample[] = []
   const domainUp: Sample[] = []
   for (const dimension of dimensions) {
@@ -321,10 +339,12 @@ function riskSeries(c: CollectedCluster, f: Families): void {
     }
   }
   if (reassignments) {
-    f.add('kafkaplane_reassigning_partitions', 'Partition reassignments in flight (any plan or tool: ListPartitionReassignments)', [], [{ labels: {}, value: reassignments.partitions }])
-    f.add('kafkaplane_reassignment_bytes_left', 'Bytes the new replicas of the reassignments in flight still have to copy', [], reassignments.bytesLeft === undefined ? [] : [{ labels: {}, value: reassignments.bytesLeft }])
-    f.add('kafkaplane_reassignment_rate_bytes_per_second', 'Bytes per second the reassignments in flight copied over the last minute', [], reassignments.rateBytesPerSecond === undefined ? [] : [{ labels: {}, value: reassignments.rateBytesPerSecond }])
-    f.add('kafkaplane_reassignment_eta_seconds', 'Seconds until the reassignments in flight are copied, at that rate', [], reassignments.etaSeconds === undefined ? [] : [{ labels: {}, value: reassignments.etaSeconds }])
+    const p = reassignments.progress
+    const one = (value: number | undefined) => (value === undefined ? [] : [{ labels: {}, value }])
+    f.add('kafkaplane_reassigning_partitions', 'Partition reassignments in flight (any plan or tool: ListPartitionReassignments)', [], one(reassignments.inFlight))
+    f.add('kafkaplane_reassignment_bytes_left', 'Bytes the new replicas of the reassignments in flight still have to copy', [], one(p && p.totalBytes - p.copiedBytes))
+    f.add('kafkaplane_reassignment_rate_bytes_per_second', 'Bytes per second the new replicas grew by since the previous collection', [], one(p?.bytesPerSecond))
+    f.add('kafkaplane_reassignment_eta_seconds', 'Seconds until the reassignments in flight are copied, at that rate', [], one(p?.etaSeconds))
   }
 }
 

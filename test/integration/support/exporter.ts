@@ -6,7 +6,7 @@ import { startWatchedCli, type WatchedCli } from './cli.ts'
 /** Starts `kafkaplane exporter` on a free port, collecting every second; resolves with the process and its /metrics URL. */
 export async function startExporter(bootstrap: string[], extra: string[] = []): Promise<{ cli: WatchedCli; url: string }> {
   const cli = startWatchedCli(['exporter', '--bootstrap-server', bootstrap.join(','), '--host', '127.0.0.1', '--port', '0', '--interval-seconds', '1', ...extra])
-  await cli.waitFor(/serving GET \/metrics on 127\.0\.0\.1:\d+/, 30_000)
+  await cli.waitFor(/serving GET \/metrics on 127\.0\.0\.1:\d+/, 90_000)
   const port = /serving GET \/metrics on 127\.0\.0\.1:(\d+)/.exec(cli.stderr())?.[1]
   if (!port) {
     await stopExporter(cli)
