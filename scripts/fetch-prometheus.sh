@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds prometheus and promtool (tools/prometheus, module github.com/prometheus/prometheus) from source
 # through the Go module proxy, for the tests of the alert rules and the Grafana dashboard
-# (src/observe/alert-rules.test.ts, test/integration/alerts.test.ts): no release binary is downloaded.
+# (test/rules/alert-rules.test.ts, test/integration/alerts.test.ts): no release binary is downloaded.
 #
 #   scripts/fetch-prometheus.sh        -> its LAST stdout line is the directory holding `prometheus`, `promtool`
 #
@@ -10,9 +10,8 @@
 # of tools/prometheus/go.mod, go.sum and the build recipe), locked, never half-made: scripts/lib/fetch-go-tool.sh.
 # Built with the tag remove_all_sd (no cloud or Kubernetes service discovery: the tests scrape static
 # targets) and without the web UI's npm assets (the HTTP API, which the tests use, is all there).
-# Measured on 2 cores with empty module and build caches: 3 m 57 s (then with a full `go mod download`, 1.9 GB;
-# go build alone fetches 1.1 GB), 1.2 GB in go-build/ afterwards, 104 MB of binaries; a fraction of a second
-# warm. Progress goes to stderr.
+# Measured on 2 cores with empty module and build caches: 3 m 52 s (1.1 GB of modules fetched, 1.2 GB in
+# go-build/ afterwards, 102 MB of binaries); a fraction of a second warm. Progress goes to stderr.
 set -euo pipefail
 
 # shellcheck source=scripts/lib/fetch-go-tool.sh
