@@ -18,7 +18,8 @@
  * so people running kafka_exporter get the alert too; `kafkaplane exporter` serves the same names. Rules on
  * kafkaplane_ series need `kafkaplane exporter`. The one on more than one active controller reads the
  * JMX exporter's ActiveControllerCount (Strimzi's name): kafkaplane reads the active controller from
- * DescribeQuorum, which names exactly one leader, so its own series cannot show two.
+ * DescribeQuorum, which names exactly one leader, so its own series cannot show two. The ones on rolls and
+ * the self-healer read the series `kafkaplane operator --metrics-port` serves (src/core/observe/operator-series.ts).
  */
 import { pathToFileURL } from 'node:url'
 import { stringify } from 'yaml'
@@ -183,7 +184,7 @@ export function alertGroups(options: AlertRuleOptions = DEFAULT_ALERT_OPTIONS): 
       ],
     },
     {
-      name: 'kafkaplane.placement',
+      name: 'kafkaplane.placement-and-operations',
       rules: [
         {
           alert: 'KafkaPlacementGoalViolated',
@@ -201,6 +202,24 @@ export function alertGroups(options: AlertRuleOptions = DEFAULT_ALERT_OPTIONS): 
           severity: 'warning',
           summary: 'Losing {{ $labels.dimension }} {{ $labels.domain }} would stop acks=all writes to some partitions',
           runbook: 'kafkaplane_domain_loss_unwritable_partitions counts them: raise their replication factor or fix their spread (kafkaplane replication-factor fix, kafkaplane rebalance).',
+          reads: 'kafkaplane',
+        },
+        {
+          alert: 'KafkaRollStuck',
+          expr: 'kafkaplane_roll_phase{phase=~"blocked|stalled|failed"} == 1',
+          for: '15m',
+          severity: 'warning',
+          summary: 'The rolling restart of KafkaCluster {{ $labels.namespace }}/{{ $labels.kafkacluster }} has been in phase {{ $labels.phase }} for 15 minutes',
+          runbook: "kubectl describe kafkacluster says why (status.roll): a broker that may not restart (a partition at min.insync.replicas, the quorum), or one that does not come back; fix that and the operator goes on.",
+          reads: 'kafkaplane',
+        },
+        {
+          alert: 'KafkaSelfHealingBlocked',
+          expr: 'kafkaplane_self_healing_phase{phase=~"blocked|failed"} == 1',
+          for: '30m',
+          severity: 'warning',
+          summary: 'The self-healer of KafkaCluster {{ $labels.namespace }}/{{ $labels.kafkacluster }} has been in phase {{ $labels.phase }} for 30 minutes',
+          runbook: 'kubectl describe kafkacluster says why (status.selfHealing): its plan could not run or failed; the cluster stays as it is until that is fixed.',
           reads: 'kafkaplane',
         },
         {

@@ -207,6 +207,24 @@ const scenarios: Scenario[] = [
     ],
   },
   {
+    name: "the operator's roll blocked for 15 minutes (a finished one does not alert); its self-healer failed for 30",
+    interval: '1m',
+    series: [
+      s('kafkaplane_roll_phase', { namespace: 'kafka', kafkacluster: 'main', phase: 'blocked' }, '0 1x40'),
+      s('kafkaplane_roll_phase', { namespace: 'kafka', kafkacluster: 'main', phase: 'restarting' }, '1 0x40'),
+      s('kafkaplane_roll_phase', { namespace: 'kafka', kafkacluster: 'other', phase: 'finished' }, '1x40'),
+      s('kafkaplane_roll_phase', { namespace: 'kafka', kafkacluster: 'other', phase: 'blocked' }, '0x40'),
+      s('kafkaplane_self_healing_phase', { namespace: 'kafka', kafkacluster: 'main', phase: 'failed' }, '1x40'),
+      s('kafkaplane_self_healing_phase', { namespace: 'kafka', kafkacluster: 'other', phase: 'watching' }, '1x40'),
+    ],
+    expect: [
+      { at: '10m', alert: 'KafkaRollStuck', fires: [] },
+      { at: '20m', alert: 'KafkaRollStuck', fires: [{ labels: { namespace: 'kafka', kafkacluster: 'main', phase: 'blocked' }, summary: 'The rolling restart of KafkaCluster kafka/main has been in phase blocked for 15 minutes' }] },
+      { at: '20m', alert: 'KafkaSelfHealingBlocked', fires: [] },
+      { at: '35m', alert: 'KafkaSelfHealingBlocked', fires: [{ labels: { namespace: 'kafka', kafkacluster: 'main', phase: 'failed' }, summary: 'The self-healer of KafkaCluster kafka/main has been in phase failed for 30 minutes' }] },
+    ],
+  },
+  {
     name: 'reassignments that stopped copying',
     interval: '1m',
     series: [s('kafkaplane_reassigning_partitions', {}, '4x40'), s('kafkaplane_reassignment_rate_bytes_per_second', {}, '100x2 0x38')],
