@@ -141,13 +141,14 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
       // quorum (three combined nodes, one down) would lose its majority; the loss of a zone is still
       // survivable as assigned (one replica in each zone).
       const value = async (expr: string) => (await query(expr))[0]?.value[1]
-      assert.equal(await value(`kafkaplane_broker_state{broker="${stopped}",state="down"}`), '1', 'stopped: down, not starting')
       for (const id of cluster!.brokerIds().filter((b) => b !== stopped)) {
         const broker = String(id)
         assert.equal(await value(`kafkaplane_broker_restartable{broker="${broker}"}`), '0', `broker ${id}`)
         assert.equal(await value(`kafkaplane_broker_restart_blocking_partitions{broker="${broker}",topic="${TOPIC}"}`), String(PARTITIONS), `broker ${id}`)
       }
-      // The stopped voter counts as caught up for 10 s after its last fetch (core/health/quorum.ts).
+      // The stopped voter counts as caught up for 10 s after its last fetch (core/health/quorum.ts): fenced
+      // and following the metadata log until then, down after.
+      await until('the stopped broker down, not starting', () => value(`kafkaplane_broker_state{broker="${stopped}",state="down"}`), (v) => v === '1', { timeoutMs: 60_000, everyMs: 1000, context })
       const others = cluster!.brokerIds().filter((b) => b !== stopped).map(String).sort()
       await until('the quorum blocking the other brokers', () => query('kafkaplane_broker_restart_blocked_by_quorum == 1'), (r) => JSON.stringify(r.map((x) => x.metric.broker).sort()) === JSON.stringify(others), { timeoutMs: 60_000, everyMs: 1000, context })
       assert.equal(await value(`kafkaplane_domain_restartable{dimension="zone",domain="${cluster!.brokerLabels(0).zone}"}`), '0')
