@@ -1,7 +1,7 @@
 import { isKafkaplaneError, KafkaplaneError } from '../core/errors.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import { partitionKey, sameOrder } from '../core/placement/model.ts'
-import { addedReplicas, DEFAULT_MOVE_LIMITS, nextMoves, sameThrottle, throttlePlan, touchedBrokers, type Move, type MoveLimits, type ThrottlePlan } from '../core/plan/moves.ts'
+import { addedReplicas, DEFAULT_MOVE_LIMITS, loadNow, nextMoves, sameThrottle, throttlePlan, touchedBrokers, type Move, type MoveLimits, type ThrottlePlan } from '../core/plan/moves.ts'
 import { progressOf, type MoveStatus, type Progress, type ProgressSample } from '../core/plan/progress.ts'
 import { gateMoves, heldLine, waitsOnlyForAbsentBrokers } from '../core/plan/start-gate.ts'
 import { busiestReceived, ThrottleControl } from '../core/plan/throttle-control.ts'
@@ -221,9 +221,9 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
           }
         }
 
-        // A broker that is gone does no work: its replicas being dropped count against no limit.
-        const alive = <T extends Move>(m: T): T => ({ ...m, oldReplicas: m.oldReplicas.filter((b) => registered.has(b) || m.newReplicas.includes(b)) })
-        let next = nextMoves(eligible.map(alive), inFlight.map(alive), limits)
+        // A broker that is gone does no work: what involves it counts against no limit (loadNow).
+        const load = <T extends Move>(m: T): T => loadNow(m, registered)
+        let next = nextMoves(eligible.map(load), inFlight.map(load), limits)
         if (state.throttleBytesPerSecond > 0) {
           // Only registered brokers can take a config change; one that comes back gets it on a later poll.
           const plan = onRegistered(throttlePlan([...inFlight, ...next], configuredRate), registered)

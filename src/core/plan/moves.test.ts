@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { nextMoves, throttlePlan, touchedBrokers, sameThrottle, type Move } from './moves.ts'
+import { loadNow, nextMoves, throttlePlan, touchedBrokers, sameThrottle, type Move } from './moves.ts'
 import { progressOf } from './progress.ts'
 
 const move = (partition: number, oldReplicas: number[], newReplicas: number[], bytes = 100, urgent = false, topic = 't'): Move => ({ topic, partition, oldReplicas, newReplicas, bytes, urgent })
@@ -14,6 +14,22 @@ test('urgent moves first, then the smallest; limits per broker and per cluster',
   assert.deepEqual(nextMoves(pending, [], { perBroker: 5, perCluster: 2 }).map((m) => m.partition), [2, 1])
   // In-flight moves count against the limits.
   assert.deepEqual(nextMoves([move(1, [0, 1], [0, 3])], [move(9, [3, 4], [4, 5])], { perBroker: 1, perCluster: 10 }), [])
+})
+
+test('moves in flight that wait for a dead broker hold no slot: the moves that do not need it go on (faults.test: a drain stalled for good)', () => {
+  // Broker 3 killed during `brokers remove 5`: two moves in flight add a replica on 3 (Kafka finishes
+  // them only once it is back); the moves left need only live brokers but share broker 5 with them.
+  const registered = new Set([0, 1, 2, 4, 5])
+  const inFlight = [move(3, [1, 5, 2], [1, 2, 3]), move(6, [2, 4, 5], [2, 4, 3])]
+  const pending = [move(0, [5, 3, 0], [0, 4, 2]), move(4, [5, 2, 4], [2, 4, 0])]
+  const limits = { perBroker: 2, perCluster: 10 }
+  assert.deepEqual(nextMoves(pending, inFlight, limits), [], 'counted whole, they hold broker 5 forever')
+  const load = (m: Move) => loadNow(m, registered)
+  assert.deepEqual(nextMoves(pending.map(load), inFlight.map(load), limits).map((m) => m.partition), [0, 4])
+  // What a move loads: nothing when every new broker is absent; else not the absent brokers.
+  assert.deepEqual(touchedBrokers(load(inFlight[0]!)), [])
+  assert.deepEqual(touchedBrokers(load(move(7, [1, 5], [1, 3, 4]))), [4, 5], 'it copies to 4, not to dead 3')
+  assert.deepEqual(touchedBrokers(load(pending[0]!)), [4, 2, 5], 'the replica on dead broker 3 being dropped costs no slot')
 })
 
 test('a reorder moves no data: it starts regardless of the limits and sets no throttle', () => {

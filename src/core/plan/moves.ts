@@ -39,6 +39,23 @@ export function touchedBrokers(p: Pick<Proposal, 'oldReplicas' | 'newReplicas'>)
 }
 
 /**
+ * What a move loads now, for the limits of `nextMoves`. A broker that is not registered does no work:
+ * its replicas being dropped count against no limit, and a move that waits for it (a new replica there:
+ * in flight, Kafka finishes it only once that broker is back) copies nothing to it. A move whose every
+ * new broker is absent copies nothing at all and holds no slot: otherwise the moves waiting for a dead
+ * broker would hold the slots of every broker they share, and stall the moves that do not need it.
+ */
+export function loadNow<T extends Move>(m: T, registered: ReadonlySet<number>): T {
+  const added = addedReplicas(m)
+  if (added.length > 0 && added.every((b) => !registered.has(b))) return { ...m, newReplicas: [...m.oldReplicas] }
+  return {
+    ...m,
+    oldReplicas: m.oldReplicas.filter((b) => registered.has(b) || m.newReplicas.includes(b)),
+    newReplicas: m.newReplicas.filter((b) => registered.has(b) || m.oldReplicas.includes(b)),
+  }
+}
+
+/**
  * The moves to start now, given those in flight: urgent moves first, then the smallest (many small
  * moves finish, and free their brokers, sooner than one large one), ties by topic and partition so
  * the order is stable. A move starts only while every broker it touches and the cluster are under
