@@ -191,18 +191,18 @@ export function balanceTopicReplicas(state: PlacementState, options: BalanceOpti
  * below it or a donor above it; a broker either gives or takes, never both (moving data onto a broker and
  * off it again is waste). Only what brings the driving broker into its band moves (fewest moves), and no
  * broker is pushed past its fair share (at least one replica, so a broker just outside can always be
- * fixed). `moved` names brokers that already gave or took what this view counts. Returns the replicas
+ * fixed). `already` names brokers that already gave or took what this view counts. Returns the replicas
  * moved.
  */
-function balanceCounts(state: PlacementState, view: BalanceView, moved: { gave: number[]; took: number[] } = { gave: [], took: [] }): number {
+function balanceCounts(state: PlacementState, view: BalanceView, already: { gave: number[]; took: number[] } = { gave: [], took: [] }): number {
   const { shares, bounds, load } = view
   const deficit = (b: number) => bounds.get(b)![0] - load(b)
   const excess = (b: number) => load(b) - bounds.get(b)![1]
   const canGive = (b: number) => Math.max(1, Math.floor(load(b) - shares.get(b)!))
   const canTake = (b: number) => Math.max(1, Math.floor(shares.get(b)! - load(b)))
   const active = [...shares.keys()]
-  const gave = new Set(moved.gave)
-  const took = new Set(moved.took)
+  const gave = new Set(already.gave)
+  const took = new Set(already.took)
   const outOfBandFirst = (key: (b: number) => number) => (a: number, b: number) => (key(a) > 0 ? 0 : 1) - (key(b) > 0 ? 0 : 1)
   const mover = { state, view, gave, took }
   let total = 0
