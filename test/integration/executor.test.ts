@@ -251,7 +251,7 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     try {
       // Every replica of heal-spread in zone a (brokers 0 and 3), heal-low at RF 1, as another tool made it:
       // at RF 1 only min.insync.replicas 1 leaves it writable (the cluster's default 2 would refuse every
-      // acks=all write); raising a replication factor on the default is proven in faults.test.ts.
+      // acks=all write); heal raising a replication factor on the default (2) is proven in faults.test.ts.
       await a.createTopics({ topics: ['heal-spread'], partitions: -1, replicas: -1, assignments: [{ partition: 0, brokers: [0, 3] }, { partition: 1, brokers: [3, 0] }] })
       await a.createTopics({ topics: ['heal-low'], partitions: 2, replicas: 1, configs: [{ name: 'min.insync.replicas', value: '1' }] })
     } finally {

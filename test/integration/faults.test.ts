@@ -106,6 +106,36 @@ describe('faults and hostile states on kafkaplane defaults (min.insync.replicas 
     await assertNoThrottles()
   })
 
+  test('heal raises the replication factor of a topic made at RF 1 by another tool, on min.insync.replicas 2: its acks=1 records kept, then acks=all writes succeed', async () => {
+    const a = admin()
+    try {
+      await a.createTopics({ topics: ['heal-low'], partitions: 1, replicas: 1 })
+    } finally {
+      await a.close()
+    }
+    const producer = new Producer({ clientId: 'acks-1-heal', bootstrapBrokers: cluster.bootstrapServers, serializers: stringSerializers, acks: ProduceAcks.LEADER, retries: 20, retryDelay: 500 })
+    try {
+      await producer.send({ messages: Array.from({ length: 100 }, (_, i) => ({ topic: 'heal-low', key: `k${i}`, value: `heal-low-${i}` })) })
+    } finally {
+      await producer.close()
+    }
+    const dry = await cli('heal-low', 'heal', '--replication-factor', '3', '--topics', 'heal-low', '--dry-run')
+    assert.equal(dry.code, 0, dry.stdout + dry.stderr)
+    assert.match(dry.stderr, /topic heal-low: 1 partitions below the policy's replication factor 3/)
+    const healed = await cli('heal-low', 'heal', '--replication-factor', '3', '--topics', 'heal-low', '--throttle', '20MiB')
+    assert.equal(healed.code, 0, healed.stdout + healed.stderr)
+    assert.match(healed.stdout, /^done: 1 partitions moved/)
+    const [partition] = await inSync('heal-low')
+    assert.ok(partition && partition.replicas.length === 3 && partition.isr.length === 3, JSON.stringify(partition))
+    assert.deepEqual(new Set(await consume(cluster.bootstrapServers, 'heal-low', 100)), new Set(Array.from({ length: 100 }, (_, i) => `heal-low-${i}`)))
+    const stop = await load(['heal-low'])
+    await sleep(3000)
+    const report = await stop()
+    assert.ok(report.acknowledged > 100, `acks=all writes succeed after heal: ${report.acknowledged}`)
+    assert.equal(report.lost, 0)
+    await assertNoThrottles()
+  })
+
   test('Kafka refusing a request is reported as refused (exit 1, KAFKA_REQUEST_REFUSED, its reason), not retried as a broker not answering', async () => {
     const alter = await runCli(['topics', 'alter', '--topic', 'steady', '--config', 'cleanup.policy=sometimes', '--bootstrap-server', bootstrap])
     assert.equal(alter.code, 1, alter.stdout + alter.stderr)
