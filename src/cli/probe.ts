@@ -6,6 +6,7 @@ import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
 import { badArgument, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
+import { ReadinessLog } from './readiness-log.ts'
 
 export const DEFAULT_OVERRIDE_FILE = '/var/run/kafkaplane/ready-override'
 /** An override file with no time in it expires this long after it was written. */
@@ -225,6 +226,9 @@ async function serve(io: CommandIO, target: ReadyTarget & { port: number; maxAge
       }),
     { maxAgeMs: target.maxAgeMs },
   )
+  // Each change of the readiness answer goes to the log (`kubectl logs POD -c probe-server`): why a broker
+  // went unready, and when, outlives the probe's answer.
+  const transitions = new ReadinessLog()
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0]
     const headers: Record<string, string> = { 'content-type': 'text/plain', [BROKER_HEADER]: String(target.id) }
@@ -239,6 +243,8 @@ async function serve(io: CommandIO, target: ReadyTarget & { port: number; maxAge
       path === '/ready'
         ? readyAnswer(target, snapshot, io.env).then((a) => {
             if (a.warning) io.stderr.write(`${a.warning}\n`)
+            const change = transitions.record(a.ready, a.line)
+            if (change) io.stderr.write(`${new Date().toISOString()} kafkaplane probe serve: broker ${target.id} ${change}\n`)
             return [a.ready ? 200 : 503, a.line] as const
           })
         : withTimeout(target.timeoutMs, () => admin.metadata({ topics: [], forceUpdate: true })).then(

@@ -157,6 +157,22 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
     return text
   }
   const describePods = async () => (await one.plane.kubectl(['describe', 'pods', '-A'])).stdout + (await two.plane.kubectl(['describe', 'pods', '-n', NS])).stdout
+  /** What each pod's probe server logged (its readiness changes and why), for a failure's message. */
+  const probeLogs = async (names: readonly string[], tail = 30) =>
+    (
+      await Promise.all(
+        names.map(async (name) => {
+          const cluster = name.includes('-k8s-2-') ? two : one
+          const log = await cluster.plane.kubectl(['logs', '-n', NS, name, '-c', 'probe-server', `--tail=${tail}`])
+          return `--- ${name} probe-server:\n${(log.stdout + log.stderr).trim()}`
+        }),
+      )
+    ).join('\n')
+  /** For a wait that failed: the end of the pods' descriptions, then why each unready broker says it is not ready. */
+  const podsExplained = async () => {
+    const unready = (await brokerPods([one, two])).filter((p) => !p.ready).map((p) => p.name)
+    return `${(await describePods()).slice(-1500)}\n${await probeLogs(unready, 6)}`
+  }
   /** The broker pods when there are `count` of them, all Ready. */
   const allReady = async (count = 6): Promise<PodView[] | undefined> => {
     const pods = await brokerPods([one, two])
@@ -274,8 +290,8 @@ spec:
       const pod = pods.find((p) => brokerIdOf(p) === victim)!
       if (!pod.ready) sawUnready = true
       return sawUnready && pod.ready && pod.restarts > 0 ? pod : undefined
-    }, describePods)
-    assert.deepEqual([...partnersUnready], [], 'no other broker went unready')
+    }, podsExplained)
+    assert.deepEqual([...partnersUnready], [], `no other broker went unready; what their probes said:\n${partnersUnready.size > 0 ? await probeLogs([...partnersUnready]) : ''}`)
     const newPid = await brokerJvmPid(victim)
     assert.ok(newPid && newPid !== pid && isAlive(newPid), 'a new JVM runs broker 1')
   })
@@ -291,7 +307,7 @@ spec:
       const pods = await allReady()
       const pod = pods?.find((p) => p.name === victim)
       return pod && pod.uid !== before.uid ? pod : undefined
-    }, describePods)
+    }, podsExplained)
     assert.equal(after.nodeName, before.nodeName, 'on the same node (its local volume)')
     assert.equal((await kubectlOk(two, ['exec', '-n', NS, victim, '-c', 'kafka', '--', 'cat', '/var/lib/kafka/data/marker'])).trim(), before.uid, 'the same data volume')
     const id = await kubectlOk(two, ['exec', '-n', NS, victim, '-c', 'kafka', '--', 'sh', '-c', 'grep ^node.id= /var/run/kafkaplane/server.properties'])
@@ -319,7 +335,7 @@ spec:
     } finally {
       await node.startKubelet()
     }
-    await until('all 6 brokers Ready again', 300_000, allReady, describePods)
+    await until('all 6 brokers Ready again', 300_000, allReady, podsExplained)
   })
 
   it(`a config change and the upgrade Kafka 4.1.1 -> ${UPGRADE_TO} roll together in batches of up to 2 within one Kubernetes cluster (spec.rolling), never a controller in a batch, the controllers last, while a node of each Kubernetes cluster is drained and the operator's pod deleted mid-roll: no partition ever below min ISR; status.roll and Events say why; metadata.version kept, then finalized; a roll back Kafka cannot do is refused, nothing changed`, async () => {
@@ -389,7 +405,7 @@ spec:
       return r && r.rollId !== rollBefore && r.phase === 'finished' ? r : undefined
     }, rollExplained)
     const drainResults = await Promise.all(drains)
-    await until('all 6 brokers Ready after the roll and the drains', 600_000, allReady, describePods)
+    await until('all 6 brokers Ready after the roll and the drains', 600_000, allReady, podsExplained)
     const isr = await monitor.stop()
     const ideal = roll.done.reduce((sum, b) => sum + b.restartMs + b.catchUpMs, 0)
     console.log(`roll of 6 brokers (config change and Kafka ${UPGRADE_TO}) in batches with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each batch's restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
@@ -427,7 +443,7 @@ spec:
     const rolledPods = await until('all 6 brokers Ready on the new image', 300_000, async () => {
       const p = await allReady()
       return p?.every((x) => x.image === upgradeImage.reference) ? p : undefined
-    }, describePods)
+    }, podsExplained)
     for (const pod of rolledPods) assert.notEqual(pod.uid, before.find((p) => p.name === pod.name)?.uid, `${pod.name} was replaced`)
     // Every pod has a new IP: the writers followed them through metadata (read back at the end).
     assert.ok((await producer.acknowledged()) - acknowledgedBefore > 1000, 'VerifiableProducer wrote through the roll')
@@ -496,7 +512,7 @@ spec:
     assert.ok(verify && producer)
     const acknowledgedBefore = await producer.acknowledged()
     const rollBefore = (await kafkaCluster()).status?.roll?.rollId
-    const before = await until('all 6 brokers Ready', 300_000, () => allReady(), describePods)
+    const before = await until('all 6 brokers Ready', 300_000, () => allReady(), podsExplained)
     const monitor = isrMonitor(readyAddresses)
     const started = performance.now()
 
@@ -523,7 +539,7 @@ spec:
     assert.ok(restarts.items.some((p) => (p.status.containerStatuses?.[0]?.restartCount ?? 0) > 0), 'the kubelet restarted the killed operator')
     assert.match(await operatorLog(), /resuming scale/)
 
-    const eight = await until('all 8 brokers Ready', 300_000, () => allReady(8), describePods)
+    const eight = await until('all 8 brokers Ready', 300_000, () => allReady(8), podsExplained)
     for (const pod of eight.filter((p) => [3, 103].includes(brokerIdOf(p)))) {
       assert.ok(!before.some((p) => p.nodeName === pod.nodeName), `${pod.name} runs in the zone left free (${pod.nodeName})`)
     }
@@ -555,7 +571,7 @@ spec:
     const downMs = Math.round(performance.now() - downStarted)
     assert.match(down.message ?? '', /scaled: brokers 3, 103 leave \(k8s-1 4 -> 3, k8s-2 4 -> 3\)/)
     assert.deepEqual(await statefulSetReplicas(), [3, 3])
-    const six = await until('6 brokers Ready, the leaving pods gone', 300_000, () => allReady(6), describePods)
+    const six = await until('6 brokers Ready, the leaving pods gone', 300_000, () => allReady(6), podsExplained)
     for (const pod of six) assert.equal(pod.uid, before.find((p) => p.name === pod.name)?.uid, `${pod.name} was not restarted by either scale`)
     const shrunk = await placement()
     assert.deepEqual([...shrunk.perBroker.keys()].sort((a, b) => a - b), BROKER_IDS, `brokers 3 and 103 hold nothing: ${JSON.stringify([...shrunk.perBroker])}`)
@@ -587,7 +603,7 @@ spec:
     const pods = await until('every broker Ready', 300_000, async () => {
       const all = await brokerPods([one, two])
       return all.length >= 6 && all.every((p) => p.ready) ? all : undefined
-    }, describePods)
+    }, podsExplained)
     const check = await producer.stopAndCheck(pods.map((p) => `${p.podIP}:9094`).join(','))
     console.log(`kafkaplane verify: ${report.acknowledged} acknowledged, ${report.lost} lost, ${report.unverified} not verified, ${report.produceErrors.count} refused ${JSON.stringify(report.produceErrors.messages)}; VerifiableProducer: ${check.acknowledged} acknowledged, ${check.found} read back, ${check.lost} lost, ${check.notVerified} not verified`)
     if (report.unverified > 0) console.log(`kafkaplane verify's last words:\n${verify.stderr().slice(-4000)}`)
