@@ -5,6 +5,8 @@ import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connec
 import { table } from './plan-report.ts'
 
 const PROGRESS_EVERY_MS = 5000
+/** A write unanswered this long is named in the progress line. */
+const SLOW_WRITE_MS = 10_000
 
 export const verify: Command = {
   name: 'verify',
@@ -102,7 +104,9 @@ function positiveNumber(flag: string, value: string, example: string): number {
 }
 
 function progressLine(p: WorkloadProgress): string {
-  return `verify: ${Math.round(p.elapsedMs / 1000)} s ${p.phase}: sent ${p.sent}, acknowledged ${p.acknowledged} (${p.acknowledgedPerSecond}/s), in flight ${p.unacknowledged}, refused ${p.produceErrors}, read back ${p.consumed}\n`
+  // A write unanswered for long is named: a client that stopped getting answers shows while the run goes on.
+  const waiting = p.oldestWriteMs >= SLOW_WRITE_MS ? `, oldest write waiting ${Math.round(p.oldestWriteMs / 1000)} s (${p.oldestWritePartition})` : ''
+  return `verify: ${Math.round(p.elapsedMs / 1000)} s ${p.phase}: sent ${p.sent}, acknowledged ${p.acknowledged} (${p.acknowledgedPerSecond}/s), in flight ${p.unacknowledged}, refused ${p.produceErrors}, read back ${p.consumed}${waiting}\n`
 }
 
 export function renderReport(r: WorkloadReport): string {

@@ -48,6 +48,12 @@ export interface WorkloadProgress {
   consumed: number
   /** Acknowledged records per second over the last five seconds. */
   acknowledgedPerSecond: number
+  /**
+   * How long the oldest write still unanswered has waited (ms; 0 when none): a client that stopped
+   * getting answers shows here long before the run ends, with the partition it waits on.
+   */
+  oldestWriteMs: number
+  oldestWritePartition?: string
 }
 
 export interface WorkloadReport extends LedgerReport {
@@ -264,7 +270,17 @@ class Workload {
       produceErrors: counts.produceErrors,
       consumed: counts.consumed,
       acknowledgedPerSecond: Math.round(rate),
+      ...this.#oldestWrite(now),
     }
+  }
+
+  #oldestWrite(now: number): { oldestWriteMs: number; oldestWritePartition?: string } {
+    let oldest: { since: number; partition: string } | undefined
+    for (const p of this.#producers) {
+      const write = p.oldestWrite()
+      if (write && (!oldest || write.since < oldest.since)) oldest = write
+    }
+    return oldest ? { oldestWriteMs: Math.round(now - oldest.since), oldestWritePartition: oldest.partition } : { oldestWriteMs: 0 }
   }
 
   stop(): Promise<WorkloadReport> {
@@ -414,7 +430,8 @@ class SequencedProducer {
   readonly #valueBytes: number
   readonly #maxPending: number
   readonly #queues: PendingRecord[][]
-  readonly #inFlight = new Set<number>()
+  /** Partitions with a batch in flight, and when it was sent (performance.now()). */
+  readonly #inFlight = new Map<number, number>()
   readonly #highestAcked = new Map<string, number>()
   #pending = 0
   #seq = 0
@@ -467,6 +484,13 @@ class SequencedProducer {
     }
   }
 
+  /** The batch in flight the longest: since when, and its partition. */
+  oldestWrite(): { since: number; partition: string } | undefined {
+    let oldest: { since: number; partition: string } | undefined
+    for (const [p, since] of this.#inFlight) if (!oldest || since < oldest.since) oldest = { since, partition: this.#targets[p]!.name }
+    return oldest
+  }
+
   /** The brokers as this producer last saw them (undefined before its first metadata). */
   currentMetadata(): SeenMetadata | undefined {
     return this.#producer.currentMetadata
@@ -496,7 +520,7 @@ class SequencedProducer {
     if (this.#closed || this.#inFlight.has(p) || queue.length === 0) return
     const batch = queue.splice(0, MAX_BATCH)
     const target = this.#targets[p]!
-    this.#inFlight.add(p)
+    this.#inFlight.set(p, performance.now())
     for (const r of batch) this.#ledger.sent(r.key)
     this.#producer
       .send({ messages: batch.map((r) => ({ topic: target.topic, partition: target.partition, key: Buffer.from(r.key), value: r.value })) })

@@ -606,7 +606,12 @@ spec:
     }, podsExplained)
     const check = await producer.stopAndCheck(pods.map((p) => `${p.podIP}:9094`).join(','))
     console.log(`kafkaplane verify: ${report.acknowledged} acknowledged, ${report.lost} lost, ${report.unverified} not verified, ${report.produceErrors.count} refused ${JSON.stringify(report.produceErrors.messages)}; VerifiableProducer: ${check.acknowledged} acknowledged, ${check.found} read back, ${check.lost} lost, ${check.notVerified} not verified`)
-    if (report.unverified > 0) console.log(`kafkaplane verify's last words:\n${verify.stderr().slice(-4000)}`)
+    if (report.unverified > 0 || report.produceErrors.count > 0) {
+      // When its writes began to wait (its progress names the oldest unanswered write), then its end.
+      const said = verify.stderr()
+      const firstWaits = said.split('\n').filter((l) => l.includes('oldest write waiting') || !l.startsWith('verify: ')).slice(0, 12).join('\n')
+      console.log(`kafkaplane verify's first waits and other lines:\n${firstWaits.slice(0, 4000)}\nits last words:\n${said.slice(-3000)}`)
+    }
     verifyReport = report
     assert.ok(report.acknowledged > 0 && check.acknowledged > 0, 'both wrote')
     assert.equal(check.lost, 0, `VerifiableProducer lost nothing: ${check.detail.join('; ')}`)
