@@ -129,10 +129,14 @@ async function place(rootfs: string, entry: ImageEntry): Promise<void> {
   }
 }
 
-/** sha256 over the recipe (JSON) and, for every copied path, each file's relative path and content. */
-async function recipeHash(recipe: ImageRecipe): Promise<string> {
+/**
+ * sha256 over the recipe (JSON) and, for every copied path, each file's relative path and content. Where
+ * an input lies on this machine is left out: the same sources in another checkout (a clean clone, a
+ * worktree) make the same image, so it is built once.
+ */
+export async function recipeHash(recipe: ImageRecipe): Promise<string> {
   const hash = createHash('sha256')
-  hash.update(JSON.stringify(recipe))
+  hash.update(JSON.stringify({ ...recipe, entries: recipe.entries.map((e) => (e.kind === 'copy' ? { kind: e.kind, to: e.to } : e.kind === 'tar' ? { kind: e.kind } : e)) }))
   for (const entry of recipe.entries) {
     if (entry.kind === 'copy' || entry.kind === 'tar') await hashTree(hash, entry.from, '')
   }
