@@ -219,7 +219,9 @@ spec:
     await applyOnBed(bed, NS, await bedExample())
     const started = performance.now()
     const pods = await until('6 broker pods Ready', 600_000, () => allReady(), async () => `${await describePods()}\n${(await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=40'])).stdout}`)
-    console.log(`6 brokers Ready ${Math.round(performance.now() - started)} ms after the KafkaCluster was applied`)
+    console.log(`6 brokers Ready ${Math.round(performance.now() - started)} ms after the KafkaCluster was applied; restarts ${JSON.stringify(Object.fromEntries(pods.map((p) => [p.name, p.restarts])))}`)
+    // How each got there: its probe server's log says when it was first asked, why it was not ready, and when it became ready.
+    console.log(await probeLogs(pods.map((p) => p.name), 8))
     for (const cluster of [one, two]) {
       const nodes = pods.filter((p) => p.nodeName.startsWith(`${cluster.name}-`)).map((p) => p.nodeName)
       assert.equal(nodes.length, 3, `3 brokers in ${cluster.name}: ${nodes}`)
