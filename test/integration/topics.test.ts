@@ -168,6 +168,9 @@ describe('kafkaplane topics and status on a real cluster', { timeout: 600_000 },
       assert.equal(via.code, 0, via.stdout + via.stderr)
       assert.match(via.stdout, /^ready: broker 2 is registered, in sync/)
       assert.equal(via.stderr, '')
+      // Its log holds each change of its answer (`kubectl logs POD -c probe-server`): here the first answer only.
+      assert.match(stderr, /kafkaplane probe serve: broker 2 first answer: ready: broker 2 is registered, in sync/)
+      assert.equal(stderr.match(/first answer|became|still not ready/g)?.length, 1, stderr)
       // A server of another broker is never taken for this one: the probe asks the cluster itself.
       const other = await runCli(['probe', 'ready', '--broker-id', '1', '--via', `http://127.0.0.1:${port}`, '--bootstrap-server', cluster.bootstrapServers[1]!, '--override-file', join(scratch, 'no-override')])
       assert.equal(other.code, 0, other.stdout + other.stderr)
