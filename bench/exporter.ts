@@ -199,6 +199,15 @@ class Truth {
   }
 }
 
+/** The innermost messages of a (nested) aggregate error, once each. */
+function innermost(err: unknown): string {
+  const leaves = (e: unknown): string[] => {
+    const nested = (e as { errors?: unknown[] }).errors
+    return nested?.length ? nested.flatMap(leaves) : [(e as Error).message]
+  }
+  return [...new Set(leaves(err))].join('; ')
+}
+
 async function retrying<T>(what: string, attempts: number, work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -247,17 +256,19 @@ async function commitRound(admin: Admin, truth: Truth, round: number): Promise<n
   return performance.now() - t
 }
 
+/**
+ * Writes `perPartition` records to every partition of `topics`, record i with timestamp `timestamp(i)`,
+ * one partition a request (a request to one partition is appended whole or not at all, so that one
+ * retried after an error, NOT_LEADER_OR_FOLLOWER while a broker still loads thousands of new partitions,
+ * never writes twice), 32 requests at a time.
+ */
 async function produce(producer: Producer<string, string, string, string>, truth: Truth, topics: readonly string[], perPartition: number, timestamp: (i: number) => number): Promise<void> {
-  await eachLimited(topics, 8, async (topic) => {
-    const messages = []
-    for (let i = 0; i < perPartition; i++) {
-      const ts = timestamp(i)
-      for (let partition = 0; partition < PARTITIONS; partition++) {
-        messages.push({ topic, partition, key: `k${partition}`, value: `v${i}`, timestamp: BigInt(ts) })
-        truth.record(topic, partition, ts)
-      }
-    }
-    await producer.send({ messages })
+  const partitions = topics.flatMap((topic) => Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })))
+  await eachLimited(partitions, 32, async ({ topic, partition }) => {
+    const stamps = Array.from({ length: perPartition }, (_, i) => timestamp(i))
+    const messages = stamps.map((ts, i) => ({ topic, partition, key: `k${partition}`, value: `v${i}`, timestamp: BigInt(ts) }))
+    await retrying(`produce to ${topic}/${partition}`, 60, () => producer.send({ messages }).catch((err: Error) => Promise.reject(new Error(innermost(err)))))
+    for (const ts of stamps) truth.record(topic, partition, ts)
   })
 }
 
