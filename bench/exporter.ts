@@ -541,6 +541,15 @@ try {
     row('Burrow 1.2.1', 'resident memory (MiB)', Number.isNaN(burrowRss) ? `exited (${burrow.child.exitCode ?? burrow.child.signalCode})` : burrowRss.toFixed(0), '', 'VmRSS')
     row('Burrow 1.2.1', 'group status agrees with kafkaplane', answered ? `${[...agree.values()].reduce((n, e) => n + e.same, 0)} of ${answered}` : 'no status', '', [...agree].map(([kind, e]) => `${kind} ${e.same}/${e.same + e.differ}${e.examples.length ? ` (${e.examples.join('; ')})` : ''}`).join(', '))
     if (burrowSeen === 0) {
+      // Commits it could not read from __consumer_offsets, by the reason it logs (a record format newer than it knows).
+      const undecoded = new Map<string, number>()
+      try {
+        for (const line of readFileSync(join(burrow.dir, 'burrow.log'), 'utf8').split('\n')) {
+          const m = /"msg":"failed to decode".*"reason":"([^"]+)","version":(\d+)/.exec(line)
+          if (m) undecoded.set(`${m[1]} ${m[2]}`, (undecoded.get(`${m[1]} ${m[2]}`) ?? 0) + 1)
+        }
+      } catch {}
+      if (undecoded.size) notes.push(`Burrow could not decode ${[...undecoded].map(([why, n]) => `${n} records of __consumer_offsets (${why})`).join(', ')}`)
       const log = (() => {
         try {
           return readFileSync(join(burrow.dir, 'burrow.log'), 'utf8')

@@ -44,7 +44,7 @@ export class Exporter {
 
   /** Starts the schedule (a collection at once) and the server; resolves once it listens. */
   async start(): Promise<{ port: number }> {
-    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane exporter', body: () => ({ text: this.#body, contentType: this.#contentType }) })
+    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane exporter', body: () => ({ body: this.#body, contentType: this.#contentType }) })
     this.#schedule(0)
     return { port: this.#endpoint.port }
   }
@@ -87,9 +87,7 @@ export class Exporter {
       }
     }
     try {
-      const rendered = await renderSeries([...(collection.series?.families ?? []), ...this.#ownSeries(collection)])
-      this.#body = Buffer.from(rendered.text)
-      this.#contentType = rendered.contentType
+      ;({ body: this.#body, contentType: this.#contentType } = await renderSeries([...(collection.series?.families ?? []), ...this.#ownSeries(collection)]))
     } catch (err) {
       log(`exporter: the series could not be rendered (a bug): ${(err as Error).stack ?? String(err)}`)
     }

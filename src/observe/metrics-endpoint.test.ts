@@ -34,12 +34,26 @@ const FAMILIES: SeriesFamily[] = [
   { name: 'kafkaplane_big', help: 'large and small values', labelNames: ['broker'], samples: [{ labels: { broker: '0' }, value: 1.5e21 }, { labels: { broker: '1' }, value: 1796163474.1417332 }] },
 ]
 
+/** renderSeries's bytes as text. */
+async function rendered(families: readonly SeriesFamily[]): Promise<{ text: string; contentType: string }> {
+  const { body, contentType } = await renderSeries(families)
+  return { text: body.toString('utf8'), contentType }
+}
+
 test("renderSeries writes what prom-client's Registry writes, with its content type", async () => {
-  assert.deepEqual(await renderSeries(FAMILIES), await promClient(FAMILIES))
+  assert.deepEqual(await rendered(FAMILIES), await promClient(FAMILIES))
+})
+
+test('renderSeries writes more than one of its 1 MiB buffers whole, and UTF-8 label values', async () => {
+  const samples = Array.from({ length: 30_000 }, (_, i) => ({ labels: { consumergroup: `grüppe-${i}`, topic: 'orders', partition: String(i % 7) }, value: i }))
+  const families: SeriesFamily[] = [{ name: 'kafka_consumergroup_lag', help: 'h', labelNames: ['consumergroup', 'topic', 'partition'], samples }]
+  const mine = await rendered(families)
+  assert.ok(Buffer.byteLength(mine.text) > 1 << 20)
+  assert.equal(mine.text, (await promClient(families)).text)
 })
 
 test('renderSeries spells NaN as the text format does, and an empty set of families as one new line', async () => {
-  const { text } = await renderSeries([{ name: 'x', help: 'h', labelNames: [], samples: [{ labels: {}, value: Number.NaN }] }])
+  const { text } = await rendered([{ name: 'x', help: 'h', labelNames: [], samples: [{ labels: {}, value: Number.NaN }] }])
   assert.equal(text, '# HELP x h\n# TYPE x gauge\nx NaN\n')
-  assert.equal((await renderSeries([])).text, (await promClient([])).text)
+  assert.equal((await rendered([])).text, (await promClient([])).text)
 })
