@@ -3,24 +3,31 @@
  * local cluster of 3 brokers with 10,000 partitions (1,000 topics x 10) and 1,000 consumer groups.
  *
  *   bench/run exporter [--topics 1000] [--partitions 10] [--groups 1000] [--rounds 12] [--round-seconds 10]
- *                      [--scrapes 20] [--no-burrow] [--no-kafka-exporter]
+ *                      [--scrapes 20] [--no-burrow] [--no-kafka-exporter] [--burrow-kafka-version 2.1.0]
+ *                      [--burrow-log-level info]
  *
  * What it measures (it prints a table and asserts nothing on timing):
  *   - kafkaplane's exporter, as a process (`kafkaplane exporter --interval-seconds 10`, a series budget
  *     of 1,000,000 so that every per-partition series is served, as kafka_exporter serves them): the
  *     served scrape (GET /metrics from its cache: p50 and max over `--scrapes`), a full collection (its
  *     own kafkaplane_exporter_last_collection_duration_seconds: the last and the largest seen), its
- *     resident memory (VmRSS from /proc: at the end and the largest seen), the series it serves;
+ *     resident memory (VmRSS from /proc: at the end and the largest seen), the series it serves.
+ *     The same exporter on its defaults (series budget 100,000) beside it: over the budget it serves the
+ *     per-topic series only, and its scrape, collection, memory and series are printed too;
  *   - kafka_exporter (danielqsj/kafka_exporter, built by bench/fetch-kafka-exporter.sh): its scrape
  *     (it reads Kafka on each scrape), its memory, its series. Skipped, with the reason printed, when it
- *     cannot be built;
+ *     cannot be built (the Go module proxy answered 403 for every version of that module on 2026-12-01);
  *   - Burrow (Debian's burrow 1.2.1, with the ZooKeeper it requires for itself, Debian's zookeeper):
  *     time from its start until it lists every group, its memory, and its status of each group against
  *     kafkaplane_consumergroup_status (both evaluate Burrow's rules; see src/core/observe/consumer-status.ts
- *     for how kafkaplane observes commits). When it reports no group, its log's last lines are printed;
+ *     for how kafkaplane observes commits). When it reports no group, the bench prints the last lines of
+ *     its log, the records of __consumer_offsets it could not decode and what the brokers logged about
+ *     its requests (on Kafka 4.1.1 it lists none: bench/RESULTS.md says why);
  *   - the lag-seconds error: kafkaplane_consumergroup_lag_seconds against the true age of the record at
- *     each committed offset (the bench wrote every record with a known timestamp), at the collection's
- *     end (kafkaplane_exporter_last_success_timestamp_seconds).
+ *     each committed offset (the bench wrote every record with a known timestamp). The exporter takes the
+ *     age at one instant of its collection: the error is how far its value lies outside the true ages
+ *     at the collection's start and end (kafkaplane_exporter_last_success_timestamp_seconds, less the
+ *     collection's duration).
  *
  * The load: topics bench-0..N of `--partitions` partitions at replication factor 1, 10 records per
  * partition created an hour ago, 10 s apart. Replication factor 1 because the machine has 2 cores for 3
@@ -29,8 +36,8 @@
  * exporters; what the exporters read (offsets per partition, committed offsets per group) is the same at
  * any replication factor. Group g commits in topic bench-(g mod topics), all its partitions, with the
  * admin API (no live members), as one of five kinds by g mod 5:
- *   0 caught up (one commit at the end of the log: OK), 1 catching up (+1 each round, OK), 2 falling behind (2 records produced and +1
- *   committed each round: WARN), 3 stalled (the same lagging offset committed again each round: Burrow
+ *   0 caught up (one commit at the end of the log: OK), 1 catching up (+1 each round, OK), 2 falling
+ *   behind (2 records produced and +1 committed each round: WARN), 3 stalled (the same lagging offset committed again each round: Burrow
  *   STALL, kafkaplane STOP as it sees no commit without members or a move: both ERR), 4 stopped (one
  *   lagging commit at the start: STOP, ERR).
  * `--rounds` rounds, `--round-seconds` apart, let both evaluators fill their windows (10 samples).
@@ -376,9 +383,13 @@ try {
   say(`${GROUPS} groups committed in ${(firstCommitMs / 1000).toFixed(1)} s`)
 
   // kafkaplane's exporter and kafka_exporter start together; Burrow after them.
-  const [kpPort, kePort, zkPort, burrowPort] = await findFreePorts(4, { min: 20000, max: 32000 })
-  const kp = start('kafkaplane exporter', process.execPath, ['--disable-warning=ExperimentalWarning', main, 'exporter', '--bootstrap-server', bootstrap.join(','), '--host', '127.0.0.1', '--port', String(kpPort), '--interval-seconds', String(ROUND_MS / 1000), '--series-budget', '1000000'], join(workDir, 'kafkaplane-exporter.log'))
+  const [kpPort, kePort, zkPort, burrowPort, kdPort] = await findFreePorts(5, { min: 20000, max: 32000 })
+  const exporterArgs = (port: number, extra: string[]) => ['--disable-warning=ExperimentalWarning', main, 'exporter', '--bootstrap-server', bootstrap.join(','), '--host', '127.0.0.1', '--port', String(port), '--interval-seconds', String(ROUND_MS / 1000), ...extra]
+  const kp = start('kafkaplane exporter', process.execPath, exporterArgs(kpPort!, ['--series-budget', '1000000']), join(workDir, 'kafkaplane-exporter.log'))
   const kpUrl = `http://127.0.0.1:${kpPort}/metrics`
+  // The same on its defaults: over the series budget (100,000) it serves the per-topic series only.
+  const kd = start('kafkaplane exporter (default budget)', process.execPath, exporterArgs(kdPort!, []), join(workDir, 'kafkaplane-exporter-default.log'))
+  const kdUrl = `http://127.0.0.1:${kdPort}/metrics`
   const kafkaVersion = '3.9.0'
   let ke: ChildProcess | undefined
   if (kafkaExporterBin) {
@@ -443,6 +454,20 @@ try {
   row('kafkaplane exporter', 'full collection last / max (s)', `${lastCollection.toFixed(2)} / ${Math.max(...collections).toFixed(2)}`, '< 2', `its own gauge, ${collections.length} collections seen`)
   row('kafkaplane exporter', 'resident memory end / max (MiB)', `${kpRssEnd.toFixed(0)} / ${Math.max(...kpRss).toFixed(0)}`, '< 200', 'VmRSS')
   row('kafkaplane exporter', 'series served', kpSeries, '', `series budget 1000000 (default 100000)`)
+
+  // The exporter on its defaults, over its series budget: the per-topic series only.
+  const kdServed: number[] = []
+  let kdText = ''
+  for (let i = 0; i < SCRAPES; i++) {
+    const r = await timedGet(kdUrl)
+    kdServed.push(r.ms)
+    kdText = r.text
+  }
+  const kdRss = rssMiB(kd.pid!)
+  row('kafkaplane exporter, default budget', 'served scrape p50 / max (ms)', `${quantile(kdServed, 0.5).toFixed(1)} / ${Math.max(...kdServed).toFixed(1)}`, '< 100', `${(kdText.length / 2 ** 20).toFixed(1)} MiB of text`)
+  row('kafkaplane exporter, default budget', 'full collection last (s)', (unlabelled(kdText, 'kafkaplane_exporter_last_collection_duration_seconds') ?? Number.NaN).toFixed(2), '< 2', '')
+  row('kafkaplane exporter, default budget', 'resident memory (MiB)', kdRss.toFixed(0), '< 200', 'VmRSS')
+  row('kafkaplane exporter, default budget', 'series served', unlabelled(kdText, 'kafkaplane_exporter_series') ?? '?', '', `of ${unlabelled(kdText, 'kafkaplane_exporter_series_wanted') ?? '?'} wanted (budget 100000 exceeded: ${unlabelled(kdText, 'kafkaplane_exporter_series_budget_exceeded')})`)
 
   // The bench's own record of what it wrote, against the high watermarks the exporter read.
   const offBy = finalLines.filter((l) => l.name === 'kafka_topic_partition_current_offset' && l.labels['topic']!.startsWith('bench-') && l.value !== truth.end(l.labels['topic']!, Number(l.labels['partition'])))
