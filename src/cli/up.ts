@@ -65,8 +65,8 @@ Cluster:
                         'kafkaplane down' (with the same --data-dir)
 
 Live view (as 'kafkaplane dashboard' serves it), in the foreground only:
-  --dashboard           also serve the live view of the cluster on http://${DASHBOARD_DEFAULTS.host}:PORT/ (the URL is
-                        printed), read every ${DASHBOARD_DEFAULTS.intervalSeconds} s; stopped with the cluster
+  --dashboard           also serve the cluster's live view on http://${DASHBOARD_DEFAULTS.host}:PORT/ (the URL
+                        is printed), read every ${DASHBOARD_DEFAULTS.intervalSeconds} s; stopped with the cluster
   --dashboard-port N    its port (default ${DASHBOARD_DEFAULTS.port}; 0 for any free port); implies --dashboard
 
 Environment: KAFKA_HOME uses that Kafka distribution instead of fetching jars from Maven Central;
