@@ -13,19 +13,27 @@ export interface Served {
  * `stopped`. A port that cannot be listened on is a BAD_ARGUMENT naming it (exit 2), the server stopped.
  */
 export async function serveUntilStopped(io: CommandIO, server: Served, where: { host: string; port: number }, log: { line: (text: string) => void; serving: (port: number) => string; stopped: string }): Promise<void> {
-  let listening
-  try {
-    listening = await server.start()
-  } catch (err) {
-    await server.stop()
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EADDRINUSE' || code === 'EACCES') throw badArgument(`--port ${where.port}: ${where.host}:${where.port} cannot be listened on (${code})`, 'pass a free --port')
-    throw err
-  }
+  const listening = await startServed(server, where)
   log.line(log.serving(listening.port))
   await untilStopped(io, undefined, (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })))
   await server.stop()
   log.line(log.stopped)
+}
+
+/**
+ * Starts `server` on `where`; resolves with the port it listens on. A port that cannot be listened on
+ * is a BAD_ARGUMENT naming `flag` and the address, the server stopped.
+ */
+export async function startServed(server: Served, where: { host: string; port: number; flag?: string }): Promise<{ port: number }> {
+  try {
+    return await server.start()
+  } catch (err) {
+    await server.stop()
+    const code = (err as NodeJS.ErrnoException).code
+    const flag = where.flag ?? '--port'
+    if (code === 'EADDRINUSE' || code === 'EACCES') throw badArgument(`${flag} ${where.port}: ${where.host}:${where.port} cannot be listened on (${code})`, `pass a free ${flag}`)
+    throw err
+  }
 }
 
 /** Log lines stamped with the time, on stderr. */

@@ -9,6 +9,8 @@ import { DEFAULT_BASE_PORT, DEFAULT_HEAP, LocalCluster, type ClusterEvent } from
 import { ROLL_STATE_FILE } from '../local/cluster-state.ts'
 import { cacheDir, defaultDataDir } from '../local/paths.ts'
 import { badArgument, type Command, type CommandIO, helpOrNoArguments, integerOption, keyValueOptions, listOption, parseOptions } from './command.ts'
+import { DASHBOARD_DEFAULTS, liveView } from './dashboard.ts'
+import { type Served, startServed, timestampedLog } from './serve.ts'
 
 const DEFAULT_CLUSTERS = ['k8s-1', 'k8s-2']
 const DEFAULT_ZONES = ['a', 'b', 'c']
@@ -26,6 +28,8 @@ const options = {
   security: { type: 'boolean' },
   detach: { type: 'boolean', short: 'd' },
   'timeout-seconds': { type: 'string' },
+  dashboard: { type: 'boolean' },
+  'dashboard-port': { type: 'string' },
 } as const
 
 export const up: Command = {
@@ -60,6 +64,11 @@ Cluster:
   -d, --detach          return once the cluster is ready and leave it running; stop it with
                         'kafkaplane down' (with the same --data-dir)
 
+Live view (as 'kafkaplane dashboard' serves it), in the foreground only:
+  --dashboard           also serve the cluster's live view on http://${DASHBOARD_DEFAULTS.host}:PORT/ (the URL
+                        is printed), read every ${DASHBOARD_DEFAULTS.intervalSeconds} s; stopped with the cluster
+  --dashboard-port N    its port (default ${DASHBOARD_DEFAULTS.port}; 0 for any free port); implies --dashboard
+
 Environment: KAFKA_HOME uses that Kafka distribution instead of fetching jars from Maven Central;
 JAVA_HOME chooses the JVM (17+); KAFKAPLANE_CACHE moves the download cache.
 Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was started).
@@ -76,6 +85,11 @@ Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was st
     const timeout = integerOption('--timeout-seconds', values['timeout-seconds'], 1, 3600)
     if (values.heap !== undefined && !/^[1-9][0-9]*[kKmMgG]$/.test(values.heap)) {
       throw badArgument(`--heap ${values.heap} is not a JVM heap size`, 'pass a size like 512m or 1g')
+    }
+    const dashboardPort = integerOption('--dashboard-port', values['dashboard-port'], 0, 65535)
+    const dashboard = values.dashboard === true || dashboardPort !== undefined
+    if (dashboard && values.detach) {
+      throw badArgument('--dashboard serves the live view from this process, and --detach returns at once', 'leave out --detach, or run `kafkaplane dashboard --bootstrap-server ...` beside the detached cluster')
     }
     const persistent = values['data-dir'] !== undefined
     const dataDir = resolve(values['data-dir'] ?? defaultDataDir(io.env))
@@ -101,8 +115,26 @@ Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was st
       io.stdout.write(`Running in the background; stop it with: kafkaplane down${persistent ? ` --data-dir ${dataDir}` : ''}\n`)
       return 0
     }
-    return await runUntilSignal(cluster, io)
+    let live: Served | undefined
+    if (dashboard) {
+      try {
+        live = await startLiveView(cluster, dashboardPort ?? DASHBOARD_DEFAULTS.port, io)
+      } catch (err) {
+        await cluster.stop()
+        throw err
+      }
+    }
+    return await runUntilSignal(cluster, io, live)
   },
+}
+
+/** The live view of the cluster (`kafkaplane dashboard`'s), started; its URL goes to stdout. */
+async function startLiveView(cluster: LocalCluster, port: number, io: CommandIO): Promise<Served> {
+  const host = DASHBOARD_DEFAULTS.host
+  const { server } = await liveView({ connection: { bootstrapServers: cluster.bootstrapServers }, host, port, intervalSeconds: DASHBOARD_DEFAULTS.intervalSeconds, log: timestampedLog(io) })
+  const listening = await startServed(server, { host, port, flag: '--dashboard-port' })
+  io.stdout.write(`dashboard: http://${host}:${listening.port}/\n`)
+  return server
 }
 
 function layoutFromFlags(values: { brokers?: string; clusters?: string; zones?: string }): Topology {
@@ -193,8 +225,8 @@ async function healthLine(cluster: LocalCluster): Promise<string> {
   }
 }
 
-/** Waits for Ctrl-C or SIGTERM, then stops every broker; a second Ctrl-C kills them at once. */
-async function runUntilSignal(cluster: LocalCluster, io: CommandIO): Promise<number> {
+/** Waits for Ctrl-C or SIGTERM, then stops the live view (when served) and every broker; a second Ctrl-C kills them at once. */
+async function runUntilSignal(cluster: LocalCluster, io: CommandIO, live: Served | undefined): Promise<number> {
   const killOnExit = () => cluster.killAllNow()
   process.on('exit', killOnExit)
   io.stderr.write('Press Ctrl-C to stop the cluster.\n')
@@ -227,6 +259,7 @@ async function runUntilSignal(cluster: LocalCluster, io: CommandIO): Promise<num
   }
   process.once('SIGINT', hard)
   process.once('SIGTERM', hard)
+  await live?.stop()
   await cluster.stop()
   process.off('exit', killOnExit)
   io.stderr.write('kafkaplane: every broker stopped\n')

@@ -28,13 +28,14 @@ export class Exporter {
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #stopped = false
-  #text = ''
-  #contentType: string = new Registry().contentType
+  /** The last collection's series, encoded once: a scrape sends these bytes as they are. */
+  #body: Buffer = Buffer.alloc(0)
+  #contentType: string = Registry.PROMETHEUS_CONTENT_TYPE
   #lastSuccess: number | undefined
   #results = { success: 0, failure: 0 }
   #perPartition = true
-  /** The last collection (for tests and logs). */
-  last: Collection | undefined
+  /** How long the last collection took (its series are not kept once rendered: at 10,000 partitions they are tens of MB). */
+  #lastDurationMs = 0
 
   constructor(options: ExporterOptions) {
     this.#options = options
@@ -43,7 +44,7 @@ export class Exporter {
 
   /** Starts the schedule (a collection at once) and the server; resolves once it listens. */
   async start(): Promise<{ port: number }> {
-    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane exporter', body: () => ({ text: this.#text, contentType: this.#contentType }) })
+    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane exporter', body: () => ({ body: this.#body, contentType: this.#contentType }) })
     this.#schedule(0)
     return { port: this.#endpoint.port }
   }
@@ -60,15 +61,14 @@ export class Exporter {
     if (this.#stopped) return
     this.#timer = setTimeout(() => {
       this.#running = this.#collectOnce().finally(() => {
-        const spent = this.last?.durationMs ?? 0
-        this.#schedule(Math.max(0, this.#options.intervalMs - spent))
+        this.#schedule(Math.max(0, this.#options.intervalMs - this.#lastDurationMs))
       })
     }, delayMs)
   }
 
   async #collectOnce(): Promise<void> {
     const collection = await this.#collector.collect()
-    this.last = collection
+    this.#lastDurationMs = collection.durationMs
     const log = this.#options.log
     if (collection.error) {
       this.#results.failure++
@@ -87,7 +87,7 @@ export class Exporter {
       }
     }
     try {
-      ;({ text: this.#text, contentType: this.#contentType } = await renderSeries([...(collection.series?.families ?? []), ...this.#ownSeries(collection)]))
+      ;({ body: this.#body, contentType: this.#contentType } = await renderSeries([...(collection.series?.families ?? []), ...this.#ownSeries(collection)]))
     } catch (err) {
       log(`exporter: the series could not be rendered (a bug): ${(err as Error).stack ?? String(err)}`)
     }

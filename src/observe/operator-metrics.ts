@@ -47,7 +47,7 @@ export class OperatorMetrics {
   #timer: NodeJS.Timeout | undefined
   #round: Promise<void> = Promise.resolve()
   #stopped = false
-  #text = ''
+  #body: Buffer = Buffer.alloc(0)
   #contentType = 'text/plain; version=0.0.4; charset=utf-8'
 
   constructor(options: OperatorMetricsOptions) {
@@ -56,7 +56,7 @@ export class OperatorMetrics {
 
   async start(): Promise<{ port: number }> {
     await this.#render([])
-    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane operator', body: () => ({ text: this.#text, contentType: this.#contentType }) })
+    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane operator', body: () => ({ body: this.#body, contentType: this.#contentType }) })
     return { port: this.#endpoint.port }
   }
 
@@ -126,7 +126,7 @@ export class OperatorMetrics {
       lists.push(labelledByCluster([...(last.error ? [] : (last.series?.families ?? [])), ...collectionSeries(last)], c.namespace, c.name))
     }
     try {
-      ;({ text: this.#text, contentType: this.#contentType } = await renderSeries(mergeFamilies(lists)))
+      ;({ body: this.#body, contentType: this.#contentType } = await renderSeries(mergeFamilies(lists)))
     } catch (err) {
       this.#options.log(`metrics: the series could not be rendered (a bug): ${(err as Error).stack ?? String(err)}`)
     }

@@ -1,11 +1,13 @@
 /**
  * `kafkaplane up` and `down` end to end, as a user runs them: a detached cluster with a kept data
- * dir that restarts with its data, and a foreground cluster stopped by Ctrl-C (SIGINT).
+ * dir that restarts with its data, and a foreground cluster stopped by Ctrl-C (SIGINT) that serves
+ * its live view (`--dashboard-port 0`) until then.
  */
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { isAlive } from '../../src/local/broker-process.ts'
 import { readClusterState } from '../../src/local/cluster-state.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
@@ -84,11 +86,11 @@ describe('kafkaplane up in the foreground', { timeout: 300_000 }, () => {
     }
   })
 
-  test('runs until Ctrl-C, then stops every broker and deletes its data', async () => {
+  test('runs until Ctrl-C, serving its live view, then stops both and deletes its data', async () => {
     stateHome = await tempDir('state')
     const dataDir = join(stateHome, 'kafkaplane', 'local-cluster')
     const basePort = await freeBasePort(3)
-    const up = startWatchedCli(['up', '--brokers', '3', '--base-port', String(basePort), '--heap', '384m'], { ...process.env, XDG_STATE_HOME: stateHome })
+    const up = startWatchedCli(['up', '--brokers', '3', '--base-port', String(basePort), '--heap', '384m', '--dashboard-port', '0'], { ...process.env, XDG_STATE_HOME: stateHome })
     try {
       await up.waitFor(/Press Ctrl-C/, 180_000)
       assert.match(up.stderr(), /Press Ctrl-C/, up.stderr())
@@ -98,9 +100,24 @@ describe('kafkaplane up in the foreground', { timeout: 300_000 }, () => {
       assert.match(up.stdout(), /1\s+broker\+controller\s+k8s-2\s+b\s+b/)
       const pids = Object.values((await readClusterState(dataDir))!.pids)
       assert.equal(pids.length, 3)
+
+      // The live view of this cluster: its page, and its data once the first read is in (a few seconds).
+      const url = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(up.stdout())?.[1]
+      assert.ok(url, `up printed no dashboard URL:\n${up.stdout()}`)
+      const page = await fetch(url)
+      assert.equal(page.status, 200)
+      assert.match(await page.text(), /<script/)
+      let brokers: number[] = []
+      for (const deadline = Date.now() + 15_000; brokers.length < 3 && Date.now() < deadline; await sleep(250)) {
+        const message = (await (await fetch(`${url}view.json`)).json()) as { view?: { brokers: { id: number; state: string }[] } }
+        brokers = (message.view?.brokers ?? []).filter((b) => b.state === 'up').map((b) => b.id)
+      }
+      assert.deepEqual(brokers.sort(), [0, 1, 2], `the live view shows brokers up: ${brokers}; up said:\n${up.stderr()}`)
+
       up.child.kill('SIGINT')
       assert.equal(await up.exited, 0, up.stderr())
       assert.match(up.stderr(), /every broker stopped/)
+      await assert.rejects(fetch(url), 'the live view stopped with the cluster')
       assert.ok(pids.every((pid) => !isAlive(pid)), 'every broker JVM is gone')
       assert.equal(existsSync(dataDir), false, 'an ephemeral cluster is deleted')
     } finally {
