@@ -165,7 +165,10 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
   test('a consumer group that commits and stops while production goes on fires the lag alerts; a group that keeps consuming does not', async () => {
     const bootstrapServers = cluster!.bootstrapServers
     // `stalled` reads what is there, commits and leaves; `steady` keeps reading and committing.
-    const stalled = new Consumer({ clientId: 'alerts-stalled', groupId: 'stalled', ...clientConnectionOptions({ bootstrapServers }), deserializers: stringDeserializers })
+    // A group's first join waits while its coordinator loads its __consumer_offsets partition (longer on a
+    // busy machine, where 3 retries ran out in a run beside the Kubernetes bed): retried as verify's clients are.
+    const joinRetries = { retries: 30, retryDelay: 500 }
+    const stalled = new Consumer({ clientId: 'alerts-stalled', groupId: 'stalled', ...clientConnectionOptions({ bootstrapServers }), ...joinRetries, deserializers: stringDeserializers })
     try {
       const stream = await stalled.consume({ topics: [TOPIC], mode: 'earliest', autocommit: false, maxWaitTime: 500 })
       let read = 0
@@ -177,7 +180,7 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
     } finally {
       await stalled.close(true).catch(() => {})
     }
-    live = new Consumer({ clientId: 'alerts-steady', groupId: 'steady', ...clientConnectionOptions({ bootstrapServers }), deserializers: stringDeserializers })
+    live = new Consumer({ clientId: 'alerts-steady', groupId: 'steady', ...clientConnectionOptions({ bootstrapServers }), ...joinRetries, deserializers: stringDeserializers })
     const steady = await live.consume({ topics: [TOPIC], mode: 'earliest', autocommit: 500, maxWaitTime: 500 })
     steady.on('data', () => {})
 
