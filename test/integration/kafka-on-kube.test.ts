@@ -526,8 +526,9 @@ spec:
       return s?.phase === 'moving' && s.adding?.length === 2 && (s.moved ?? 0) >= 1 && s.moved! < s.moves! ? s : undefined
     }, explain)
     assert.deepEqual(moving.adding, [3, 103])
-    const pid = await operatorPid()
-    assert.ok(pid, 'the operator runs on the host (in its pod)')
+    // The operator's process, found on the host (in its pod); awaited, as its container may be starting again
+    // just then (seen at load ~40: the one look found none).
+    const pid = await until('the operator runs on the host (in its pod)', 120_000, operatorPid, explain)
     process.kill(pid, 'SIGKILL')
     console.log(`killed the operator (pid ${pid}) with ${moving.moved ?? 0} of ${moving.moves} moves done`)
     const up = await until('the scale up finished', 900_000, async () => {
