@@ -637,7 +637,11 @@ spec:
     const pids = [...bed.pids, ...bed.shimPids()]
     const problems = await bed.stop()
     assert.deepEqual(problems, [])
-    assert.deepEqual(pids.filter(isAlive), [], 'no bed process, container or shim outlives stop()')
+    // Each was signalled by stop(); one may take a few seconds more to exit on a loaded machine (one at
+    // load ~40 was still there at the first look, gone soon after).
+    const deadline = performance.now() + 20_000
+    while (pids.some(isAlive) && performance.now() < deadline) await sleep(500)
+    assert.deepEqual(pids.filter(isAlive), [], 'no bed process, container or shim outlives stop() by 20 s')
     assert.deepEqual(hostSettingsDiff(bed.hostBefore, await readHostSettings()), [], 'host settings are as before the bed')
   })
 })
