@@ -1,8 +1,9 @@
 /**
  * The readiness answers of a `probe serve`, reduced to their changes: `record` returns the line to log
- * for the first answer (when the kubelet first asked: its startup probe passed), when the answer flipped (ready to not ready or back), or when it stayed not ready for another kind
- * of reason (its first words: "catching up", "partitions are under min.insync.replicas", ...), and
- * undefined otherwise, so a broker unready for ten minutes logs once, not forty times.
+ * for the first answer (when the kubelet first asked: its startup probe passed), when the answer
+ * flipped (ready to not ready or back), or when it stayed not ready for another kind of reason (its
+ * first words: "catching up", "partitions are under min.insync.replicas", ...), and undefined
+ * otherwise, so a broker unready for ten minutes logs once, not forty times.
  */
 export class ReadinessLog {
   #last: { ready: boolean; kind: string } | undefined
