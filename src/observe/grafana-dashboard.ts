@@ -7,7 +7,9 @@
  *   node src/observe/grafana-dashboard.ts           writes the file
  *   node src/observe/grafana-dashboard.ts --check   exits 1 when the file differs from what it would write
  *
- * Variables: `datasource` (a Prometheus), `job` (the exporter's scrape job), `topic` and `consumergroup`
+ * Variables: `datasource` (a Prometheus), `job` (the exporter's scrape job), `namespace` and
+ * `kafkacluster` (the KafkaCluster: labels of the operator's series, or target labels given to a standalone
+ * exporter's scrape; All = `.*` also matches series without them), `topic` and `consumergroup`
  * (multi-value, All = `.*`). test/integration/alerts.test.ts runs every panel's query, the variables
  * substituted, against a real Prometheus scraping the exporter of a real cluster, and requires data from each.
  */
@@ -29,7 +31,8 @@ export interface PanelSpec {
   width: number
 }
 
-const sel = (extra = '') => `{job=~"$job"${extra}}`
+/** Every query's selector: the scrape job, and the KafkaCluster (the operator's series carry `namespace` and `kafkacluster`; give a standalone exporter's scrape the same target labels to tell clusters apart). */
+const sel = (extra = '') => `{job=~"$job",namespace=~"$namespace",kafkacluster=~"$kafkacluster"${extra}}`
 const topic = ',topic=~"$topic"'
 const group = ',consumergroup=~"$consumergroup"'
 const t = (expr: string, legendFormat: string): PanelTarget => ({ expr, legendFormat })
@@ -107,8 +110,10 @@ export const DASHBOARD_ROWS: { title: string; panels: PanelSpec[] }[] = [
 /** The dashboard's variables: name -> the label_values() query that lists them (datasource apart). */
 export const DASHBOARD_VARIABLES = [
   { name: 'job', query: 'label_values(kafkaplane_exporter_series, job)', multi: false },
-  { name: 'topic', query: 'label_values(kafka_topic_partitions{job=~"$job"}, topic)', multi: true },
-  { name: 'consumergroup', query: 'label_values(kafka_consumergroup_members{job=~"$job"}, consumergroup)', multi: true },
+  { name: 'namespace', query: 'label_values(kafkaplane_exporter_series{job=~"$job"}, namespace)', multi: true },
+  { name: 'kafkacluster', query: 'label_values(kafkaplane_exporter_series{job=~"$job",namespace=~"$namespace"}, kafkacluster)', multi: true },
+  { name: 'topic', query: `label_values(kafka_topic_partitions${sel()}, topic)`, multi: true },
+  { name: 'consumergroup', query: `label_values(kafka_consumergroup_members${sel()}, consumergroup)`, multi: true },
 ] as const
 
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' }

@@ -41,6 +41,9 @@ const topology = layoutBrokers(3, [{ name: 'zone', values: ['a', 'b', 'c'] }])
 const TOPIC = 'orders'
 const PARTITIONS = 3
 const JOB = 'kafkaplane'
+/** The target labels of the exporter's scrape: the KafkaCluster it stands for, as the dashboard's variables choose it. */
+const NAMESPACE = 'kafka-test'
+const KAFKA_CLUSTER = 'alerts'
 
 interface Alert {
   labels: Record<string, string>
@@ -79,7 +82,7 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
     writeFileSync(join(dir, 'rules.yaml'), rulesYaml(alertGroups({ lagSecondsThreshold: 5, lagGrowthWindow: '20s', for: { '*': '5s' } })))
     writeFileSync(
       join(dir, 'prometheus.yml'),
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [${join(dir, 'rules.yaml')}]\nscrape_configs:\n  - job_name: ${JOB}\n    static_configs: [{ targets: ['${target}'] }]\n`,
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [${join(dir, 'rules.yaml')}]\nscrape_configs:\n  - job_name: ${JOB}\n    static_configs: [{ targets: ['${target}'], labels: { namespace: ${NAMESPACE}, kafkacluster: ${KAFKA_CLUSTER} } }]\n`,
     )
     let log = ''
     const child = spawn(join(bin, 'prometheus'), [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -240,10 +243,11 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
     console.log(`plan in flight: ${moving.length} of ${seen.length} reads saw it moving, ETAs ${etas.map((e) => Math.round(e)).join(', ')} s`)
   })
 
-  test("every panel query of the Grafana dashboard, and every variable's values, return data", async () => {
+  test("every panel query of the Grafana dashboard, and every variable's values, return data for the KafkaCluster chosen, and none for another", async () => {
     assert.deepEqual([...dashboardFiles().keys()], [DASHBOARD_FILE])
     const dashboard = JSON.parse(dashboardFiles().get(DASHBOARD_FILE)!) as { panels: { type: string; title: string; targets?: { expr: string }[] }[] }
-    const substitute = (expr: string) => expr.replaceAll('$job', JOB).replaceAll('$topic', '.*').replaceAll('$consumergroup', '.*')
+    // The KafkaCluster chosen by name, as its target labels give it: each query must select by them.
+    const substitute = (expr: string) => expr.replaceAll('$job', JOB).replaceAll('$namespace', NAMESPACE).replaceAll('$kafkacluster', KAFKA_CLUSTER).replaceAll('$topic', '.*').replaceAll('$consumergroup', '.*')
     for (const v of DASHBOARD_VARIABLES) {
       const m = /^label_values\((.+), (\w+)\)$/.exec(v.query)
       assert.ok(m, v.query)
@@ -260,6 +264,14 @@ describe('alert rules and the dashboard on a real Prometheus scraping kafkaplane
       }
     }
     assert.deepEqual(empty, [], 'queries without data')
+    // With another KafkaCluster chosen, no panel shows this one's series.
+    const leaking: string[] = []
+    for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) {
+      for (const target of panel.targets!) {
+        if ((await query(substitute(target.expr).replaceAll(`kafkacluster=~"${KAFKA_CLUSTER}"`, 'kafkacluster=~"another"'))).length > 0) leaking.push(`${panel.title}: ${target.expr}`)
+      }
+    }
+    assert.deepEqual(leaking, [], 'queries that show another KafkaCluster')
     console.log(`${queries} panel queries of ${dashboard.panels.filter((p) => p.type !== 'row').length} panels returned data`)
   })
 })
