@@ -27,10 +27,16 @@ export interface CollectorOptions {
   evaluator?: EvaluatorOptions
   log: (line: string) => void
   now?: () => number
+  /**
+   * False: a collection returns the collected cluster and no series (a caller that renders the families
+   * as they are built, with eachSeriesFamily, src/observe/collection-worker.ts). Default true.
+   */
+  buildSeries?: boolean
 }
 
 /** One collection: the series, or why there are none, and what it cost. */
 export interface Collection {
+  /** Undefined when the collection failed, or when the collector was asked not to build them. */
   series: BuiltSeries | undefined
   /** What the series were built from (the live view, src/core/observe/live-view.ts, reads it too). */
   cluster: CollectedCluster | undefined
@@ -104,7 +110,7 @@ export class Collector {
     await this.#admin.close().catch(() => {})
   }
 
-  async #collect(startedAt: number): Promise<{ series: BuiltSeries; cluster: CollectedCluster; fetchedTimestamps: number }> {
+  async #collect(startedAt: number): Promise<{ series: BuiltSeries | undefined; cluster: CollectedCluster; fetchedTimestamps: number }> {
     const admin = this.#admin
     const bootstrapServers = this.#options.connection.bootstrapServers
     if (startedAt - this.#minInsyncReadAt > MIN_INSYNC_TTL_MS) {
@@ -121,7 +127,7 @@ export class Collector {
     const risk = this.#risk(snapshot)
     const [reassignments, logDirs] = await Promise.all([this.#reassignments(snapshot), this.#logDirs(snapshot)])
     const cluster: CollectedCluster = { snapshot, topology: this.#topology, offsets, groups, lagSeconds, partitionStatuses, groupStatuses, risk, reassignments, logDirs }
-    return { series: buildSeries(cluster, this.#options.seriesBudget), cluster, fetchedTimestamps: fetched }
+    return { series: this.#options.buildSeries === false ? undefined : buildSeries(cluster, this.#options.seriesBudget), cluster, fetchedTimestamps: fetched }
   }
 
   #risk(snapshot: ClusterSnapshot): ClusterRisk | undefined {

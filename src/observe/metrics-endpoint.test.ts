@@ -1,8 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Gauge, Registry } from 'prom-client'
-import type { SeriesFamily } from '../core/observe/exporter-series.ts'
-import { renderSeries } from './metrics-endpoint.ts'
+import { buildSeries, isPerPartition, type SeriesFamily } from '../core/observe/exporter-series.ts'
+import { collectedCluster } from '../core/observe/exporter-series.fixture.ts'
+import { joinRendered, renderCollection, renderSeries } from './metrics-endpoint.ts'
 
 /** What prom-client's own Gauge and Registry write for the same families (the text renderSeries must match). */
 async function promClient(families: readonly SeriesFamily[]): Promise<{ text: string; contentType: string }> {
@@ -56,4 +57,28 @@ test('renderSeries spells NaN as the text format does, and an empty set of famil
   const { text } = await rendered([{ name: 'x', help: 'h', labelNames: [], samples: [{ labels: {}, value: Number.NaN }] }])
   assert.equal(text, '# HELP x h\n# TYPE x gauge\nx NaN\n')
   assert.equal((await rendered([])).text, (await promClient([])).text)
+})
+
+test('two renderings joined are the rendering of both lists of families', async () => {
+  const text = (chunks: readonly Buffer[]) => Buffer.concat(chunks).toString('utf8')
+  for (let cut = 0; cut <= FAMILIES.length; cut++) {
+    const [a, b] = [await renderSeries(FAMILIES.slice(0, cut)), await renderSeries(FAMILIES.slice(cut))]
+    assert.equal(text(joinRendered([a.body], [b.body])), (await rendered(FAMILIES)).text, `cut after ${cut} families`)
+  }
+})
+
+test("renderCollection writes buildSeries' families under the same budget, per-topic ones first, and counts as it does", async () => {
+  const cluster = collectedCluster()
+  const full = buildSeries(cluster, 1_000_000)
+  const byFamily = (text: string) => text.split('\n# HELP ').map((block, i) => (i === 0 ? block : `# HELP ${block}`).replace(/\n*$/, '\n')).sort()
+  for (const budget of [full.fullCount + 10, full.fullCount, full.fullCount - 1, 3]) {
+    const built = buildSeries(cluster, budget)
+    const mine = renderCollection(cluster, budget)
+    assert.deepEqual({ perPartition: mine.perPartition, count: mine.count, fullCount: mine.fullCount }, { perPartition: built.perPartition, count: built.count, fullCount: built.fullCount }, `budget ${budget}`)
+    const text = Buffer.concat(mine.body).toString('utf8')
+    assert.deepEqual(byFamily(text), byFamily((await rendered(built.families)).text), `budget ${budget}`)
+    const names = [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!)
+    const firstPerPartition = names.findIndex((n) => isPerPartition(full.families.find((f) => f.name === n)!))
+    if (firstPerPartition >= 0) assert.ok(names.slice(firstPerPartition).every((n) => isPerPartition(full.families.find((f) => f.name === n)!)), 'per-topic families first')
+  }
 })

@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Registry } from 'prom-client'
-import type { SeriesFamily } from '../core/observe/exporter-series.ts'
+import { eachSeriesFamily, isPerPartition, type CollectedCluster, type SeriesFamily } from '../core/observe/exporter-series.ts'
 
 /**
  * Series as Prometheus' text format (version 0.0.4, prom-client's content type), as gauges, written
@@ -16,13 +15,30 @@ import type { SeriesFamily } from '../core/observe/exporter-series.ts'
  * for the garbage collector to find in the old generation.
  */
 export async function renderSeries(families: readonly SeriesFamily[]): Promise<{ body: Buffer; contentType: string }> {
-  const out = new ChunkedBytes()
-  let first = true
-  for (const f of families) {
-    if (f.samples.length === 0) continue
+  const out = new SeriesWriter()
+  for (const f of families) out.write(f)
+  return { body: out.bytes(), contentType: PROMETHEUS_CONTENT_TYPE }
+}
+
+/** prom-client's Registry.PROMETHEUS_CONTENT_TYPE (metrics-endpoint.test.ts holds it to it). */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+/** Families written one at a time as renderSeries writes them; `bytes()` once at the end. */
+export class SeriesWriter {
+  readonly #out = new ChunkedBytes()
+  #empty = true
+
+  /** Whether no family with a sample was written. */
+  get empty(): boolean {
+    return this.#empty
+  }
+
+  write(f: SeriesFamily): void {
+    if (f.samples.length === 0) return
+    const out = this.#out
     const name = escapeText(f.name)
-    out.write(`${first ? '' : '\n'}# HELP ${name} ${escapeText(f.help)}\n# TYPE ${name} gauge\n`)
-    first = false
+    out.write(`${this.#empty ? '' : '\n'}# HELP ${name} ${escapeText(f.help)}\n# TYPE ${name} gauge\n`)
+    this.#empty = false
     const series = f.samples.map((s) => {
       let labels = ''
       for (const key in s.labels) labels += `${labels === '' ? '' : ','}${key}="${escapeLabelValue(s.labels[key]!)}"`
@@ -39,8 +55,60 @@ export async function renderSeries(families: readonly SeriesFamily[]): Promise<{
       out.write(`${key} ${formatValue(last.get(key)!)}\n`)
     }
   }
-  if (first) out.write('\n')
-  return { body: out.bytes(), contentType: Registry.PROMETHEUS_CONTENT_TYPE }
+
+  /** What was written (a single blank line when nothing was, as prom-client answers for no series). */
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks())
+  }
+
+  /** The same as bytes() in the buffers it was written into, not copied into one. */
+  chunks(): Buffer[] {
+    if (this.#empty) this.#out.write('\n')
+    return this.#out.chunks()
+  }
+}
+
+/** Two renderings (as chunks) as one text: a blank line between their families, as within one. */
+export function joinRendered(a: readonly Buffer[], b: readonly Buffer[]): Buffer[] {
+  const blank = (x: readonly Buffer[]) => x.reduce((n, c) => n + c.length, 0) <= 1
+  if (blank(a)) return [...b]
+  if (blank(b)) return [...a]
+  return [...a, Buffer.from('\n'), ...b]
+}
+
+export interface RenderedCollection {
+  body: Buffer[]
+  perPartition: boolean
+  count: number
+  fullCount: number
+}
+
+/**
+ * A collection's series rendered as they are built (eachSeriesFamily), the same text as renderSeries of
+ * buildSeries' families under the same budget, the per-topic families first (metrics-endpoint.test.ts
+ * holds it to that), with one
+ * family's samples in memory at a time: the per-partition families are written apart and kept only when
+ * every series together is within the budget; once the count passes it they are dropped and only
+ * counted, so that a cluster far over the budget costs the per-topic text, not every partition's.
+ */
+export function renderCollection(cluster: CollectedCluster, budget: number): RenderedCollection {
+  const perTopic = new SeriesWriter()
+  let perPartition: SeriesWriter | undefined = new SeriesWriter()
+  let count = 0
+  let fullCount = 0
+  eachSeriesFamily(cluster, (family) => {
+    fullCount += family.samples.length
+    if (!isPerPartition(family)) {
+      perTopic.write(family)
+      count += family.samples.length
+      return
+    }
+    if (fullCount > budget) perPartition = undefined
+    perPartition?.write(family)
+  })
+  const within = perPartition !== undefined && fullCount <= budget
+  const topicText = perTopic.chunks()
+  return within ? { body: joinRendered(topicText, perPartition!.chunks()), perPartition: true, count: fullCount, fullCount } : { body: topicText, perPartition: false, count, fullCount }
 }
 
 /** Text appended as UTF-8 into 1 MiB buffers, joined once at the end. */
@@ -56,9 +124,9 @@ class ChunkedBytes {
     if (this.#pending.length >= 16_384) this.#flush()
   }
 
-  bytes(): Buffer {
+  chunks(): Buffer[] {
     this.#flush()
-    return Buffer.concat([...this.#full, this.#current.subarray(0, this.#used)])
+    return [...this.#full, this.#current.subarray(0, this.#used)].filter((c) => c.length > 0)
   }
 
   #flush(): void {
@@ -96,14 +164,17 @@ export interface MetricsEndpoint {
 
 /**
  * An HTTP server that answers GET /metrics with what `body` returns now (already rendered: a scrape
- * never waits for Kafka). `what` names the server in its answer to GET /.
+ * never waits for Kafka), one buffer or several written in turn. `what` names the server in its answer to GET /.
  */
-export async function startMetricsEndpoint(options: { host: string; port: number; what: string; body: () => { body: Buffer; contentType: string } }): Promise<MetricsEndpoint> {
+export async function startMetricsEndpoint(options: { host: string; port: number; what: string; body: () => { body: Buffer | readonly Buffer[]; contentType: string } }): Promise<MetricsEndpoint> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0]
     if (request.method === 'GET' && path === '/metrics') {
       const { body, contentType } = options.body()
-      return response.writeHead(200, { 'content-type': contentType }).end(body)
+      const chunks = Buffer.isBuffer(body) ? [body] : body
+      response.writeHead(200, { 'content-type': contentType, 'content-length': chunks.reduce((n, c) => n + c.length, 0) })
+      for (const chunk of chunks) response.write(chunk)
+      return response.end()
     }
     if (request.method === 'GET' && path === '/') return response.writeHead(200, { 'content-type': 'text/plain' }).end(`${options.what}: GET /metrics\n`)
     response.writeHead(404, { 'content-type': 'text/plain' }).end('use GET /metrics\n')

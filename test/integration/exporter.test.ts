@@ -207,6 +207,7 @@ test('bad flags exit 2 naming the value and the fix, before connecting', async (
     ['--series-budget', 'many', /--series-budget many is not a whole number/],
     ['--interval-seconds', '0', /--interval-seconds 0 is not a whole number/],
     ['--port', '70000', /--port 70000 is not a whole number/],
+    ['--collector-heap-mb', '16', /--collector-heap-mb 16 is not a whole number/],
     ['--bootstrap-server', 'nohost', /--bootstrap-server "nohost" has "nohost", which is not HOST:PORT/],
   ] as const) {
     const r = await runCli(['exporter', flag, bad])

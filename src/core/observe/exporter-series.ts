@@ -116,21 +116,38 @@ const BROKER_STATES: readonly BrokerState[] = ['up', 'fenced', 'down']
 export const GROUP_STATUS_CODE: Readonly<Record<GroupStatus, number>> = { OK: 1, WARN: 2, ERR: 3 }
 
 class Families {
-  readonly list: SeriesFamily[] = []
+  readonly sink: (family: SeriesFamily) => void
+  constructor(sink: (family: SeriesFamily) => void) {
+    this.sink = sink
+  }
   add(name: string, help: string, labelNames: readonly string[], samples: Sample[]): void {
-    this.list.push({ name, help, labelNames, samples })
+    this.sink({ name, help, labelNames, samples })
   }
 }
 
-/** Every series of one collection, within `budget` samples when the per-topic fallback allows it. */
-export function buildSeries(c: CollectedCluster, budget: number): BuiltSeries {
-  const f = new Families()
+/**
+ * Every family of one collection, each handed to `sink` as soon as it is built, in a fixed order: a
+ * caller that renders them as they come holds one family's samples at a time (at 10,000 partitions and
+ * 1,000 groups the whole set is 126,000 samples). The series budget is the caller's (buildSeries, or
+ * src/observe/collection-worker.ts as it renders).
+ */
+export function eachSeriesFamily(c: CollectedCluster, sink: (family: SeriesFamily) => void): void {
+  const f = new Families(sink)
   kafkaExporterSeries(c, f)
   kafkaplaneSeries(c, f)
   riskSeries(c, f)
-  const fullCount = countSamples(f.list)
-  if (fullCount <= budget) return { families: f.list, perPartition: true, count: fullCount, fullCount }
-  const families = f.list.filter((x) => !x.labelNames.includes('partition'))
+}
+
+/** Whether a family is one of the per-partition ones that the series budget leaves out. */
+export const isPerPartition = (family: SeriesFamily): boolean => family.labelNames.includes('partition')
+
+/** Every series of one collection, within `budget` samples when the per-topic fallback allows it. */
+export function buildSeries(c: CollectedCluster, budget: number): BuiltSeries {
+  const list: SeriesFamily[] = []
+  eachSeriesFamily(c, (family) => list.push(family))
+  const fullCount = countSamples(list)
+  if (fullCount <= budget) return { families: list, perPartition: true, count: fullCount, fullCount }
+  const families = list.filter((x) => !isPerPartition(x))
   return { families, perPartition: false, count: countSamples(families), fullCount }
 }
 
