@@ -12,6 +12,7 @@ import { type Command, helpOrNoArguments, parseOptions } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { formatBytes, table } from './plan-report.ts'
 import { caughtUp } from '../core/health/quorum.ts'
+import { brokerState } from '../core/observe/live-view.ts'
 
 export const status: Command = {
   name: 'status',
@@ -19,8 +20,8 @@ export const status: Command = {
 
 Shows the cluster's verdict (healthy, degraded, unhealthy) with reasons, the brokers grouped by every
 failure dimension (from --topology, else the failure domains kafkaplane recorded in the cluster, else
-by broker.rack) with their state (up, fenced, down) and log
-dir usage, the controller quorum, partition health counts, which brokers may restart now and which
+by broker.rack) with their state (up; fenced: starting or catching up on the metadata log;
+down: gone, or stopped and still registered) and log dir usage, the controller quorum, partition health counts, which brokers may restart now and which
 whole domains could go down together, and why not.
   --topology FILE          failure domains of the brokers; its broker ids are the expected brokers
   --json                   the same, for machines
@@ -57,8 +58,6 @@ or unreachable, 2 bad input.
   },
 }
 
-export type BrokerState = 'up' | 'fenced' | 'down'
-
 export function statusReport(snapshot: ClusterSnapshot, topology: Topology | undefined, disks?: readonly BrokerDisk[]) {
   const dimensions = topology?.dimensions ?? ['rack']
   const labels = new Map<number, Readonly<Record<string, string>>>(
@@ -69,7 +68,6 @@ export function statusReport(snapshot: ClusterSnapshot, topology: Topology | und
   const registered = new Set(snapshot.brokers.map((b) => b.id))
   const fenced = new Set((snapshot.fencedBrokers ?? []).map((b) => b.id))
   const ids = [...new Set([...snapshot.expectedBrokerIds, ...registered, ...fenced])].sort((a, b) => a - b)
-  const state = (id: number): BrokerState => (registered.has(id) ? 'up' : fenced.has(id) ? 'fenced' : 'down')
   const quorum = snapshot.quorum
   const voters = new Set(quorum?.voters.map((v) => v.id) ?? [])
   return {
@@ -77,7 +75,7 @@ export function statusReport(snapshot: ClusterSnapshot, topology: Topology | und
     brokers: ids.map((id) => ({
       id,
       registered: registered.has(id),
-      state: state(id),
+      state: brokerState(snapshot, id),
       logDirs: (disks ?? []).filter((d) => d.broker === id).map(({ logDir, replicaBytes, totalBytes, usableBytes }) => ({ logDir, replicaBytes, totalBytes, usableBytes })),
       labels: labels.get(id) ?? {},
       roles: [...(voters.has(id) ? ['controller'] : []), ...(quorum?.leaderId === id ? ['active-controller'] : [])],

@@ -159,6 +159,16 @@ describe('cluster health on a real cluster', { timeout: 600_000 }, () => {
     assert.match(status.stdout, /^cluster: UNHEALTHY/)
     assert.match(status.stdout, /1 partition of solo offline/)
     assert.match((await probe(0)).stdout, /^not ready: 1 partitions are offline \(solo-0\)/)
+    // A stopped broker stays registered and fenced in KRaft: status calls it down once it no longer
+    // follows the metadata log (fenced is for a broker starting or catching up), never up.
+    const states: string[] = []
+    for (let i = 0; i < 30 && states.at(-1) !== 'down'; i++) {
+      if (i > 0) await sleep(1000)
+      const json = await runCli(['status', '--json', '--bootstrap-server', cluster.bootstrapServers[0]!])
+      states.push((JSON.parse(json.stdout) as { brokers: { id: number; state: string }[] }).brokers.find((b) => b.id === 3)?.state ?? 'missing')
+    }
+    assert.equal(states.at(-1), 'down', `broker 3's states in status --json: ${states.join(', ')}`)
+    assert.ok(!states.includes('up'), states.join(', '))
     await cluster.startBroker(3)
     await waitFor('solo back', (x) => x.partitions.some((p) => p.topic === 'solo' && p.leader === 3))
   })
