@@ -4,14 +4,17 @@
  *
  *   bench/run exporter [--topics 1000] [--partitions 10] [--groups 1000] [--rounds 12] [--round-seconds 10]
  *                      [--scrapes 20] [--no-burrow] [--no-kafka-exporter] [--burrow-kafka-version 2.1.0]
- *                      [--burrow-log-level info]
+ *                      [--burrow-log-level info] [--exporter-node-options '--max-semi-space-size=2 ...']
  *
  * What it measures (it prints a table and asserts nothing on timing):
- *   - kafkaplane's exporter, as a process (`kafkaplane exporter --interval-seconds 10`, a series budget
- *     of 1,000,000 so that every per-partition series is served, as kafka_exporter serves them): the
- *     served scrape (GET /metrics from its cache: p50 and max over `--scrapes`), a full collection (its
- *     own kafkaplane_exporter_last_collection_duration_seconds: the last and the largest seen), its
- *     resident memory (VmRSS from /proc: at the end and the largest seen), the series it serves.
+ *   - kafkaplane's exporter, as a process run as users run it (bin/kafkaplane exporter --interval-seconds 10,
+ *     a series budget of 1,000,000 so that every per-partition series is served, as kafka_exporter serves
+ *     them): the served scrape (GET /metrics from its cache: p50 and max over `--scrapes`), a full
+ *     collection (its own kafkaplane_exporter_last_collection_duration_seconds: the last and the largest
+ *     seen), its resident memory (VmRSS from /proc at the end of each round and at the end, the largest
+ *     of those, and VmHWM, the most it ever held), its private memory (RssAnon: VmRSS less mapped files,
+ *     of which the node executable's code is some 56 MiB), its collecting thread's heap (its own series),
+ *     the series it serves.
  *     The same exporter on its defaults (series budget 100,000) beside it: over the budget it serves the
  *     per-topic series only, and its scrape, collection, memory and series are printed too;
  *   - kafka_exporter (danielqsj/kafka_exporter, built by bench/fetch-kafka-exporter.sh): its scrape
@@ -92,7 +95,6 @@ const burrowLogLevel = values['burrow-log-level']
 /** Record i of each partition was created at BASE + i * 10 s. */
 const BASE = Date.now() - 3_600_000
 const here = fileURLToPath(new URL('.', import.meta.url))
-const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
 const KINDS = ['caught-up', 'catching-up', 'falling-behind', 'stalled', 'stopped'] as const
 type Kind = (typeof KINDS)[number]
 
@@ -104,7 +106,7 @@ function say(line: string): void {
   console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`)
 }
 
-function rssMiB(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+function rssMiB(pid: number, field: 'VmRSS' | 'RssAnon' | 'VmHWM' = 'VmRSS'): number {
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return match ? Number(match[1]) / 1024 : Number.NaN
 }
@@ -385,12 +387,14 @@ try {
 
   // kafkaplane's exporter and kafka_exporter start together; Burrow after them.
   const [kpPort, kePort, zkPort, burrowPort, kdPort] = await findFreePorts(5, { min: 20000, max: 32000 })
-  const nodeOptions = values['exporter-node-options'].split(/\s+/).filter(Boolean)
-  const exporterArgs = (port: number, extra: string[]) => [...nodeOptions, '--disable-warning=ExperimentalWarning', main, 'exporter', '--bootstrap-server', bootstrap.join(','), '--host', '127.0.0.1', '--port', String(port), '--interval-seconds', String(ROUND_MS / 1000), ...extra]
-  const kp = start('kafkaplane exporter', process.execPath, exporterArgs(kpPort!, ['--series-budget', '1000000']), join(workDir, 'kafkaplane-exporter.log'))
+  // Run as users run it: bin/kafkaplane (which sets glibc's malloc thresholds) execs node in its own pid.
+  const kafkaplane = fileURLToPath(new URL('../bin/kafkaplane', import.meta.url))
+  const exporterEnv = { ...process.env, NODE_OPTIONS: [process.env['NODE_OPTIONS'], values['exporter-node-options']].filter(Boolean).join(' ') }
+  const exporterArgs = (port: number, extra: string[]) => ['exporter', '--bootstrap-server', bootstrap.join(','), '--host', '127.0.0.1', '--port', String(port), '--interval-seconds', String(ROUND_MS / 1000), ...extra]
+  const kp = start('kafkaplane exporter', kafkaplane, exporterArgs(kpPort!, ['--series-budget', '1000000']), join(workDir, 'kafkaplane-exporter.log'), exporterEnv)
   const kpUrl = `http://127.0.0.1:${kpPort}/metrics`
   // The same on its defaults: over the series budget (100,000) it serves the per-topic series only.
-  const kd = start('kafkaplane exporter (default budget)', process.execPath, exporterArgs(kdPort!, []), join(workDir, 'kafkaplane-exporter-default.log'))
+  const kd = start('kafkaplane exporter (default budget)', kafkaplane, exporterArgs(kdPort!, []), join(workDir, 'kafkaplane-exporter-default.log'), exporterEnv)
   const kdUrl = `http://127.0.0.1:${kdPort}/metrics`
   const kafkaVersion = '3.9.0'
   let ke: ChildProcess | undefined
@@ -460,6 +464,7 @@ try {
   row('kafkaplane exporter', 'served scrape p50 / max (ms)', `${quantile(served, 0.5).toFixed(1)} / ${Math.max(...served).toFixed(1)}`, '< 100', `${SCRAPES} scrapes, ${(servedBytes / 2 ** 20).toFixed(1)} MiB of text`)
   row('kafkaplane exporter', 'full collection last / max (s)', `${lastCollection.toFixed(2)} / ${Math.max(...collections).toFixed(2)}`, '< 2', `its own gauge, ${collections.length} collections seen`)
   row('kafkaplane exporter', 'resident memory end / max (MiB)', `${kpRssEnd.toFixed(0)} / ${Math.max(...kpRss).toFixed(0)}`, '< 200', 'VmRSS')
+  row('kafkaplane exporter', 'resident memory peak (MiB)', rssMiB(kp.pid!, 'VmHWM').toFixed(0), '< 200', 'VmHWM: the most it ever held, between the samples too')
   row('kafkaplane exporter', 'private memory end / max (MiB)', `${kpAnonEnd.toFixed(0)} / ${Math.max(...kpAnon).toFixed(0)}`, '', 'RssAnon: VmRSS less mapped files')
   const mib = (name: string) => ((value(finalLines, name) ?? Number.NaN) / 2 ** 20).toFixed(0)
   row('kafkaplane exporter', 'collecting thread heap used / held / limit (MiB)', `${mib('kafkaplane_exporter_collector_heap_used_bytes')} / ${mib('kafkaplane_exporter_collector_heap_physical_bytes')} / ${mib('kafkaplane_exporter_collector_heap_limit_bytes')}`, '', 'after its last collection; serving thread heap used ' + mib('nodejs_heap_size_used_bytes'))
@@ -477,7 +482,7 @@ try {
   const kdAnon = rssMiB(kd.pid!, 'RssAnon')
   row('kafkaplane exporter, default budget', 'served scrape p50 / max (ms)', `${quantile(kdServed, 0.5).toFixed(1)} / ${Math.max(...kdServed).toFixed(1)}`, '< 100', `${(kdText.length / 2 ** 20).toFixed(1)} MiB of text`)
   row('kafkaplane exporter, default budget', 'full collection last (s)', (unlabelled(kdText, 'kafkaplane_exporter_last_collection_duration_seconds') ?? Number.NaN).toFixed(2), '< 2', '')
-  row('kafkaplane exporter, default budget', 'resident memory (MiB)', kdRss.toFixed(0), '< 200', `VmRSS; private ${kdAnon.toFixed(0)} (RssAnon)`)
+  row('kafkaplane exporter, default budget', 'resident memory (MiB)', kdRss.toFixed(0), '< 200', `VmRSS; peak ${rssMiB(kd.pid!, 'VmHWM').toFixed(0)} (VmHWM), private ${kdAnon.toFixed(0)} (RssAnon)`)
   row('kafkaplane exporter, default budget', 'series served', unlabelled(kdText, 'kafkaplane_exporter_series') ?? '?', '', `of ${unlabelled(kdText, 'kafkaplane_exporter_series_wanted') ?? '?'} wanted (budget 100000 exceeded: ${unlabelled(kdText, 'kafkaplane_exporter_series_budget_exceeded')})`)
 
   // The bench's own record of what it wrote, against the high watermarks the exporter read.

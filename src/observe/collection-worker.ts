@@ -65,6 +65,11 @@ async function collectOnce(): Promise<void> {
       error = `the series could not be built or rendered (a bug): ${(err as Error).stack ?? String(err)}`
     }
   }
+  // The collection's garbage collected now, while this thread would idle until the next one (a full
+  // collection of this heap, tens of ms, delays no scrape): the heap then holds about its live set
+  // between collections (34 MiB at 10,000 partitions, against 50-65 MiB in use without), and the
+  // heap's next limit is set from that. Only with `gc` exposed (bin/kafkaplane runs node with --expose-gc).
+  ;(globalThis as { gc?: () => void }).gc?.()
   const heap = getHeapStatistics()
   const summary: CollectionSummary = {
     startedAt: c.startedAt,

@@ -145,6 +145,12 @@ describe('kafkaplane exporter on a real cluster', { timeout: 600_000 }, () => {
     assert.equal(value(later, 'kafkaplane_exporter_series_budget_exceeded'), 0)
     assert.ok(value(later, 'kafkaplane_exporter_last_collection_duration_seconds')! > 0)
     assert.equal(value(later, 'kafkaplane_exporter_series'), later.length, 'it counts the series it serves')
+    // The collecting thread's heap, under the default cap of 256 MiB (and a young generation of 6), and the process's memory.
+    const heapLimit = value(later, 'kafkaplane_exporter_collector_heap_limit_bytes')!
+    assert.ok(heapLimit >= 256 * 2 ** 20 && heapLimit <= 300 * 2 ** 20, `heap limit ${heapLimit}`)
+    const heapUsed = value(later, 'kafkaplane_exporter_collector_heap_used_bytes')!
+    assert.ok(heapUsed > 2 ** 20 && heapUsed < heapLimit && heapUsed <= value(later, 'kafkaplane_exporter_collector_heap_physical_bytes')!, `heap used ${heapUsed}`)
+    assert.ok(value(later, 'process_resident_memory_bytes')! > 20 * 2 ** 20)
   })
 
   test('a live consumer that read everything: members, no lag in records or seconds, status OK', async () => {
