@@ -15,7 +15,11 @@ export interface ExecuteOptions {
   pollMs?: number
   /** Ctrl-C: stop starting moves, leave the ones in flight running (throttled), keep the state. */
   signal?: AbortSignal
-  /** Give up when nothing moved forward for this long (default 30 min): cancel, clear throttles, throw. */
+  /**
+   * Give up when nothing moved forward for this long (default 30 min): no move started or finished, and
+   * no byte more arrived on the new replicas of the moves in flight. Then cancel, clear throttles, throw.
+   * A move that copies for hours at its throttle is progress, never a stall.
+   */
   stallTimeoutMs?: number
   /**
    * When every move left waits for brokers that are not registered (dead, fenced), wait this long
@@ -110,9 +114,10 @@ const FINAL_STEP_RETRY_MS = 30_000
  *      heal`, or running the same command again, removes it once the broker is back). Mark the plan finished.
  *
  * An abort (Ctrl-C) stops after the current poll and leaves the moves in flight running under their
- * throttle; running the plan again adopts them. A failure (no progress for `stallTimeoutMs`, or an
- * error that is not retriable) cancels the moves in flight, removes the throttles, and throws; the
- * state stays, so running again starts the remaining moves afresh.
+ * throttle; running the plan again adopts them. A failure (no progress for `stallTimeoutMs`: no move
+ * started or finished and no byte copied; or an error that is not retriable) cancels the moves in
+ * flight, removes the throttles, and throws; the state stays, so running again starts the remaining
+ * moves afresh.
  */
 export async function executePlan(cluster: ExecutorCluster, stateFile: string, state: PlanState, options: ExecuteOptions = {}): Promise<ExecuteResult> {
   const started = Date.now()
@@ -140,6 +145,8 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
   let configuredRate = state.throttleBytesPerSecond
   const control = new ThrottleControl(state.throttleBytesPerSecond)
   let reading: { keys: string; at: number; received: Map<number, number>; configured: number } | undefined
+  /** Bytes on the new replicas of each move in flight at the last poll: more since is progress. */
+  let lastCopied = new Map<string, number>()
 
   const result = (kind: ExecuteResult['status'], extra: Partial<ExecuteResult> = {}): ExecuteResult => ({
     status: kind,
@@ -297,6 +304,8 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
             for (const b of addedReplicas(m)) received.set(b, (received.get(b) ?? 0) + (onBrokers?.get(b) ?? 0))
           }
         }
+        if ([...copied].some(([key, bytes]) => bytes > (lastCopied.get(key) ?? Number.POSITIVE_INFINITY))) lastProgressAt = Date.now()
+        lastCopied = copied
         // Throttle control: measure between polls with the same moves in flight, then steer the rate.
         if (state.throttleBytesPerSecond > 0 && flying.length > 0) {
           const keys = flying.map(partitionKey).join()
@@ -325,7 +334,7 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
         emit({ type: 'retrying', message: err.message })
       }
       if (Date.now() - lastProgressAt > stallTimeoutMs) {
-        throw new KafkaplaneError('CLUSTER_NOT_READY', `no move finished or started for ${Math.round(stallTimeoutMs / 60_000)} min${lastPause ? `: ${lastPause}` : ''}`, {
+        throw new KafkaplaneError('CLUSTER_NOT_READY', `no move finished or started, and no byte copied, for ${stallMinutes(stallTimeoutMs)}${lastPause ? `: ${lastPause}` : ''}`, {
           fix: 'fix what holds the moves back (see above), then run the same command again: it continues the plan',
         })
       }
@@ -493,4 +502,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true })
   })
+}
+
+function stallMinutes(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`
 }

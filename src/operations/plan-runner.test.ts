@@ -91,8 +91,19 @@ class SimulatedCluster implements ExecutorCluster {
   async electPreferredLeaders(): Promise<ReassignmentRefusal[]> {
     return []
   }
-  async replicaBytes(): Promise<Map<string, Map<number, number>>> {
-    return new Map()
+  /** Bytes the new replicas of each move in flight receive between two reads of replicaBytes(). */
+  copyRate = 0
+  readonly #copied = new Map<string, number>()
+  async replicaBytes(partitions: readonly PartitionRef[]): Promise<Map<string, Map<number, number>>> {
+    const bytes = new Map<string, Map<number, number>>()
+    for (const p of partitions) {
+      const key = `${p.topic}-${p.partition}`
+      const m = this.moving.get(key)
+      if (!m) continue
+      this.#copied.set(key, (this.#copied.get(key) ?? 0) + this.copyRate)
+      bytes.set(key, new Map(m.to.filter((b) => !m.from.includes(b)).map((b) => [b, this.#copied.get(key)!])))
+    }
+    return bytes
   }
 }
 
@@ -284,4 +295,34 @@ test('the read that starts a plan is tried again while the cluster does not answ
     cluster.failures.push(notAnswering())
     await assert.rejects(once.start(request(cluster, await cluster.snapshot()), async () => raiseT0), /not answering/)
   })
+})
+
+test('a move copying for longer than the stall timeout is progress and finishes; one that copies nothing fails the plan once the timeout passes', async () => {
+  for (const copyRate of [1000, 0]) {
+    await withStateDir(async (stateFile) => {
+      const cluster = new SimulatedCluster({ 't-0': [0, 1] })
+      cluster.instant = false
+      cluster.copyRate = copyRate
+      const runner = await PlanRunner.open({ cluster, stateFile, clock: fakeClock() })
+      const start = await runner.start(request(cluster, await cluster.snapshot(), { sizeOf: () => 1_000_000 }), async () => raiseT0)
+      if (start.kind !== 'new') return assert.fail(start.kind)
+      const began = Date.now()
+      // The copy takes 10 stall timeouts: it ends only if bytes arriving count as progress.
+      const finishing = setTimeout(() => cluster.finish(), 500)
+      try {
+        const outcome = await runner.run(start.state, { pollMs: 5, stallTimeoutMs: 50 }).then((r) => r.status, (err: Error) => err)
+        if (copyRate > 0) {
+          assert.equal(outcome, 'finished')
+          assert.deepEqual(cluster.replicas.get('t-0'), [0, 1, 2])
+        } else {
+          assert.ok(outcome instanceof KafkaplaneError, String(outcome))
+          assert.match(outcome.message, /no move finished or started, and no byte copied, for 50 ms/)
+          assert.ok(Date.now() - began < 500, 'failed before the copy could have ended')
+          assert.equal(cluster.moving.size, 0, 'its move in flight cancelled')
+        }
+      } finally {
+        clearTimeout(finishing)
+      }
+    })
+  }
 })
