@@ -8,8 +8,8 @@
  * however long a collection computes (on one event loop, 2 busy cores and 10,000 partitions made
  * scrapes wait seconds); and the collection's heap has limits of its own (Worker resourceLimits), small
  * for the young generation, so that the garbage a collection leaves behind is found early instead of
- * growing the process, and capped for the old generation, so that a cluster too big for the budget
- * costs a failed collection, logged with the fix, instead of the host's memory.
+ * growing the process, and capped for the old generation, so that a cluster too big for that cap costs
+ * a failed collection, logged with the fix, instead of the host's memory.
  *
  * Messages: ToCollector in, FromCollector out.
  */

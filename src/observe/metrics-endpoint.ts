@@ -28,11 +28,6 @@ export class SeriesWriter {
   readonly #out = new ChunkedBytes()
   #empty = true
 
-  /** Whether no family with a sample was written. */
-  get empty(): boolean {
-    return this.#empty
-  }
-
   write(f: SeriesFamily): void {
     if (f.samples.length === 0) return
     const out = this.#out
@@ -63,7 +58,10 @@ export class SeriesWriter {
 
   /** The same as bytes() in the buffers it was written into, not copied into one. */
   chunks(): Buffer[] {
-    if (this.#empty) this.#out.write('\n')
+    if (this.#empty) {
+      this.#out.write('\n')
+      this.#empty = false
+    }
     return this.#out.chunks()
   }
 }
