@@ -2,7 +2,8 @@
  * `kafkaplane verify` and its workload against a real 3-broker cluster (one broker per zone): a clean
  * run, a run through a SIGKILLed broker (acks=all, min.insync 2: nothing lost), and a run that really
  * loses acknowledged records (RF 1, the only replica's partition directories wiped while its broker is
- * down), which the verifier must fail.
+ * down), which the verifier must fail; and the same failure on kafkaplane's defaults (RF 3,
+ * min.insync.replicas 2), where the records are lost by another tool's DeleteRecords.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -181,6 +182,33 @@ describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
     } finally {
       verify.child.kill('SIGKILL')
       await cluster.startBroker(1).catch(() => {})
+    }
+  })
+
+  test('on the defaults (RF 3, min.insync.replicas 2) the verifier fails a run whose acknowledged records another tool deleted', async (t) => {
+    const admin = createAdmin(connection())
+    try {
+      await admin.createTopics({ topics: ['verify-deleted'], partitions: 3, replicas: 3, configs: [{ name: 'min.insync.replicas', value: '2' }] })
+      await waitForTopic(admin, 'verify-deleted', 3)
+      const verify = startWatchedCli(['verify', '--topics', 'verify-deleted', '--rate', '60', '--duration-seconds', '15', '--json', '--bootstrap-server', cluster.bootstrapServers.join(',')])
+      try {
+        await verify.waitFor(/acknowledged \d{3,}/, 60_000)
+        // Everything partition 0 holds now, acknowledged by its in-sync replicas, deleted (offset -1: up to its high watermark).
+        await admin.deleteRecords({ topics: [{ name: 'verify-deleted', partitions: [{ partition: 0, offset: -1n }] }] })
+        const code = await verify.exited
+        const report = JSON.parse(verify.stdout()) as WorkloadReport
+        t.diagnostic(summary(report))
+        assert.equal(code, 1, verify.stderr())
+        assert.ok(report.lost > 0, `lost ${report.lost}`)
+        assert.equal(report.verdict.ok, false)
+        assert.match(report.verdict.failures.join('\n'), /acknowledged records? lost/)
+        const lostIn = report.partitions.filter((p) => p.lost > 0)
+        assert.deepEqual(lostIn.map((p) => `${p.topic}-${p.partition}`), ['verify-deleted-0'], JSON.stringify(lostIn))
+      } finally {
+        verify.child.kill('SIGKILL')
+      }
+    } finally {
+      await admin.close()
     }
   })
 })
