@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { countSamples, type SeriesFamily } from '../core/observe/exporter-series.ts'
 import type { CollectionSummary, CollectorThreadOptions, FromCollector, ToCollector } from './collection-worker.ts'
 import type { CollectorOptions } from './collector.ts'
-import { joinRendered, PROMETHEUS_CONTENT_TYPE, renderSeries, startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.ts'
+import { joinRendered, renderSeries, startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.ts'
 
 export interface ExporterOptions extends Omit<CollectorOptions, 'now'> {
   /** Time between the starts of two collections (a collection that runs longer delays the next). */
@@ -41,7 +41,6 @@ export class Exporter {
   #stopped = false
   /** The last collection's series, encoded once: a scrape sends these bytes as they are. */
   #body: readonly Buffer[] = []
-  #contentType: string = PROMETHEUS_CONTENT_TYPE
   #lastSuccess: number | undefined
   #results = { success: 0, failure: 0 }
   #perPartition = true
@@ -53,7 +52,7 @@ export class Exporter {
 
   /** Starts the schedule (a collection at once) and the server; resolves once it listens. */
   async start(): Promise<{ port: number }> {
-    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane exporter', body: () => ({ body: this.#body, contentType: this.#contentType }) })
+    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane exporter', body: () => this.#body })
     this.#schedule(0)
     return { port: this.#endpoint.port }
   }
@@ -152,7 +151,6 @@ export class Exporter {
       const own = await renderSeries(this.#ownSeries(c))
       this.#body = joinRendered(body, [own.body])
       releaseReplacedText()
-      this.#contentType = own.contentType
     } catch (err) {
       log(`exporter: the series could not be rendered (a bug): ${(err as Error).stack ?? String(err)}`)
     }

@@ -161,16 +161,16 @@ export interface MetricsEndpoint {
 }
 
 /**
- * An HTTP server that answers GET /metrics with what `body` returns now (already rendered: a scrape
- * never waits for Kafka), one buffer or several written in turn. `what` names the server in its answer to GET /.
+ * An HTTP server that answers GET /metrics with what `body` returns now, Prometheus' text (already
+ * rendered: a scrape never waits for Kafka), one buffer or several written in turn. `what` names the server in its answer to GET /.
  */
-export async function startMetricsEndpoint(options: { host: string; port: number; what: string; body: () => { body: Buffer | readonly Buffer[]; contentType: string } }): Promise<MetricsEndpoint> {
+export async function startMetricsEndpoint(options: { host: string; port: number; what: string; body: () => Buffer | readonly Buffer[] }): Promise<MetricsEndpoint> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0]
     if (request.method === 'GET' && path === '/metrics') {
-      const { body, contentType } = options.body()
+      const body = options.body()
       const chunks = Buffer.isBuffer(body) ? [body] : body
-      response.writeHead(200, { 'content-type': contentType, 'content-length': chunks.reduce((n, c) => n + c.length, 0) })
+      response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': chunks.reduce((n, c) => n + c.length, 0) })
       for (const chunk of chunks) response.write(chunk)
       return response.end()
     }

@@ -48,7 +48,6 @@ export class OperatorMetrics {
   #round: Promise<void> = Promise.resolve()
   #stopped = false
   #body: Buffer = Buffer.alloc(0)
-  #contentType = 'text/plain; version=0.0.4; charset=utf-8'
 
   constructor(options: OperatorMetricsOptions) {
     this.#options = options
@@ -56,7 +55,7 @@ export class OperatorMetrics {
 
   async start(): Promise<{ port: number }> {
     await this.#render([])
-    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane operator', body: () => ({ body: this.#body, contentType: this.#contentType }) })
+    this.#endpoint = await startMetricsEndpoint({ ...this.#options, what: 'kafkaplane operator', body: () => this.#body })
     return { port: this.#endpoint.port }
   }
 
@@ -126,7 +125,7 @@ export class OperatorMetrics {
       lists.push(labelledByCluster([...(last.error ? [] : (last.series?.families ?? [])), ...collectionSeries(last)], c.namespace, c.name))
     }
     try {
-      ;({ body: this.#body, contentType: this.#contentType } = await renderSeries(mergeFamilies(lists)))
+      this.#body = (await renderSeries(mergeFamilies(lists))).body
     } catch (err) {
       this.#options.log(`metrics: the series could not be rendered (a bug): ${(err as Error).stack ?? String(err)}`)
     }
