@@ -5,7 +5,7 @@
  * down), which the verifier must fail; and the same failure on kafkaplane's defaults (RF 3,
  * min.insync.replicas 2), where the records are lost by another tool's DeleteRecords.
  */
-import { after, before, describe, test } from 'node:test'
+import { after, before, describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdir, rm } from 'node:fs/promises'
 import { connect, createServer, type Socket } from 'node:net'
@@ -18,7 +18,7 @@ import { waitForTopic } from '../../src/kafka/wait-for-topic.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWorkload, type WorkloadHandle, type WorkloadReport } from '../../src/verify/workload.ts'
 import { startTestCluster } from './support/clusters.ts'
-import { runCli, startWatchedCli } from './support/cli.ts'
+import { runCli, startWatchedCli, type WatchedCli } from './support/cli.ts'
 
 const TOPICS = ['verify-a', 'verify-b']
 
@@ -170,14 +170,7 @@ describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
       assert.equal(wiped.length, 3, `partition directories of verify-fragile in ${data}`)
       for (const dir of wiped) await rm(join(data, dir), { recursive: true, force: true })
       await cluster.startBroker(1)
-      const code = await verify.exited
-      const report = JSON.parse(verify.stdout()) as WorkloadReport
-      t.diagnostic(summary(report))
-      assert.equal(code, 1, verify.stderr())
-      assert.ok(report.lost > 0, `lost ${report.lost}`)
-      assert.equal(report.verdict.ok, false)
-      assert.match(report.verdict.failures.join('\n'), /acknowledged records? lost/)
-      const lostIn = report.partitions.filter((p) => p.lost > 0)
+      const lostIn = await failedWithLoss(verify, t)
       assert.ok(lostIn.length > 0 && lostIn.every((p) => p.topic === 'verify-fragile' && p.lostOffsets.length > 0), JSON.stringify(lostIn))
     } finally {
       verify.child.kill('SIGKILL')
@@ -195,14 +188,7 @@ describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
         await verify.waitFor(/acknowledged \d{3,}/, 60_000)
         // Everything partition 0 holds now, acknowledged by its in-sync replicas, deleted (offset -1: up to its high watermark).
         await admin.deleteRecords({ topics: [{ name: 'verify-deleted', partitions: [{ partition: 0, offset: -1n }] }] })
-        const code = await verify.exited
-        const report = JSON.parse(verify.stdout()) as WorkloadReport
-        t.diagnostic(summary(report))
-        assert.equal(code, 1, verify.stderr())
-        assert.ok(report.lost > 0, `lost ${report.lost}`)
-        assert.equal(report.verdict.ok, false)
-        assert.match(report.verdict.failures.join('\n'), /acknowledged records? lost/)
-        const lostIn = report.partitions.filter((p) => p.lost > 0)
+        const lostIn = await failedWithLoss(verify, t)
         assert.deepEqual(lostIn.map((p) => `${p.topic}-${p.partition}`), ['verify-deleted-0'], JSON.stringify(lostIn))
       } finally {
         verify.child.kill('SIGKILL')
@@ -212,6 +198,18 @@ describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
     }
   })
 })
+
+/** The verify run's exit and --json report once it ends: failed (exit 1) for lost acknowledged records; the partitions that lost them. */
+async function failedWithLoss(verify: WatchedCli, t: TestContext): Promise<WorkloadReport['partitions']> {
+  const code = await verify.exited
+  const report = JSON.parse(verify.stdout()) as WorkloadReport
+  t.diagnostic(summary(report))
+  assert.equal(code, 1, verify.stderr())
+  assert.ok(report.lost > 0, `lost ${report.lost}`)
+  assert.equal(report.verdict.ok, false)
+  assert.match(report.verdict.failures.join('\n'), /acknowledged records? lost/)
+  return report.partitions.filter((p) => p.lost > 0)
+}
 
 function summary(r: WorkloadReport): string {
   const { sent, acknowledged, unacknowledged, produceErrors, lost, duplicated, outOfOrder, live, latencyMs, readerRestarts, readerErrors, finishingMs } = r
