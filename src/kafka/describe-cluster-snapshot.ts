@@ -65,7 +65,7 @@ export async function describeClusterSnapshot(admin: Admin, options: SnapshotOpt
   }
   const quorum = await describeQuorum(connection).catch((): QuorumState | undefined => undefined)
 
-  const moving = new Set(reassignments.map((r) => `${r.topic}-${r.partition}`))
+  const moving = new Map(reassignments.map((r) => [`${r.topic}-${r.partition}`, r.adding]))
   const brokers: SnapshotBroker[] =
     registered?.unfenced ?? metadata.brokers.map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? undefined })).sort((a, b) => a.id - b.id)
   const partitions: PartitionState[] = []
@@ -82,6 +82,7 @@ export async function describeClusterSnapshot(admin: Admin, options: SnapshotOpt
         offlineReplicas: p.offlineReplicas,
         minInsync: min,
         reassigning: moving.has(key),
+        ...(moving.has(key) ? { adding: moving.get(key) } : {}),
         elr: elr.get(key) ?? [],
       })
     }

@@ -66,6 +66,15 @@ test('readiness: registered, caught up, and nothing offline or under min.insync'
   assert.equal(brokerReadiness(underMin, 1).reason, 'broker 1 is not registered or is fenced')
 })
 
+test('readiness while a partition is reassigned: a replica being added need not be in sync; one the partition already had must', () => {
+  // Moving t-0 from [0, 1, 2] to [0, 1, 3]: 3 is copying, 1 restarted and is not back in the ISR yet.
+  const moving = snapshot([{ ...partition('t', 0, [0, 1, 2, 3], [0, 2]), reassigning: true, adding: [3] }])
+  assert.equal(brokerReadiness(moving, 3).ready, true)
+  assert.equal(brokerReadiness(moving, 1).reason, 'broker 1 is catching up: not yet in the ISR of 1 partition (t-0)')
+  // What the move adds unknown (ListPartitionReassignments did not answer): none of its replicas hold readiness back.
+  assert.equal(brokerReadiness(snapshot([{ ...partition('t', 0, [0, 1, 2, 3], [0, 2]), reassigning: true }]), 1).ready, true)
+})
+
 test('readiness and verdict tell a fenced broker (DescribeCluster v2) from an absent one', () => {
   const base = snapshot([partition('t', 0, [0, 1, 2], [0, 2])], [0, 2])
   const withFenced = { ...base, fencedBrokers: [{ id: 1, host: '127.0.0.1', port: 9093, rack: 'b' }], expectedBrokerIds: [0, 1, 2, 3] }

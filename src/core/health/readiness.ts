@@ -51,11 +51,15 @@ export function brokerReadiness(snapshot: ClusterSnapshot, id: number, options: 
 /**
  * Whether broker `id` hosts a replica of `p` that is out of sync: the "caught up" rule of readiness
  * here and of the roller's return check (core/roll/roll-rules.ts `partitionsBehind`, which leaves out
- * partitions with no leader: those wait on no one broker). A partition being reassigned does not count:
- * a replica being added is not in sync until the move ends.
+ * partitions with no leader: those wait on no one broker). A replica a reassignment is adding does not
+ * count: it is not in sync until the move ends. The partition's other replicas do: a broker is ready
+ * only once back in the ISR of every partition it already held, moving or not (the disruption budgets
+ * count on that, core/roll/disruption-budget.ts). When what a reassignment adds is not known, none of
+ * its replicas count.
  */
 export function replicaBehind(p: PartitionState, id: number): boolean {
-  return !p.reassigning && p.replicas.includes(id) && !p.isr.includes(id)
+  if (!p.replicas.includes(id) || p.isr.includes(id)) return false
+  return !p.reassigning || (p.adding !== undefined && !p.adding.includes(id))
 }
 
 function examples(partitions: readonly { topic: string; partition: number }[]): string {

@@ -38,6 +38,8 @@ export interface PartitionState {
   minInsync: number
   /** True while a reassignment of this partition is in progress. */
   reassigning: boolean
+  /** The replicas that reassignment is adding (not in sync until it ends); undefined when not known. */
+  adding?: readonly number[]
   /** Eligible Leader Replicas (KIP-966): out of the ISR, yet safe to elect; empty when none or unknown. */
   elr?: readonly number[]
 }
