@@ -5,37 +5,65 @@ import type { ClusterSnapshot } from '../health/snapshot.ts'
  * at the same moment must never take a partition below min.insync.replicas. Each Kubernetes cluster's
  * PodDisruptionBudget only sees its own pods, so no budget alone can promise that: the operator sets
  * them together, from the live cluster, with these rules.
+ *
+ * What a budget in force allows. A PodDisruptionBudget allows an eviction while its cluster has fewer
+ * than `maxUnavailable` broker pods down; a pod that comes back ready frees one more, whichever broker
+ * it is, until the operator looks again (seconds, or minutes while the operator itself is being
+ * replaced; `kubectl drain` asks every 5 s and takes it at once). So a budget must be safe for whatever
+ * its cluster may have down while it stays in force: any `maxUnavailable` of its brokers, or those down
+ * now while more are down than that. A pod comes back ready only once its broker is in the ISR of every
+ * partition it hosts (core/health/readiness.ts), so a broker down now counts as in sync again when it
+ * returns; one that is up but out of the ISR counts as lost.
  */
 
 /**
- * How many more brokers may go down at once, anywhere, without any partition falling below its
- * min.insync.replicas: brokers down together may share a partition, so it is the smallest slack of any
- * partition (in-sync replicas beyond min.insync.replicas). Brokers in `down` (their pods evicted, being
- * deleted or not ready) count as out of sync already: Kafka takes a moment to shrink the ISR of a broker
- * that is shutting down, and a budget must not hand out that moment twice. Partitions whose RF is at or
- * below their min.insync.replicas have no slack to give and are left out (as in the restart check: they
- * would block every drain for ever). `cap` when no partition counts (an empty cluster).
+ * Brokers of which at most `spare` may be down at once: a partition's replicas that are in sync or will
+ * be when their pods return, and how many of them it can lose and keep its min.insync.replicas.
  */
-export function clusterSlack(snapshot: Pick<ClusterSnapshot, 'partitions'>, cap: number, down: ReadonlySet<number> = new Set()): number {
-  let slack = cap
+export interface ReplicaGroup {
+  replicas: readonly number[]
+  spare: number
+}
+
+/**
+ * The live cluster's groups, one per distinct replica set (the smallest spare of the partitions that
+ * share it). `down`: brokers whose pods are not up (evicted, being deleted, not ready, not made yet),
+ * whatever Kafka says of them yet. Partitions whose RF is at or below their min.insync.replicas have
+ * nothing to spare and are left out (as in the restart check: they would block every drain for ever);
+ * a replica a reassignment is adding counts only once it is in sync.
+ */
+export function partitionGroups(snapshot: Pick<ClusterSnapshot, 'partitions'>, down: ReadonlySet<number>): ReplicaGroup[] {
+  const groups = new Map<string, ReplicaGroup>()
   for (const p of snapshot.partitions) {
     if (p.replicas.length <= p.minInsync) continue
-    const inSync = p.isr.filter((id) => !down.has(id)).length
-    slack = Math.min(slack, Math.max(0, inSync - p.minInsync))
+    const adding = p.reassigning ? (p.adding ?? []) : []
+    const counted = p.replicas.filter((id) => p.isr.includes(id) || (down.has(id) && !adding.includes(id))).sort((a, b) => a - b)
+    const spare = Math.max(0, counted.length - p.minInsync)
+    const key = counted.join(',')
+    const known = groups.get(key)
+    if (!known || spare < known.spare) groups.set(key, { replicas: counted, spare })
   }
-  return slack
+  return [...groups.values()]
+}
+
+/**
+ * The placement policy's worst case, when Kafka cannot be read: any RF brokers may share a partition,
+ * so no more than RF - min.insync.replicas of all brokers may be down at once.
+ */
+export function policyGroup(brokers: readonly number[], replicationFactor: number, minInsyncReplicas: number): ReplicaGroup {
+  return { replicas: [...brokers], spare: Math.max(0, replicationFactor - minInsyncReplicas) }
 }
 
 export interface DisruptionBudgetInput {
-  /** The Kubernetes clusters, in spec order. */
-  clusters: readonly string[]
-  /** Broker pods unavailable now, per Kubernetes cluster (not ready, terminating, missing). */
-  unavailable: ReadonlyMap<string, number>
-  /** `clusterSlack` of the live cluster. */
-  slack: number
-  /** At most this many brokers of one Kubernetes cluster down through disruptions (spec.rolling.maxUnavailable). */
+  /** The Kubernetes clusters, in spec order, with their brokers. */
+  clusters: readonly { name: string; brokers: readonly number[] }[]
+  /** Brokers whose pods are down now (not ready, terminating, missing). */
+  down: ReadonlySet<number>
+  /** What must keep its min.insync.replicas: `partitionGroups` of the live cluster, else `policyGroup`. */
+  groups: readonly ReplicaGroup[]
+  /** At most this many brokers of one Kubernetes cluster down at once, whatever took them down (spec.rolling.maxUnavailable). */
   cap: number
-  /** Whose turn it is when the slack does not reach every cluster (a counter the operator advances). */
+  /** Whose turn it is when the spare does not reach every cluster (a counter the operator advances). */
   turn: number
   /**
    * A roll's batch about to be evicted in one Kubernetes cluster: `count` of its brokers still up, which
@@ -45,42 +73,66 @@ export interface DisruptionBudgetInput {
   reserved?: { cluster: string; count: number }
 }
 
+export interface DisruptionBudgets {
+  /** Each Kubernetes cluster's PodDisruptionBudget `maxUnavailable`. */
+  maxUnavailable: Map<string, number>
+  /** Whether another turn would give other budgets (so the operator looks again when the turn passes). */
+  rotating: boolean
+}
+
 /**
- * Each Kubernetes cluster's PodDisruptionBudget `maxUnavailable`, so that the evictions all of them
- * allow at the same moment add up to no more than the slack:
- *   1. a roll's batch (`reserved`) gets its brokers first, within the slack and the cap;
- *   2. the rest is shared out one at a time, round and round the clusters from the one whose turn it
- *      is (`turn`), each up to `cap`: an even share, and what does not divide evenly to whose turn it
- *      is, so that with a slack of 1 over 2 clusters a drain in the other cluster waits for its turn,
- *      not for ever;
- *   3. a PDB counts its own cluster's unavailable pods against its `maxUnavailable`: each cluster's
- *      share is added to what it has unavailable now, so that its share is what it may still evict.
- * A slack of 0 (a partition at min ISR already) gives every cluster 0 more: no drain goes on anywhere.
+ * Each Kubernetes cluster's PodDisruptionBudget `maxUnavailable`:
+ *   1. a cluster given `g` evictions gets `maxUnavailable` = its pods down now + g (a PDB counts its own
+ *      unavailable pods against it); one given none gets 0, so that its pods coming back free nothing;
+ *   2. evictions are given one at a time, first to a roll's batch (`reserved`, up to its count), then
+ *      round and round the clusters from the one whose turn it is (`turn`), each until `cap` are down:
+ *      an even share, and what does not divide evenly to whose turn it is, so that with room for one
+ *      eviction over 2 clusters a drain in the other cluster waits for its turn, not for ever;
+ *   3. one is given only if every group stays safe with the budgets in force for as long as they are:
+ *      in each cluster, any `maxUnavailable` of its brokers down, or those down now if more, take no
+ *      more of a group than its spare (a group over it already, with pods down now, may lose no more).
+ * With nothing to spare (a partition at min ISR already) every cluster gets 0: no drain goes on anywhere.
  */
-export function disruptionBudgets(input: DisruptionBudgetInput): Map<string, number> {
+export function disruptionBudgets(input: DisruptionBudgetInput): DisruptionBudgets {
+  const maxUnavailable = givenBudgets(input, input.turn)
   const n = input.clusters.length
-  const share = new Map(input.clusters.map((c) => [c, 0]))
-  if (n === 0) return share
-  let left = Math.max(0, input.slack)
-  const reserved = input.reserved
-  if (reserved && share.has(reserved.cluster)) {
-    const first = Math.max(0, Math.min(reserved.count, input.cap, left))
-    share.set(reserved.cluster, first)
-    left -= first
-  }
-  // One more each, round and round from whose turn it is, while the slack lasts and a cluster is under
-  // the cap: an even share, the remainder to the clusters whose turn it is.
-  const start = ((input.turn % n) + n) % n
-  while (left > 0 && input.clusters.some((c) => share.get(c)! < input.cap)) {
-    for (let k = 0; k < n && left > 0; k++) {
-      const c = input.clusters[(start + k) % n]!
-      if (share.get(c)! < input.cap) {
-        share.set(c, share.get(c)! + 1)
-        left--
-      }
+  const rotating = n > 1 && Array.from({ length: n }, (_, k) => givenBudgets(input, input.turn + k)).some((other) => [...other].some(([c, b]) => maxUnavailable.get(c) !== b))
+  return { maxUnavailable, rotating }
+}
+
+function givenBudgets(input: DisruptionBudgetInput, turn: number): Map<string, number> {
+  const clusters = input.clusters.map((c) => ({ name: c.name, brokers: new Set(c.brokers), downNow: c.brokers.filter((id) => input.down.has(id)).length }))
+  const given = new Map(clusters.map((c) => [c.name, 0]))
+  const budgetOf = (c: (typeof clusters)[number], g: number) => (g > 0 ? c.downNow + g : 0)
+  // What each group loses at worst under budgets: per cluster, any `budget` of its replicas there, or its replicas down now if more.
+  const perCluster = input.groups.map((g) => clusters.map((c) => ({ there: g.replicas.filter((id) => c.brokers.has(id)).length, downThere: g.replicas.filter((id) => c.brokers.has(id) && input.down.has(id)).length })))
+  const loss = (gi: number, budgets: readonly number[]) => perCluster[gi]!.reduce((sum, x, ci) => sum + Math.max(x.downThere, Math.min(budgets[ci]!, x.there)), 0)
+  const zero = clusters.map(() => 0)
+  const allowed = input.groups.map((g, gi) => Math.max(g.spare, loss(gi, zero)))
+  const safe = (budgets: readonly number[]) => input.groups.every((_, gi) => loss(gi, budgets) <= allowed[gi]!)
+  const full = new Set<string>()
+  /** Gives cluster `ci` one more eviction if that stays safe; false once it cannot have more. */
+  const giveOne = (ci: number, limit: number): boolean => {
+    const c = clusters[ci]!
+    const g = given.get(c.name)!
+    if (full.has(c.name) || g >= limit) return false
+    const budgets = clusters.map((x, i) => budgetOf(x, i === ci ? g + 1 : given.get(x.name)!))
+    if (!safe(budgets)) {
+      full.add(c.name) // a group's loss only grows with a budget: no more for this cluster now
+      return false
     }
+    given.set(c.name, g + 1)
+    return true
   }
-  return new Map(input.clusters.map((c) => [c, share.get(c)! + (input.unavailable.get(c) ?? 0)]))
+  const reservedAt = input.reserved ? clusters.findIndex((c) => c.name === input.reserved!.cluster) : -1
+  if (reservedAt >= 0) while (giveOne(reservedAt, Math.min(input.reserved!.count, input.cap - clusters[reservedAt]!.downNow)));
+  const n = clusters.length
+  const start = n === 0 ? 0 : ((turn % n) + n) % n
+  for (let progress = true; progress; ) {
+    progress = false
+    for (let k = 0; k < n; k++) progress = giveOne((start + k) % n, input.cap - clusters[(start + k) % n]!.downNow) || progress
+  }
+  return new Map(clusters.map((c) => [c.name, budgetOf(c, given.get(c.name)!)]))
 }
 
 /**

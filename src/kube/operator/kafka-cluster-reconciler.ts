@@ -1,5 +1,5 @@
 import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1PodDisruptionBudget, type V1StatefulSet } from '@kubernetes/client-node'
-import { budgetsToWrite, clusterSlack, disruptionBudgets } from '../../core/roll/disruption-budget.ts'
+import { budgetsToWrite, disruptionBudgets, partitionGroups, policyGroup } from '../../core/roll/disruption-budget.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
@@ -231,31 +231,28 @@ export class KafkaClusterReconciler {
 
   /**
    * Step 5's PodDisruptionBudgets, set together for every Kubernetes cluster (core/roll/disruption-budget.ts):
-   * the slack over min.insync.replicas of the live cluster when some broker runs and Kafka answers,
-   * else what the placement policy leaves (RF - min.insync.replicas) less the brokers unavailable now;
-   * a roll's batch being evicted first (in its Kubernetes cluster), the rest shared out, in turns of
-   * DISRUPTION_TURN_MS. A budget handed from one Kubernetes cluster
-   * to another is lowered first and raised in a later reconcile (`deferred`, budgetsToWrite), after the
-   * pods and Kafka were looked at anew: an eviction the old budget let through meanwhile is counted.
+   * safe, for as long as they are in force, for the partitions of the live cluster when some broker runs
+   * and Kafka answers, else for the placement policy's worst case (RF - min.insync.replicas of all
+   * brokers); a roll's batch being evicted first (in its Kubernetes cluster), the rest given out in
+   * turns of DISRUPTION_TURN_MS. A budget handed from one Kubernetes cluster to another is lowered
+   * first and raised in a later reconcile (`deferred`, budgetsToWrite), after the pods and Kafka were
+   * looked at anew: an eviction the old budget let through meanwhile is counted.
    */
   async #disruptionBudgets(key: string, model: KafkaClusterModel, roll: RollStatus | undefined): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean; deferred: boolean }> {
-    const cap = model.spec.rolling.maxUnavailable
-    const unavailable = new Map<string, number>()
     const inForce = new Map<string, number>()
     // The roll's batch saved and not yet all evicted: its pods still up (made before the batch started)
     // are reserved in their Kubernetes cluster, so that its own budget does not split the batch.
     const batch = roll?.status === 'running' && roll.current && roll.current.upAt === undefined ? roll.current : undefined
     let reserved: { cluster: string; count: number } | undefined
-    /** The brokers whose pods are not up: out of the ISR for the slack, whatever Kafka says yet. */
-    const notUp = new Set<number>()
+    /** The brokers whose pods are not up: out of the ISR for the budgets, whatever Kafka says yet. */
+    const down = new Set<number>()
     for (const c of model.clusters) {
       const cluster = this.#clusters.has(c.context) ? this.#clusters.get(c.context) : undefined
       // From the pods themselves, not the StatefulSet's status (which lags): one being evicted or
       // deleted counts at once, as does one not ready or not made yet.
       const pods = await cluster?.core.listNamespacedPod({ namespace: model.namespace, labelSelector: Object.entries(brokerSelector(model)).map(([k, v]) => `${k}=${v}`).join(',') }).catch(() => undefined)
       const up = (pods?.items ?? []).filter((p) => c.brokers.some((b) => b.pod === p.metadata?.name) && !p.metadata?.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
-      unavailable.set(c.name, Math.max(0, c.brokers.length - up.length))
-      for (const b of c.brokers) if (!up.some((p) => p.metadata?.name === b.pod)) notUp.add(b.id)
+      for (const b of c.brokers) if (!up.some((p) => p.metadata?.name === b.pod)) down.add(b.id)
       if (batch) {
         const batchPods = new Set(c.brokers.filter((b) => batch.ids.includes(b.id)).map((b) => b.pod))
         const toEvict = up.filter((p) => batchPods.has(p.metadata?.name ?? '') && new Date(p.metadata?.creationTimestamp ?? 0).getTime() < batch.startedAt).length
@@ -264,23 +261,23 @@ export class KafkaClusterReconciler {
       const pdb = await cluster?.applier.read<V1PodDisruptionBudget>({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: c.statefulSet, namespace: model.namespace } }).catch(() => undefined)
       if (typeof pdb?.spec?.maxUnavailable === 'number') inForce.set(c.name, pdb.spec.maxUnavailable)
     }
-    const down = [...unavailable.values()].reduce((a, b) => a + b, 0)
-    let slack = Math.max(0, model.placement.replicationFactor - model.placement.minInsyncReplicas - down)
-    if (this.#connection && down < model.brokers.length) {
+    const brokerIds = model.brokers.map((b) => b.id)
+    let groups = [policyGroup(brokerIds, model.placement.replicationFactor, model.placement.minInsyncReplicas)]
+    if (this.#connection && down.size < brokerIds.length) {
       const connection = { ...this.#connection, bootstrapServers: bootstrapServers(model), requestTimeoutMs: 5000, connectTimeoutMs: 2000 }
       const admin = createAdmin(connection, 'kafkaplane-operator')
       try {
-        slack = clusterSlack(await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers }), cap * model.clusters.length, notUp)
+        groups = partitionGroups(await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers }), down)
       } catch (err) {
         this.#log(`KafkaCluster ${key}: could not read Kafka for the disruption budgets (${describeError(err)}); they follow the placement policy`)
       } finally {
         await admin.close().catch(() => {})
       }
     }
-    const names = model.clusters.map((c) => c.name)
-    const wanted = disruptionBudgets({ clusters: names, unavailable, slack, cap, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS), ...(reserved ? { reserved } : {}) })
-    const { write, deferred } = budgetsToWrite(inForce, wanted)
-    return { maxUnavailable: write, rotating: names.length > 1 && slack > 0 && slack < cap * names.length, deferred }
+    const clusters = model.clusters.map((c) => ({ name: c.name, brokers: c.brokers.map((b) => b.id) }))
+    const wanted = disruptionBudgets({ clusters, down, groups, cap: model.spec.rolling.maxUnavailable, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS), ...(reserved ? { reserved } : {}) })
+    const { write, deferred } = budgetsToWrite(inForce, wanted.maxUnavailable)
+    return { maxUnavailable: write, rotating: wanted.rotating, deferred }
   }
 
   /**
