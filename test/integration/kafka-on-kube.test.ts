@@ -173,6 +173,12 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
     const unready = (await brokerPods([one, two])).filter((p) => !p.ready).map((p) => p.name)
     return `${(await describePods()).slice(-1500)}\n${await probeLogs(unready, 6)}`
   }
+  /** Which broker pods are up and what each Kubernetes cluster's PodDisruptionBudget allows (for the ISR monitor). */
+  const disruptions = async () => {
+    const pods = await brokerPods([one, two])
+    const budgets = await Promise.all([one, two].map(async (c) => `${c.name} ${(await c.plane.kubectl(['get', 'pdb', '-n', NS, '-o', 'jsonpath={range .items[*]}maxUnavailable {.spec.maxUnavailable} allowed {.status.disruptionsAllowed}{end}'])).stdout}`))
+    return `ready [${pods.filter((p) => p.ready).map((p) => brokerIdOf(p))}], not ready [${pods.filter((p) => !p.ready).map((p) => brokerIdOf(p))}]; budgets ${budgets.join(', ')}`
+  }
   /** The broker pods when there are `count` of them, all Ready. */
   const allReady = async (count = 6): Promise<PodView[] | undefined> => {
     const pods = await brokerPods([one, two])
@@ -359,7 +365,7 @@ spec:
     assert.ok(verify && producer)
     const acknowledgedBefore = await producer.acknowledged()
     const verifyBefore = verifyAcknowledged(verify)
-    const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`))
+    const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`), disruptions)
     const started = performance.now()
 
     // 1. The config change, the new version and its image (metadata.version kept), and batches: up to 2
@@ -515,7 +521,7 @@ spec:
     const acknowledgedBefore = await producer.acknowledged()
     const rollBefore = (await kafkaCluster()).status?.roll?.rollId
     const before = await until('all 6 brokers Ready', 300_000, () => allReady(), podsExplained)
-    const monitor = isrMonitor(readyAddresses)
+    const monitor = isrMonitor(readyAddresses, disruptions)
     const started = performance.now()
 
     // 1. Up, 3 -> 4 in each Kubernetes cluster, throttled to 256 KiB/s so that the operator dies mid-plan.
@@ -649,12 +655,13 @@ spec:
 /**
  * Samples every partition's ISR from the host, about once a second, through the ready brokers' addresses
  * (they change as pods are replaced): the worst margin of in-sync replicas over min.insync.replicas seen
- * on partitions that have one to give (RF above min ISR), and where.
+ * on partitions that have one to give (RF above min ISR), and where. The first samples below it say what
+ * was down then: the brokers Kafka had fenced and `situation()` (the pods and their budgets).
  */
 const openMonitors = new Set<{ stop: () => Promise<unknown> }>()
-function isrMonitor(addresses: () => Promise<string[]>) {
+function isrMonitor(addresses: () => Promise<string[]>, situation: () => Promise<string> = async () => '') {
   let stopped = false
-  const seen = { samples: 0, failed: 0, worstMargin: Number.POSITIVE_INFINITY, worstAt: '' }
+  const seen = { samples: 0, failed: 0, worstMargin: Number.POSITIVE_INFINITY, worstAt: '', below: [] as string[] }
   const cache = new Map<string, number>()
   const loop = (async () => {
     while (!stopped) {
@@ -664,10 +671,17 @@ function isrMonitor(addresses: () => Promise<string[]>) {
         try {
           const snapshot = await describeClusterSnapshot(admin, { bootstrapServers, minInsyncCache: cache })
           seen.samples++
+          const under: string[] = []
           for (const p of snapshot.partitions) {
             if (p.replicas.length <= p.minInsync) continue
             const margin = p.isr.length - p.minInsync
-            if (margin < seen.worstMargin) Object.assign(seen, { worstMargin: margin, worstAt: `${p.topic}-${p.partition} ISR [${p.isr}] of [${p.replicas}] at ${new Date().toISOString()}` })
+            const where = `${p.topic}-${p.partition} ISR [${p.isr}] of [${p.replicas}]${p.reassigning ? ` (adding [${p.adding ?? '?'}])` : ''}`
+            if (margin < 0) under.push(where)
+            if (margin < seen.worstMargin) Object.assign(seen, { worstMargin: margin, worstAt: `${where} at ${new Date().toISOString()}` })
+          }
+          if (under.length > 0 && seen.below.length < 3) {
+            const fenced = snapshot.fencedBrokers?.map((b) => b.id) ?? '?'
+            seen.below.push(`${new Date().toISOString()}: ${under.join('; ')}; unfenced [${snapshot.brokers.map((b) => b.id)}], fenced [${fenced}]; ${await situation().catch((err: Error) => err.message)}`)
           }
         } catch {
           seen.failed++
