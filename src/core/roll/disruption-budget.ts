@@ -137,7 +137,7 @@ function givenBudgets(input: DisruptionBudgetInput, turn: number): Map<string, n
 
 /**
  * The budgets to write now, given those in force (`current`; a cluster without a budget yet has none in
- * force) and those wanted: a budget that rises while another falls (the slack handed from one Kubernetes
+ * force) and those wanted: a budget that rises while another falls (room handed from one Kubernetes
  * cluster to another) waits for the fall to be in force first, else for a moment both clusters could
  * evict on the old and the new budget together. So the falls are written alone (`deferred`: write
  * again soon, after looking at the live cluster anew); with no fall pending, the rises go.

@@ -28,7 +28,7 @@ import { isActive, renderedCounts, withCounts, type ScaleStatus } from '../model
 import type { Topology } from '../../core/topology/topology.ts'
 import type { ReconcileOutcome } from './work-queue.ts'
 
-/** How long each Kubernetes cluster's turn lasts when the slack does not reach them all (core/roll/disruption-budget.ts). */
+/** How long each Kubernetes cluster's turn lasts when what the partitions can spare does not reach them all (core/roll/disruption-budget.ts). */
 export const DISRUPTION_TURN_MS = 60_000
 /** How soon a budget handed over is raised, after the one it comes from was lowered. */
 const HANDOVER_MS = 2000
