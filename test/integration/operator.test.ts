@@ -88,7 +88,13 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     assert.equal(condition(cluster, 'Ready').status, 'False')
     assert.equal(condition(cluster, 'Ready').reason, 'BrokersNotReady')
     assert.match(condition(cluster, 'Ready').message, /StatefulSet kafka-k8s-2 \(Kubernetes cluster k8s-2\) has 0 of 2 ready pods/)
-    assert.deepEqual(cluster.status.clusters, [{ name: 'k8s-1', brokers: 2, readyBrokers: 0 }, { name: 'k8s-2', brokers: 2, readyBrokers: 0 }])
+    // No broker pod is ready (no kubelet): no eviction anywhere, and the status says why (a drain asks in vain).
+    const held = 'spec.rolling.maxUnavailable is 1 and 2 of its brokers are down'
+    assert.deepEqual(cluster.status.clusters, [
+      { name: 'k8s-1', brokers: 2, readyBrokers: 0, maxUnavailable: 0, disruptionLimit: held },
+      { name: 'k8s-2', brokers: 2, readyBrokers: 0, maxUnavailable: 0, disruptionLimit: held },
+    ])
+    assert.equal((await get(remote, 'poddisruptionbudget', 'kafka-k8s-2'))?.spec.maxUnavailable, 0, "k8s-2's PodDisruptionBudget as the status says")
     assert.equal(cluster.status.brokers, 4)
 
     const uid = cluster.metadata.uid as string

@@ -13,19 +13,17 @@ const BED = [
 const budgets = (input: Omit<DisruptionBudgetInput, 'down'> & { down?: number[] }) => [...disruptionBudgets({ ...input, down: new Set(input.down ?? []) }).maxUnavailable]
 
 test('groups: the replicas in sync or coming back, and what each can spare; RF <= min.insync partitions left out', () => {
-  assert.deepEqual(partitionGroups({ partitions: [part([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], 3), part([0, 1, 2], [0, 1, 2], 2), part([0, 1], [0, 1], 2)] }, new Set()), [
+  const groups = (partitions: PartitionState[], down: number[] = []) => partitionGroups({ partitions }, new Set(down)).map(({ replicas, spare }) => ({ replicas, spare }))
+  assert.deepEqual(groups([part([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], 3), part([0, 1, 2], [0, 1, 2], 2), part([0, 1], [0, 1], 2)]), [
     { replicas: [0, 1, 2, 3, 4, 5], spare: 3 },
     { replicas: [0, 1, 2], spare: 1 },
   ])
-  assert.deepEqual(partitionGroups({ partitions: [part([0, 1, 2], [0, 1], 2)] }, new Set()), [{ replicas: [0, 1], spare: 0 }], 'a replica up but out of the ISR is lost already')
-  assert.deepEqual(partitionGroups({ partitions: [part([0, 1, 2], [0, 1], 2)] }, new Set([2])), [{ replicas: [0, 1, 2], spare: 1 }], 'one down comes back in sync (readiness waits for it)')
-  assert.deepEqual(
-    partitionGroups({ partitions: [part([0, 1, 2, 3], [0, 1, 2], 2, { reassigning: true, adding: [3] })] }, new Set([3])),
-    [{ replicas: [0, 1, 2], spare: 1 }],
-    'a replica being added counts once it is in sync, not when its pod comes back',
-  )
-  assert.deepEqual(partitionGroups({ partitions: [part([2, 1, 0], [0, 1, 2], 2), { ...part([0, 1, 2], [0, 1], 2), partition: 1 }] }, new Set([2])), [{ replicas: [0, 1, 2], spare: 1 }], 'one group per replica set, its smallest spare')
-  assert.deepEqual(policyGroup([0, 1, 100], 3, 2), { replicas: [0, 1, 100], spare: 1 })
+  assert.deepEqual(groups([part([0, 1, 2], [0, 1], 2)]), [{ replicas: [0, 1], spare: 0 }], 'a replica up but out of the ISR is lost already')
+  assert.deepEqual(groups([part([0, 1, 2], [0, 1], 2)], [2]), [{ replicas: [0, 1, 2], spare: 1 }], 'one down comes back in sync (readiness waits for it)')
+  assert.deepEqual(groups([part([0, 1, 2, 3], [0, 1, 2], 2, { reassigning: true, adding: [3] })], [3]), [{ replicas: [0, 1, 2], spare: 1 }], 'a replica being added counts once it is in sync, not when its pod comes back')
+  const twoOfOneSet = partitionGroups({ partitions: [part([2, 1, 0], [0, 1, 2], 2), { ...part([0, 1, 2], [0, 1], 2), topic: 'orders', partition: 4 }] }, new Set([2]))
+  assert.deepEqual(twoOfOneSet, [{ replicas: [0, 1, 2], spare: 1, what: 'partition t-0 (min.insync.replicas 2)' }], 'one group per replica set, its smallest spare')
+  assert.deepEqual(policyGroup([0, 1, 100], 3, 2), { replicas: [0, 1, 100], spare: 1, what: 'the placement policy (RF 3, min.insync.replicas 2; Kafka not read)' })
 })
 
 test('RF 3 over 2 Kubernetes clusters (one to spare): one cluster may evict at a time, in turns', () => {
@@ -74,6 +72,22 @@ test('pods coming back free nothing a partition they do not hold needs (RF 4, mi
   // The placement policy's worst case when Kafka cannot be read: three down of RF 4, min ISR 2: nothing anywhere.
   assert.deepEqual(budgets({ clusters: BED, down: [...down], groups: [policyGroup([0, 1, 2, 100, 101, 102], 4, 2)], cap: 2, turn: 0 }), [['k8s-1', 0], ['k8s-2', 0]])
   assert.deepEqual(budgets({ clusters: BED, groups: [policyGroup([0, 1, 2, 100, 101, 102], 4, 2)], cap: 2, turn: 0 }), [['k8s-1', 1], ['k8s-2', 1]], 'two to spare: one each')
+})
+
+test('why a cluster may have no more down: the partition one more could take below its minimum, or the cap', () => {
+  const down = new Set([2])
+  const partitions = [part([0, 2, 100, 101], [0, 100, 101], 2), { ...part([1, 2, 101, 102], [1, 101, 102], 2), partition: 1 }]
+  const { maxUnavailable, held } = disruptionBudgets({ clusters: BED, down, groups: partitionGroups({ partitions }, down), cap: 2, turn: 1 })
+  assert.deepEqual([...maxUnavailable], [['k8s-1', 0], ['k8s-2', 1]])
+  assert.deepEqual([...held], [
+    ['k8s-1', 'one more broker down here could take partition t-0 (min.insync.replicas 2) below it: its replicas in sync or coming back are [0, 2, 100, 101], of which [2] are down'],
+    ['k8s-2', 'one more broker down here could take partition t-0 (min.insync.replicas 2) below it: its replicas in sync or coming back are [0, 2, 100, 101], of which [2] are down'],
+  ])
+  const rf6 = partitionGroups({ partitions: [part([0, 1, 2, 100, 101, 102], [0, 1, 2, 100, 101, 102], 3)] }, new Set())
+  assert.deepEqual([...disruptionBudgets({ clusters: BED, down: new Set(), groups: rf6, cap: 1, turn: 0 }).held], [
+    ['k8s-1', 'spec.rolling.maxUnavailable is 1'],
+    ['k8s-2', 'spec.rolling.maxUnavailable is 1'],
+  ])
 })
 
 /** Every set of brokers a cluster may have down while `budget` is in force: any `budget` of them, or some of those down now. */

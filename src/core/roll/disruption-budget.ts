@@ -23,6 +23,8 @@ import type { ClusterSnapshot } from '../health/snapshot.ts'
 export interface ReplicaGroup {
   replicas: readonly number[]
   spare: number
+  /** What it keeps at its min.insync.replicas, for people: a partition (`payments.events-1`), or the placement policy. */
+  what: string
 }
 
 /**
@@ -41,7 +43,7 @@ export function partitionGroups(snapshot: Pick<ClusterSnapshot, 'partitions'>, d
     const spare = Math.max(0, counted.length - p.minInsync)
     const key = counted.join(',')
     const known = groups.get(key)
-    if (!known || spare < known.spare) groups.set(key, { replicas: counted, spare })
+    if (!known || spare < known.spare) groups.set(key, { replicas: counted, spare, what: `partition ${p.topic}-${p.partition} (min.insync.replicas ${p.minInsync})` })
   }
   return [...groups.values()]
 }
@@ -51,7 +53,7 @@ export function partitionGroups(snapshot: Pick<ClusterSnapshot, 'partitions'>, d
  * so no more than RF - min.insync.replicas of all brokers may be down at once.
  */
 export function policyGroup(brokers: readonly number[], replicationFactor: number, minInsyncReplicas: number): ReplicaGroup {
-  return { replicas: [...brokers], spare: Math.max(0, replicationFactor - minInsyncReplicas) }
+  return { replicas: [...brokers], spare: Math.max(0, replicationFactor - minInsyncReplicas), what: `the placement policy (RF ${replicationFactor}, min.insync.replicas ${minInsyncReplicas}; Kafka not read)` }
 }
 
 export interface DisruptionBudgetInput {
@@ -78,6 +80,8 @@ export interface DisruptionBudgets {
   maxUnavailable: Map<string, number>
   /** Whether another turn would give other budgets (so the operator looks again when the turn passes). */
   rotating: boolean
+  /** Why a Kubernetes cluster may not have more of its brokers down than its budget says (none: up to the cap may be). */
+  held: Map<string, string>
 }
 
 /**
@@ -94,13 +98,13 @@ export interface DisruptionBudgets {
  * With nothing to spare (a partition at min ISR already) every cluster gets 0: no drain goes on anywhere.
  */
 export function disruptionBudgets(input: DisruptionBudgetInput): DisruptionBudgets {
-  const maxUnavailable = givenBudgets(input, input.turn)
+  const { maxUnavailable, held } = givenBudgets(input, input.turn)
   const n = input.clusters.length
-  const rotating = n > 1 && Array.from({ length: n }, (_, k) => givenBudgets(input, input.turn + k)).some((other) => [...other].some(([c, b]) => maxUnavailable.get(c) !== b))
-  return { maxUnavailable, rotating }
+  const rotating = n > 1 && Array.from({ length: n }, (_, k) => givenBudgets(input, input.turn + k).maxUnavailable).some((other) => [...other].some(([c, b]) => maxUnavailable.get(c) !== b))
+  return { maxUnavailable, rotating, held }
 }
 
-function givenBudgets(input: DisruptionBudgetInput, turn: number): Map<string, number> {
+function givenBudgets(input: DisruptionBudgetInput, turn: number): Pick<DisruptionBudgets, 'maxUnavailable' | 'held'> {
   const clusters = input.clusters.map((c) => ({ name: c.name, brokers: new Set(c.brokers), downNow: c.brokers.filter((id) => input.down.has(id)).length }))
   const given = new Map(clusters.map((c) => [c.name, 0]))
   const budgetOf = (c: (typeof clusters)[number], g: number) => (g > 0 ? c.downNow + g : 0)
@@ -109,16 +113,20 @@ function givenBudgets(input: DisruptionBudgetInput, turn: number): Map<string, n
   const loss = (gi: number, budgets: readonly number[]) => perCluster[gi]!.reduce((sum, x, ci) => sum + Math.max(x.downThere, Math.min(budgets[ci]!, x.there)), 0)
   const zero = clusters.map(() => 0)
   const allowed = input.groups.map((g, gi) => Math.max(g.spare, loss(gi, zero)))
-  const safe = (budgets: readonly number[]) => input.groups.every((_, gi) => loss(gi, budgets) <= allowed[gi]!)
-  const full = new Set<string>()
+  /** The first group these budgets could take below its minimum (or lower than it is), if any. */
+  const unsafeFor = (budgets: readonly number[]) => input.groups.find((_, gi) => loss(gi, budgets) > allowed[gi]!)
+  const held = new Map<string, string>()
   /** Gives cluster `ci` one more eviction if that stays safe; false once it cannot have more. */
   const giveOne = (ci: number, limit: number): boolean => {
     const c = clusters[ci]!
     const g = given.get(c.name)!
-    if (full.has(c.name) || g >= limit) return false
+    if (held.has(c.name) || g >= limit) return false
     const budgets = clusters.map((x, i) => budgetOf(x, i === ci ? g + 1 : given.get(x.name)!))
-    if (!safe(budgets)) {
-      full.add(c.name) // a group's loss only grows with a budget: no more for this cluster now
+    const group = unsafeFor(budgets)
+    if (group) {
+      // A group's loss only grows with a budget: no more for this cluster now.
+      const down = group.replicas.filter((id) => input.down.has(id))
+      held.set(c.name, `one more broker down here could take ${group.what} below it: its replicas in sync or coming back are [${group.replicas.join(', ')}]${down.length > 0 ? `, of which [${down.join(', ')}] are down` : ''}`)
       return false
     }
     given.set(c.name, g + 1)
@@ -132,7 +140,13 @@ function givenBudgets(input: DisruptionBudgetInput, turn: number): Map<string, n
     progress = false
     for (let k = 0; k < n; k++) progress = giveOne((start + k) % n, input.cap - clusters[(start + k) % n]!.downNow) || progress
   }
-  return new Map(clusters.map((c) => [c.name, budgetOf(c, given.get(c.name)!)]))
+  for (const c of clusters) {
+    if (!held.has(c.name) && c.downNow + given.get(c.name)! >= input.cap) held.set(c.name, `spec.rolling.maxUnavailable is ${input.cap}${c.downNow > 0 ? ` and ${c.downNow} of its brokers are down` : ''}`)
+  }
+  return {
+    maxUnavailable: new Map(clusters.map((c) => [c.name, budgetOf(c, given.get(c.name)!)])),
+    held: new Map(clusters.filter((c) => held.has(c.name)).map((c) => [c.name, held.get(c.name)!])),
+  }
 }
 
 /**

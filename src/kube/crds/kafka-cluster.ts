@@ -573,6 +573,8 @@ export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
           name: { type: 'string', maxLength: 24 },
           brokers: { type: 'integer', minimum: 0 },
           readyBrokers: { type: 'integer', minimum: 0 },
+          maxUnavailable: { type: 'integer', minimum: 0, description: "its PodDisruptionBudget's maxUnavailable, as the operator sets it from the live cluster" },
+          disruptionLimit: { type: 'string', maxLength: 1000, description: 'why no more of its brokers may be down through evictions (node drains) now' },
         },
       },
     },

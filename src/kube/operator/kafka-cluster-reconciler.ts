@@ -220,7 +220,7 @@ export class KafkaClusterReconciler {
     const sets = await this.#readiness(model, manifests)
     const brokers = brokersStanding(sets)
     const standing = scaleStanding(scale, brokers)
-    await this.#status(resource, clusterStatusFields(model, sets), standing, scale)
+    await this.#status(resource, clusterStatusFields(model, sets, budgets), standing, scale)
     if (brokers.state === 'ready' && !rolling && !(await this.#recordTopology(key, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
     if (standing.state !== 'ready' || rolling) return { requeueAfterMs: budgets.deferred ? Math.min(HANDOVER_MS, this.#notReadyRequeueMs) : this.#notReadyRequeueMs }
     if (!(await this.#settleMetadataVersion(key, resource, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
@@ -238,7 +238,7 @@ export class KafkaClusterReconciler {
    * first and raised in a later reconcile (`deferred`, budgetsToWrite), after the pods and Kafka were
    * looked at anew: an eviction the old budget let through meanwhile is counted.
    */
-  async #disruptionBudgets(key: string, model: KafkaClusterModel, roll: RollStatus | undefined): Promise<{ maxUnavailable: Map<string, number>; rotating: boolean; deferred: boolean }> {
+  async #disruptionBudgets(key: string, model: KafkaClusterModel, roll: RollStatus | undefined): Promise<{ maxUnavailable: Map<string, number>; held: Map<string, string>; rotating: boolean; deferred: boolean }> {
     const inForce = new Map<string, number>()
     // The roll's batch saved and not yet all evicted: its pods still up (made before the batch started)
     // are reserved in their Kubernetes cluster, so that its own budget does not split the batch.
@@ -277,7 +277,7 @@ export class KafkaClusterReconciler {
     const clusters = model.clusters.map((c) => ({ name: c.name, brokers: c.brokers.map((b) => b.id) }))
     const wanted = disruptionBudgets({ clusters, down, groups, cap: model.spec.rolling.maxUnavailable, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS), ...(reserved ? { reserved } : {}) })
     const { write, deferred } = budgetsToWrite(inForce, wanted.maxUnavailable)
-    return { maxUnavailable: write, rotating: wanted.rotating, deferred }
+    return { maxUnavailable: write, held: wanted.held, rotating: wanted.rotating, deferred }
   }
 
   /**

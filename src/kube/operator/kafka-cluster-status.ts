@@ -22,15 +22,27 @@ export function brokersStanding(sets: readonly StatefulSetReadiness[]): Standing
   return { state: 'reconciling', reason: 'BrokersNotReady', message }
 }
 
+/** Each Kubernetes cluster's PodDisruptionBudget as the operator set it, and why it allows no more (core/roll/disruption-budget.ts). */
+export interface DisruptionBudgetStatus {
+  maxUnavailable: ReadonlyMap<string, number>
+  held: ReadonlyMap<string, string>
+}
+
 /** The status fields of a KafkaCluster besides its conditions. */
-export function clusterStatusFields(model: KafkaClusterModel, sets: readonly StatefulSetReadiness[]): Record<string, unknown> {
+export function clusterStatusFields(model: KafkaClusterModel, sets: readonly StatefulSetReadiness[], budgets?: DisruptionBudgetStatus): Record<string, unknown> {
   const ready = (cluster: string) => sets.filter((s) => s.cluster === cluster).reduce((n, s) => n + (s.readyReplicas ?? 0), 0)
+  const disruptions = (cluster: string) => {
+    const maxUnavailable = budgets?.maxUnavailable.get(cluster)
+    if (maxUnavailable === undefined) return {}
+    const limit = budgets?.held.get(cluster)
+    return { maxUnavailable, ...(limit === undefined ? {} : { disruptionLimit: limit }) }
+  }
   return {
     brokers: model.brokers.length,
     readyBrokers: model.clusters.reduce((n, c) => n + ready(c.name), 0),
     clusterId: model.clusterId,
     controllers: [...model.controllers],
-    clusters: model.clusters.map((c) => ({ name: c.name, brokers: c.brokers.length, readyBrokers: ready(c.name) })),
+    clusters: model.clusters.map((c) => ({ name: c.name, brokers: c.brokers.length, readyBrokers: ready(c.name), ...disruptions(c.name) })),
     placement: {
       replicationFactor: model.placement.replicationFactor,
       minInsyncReplicas: model.placement.minInsyncReplicas,
