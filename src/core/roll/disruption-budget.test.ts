@@ -22,8 +22,8 @@ test('groups: the replicas in sync or coming back, and what each can spare; RF <
   assert.deepEqual(groups([part([0, 1, 2], [0, 1], 2)], [2]), [{ replicas: [0, 1, 2], spare: 1 }], 'one down comes back in sync (readiness waits for it)')
   assert.deepEqual(groups([part([0, 1, 2, 3], [0, 1, 2], 2, { reassigning: true, adding: [3] })], [3]), [{ replicas: [0, 1, 2], spare: 1 }], 'a replica being added counts once it is in sync, not when its pod comes back')
   const twoOfOneSet = partitionGroups({ partitions: [part([2, 1, 0], [0, 1, 2], 2), { ...part([0, 1, 2], [0, 1], 2), topic: 'orders', partition: 4 }] }, new Set([2]))
-  assert.deepEqual(twoOfOneSet, [{ replicas: [0, 1, 2], spare: 1, what: 'partition t-0 (min.insync.replicas 2)' }], 'one group per replica set, its smallest spare')
-  assert.deepEqual(policyGroup([0, 1, 100], 3, 2), { replicas: [0, 1, 100], spare: 1, what: 'the placement policy (RF 3, min.insync.replicas 2; Kafka not read)' })
+  assert.deepEqual(twoOfOneSet, [{ replicas: [0, 1, 2], spare: 1, what: 'partition t-0 below its min.insync.replicas (2)' }], 'one group per replica set, its smallest spare')
+  assert.deepEqual(policyGroup([0, 1, 100], 3, 2), { replicas: [0, 1, 100], spare: 1, what: "a partition below min.insync.replicas 2 (the placement policy's RF 3, on any brokers: Kafka could not be read)" })
 })
 
 test('RF 3 over 2 Kubernetes clusters (one to spare): one cluster may evict at a time, in turns', () => {
@@ -80,8 +80,8 @@ test('why a cluster may have no more down: the partition one more could take bel
   const { maxUnavailable, held } = disruptionBudgets({ clusters: BED, down, groups: partitionGroups({ partitions }, down), cap: 2, turn: 1 })
   assert.deepEqual([...maxUnavailable], [['k8s-1', 0], ['k8s-2', 1]])
   assert.deepEqual([...held], [
-    ['k8s-1', 'one more broker down here could take partition t-0 (min.insync.replicas 2) below it: its replicas in sync or coming back are [0, 2, 100, 101], of which [2] are down'],
-    ['k8s-2', 'one more broker down here could take partition t-0 (min.insync.replicas 2) below it: its replicas in sync or coming back are [0, 2, 100, 101], of which [2] are down'],
+    ['k8s-1', 'one more broker down here could take partition t-0 below its min.insync.replicas (2): its replicas in sync or coming back are [0, 2, 100, 101], of which [2] are down'],
+    ['k8s-2', 'one more broker down here could take partition t-0 below its min.insync.replicas (2): its replicas in sync or coming back are [0, 2, 100, 101], of which [2] are down'],
   ])
   const rf6 = partitionGroups({ partitions: [part([0, 1, 2, 100, 101, 102], [0, 1, 2, 100, 101, 102], 3)] }, new Set())
   assert.deepEqual([...disruptionBudgets({ clusters: BED, down: new Set(), groups: rf6, cap: 1, turn: 0 }).held], [

@@ -23,7 +23,7 @@ import type { ClusterSnapshot } from '../health/snapshot.ts'
 export interface ReplicaGroup {
   replicas: readonly number[]
   spare: number
-  /** What it keeps at its min.insync.replicas, for people: a partition (`payments.events-1`), or the placement policy. */
+  /** What losing one more than `spare` would do, for people: `partition payments.events-1 below its min.insync.replicas (2)`. */
   what: string
 }
 
@@ -43,7 +43,7 @@ export function partitionGroups(snapshot: Pick<ClusterSnapshot, 'partitions'>, d
     const spare = Math.max(0, counted.length - p.minInsync)
     const key = counted.join(',')
     const known = groups.get(key)
-    if (!known || spare < known.spare) groups.set(key, { replicas: counted, spare, what: `partition ${p.topic}-${p.partition} (min.insync.replicas ${p.minInsync})` })
+    if (!known || spare < known.spare) groups.set(key, { replicas: counted, spare, what: `partition ${p.topic}-${p.partition} below its min.insync.replicas (${p.minInsync})` })
   }
   return [...groups.values()]
 }
@@ -53,7 +53,7 @@ export function partitionGroups(snapshot: Pick<ClusterSnapshot, 'partitions'>, d
  * so no more than RF - min.insync.replicas of all brokers may be down at once.
  */
 export function policyGroup(brokers: readonly number[], replicationFactor: number, minInsyncReplicas: number): ReplicaGroup {
-  return { replicas: [...brokers], spare: Math.max(0, replicationFactor - minInsyncReplicas), what: `the placement policy (RF ${replicationFactor}, min.insync.replicas ${minInsyncReplicas}; Kafka not read)` }
+  return { replicas: [...brokers], spare: Math.max(0, replicationFactor - minInsyncReplicas), what: `a partition below min.insync.replicas ${minInsyncReplicas} (the placement policy's RF ${replicationFactor}, on any brokers: Kafka could not be read)` }
 }
 
 export interface DisruptionBudgetInput {
@@ -126,7 +126,7 @@ function givenBudgets(input: DisruptionBudgetInput, turn: number): Pick<Disrupti
     if (group) {
       // A group's loss only grows with a budget: no more for this cluster now.
       const down = group.replicas.filter((id) => input.down.has(id))
-      held.set(c.name, `one more broker down here could take ${group.what} below it: its replicas in sync or coming back are [${group.replicas.join(', ')}]${down.length > 0 ? `, of which [${down.join(', ')}] are down` : ''}`)
+      held.set(c.name, `one more broker down here could take ${group.what}: its replicas in sync or coming back are [${group.replicas.join(', ')}]${down.length > 0 ? `, of which [${down.join(', ')}] are down` : ''}`)
       return false
     }
     given.set(c.name, g + 1)
