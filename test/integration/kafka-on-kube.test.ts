@@ -348,7 +348,7 @@ spec:
 
   it(`a config change and the upgrade Kafka 4.1.1 -> ${UPGRADE_TO} roll together in batches of up to 2 within one Kubernetes cluster (spec.rolling), never a controller in a batch, the controllers last, while a node of each Kubernetes cluster is drained and the operator's pod deleted mid-roll: no partition ever below min ISR; status.roll and Events say why; metadata.version kept, then finalized; a roll back Kafka cannot do is refused, nothing changed`, async () => {
     type Batch = { ids: number[]; reasons: string[]; restartMs: number; catchUpMs: number }
-    type Cluster = { metadata: { generation: number }; status?: { controllers?: number[]; observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[]; kafka?: { version?: string; metadataVersion?: { level: number; name?: string }; message?: string }; roll?: { rollId: string; phase: string; message: string; current?: { ids: number[] }; done: Batch[] } } }
+    type Cluster = { metadata: { generation: number }; status?: { clusters?: { name: string; maxUnavailable?: number; disruptionLimit?: string }[]; controllers?: number[]; observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[]; kafka?: { version?: string; metadataVersion?: { level: number; name?: string }; message?: string }; roll?: { rollId: string; phase: string; message: string; current?: { ids: number[] }; done: Batch[] } } }
     const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as Cluster
     const spec = (version: string, reference: string, keep: boolean) => upgradedSpec({ version, image: reference, keep })
     const templateVersions = async () =>
@@ -366,6 +366,16 @@ spec:
     const acknowledgedBefore = await producer.acknowledged()
     const verifyBefore = verifyAcknowledged(verify)
     const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`), disruptions)
+    // What status.clusters[] says of each Kubernetes cluster's budget meanwhile (why a drain there waits).
+    const limits = new Set<string>()
+    let watchingLimits = true
+    const limitWatch = (async () => {
+      while (watchingLimits) {
+        const status = await kafkaCluster().then((c) => c.status, () => undefined)
+        for (const c of status?.clusters ?? []) if (c.disruptionLimit) limits.add(`${c.name} (maxUnavailable ${c.maxUnavailable}): ${c.disruptionLimit}`)
+        await sleep(2000)
+      }
+    })()
     const started = performance.now()
 
     // 1. The config change, the new version and its image (metadata.version kept), and batches: up to 2
@@ -415,11 +425,16 @@ spec:
     const drainResults = await Promise.all(drains)
     await until('all 6 brokers Ready after the roll and the drains', 600_000, allReady, podsExplained)
     const isr = await monitor.stop()
+    watchingLimits = false
+    await limitWatch
     const ideal = roll.done.reduce((sum, b) => sum + b.restartMs + b.catchUpMs, 0)
     console.log(`roll of 6 brokers (config change and Kafka ${UPGRADE_TO}) in batches with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each batch's restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
     for (const d of drainResults) assert.equal(d.code, 0, `kubectl drain ${d.node} (${d.cluster}): ${d.output}`)
     assert.ok(isr.samples > 30, `the ISR monitor sampled the cluster: ${JSON.stringify(isr)}`)
     assert.ok(isr.worstMargin >= 0, `no partition below its min.insync.replicas at any sample: ${JSON.stringify(isr)}`)
+    // While the batch of two was down in one Kubernetes cluster, the other's drain had to wait: its status said for which partition.
+    console.log(`why drains waited (status.clusters[].disruptionLimit): ${[...limits].slice(0, 8).join(' | ')}`)
+    assert.ok([...limits].some((l) => /^k8s-[12] \(maxUnavailable \d\): one more broker down here could take partition payments\.events-\d below its min\.insync\.replicas \(2\): its replicas in sync or coming back are \[[\d, ]+\](, of which \[[\d, ]+\] are down)?$/.test(l)), [...limits].join('\n'))
     assert.equal(roll.rollId, midway.rollId, 'the new operator resumed the roll, not started another')
     // The old operator released its Lease on SIGTERM; the new one was elected before it resumed.
     assert.match(await operatorLog(400), /became leader: Lease /)
