@@ -98,23 +98,33 @@ export interface DisruptionBudgets {
  * With nothing to spare (a partition at min ISR already) every cluster gets 0: no drain goes on anywhere.
  */
 export function disruptionBudgets(input: DisruptionBudgetInput): DisruptionBudgets {
-  const { maxUnavailable, held } = givenBudgets(input, input.turn)
+  const worst = worstLosses(input)
+  const { maxUnavailable, held } = givenBudgets(input, worst, input.turn)
   const n = input.clusters.length
-  const rotating = n > 1 && Array.from({ length: n }, (_, k) => givenBudgets(input, input.turn + k).maxUnavailable).some((other) => [...other].some(([c, b]) => maxUnavailable.get(c) !== b))
+  const rotating = Array.from({ length: n - 1 }, (_, k) => givenBudgets(input, worst, input.turn + k + 1).maxUnavailable).some((other) => [...other].some(([c, b]) => maxUnavailable.get(c) !== b))
   return { maxUnavailable, rotating, held }
 }
 
-function givenBudgets(input: DisruptionBudgetInput, turn: number): Pick<DisruptionBudgets, 'maxUnavailable' | 'held'> {
+/** The clusters with their pods down now, and what each group loses at worst under given budgets (one per cluster, in order). */
+interface WorstLosses {
+  clusters: { name: string; downNow: number }[]
+  /** The first group these budgets could take below its minimum (or lower than it is), if any. */
+  unsafeFor(budgets: readonly number[]): ReplicaGroup | undefined
+}
+
+function worstLosses(input: DisruptionBudgetInput): WorstLosses {
   const clusters = input.clusters.map((c) => ({ name: c.name, brokers: new Set(c.brokers), downNow: c.brokers.filter((id) => input.down.has(id)).length }))
-  const given = new Map(clusters.map((c) => [c.name, 0]))
-  const budgetOf = (c: (typeof clusters)[number], g: number) => (g > 0 ? c.downNow + g : 0)
-  // What each group loses at worst under budgets: per cluster, any `budget` of its replicas there, or its replicas down now if more.
+  // Per cluster, any `budget` of the group's replicas there, or its replicas down now if more.
   const perCluster = input.groups.map((g) => clusters.map((c) => ({ there: g.replicas.filter((id) => c.brokers.has(id)).length, downThere: g.replicas.filter((id) => c.brokers.has(id) && input.down.has(id)).length })))
   const loss = (gi: number, budgets: readonly number[]) => perCluster[gi]!.reduce((sum, x, ci) => sum + Math.max(x.downThere, Math.min(budgets[ci]!, x.there)), 0)
   const zero = clusters.map(() => 0)
   const allowed = input.groups.map((g, gi) => Math.max(g.spare, loss(gi, zero)))
-  /** The first group these budgets could take below its minimum (or lower than it is), if any. */
-  const unsafeFor = (budgets: readonly number[]) => input.groups.find((_, gi) => loss(gi, budgets) > allowed[gi]!)
+  return { clusters, unsafeFor: (budgets) => input.groups.find((_, gi) => loss(gi, budgets) > allowed[gi]!) }
+}
+
+function givenBudgets(input: DisruptionBudgetInput, { clusters, unsafeFor }: WorstLosses, turn: number): Pick<DisruptionBudgets, 'maxUnavailable' | 'held'> {
+  const given = new Map(clusters.map((c) => [c.name, 0]))
+  const budgetOf = (c: (typeof clusters)[number], g: number) => (g > 0 ? c.downNow + g : 0)
   const held = new Map<string, string>()
   /** Gives cluster `ci` one more eviction if that stays safe; false once it cannot have more. */
   const giveOne = (ci: number, limit: number): boolean => {
