@@ -131,8 +131,8 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
   })
 
   after(async () => {
-    // A test that failed before stopping its ISR monitor: stopped here, or its loop would keep the file running.
-    for (const monitor of [...openMonitors]) await monitor.stop()
+    // A test that failed before stopping its pollers (the ISR monitor, the status watch): stopped here, or their loops would keep the file running.
+    for (const poller of [...openPollers]) await poller.stop()
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     await bed?.stop()
     await removeDir(scratch)
@@ -368,14 +368,10 @@ spec:
     const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`), disruptions)
     // What status.clusters[] says of each Kubernetes cluster's budget meanwhile (why a drain there waits).
     const limits = new Set<string>()
-    let watchingLimits = true
-    const limitWatch = (async () => {
-      while (watchingLimits) {
-        const status = await kafkaCluster().then((c) => c.status, () => undefined)
-        for (const c of status?.clusters ?? []) if (c.disruptionLimit) limits.add(`${c.name} (maxUnavailable ${c.maxUnavailable}): ${c.disruptionLimit}`)
-        await sleep(2000)
-      }
-    })()
+    const limitWatch = poll(async () => {
+      const status = await kafkaCluster().then((c) => c.status, () => undefined)
+      for (const c of status?.clusters ?? []) if (c.disruptionLimit) limits.add(`${c.name} (maxUnavailable ${c.maxUnavailable}): ${c.disruptionLimit}`)
+    }, 2000)
     const started = performance.now()
 
     // 1. The config change, the new version and its image (metadata.version kept), and batches: up to 2
@@ -425,8 +421,7 @@ spec:
     const drainResults = await Promise.all(drains)
     await until('all 6 brokers Ready after the roll and the drains', 600_000, allReady, podsExplained)
     const isr = await monitor.stop()
-    watchingLimits = false
-    await limitWatch
+    await limitWatch.stop()
     const ideal = roll.done.reduce((sum, b) => sum + b.restartMs + b.catchUpMs, 0)
     console.log(`roll of 6 brokers (config change and Kafka ${UPGRADE_TO}) in batches with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each batch's restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
     for (const d of drainResults) assert.equal(d.code, 0, `kubectl drain ${d.node} (${d.cluster}): ${d.output}`)
@@ -673,50 +668,62 @@ spec:
  * on partitions that have one to give (RF above min ISR), and where. The first samples below it say what
  * was down then: the brokers Kafka had fenced and `situation()` (the pods and their budgets).
  */
-const openMonitors = new Set<{ stop: () => Promise<unknown> }>()
 function isrMonitor(addresses: () => Promise<string[]>, situation: () => Promise<string> = async () => '') {
-  let stopped = false
   const seen = { samples: 0, failed: 0, worstMargin: Number.POSITIVE_INFINITY, worstAt: '', below: [] as string[] }
   const cache = new Map<string, number>()
-  const loop = (async () => {
-    while (!stopped) {
-      const bootstrapServers = await addresses().catch(() => [])
-      if (bootstrapServers.length > 0) {
-        const admin = createAdmin({ bootstrapServers, requestTimeoutMs: 5000, connectTimeoutMs: 2000 })
-        try {
-          const snapshot = await describeClusterSnapshot(admin, { bootstrapServers, minInsyncCache: cache })
-          seen.samples++
-          const under: string[] = []
-          for (const p of snapshot.partitions) {
-            if (p.replicas.length <= p.minInsync) continue
-            const margin = p.isr.length - p.minInsync
-            const where = `${p.topic}-${p.partition} ISR [${p.isr}] of [${p.replicas}]${p.reassigning ? ` (adding [${p.adding ?? '?'}])` : ''}`
-            if (margin < 0) under.push(where)
-            if (margin < seen.worstMargin) Object.assign(seen, { worstMargin: margin, worstAt: `${where} at ${new Date().toISOString()}` })
-          }
-          if (under.length > 0 && seen.below.length < 3) {
-            const fenced = snapshot.fencedBrokers?.map((b) => b.id) ?? '?'
-            seen.below.push(`${new Date().toISOString()}: ${under.join('; ')}; unfenced [${snapshot.brokers.map((b) => b.id)}], fenced [${fenced}]; ${await situation().catch((err: Error) => err.message)}`)
-          }
-        } catch {
-          seen.failed++
-        } finally {
-          await admin.close().catch(() => {})
-        }
+  const poller = poll(async () => {
+    const bootstrapServers = await addresses().catch(() => [])
+    if (bootstrapServers.length === 0) return
+    const admin = createAdmin({ bootstrapServers, requestTimeoutMs: 5000, connectTimeoutMs: 2000 })
+    try {
+      const snapshot = await describeClusterSnapshot(admin, { bootstrapServers, minInsyncCache: cache })
+      seen.samples++
+      const under: string[] = []
+      for (const p of snapshot.partitions) {
+        if (p.replicas.length <= p.minInsync) continue
+        const margin = p.isr.length - p.minInsync
+        const where = `${p.topic}-${p.partition} ISR [${p.isr}] of [${p.replicas}]${p.reassigning ? ` (adding [${p.adding ?? '?'}])` : ''}`
+        if (margin < 0) under.push(where)
+        if (margin < seen.worstMargin) Object.assign(seen, { worstMargin: margin, worstAt: `${where} at ${new Date().toISOString()}` })
       }
-      await sleep(1000)
+      if (under.length > 0 && seen.below.length < 3) {
+        const fenced = snapshot.fencedBrokers?.map((b) => b.id) ?? '?'
+        seen.below.push(`${new Date().toISOString()}: ${under.join('; ')}; unfenced [${snapshot.brokers.map((b) => b.id)}], fenced [${fenced}]; ${await situation().catch((err: Error) => err.message)}`)
+      }
+    } catch {
+      seen.failed++
+    } finally {
+      await admin.close().catch(() => {})
     }
-  })()
-  const monitor = {
+  }, 1000)
+  return {
     stop: async () => {
-      stopped = true
-      openMonitors.delete(monitor)
-      await loop
+      await poller.stop()
       return seen
     },
   }
-  openMonitors.add(monitor)
-  return monitor
+}
+
+/** Pollers not stopped yet: a test that fails first leaves them to the file's `after`. */
+const openPollers = new Set<{ stop: () => Promise<void> }>()
+/** Runs `step` (which must not throw) every `everyMs` after the last one ended, until stopped; stop() waits for the step under way. */
+function poll(step: () => Promise<void>, everyMs: number): { stop: () => Promise<void> } {
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      await step()
+      await sleep(everyMs)
+    }
+  })()
+  const poller = {
+    stop: async () => {
+      stopped = true
+      openPollers.delete(poller)
+      await loop
+    },
+  }
+  openPollers.add(poller)
+  return poller
 }
 
 /** The pid (on the host) of the operator's process in its pod: `kafkaplane operator` (deploy/rootfs/opt/kafkaplane/bin/kafkaplane execs node). */
