@@ -30,6 +30,7 @@ export async function describeQuorum(connection: Connection, now = Date.now()): 
     leaderId: partition.leaderId,
     leaderEpoch: partition.leaderEpoch,
     highWatermark: partition.highWatermark,
+    describedAt: now,
     voters: partition.currentVoters.map(member),
     observers: partition.observers.map(member),
   }

@@ -60,7 +60,7 @@ class SimulatedCluster implements RollCluster, RollTarget, Clock {
       brokers: ids.filter((id) => this.#up(id)).map((id) => ({ id, host: 'h', port: 9092, rack: undefined })),
       fencedBrokers: [],
       expectedBrokerIds: ids,
-      quorum: { leaderId: quorumLeader, leaderEpoch: 1, highWatermark: 1n, voters: this.controllers.map((id) => ({ id, logEndOffset: 1n, caughtUpAgoMs: this.#up(id) ? 0 : 60_000 })), observers: [] },
+      quorum: { leaderId: quorumLeader, leaderEpoch: 1, highWatermark: 1n, describedAt: this.t, voters: this.controllers.map((id) => ({ id, logEndOffset: 1n, caughtUpAgoMs: this.#up(id) ? 0 : 60_000 })), observers: [] },
       partitions: this.#states(),
       takenAt: this.t,
     }

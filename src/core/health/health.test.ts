@@ -18,6 +18,7 @@ function snapshot(partitions: PartitionState[], registered = [0, 1, 2, 3], leade
       leaderId,
       leaderEpoch: 3,
       highWatermark: 100n,
+      describedAt: 0,
       voters: [0, 1, 2].map((id) => ({ id, logEndOffset: 100n, caughtUpAgoMs: registered.includes(id) ? 0 : 60_000 })),
       observers: [{ id: 3, logEndOffset: 100n, caughtUpAgoMs: 0 }],
     },

@@ -21,6 +21,8 @@ export interface QuorumState {
   leaderId: number
   leaderEpoch: number
   highWatermark: bigint
+  /** When it was described (ms since epoch): each member's caughtUpAgoMs counts back from it. */
+  describedAt: number
   voters: readonly QuorumMember[]
   observers: readonly QuorumMember[]
 }

@@ -15,7 +15,7 @@ function snapshot(partitions: PartitionState[], down: number[] = []): ClusterSna
   return {
     brokers: [0, 1, 2, 3, 4, 5].filter((id) => !down.includes(id)).map((id) => ({ id, host: '127.0.0.1', port: 9092 + id, rack: 'abc'[Math.floor(id / 2)] })),
     expectedBrokerIds: [0, 1, 2, 3, 4, 5],
-    quorum: { leaderId: 0, leaderEpoch: 1, highWatermark: 10n, observers: [], voters: [0, 2, 4].map((id) => ({ id, logEndOffset: 10n, caughtUpAgoMs: 0 })) },
+    quorum: { leaderId: 0, leaderEpoch: 1, highWatermark: 10n, describedAt: 0, observers: [], voters: [0, 2, 4].map((id) => ({ id, logEndOffset: 10n, caughtUpAgoMs: 0 })) },
     partitions,
     takenAt: 0,
   }

@@ -14,6 +14,7 @@ export function collectedCluster(): CollectedCluster {
       leaderId: 1,
       leaderEpoch: 7,
       highWatermark: 500n,
+      describedAt: 0,
       voters: [
         { id: 0, logEndOffset: 490n, caughtUpAgoMs: 1500 },
         { id: 1, logEndOffset: 500n, caughtUpAgoMs: 0 },

@@ -29,6 +29,7 @@ function collected(partitions: PartitionState[], extra: Partial<CollectedCluster
       leaderId: 1,
       leaderEpoch: 3,
       highWatermark: 100n,
+      describedAt: 0,
       voters: [0, 1, 2].map((id) => ({ id, logEndOffset: 100n, caughtUpAgoMs: 0 })),
       observers: [3, 5].map((id) => ({ id, logEndOffset: 100n, caughtUpAgoMs: 200 })),
     },

@@ -12,7 +12,7 @@ function snapshot(partitions: PartitionState[], up = [0, 1, 2, 3, 4, 5], leaderI
   return {
     brokers: up.map((id) => ({ id, host: '127.0.0.1', port: 9092 + id, rack: 'abc'[id % 3] })),
     expectedBrokerIds: [0, 1, 2, 3, 4, 5],
-    quorum: { leaderId, leaderEpoch: 1, highWatermark: 10n, voters: controllers.map((id) => ({ id, logEndOffset: 10n, caughtUpAgoMs: up.includes(id) ? 0 : 60_000 })), observers: [] },
+    quorum: { leaderId, leaderEpoch: 1, highWatermark: 10n, describedAt: 0, voters: controllers.map((id) => ({ id, logEndOffset: 10n, caughtUpAgoMs: up.includes(id) ? 0 : 60_000 })), observers: [] },
     partitions,
     takenAt: 0,
   }
@@ -88,6 +88,21 @@ test('a restarted broker is back once registered and in the ISR of everything it
   const lagging = snapshot([])
   const quorum = { ...lagging.quorum!, voters: lagging.quorum!.voters.map((v) => (v.id === 1 ? { ...v, caughtUpAgoMs: 30_000 } : v)) }
   assert.equal(returnState({ ...lagging, quorum }, controller).kind, 'catching-up')
+})
+
+test('a restarted controller-only node is back only once it caught up with the quorum after its restart, not on its old process\'s last catch-up', () => {
+  const controller: RollNode = { id: 7, roles: ['controller'], labels: { zone: 'b' }, reasons: manual }
+  const base = snapshot([], [0, 1, 2, 3, 4, 5], 6, [6, 7, 8])
+  // Described at 100 s; voter 7 last caught up 1 s before, at 99 s: within the lag, so "caught up" alone says yes.
+  const at = (caughtUpAgoMs: number) => ({ ...base, quorum: { ...base.quorum!, describedAt: 100_000, voters: base.quorum!.voters.map((v) => (v.id === 7 ? { ...v, caughtUpAgoMs } : v)) } })
+  assert.equal(returnState(at(1000), controller).kind, 'back', 'without a restart time: the lag rule alone')
+  assert.equal(returnState(at(1000), controller, {}, 99_500).kind, 'down', 'restarted at 99.5 s: the catch-up at 99 s was the old process\'s')
+  assert.equal(returnState(at(200), controller, {}, 99_500).kind, 'back', 'caught up at 99.8 s, after its restart')
+  assert.equal(returnState(at(1000), { ...controller, id: 6 }, {}, 99_500).kind, 'back', 'the leader is up')
+  // A combined node: registered as a broker, but its controller not caught up since its restart.
+  const combined = { ...base, quorum: { ...base.quorum!, describedAt: 100_000, voters: [0, 1, 2].map((id) => ({ id, logEndOffset: 10n, caughtUpAgoMs: 1000 })), leaderId: 0 } }
+  assert.equal(returnState(combined, node(1), {}, 99_500).kind, 'catching-up')
+  assert.equal(returnState(combined, node(1), {}, 98_000).kind, 'back')
 })
 
 test('leaders to give back: preferred leader among the restarted, in sync, not leading', () => {

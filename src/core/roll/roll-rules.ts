@@ -1,6 +1,6 @@
 import { canStop, type RestartCheck, type RestartOptions } from '../health/restart-check.ts'
-import type { ClusterSnapshot, PartitionState } from '../health/snapshot.ts'
-import { caughtUp } from '../health/quorum.ts'
+import type { ClusterSnapshot, PartitionState, QuorumMember } from '../health/snapshot.ts'
+import { caughtUp, caughtUpSince } from '../health/quorum.ts'
 import { replicaBehind } from '../health/readiness.ts'
 
 /**
@@ -47,14 +47,19 @@ export const MAX_BATCH = 32
 
 /**
  * Is the node up? A broker: registered and unfenced. A controller only: a voter caught up with the
- * quorum leader within `quorumLagMs` (or the leader itself).
+ * quorum leader within `quorumLagMs` (or the leader itself), and, given `since` (when it was started
+ * again, ms since epoch), caught up after it (see caughtUpSince).
  */
-export function nodeUp(snapshot: ClusterSnapshot, node: Pick<RollNode, 'id' | 'roles'>, options: RestartOptions = {}): boolean {
+export function nodeUp(snapshot: ClusterSnapshot, node: Pick<RollNode, 'id' | 'roles'>, options: RestartOptions = {}, since?: number): boolean {
   if (node.roles.includes('broker')) return snapshot.brokers.some((b) => b.id === node.id)
   const quorum = snapshot.quorum
-  if (!quorum) return false
-  const voter = quorum.voters.find((v) => v.id === node.id)
-  return quorum.leaderId === node.id || (voter !== undefined && caughtUp(quorum, voter, options.quorumLagMs))
+  const voter = quorum?.voters.find((v) => v.id === node.id)
+  return quorum !== undefined && (quorum.leaderId === node.id || (voter !== undefined && voterCaughtUp(snapshot, voter, options, since)))
+}
+
+function voterCaughtUp(snapshot: ClusterSnapshot, voter: QuorumMember, options: RestartOptions, since: number | undefined): boolean {
+  const quorum = snapshot.quorum!
+  return since === undefined ? caughtUp(quorum, voter, options.quorumLagMs) : caughtUpSince(quorum, voter, since, options.quorumLagMs)
 }
 
 /**
@@ -143,11 +148,13 @@ export type ReturnState =
 
 /**
  * Is a restarted node back? Up (`nodeUp`), in the ISR of every partition it hosts that is not being
- * reassigned, and as a voter caught up with the quorum leader. A partition whose every replica is out
- * of sync (offline) does not wait on this node alone, so it does not count against it.
+ * reassigned, and as a voter caught up with the quorum leader, after `since` when given (the moment
+ * it was started again: a voter's catch-up time from before its restart is the old process's). A
+ * partition whose every replica is out of sync (offline) does not wait on this node alone, so it does
+ * not count against it.
  */
-export function returnState(snapshot: ClusterSnapshot, node: Pick<RollNode, 'id' | 'roles'>, options: RestartOptions = {}): ReturnState {
-  if (!nodeUp(snapshot, node, options)) {
+export function returnState(snapshot: ClusterSnapshot, node: Pick<RollNode, 'id' | 'roles'>, options: RestartOptions = {}, since?: number): ReturnState {
+  if (!nodeUp(snapshot, node, options, since)) {
     const fenced = snapshot.fencedBrokers?.some((b) => b.id === node.id)
     return { kind: 'down', reason: node.roles.includes('broker') ? `broker ${node.id} is ${fenced ? 'registered but fenced (catching up on cluster metadata)' : 'not registered yet'}` : `controller ${node.id} has not caught up with the quorum leader` }
   }
@@ -158,7 +165,7 @@ export function returnState(snapshot: ClusterSnapshot, node: Pick<RollNode, 'id'
   }
   const quorum = snapshot.quorum
   const voter = quorum?.voters.find((v) => v.id === node.id)
-  if (quorum && voter && !caughtUp(quorum, voter, options.quorumLagMs)) {
+  if (quorum && voter && !voterCaughtUp(snapshot, voter, options, since)) {
     return { kind: 'catching-up', behind: 0, reason: `controller ${node.id} has not caught up with the quorum leader ${quorum.leaderId}` }
   }
   return { kind: 'back' }
