@@ -28,12 +28,12 @@ Exit codes: 0 stopped (or nothing was running), 2 bad input.
     const cluster = await LocalCluster.attach(dataDir, (event) => io.stderr.write(`  ${describeEvent(event)}\n`))
     const running = cluster.pids().size
     if (values.kill) {
-      for (const id of cluster.brokerIds()) await cluster.killBroker(id)
+      for (const id of cluster.nodeIds()) await cluster.killBroker(id)
       if (cluster.ephemeral) await cluster.stop()
     } else {
       await cluster.stop()
     }
-    io.stdout.write(`${running > 0 ? `stopped ${running} brokers` : 'no broker was running'} in ${dataDir}${cluster.ephemeral ? ' (deleted)' : ''}\n`)
+    io.stdout.write(`${running > 0 ? `stopped ${running} nodes` : 'no broker was running'} in ${dataDir}${cluster.ephemeral ? ' (deleted)' : ''}\n`)
     return 0
   },
 }

@@ -12,7 +12,7 @@ import { cacheDir, defaultDataDir } from '../local/paths.ts'
 import { releaseMetadata } from '../local/release-metadata.ts'
 import { finalizeMetadataVersion } from '../operations/metadata-version.ts'
 import { readRollState, writeRollState } from '../operations/roll-state-file.ts'
-import { newRollState, runRoll, type RollEvent, type RollState } from '../operations/roller.ts'
+import { describeNodes, describeRestarting, newRollState, runRoll, type RollEvent, type RollState } from '../operations/roller.ts'
 import { systemClock } from '../operations/system-clock.ts'
 import { badArgument, type Command, type CommandIO, helpOrNoArguments, idsOption, integerOption, keyValueOptions, listOption, parseOptions } from './command.ts'
 import { untilStopped } from './interrupt.ts'
@@ -44,7 +44,7 @@ it stopped when run again.
   --renew-certificates   a cluster with secured listeners (up --security): issue every broker a new
                          certificate from the cluster's CA (clients that trust the CA keep connecting),
                          then restart the brokers still serving the old one
-  --brokers IDS          restart these brokers (default: every node, unless --config,
+  --brokers IDS          restart these nodes (brokers, or dedicated controllers) (default: every node, unless --config,
                          --kafka-version or --renew-certificates is given)
   --batch N              restart up to N brokers at once (default 1, at most ${MAX_BATCH}),
                          all within one failure-domain cell and only when no partition falls below
@@ -84,7 +84,7 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
     }
     const say = (line: string) => io.stderr.write(`  ${line}\n`)
     const cluster = await LocalCluster.attach(dataDir, (event) => say(describeEvent(event)), { cacheDir: cacheDir(io.env), env: io.env })
-    const known = new Set(cluster.brokerIds())
+    const known = new Set(cluster.nodeIds())
     if (cluster.pids().size === 0) throw badArgument(`the local cluster in ${dataDir} is not running`, `start it with \`kafkaplane up --data-dir ${dataDir}\``)
     const config = values.config?.length ? keyValueOptions('--config', values.config) : undefined
     const renew = values['renew-certificates'] === true
@@ -144,14 +144,14 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
       }
       const state: RollState = running ?? newRollState(cluster.clusterId, requested, Date.now())
       if (running) io.stderr.write(`kafkaplane: continuing roll ${running.rollId} (started ${running.createdAt}): ${running.done.reduce((n, b) => n + b.ids.length, 0)} restarted, ${running.requested.length} left\n`)
-      else io.stderr.write(`kafkaplane: roll ${state.rollId}: brokers ${requested.join(', ')}, ${maxBatch === 1 ? 'one at a time' : `up to ${maxBatch} at once`}; state in ${stateFile}\n`)
+      else io.stderr.write(`kafkaplane: roll ${state.rollId}: nodes ${requested.join(', ')}, ${maxBatch === 1 ? 'one at a time' : `up to ${maxBatch} at once`}; state in ${stateFile}\n`)
       await writeRollState(stateFile, state)
 
       return await untilStopped(io, 'run the same command to continue.', async (signal) => {
         const result = await runRoll(kafka, target, state, { ...options, clock: systemClock, save: (s) => writeRollState(stateFile, s), pollMs, stallMs, signal, onEvent: rollReporter(io) })
         const seconds = (result.elapsedMs / 1000).toFixed(1)
         if (result.status === 'finished') {
-          io.stdout.write(`rolled: ${result.restarted} brokers restarted in ${result.batches} batches in ${seconds} s\n`)
+          io.stdout.write(`rolled: ${result.restarted} nodes restarted in ${result.batches} batches in ${seconds} s\n`)
           if (!versionChange) return 0
           if (values['keep-metadata-version']) {
             io.stdout.write(`metadata.version kept at ${describeLevel(versionChange.finalized)} (--keep-metadata-version): a roll back stays possible; the same command without it finalizes\n`)
@@ -168,10 +168,10 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
           return 0
         }
         if (result.status === 'interrupted') {
-          io.stdout.write(`interrupted: ${result.restarted} brokers restarted; run the same command to continue\n`)
+          io.stdout.write(`interrupted: ${result.restarted} nodes restarted; run the same command to continue\n`)
           return 1
         }
-        io.stdout.write(`stalled: no progress for ${Math.round(stallMs / 1000)} s: ${result.waitingFor}; ${result.restarted} brokers restarted, the roll is kept: fix that and run the same command to continue\n`)
+        io.stdout.write(`stalled: no progress for ${Math.round(stallMs / 1000)} s: ${result.waitingFor}; ${result.restarted} nodes restarted, the roll is kept: fix that and run the same command to continue\n`)
         return 1
       })
     } finally {
@@ -211,14 +211,14 @@ function rollReporter(io: CommandIO): (event: RollEvent) => void {
     switch (event.type) {
       case 'restarting':
         for (const w of event.passedOver) say(`broker ${w.id} passed over for now: ${w.blockers.join('; ')}`)
-        say(`restarting broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} (${event.reasons.join('; ')})`)
+        say(describeRestarting(event))
         for (const w of event.warnings) say(`warning: ${w}`)
         return
       case 'waiting':
         say(`waiting: ${event.reason}${event.etaSeconds === undefined ? '' : `; ETA ${event.etaSeconds} s`}`)
         return
       case 'back':
-        say(`broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} back in sync: up after ${(event.restartMs / 1000).toFixed(1)} s, caught up ${(event.catchUpMs / 1000).toFixed(1)} s later`)
+        say(`${describeNodes(event)} back in sync: up after ${(event.restartMs / 1000).toFixed(1)} s, caught up ${(event.catchUpMs / 1000).toFixed(1)} s later`)
         return
       case 'leaders':
         say(`preferred leaders given back: ${event.elected}${event.failed.length > 0 ? `, ${event.failed.length} not (e.g. ${event.failed[0]!.topic}-${event.failed[0]!.partition}: ${event.failed[0]!.message})` : ''}`)

@@ -26,6 +26,7 @@ const options = {
   'rack-dimensions': { type: 'string' },
   heap: { type: 'string' },
   security: { type: 'boolean' },
+  'dedicated-controllers': { type: 'boolean' },
   detach: { type: 'boolean', short: 'd' },
   'timeout-seconds': { type: 'string' },
   dashboard: { type: 'boolean' },
@@ -37,7 +38,8 @@ export const up: Command = {
   help: `Usage: kafkaplane up [options]
 
 Starts a real Kafka cluster (KRaft) of broker processes on 127.0.0.1: the first three nodes are
-combined controller+broker nodes, the rest broker-only. With no options: 6 brokers over 2 Kubernetes
+combined controller+broker nodes, the rest broker-only (or, with --dedicated-controllers, three
+controller-only nodes beside the brokers). With no options: 6 brokers over 2 Kubernetes
 clusters (k8s-1, k8s-2) x 3 zones (a, b, c), each broker labelled with its failure domains and
 broker.rack = its zone. Runs until Ctrl-C (or SIGTERM), then stops every broker cleanly.
 
@@ -56,7 +58,12 @@ Cluster:
   --config KEY=VALUE    a broker property for every node (repeatable), e.g. --config log.retention.hours=1
   --rack-dimensions D,E the dimensions whose labels make broker.rack, joined by '-' (default: zone, so
                         that client.rack follower fetching works)
-  --heap SIZE           JVM max heap per broker (default ${DEFAULT_HEAP})
+  --dedicated-controllers
+                        run the KRaft controllers as three processes of their own (process.roles
+                        controller, ids after the highest broker id, controller i on P+100+i), as
+                        production clusters do: every broker is then broker-only, and a broker's
+                        restart never disturbs the quorum; kept with the cluster's data dir
+  --heap SIZE           JVM max heap per node (default ${DEFAULT_HEAP})
   --security            also open secured client listeners: SSL with client certificates (mTLS) on
                         P+200+i and SASL_SSL (PLAIN, SCRAM-SHA-512, user kafkaplane) on P+300+i, with a
                         CA and certificates made by openssl in DIR/tls; the summary shows the flags
@@ -99,12 +106,13 @@ Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was st
       topology,
       dataDir,
       ephemeral: !persistent,
-      reuse: persistent && values.topology === undefined && !layoutGiven,
+      reuse: persistent && values.topology === undefined && !layoutGiven && values['dedicated-controllers'] !== true,
       basePort,
       config: keyValueOptions('--config', values.config),
       rackDimensions: listOption('--rack-dimensions', values['rack-dimensions']),
       heap: values.heap,
       security: values.security,
+      ...(values['dedicated-controllers'] ? { controllers: 'dedicated' as const } : {}),
       cacheDir: cacheDir(io.env),
       env: io.env,
       readyTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
@@ -164,7 +172,7 @@ export function describeEvent(event: ClusterEvent): string {
     case 'starting':
       return `node ${event.nodeId}: starting (pid ${event.pid})`
     case 'ready':
-      return `broker ${event.nodeId}: ready (registered and unfenced)`
+      return event.role === 'controller' ? `controller ${event.nodeId}: ready (caught up with the quorum)` : `broker ${event.nodeId}: ready (registered and unfenced)`
     case 'stopping':
       return `node ${event.nodeId}: stopping`
     case 'stopped':
@@ -178,13 +186,13 @@ async function summary(cluster: LocalCluster, elapsedMs: number): Promise<string
   const dimensions = cluster.spec.topology.dimensions
   const pids = cluster.pids()
   const rows = [
-    ['broker', 'roles', ...dimensions, 'rack', 'listener', 'pid'],
+    ['node', 'roles', ...dimensions, 'rack', 'listener', 'pid'],
     ...cluster.spec.nodes.map((n) => [
       String(n.id),
       n.roles.join('+'),
       ...dimensions.map((d) => n.labels[d] ?? ''),
       n.rack ?? '',
-      `127.0.0.1:${n.brokerPort}`,
+      n.brokerPort === undefined ? `controller 127.0.0.1:${n.controllerPort}` : `127.0.0.1:${n.brokerPort}`,
       String(pids.get(n.id) ?? '-'),
     ]),
   ]

@@ -4,13 +4,24 @@ import { OWNED_BROKER_PROPERTIES, safeBrokerDefaults } from '../core/broker-prop
 
 export type NodeRole = 'broker' | 'controller'
 
-/** One Kafka process of a local cluster. Every node is a broker; the first three are controllers too. */
+/**
+ * Where the KRaft controllers run: on the first three brokers (`combined`, process.roles
+ * broker,controller), or in three processes of their own (`dedicated`, process.roles controller), as
+ * production KRaft clusters run them: a broker's restart then never disturbs the quorum, and brokers
+ * roll in batches while the controllers roll alone.
+ */
+export type ControllerMode = 'combined' | 'dedicated'
+
+/**
+ * One Kafka process of a local cluster: a broker (a node of the topology), a combined
+ * broker+controller, or, with dedicated controllers, a controller only.
+ */
 export interface LocalNode {
   id: number
   roles: readonly NodeRole[]
-  /** PLAINTEXT listener for clients and replication, on 127.0.0.1. */
-  brokerPort: number
-  /** CONTROLLER listener, on combined nodes only. */
+  /** PLAINTEXT listener for clients and replication, on 127.0.0.1; on broker nodes only. */
+  brokerPort: number | undefined
+  /** CONTROLLER listener, on controller nodes only (combined or dedicated). */
   controllerPort: number | undefined
   /** With `security`: the SSL listener (mTLS, client certificate required) and the SASL_SSL listener. */
   sslPort?: number
@@ -28,6 +39,7 @@ export interface LocalClusterSpec {
   config: Readonly<Record<string, string>>
   /** The dimensions whose labels, joined by '-', make `broker.rack` (default: the zone). */
   rackDimensions: readonly string[]
+  controllerMode: ControllerMode
   security?: LocalSecurity
 }
 
@@ -55,9 +67,12 @@ const MAX_PORT = 32767
 const OWNED_PROPERTIES: ReadonlySet<string> = new Set(OWNED_BROKER_PROPERTIES)
 
 /**
- * Lays a topology out as local nodes: the first three brokers in topology order are combined
- * controller+broker nodes (the layout puts them in three different zones), the rest broker-only.
- * Broker `i` (in topology order) listens on `basePort + i`; controller `i` on `basePort + 100 + i`.
+ * Lays a topology out as local nodes. `combined`: the first three brokers in topology order are
+ * combined controller+broker nodes (the layout puts them in three different zones), the rest
+ * broker-only. `dedicated`: every broker is broker-only, and three controller-only nodes follow, with
+ * the ids after the highest broker id and the failure-domain labels of the first three brokers (three
+ * zones, as the layout spreads them). Broker `i` (in topology order) listens on `basePort + i`;
+ * controller `i` on `basePort + 100 + i`.
  */
 export function planLocalCluster(
   topology: Topology,
@@ -65,6 +80,7 @@ export function planLocalCluster(
   config: Readonly<Record<string, string>> = {},
   rackDimensions?: readonly string[],
   security?: LocalSecurity,
+  controllerMode: ControllerMode = 'combined',
 ): LocalClusterSpec {
   const racks = rackDimensions ?? [rackDimension(topology)].filter((d) => d !== undefined)
   for (const d of racks) {
@@ -80,7 +96,8 @@ export function planLocalCluster(
       fix: `ask for between 1 and ${MAX_NODES} brokers`,
     })
   }
-  const highest = security ? basePort + SASL_SSL_PORT_OFFSET + count - 1 : basePort + CONTROLLER_PORT_OFFSET + Math.min(count, CONTROLLER_COUNT) - 1
+  const controllerCount = controllerMode === 'dedicated' ? CONTROLLER_COUNT : Math.min(count, CONTROLLER_COUNT)
+  const highest = security ? basePort + SASL_SSL_PORT_OFFSET + count - 1 : basePort + CONTROLLER_PORT_OFFSET + controllerCount - 1
   if (!Number.isInteger(basePort) || basePort < 1024 || Math.max(highest, basePort + count - 1) > MAX_PORT) {
     throw new KafkaplaneError('BAD_ARGUMENT', `--base-port ${basePort} puts ports outside 1024-${MAX_PORT}`, {
       fix: `choose a base port between 1024 and ${security ? MAX_PORT - SASL_SSL_PORT_OFFSET - count + 1 : MAX_PORT - CONTROLLER_PORT_OFFSET - CONTROLLER_COUNT}`,
@@ -93,8 +110,8 @@ export function planLocalCluster(
       })
     }
   }
-  const nodes = topology.brokers.map((broker, i): LocalNode => {
-    const controller = i < CONTROLLER_COUNT
+  const brokers = topology.brokers.map((broker, i): LocalNode => {
+    const controller = controllerMode === 'combined' && i < CONTROLLER_COUNT
     return {
       id: broker.id,
       roles: controller ? ['broker', 'controller'] : ['broker'],
@@ -105,7 +122,23 @@ export function planLocalCluster(
       rack: racks.length === 0 ? undefined : racks.map((d) => broker.labels[d]).join('-'),
     }
   })
-  return { topology, basePort, nodes, config, rackDimensions: racks, ...(security ? { security } : {}) }
+  const firstControllerId = Math.max(...topology.brokers.map((b) => b.id)) + 1
+  const dedicated =
+    controllerMode === 'dedicated'
+      ? Array.from({ length: CONTROLLER_COUNT }, (_, i): LocalNode => ({
+          id: firstControllerId + i,
+          roles: ['controller'],
+          brokerPort: undefined,
+          controllerPort: basePort + CONTROLLER_PORT_OFFSET + i,
+          labels: topology.brokers[i % count]!.labels,
+          rack: undefined,
+        }))
+      : []
+  return { topology, basePort, nodes: [...brokers, ...dedicated], config, rackDimensions: racks, controllerMode, ...(security ? { security } : {}) }
+}
+
+export function brokers(spec: Pick<LocalClusterSpec, 'nodes'>): LocalNode[] {
+  return spec.nodes.filter((n) => n.roles.includes('broker'))
 }
 
 export function controllers(spec: Pick<LocalClusterSpec, 'nodes'>): LocalNode[] {
@@ -113,7 +146,7 @@ export function controllers(spec: Pick<LocalClusterSpec, 'nodes'>): LocalNode[] 
 }
 
 export function bootstrapServers(spec: Pick<LocalClusterSpec, 'nodes'>): string[] {
-  return spec.nodes.map((n) => `127.0.0.1:${n.brokerPort}`)
+  return brokers(spec).map((n) => `127.0.0.1:${n.brokerPort}`)
 }
 
 /**
@@ -138,31 +171,33 @@ const LOCAL_TUNING: Record<string, string> = {
   'log.segment.bytes': String(64 * 1024 * 1024),
 }
 
-/** The server.properties of one node. Later entries win: local tuning, safe defaults, user config, identity. */
+/**
+ * The server.properties of one node. Later entries win: local tuning, safe defaults, user config,
+ * identity. A controller-only node has the CONTROLLER listener alone and no broker identity (no
+ * client listeners, no rack, no TLS).
+ */
 export function renderNodeProperties(spec: LocalClusterSpec, node: LocalNode, dataDir: string): string {
   const voters = controllers(spec)
     .map((c) => `${c.id}@127.0.0.1:${c.controllerPort}`)
     .join(',')
-  const isController = node.controllerPort !== undefined
   const security = spec.security
-  const clientListeners = [
-    `PLAINTEXT://127.0.0.1:${node.brokerPort}`,
-    ...(security ? [`SSL://127.0.0.1:${node.sslPort}`, `SASL_SSL://127.0.0.1:${node.saslSslPort}`] : []),
-  ]
+  const controllerListener = node.controllerPort === undefined ? [] : [`CONTROLLER://127.0.0.1:${node.controllerPort}`]
+  const broker = node.brokerPort !== undefined
+  const clientListeners = broker ? [`PLAINTEXT://127.0.0.1:${node.brokerPort}`, ...(security ? [`SSL://127.0.0.1:${node.sslPort}`, `SASL_SSL://127.0.0.1:${node.saslSslPort}`] : [])] : []
   const identity: Record<string, string> = {
     'node.id': String(node.id),
     'process.roles': node.roles.join(','),
-    listeners: [...clientListeners, ...(isController ? [`CONTROLLER://127.0.0.1:${node.controllerPort}`] : [])].join(','),
-    'advertised.listeners': clientListeners.join(','),
+    listeners: [...clientListeners, ...controllerListener].join(','),
+    ...(broker ? { 'advertised.listeners': clientListeners.join(',') } : {}),
     'controller.quorum.voters': voters,
     'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${security ? ',SSL:SSL,SASL_SSL:SASL_SSL' : ''}`,
+    ...(broker ? { 'inter.broker.listener.name': 'PLAINTEXT' } : {}),
+    'listener.security.protocol.map': broker ? `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${security ? ',SSL:SSL,SASL_SSL:SASL_SSL' : ''}` : 'CONTROLLER:PLAINTEXT',
     'log.dirs': dataDir,
-    ...(security ? securityProperties(security) : {}),
+    ...(broker && security ? securityProperties(security) : {}),
   }
   if (node.rack !== undefined) identity['broker.rack'] = node.rack
-  const properties = { ...LOCAL_TUNING, ...safeDefaults(spec.nodes.length), ...spec.config, ...identity }
+  const properties = { ...LOCAL_TUNING, ...safeDefaults(brokers(spec).length), ...spec.config, ...identity }
   const labels = Object.entries(node.labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ')

@@ -4,6 +4,7 @@ import { writeJsonAtomically } from '../formats/json-file.ts'
 import { join } from 'node:path'
 import { KafkaplaneError } from '../core/errors.ts'
 import type { Topology } from '../core/topology/topology.ts'
+import type { ControllerMode } from './cluster-spec.ts'
 
 /**
  * What a local cluster's data dir holds, in `<dataDir>/cluster.json`: enough to restart the same
@@ -26,6 +27,8 @@ export interface ClusterState {
   /** Dimensions that make broker.rack; absent in older state files (then: the zone). */
   rackDimensions?: string[]
   heap: string
+  /** Where the KRaft controllers run (see ControllerMode); absent in older state files (then: combined). */
+  controllerMode?: ControllerMode
   /** Secured listeners (SSL with mTLS, SASL_SSL); certificates in <dataDir>/tls. Absent: plaintext only. */
   security?: { saslUsers: Record<string, string> }
   /** Node id -> pid of its JVM, while it runs. */

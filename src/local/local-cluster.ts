@@ -7,13 +7,15 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { KafkaplaneError } from '../core/errors.ts'
 import { topologyProblems, type Topology } from '../core/topology/topology.ts'
-import { createAdmin } from '../kafka/connection.ts'
+import { caughtUpSince } from '../core/health/quorum.ts'
+import { anyConnection, createAdmin } from '../kafka/connection.ts'
+import { describeQuorum } from '../kafka/describe-quorum.ts'
 import { recordTopology } from '../kafka/record-topology.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import type { BrokerOrchestrator } from '../ports/orchestrator.ts'
 import { BrokerProcess } from './broker-process.ts'
 import { LocalCertificateAuthority } from './certificates.ts'
-import { bootstrapServers, planLocalCluster, renderNodeProperties, type LocalClusterSpec, type LocalNode, type LocalSecurity } from './cluster-spec.ts'
+import { bootstrapServers, brokers, planLocalCluster, renderNodeProperties, type ControllerMode, type LocalClusterSpec, type LocalNode, type LocalSecurity } from './cluster-spec.ts'
 import {
   assertNodesBelongTo,
   isEmptyDir,
@@ -36,7 +38,8 @@ export type ClusterEvent =
   | { type: 'fetch'; message: string }
   | { type: 'format'; nodeId: number }
   | { type: 'starting'; nodeId: number; pid: number }
-  | { type: 'ready'; nodeId: number }
+  /** A broker registered and unfenced; a controller-only node caught up with the quorum. */
+  | { type: 'ready'; nodeId: number; role: 'broker' | 'controller' }
   | { type: 'stopping'; nodeId: number }
   | { type: 'stopped'; nodeId: number }
   | { type: 'warning'; message: string }
@@ -58,6 +61,12 @@ export interface LocalClusterOptions {
   rackDimensions?: string[]
   /** JVM max heap per node, as java's -Xmx takes it. */
   heap?: string
+  /**
+   * Where the KRaft controllers run: on the first three brokers (`combined`, the default) or in three
+   * controller-only processes with the ids after the highest broker id (`dedicated`). Kept with the
+   * cluster: a restart runs it as it was.
+   */
+  controllers?: ControllerMode
   /**
    * Also open secured client listeners: SSL (client certificate required) on basePort+200+i and
    * SASL_SSL (PLAIN, SCRAM-SHA-512; user `kafkaplane`) on basePort+300+i, with a CA and certificates
@@ -122,7 +131,7 @@ export class LocalCluster implements BrokerOrchestrator {
     this.dataDir = args.dataDir
     this.#state = args.state
     this.clusterId = args.state.clusterId
-    this.#spec = planLocalCluster(args.state.topology, args.state.basePort, args.state.config, args.state.rackDimensions, localSecurity(args.dataDir, args.state))
+    this.#spec = specOf(args.dataDir, args.state)
     this.#java = args.java
     this.#distribution = args.distribution
     this.#cacheDir = args.cacheDir
@@ -141,7 +150,7 @@ export class LocalCluster implements BrokerOrchestrator {
         fix: 'correct the topology (see the topology file format in the README)',
       })
     }
-    const requested = planLocalCluster(options.topology, options.basePort ?? DEFAULT_BASE_PORT, options.config ?? {}, options.rackDimensions)
+    const requested = planLocalCluster(options.topology, options.basePort ?? DEFAULT_BASE_PORT, options.config ?? {}, options.rackDimensions, undefined, options.controllers)
 
     let state = await readClusterState(dataDir)
     if (state) {
@@ -159,7 +168,7 @@ export class LocalCluster implements BrokerOrchestrator {
       } else if (!options.reuse && !sameLayout(state, requested)) {
         throw new KafkaplaneError(
           'DATA_DIR_CONFLICT',
-          `${dataDir} holds a cluster of ${state.topology.brokers.length} brokers on base port ${state.basePort} that differs from the one asked for`,
+          `${dataDir} holds a cluster of ${state.topology.brokers.length} brokers on base port ${state.basePort}${state.controllerMode === 'dedicated' ? ' with dedicated controllers' : ''} that differs from the one asked for`,
           { fix: `drop the layout flags to restart it as it was, or use another --data-dir` },
         )
       }
@@ -194,6 +203,7 @@ export class LocalCluster implements BrokerOrchestrator {
       config: { ...requested.config },
       rackDimensions: [...requested.rackDimensions],
       heap: options.heap ?? DEFAULT_HEAP,
+      ...(requested.controllerMode === 'dedicated' ? { controllerMode: 'dedicated' as const } : {}),
       ...(options.security ? { security: { saslUsers: { [SASL_USER]: randomBytes(12).toString('base64url') } } } : {}),
       pids: {},
     }
@@ -211,7 +221,7 @@ export class LocalCluster implements BrokerOrchestrator {
     await assertNodesBelongTo(dataDir, state.clusterId, cluster.spec.nodes.map((n) => n.id))
     await assertPortsFree(
       cluster.spec.nodes.flatMap((n) => [
-        { port: n.brokerPort, owner: `node ${n.id} broker listener` },
+        ...(n.brokerPort === undefined ? [] : [{ port: n.brokerPort, owner: `node ${n.id} broker listener` }]),
         ...(n.controllerPort === undefined ? [] : [{ port: n.controllerPort, owner: `node ${n.id} controller listener` }]),
         ...(n.sslPort === undefined ? [] : [{ port: n.sslPort, owner: `node ${n.id} SSL listener` }]),
         ...(n.saslSslPort === undefined ? [] : [{ port: n.saslSslPort, owner: `node ${n.id} SASL_SSL listener` }]),
@@ -311,8 +321,8 @@ export class LocalCluster implements BrokerOrchestrator {
       caFile: join(security.tlsDir, 'ca.crt'),
       certFile: join(security.tlsDir, 'client.crt'),
       keyFile: join(security.tlsDir, 'client.key'),
-      sslBootstrapServers: this.spec.nodes.map((n) => `127.0.0.1:${n.sslPort}`),
-      saslSslBootstrapServers: this.spec.nodes.map((n) => `127.0.0.1:${n.saslSslPort}`),
+      sslBootstrapServers: brokers(this.spec).map((n) => `127.0.0.1:${n.sslPort}`),
+      saslSslBootstrapServers: brokers(this.spec).map((n) => `127.0.0.1:${n.saslSslPort}`),
       saslUser: user,
       saslPassword: password,
       saslPasswordFile: join(security.tlsDir, 'sasl-password'),
@@ -328,7 +338,13 @@ export class LocalCluster implements BrokerOrchestrator {
     return new Map([...this.#processes].filter(([, p]) => p.running).map(([id, p]) => [id, p.pid]))
   }
 
+  /** The brokers (combined nodes included); with dedicated controllers, not the controllers. */
   brokerIds(): number[] {
+    return brokers(this.spec).map((n) => n.id)
+  }
+
+  /** Every node: the brokers, and the controllers when they are dedicated. */
+  nodeIds(): number[] {
     return this.spec.nodes.map((n) => n.id)
   }
 
@@ -419,7 +435,7 @@ export class LocalCluster implements BrokerOrchestrator {
       if (value === '') delete config[key]
       else config[key] = value
     }
-    const spec = planLocalCluster(this.#state.topology, this.#state.basePort, config, this.#state.rackDimensions, localSecurity(this.dataDir, this.#state))
+    const spec = specOf(this.dataDir, this.#state, config)
     if (options.dryRun) return
     this.#spec = spec
     this.#state.config = config
@@ -486,8 +502,9 @@ export class LocalCluster implements BrokerOrchestrator {
   #node(id: number): LocalNode {
     const node = this.spec.nodes.find((n) => n.id === id)
     if (!node) {
-      throw new KafkaplaneError('UNKNOWN_BROKER', `broker ${id} is not part of this cluster (brokers: ${this.brokerIds().join(', ')})`, {
-        fix: 'name one of the cluster\'s broker ids',
+      const dedicated = this.spec.nodes.filter((n) => n.brokerPort === undefined).map((n) => n.id)
+      throw new KafkaplaneError('UNKNOWN_BROKER', `broker ${id} is not part of this cluster (brokers: ${this.brokerIds().join(', ')}${dedicated.length > 0 ? `; controllers: ${dedicated.join(', ')}` : ''})`, {
+        fix: 'name one of the cluster\'s node ids',
       })
     }
     return node
@@ -612,10 +629,16 @@ export class LocalCluster implements BrokerOrchestrator {
     }
   }
 
-  /** Polls Metadata until every id is a registered, unfenced broker; fails fast if a node exits. */
+  /**
+   * Polls until every id is up, failing fast if a node exits: a broker when it is registered and
+   * unfenced; a controller-only node when the quorum (asked through the brokers) counts it caught up
+   * with its leader. A node that is both is up as a broker.
+   */
   async #waitReady(ids: readonly number[]): Promise<void> {
-    const deadline = Date.now() + this.#readyTimeoutMs
+    const since = Date.now() // their processes were started just now: a controller is up once it caught up after this
+    const deadline = since + this.#readyTimeoutMs
     const waiting = new Set(ids)
+    const controllerOnly = new Set(ids.filter((id) => this.#node(id).brokerPort === undefined))
     while (waiting.size > 0) {
       for (const id of waiting) {
         const process = this.#processes.get(id)!
@@ -627,10 +650,11 @@ export class LocalCluster implements BrokerOrchestrator {
         }
       }
       const live = await this.#liveBrokerIds()
+      const controllers = [...waiting].some((id) => controllerOnly.has(id)) ? await this.#caughtUpControllers(since) : new Set<number>()
       for (const id of [...waiting]) {
-        if (live.has(id)) {
+        if (controllerOnly.has(id) ? controllers.has(id) : live.has(id)) {
           waiting.delete(id)
-          this.#onEvent({ type: 'ready', nodeId: id })
+          this.#onEvent({ type: 'ready', nodeId: id, role: controllerOnly.has(id) ? 'controller' : 'broker' })
         }
       }
       if (waiting.size === 0) return
@@ -638,7 +662,7 @@ export class LocalCluster implements BrokerOrchestrator {
         const first = [...waiting][0]!
         throw new KafkaplaneError(
           'CLUSTER_NOT_READY',
-          `brokers ${[...waiting].join(', ')} did not register within ${Math.round(this.#readyTimeoutMs / 1000)} s`,
+          `nodes ${[...waiting].join(', ')} did not ${[...waiting].every((id) => controllerOnly.has(id)) ? 'catch up with the controller quorum' : 'register'} within ${Math.round(this.#readyTimeoutMs / 1000)} s`,
           { fix: `read the logs under ${this.dataDir}; the machine may be short of memory or CPU`, detail: await this.#logTail(first) },
         )
       }
@@ -652,7 +676,7 @@ export class LocalCluster implements BrokerOrchestrator {
    * of them, so "ready" means all of them agree.
    */
   async #liveBrokerIds(): Promise<Set<number>> {
-    const running = this.spec.nodes.filter((n) => this.#processes.get(n.id)?.running)
+    const running = this.#runningBrokers()
     if (running.length === 0) return new Set()
     const views = await Promise.all(
       running.map(async (node) => {
@@ -667,6 +691,26 @@ export class LocalCluster implements BrokerOrchestrator {
       }),
     )
     return new Set([...views[0]!].filter((id) => views.every((v) => v.has(id))))
+  }
+
+  /** The voters the quorum leader counts as caught up after `since` (core/health/quorum.ts), asked through a running broker. */
+  async #caughtUpControllers(since: number): Promise<Set<number>> {
+    const running = this.#runningBrokers()
+    if (running.length === 0) return new Set()
+    const servers = bootstrapServers({ nodes: running })
+    const admin = createAdmin({ bootstrapServers: servers, requestTimeoutMs: 3000, connectTimeoutMs: 1000 })
+    try {
+      const quorum = await describeQuorum(await anyConnection(admin, servers))
+      return new Set(quorum.voters.filter((v) => caughtUpSince(quorum, v, since)).map((v) => v.id))
+    } catch {
+      return new Set() // no quorum leader yet, or no broker answering yet
+    } finally {
+      await admin.close().catch(() => {})
+    }
+  }
+
+  #runningBrokers(): LocalNode[] {
+    return brokers(this.spec).filter((n) => this.#processes.get(n.id)?.running)
   }
 
   async #logTail(id: number): Promise<string> {
@@ -700,7 +744,7 @@ export class LocalCluster implements BrokerOrchestrator {
     const disk = this.#readStateNow()
     if (disk && JSON.stringify(disk.config) !== JSON.stringify(this.#state.config)) {
       this.#state.config = disk.config
-      this.#spec = planLocalCluster(this.#state.topology, this.#state.basePort, disk.config, this.#state.rackDimensions, localSecurity(this.dataDir, this.#state))
+      this.#spec = specOf(this.dataDir, this.#state, disk.config)
     }
     // The version changes only through setKafkaVersion, which writes it at once: the file's is the newest.
     if (disk) this.#state.kafkaVersion = disk.kafkaVersion
@@ -739,12 +783,14 @@ export interface LocalClientSecurity {
   saslPasswordFile: string
 }
 
-function localSecurity(dataDir: string, state: ClusterState): LocalSecurity | undefined {
-  return state.security ? { tlsDir: join(dataDir, 'tls'), saslUsers: state.security.saslUsers } : undefined
+/** The layout of the cluster a state file describes (with `config` instead of its own, when given). */
+function specOf(dataDir: string, state: ClusterState, config = state.config): LocalClusterSpec {
+  const security = state.security ? { tlsDir: join(dataDir, 'tls'), saslUsers: state.security.saslUsers } : undefined
+  return planLocalCluster(state.topology, state.basePort, config, state.rackDimensions, security, state.controllerMode)
 }
 
 function sameLayout(state: ClusterState, requested: LocalClusterSpec): boolean {
-  return state.basePort === requested.basePort && JSON.stringify(state.topology) === JSON.stringify(requested.topology)
+  return state.basePort === requested.basePort && JSON.stringify(state.topology) === JSON.stringify(requested.topology) && (state.controllerMode ?? 'combined') === requested.controllerMode
 }
 
 function brokerCountWarning(spec: LocalClusterSpec): string | undefined {

@@ -48,10 +48,11 @@ export interface RollOptions extends BatchOptions {
 
 export type RollEvent =
   /** `passedOver`: nodes before these in roll order that may not stop now (tried again at the next step). */
-  | { type: 'restarting'; ids: number[]; reasons: string[]; warnings: string[]; passedOver: { id: number; blockers: string[] }[] }
+  /** `role`: controller when the batch is a controller-only node (a controller always restarts alone). */
+  | { type: 'restarting'; ids: number[]; role: 'broker' | 'controller'; reasons: string[]; warnings: string[]; passedOver: { id: number; blockers: string[] }[] }
   /** A restarted batch on its way back: what it waits for, and when it should be back (from progress). */
   | { type: 'waiting'; ids: number[]; reason: string; etaSeconds: number | undefined }
-  | { type: 'back'; ids: number[]; restartMs: number; catchUpMs: number }
+  | { type: 'back'; ids: number[]; role: 'broker' | 'controller'; restartMs: number; catchUpMs: number }
   | { type: 'leaders'; ids: number[]; elected: number; failed: ReassignmentRefusal[] }
   /** Nothing may restart now: each waiting node and what keeps it. */
   | { type: 'blocked'; waiting: { id: number; blockers: string[] }[] }
@@ -136,7 +137,7 @@ export async function runRoll(cluster: RollCluster, target: RollTarget, state: R
         const said = [...new Set(step.nodes.flatMap((n) => n.reasons.map(describeReason)))]
         state.current = { ids, reasons: said, startedAt: clock.now() }
         await options.save(state)
-        emit({ type: 'restarting', ids, reasons: said, warnings: step.check.warnings, passedOver: step.passedOver })
+        emit({ type: 'restarting', ids, role: batchRole(step.nodes), reasons: said, warnings: step.check.warnings, passedOver: step.passedOver })
         const { refused } = await target.restart(ids, reasons)
         if (refused.length === 0) {
           lastBlocked = ''
@@ -180,6 +181,9 @@ async function awaitReturn(
   const { clock } = options
   const current = state.current!
   await retriable(() => target.ensureRunning(current.ids), emit)
+  // The batch's old processes are gone by now (restart resolves once each runs again): a controller is
+  // back only once it caught up after this moment, not on what its old process did before it stopped.
+  const runningSince = clock.now()
   if (resumed && current.upAt === undefined) {
     // The roller that saved this batch died before restarting it (or a platform refused it): its nodes
     // still run what they ran, with their reasons. Not recorded as done: chosen again by the rules.
@@ -200,7 +204,7 @@ async function awaitReturn(
     const read = await look(cluster, target, emit)
     if (read) {
       const byId = new Map(read.nodes.map((n) => [n.id, n]))
-      const states = current.ids.map((id) => ({ id, state: returnState(read.snapshot, byId.get(id) ?? { id, roles: ['broker'] }, options) }))
+      const states = current.ids.map((id) => ({ id, state: returnState(read.snapshot, byId.get(id) ?? { id, roles: ['broker'] }, options, runningSince) }))
       if (current.upAt === undefined && states.every((s) => s.state.kind !== 'down')) {
         current.upAt = clock.now()
         await options.save(state)
@@ -209,7 +213,7 @@ async function awaitReturn(
       if (waiting.length === 0) {
         const restartMs = (current.upAt ?? clock.now()) - current.startedAt
         const catchUpMs = clock.now() - (current.upAt ?? clock.now())
-        emit({ type: 'back', ids: current.ids, restartMs, catchUpMs })
+        emit({ type: 'back', ids: current.ids, role: batchRole(current.ids.map((id) => byId.get(id) ?? { roles: ['broker'] })), restartMs, catchUpMs })
         await giveBackLeaders(cluster, current.ids, clock, pollMs, emit)
         state.done.push({ ids: current.ids, reasons: current.reasons, restartMs, catchUpMs })
         state.requested = state.requested.filter((id) => !current.ids.includes(id))
@@ -292,6 +296,20 @@ async function retriable(call: () => Promise<void>, emit: (e: RollEvent) => void
     if (!isKafkaplaneError(err) || !err.retriable) throw err
     emit({ type: 'retrying', message: err.message })
   }
+}
+
+/** A batch is a controller's when its node is controller-only (a controller always restarts alone), else brokers'. */
+function batchRole(nodes: readonly Pick<RollNode, 'roles'>[]): 'broker' | 'controller' {
+  return nodes.every((n) => !n.roles.includes('broker')) ? 'controller' : 'broker'
+}
+
+/** "broker 3", "brokers 3, 6", "controller 7": the nodes of an event, in words. */
+export function describeNodes(event: { ids: readonly number[]; role: 'broker' | 'controller' }): string {
+  return `${event.role}${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')}`
+}
+
+export function describeRestarting(event: Extract<RollEvent, { type: 'restarting' }>): string {
+  return `restarting ${describeNodes(event)} (${event.reasons.join('; ')})`
 }
 
 export function describeReason(r: RestartReason): string {

@@ -50,7 +50,7 @@ describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_00
 
     const down = await runCli(['down', '--data-dir', dataDir])
     assert.equal(down.code, 0, down.stderr)
-    assert.match(down.stdout, /stopped 3 brokers/)
+    assert.match(down.stdout, /stopped 3 nodes/)
     assert.ok(Object.values(state.pids).every((pid) => !isAlive(pid)), 'every broker JVM is gone')
     assert.ok(existsSync(join(dataDir, 'node-0', 'data', 'meta.properties')), 'a kept data dir survives down')
 
@@ -95,7 +95,7 @@ describe('kafkaplane up in the foreground', { timeout: 300_000 }, () => {
       await up.waitFor(/Press Ctrl-C/, 180_000)
       assert.match(up.stderr(), /Press Ctrl-C/, up.stderr())
       // The default layout: brokers spread over k8s-1/k8s-2 and zones a/b/c.
-      assert.match(up.stdout(), /broker\s+roles\s+cluster\s+zone\s+rack/)
+      assert.match(up.stdout(), /node\s+roles\s+cluster\s+zone\s+rack/)
       assert.match(up.stdout(), /0\s+broker\+controller\s+k8s-1\s+a\s+a/)
       assert.match(up.stdout(), /1\s+broker\+controller\s+k8s-2\s+b\s+b/)
       const pids = Object.values((await readClusterState(dataDir))!.pids)

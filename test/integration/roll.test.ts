@@ -1,15 +1,18 @@
 /**
- * `kafkaplane roll` in batches on a real local cluster of 8 brokers over zones a, b, c (controllers 0, 1,
- * 2, one a zone), kafkaplane's defaults (RF 3, min.insync.replicas 2), under two writers: kafkaplane's
- * verify workload and Kafka's own VerifiableProducer (acks=all). Every broker restarts; nothing
- * acknowledged is lost, no write fails, and the batches are what the roll promises. The roll one at a
- * time (its order, each node back in sync, leaders given back) is proven by upgrade.test.ts, whose
- * version upgrade is such a roll.
+ * `kafkaplane roll` in batches on a real local cluster of 6 brokers over zones a, b, c with dedicated
+ * KRaft controllers (6, 7, 8: controller-only processes, as production clusters run them), kafkaplane's
+ * defaults (RF 3, min.insync.replicas 2), under two writers: kafkaplane's verify workload and Kafka's own
+ * VerifiableProducer (acks=all). Every node restarts; nothing acknowledged is lost, no write fails, and
+ * the batches are what the roll promises: a zone's brokers together, then each controller alone, the
+ * active controller last, each back (caught up with the quorum since its restart) before the next. The
+ * roll one at a time of combined controller+broker nodes (its order, each node back in sync, leaders
+ * given back) is proven by upgrade.test.ts, whose version upgrade is such a roll.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
-import { createAdmin } from '../../src/kafka/connection.ts'
+import { anyConnection, createAdmin } from '../../src/kafka/connection.ts'
+import { describeQuorum } from '../../src/kafka/describe-quorum.ts'
 import { readClusterState } from '../../src/local/cluster-state.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
@@ -17,6 +20,15 @@ import { startWorkload } from '../../src/verify/workload.ts'
 import { startRolledCluster } from './support/rolled-cluster.ts'
 import { runCli } from './support/cli.ts'
 import { startVerifiableProducer } from './support/verifiable-producer.ts'
+
+async function quorumOf(cluster: LocalCluster) {
+  const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+  try {
+    return await describeQuorum(await anyConnection(admin, cluster.bootstrapServers))
+  } finally {
+    await admin.close()
+  }
+}
 
 describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_000 }, () => {
   let cluster: LocalCluster
@@ -26,7 +38,7 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
   let stop: (() => Promise<void>) | undefined
 
   before(async () => {
-    ;({ cluster, bootstrap, scratch, children, stop } = await startRolledCluster('roll', 8, [['rolled', 16], ['produced', 8]]))
+    ;({ cluster, bootstrap, scratch, children, stop } = await startRolledCluster('roll', 6, [['rolled', 16], ['produced', 8]], { controllers: 'dedicated' }))
   })
   after(async () => {
     await stop?.()
@@ -46,16 +58,19 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
     }
     const report = await workload.stop()
     const produced = await producer.stopAndCheck()
-    const batches = [...result.stderr.matchAll(/restarting brokers? ([\d, ]+) \(/g)].map((m) => m[1]!.split(', ').map(Number))
+    const batches = [...result.stderr.matchAll(/restarting (?:brokers?|controller) ([\d, ]+) \(/g)].map((m) => m[1]!.split(', ').map(Number))
     const pidsAfter = (await readClusterState(cluster.dataDir))!.pids
     return { result, batches, report, produced, pidsBefore, pidsAfter }
   }
 
-  test('a config change (--config) rolled out in batches of up to 3: a zone\'s broker-only nodes together, controllers alone; every broker runs the new config; nothing lost, no write failed', async () => {
+  test('a config change (--config) rolled out in batches of up to 3: a zone\'s brokers together, then each dedicated controller alone, the active one last; every node runs the new config; nothing lost, no write failed', async () => {
+    const activeBefore = await quorumOf(cluster).then((q) => q.leaderId)
     const { result, batches, report, produced, pidsBefore, pidsAfter } = await rollUnderLoad('--batch', '3', '--config', 'log.retention.hours=169')
     assert.equal(result.code, 0, result.stdout + result.stderr)
-    for (const id of cluster.brokerIds()) assert.notEqual(pidsAfter[String(id)], pidsBefore[String(id)], `broker ${id} runs in a new JVM`)
-    assert.match(result.stderr, /restarting brokers? [\d, ]+ \(config: config hash \S+ -> \S+\)/)
+    assert.deepEqual(cluster.nodeIds(), [0, 1, 2, 3, 4, 5, 6, 7, 8])
+    for (const id of cluster.nodeIds()) assert.notEqual(pidsAfter[String(id)], pidsBefore[String(id)], `node ${id} runs in a new JVM`)
+    assert.match(result.stderr, /restarting brokers [\d, ]+ \(config: config hash \S+ -> \S+(; config: config hash \S+ -> \S+)+\)/)
+    assert.match(result.stderr, /restarting controller \d+ \(config: config hash \S+ -> \S+\)/)
     const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
     try {
       const described = await admin.describeConfigs({ resources: cluster.brokerIds().map((id) => ({ resourceType: 4, resourceName: String(id), configurationKeys: ['log.retention.hours'] })) })
@@ -65,16 +80,20 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
     }
     const again = await runCli(['roll', '--data-dir', cluster.dataDir, '--config', 'log.retention.hours=169', '--poll-ms', '500'])
     assert.equal(again.code, 0, again.stdout + again.stderr)
-    assert.match(again.stdout, /^rolled: 0 brokers restarted in 0 batches/, 'the same config again restarts nothing')
-    // Zones: a = 0, 3, 6; b = 1, 4, 7; c = 2, 5. RF 3 spread one replica a zone: a zone may go at once.
+    assert.match(again.stdout, /^rolled: 0 nodes restarted in 0 batches/, 'the same config again restarts nothing')
+    // Zones: a = 0, 3; b = 1, 4; c = 2, 5. RF 3 spread one replica a zone: a zone may go at once.
     if (!/passed over for now: /.test(result.stderr)) {
-      assert.deepEqual(batches.slice(0, 3), [[3, 6], [4, 7], [5]], result.stderr)
-      assert.match(result.stdout, /^rolled: 8 brokers restarted in 6 batches/)
+      assert.deepEqual(batches.slice(0, 3), [[0, 3], [1, 4], [2, 5]], result.stderr)
+      assert.match(result.stdout, /^rolled: 9 nodes restarted in 6 batches/)
     }
-    assert.ok(batches.some((b) => b.length > 1), `some brokers restarted together: ${JSON.stringify(batches)}`)
-    assert.deepEqual(batches.flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7], 'every broker once')
-    for (const batch of batches) if (batch.some((id) => id < 3)) assert.equal(batch.length, 1, `a controller restarts alone: ${batch}`)
-    for (const batch of batches) assert.equal(new Set(batch.map((id) => cluster.brokerLabels(id).zone)).size, 1, `one zone a batch: ${batch}`)
+    assert.deepEqual(batches.flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8], 'every node once')
+    assert.deepEqual(batches.slice(-3).map((b) => b.length), [1, 1, 1], `the controllers last, each alone: ${JSON.stringify(batches)}`)
+    assert.deepEqual(batches.slice(-3).flat().sort(), [6, 7, 8])
+    assert.deepEqual(batches.at(-1), [activeBefore], 'the active controller last')
+    assert.deepEqual((await quorumOf(cluster)).voters.map((v) => v.id).sort(), [6, 7, 8], 'the quorum is the dedicated controllers')
+    for (const batch of batches.slice(0, -3)) assert.equal(new Set(batch.map((id) => cluster.brokerLabels(id).zone)).size, 1, `one zone a batch: ${batch}`)
+    // Each controller waited for until it caught up with the quorum after its own restart.
+    assert.equal((result.stderr.match(/controller \d+ back in sync: up after/g) ?? []).length, 3, result.stderr)
     assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
     assert.equal(report.produceErrors.count, 0, JSON.stringify(report.produceErrors))
     assert.equal(produced.lost, 0, JSON.stringify(produced))
@@ -99,7 +118,7 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
 
   test('the process that started the cluster stops the brokers the roll restarted (what a foreground `kafkaplane up` does on Ctrl-C)', async () => {
     const pids = Object.values((await readClusterState(cluster.dataDir))!.pids)
-    assert.equal(pids.length, 8)
+    assert.equal(pids.length, 9)
     await cluster.stop()
     assert.deepEqual(pids.filter(isAlive), [], 'every JVM of the cluster is gone')
   })

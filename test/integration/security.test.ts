@@ -107,7 +107,7 @@ describe('TLS and SASL connections', { timeout: 600_000 }, () => {
       await writer.waitFor(/acknowledged [1-9]/, 120_000)
       const result = await runCli(['roll', '--data-dir', cluster.dataDir, '--renew-certificates', '--poll-ms', '500'], { timeoutMs: 600_000 })
       assert.equal(result.code, 0, result.stdout + result.stderr)
-      assert.match(result.stdout, /^rolled: 3 brokers restarted in 3 batches/)
+      assert.match(result.stdout, /^rolled: 3 nodes restarted in 3 batches/)
       assert.equal((result.stderr.match(/restarting broker \d+ \(certificates: broker key store \S+ -> \S+\)/g) ?? []).length, 3, result.stderr)
       await sleep(3000) // writes after the last restart, through the new certificates
     } finally {

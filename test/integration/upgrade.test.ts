@@ -83,7 +83,7 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
     assert.equal(result.code, 0, result.stdout + result.stderr)
     assert.match(result.stderr, new RegExp(`Kafka ${pinned} -> ${NEWEST} \\(upgrade\\); metadata\\.version \\S+ \\(level ${before.finalized}\\)`))
     assert.equal((result.stderr.match(new RegExp(`restarting broker \\d+ \\(version: Kafka ${pinned} -> ${NEWEST}\\)`, 'g')) ?? []).length, 4, result.stderr)
-    assert.match(result.stdout, /^rolled: 4 brokers restarted in 4 batches in [\d.]+ s\n/)
+    assert.match(result.stdout, /^rolled: 4 nodes restarted in 4 batches in [\d.]+ s\n/)
     // The order, unless a node had to be passed over for a moment (a follower out of the ISR under load): then the roll says so.
     const batches = [...result.stderr.matchAll(/restarting brokers? ([\d, ]+) \(/g)].map((m) => m[1]!.split(', ').map(Number))
     const ideal = [[3], ...[0, 1, 2].filter((id) => id !== activeBefore).map((id) => [id]), [activeBefore]]
@@ -120,7 +120,7 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
     const before = await metadataVersion()
     const result = await runCli(['roll', '--data-dir', cluster.dataDir, '--kafka-version', NEWEST, '--poll-ms', '500'])
     assert.equal(result.code, 0, result.stdout + result.stderr)
-    assert.match(result.stdout, /^rolled: 0 brokers restarted in 0 batches/)
+    assert.match(result.stdout, /^rolled: 0 nodes restarted in 0 batches/)
     const newest = Math.min(...before.supported.values())
     // The old level is named when kafkaplane knows its release (the cluster's current one is NEWEST now).
     assert.match(result.stdout, new RegExp(`metadata\\.version finalized: (\\S+ \\()?level ${before.finalized}\\)? -> \\S+ \\(level ${newest}\\); a Kafka older than ${NEWEST} can no longer run this cluster`))

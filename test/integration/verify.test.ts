@@ -134,7 +134,7 @@ describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
     // The one address given is a relay to broker 0 that, at some point, accepts connections and answers nothing:
     // no RST, so every request sent there waits out its timeout. Stopping broker 1 moves leaders: every client
     // refreshes its metadata, which the client library bootstraps from the given addresses first.
-    const relay = await startRelay(cluster.node(0).brokerPort)
+    const relay = await startRelay(cluster.node(0).brokerPort!)
     const workload = await startWorkload({ connection: { bootstrapServers: [relay.address] }, topics: TOPICS, recordsPerSecond: 200, drainTimeoutMs: 60_000 })
     let report: WorkloadReport
     try {

@@ -4,7 +4,7 @@ import type { RestartReason } from '../../core/roll/roll-rules.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import { KafkaExecutorCluster } from '../../kafka/executor-cluster.ts'
-import { describeReason, newRollState, runRoll, type RollEvent, type RollState } from '../../operations/roller.ts'
+import { describeNodes, describeReason, describeRestarting, newRollState, runRoll, type RollEvent, type RollState } from '../../operations/roller.ts'
 import { systemClock } from '../../operations/system-clock.ts'
 import { API_GROUP, API_VERSION } from '../crds/crd.ts'
 import { batchDimensions, type KafkaClusterModel } from '../model/kafka-cluster-model.ts'
@@ -143,7 +143,7 @@ export class RollWorkers {
       })
       // The roll's whole time, from its start (maybe by an operator before this one), not this run's.
       const seconds = Math.round((Date.now() - Date.parse(state.createdAt)) / 1000)
-      if (result.status === 'finished') await publish({ phase: 'finished', message: `rolled: ${result.restarted} brokers restarted in ${result.batches} batches in ${seconds} s`, etaSeconds: undefined })
+      if (result.status === 'finished') await publish({ phase: 'finished', message: `rolled: ${result.restarted} nodes restarted in ${result.batches} batches in ${seconds} s`, etaSeconds: undefined })
       else if (result.status === 'stalled') await publish({ phase: 'stalled', message: `stalled: ${result.waitingFor}; tried again on a later reconcile` })
       this.#options.log(`KafkaCluster ${key}: roll ${state.rollId} ${result.status}${result.waitingFor ? `: ${result.waitingFor}` : ''}`)
     } catch (err) {
@@ -185,14 +185,14 @@ function describeEvent(event: RollEvent): Partial<RollStatus> & { message: strin
       return {
         phase: 'restarting',
         message:
-          `restarting broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} (${event.reasons.join('; ')})` +
+          describeRestarting(event) +
           event.passedOver.map((w) => `; broker ${w.id} passed over for now: ${w.blockers.join('; ')}`).join(''),
         etaSeconds: undefined,
       }
     case 'waiting':
       return { phase: 'waiting', message: `waiting: ${event.reason}`, ...(event.etaSeconds === undefined ? { etaSeconds: undefined } : { etaSeconds: event.etaSeconds }) }
     case 'back':
-      return { phase: 'waiting', message: `broker${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')} back in sync after ${Math.round((event.restartMs + event.catchUpMs) / 1000)} s`, etaSeconds: undefined }
+      return { phase: 'waiting', message: `${describeNodes(event)} back in sync after ${Math.round((event.restartMs + event.catchUpMs) / 1000)} s`, etaSeconds: undefined }
     case 'blocked':
       return { phase: 'blocked', message: `no broker may restart now: ${event.waiting.map((w) => `${w.id}: ${w.blockers.join('; ')}`).join(' | ')}` }
     default:

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { layoutBrokers } from '../../../src/core/topology/layout.ts'
-import type { LocalCluster } from '../../../src/local/local-cluster.ts'
+import type { LocalCluster, LocalClusterOptions } from '../../../src/local/local-cluster.ts'
 import { runCli } from './cli.ts'
 import { killClusterIn, removeDir, startTestCluster, tempDir } from './clusters.ts'
 
@@ -17,9 +17,9 @@ export interface RolledCluster {
   stop(): Promise<void>
 }
 
-export async function startRolledCluster(name: string, brokers: number, topics: readonly (readonly [topic: string, partitions: number])[]): Promise<RolledCluster> {
+export async function startRolledCluster(name: string, brokers: number, topics: readonly (readonly [topic: string, partitions: number])[], options: Pick<LocalClusterOptions, 'controllers'> = {}): Promise<RolledCluster> {
   const scratch = await tempDir(name)
-  const cluster = await startTestCluster(layoutBrokers(brokers, [{ name: 'zone', values: ['a', 'b', 'c'] }]))
+  const cluster = await startTestCluster(layoutBrokers(brokers, [{ name: 'zone', values: ['a', 'b', 'c'] }]), options)
   const bootstrap = cluster.bootstrapServers.join(',')
   const children: ChildProcess[] = []
   const stop = async () => {
