@@ -1,10 +1,10 @@
 import { withTimeout } from '../operations/with-timeout.ts'
 import { readFileSync, statSync } from 'node:fs'
-import { brokerReadiness } from '../core/health/readiness.ts'
+import { brokerReadiness, controllerReadiness, type Readiness } from '../core/health/readiness.ts'
 import type { Admin } from '@platformatic/kafka'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
 import type { KafkaConnectionOptions } from '../kafka/connection-options.ts'
-import { badArgument, integerOption, parseOptions, type Command, type CommandIO } from './command.ts'
+import { badArgument, integerOption, listOption, parseOptions, type Command, type CommandIO } from './command.ts'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionOptions } from './connection-options.ts'
 import { ReadinessLog } from './readiness-log.ts'
 
@@ -19,6 +19,9 @@ const DEFAULT_MAX_AGE_MS = 2000
 const options = {
   ...CONNECTION_OPTIONS,
   'broker-id': { type: 'string' },
+  'controller-id': { type: 'string' },
+  'bootstrap-controller': { type: 'string' },
+  since: { type: 'string' },
   'override-file': { type: 'string' },
   'timeout-ms': { type: 'string' },
   port: { type: 'string' },
@@ -43,8 +46,19 @@ probe serve   an HTTP server for Kubernetes httpGet probes (--port, default 8088
               and reads the next snapshot just ahead of the next probe, so a probe rarely waits for a
               read and the cluster is read no more often than on demand.
 
+A dedicated controller (process.roles controller) has no broker listener: probe it with
+--controller-id N --bootstrap-controller HOST:PORT (its own controller listener first, KIP-919):
+probe ready   exit 0 when the quorum has a leader and controller N, one of its voters, leads it or
+              caught up with it within 10 s (and after --since, when given: the leader keeps the old
+              process's last catch-up for a while after a restart).
+probe live    exit 0 when controller N answers DescribeCluster on its own listener.
+
 Options:
   --broker-id N             the broker probed; --bootstrap-server names its own listener
+  --controller-id N         the dedicated controller probed (ready and live only)
+  --bootstrap-controller L  controller listeners, HOST:PORT[,...], its own first (default
+                            $KAFKAPLANE_BOOTSTRAP_CONTROLLER)
+  --since MS                when the controller's process started (ms since the epoch)
   --timeout-ms T            give up after T ms (default 5000)
   --port P                  probe serve: the port to listen on (default 8088)
   --max-age-ms A            probe serve: the oldest snapshot a readiness answer may come from
@@ -76,10 +90,24 @@ Exit codes: 0 ready/live, 1 not, 2 bad input.
       throw badArgument(`kafkaplane probe needs "ready", "live" or "serve", got "${positionals.join(' ')}"`, 'run `kafkaplane probe ready --broker-id N` or `kafkaplane probe live --broker-id N`')
     }
     const id = integerOption('--broker-id', values['broker-id'], 0, 2 ** 31 - 1)
-    if (id === undefined) throw badArgument('--broker-id N is required', 'pass the id of the broker this probe runs for')
-    const connection = connectionOptions(values, io.env)
+    const controllerId = integerOption('--controller-id', values['controller-id'], 0, 2 ** 31 - 1)
+    if (id !== undefined && controllerId !== undefined) throw badArgument('--broker-id and --controller-id both name the node probed', 'pass --broker-id for a broker (or a combined node), --controller-id for a dedicated controller')
     const timeoutMs = integerOption('--timeout-ms', values['timeout-ms'], 100, 600_000) ?? 5000
     const overrideFile = values['override-file'] ?? io.env.KAFKAPLANE_READY_OVERRIDE_FILE ?? DEFAULT_OVERRIDE_FILE
+    if (controllerId !== undefined) {
+      if (kind === 'serve') throw badArgument('probe serve answers for a broker (--broker-id)', 'probe a dedicated controller with exec probes: `kafkaplane probe ready --controller-id N --bootstrap-controller HOST:PORT`')
+      const given = values['bootstrap-controller'] ?? io.env.KAFKAPLANE_BOOTSTRAP_CONTROLLER
+      const bootstrapControllers = listOption('--bootstrap-controller', given) ?? []
+      if (bootstrapControllers.length === 0) throw badArgument('--controller-id needs --bootstrap-controller HOST:PORT (the controller\'s own listener first)', 'pass the controller listener, e.g. --bootstrap-controller 127.0.0.1:9093, or set KAFKAPLANE_BOOTSTRAP_CONTROLLER')
+      for (const server of bootstrapControllers) {
+        if (!/^[^\s:]+:[0-9]{1,5}$/.test(server)) throw badArgument(`--bootstrap-controller "${server}" is not HOST:PORT`, 'pass e.g. --bootstrap-controller 127.0.0.1:9093')
+      }
+      const since = values.since === undefined ? undefined : Number(values.since)
+      if (since !== undefined && !(Number.isInteger(since) && since > 0)) throw badArgument(`--since "${values.since}" is not a time in milliseconds since the epoch`, 'pass when the controller\'s process started, e.g. --since "$(date +%s%3N)" taken by its start script')
+      return controllerProbe(io, kind, { id: controllerId, bootstrapControllers, since, timeoutMs, overrideFile })
+    }
+    if (id === undefined) throw badArgument('--broker-id N is required', 'pass the id of the broker this probe runs for (or --controller-id N for a dedicated controller)')
+    const connection = connectionOptions(values, io.env)
     if (kind === 'serve') {
       const port = integerOption('--port', values.port, 1, 65535) ?? 8088
       const maxAgeMs = integerOption('--max-age-ms', values['max-age-ms'], 0, 60_000) ?? DEFAULT_MAX_AGE_MS
@@ -187,22 +215,68 @@ const SNAPSHOT_AGE_HEADER = 'x-kafkaplane-snapshot-age-ms'
 
 /** One readiness answer: the rules of the health model, then the override (which always wins, loudly). */
 async function readyAnswer(target: ReadyTarget, snapshot: () => Promise<ClusterSnapshot>, env: NodeJS.ProcessEnv): Promise<{ ready: boolean; line: string; warning?: string }> {
-  const { id } = target
-  const bootstrapServers = target.connection.bootstrapServers
-  const override = readOverride(target.overrideFile, env, Date.now())
+  return overridden(
+    { what: `broker ${target.id}`, overrideFile: target.overrideFile, through: target.connection.bootstrapServers, env },
+    async () => brokerReadiness(await snapshot(), target.id),
+  )
+}
+
+/** The readiness `evaluate` says (not ready, naming why, when the cluster cannot be read), unless an override is in force. */
+async function overridden(
+  target: { what: string; overrideFile: string; through: readonly string[]; env: NodeJS.ProcessEnv },
+  evaluate: () => Promise<Readiness>,
+): Promise<{ ready: boolean; line: string; warning?: string }> {
+  const override = readOverride(target.overrideFile, target.env, Date.now())
   let reason: string
   let ready: boolean
   try {
-    ;({ ready, reason } = brokerReadiness(await snapshot(), id))
+    ;({ ready, reason } = await evaluate())
   } catch (err) {
     ready = false
-    reason = `cannot read the cluster state through ${bootstrapServers.join(',')}: ${(err as Error).message}`
+    reason = `cannot read the cluster state through ${target.through.join(',')}: ${(err as Error).message}`
   }
   if (override.until !== undefined) {
-    const loud = `WARNING: readiness of broker ${id} is OVERRIDDEN until ${new Date(override.until).toISOString()} (${override.source}); its real state: ${ready ? 'ready' : 'NOT ready'}: ${reason}`
+    const loud = `WARNING: readiness of ${target.what} is OVERRIDDEN until ${new Date(override.until).toISOString()} (${override.source}); its real state: ${ready ? 'ready' : 'NOT ready'}: ${reason}`
     return { ready: true, line: `ready (overridden): ${reason}`, warning: [override.warning, loud].filter(Boolean).join('\n') }
   }
   return { ready, line: `${ready ? 'ready' : 'not ready'}: ${reason}`, warning: override.warning }
+}
+
+/**
+ * The probes of a dedicated controller (process.roles controller): it has no broker listener, so it is
+ * asked through the controller listeners (KIP-919, src/kafka/describe-controller-quorum.ts). `live`: its
+ * own listener (the first of `bootstrapControllers`) answers DescribeCluster, which it answers itself.
+ * `ready`: core/health/readiness.ts `controllerReadiness`, after `since` when given.
+ */
+async function controllerProbe(
+  io: CommandIO,
+  kind: 'ready' | 'live',
+  target: { id: number; bootstrapControllers: string[]; since: number | undefined; timeoutMs: number; overrideFile: string },
+): Promise<number> {
+  const { describeControllerQuorum, describeControllers } = await import('../kafka/describe-controller-quorum.ts')
+  const own = target.bootstrapControllers.slice(0, 1)
+  const admin = await probeAdmin({ bootstrapServers: kind === 'live' ? own : target.bootstrapControllers }, target.timeoutMs)
+  try {
+    if (kind === 'live') {
+      try {
+        await withTimeout(target.timeoutMs, () => describeControllers(admin, own))
+        io.stdout.write(`live: controller ${target.id} answers on ${own[0]}\n`)
+        return 0
+      } catch (err) {
+        io.stdout.write(`not live: controller ${target.id} does not answer on ${own[0]}: ${(err as Error).message}\n`)
+        return 1
+      }
+    }
+    const answer = await overridden(
+      { what: `controller ${target.id}`, overrideFile: target.overrideFile, through: target.bootstrapControllers, env: io.env },
+      async () => controllerReadiness(await withTimeout(target.timeoutMs, () => describeControllerQuorum(admin, target.bootstrapControllers)), target.id, { since: target.since }),
+    )
+    if (answer.warning) io.stderr.write(`${answer.warning}\n`)
+    io.stdout.write(`${answer.line}\n`)
+    return answer.ready ? 0 : 1
+  } finally {
+    await admin.close().catch(() => {})
+  }
 }
 
 async function serve(io: CommandIO, target: ReadyTarget & { port: number; maxAgeMs: number }): Promise<number> {

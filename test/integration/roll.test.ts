@@ -116,6 +116,47 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
     assert.deepEqual((await readClusterState(cluster.dataDir))!.config, config, 'the config is as it was')
   })
 
+  test('a dedicated controller\'s readiness and liveness probes, through the controller listeners: ready while caught up, not while stopped, and not before it caught up after its start', async () => {
+    const listener = (id: number) => `127.0.0.1:${cluster.node(id).controllerPort}`
+    const probe = (kind: string, id: number, ...more: string[]) => runCli(['probe', kind, '--controller-id', String(id), '--bootstrap-controller', listener(id), ...more])
+    for (const id of [6, 7, 8]) {
+      const ready = await probe('ready', id)
+      assert.equal(ready.code, 0, ready.stdout + ready.stderr)
+      assert.match(ready.stdout, new RegExp(`^ready: controller ${id} (leads the quorum|is caught up with the quorum leader [678])`))
+    }
+    const leader = (await quorumOf(cluster)).leaderId
+    const [follower, other] = [6, 7, 8].filter((id) => id !== leader) as [number, number]
+    assert.equal((await probe('live', follower)).code, 0)
+    await cluster.stopBroker(follower)
+    const stoppedAt = Date.now()
+    try {
+      const down = await probe('ready', follower)
+      assert.equal(down.code, 1, down.stdout)
+      assert.match(down.stdout, new RegExp(`^not ready: cannot read the cluster state through ${listener(follower)}`))
+      const dead = await probe('live', follower)
+      assert.equal(dead.code, 1, dead.stdout)
+      assert.match(dead.stdout, new RegExp(`^not live: controller ${follower} does not answer on ${listener(follower)}`))
+      // Asked through another controller: the leader's last catch-up of it is the stopped process's.
+      const stale = await runCli(['probe', 'ready', '--controller-id', String(follower), '--bootstrap-controller', `${listener(follower)},${listener(other)}`, '--since', String(stoppedAt)])
+      assert.equal(stale.code, 1, stale.stdout + stale.stderr)
+      assert.match(stale.stdout, new RegExp(`^not ready: controller ${follower} has not caught up with the quorum leader ${leader} since it started`))
+    } finally {
+      await cluster.startBroker(follower)
+    }
+    const back = await probe('ready', follower, '--since', String(stoppedAt))
+    assert.equal(back.code, 0, back.stdout + back.stderr)
+    for (const [args, pattern] of [
+      [['ready', '--controller-id', '6', '--broker-id', '0'], /--broker-id and --controller-id both name the node probed/],
+      [['ready', '--controller-id', '6'], /--controller-id needs --bootstrap-controller HOST:PORT/],
+      [['serve', '--controller-id', '6', '--bootstrap-controller', listener(6)], /probe serve answers for a broker/],
+      [['ready', '--controller-id', '6', '--bootstrap-controller', listener(6), '--since', 'yesterday'], /--since "yesterday" is not a time in milliseconds since the epoch/],
+    ] as const) {
+      const r = await runCli(['probe', ...args])
+      assert.equal(r.code, 2, r.stdout + r.stderr)
+      assert.match(r.stderr, pattern)
+    }
+  })
+
   test('the process that started the cluster stops the brokers the roll restarted (what a foreground `kafkaplane up` does on Ctrl-C)', async () => {
     const pids = Object.values((await readClusterState(cluster.dataDir))!.pids)
     assert.equal(pids.length, 9)

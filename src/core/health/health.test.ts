@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { failing, partitionHealth, underMinIsrByReplicationFactor } from './partition-health.ts'
-import { brokerReadiness } from './readiness.ts'
+import { brokerReadiness, controllerReadiness } from './readiness.ts'
 import { canStop, domainsThatCanStop } from './restart-check.ts'
 import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
 import { clusterVerdict } from './verdict.ts'
@@ -65,6 +65,19 @@ test('readiness: registered, caught up, and nothing offline or under min.insync'
   const underMin = snapshot([partition('t', 0, [0, 1, 2], [0])], [0, 3])
   assert.equal(brokerReadiness(underMin, 0).reason, '1 partitions are under min.insync.replicas (t-0)')
   assert.equal(brokerReadiness(underMin, 1).reason, 'broker 1 is not registered or is fenced')
+})
+
+test('readiness of a dedicated controller: a voter of a quorum with a leader, caught up, and since its start when that is known', () => {
+  const quorum = { leaderId: 7, leaderEpoch: 2, highWatermark: 50n, describedAt: 100_000, voters: [6, 7, 8].map((id) => ({ id, logEndOffset: 50n, caughtUpAgoMs: id === 8 ? 30_000 : 1000 })), observers: [] }
+  assert.deepEqual(controllerReadiness(quorum, 7), { ready: true, reason: 'controller 7 leads the quorum' })
+  assert.equal(controllerReadiness(quorum, 6).ready, true)
+  assert.match(controllerReadiness(quorum, 8).reason, /^controller 8 has not caught up with the quorum leader 7 \(last caught up 30 s ago\)/)
+  // Started at 99.5 s: its catch-up at 99 s was the old process's.
+  assert.match(controllerReadiness(quorum, 6, { since: 99_500 }).reason, /controller 6 has not caught up with the quorum leader 7 since it started/)
+  assert.equal(controllerReadiness(quorum, 6, { since: 98_000 }).ready, true)
+  assert.match(controllerReadiness({ ...quorum, leaderId: -1 }, 6).reason, /has no leader/)
+  assert.match(controllerReadiness(quorum, 3).reason, /node 3 is not a voter of the controller quorum \(voters: 6, 7, 8\)/)
+  assert.equal(controllerReadiness({ ...quorum, voters: quorum.voters.map((v) => ({ ...v, caughtUpAgoMs: undefined })) }, 6).ready, false, 'never caught up')
 })
 
 test('readiness while a partition is reassigned: a replica being added need not be in sync; one the partition already had must', () => {

@@ -1,6 +1,6 @@
 import { underMinIsrByReplicationFactor } from './partition-health.ts'
-import type { ClusterSnapshot, PartitionState } from './snapshot.ts'
-import { caughtUp } from './quorum.ts'
+import type { ClusterSnapshot, PartitionState, QuorumState } from './snapshot.ts'
+import { caughtUp, caughtUpSince } from './quorum.ts'
 
 /**
  * Is broker `id` ready to serve (the readiness probe)? In order, the first failing rule is the reason:
@@ -46,6 +46,30 @@ export function brokerReadiness(snapshot: ClusterSnapshot, id: number, options: 
   if (offline.length > 0) return { ready: false, reason: `${offline.length} partitions are offline (${examples(offline)})` }
   if (underMin.length > 0) return { ready: false, reason: `${underMin.length} partitions are under min.insync.replicas (${examples(underMin)})` }
   return { ready: true, reason: `broker ${id} is registered, in sync, and no partition is offline or under min.insync.replicas` }
+}
+
+/**
+ * Is controller-only node `id` ready (the readiness probe of a dedicated controller, which hosts no
+ * partition)? In order, the first failing rule is the reason:
+ *   1. the quorum has a leader;
+ *   2. `id` is one of its voters;
+ *   3. it leads, or caught up with the leader within `quorumLagMs`, and after `since` when given (when
+ *      its process started: the leader keeps the old process's last catch-up time for a while, which
+ *      says nothing of the new one).
+ * A quorum whose majority is caught up keeps the cluster's metadata moving; the roller restarts a
+ * controller only when the others stay such a majority, and waits for it to be ready again.
+ */
+export function controllerReadiness(quorum: QuorumState, id: number, options: { quorumLagMs?: number; since?: number } = {}): Readiness {
+  if (quorum.leaderId < 0) return { ready: false, reason: 'the controller quorum has no leader (an election is under way, or too few controllers run)' }
+  const voter = quorum.voters.find((v) => v.id === id)
+  if (!voter) return { ready: false, reason: `node ${id} is not a voter of the controller quorum (voters: ${quorum.voters.map((v) => v.id).join(', ')})` }
+  if (voter.id === quorum.leaderId) return { ready: true, reason: `controller ${id} leads the quorum` }
+  const current = options.since === undefined ? caughtUp(quorum, voter, options.quorumLagMs) : caughtUpSince(quorum, voter, options.since, options.quorumLagMs)
+  if (!current) {
+    const last = voter.caughtUpAgoMs === undefined ? 'never' : `${Math.round(voter.caughtUpAgoMs / 100) / 10} s ago`
+    return { ready: false, reason: `controller ${id} has not caught up with the quorum leader ${quorum.leaderId}${options.since === undefined ? '' : ' since it started'} (last caught up ${last})` }
+  }
+  return { ready: true, reason: `controller ${id} is caught up with the quorum leader ${quorum.leaderId}` }
 }
 
 /**
