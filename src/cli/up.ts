@@ -238,19 +238,19 @@ async function runUntilSignal(cluster: LocalCluster, io: CommandIO, live: Served
   const killOnExit = () => cluster.killAllNow()
   process.on('exit', killOnExit)
   io.stderr.write('Press Ctrl-C to stop the cluster.\n')
-  // Watch the brokers while we wait (this also keeps the event loop alive): a broker that dies on its
-  // own is reported once, with where its log is.
+  // Watch the nodes while we wait (this also keeps the event loop alive): a broker or controller that
+  // dies on its own is reported once, with where its log is.
   const reported = new Set<number>()
   // A broker restarted by `kafkaplane roll` runs in a JVM that roll started: adopted, not reported.
   const watchdog = setInterval(() => {
     cluster.adoptRecorded()
     const running = cluster.pids()
     const rolling = rollingNow(cluster.dataDir)
-    for (const id of cluster.brokerIds()) {
+    for (const id of cluster.nodeIds()) {
       if (running.has(id) || rolling.includes(id)) reported.delete(id)
       else if (!reported.has(id)) {
         reported.add(id)
-        io.stderr.write(`kafkaplane: warning: broker ${id} exited on its own; its log is in ${cluster.logDir(id)}\n`)
+        io.stderr.write(`kafkaplane: warning: ${cluster.node(id).brokerPort === undefined ? 'controller' : 'broker'} ${id} exited on its own; its log is in ${cluster.logDir(id)}\n`)
       }
     }
   }, 2000)
