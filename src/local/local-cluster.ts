@@ -26,7 +26,8 @@ import {
   type ClusterState,
 } from './cluster-state.ts'
 import { assertPortsFree } from './free-ports.ts'
-import { findJava } from './java.ts'
+import { classDataArchive } from './class-data-archive.ts'
+import { findJava, type Java } from './java.ts'
 import { resolveKafkaDistribution, type KafkaDistribution } from './kafka-distribution.ts'
 import { LOG4J2_YAML } from './log4j.ts'
 
@@ -90,7 +91,8 @@ const STOP_GRACE_MS = 60_000
  *
  * Starting (`LocalCluster.start`):
  *   1. validate the topology and lay it out as nodes (three combined controller+broker nodes first);
- *   2. find java >= 17 and the Kafka jars (fetching them from Maven Central once);
+ *   2. find java >= 17, the Kafka jars (fetching them from Maven Central once) and their class data
+ *      sharing archive (made once, class-data-archive.ts), which every node's JVM maps;
  *   3. check the data dir: a running cluster there, storage of another cluster id, or a non-empty
  *      foreign dir is refused; a stopped ephemeral cluster is wiped;
  *   4. check every port is free; format the storage of unformatted nodes; write the state file;
@@ -102,7 +104,10 @@ export class LocalCluster implements BrokerOrchestrator {
   #spec: LocalClusterSpec
   readonly clusterId: string
   readonly #state: ClusterState
-  readonly #java: string
+  /** The JVM nodes run on (undefined: this handle only stops the cluster). */
+  readonly #java: Java | undefined
+  /** The class data sharing archive of the current distribution's broker classes, when there is one. */
+  #archive: string | undefined
   /** The jars nodes start from: the cluster's Kafka version (`setKafkaVersion` changes it). */
   #distribution: KafkaDistribution | undefined
   /** Where other Kafka versions' jars are fetched to (undefined: this handle only stops the cluster). */
@@ -121,8 +126,9 @@ export class LocalCluster implements BrokerOrchestrator {
   private constructor(args: {
     dataDir: string
     state: ClusterState
-    java: string
+    java: Java | undefined
     distribution: KafkaDistribution | undefined
+    archive: string | undefined
     cacheDir: string | undefined
     onEvent: ((event: ClusterEvent) => void) | undefined
     env: NodeJS.ProcessEnv
@@ -133,6 +139,7 @@ export class LocalCluster implements BrokerOrchestrator {
     this.clusterId = args.state.clusterId
     this.#spec = specOf(args.dataDir, args.state)
     this.#java = args.java
+    this.#archive = args.archive
     this.#distribution = args.distribution
     this.#cacheDir = args.cacheDir
     this.#onEvent = args.onEvent ?? (() => {})
@@ -208,11 +215,13 @@ export class LocalCluster implements BrokerOrchestrator {
       pids: {},
     }
     state = { ...state, kafkaVersion: distribution.version, pids: {} }
+    const archive = await classDataArchive({ cacheDir: options.cacheDir, java, distribution, env, onWarning: (message) => onEvent({ type: 'warning', message }) })
     const cluster = new LocalCluster({
       dataDir,
       state,
-      java: java.command,
+      java,
       distribution,
+      archive,
       cacheDir: options.cacheDir,
       onEvent,
       env,
@@ -261,9 +270,10 @@ export class LocalCluster implements BrokerOrchestrator {
       })
     }
     const env = runtime?.env ?? process.env
-    const java = runtime ? (await findJava(env)).command : 'java'
+    const java = runtime ? await findJava(env) : undefined
     const distribution = runtime ? await resolveKafkaDistribution({ cacheDir: runtime.cacheDir, env, version: state.kafkaVersion, onFetch: (message) => onEvent?.({ type: 'fetch', message }) }) : undefined
-    const cluster = new LocalCluster({ dataDir: dir, state, java, distribution, cacheDir: runtime?.cacheDir, onEvent, env, readyTimeoutMs: undefined })
+    const archive = runtime && java && distribution ? await classDataArchive({ cacheDir: runtime.cacheDir, java, distribution, env, onWarning: (message) => onEvent?.({ type: 'warning', message }) }) : undefined
+    const cluster = new LocalCluster({ dataDir: dir, state, java, distribution, archive, cacheDir: runtime?.cacheDir, onEvent, env, readyTimeoutMs: undefined })
     for (const [id, pid] of Object.entries(state.pids)) {
       const adopted = BrokerProcess.adopt(pid, cluster.#propertiesFile(Number(id)))
       if (adopted) cluster.#processes.set(Number(id), adopted)
@@ -278,9 +288,15 @@ export class LocalCluster implements BrokerOrchestrator {
 
   /** The Kafka jars nodes of `version` start from (fetched once from Maven Central), and the java that runs them. */
   async distributionOf(version: string): Promise<{ distribution: KafkaDistribution; java: string }> {
-    if (this.#cacheDir === undefined) throw new Error('a cluster attached without a runtime cannot fetch Kafka jars')
+    if (this.#cacheDir === undefined || this.#java === undefined) throw new Error('a cluster attached without a runtime cannot fetch Kafka jars')
     const distribution = await resolveKafkaDistribution({ cacheDir: this.#cacheDir, env: this.#env, version, onFetch: (message) => this.#onEvent({ type: 'fetch', message }) })
-    return { distribution, java: this.#java }
+    return { distribution, java: this.#java.command }
+  }
+
+  /** Nodes started from now on run `distribution`'s jars, with its class data archive (made once if need be). */
+  async #use(distribution: KafkaDistribution): Promise<void> {
+    this.#distribution = distribution
+    this.#archive = await classDataArchive({ cacheDir: this.#cacheDir!, java: this.#java!, distribution, env: this.#env, onWarning: (message) => this.#onEvent({ type: 'warning', message }) })
   }
 
   /**
@@ -289,7 +305,7 @@ export class LocalCluster implements BrokerOrchestrator {
    */
   async setKafkaVersion(version: string): Promise<void> {
     const { distribution } = await this.distributionOf(version)
-    this.#distribution = distribution
+    await this.#use(distribution)
     this.#state.kafkaVersion = distribution.version
     await writeClusterState(this.dataDir, this.#state)
   }
@@ -553,6 +569,7 @@ export class LocalCluster implements BrokerOrchestrator {
     const args = [
       '-Xmx256m',
       '-XX:TieredStopAtLevel=1',
+      ...this.#sharedArchiveArgs(),
       ...this.#log4jArgs(node.id),
       '-cp',
       this.#distribution!.classpath,
@@ -565,7 +582,7 @@ export class LocalCluster implements BrokerOrchestrator {
       ...scram,
     ]
     try {
-      await run(this.#java, args, { env: this.#env, timeout: 120_000 })
+      await run(this.#java!.command, args, { env: this.#env, timeout: 120_000 })
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string }
       throw new KafkaplaneError('BROKER_START_FAILED', `formatting the storage of node ${node.id} failed`, {
@@ -573,6 +590,10 @@ export class LocalCluster implements BrokerOrchestrator {
         detail: `${e.stdout ?? ''}${e.stderr ?? e.message}`.trim().split('\n').slice(-15).join('\n'),
       })
     }
+  }
+
+  #sharedArchiveArgs(): string[] {
+    return this.#archive === undefined ? [] : [`-XX:SharedArchiveFile=${this.#archive}`]
   }
 
   #log4jArgs(id: number): string[] {
@@ -589,6 +610,7 @@ export class LocalCluster implements BrokerOrchestrator {
       '-XX:CICompilerCount=2',
       '-XX:+ExitOnOutOfMemoryError',
       '-Djava.awt.headless=true',
+      ...this.#sharedArchiveArgs(),
       ...this.#log4jArgs(node.id),
       '-cp',
       this.#distribution!.classpath,
@@ -602,11 +624,11 @@ export class LocalCluster implements BrokerOrchestrator {
     // Another process (`kafkaplane roll --kafka-version`) may have moved the cluster to another version.
     const wanted = this.#readStateNow()?.kafkaVersion ?? this.#state.kafkaVersion
     if (wanted !== this.#distribution.version && this.#cacheDir !== undefined) {
-      this.#distribution = (await this.distributionOf(wanted)).distribution
+      await this.#use((await this.distributionOf(wanted)).distribution)
       this.#state.kafkaVersion = wanted
     }
     for (const node of nodes) {
-      const process = BrokerProcess.spawn(this.#java, this.#jvmArgs(node), {
+      const process = BrokerProcess.spawn(this.#java!.command, this.#jvmArgs(node), {
         stdoutFile: join(this.logDir(node.id), 'stdout.log'),
         env: this.#env,
         cwd: nodeDir(this.dataDir, node.id),

@@ -4,7 +4,8 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { layoutBrokers } from '../../src/core/topology/layout.ts'
 import { isKafkaplaneError } from '../../src/core/errors.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
@@ -12,7 +13,11 @@ import { describeLiveBrokers } from '../../src/kafka/describe-live-brokers.ts'
 import { waitForTopic } from '../../src/kafka/wait-for-topic.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
-import { startTestCluster } from './support/clusters.ts'
+import { classDataArchive } from '../../src/local/class-data-archive.ts'
+import { findJava } from '../../src/local/java.ts'
+import { resolveKafkaDistribution } from '../../src/local/kafka-distribution.ts'
+import { cacheDir } from '../../src/local/paths.ts'
+import { removeDir, startTestCluster, tempDir } from './support/clusters.ts'
 import { consume, describeTopic, produce, waitForPartitions } from './support/kafka-io.ts'
 
 const topology = layoutBrokers(4, [
@@ -108,6 +113,33 @@ describe('a real local KRaft cluster', { timeout: 600_000 }, () => {
     await cluster.restartBroker(victim)
     assert.notEqual(cluster.pids().get(victim), pid)
     await waitForPartitions(bootstrap, 'orders', (ps) => ps.every((p) => p.isr.length === 3))
+  })
+
+  test('every broker JVM maps the class data archive of its jars and java, made once in the cache; one that cannot be made is left out, never fatal', async () => {
+    const java = await findJava()
+    const distribution = await resolveKafkaDistribution({ cacheDir: cacheDir() })
+    const archive = await classDataArchive({ cacheDir: cacheDir(), java, distribution, env: process.env })
+    assert.ok(archive !== undefined && existsSync(archive), `the archive is in the cache: ${archive}`)
+    for (const [id, pid] of cluster.pids()) {
+      assert.ok(readFileSync(`/proc/${pid}/maps`, 'utf8').includes(archive), `broker ${id}'s JVM maps ${archive}`)
+    }
+    // Made in a fresh cache by a throwaway broker; asked again, found without starting one.
+    const scratch = await tempDir('class-data')
+    try {
+      const made = await classDataArchive({ cacheDir: scratch, java, distribution, env: process.env })
+      assert.ok(made !== undefined && made.startsWith(scratch) && statSync(made).size > 1_000_000, `made: ${made}`)
+      assert.deepEqual(readdirSync(join(scratch, 'class-data')), [basename(made)], 'nothing else left behind')
+      const started = Date.now()
+      assert.equal(await classDataArchive({ cacheDir: scratch, java, distribution, env: process.env }), made)
+      assert.ok(Date.now() - started < 1000, 'found, not made again')
+      const warnings: string[] = []
+      const none = await classDataArchive({ cacheDir: scratch, java, distribution: { ...distribution, version: '0.0.0', classpath: join(scratch, 'no-jars', '*') }, env: process.env, onWarning: (m) => warnings.push(m) })
+      assert.equal(none, undefined)
+      assert.match(warnings.join('\n'), /no class data archive for Kafka 0\.0\.0 \(brokers start without it, a little slower\)/)
+      assert.deepEqual(readdirSync(join(scratch, 'class-data')), [basename(made)], 'the failed attempt left nothing behind')
+    } finally {
+      await removeDir(scratch)
+    }
   })
 
   test('an unknown broker id is refused, naming the ids there are', async () => {
