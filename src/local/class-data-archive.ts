@@ -18,6 +18,56 @@ const START_TIMEOUT_MS = 120_000
 const STOP_TIMEOUT_MS = 60_000
 
 /**
+ * A single-node (combined) broker in `dir`, formatted and started with `jvmArgs` on free loopback
+ * ports; resolves once it logged that it started (with when its JVM was spawned), and kills it if it
+ * does not. The caller stops it. What an archive is made from, and what `bench/broker-start.ts` times.
+ */
+export async function startThrowawayBroker(options: { java: Java; distribution: KafkaDistribution; env: NodeJS.ProcessEnv; dir: string; jvmArgs: readonly string[] }): Promise<{ broker: BrokerProcess; spawnedAt: number }> {
+  const { java, distribution, dir } = options
+  await mkdir(join(dir, 'data'), { recursive: true })
+  await mkdir(join(dir, 'logs'), { recursive: true })
+  const [brokerPort, controllerPort] = await findFreePorts(2)
+  const properties = join(dir, 'server.properties')
+  await writeFile(
+    properties,
+    [
+      'node.id=0',
+      'process.roles=broker,controller',
+      `listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort}`,
+      `controller.quorum.voters=0@127.0.0.1:${controllerPort}`,
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      `log.dirs=${join(dir, 'data')}`,
+      'offsets.topic.replication.factor=1',
+      '',
+    ].join('\n'),
+  )
+  await writeFile(join(dir, 'log4j2.yaml'), LOG4J2_YAML)
+  const logging = [`-Dlog4j2.configurationFile=${join(dir, 'log4j2.yaml')}`, `-Dkafka.logs.dir=${join(dir, 'logs')}`]
+  await run(java.command, ['-Xmx256m', ...logging, '-cp', distribution.classpath, 'kafka.tools.StorageTool', 'format', '-t', 'AAAAAAAAAAAAAAAAAAAAAA', '-c', properties], { env: options.env, timeout: START_TIMEOUT_MS })
+  const spawnedAt = Date.now()
+  const broker = BrokerProcess.spawn(java.command, ['-Xms128m', '-Xmx384m', '-XX:+UseG1GC', ...options.jvmArgs, ...logging, '-cp', distribution.classpath, 'kafka.Kafka', properties], {
+    stdoutFile: join(dir, 'logs', 'stdout.log'),
+    env: options.env,
+    cwd: dir,
+  })
+  try {
+    const serverLog = join(dir, 'logs', 'server.log')
+    while (!(existsSync(serverLog) && readFileSync(serverLog, 'utf8').includes('Kafka Server started'))) {
+      if (!broker.running) throw new Error(`the broker exited while starting (${join(dir, 'logs')})`)
+      if (Date.now() > spawnedAt + START_TIMEOUT_MS) throw new Error(`the broker did not start within ${START_TIMEOUT_MS / 1000} s`)
+      await sleep(100)
+    }
+  } catch (err) {
+    await broker.kill()
+    throw err
+  }
+  return { broker, spawnedAt }
+}
+
+/**
  * The class data sharing archive (AppCDS) of a Kafka broker's classes, for these jars and this java:
  * a JVM that maps it (`-XX:SharedArchiveFile`) loads the classes it holds ready-made instead of
  * parsing and verifying them, as Kafka's own container image does (KIP-975). On the reference machine
@@ -48,43 +98,9 @@ export async function classDataArchive(options: {
   if (existsSync(archive)) return archive
   const work = join(dir, `making-${randomBytes(4).toString('hex')}`)
   try {
-    await mkdir(join(work, 'data'), { recursive: true })
-    await mkdir(join(work, 'logs'), { recursive: true })
-    const [brokerPort, controllerPort] = await findFreePorts(2)
-    const properties = join(work, 'server.properties')
-    await writeFile(
-      properties,
-      [
-        'node.id=0',
-        'process.roles=broker,controller',
-        `listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-        `advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort}`,
-        `controller.quorum.voters=0@127.0.0.1:${controllerPort}`,
-        'controller.listener.names=CONTROLLER',
-        'inter.broker.listener.name=PLAINTEXT',
-        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-        `log.dirs=${join(work, 'data')}`,
-        'offsets.topic.replication.factor=1',
-        '',
-      ].join('\n'),
-    )
-    await writeFile(join(work, 'log4j2.yaml'), LOG4J2_YAML)
-    const logging = [`-Dlog4j2.configurationFile=${join(work, 'log4j2.yaml')}`, `-Dkafka.logs.dir=${join(work, 'logs')}`]
-    await run(java.command, ['-Xmx256m', ...logging, '-cp', distribution.classpath, 'kafka.tools.StorageTool', 'format', '-t', 'AAAAAAAAAAAAAAAAAAAAAA', '-c', properties], { env: options.env, timeout: START_TIMEOUT_MS })
     const written = join(work, 'kafka.jsa')
-    const broker = BrokerProcess.spawn(java.command, ['-Xms128m', '-Xmx384m', '-XX:+UseG1GC', `-XX:ArchiveClassesAtExit=${written}`, ...logging, '-cp', distribution.classpath, 'kafka.Kafka', properties], {
-      stdoutFile: join(work, 'logs', 'stdout.log'),
-      env: options.env,
-      cwd: work,
-    })
+    const { broker } = await startThrowawayBroker({ java, distribution, env: options.env, dir: work, jvmArgs: [`-XX:ArchiveClassesAtExit=${written}`] })
     try {
-      const deadline = Date.now() + START_TIMEOUT_MS
-      const serverLog = join(work, 'logs', 'server.log')
-      while (!(existsSync(serverLog) && readFileSync(serverLog, 'utf8').includes('Kafka Server started'))) {
-        if (!broker.running) throw new Error(`the broker exited while starting (${join(work, 'logs')})`)
-        if (Date.now() > deadline) throw new Error(`the broker did not start within ${START_TIMEOUT_MS / 1000} s`)
-        await sleep(200)
-      }
       await broker.stop(STOP_TIMEOUT_MS)
     } finally {
       await broker.kill()
