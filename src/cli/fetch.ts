@@ -25,7 +25,7 @@ Exit codes: 0 ready, 1 something is missing (the message says what to do).
     const cache = cacheDir(io.env)
     if (values.force && !io.env.KAFKA_HOME) await rm(join(cache, `kafka-${await pomKafkaVersion(KAFKA_POM)}`), { recursive: true, force: true })
     const distribution = await resolveKafkaDistribution({ cacheDir: cache, env: io.env, onFetch: (m) => io.stderr.write(`${m}\n`) })
-    const archive = await classDataArchive({ cacheDir: cache, java, distribution, env: io.env, onWarning: (m) => io.stderr.write(`kafkaplane fetch: warning: ${m}\n`) })
+    const archive = await classDataArchive({ cacheDir: cache, java, distribution, env: io.env, onMaking: (m) => io.stderr.write(`${m}\n`), onWarning: (m) => io.stderr.write(`kafkaplane fetch: warning: ${m}\n`) })
     io.stdout.write(`java ${java.version} (${java.command})\nkafka ${distribution.version} (${distribution.source}): ${distribution.libDir}\nclass data archive: ${archive ?? 'none (see the warning)'}\n`)
     return 0
   },

@@ -89,6 +89,8 @@ export async function classDataArchive(options: {
   java: Java
   distribution: KafkaDistribution
   env: NodeJS.ProcessEnv
+  /** Told when the archive is being made (about 10 s, once). */
+  onMaking?: (message: string) => void
   onWarning?: (message: string) => void
 }): Promise<string | undefined> {
   const { java, distribution } = options
@@ -97,6 +99,7 @@ export async function classDataArchive(options: {
   const archive = join(dir, `kafka-${distribution.version}-${key}.jsa`)
   if (existsSync(archive)) return archive
   const work = join(dir, `making-${randomBytes(4).toString('hex')}`)
+  options.onMaking?.(`making the class data archive of Kafka ${distribution.version}'s broker classes in ${dir} (once: a broker started and stopped)`)
   try {
     const written = join(work, 'kafka.jsa')
     const { broker } = await startThrowawayBroker({ java, distribution, env: options.env, dir: work, jvmArgs: [`-XX:ArchiveClassesAtExit=${written}`] })
