@@ -215,7 +215,7 @@ export class LocalCluster implements BrokerOrchestrator {
       pids: {},
     }
     state = { ...state, kafkaVersion: distribution.version, pids: {} }
-    const archive = await classDataArchive({ cacheDir: options.cacheDir, java, distribution, env, onMaking: (message) => onEvent({ type: 'fetch', message }), onWarning: (message) => onEvent({ type: 'warning', message }) })
+    const archive = await archiveFor(options.cacheDir, java, distribution, env, onEvent)
     const cluster = new LocalCluster({
       dataDir,
       state,
@@ -272,7 +272,7 @@ export class LocalCluster implements BrokerOrchestrator {
     const env = runtime?.env ?? process.env
     const java = runtime ? await findJava(env) : undefined
     const distribution = runtime ? await resolveKafkaDistribution({ cacheDir: runtime.cacheDir, env, version: state.kafkaVersion, onFetch: (message) => onEvent?.({ type: 'fetch', message }) }) : undefined
-    const archive = runtime && java && distribution ? await classDataArchive({ cacheDir: runtime.cacheDir, java, distribution, env, onMaking: (message) => onEvent?.({ type: 'fetch', message }), onWarning: (message) => onEvent?.({ type: 'warning', message }) }) : undefined
+    const archive = runtime && java && distribution ? await archiveFor(runtime.cacheDir, java, distribution, env, onEvent) : undefined
     const cluster = new LocalCluster({ dataDir: dir, state, java, distribution, archive, cacheDir: runtime?.cacheDir, onEvent, env, readyTimeoutMs: undefined })
     for (const [id, pid] of Object.entries(state.pids)) {
       const adopted = BrokerProcess.adopt(pid, cluster.#propertiesFile(Number(id)))
@@ -296,7 +296,7 @@ export class LocalCluster implements BrokerOrchestrator {
   /** Nodes started from now on run `distribution`'s jars, with its class data archive (made once if need be). */
   async #use(distribution: KafkaDistribution): Promise<void> {
     this.#distribution = distribution
-    this.#archive = await classDataArchive({ cacheDir: this.#cacheDir!, java: this.#java!, distribution, env: this.#env, onMaking: (message) => this.#onEvent({ type: 'fetch', message }), onWarning: (message) => this.#onEvent({ type: 'warning', message }) })
+    this.#archive = await archiveFor(this.#cacheDir!, this.#java!, distribution, this.#env, this.#onEvent)
   }
 
   /**
@@ -803,6 +803,11 @@ export interface LocalClientSecurity {
   saslUser: string
   saslPassword: string
   saslPasswordFile: string
+}
+
+/** The class data archive nodes of `distribution` start from (class-data-archive.ts), its making and any failure said as events. */
+function archiveFor(cacheDir: string, java: Java, distribution: KafkaDistribution, env: NodeJS.ProcessEnv, onEvent: ((event: ClusterEvent) => void) | undefined): Promise<string | undefined> {
+  return classDataArchive({ cacheDir, java, distribution, env, onMaking: (message) => onEvent?.({ type: 'fetch', message }), onWarning: (message) => onEvent?.({ type: 'warning', message }) })
 }
 
 /** The layout of the cluster a state file describes (with `config` instead of its own, when given). */
