@@ -82,7 +82,8 @@ export async function startThrowawayBroker(options: { java: Java; distribution: 
  * renamed into place, so a half-written one is never used and two processes making it at once both
  * succeed. Never fatal: when it cannot be made, brokers start without it (undefined, with why).
  * The JVM checks the archive against its own classpath and java when it maps it, and runs without
- * it (with a warning in the node's stdout.log) when they differ.
+ * it (with a warning in the node's stdout.log) when they differ. None is made for a distribution of
+ * the user's own (KAFKA_HOME): it is used as it is, and nothing is written to the cache for it.
  */
 export async function classDataArchive(options: {
   cacheDir: string
@@ -94,6 +95,8 @@ export async function classDataArchive(options: {
   onWarning?: (message: string) => void
 }): Promise<string | undefined> {
   const { java, distribution } = options
+  // A distribution of the user's own (KAFKA_HOME) is used as it is: nothing of it goes into the cache.
+  if (distribution.source === 'kafka-home') return undefined
   const key = createHash('sha256').update(`${distribution.classpath}\n${java.command}\n${java.version}`).digest('hex').slice(0, 12)
   const dir = join(options.cacheDir, 'class-data')
   const archive = join(dir, `kafka-${distribution.version}-${key}.jsa`)
