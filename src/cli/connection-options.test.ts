@@ -1,12 +1,13 @@
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isKafkaplaneError } from '../core/errors.ts'
 import { connectionOptions } from './connection-options.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'kafkaplane-conn-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
 const cert = join(dir, 'c.crt')
 const key = join(dir, 'c.key')
 const encrypted = join(dir, 'e.key')

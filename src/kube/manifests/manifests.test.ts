@@ -177,10 +177,11 @@ test('kafkaplane render and install print YAML; bad input exits 2 naming the fie
   assert.match(imageOnRemote.stderr, /--image does not go with --remote/)
   assert.match((await run(['render', '--help'])).stdout, /Usage: kafkaplane render/)
 
-  const { mkdtempSync, writeFileSync } = await import('node:fs')
-  const bad = `${mkdtempSync('/tmp/kafkaplane-render-')}/bad.yaml`
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs')
+  const scratch = mkdtempSync('/tmp/kafkaplane-render-')
+  const bad = `${scratch}/bad.yaml`
   writeFileSync(bad, readFileSync(examplePath, 'utf8').replace('count: 3}', 'count: 0}').replace('"168"', '168'))
-  const refused = await run(['render', '-f', bad])
+  const refused = await run(['render', '-f', bad]).finally(() => rmSync(scratch, { recursive: true, force: true }))
   assert.equal(refused.code, 2)
   assert.match(refused.stderr, /spec\.topology\.clusters\[0\]\.brokerIds\.count is 0, but must be >= 1/)
   assert.match(refused.stderr, /spec\.brokerConfig\["log\.retention\.hours"\] is 168, but must be string/)
