@@ -8,14 +8,14 @@ import { promisify } from 'node:util'
 import { KafkaplaneError } from '../core/errors.ts'
 import { topologyProblems, type Topology } from '../core/topology/topology.ts'
 import { caughtUpSince } from '../core/health/quorum.ts'
-import { anyConnection, createAdmin } from '../kafka/connection.ts'
-import { describeQuorum } from '../kafka/describe-quorum.ts'
+import { createAdmin } from '../kafka/connection.ts'
+import { describeControllerQuorum } from '../kafka/describe-controller-quorum.ts'
 import { recordTopology } from '../kafka/record-topology.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import type { BrokerOrchestrator } from '../ports/orchestrator.ts'
 import { BrokerProcess } from './broker-process.ts'
 import { LocalCertificateAuthority } from './certificates.ts'
-import { bootstrapServers, brokers, planLocalCluster, renderNodeProperties, type ControllerMode, type LocalClusterSpec, type LocalNode, type LocalSecurity } from './cluster-spec.ts'
+import { bootstrapServers, brokers, controllers, planLocalCluster, renderNodeProperties, type ControllerMode, type LocalClusterSpec, type LocalNode, type LocalSecurity } from './cluster-spec.ts'
 import {
   assertNodesBelongTo,
   isEmptyDir,
@@ -653,8 +653,8 @@ export class LocalCluster implements BrokerOrchestrator {
 
   /**
    * Polls until every id is up, failing fast if a node exits: a broker when it is registered and
-   * unfenced; a controller-only node when the quorum (asked through the brokers) counts it caught up
-   * with its leader. A node that is both is up as a broker.
+   * unfenced; a controller-only node when the quorum leader (asked through the controller listeners)
+   * counts it caught up since it was started. A node that is both is up as a broker.
    */
   async #waitReady(ids: readonly number[]): Promise<void> {
     const since = Date.now() // their processes were started just now: a controller is up once it caught up after this
@@ -672,9 +672,9 @@ export class LocalCluster implements BrokerOrchestrator {
         }
       }
       const live = await this.#liveBrokerIds()
-      const controllers = [...waiting].some((id) => controllerOnly.has(id)) ? await this.#caughtUpControllers(since) : new Set<number>()
+      const caughtUp = [...waiting].some((id) => controllerOnly.has(id)) ? await this.#caughtUpControllers(since) : new Set<number>()
       for (const id of [...waiting]) {
-        if (controllerOnly.has(id) ? controllers.has(id) : live.has(id)) {
+        if (controllerOnly.has(id) ? caughtUp.has(id) : live.has(id)) {
           waiting.delete(id)
           this.#onEvent({ type: 'ready', nodeId: id, role: controllerOnly.has(id) ? 'controller' : 'broker' })
         }
@@ -698,7 +698,7 @@ export class LocalCluster implements BrokerOrchestrator {
    * of them, so "ready" means all of them agree.
    */
   async #liveBrokerIds(): Promise<Set<number>> {
-    const running = this.#runningBrokers()
+    const running = brokers(this.spec).filter((n) => this.#processes.get(n.id)?.running)
     if (running.length === 0) return new Set()
     const views = await Promise.all(
       running.map(async (node) => {
@@ -715,25 +715,25 @@ export class LocalCluster implements BrokerOrchestrator {
     return new Set([...views[0]!].filter((id) => views.every((v) => v.has(id))))
   }
 
-  /** The voters the quorum leader counts as caught up after `since` (core/health/quorum.ts), asked through a running broker. */
+  /**
+   * The voters the quorum leader counts as caught up after `since` (core/health/quorum.ts), asked of
+   * the running controllers themselves (KIP-919, kafka/describe-controller-quorum.ts): no broker need run.
+   */
   async #caughtUpControllers(since: number): Promise<Set<number>> {
-    const running = this.#runningBrokers()
+    const running = controllers(this.spec).filter((n) => this.#processes.get(n.id)?.running)
     if (running.length === 0) return new Set()
-    const servers = bootstrapServers({ nodes: running })
+    const servers = running.map((n) => `127.0.0.1:${n.controllerPort}`)
     const admin = createAdmin({ bootstrapServers: servers, requestTimeoutMs: 3000, connectTimeoutMs: 1000 })
     try {
-      const quorum = await describeQuorum(await anyConnection(admin, servers))
+      const quorum = await describeControllerQuorum(admin, servers)
       return new Set(quorum.voters.filter((v) => caughtUpSince(quorum, v, since)).map((v) => v.id))
     } catch {
-      return new Set() // no quorum leader yet, or no broker answering yet
+      return new Set() // no quorum leader yet, or no controller answering yet
     } finally {
       await admin.close().catch(() => {})
     }
   }
 
-  #runningBrokers(): LocalNode[] {
-    return brokers(this.spec).filter((n) => this.#processes.get(n.id)?.running)
-  }
 
   async #logTail(id: number): Promise<string> {
     for (const file of ['stdout.log', 'server.log']) {
