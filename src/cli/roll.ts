@@ -138,7 +138,7 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
         const step = nextBatch(snapshot, nodes, options)
         io.stdout.write(`order: ${order.map((n) => n.id).join(', ')}\n`)
         if (step.kind === 'restart') io.stdout.write(`first batch now: ${step.nodes.map((n) => n.id).join(', ')}\n`)
-        if (step.kind === 'blocked') for (const w of step.waiting) io.stdout.write(`${nodeName(cluster, w.id)} may not restart now: ${w.blockers.join('; ')}\n`)
+        if (step.kind === 'blocked') for (const w of step.waiting) io.stdout.write(`${cluster.nodeName(w.id)} may not restart now: ${w.blockers.join('; ')}\n`)
         io.stderr.write('dry run: nothing changed\n')
         return 0
       }
@@ -205,17 +205,12 @@ function levelNamed(level: number, change: Pick<VersionChange, 'to' | 'current'>
   return [change.to.metadata, change.current.metadata].find((m) => m.level === level) ?? { level }
 }
 
-/** "broker 3" or "controller 7" (a dedicated controller). */
-function nodeName(cluster: LocalCluster, id: number): string {
-  return `${cluster.node(id).brokerPort === undefined ? 'controller' : 'broker'} ${id}`
-}
-
 function rollReporter(io: CommandIO, cluster: LocalCluster): (event: RollEvent) => void {
   const say = (line: string) => io.stderr.write(`  ${line}\n`)
   return (event) => {
     switch (event.type) {
       case 'restarting':
-        for (const w of event.passedOver) say(`${nodeName(cluster, w.id)} passed over for now: ${w.blockers.join('; ')}`)
+        for (const w of event.passedOver) say(`${cluster.nodeName(w.id)} passed over for now: ${w.blockers.join('; ')}`)
         say(describeRestarting(event))
         for (const w of event.warnings) say(`warning: ${w}`)
         return
@@ -229,7 +224,7 @@ function rollReporter(io: CommandIO, cluster: LocalCluster): (event: RollEvent) 
         say(`preferred leaders given back: ${event.elected}${event.failed.length > 0 ? `, ${event.failed.length} not (e.g. ${event.failed[0]!.topic}-${event.failed[0]!.partition}: ${event.failed[0]!.message})` : ''}`)
         return
       case 'blocked':
-        for (const w of event.waiting) say(`${nodeName(cluster, w.id)} may not restart now: ${w.blockers.join('; ')}`)
+        for (const w of event.waiting) say(`${cluster.nodeName(w.id)} may not restart now: ${w.blockers.join('; ')}`)
         return
       case 'retrying':
         say(`cluster not answering (${event.message}); retrying`)

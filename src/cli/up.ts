@@ -250,7 +250,7 @@ async function runUntilSignal(cluster: LocalCluster, io: CommandIO, live: Served
       if (running.has(id) || rolling.includes(id)) reported.delete(id)
       else if (!reported.has(id)) {
         reported.add(id)
-        io.stderr.write(`kafkaplane: warning: ${cluster.node(id).brokerPort === undefined ? 'controller' : 'broker'} ${id} exited on its own; its log is in ${cluster.logDir(id)}\n`)
+        io.stderr.write(`kafkaplane: warning: ${cluster.nodeName(id)} exited on its own; its log is in ${cluster.logDir(id)}\n`)
       }
     }
   }, 2000)

@@ -372,6 +372,11 @@ export class LocalCluster implements BrokerOrchestrator {
     return this.#node(id)
   }
 
+  /** "broker 3", or "controller 7" for a dedicated controller: how messages name node `id`. */
+  nodeName(id: number): string {
+    return `${this.#node(id).brokerPort === undefined ? 'controller' : 'broker'} ${id}`
+  }
+
   logDir(id: number): string {
     return join(nodeDir(this.dataDir, id), 'logs')
   }
