@@ -139,9 +139,13 @@ describe('kafkaplane resources on a real API server', () => {
       metadata: { name: 'minimal', namespace: 'kafka' },
       spec: { cluster: 'minimal', partitions: 1 },
     }
+    const dedicated = example('kafka-cluster.yaml')
+    dedicated.metadata.name = 'dedicated'
+    dedicate(dedicated.spec, { first: 90, count: 2 }, { first: 190, count: 1 })
     const cases: [Resource, typeof validateCluster][] = [
       [example('kafka-cluster.yaml'), validateCluster],
       [minimalCluster, validateCluster],
+      [dedicated, validateCluster],
       [example('kafka-topic.yaml'), validateTopic],
       [minimalTopic, validateTopic],
     ]
@@ -292,7 +296,25 @@ const CLUSTER_CASES: InvalidCase[] = [
     name: 'payments-with-a-very-long-name-for-a-cluster-xx',
     change: () => {},
   },
+  // Dedicated controllers (spec.topology.clusters[].controllerIds): 2 in k8s-1, 1 in k8s-2, apart from the brokers.
+  { title: 'dedicated controllers that do not add up to spec.topology.controllers', field: 'spec.topology.controllers', change: (s) => dedicate(s, { first: 90, count: 2 }, { first: 190, count: 2 }) },
+  { title: 'a controller id range overlapping a broker id range', field: 'spec.topology.clusters', change: (s) => dedicate(s, { first: 90, count: 2 }, { first: 101, count: 1 }) },
+  { title: 'two controller id ranges overlapping', field: 'spec.topology.clusters', change: (s) => dedicate(s, { first: 90, count: 2 }, { first: 91, count: 1 }) },
+  { title: 'more than 5 dedicated controllers in a Kubernetes cluster', field: 'spec.topology.clusters[0].controllerIds.count', change: (s) => dedicate(s, { first: 90, count: 6 }, { first: 190, count: 1 }) },
+  { title: 'a controller heap equal to its memory', field: 'spec.controllerResources.heap', change: (s) => (s.controllerResources = { memory: '2Gi', heap: '2Gi' }) },
+  {
+    title: 'a name too long for the dedicated controllers\' StatefulSet names (fits without them)',
+    field: 'metadata.name',
+    name: 'payments-with-a-long-name-for-a-cluster-x',
+    change: (s) => dedicate(s, { first: 90, count: 2 }, { first: 190, count: 1 }),
+  },
 ]
+
+/** Dedicated controllers in the example's two Kubernetes clusters. */
+function dedicate(spec: any, k8s1: { first: number; count: number }, k8s2: { first: number; count: number }): void {
+  spec.topology.clusters[0].controllerIds = k8s1
+  spec.topology.clusters[1].controllerIds = k8s2
+}
 
 const TOPIC_CASES: InvalidCase[] = [
   { title: 'minInsyncReplicas above replicationFactor', field: 'spec.minInsyncReplicas', change: (s) => (s.minInsyncReplicas = 7) },

@@ -38,7 +38,7 @@ describe('the roller on Kubernetes: broker pods as roll nodes, restarted by dele
     return checked.model
   }
   const apply = async (m: KafkaClusterModel, budgets?: ReadonlyMap<string, number>) => {
-    for (const object of renderKafkaCluster(m, budgets)[0]!.objects) await clusters.home.applier.apply(object)
+    for (const object of renderKafkaCluster(m, { brokers: budgets })[0]!.objects) await clusters.home.applier.apply(object)
   }
   const pods = async () => {
     const list = await plane.kubectl(['get', 'pods', '-n', 'kafka', '-o', 'json'])

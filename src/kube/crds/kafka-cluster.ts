@@ -11,11 +11,18 @@ export interface KafkaClusterSpec {
   kafka: { version: string; image: string; keepMetadataVersion: boolean; clusterId?: string; imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never'; bootstrapServers?: string[] }
   topology: {
     clusters: KubernetesClusterSpec[]
-    /** How many brokers are KRaft controllers too (combined nodes), spread over clusters and zones. */
+    /**
+     * How many KRaft controllers: brokers that are controllers too (combined nodes), spread over
+     * clusters and zones; or, when clusters name controllerIds, exactly those dedicated controllers.
+     */
     controllers: number
   }
   storage: { size: string; class?: string; metadata?: { size: string; class?: string } }
-  resources: { cpu: string; memory: string; cpuLimit?: string; heap?: string }
+  resources: ResourcesSpec
+  /** Each dedicated controller's container (when spec.topology.clusters[].controllerIds are given). */
+  controllerResources: ResourcesSpec
+  /** Each dedicated controller's volume: the KRaft metadata log. */
+  controllerStorage: { size: string; class?: string }
   brokerConfig: Record<string, string>
   allowAutoCreateTopics: boolean
   listeners: ListenerSpec[]
@@ -43,12 +50,26 @@ export interface SelfHealingSpec {
   maxPlansPerHour: number
 }
 
+export interface ResourcesSpec {
+  cpu: string
+  memory: string
+  cpuLimit?: string
+  heap?: string
+}
+
 export interface KubernetesClusterSpec {
   name: string
   /** The kubeconfig context that reaches it (default: its name). */
   context?: string
   zones: string[]
-  brokerIds: { first: number; count: number }
+  brokerIds: IdRange
+  /** The node ids of its dedicated KRaft controllers (process.roles=controller, a StatefulSet of their own). */
+  controllerIds?: IdRange
+}
+
+export interface IdRange {
+  first: number
+  count: number
 }
 
 export interface ListenerSpec {
@@ -78,6 +99,9 @@ type Cluster = Pick<KafkaClusterSpec['topology'], 'clusters' | 'controllers'>
 type Spec = KafkaClusterSpec
 
 const brokerCount = (t: Cluster) => t.clusters.reduce((n, c) => n + c.brokerIds.count, 0)
+/** Whether the controllers are dedicated: some Kubernetes cluster names controllerIds. */
+export const dedicatedControllers = (t: Pick<Cluster, 'clusters'>): boolean => t.clusters.some((c) => c.controllerIds !== undefined)
+const apart = (a: IdRange, b: IdRange) => a.first + a.count <= b.first || b.first + b.count <= a.first
 
 export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
   type: 'object',
@@ -161,6 +185,16 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
                   count: { type: 'integer', minimum: 1, maximum: 1000, description: 'how many brokers run in this Kubernetes cluster, 1 to 1000' },
                 },
               },
+              controllerIds: {
+                type: 'object',
+                required: ['first', 'count'],
+                description:
+                  'the node ids of the dedicated KRaft controllers of this Kubernetes cluster (process.roles=controller, their own StatefulSet <name>-<cluster>-controller), e.g. controllerIds: {first: 90, count: 2}; give them in one or more clusters, summing to spec.topology.controllers, or nowhere for controllers on brokers. Fixed for the life of the cluster (a static quorum)',
+                properties: {
+                  first: { type: 'integer', minimum: 0, maximum: 1_000_000, description: 'the first controller id of this Kubernetes cluster, 0 to 1000000, apart from every broker id' },
+                  count: { type: 'integer', minimum: 1, maximum: 5, description: 'how many dedicated controllers run in this Kubernetes cluster, 1 to 5' },
+                },
+              },
             },
           },
         },
@@ -168,7 +202,7 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
           type: 'integer',
           enum: [1, 3, 5],
           default: 3,
-          description: 'how many brokers are KRaft controllers too: 3 (tolerates one loss) or 5 (two); 1 only for tests',
+          description: 'how many KRaft controllers: 3 (tolerates one loss) or 5 (two); 1 only for tests. Brokers that are controllers too, or, when clusters name controllerIds, those dedicated controllers',
         },
       },
       'x-kubernetes-validations': [
@@ -179,10 +213,22 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
           holds: (t) => t.clusters.every((a) => t.clusters.every((b) => a.name === b.name || a.brokerIds.first + a.brokerIds.count <= b.brokerIds.first || b.brokerIds.first + b.brokerIds.count <= a.brokerIds.first)),
         }),
         rule<Cluster>({
-          rule: 'self.clusters.map(c, c.brokerIds.count).sum() >= self.controllers',
+          rule: 'self.clusters.exists(c, has(c.controllerIds)) || self.clusters.map(c, c.brokerIds.count).sum() >= self.controllers',
           message: 'spec.topology.controllers: more controllers than brokers; lower controllers or add brokers',
           fieldPath: '.controllers',
-          holds: (t) => brokerCount(t) >= t.controllers,
+          holds: (t) => dedicatedControllers(t) || brokerCount(t) >= t.controllers,
+        }),
+        rule<Cluster>({
+          rule: '!self.clusters.exists(c, has(c.controllerIds)) || self.clusters.map(c, has(c.controllerIds) ? c.controllerIds.count : 0).sum() == self.controllers',
+          message: 'spec.topology.clusters[].controllerIds: their counts must add up to spec.topology.controllers; change the counts, or controllers',
+          fieldPath: '.controllers',
+          holds: (t) => !dedicatedControllers(t) || t.clusters.reduce((n, c) => n + (c.controllerIds?.count ?? 0), 0) === t.controllers,
+        }),
+        rule<Cluster>({
+          rule: 'self.clusters.all(a, !has(a.controllerIds) || self.clusters.all(b, (a.controllerIds.first + a.controllerIds.count <= b.brokerIds.first || b.brokerIds.first + b.brokerIds.count <= a.controllerIds.first) && (a.name == b.name || !has(b.controllerIds) || a.controllerIds.first + a.controllerIds.count <= b.controllerIds.first || b.controllerIds.first + b.controllerIds.count <= a.controllerIds.first)))',
+          message: 'spec.topology.clusters[].controllerIds: a controller id range overlaps a broker id range or another controller range (node ids are shared by brokers and controllers); give the controllers ids of their own, e.g. controllerIds {first: 90, count: 3}',
+          fieldPath: '.clusters',
+          holds: (t) => t.clusters.every((a) => a.controllerIds === undefined || t.clusters.every((b) => apart(a.controllerIds!, b.brokerIds) && (a.name === b.name || b.controllerIds === undefined || apart(a.controllerIds!, b.controllerIds)))),
         }),
         rule<Cluster>({
           rule: 'self.clusters.all(c, self.clusters.exists_one(d, d.name == c.name))',
@@ -209,25 +255,16 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
         },
       },
     },
-    resources: {
+    resources: resourcesSchema('broker', { cpu: '2', memory: '8Gi' }),
+    controllerResources: resourcesSchema('controller', { cpu: '500m', memory: '2Gi' }),
+    controllerStorage: {
       type: 'object',
       default: {},
-      description: 'CPU and memory of each broker container; the JVM heap is half the memory unless heap is given',
+      description: "each dedicated controller's persistent volume, for the KRaft metadata log",
       properties: {
-        cpu: { type: 'string', default: '2', pattern: QUANTITY_PATTERN, description: 'the CPU request, a Kubernetes quantity, e.g. cpu: "4"' },
-        cpuLimit: { type: 'string', pattern: QUANTITY_PATTERN, description: 'a CPU limit (default none: brokers are not throttled), e.g. cpuLimit: "8"' },
-        memory: { type: 'string', default: '8Gi', pattern: QUANTITY_PATTERN, description: 'the memory request and limit, a Kubernetes quantity, e.g. memory: 16Gi' },
-        heap: { type: 'string', pattern: QUANTITY_PATTERN, description: 'the JVM heap (default half the memory: the rest is page cache), e.g. heap: 6Gi' },
+        size: { type: 'string', default: '10Gi', pattern: QUANTITY_PATTERN, description: 'a Kubernetes quantity, e.g. size: 20Gi' },
+        class: { type: 'string', minLength: 1, maxLength: 253, description: "a StorageClass name (default: spec.storage.class, else the cluster's default class)" },
       },
-      'x-kubernetes-validations': [
-        rule<Spec['resources']>({
-          rule: '!has(self.heap) || quantity(self.heap).isLessThan(quantity(self.memory))',
-          message: 'spec.resources.heap must be less than spec.resources.memory (the page cache needs the rest); lower heap or leave it out for half the memory',
-          fieldPath: '.heap',
-          // The twin compares what the API server's quantity() compares: the amounts, suffixes applied.
-          holds: (r) => r.heap === undefined || parseQuantity(r.heap) < parseQuantity(r.memory),
-        }),
-      ],
     },
     brokerConfig: {
       type: 'object',
@@ -293,7 +330,7 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
       pattern: LISTENER_NAME_PATTERN,
       description: 'the listener brokers replicate over (default the first listener); with several Kubernetes clusters its address must be reachable from all of them',
     },
-    controllerPort: { type: 'integer', minimum: 1024, maximum: 65535, default: 9093, description: 'the KRaft controller port of controller brokers, 1024 to 65535, e.g. controllerPort: 9093' },
+    controllerPort: { type: 'integer', minimum: 1024, maximum: 65535, default: 9093, description: 'the KRaft controller port of the controllers, 1024 to 65535, e.g. controllerPort: 9093' },
     brokerServices: {
       type: 'object',
       default: {},
@@ -456,17 +493,43 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
   ],
 }
 
+/** The resources of a broker's or a dedicated controller's container (spec.resources, spec.controllerResources). */
+function resourcesSchema(node: 'broker' | 'controller', defaults: { cpu: string; memory: string }): Schema {
+  const field = node === 'broker' ? 'spec.resources' : 'spec.controllerResources'
+  return {
+    type: 'object',
+    default: {},
+    description: `CPU and memory of each ${node} container; the JVM heap is half the memory unless heap is given${node === 'controller' ? ' (dedicated controllers only: spec.topology.clusters[].controllerIds)' : ''}`,
+    properties: {
+      cpu: { type: 'string', default: defaults.cpu, pattern: QUANTITY_PATTERN, description: `the CPU request, a Kubernetes quantity, e.g. cpu: "${node === 'broker' ? 4 : 1}"` },
+      cpuLimit: { type: 'string', pattern: QUANTITY_PATTERN, description: `a CPU limit (default none: ${node}s are not throttled), e.g. cpuLimit: "8"` },
+      memory: { type: 'string', default: defaults.memory, pattern: QUANTITY_PATTERN, description: `the memory request and limit, a Kubernetes quantity, e.g. memory: ${node === 'broker' ? '16Gi' : '4Gi'}` },
+      heap: { type: 'string', pattern: QUANTITY_PATTERN, description: `the JVM heap (default half the memory: the rest is page cache), e.g. heap: ${node === 'broker' ? '6Gi' : '1Gi'}` },
+    },
+    'x-kubernetes-validations': [
+      rule<ResourcesSpec>({
+        rule: '!has(self.heap) || quantity(self.heap).isLessThan(quantity(self.memory))',
+        message: `${field}.heap must be less than ${field}.memory (the page cache needs the rest); lower heap or leave it out for half the memory`,
+        fieldPath: '.heap',
+        // The twin compares what the API server's quantity() compares: the amounts, suffixes applied.
+        holds: (r) => r.heap === undefined || parseQuantity(r.heap) < parseQuantity(r.memory),
+      }),
+    ],
+  }
+}
+
 /**
  * Rules on the whole resource: its name and the Kubernetes cluster names make object names
- * (StatefulSet `<name>-<cluster>`, at most 52 characters so that its pods' revision label fits in 63;
- * per-broker Service `<name>-broker-<id>`), so they must be DNS labels short enough.
+ * (StatefulSet `<name>-<cluster>`, and `<name>-<cluster>-controller` for dedicated controllers, at most
+ * 52 characters so that its pods' revision label fits in 63; per-broker Service `<name>-broker-<id>`),
+ * so they must be DNS labels short enough.
  */
 export const KAFKA_CLUSTER_RESOURCE_RULES = [
   rule<{ metadata: { name: string }; spec: Spec }>({
-    rule: "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && self.spec.topology.clusters.all(c, size(self.metadata.name) + size(c.name) <= 51)",
-    message: 'metadata.name must be a DNS label (lower case letters, digits and -) and, with a "-" and the longest spec.topology.clusters[].name, at most 52 characters (it names the StatefulSets); shorten the name or the cluster names',
+    rule: "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && self.spec.topology.clusters.all(c, size(self.metadata.name) + size(c.name) + (has(c.controllerIds) ? 11 : 0) <= 51)",
+    message: 'metadata.name must be a DNS label (lower case letters, digits and -) and, with a "-" and the longest spec.topology.clusters[].name (and "-controller" where it names controllerIds), at most 52 characters (it names the StatefulSets); shorten the name or the cluster names',
     fieldPath: '.metadata.name',
-    holds: (r) => new RegExp(DNS_LABEL_PATTERN).test(r.metadata.name) && r.spec.topology.clusters.every((c) => r.metadata.name.length + c.name.length <= 51),
+    holds: (r) => new RegExp(DNS_LABEL_PATTERN).test(r.metadata.name) && r.spec.topology.clusters.every((c) => r.metadata.name.length + c.name.length + (c.controllerIds ? 11 : 0) <= 51),
   }),
 ]
 
@@ -563,7 +626,7 @@ export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
     brokers: { type: 'integer', minimum: 0, description: 'brokers in the spec' },
     readyBrokers: { type: 'integer', minimum: 0, description: 'brokers whose readiness probe passes' },
     clusterId: { type: 'string', maxLength: 64 },
-    controllers: { type: 'array', maxItems: 5, items: { type: 'integer' }, description: 'the broker ids that are KRaft controllers' },
+    controllers: { type: 'array', maxItems: 5, items: { type: 'integer' }, description: 'the node ids of the KRaft controllers (brokers that are controllers too, or the dedicated controllers)' },
     clusters: {
       type: 'array',
       maxItems: MAX_CLUSTERS,

@@ -37,6 +37,15 @@ export function renderProperties(properties: Readonly<Record<string, string>>, a
   return [`# Written by kafkaplane for ${about}`, ...Object.entries(properties).map(([k, v]) => `${k}=${escape(v)}`), ''].join('\n')
 }
 
+/** Step 0 of the start scripts (brokers' and dedicated controllers'): the image holds spec.kafka.version. */
+export const VERSION_CHECK = `want="\${KAFKAPLANE_KAFKA_VERSION:-}"
+if [ -n "$want" ] && [ ! -f "${KAFKA_HOME}/libs/kafka-server-\${want}.jar" ]; then
+  have="$(ls "${KAFKA_HOME}/libs" | sed -n 's/^kafka-server-\\([0-9][0-9.]*\\)\\.jar$/\\1/p')"
+  echo "kafkaplane: spec.kafka.version is \${want}, but this image holds Kafka \${have:-of no known version}: set spec.kafka.version to \${have:-the image's version}, or spec.kafka.image to an image of Kafka \${want}" >&2
+  exit 1
+fi
+`
+
 export const START_SCRIPT = `#!/bin/sh
 # Written by kafkaplane: starts the broker whose id is this pod's index.
 set -eu
@@ -46,13 +55,7 @@ if [ ! -f "$src" ]; then
   echo "kafkaplane: no properties for broker \${id} in this ConfigMap: is the StatefulSet's ordinals.start this cluster's first broker id?" >&2
   exit 1
 fi
-want="\${KAFKAPLANE_KAFKA_VERSION:-}"
-if [ -n "$want" ] && [ ! -f "${KAFKA_HOME}/libs/kafka-server-\${want}.jar" ]; then
-  have="$(ls "${KAFKA_HOME}/libs" | sed -n 's/^kafka-server-\\([0-9][0-9.]*\\)\\.jar$/\\1/p')"
-  echo "kafkaplane: spec.kafka.version is \${want}, but this image holds Kafka \${have:-of no known version}: set spec.kafka.version to \${have:-the image's version}, or spec.kafka.image to an image of Kafka \${want}" >&2
-  exit 1
-fi
-props="${RUN_DIR}/server.properties"
+${VERSION_CHECK}props="${RUN_DIR}/server.properties"
 if [ -n "\${KAFKAPLANE_ZONE:-}" ]; then
   planned="$(sed -n 's/^broker\\.rack=//p' "$src")"
   if [ "$planned" != "$KAFKAPLANE_ZONE" ]; then

@@ -1,4 +1,4 @@
-import type { V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1Probe, V1StatefulSet } from '@kubernetes/client-node'
+import type { V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1PodSpec, V1Probe, V1StatefulSet } from '@kubernetes/client-node'
 import { DATA_DIR, METADATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { brokerConfigMap, CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
 import { brokerLabels, brokerSelector, contentHash, HOSTNAME_LABEL, KUBERNETES_CLUSTER_LABEL, ZONE_LABEL } from './labels.ts'
@@ -41,7 +41,7 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
     { name: 'KAFKAPLANE_BROKER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
     { name: 'KAFKAPLANE_BOOTSTRAP_SERVER', value: `127.0.0.1:${probePort}` },
   ]
-  const containerSecurity = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }
+  const containerSecurity = CONTAINER_SECURITY
   const probe = (kind: 'ready' | 'live', timing: Omit<V1Probe, 'exec'>): V1Probe => ({
     exec: { command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe ${kind} --broker-id "$KAFKAPLANE_BROKER_ID" --timeout-ms ${(timing.timeoutSeconds! - 1) * 1000}`] },
     ...timing,
@@ -71,9 +71,8 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: spec.rolling.terminationGracePeriodSeconds,
-          securityContext: { runAsNonRoot: true, runAsUser: BROKER_UID, runAsGroup: BROKER_UID, fsGroup: BROKER_UID, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } },
-          ...(Object.keys(spec.pool.nodeSelector).length > 0 ? { nodeSelector: { ...spec.pool.nodeSelector } } : {}),
-          ...(spec.pool.tolerations.length > 0 ? { tolerations: spec.pool.tolerations.map((t) => ({ ...t })) } : {}),
+          securityContext: POD_SECURITY,
+          ...poolPlacement(spec),
           affinity: {
             nodeAffinity: zoneAffinity(spec.pool.nodeAffinity as V1NodeAffinity | undefined, cluster.zones),
             podAntiAffinity: {
@@ -152,17 +151,26 @@ export function portName(listener: string): string {
   return listener.toLowerCase().replace(/_/g, '-').slice(0, 15).replace(/-+$/, '')
 }
 
-function volumeClaim(name: string, size: string, storageClass: string | undefined): V1PersistentVolumeClaim {
+/** A non-root, read-only container with no capabilities (brokers, their probe server, dedicated controllers). */
+export const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }
+/** The pod's: the image's uid, volumes owned by its group. */
+export const POD_SECURITY = { runAsNonRoot: true, runAsUser: BROKER_UID, runAsGroup: BROKER_UID, fsGroup: BROKER_UID, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } }
+
+/** The dedicated pool's node selector and tolerations (spec.pool), when it names any. */
+export function poolPlacement(spec: KafkaClusterModel['spec']): Pick<V1PodSpec, 'nodeSelector' | 'tolerations'> {
+  return {
+    ...(Object.keys(spec.pool.nodeSelector).length > 0 ? { nodeSelector: { ...spec.pool.nodeSelector } } : {}),
+    ...(spec.pool.tolerations.length > 0 ? { tolerations: spec.pool.tolerations.map((t) => ({ ...t })) } : {}),
+  }
+}
+
+export function volumeClaim(name: string, size: string, storageClass: string | undefined): V1PersistentVolumeClaim {
   return {
     metadata: { name },
     spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } }, ...(storageClass ? { storageClassName: storageClass } : {}) },
   }
 }
 
-/**
- * The pool's node affinity with "zone in the cluster's zones" added to every required term (terms are
- * ORed, expressions within a term ANDed, so each term must carry it).
- */
 /** Properties that differ from broker to broker: made from its id, zone and role alone. */
 const IDENTITY_PROPERTIES = ['node.id', 'process.roles', 'listeners', 'advertised.listeners', 'broker.rack']
 
@@ -179,7 +187,11 @@ export function configHash(model: KafkaClusterModel, cluster: KubernetesClusterM
   return contentHash(JSON.stringify({ start: data['start.sh'], shared, listeners: model.spec.listeners, zones: cluster.zones, controllers: model.controllers, controllerPort: model.spec.controllerPort }))
 }
 
-function zoneAffinity(pool: V1NodeAffinity | undefined, zones: readonly string[]): V1NodeAffinity {
+/**
+ * The pool's node affinity with "zone in the cluster's zones" added to every required term (terms are
+ * ORed, expressions within a term ANDed, so each term must carry it).
+ */
+export function zoneAffinity(pool: V1NodeAffinity | undefined, zones: readonly string[]): V1NodeAffinity {
   const zoneExpression = { key: ZONE_LABEL, operator: 'In', values: [...zones] }
   const terms: V1NodeSelectorTerm[] = pool?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [{}]
   return {

@@ -238,3 +238,68 @@ test('a scale does not roll the other brokers: the config hash is the same with 
   assert.notEqual(hash(sized(3, (s) => (s.topology.clusters[1].zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1d'])), 1), hash(sized(3), 1), 'a zone (broker.rack of one broker)')
   assert.notEqual(hash(sized(3, (s) => (s.listeners[0].port = 9192)), 1), hash(sized(3), 1), 'a listener')
 })
+
+test('dedicated controllers: per Kubernetes cluster a StatefulSet, ConfigMap, headless Service, Services and PDB of their own, applied before the brokers\', selecting controllers only', () => {
+  const r = example()
+  const spec = r.spec as { topology: { clusters: { controllerIds?: { first: number; count: number } }[] }; controllerResources?: unknown; controllerStorage?: unknown }
+  spec.topology.clusters[0]!.controllerIds = { first: 90, count: 2 }
+  spec.topology.clusters[1]!.controllerIds = { first: 190, count: 1 }
+  spec.controllerResources = { cpu: '1', memory: '3Gi' }
+  spec.controllerStorage = { size: '20Gi' }
+  const m = model(r)
+  const [one, two] = renderKafkaCluster(m)
+  assert.deepEqual(one!.objects.map((o) => `${o.kind}/${o.metadata!.name}`), [
+    'ConfigMap/payments-k8s-1-controller-config',
+    'Service/payments-k8s-1-controller',
+    'Service/payments-controller-90',
+    'Service/payments-controller-91',
+    'PodDisruptionBudget/payments-k8s-1-controller',
+    'StatefulSet/payments-k8s-1-controller',
+    'ConfigMap/payments-k8s-1-config',
+    'Service/payments-k8s-1',
+    'Service/payments-broker-0',
+    'Service/payments-broker-1',
+    'Service/payments-broker-2',
+    'PodDisruptionBudget/payments-k8s-1',
+    'StatefulSet/payments-k8s-1',
+  ])
+  const [sts, brokers] = ofKind(one!.objects, 'StatefulSet')
+  assert.equal(sts.spec.ordinals.start, 90)
+  assert.equal(sts.spec.replicas, 2)
+  assert.equal(sts.spec.updateStrategy.type, 'OnDelete')
+  assert.equal(sts.spec.selector.matchLabels['app.kubernetes.io/component'], 'controller')
+  assert.equal(brokers.spec.selector.matchLabels['app.kubernetes.io/component'], 'broker')
+  const pod = sts.spec.template.spec
+  const kafka = pod.containers[0]
+  assert.deepEqual(pod.initContainers, undefined, 'no probe sidecar')
+  assert.deepEqual(kafka.ports, [{ name: 'controller', containerPort: 9093, protocol: 'TCP' }])
+  assert.deepEqual(kafka.resources, { requests: { cpu: '1', memory: '3Gi' }, limits: { memory: '3Gi' } })
+  assert.equal(kafka.env.find((e: any) => e.name === 'KAFKA_HEAP_OPTS').value, '-Xms1536m -Xmx1536m')
+  assert.match(kafka.readinessProbe.exec.command[2], /probe ready --controller-id "\$KAFKAPLANE_CONTROLLER_ID" --bootstrap-controller "\$KAFKAPLANE_BOOTSTRAP_CONTROLLER" --since "\$\(cat \/var\/run\/kafkaplane\/started-at\)"/)
+  assert.deepEqual(kafka.livenessProbe.tcpSocket, { port: 9093 })
+  assert.deepEqual(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels, { 'app.kubernetes.io/name': 'kafka', 'app.kubernetes.io/instance': 'payments', 'app.kubernetes.io/component': 'controller' })
+  assert.deepEqual(pod.nodeSelector, { pool: 'kafka' })
+  assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '20Gi')
+  assert.equal(sts.spec.volumeClaimTemplates[0].spec.storageClassName, 'gp3', "spec.storage.class when controllerStorage names none")
+  const [config] = ofKind(one!.objects, 'ConfigMap')
+  assert.deepEqual(Object.keys(config.data).sort(), ['controller-90.properties', 'controller-91.properties', 'start.sh'])
+  assert.match(config.data['controller-91.properties'], /^process\.roles=controller$/m)
+  // The quorum PDBs: with voters in two Kubernetes clusters none may go without the operator's view of both.
+  assert.deepEqual(ofKind(one!.objects, 'PodDisruptionBudget').map((p) => [p.metadata.name, p.spec.maxUnavailable, p.spec.selector.matchLabels['app.kubernetes.io/component']]), [['payments-k8s-1-controller', 0, 'controller'], ['payments-k8s-1', 1, 'broker']])
+  assert.equal(ofKind(two!.objects, 'StatefulSet')[0].spec.ordinals.start, 190)
+  // The brokers' headless Service and PDB select brokers only; a controller's Service its pod.
+  const [, headless] = ofKind(one!.objects, 'Service')
+  assert.equal(ofKind(one!.objects, 'Service')[0].spec.selector['app.kubernetes.io/component'], 'controller')
+  assert.equal(headless.spec.selector['statefulset.kubernetes.io/pod-name'], 'payments-k8s-1-controller-90')
+  // A config change rolls the controllers too; their hash is their own.
+  const hash = (x: KafkaClusterModel) => ofKind(renderKafkaCluster(x)[0]!.objects, 'StatefulSet')[0].spec.template.metadata.annotations['kafkaplane.io/config-hash']
+  const changed = example()
+  Object.assign(changed.spec as object, { topology: spec.topology, controllerResources: spec.controllerResources, controllerStorage: spec.controllerStorage, brokerConfig: { 'log.retention.hours': '24' } })
+  assert.notEqual(hash(model(changed)), hash(m))
+  // All in one Kubernetes cluster: the quorum's own spare without the operator.
+  const single = example()
+  const singleSpec = single.spec as any
+  singleSpec.topology.clusters = [{ ...singleSpec.topology.clusters[0], controllerIds: { first: 90, count: 3 } }]
+  singleSpec.placement = { replicationFactor: 3, minInsyncReplicas: 2 }
+  assert.equal(ofKind(renderKafkaCluster(model(single))[0]!.objects, 'PodDisruptionBudget')[0].spec.maxUnavailable, 1)
+})

@@ -10,7 +10,11 @@ import { operatorClusterRole, operatorClusterRoleBinding, operatorLeaseRole, ope
 import { operatorDeployment, operatorStateClaim } from './operator-deployment.ts'
 import { operatorRemoteClusterRole, operatorRemoteClusterRoleBinding, operatorRemoteToken } from './operator-remote-access.ts'
 import { operatorServiceAccount } from './operator-service-account.ts'
-import { podDisruptionBudget } from './pod-disruption-budget.ts'
+import { controllerConfigMap } from './controller-config-map.ts'
+import { controllerService } from './controller-service.ts'
+import { controllerStatefulSet } from './controller-statefulset.ts'
+import { controllerHeadlessService } from './headless-service.ts'
+import { controllerDisruptionBudget, podDisruptionBudget } from './pod-disruption-budget.ts'
 
 /** The objects to apply to one Kubernetes cluster (through its kubeconfig context). */
 export interface ClusterManifests {
@@ -19,24 +23,43 @@ export interface ClusterManifests {
   objects: KubernetesObject[]
 }
 
+/** Each Kubernetes cluster's PodDisruptionBudget `maxUnavailable`, as the operator sets them from the live cluster (core/roll/disruption-budget.ts). */
+export interface RenderedBudgets {
+  brokers?: ReadonlyMap<string, number>
+  controllers?: ReadonlyMap<string, number>
+}
+
 /**
- * Every object a KafkaCluster needs, per Kubernetes cluster, in apply order: ConfigMap, headless
- * Service, per-broker Services, PodDisruptionBudget, StatefulSet. `disruptionBudgets`: each Kubernetes
- * cluster's PDB `maxUnavailable` as the operator sets them from the live cluster
- * (core/roll/disruption-budget.ts); without it, `spec.rolling.maxUnavailable`.
+ * Every object a KafkaCluster needs, per Kubernetes cluster, in apply order: the dedicated
+ * controllers' first where the cluster has some (ConfigMap, headless Service, per-controller Services,
+ * PodDisruptionBudget, StatefulSet: the brokers wait for a quorum), then the brokers' (the same
+ * kinds). `budgets`: the PDBs' `maxUnavailable`; without them, `spec.rolling.maxUnavailable` for
+ * brokers and the quorum's own default for controllers (pod-disruption-budget.ts).
  */
-export function renderKafkaCluster(model: KafkaClusterModel, disruptionBudgets?: ReadonlyMap<string, number>): ClusterManifests[] {
-  return model.clusters.map((cluster) => ({
-    cluster: cluster.name,
-    context: cluster.context,
-    objects: [
-      brokerConfigMap(model, cluster),
-      headlessService(model, cluster),
-      ...cluster.brokers.map((b) => brokerService(model, cluster, b)),
-      podDisruptionBudget(model, cluster, disruptionBudgets?.get(cluster.name)),
-      brokerStatefulSet(model, cluster),
-    ],
-  }))
+export function renderKafkaCluster(model: KafkaClusterModel, budgets: RenderedBudgets = {}): ClusterManifests[] {
+  return model.clusters.map((cluster) => {
+    const set = cluster.controllerSet
+    return {
+      cluster: cluster.name,
+      context: cluster.context,
+      objects: [
+        ...(set
+          ? [
+              controllerConfigMap(model, cluster, set),
+              controllerHeadlessService(model, cluster, set),
+              ...set.controllers.map((c) => controllerService(model, cluster, c)),
+              controllerDisruptionBudget(model, cluster, set, budgets.controllers?.get(cluster.name)),
+              controllerStatefulSet(model, cluster, set),
+            ]
+          : []),
+        brokerConfigMap(model, cluster),
+        headlessService(model, cluster),
+        ...cluster.brokers.map((b) => brokerService(model, cluster, b)),
+        podDisruptionBudget(model, cluster, budgets.brokers?.get(cluster.name)),
+        brokerStatefulSet(model, cluster),
+      ],
+    }
+  })
 }
 
 /** What `kafkaplane install` applies: the CRDs, then the operator's namespace, RBAC (the Role: its Lease) and Deployment. */

@@ -176,3 +176,98 @@ test('controllers: a running cluster keeps its own when brokers are added or rem
   assert.ok(five.ok)
   assert.deepEqual(five.model.controllers, [0])
 })
+
+/** The example with dedicated controllers: 90 and 91 in k8s-1, 190 in k8s-2. */
+function dedicated(): KafkaClusterResource {
+  const r = example()
+  const spec = r.spec as { topology: { clusters: { controllerIds?: { first: number; count: number } }[] } }
+  spec.topology.clusters[0]!.controllerIds = { first: 90, count: 2 }
+  spec.topology.clusters[1]!.controllerIds = { first: 190, count: 1 }
+  return r
+}
+
+test('dedicated controllers: their own StatefulSet per Kubernetes cluster, the CONTROLLER listener alone, advertised by name; brokers are brokers only', () => {
+  const m = model(dedicated())
+  assert.deepEqual(m.controllers, [90, 91, 190])
+  assert.deepEqual(m.clusters.map((c) => [c.controllerSet?.statefulSet, c.controllerSet?.firstId, c.controllerSet?.controllers.map((x) => [x.id, x.zone, x.pod, x.service])]), [
+    ['payments-k8s-1-controller', 90, [[90, 'eu-west-1a', 'payments-k8s-1-controller-90', 'payments-controller-90'], [91, 'eu-west-1b', 'payments-k8s-1-controller-91', 'payments-controller-91']]],
+    ['payments-k8s-2-controller', 190, [[190, 'eu-west-1a', 'payments-k8s-2-controller-190', 'payments-controller-190']]],
+  ])
+  assert.deepEqual(m.dedicatedControllers.map((c) => c.id), [90, 91, 190])
+  const voters = '90@kafka-90.k8s-1.kafka.example.com:9093,91@kafka-91.k8s-1.kafka.example.com:9093,190@kafka-190.k8s-2.kafka.example.com:9093'
+  for (const b of m.brokers) {
+    assert.equal(b.controller, false)
+    assert.equal(b.properties['process.roles'], 'broker')
+    assert.doesNotMatch(b.properties.listeners!, /CONTROLLER/)
+    assert.equal(b.properties['controller.quorum.voters'], voters)
+  }
+  const c = m.dedicatedControllers.find((x) => x.id === 190)!
+  assert.deepEqual(
+    Object.fromEntries(['node.id', 'process.roles', 'listeners', 'advertised.listeners', 'listener.security.protocol.map', 'controller.listener.names', 'controller.quorum.voters'].map((k) => [k, c.properties[k]])),
+    {
+      'node.id': '190',
+      'process.roles': 'controller',
+      listeners: 'CONTROLLER://0.0.0.0:9093',
+      'advertised.listeners': 'CONTROLLER://kafka-190.k8s-2.kafka.example.com:9093',
+      'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT',
+      'controller.listener.names': 'CONTROLLER',
+      'controller.quorum.voters': voters,
+    },
+  )
+  assert.equal(c.address, 'kafka-190.k8s-2.kafka.example.com:9093')
+  assert.equal(c.properties['broker.rack'], undefined, 'a controller has no rack')
+  // The active controller places topics created without a replication factor: it has the policy's defaults.
+  assert.equal(c.properties['default.replication.factor'], '6')
+  assert.equal(c.properties['min.insync.replicas'], '3')
+  // Its heap from spec.controllerResources (default 2Gi: 1024m), not the brokers'.
+  assert.equal(m.controllerHeapMebibytes, 1024)
+  assert.equal(m.heapMebibytes, 8192)
+})
+
+test('dedicated controllers: with the default in-cluster listener they are addressed as <pod>.<statefulset>.<namespace>.svc', () => {
+  const r = dedicated()
+  const spec = r.spec as { listeners?: unknown; interBrokerListener?: string; brokerServices?: unknown }
+  delete spec.listeners
+  delete spec.interBrokerListener
+  delete spec.brokerServices
+  const m = model(r)
+  assert.equal(m.dedicatedControllers[0]!.properties['advertised.listeners'], 'CONTROLLER://payments-k8s-1-controller-90.payments-k8s-1-controller.kafka.svc:9093')
+  assert.match(m.brokers[0]!.properties['controller.quorum.voters']!, /^90@payments-k8s-1-controller-90\.payments-k8s-1-controller\.kafka\.svc:9093,/)
+})
+
+test('dedicated controllers: the counts must add up, ids stay apart from brokers, the name must fit, the heap must fit', () => {
+  const problem = (change: (spec: any) => void, path: RegExp) => {
+    const r = dedicated()
+    change(r.spec)
+    const result = kafkaClusterModel(r)
+    assert.ok(!result.ok, 'refused')
+    assert.ok(result.errors.some((e) => path.test(e.path)), JSON.stringify(result.errors))
+    return result.errors.map((e) => `${e.message} ${e.fix}`).join('\n')
+  }
+  assert.match(problem((s) => (s.topology.controllers = 5), /topology/), /add up to spec\.topology\.controllers/)
+  assert.match(problem((s) => (s.topology.clusters[1].controllerIds = { first: 101, count: 1 }), /topology/), /overlaps a broker id range/)
+  assert.match(problem((s) => (s.topology.clusters[1].controllerIds = { first: 91, count: 1 }), /topology/), /overlaps/)
+  assert.match(problem((s) => (s.controllerResources = { memory: '2Gi', heap: '2Gi' }), /controllerResources/), /spec\.controllerResources\.heap/)
+  assert.match(problem((s) => (s.controllerResources = { memory: '256Mi' }), /controllerResources/), /too small for a controller/)
+  const long = dedicated()
+  long.metadata.name = 'a'.repeat(42)
+  const refused = kafkaClusterModel(long)
+  assert.ok(!refused.ok && refused.errors.some((e) => e.path === 'metadata.name'), 'with "-controller" the StatefulSet name would pass 52 characters')
+  // Combined controllers: the same name fits.
+  const combined = example()
+  combined.metadata.name = 'a'.repeat(42)
+  assert.ok(kafkaClusterModel(combined).ok)
+})
+
+test('dedicated controllers: a running cluster never changes its quorum between combined and dedicated, nor its controller ids', () => {
+  const running = (r: KafkaClusterResource, controllers: number[]) => kafkaClusterModel(r, 'default', { controllers })
+  assert.ok(running(dedicated(), [90, 91, 190]).ok, 'the same controllers')
+  const toDedicated = running(dedicated(), [0, 1, 100])
+  assert.ok(!toDedicated.ok && toDedicated.errors.some((e) => /runs with the KRaft controllers \[0, 1, 100\] \(brokers that are controllers too\)/.test(e.message) && /remove controllerIds/.test(e.fix)), JSON.stringify(!toDedicated.ok && toDedicated.errors))
+  const moved = dedicated()
+  ;(moved.spec as any).topology.clusters[1].controllerIds = { first: 191, count: 1 }
+  const renumbered = running(moved, [90, 91, 190])
+  assert.ok(!renumbered.ok && renumbered.errors.some((e) => /name exactly \[90, 91, 190\]/.test(e.fix)), JSON.stringify(!renumbered.ok && renumbered.errors))
+  const toCombined = running(example(), [90, 91, 190])
+  assert.ok(!toCombined.ok && toCombined.errors.some((e) => /dedicated KRaft controllers \[90, 91, 190\], which spec\.topology\.clusters no longer names/.test(e.message)), JSON.stringify(!toCombined.ok && toCombined.errors))
+})

@@ -3,7 +3,7 @@ import type { PlacementBroker } from '../../core/placement/model.ts'
 import { advise, recommend, type Advice } from '../../core/placement/survivability.ts'
 import type { Topology } from '../../core/topology/topology.ts'
 import { KAFKA_CLUSTER, resourceSchema } from '../crds/crd.ts'
-import type { KafkaClusterSpec, ListenerSpec } from '../crds/kafka-cluster.ts'
+import { dedicatedControllers, type KafkaClusterSpec, type ListenerSpec, type ResourcesSpec } from '../crds/kafka-cluster.ts'
 import { compileSpecValidator, show, type FieldProblem } from '../crds/validate.ts'
 import { parseQuantity, toMebibytes } from './quantity.ts'
 
@@ -37,6 +37,7 @@ export interface BrokerModel {
    * when the pod knows it (see broker-config-map.ts), and from this one otherwise.
    */
   zone: string
+  /** A KRaft controller too (a combined node); never with dedicated controllers. */
   controller: boolean
   pod: string
   /** Its own Service, for clients outside the Kubernetes cluster. */
@@ -45,6 +46,30 @@ export interface BrokerModel {
   advertised: Readonly<Record<string, string>>
   /** server.properties of this broker, kafkaplane's defaults < spec.brokerConfig < its identity. */
   properties: Readonly<Record<string, string>>
+}
+
+/** A dedicated KRaft controller (process.roles=controller): no broker listener, no partitions. */
+export interface ControllerModel {
+  id: number
+  cluster: string
+  /** The zone it is planned in (round-robin over the cluster's zones, as brokers are): a roll label only. */
+  zone: string
+  pod: string
+  /** Its own Service (type spec.brokerServices.type), for an advertised address with {brokerService}. */
+  service: string
+  /** HOST:PORT of its CONTROLLER listener: its voter address and its advertised listener (KIP-853). */
+  address: string
+  /** server.properties: kafkaplane's defaults < spec.brokerConfig < its identity (the defaults matter: the active controller applies default.replication.factor and num.partitions to topics created without them). */
+  properties: Readonly<Record<string, string>>
+}
+
+/** The dedicated controllers of one Kubernetes cluster: a StatefulSet of their own, ordinals from the first controller id. */
+export interface ControllerSetModel {
+  /** StatefulSet, headless Service and PodDisruptionBudget name: `<name>-<cluster>-controller`. */
+  statefulSet: string
+  configMap: string
+  firstId: number
+  controllers: readonly ControllerModel[]
 }
 
 export interface KubernetesClusterModel {
@@ -56,6 +81,8 @@ export interface KubernetesClusterModel {
   configMap: string
   firstId: number
   brokers: readonly BrokerModel[]
+  /** Its dedicated controllers (spec.topology.clusters[].controllerIds), if any. */
+  controllerSet?: ControllerSetModel
 }
 
 export interface KafkaClusterModel {
@@ -65,10 +92,16 @@ export interface KafkaClusterModel {
   clusterId: string
   clusters: readonly KubernetesClusterModel[]
   brokers: readonly BrokerModel[]
+  /** The node ids of the KRaft controllers: brokers (combined) or dedicated controllers. */
   controllers: readonly number[]
+  /** Every dedicated controller, over all Kubernetes clusters (empty: the controllers are brokers). */
+  dedicatedControllers: readonly ControllerModel[]
   interBrokerListener: ListenerSpec
   memoryBytes: number
   heapMebibytes: number
+  /** A dedicated controller's container memory and heap (spec.controllerResources). */
+  controllerMemoryBytes: number
+  controllerHeapMebibytes: number
   topology: Topology
   /** The effective default RF and min.insync.replicas, and what they survive. */
   placement: { replicationFactor: number; minInsyncReplicas: number; recommended: boolean; advice: Advice | undefined }
@@ -93,13 +126,17 @@ const validateResource = compileSpecValidator<{ metadata: KafkaClusterResource['
  * the value and the fix. Steps:
  *   1. the resource against the CRD schema (defaults applied, CEL rules through their TypeScript twins);
  *   2. broker ids, pods and planned zones per Kubernetes cluster (ids `first..first+count-1`, zones
- *      round-robin), and the KRaft controllers: the running cluster's (`options.controllers`), else
- *      spread over clusters, then zones (see pickControllers);
- *   3. heap (half the memory limit unless given, and below it);
+ *      round-robin), and the KRaft controllers: dedicated ones where clusters name controllerIds
+ *      (a StatefulSet `<name>-<cluster>-controller` each), else brokers: the running cluster's
+ *      (`options.controllers`), else spread over clusters, then zones (see pickControllers); a running
+ *      cluster's quorum never changes between the two, nor its dedicated ids (quorumKept);
+ *   3. heap (half the memory limit unless given, and below it), brokers' and dedicated controllers';
  *   4. the placement policy against what the placement engine's `advise` says this topology survives
  *      (absent RF/min.insync: the engine's recommendation);
  *   5. each broker's properties: node.id, process.roles, listeners, advertised.listeners from the
- *      templates, controller quorum, log dirs, `broker.rack` = its zone, and topic defaults from the policy.
+ *      templates, controller quorum, log dirs, `broker.rack` = its zone, and topic defaults from the policy;
+ *      each dedicated controller's: the CONTROLLER listener alone, advertised at the address the
+ *      inter-broker listener's template gives its pod (KIP-853), the quorum, the same defaults.
  * Warnings (a weak replication default, no dedicated pool, in-cluster addresses across Kubernetes
  * clusters) never stop the model.
  */
@@ -112,14 +149,9 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
   const errors: FieldProblem[] = []
   const warnings: FieldProblem[] = []
 
-  const memoryBytes = parseQuantity(spec.resources.memory)
-  const heapBytes = spec.resources.heap === undefined ? memoryBytes / 2 : parseQuantity(spec.resources.heap)
-  if (heapBytes >= memoryBytes) {
-    errors.push({ path: 'spec.resources.heap', value: spec.resources.heap, message: `spec.resources.heap ${spec.resources.heap} is not below spec.resources.memory ${spec.resources.memory}`, fix: 'lower heap, or leave it out for half the memory (the rest is page cache)' })
-  }
-  if (toMebibytes(heapBytes) < 256) {
-    errors.push({ path: 'spec.resources.memory', value: spec.resources.memory, message: `a heap of ${toMebibytes(heapBytes)} MiB is too small for a broker`, fix: 'give memory: 1Gi or more (the heap is half of it)' })
-  }
+  const dedicated = dedicatedControllers(spec.topology)
+  const { memoryBytes, heapBytes } = memoryOf(spec.resources, 'spec.resources', 'a broker', errors)
+  const controllerMemory = dedicated ? memoryOf(spec.controllerResources, 'spec.controllerResources', 'a controller', errors) : { memoryBytes: 0, heapBytes: 0 }
 
   const interBrokerListener = spec.listeners.find((l) => l.name === spec.interBrokerListener) ?? spec.listeners[0]!
   if (interBrokerListener.advertisedAddress.includes(`{${POD_IP_PLACEHOLDER}}`)) {
@@ -140,31 +172,62 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
       configMap: `${statefulSet}-config`,
       firstId: c.brokerIds.first,
       ids: Array.from({ length: c.brokerIds.count }, (_, i) => ({ id: c.brokerIds.first + i, zone: c.zones[i % c.zones.length]! })),
+      controllerIds: Array.from({ length: c.controllerIds?.count ?? 0 }, (_, i) => ({ id: c.controllerIds!.first + i, zone: c.zones[i % c.zones.length]! })),
     }
   })
   const topology: Topology = {
     dimensions: DIMENSIONS,
     brokers: planned.flatMap((c) => c.ids.map((b) => ({ id: b.id, labels: { cluster: c.name, zone: b.zone } }))),
   }
-  const controllers = keptControllers(topology, spec.topology.controllers, options.controllers) ?? pickControllers(topology, spec.topology.controllers)
+  const controllerIds = planned.flatMap((c) => c.controllerIds.map((x) => x.id))
+  const controllers = dedicated ? controllerIds : (keptControllers(topology, spec.topology.controllers, options.controllers) ?? pickControllers(topology, spec.topology.controllers))
+  quorumKept(dedicated, controllers, topology, options.controllers, errors)
   const placement = placementPolicy(spec, topology, warnings, errors)
 
-  const addressOf = (cluster: (typeof planned)[number], id: number, listener: { port: number; advertisedAddress: string }) =>
-    fillTemplate(listener.advertisedAddress, {
+  // A dedicated controller is addressed like a broker, through its own StatefulSet, headless Service
+  // and Service: the inter-broker listener's template names the controller quorum's hosts either way.
+  const addressOf = (cluster: (typeof planned)[number], id: number, listener: { port: number; advertisedAddress: string }, node: 'broker' | 'controller' = 'broker') => {
+    const statefulSet = node === 'broker' ? cluster.statefulSet : controllerStatefulSetName(cluster.statefulSet)
+    return fillTemplate(listener.advertisedAddress, {
       id: String(id),
-      pod: `${cluster.statefulSet}-${id}`,
-      service: cluster.statefulSet,
-      brokerService: brokerServiceName(name, id),
+      pod: `${statefulSet}-${id}`,
+      service: statefulSet,
+      brokerService: node === 'broker' ? brokerServiceName(name, id) : controllerServiceName(name, id),
       cluster: cluster.name,
       namespace,
       name,
       port: String(listener.port),
     })
+  }
   const hostOf = (address: string) => address.slice(0, address.lastIndexOf(':'))
-  const clusterOf = new Map(planned.flatMap((c) => c.ids.map((b) => [b.id, c] as const)))
-  const voters = controllers.map((id) => `${id}@${hostOf(addressOf(clusterOf.get(id)!, id, interBrokerListener))}:${spec.controllerPort}`).join(',')
+  const clusterOf = new Map(planned.flatMap((c) => (dedicated ? c.controllerIds : c.ids).map((b) => [b.id, c] as const)))
+  const controllerAddress = (id: number) => `${hostOf(addressOf(clusterOf.get(id)!, id, interBrokerListener, dedicated ? 'controller' : 'broker'))}:${spec.controllerPort}`
+  const voters = controllers.map((id) => `${id}@${controllerAddress(id)}`).join(',')
   const protocolMap = ['CONTROLLER:PLAINTEXT', ...spec.listeners.map((l) => `${l.name}:${l.protocol}`)].join(',')
   const defaults = safeBrokerDefaults(placement.replicationFactor, placement.minInsyncReplicas)
+  const controllerSet = (c: (typeof planned)[number]): ControllerSetModel | undefined => {
+    if (c.controllerIds.length === 0) return undefined
+    const statefulSet = controllerStatefulSetName(c.statefulSet)
+    return {
+      statefulSet,
+      configMap: `${statefulSet}-config`,
+      firstId: c.controllerIds[0]!.id,
+      controllers: c.controllerIds.map(({ id, zone }): ControllerModel => {
+        const address = controllerAddress(id)
+        const identity: Record<string, string> = {
+          'node.id': String(id),
+          'process.roles': 'controller',
+          listeners: `CONTROLLER://0.0.0.0:${spec.controllerPort}`,
+          'advertised.listeners': `CONTROLLER://${address}`,
+          'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT',
+          'controller.listener.names': 'CONTROLLER',
+          'controller.quorum.voters': voters,
+          'log.dirs': `${DATA_DIR}/metadata`,
+        }
+        return { id, cluster: c.name, zone, pod: `${statefulSet}-${id}`, service: controllerServiceName(name, id), address, properties: { ...defaults, ...spec.brokerConfig, ...identity } }
+      }),
+    }
+  }
 
   const clusters = planned.map((c): KubernetesClusterModel => ({
     name: c.name,
@@ -200,6 +263,7 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
         properties: { ...defaults, ...spec.brokerConfig, ...identity },
       }
     }),
+    ...(c.controllerIds.length > 0 ? { controllerSet: controllerSet(c)! } : {}),
   }))
 
   warnAboutBrokerConfig(spec, warnings)
@@ -227,9 +291,12 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
       clusters,
       brokers: clusters.flatMap((c) => c.brokers),
       controllers,
+      dedicatedControllers: clusters.flatMap((c) => c.controllerSet?.controllers ?? []),
       interBrokerListener,
       memoryBytes,
       heapMebibytes: toMebibytes(heapBytes),
+      controllerMemoryBytes: controllerMemory.memoryBytes,
+      controllerHeapMebibytes: toMebibytes(controllerMemory.heapBytes),
       topology,
       placement,
     },
@@ -238,6 +305,57 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
 
 export function brokerServiceName(cluster: string, id: number): string {
   return `${cluster}-broker-${id}`
+}
+
+/** A dedicated controller's own Service. */
+export function controllerServiceName(cluster: string, id: number): string {
+  return `${cluster}-controller-${id}`
+}
+
+/** The StatefulSet of a Kubernetes cluster's dedicated controllers, beside its brokers' `<name>-<cluster>`. */
+export function controllerStatefulSetName(brokerStatefulSet: string): string {
+  return `${brokerStatefulSet}-controller`
+}
+
+/** A container's memory and heap (half the memory unless given), with what is wrong with them. */
+function memoryOf(resources: ResourcesSpec, path: string, node: string, errors: FieldProblem[]): { memoryBytes: number; heapBytes: number } {
+  const memoryBytes = parseQuantity(resources.memory)
+  const heapBytes = resources.heap === undefined ? memoryBytes / 2 : parseQuantity(resources.heap)
+  if (heapBytes >= memoryBytes) {
+    errors.push({ path: `${path}.heap`, value: resources.heap, message: `${path}.heap ${resources.heap} is not below ${path}.memory ${resources.memory}`, fix: 'lower heap, or leave it out for half the memory (the rest is page cache)' })
+  }
+  if (toMebibytes(heapBytes) < 256) {
+    errors.push({ path: `${path}.memory`, value: resources.memory, message: `a heap of ${toMebibytes(heapBytes)} MiB is too small for ${node}`, fix: 'give memory: 1Gi or more (the heap is half of it)' })
+  }
+  return { memoryBytes, heapBytes }
+}
+
+/**
+ * A running cluster's KRaft quorum is static (controller.quorum.voters): dedicated controllers are
+ * exactly the spec's controllerIds, and a cluster never changes between dedicated and combined
+ * controllers, nor its dedicated controllers' ids. `running`: status.controllers (absent or empty: a
+ * new cluster, anything goes).
+ */
+function quorumKept(dedicated: boolean, controllers: readonly number[], topology: Topology, running: readonly number[] | undefined, errors: FieldProblem[]): void {
+  if (running === undefined || running.length === 0) return
+  const brokerIds = new Set(topology.brokers.map((b) => b.id))
+  const same = running.length === controllers.length && [...running].sort((a, b) => a - b).every((id, i) => id === controllers[i])
+  const runsDedicated = running.every((id) => !brokerIds.has(id))
+  if (dedicated && !same) {
+    errors.push({
+      path: 'spec.topology.clusters',
+      value: controllers,
+      message: `spec.topology.clusters[].controllerIds name controllers [${controllers.join(', ')}], but the cluster runs with the KRaft controllers [${running.join(', ')}]${runsDedicated ? '' : ' (brokers that are controllers too)'}: the quorum of a running cluster cannot change`,
+      fix: runsDedicated ? `give controllerIds that name exactly [${running.join(', ')}]` : 'remove controllerIds (dedicated controllers are for a new KafkaCluster)',
+    })
+  } else if (!dedicated && runsDedicated) {
+    errors.push({
+      path: 'spec.topology.clusters',
+      value: running,
+      message: `the cluster runs with the dedicated KRaft controllers [${running.join(', ')}], which spec.topology.clusters no longer names (controllerIds): the quorum of a running cluster cannot change`,
+      fix: `give controllerIds back, naming [${running.join(', ')}]`,
+    })
+  }
 }
 
 /** `{placeholder}`s replaced by their values (the schema's pattern allows only known ones). */

@@ -7,7 +7,7 @@ import { recordTopology } from '../../kafka/record-topology.ts'
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import type { ApplyResult } from '../apply.ts'
 import type { FieldProblem } from '../crds/validate.ts'
-import { brokerSelector, ZONE_LABEL } from '../manifests/labels.ts'
+import { brokerSelector, clusterSelector, ZONE_LABEL } from '../manifests/labels.ts'
 import { renderKafkaCluster, type ClusterManifests } from '../manifests/render.ts'
 import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from '../model/kafka-cluster-model.ts'
 import type { Standing } from './conditions.ts'
@@ -181,7 +181,7 @@ export class KafkaClusterReconciler {
     const model = effective(renderedCounts(desired.spec, current, scale))
     const scaling = scale !== undefined && isActive(scale)
     const budgets = await this.#disruptionBudgets(key, model, resource.status?.roll as RollStatus | undefined)
-    const manifests = renderKafkaCluster(model, budgets.maxUnavailable)
+    const manifests = renderKafkaCluster(model, { brokers: budgets.maxUnavailable })
     const contexts = [...new Set([...previousContexts, ...manifests.map((m) => m.context)])].sort()
     await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(contexts) })
 
@@ -389,7 +389,7 @@ export class KafkaClusterReconciler {
     if (!hasFinalizer(resource)) return {}
     const { namespace, name } = resource.metadata
     await this.#heals?.forget(`${namespace}/${name}`)
-    const selector = brokerSelector({ name })
+    const selector = clusterSelector({ name })
     const everywhere = [...new Set([this.#clusters.home.context, ...contexts])].filter((c) => this.#clusters.has(c))
     for (const context of everywhere) {
       const removed = await this.#clusters.get(context).applier.prune(namespace, { ...selector, 'app.kubernetes.io/managed-by': 'kafkaplane' }, PRUNED_KINDS, [])
@@ -420,7 +420,7 @@ export class KafkaClusterReconciler {
 }
 
 function selectorOf(model: KafkaClusterModel): Record<string, string> {
-  return { ...brokerSelector(model), 'app.kubernetes.io/managed-by': 'kafkaplane' }
+  return { ...clusterSelector(model), 'app.kubernetes.io/managed-by': 'kafkaplane' }
 }
 
 function appliedContexts(resource: CustomResource): string[] {
