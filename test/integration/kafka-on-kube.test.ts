@@ -3,7 +3,9 @@
  * container engine; `kafkaplane install` applied with kubectl, the operator running as a pod in k8s-1 and
  * reaching k8s-2 through the Secret of `kafkaplane remote-secret`; the bed's KafkaCluster
  * (examples/kube-bed-kafka-cluster.yaml: 2 Kubernetes clusters, 6 brokers, here over 4 zones of each, one
- * node a zone, 3 of them used) becoming 6 broker pods, one KRaft quorum, every pod Ready through the probe sidecar; a KafkaTopic spread over both
+ * node a zone, 3 of them used, and 3 dedicated KRaft controllers, 2 in k8s-1 and 1 in k8s-2) becoming 6
+ * broker pods and 3 controller pods, one KRaft quorum, every broker Ready through the probe sidecar, every
+ * controller once caught up with the quorum leader; a KafkaTopic spread over both
  * dimensions; `kafkaplane verify` and Kafka's VerifiableProducer writing with acks=all from the host
  * through the whole file, and the faults of real pods: a broker's JVM killed, a pod deleted, a node's
  * kubelet stopped; then a config change and a Kafka version upgrade (4.1.1 -> 4.4.0, an image of each) that
@@ -44,6 +46,8 @@ type VerifyReport = { acknowledged: number; lost: number; unverified: number; pr
 /** kafkaplane verify's report, once the writers are stopped (the last tests). */
 let verifyReport: VerifyReport | undefined
 const BROKER_IDS = [0, 1, 2, 100, 101, 102]
+/** The dedicated KRaft controllers of the bed's KafkaCluster (its spec.topology.clusters[].controllerIds). */
+const CONTROLLER_IDS = [90, 91, 190]
 /** The bed's zones: four nodes in each Kubernetes cluster, one a zone, so that a fourth broker of each has a node of its own. */
 const ZONES = ['a', 'b', 'c', 'd']
 /**
@@ -75,6 +79,12 @@ spec:
 /** The broker pods of both clusters; none of a cluster whose API server did not answer in time (a busy machine): callers poll. */
 async function brokerPods(clusters: readonly KubeBedCluster[]): Promise<PodView[]> {
   const lists = await Promise.all(clusters.map((c) => podsOf(c, NS, 'app.kubernetes.io/component=broker').catch(() => [])))
+  return lists.flat()
+}
+
+/** The dedicated controllers' pods, as brokerPods. */
+async function controllerPods(clusters: readonly KubeBedCluster[]): Promise<PodView[]> {
+  const lists = await Promise.all(clusters.map((c) => podsOf(c, NS, 'app.kubernetes.io/component=controller').catch(() => [])))
   return lists.flat()
 }
 
@@ -171,7 +181,8 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
   /** For a wait that failed: the end of the pods' descriptions, then why each unready broker says it is not ready. */
   const podsExplained = async () => {
     const unready = (await brokerPods([one, two])).filter((p) => !p.ready).map((p) => p.name)
-    return `${(await describePods()).slice(-1500)}\n${await probeLogs(unready, 6)}`
+    const controllers = (await controllerPods([one, two])).map((p) => `${p.name} ${p.ready ? 'ready' : 'not ready'} on ${p.nodeName}`)
+    return `${(await describePods()).slice(-1500)}\ncontrollers: ${controllers.join(', ')}\n${await probeLogs(unready, 6)}`
   }
   /** Which broker pods are up and what each Kubernetes cluster's PodDisruptionBudget allows (for the ISR monitor). */
   const disruptions = async () => {
@@ -179,10 +190,11 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
     const budgets = await Promise.all([one, two].map(async (c) => `${c.name} ${(await c.plane.kubectl(['get', 'pdb', '-n', NS, '-o', 'jsonpath={range .items[*]}maxUnavailable {.spec.maxUnavailable} allowed {.status.disruptionsAllowed}{end}'])).stdout}`))
     return `ready [${pods.filter((p) => p.ready).map((p) => brokerIdOf(p))}], not ready [${pods.filter((p) => !p.ready).map((p) => brokerIdOf(p))}]; budgets ${budgets.join(', ')}`
   }
-  /** The broker pods when there are `count` of them, all Ready. */
+  /** The broker pods when there are `count` of them, all Ready, and the 3 controllers' pods are Ready too. */
   const allReady = async (count = 6): Promise<PodView[] | undefined> => {
     const pods = await brokerPods([one, two])
-    return pods.length === count && pods.every((p) => p.ready) ? pods : undefined
+    const controllers = await controllerPods([one, two])
+    return pods.length === count && pods.every((p) => p.ready) && controllers.length === CONTROLLER_IDS.length && controllers.every((p) => p.ready) ? pods : undefined
   }
 
   it('runs the kafkaplane image as the broker uid on a read-only root: JRE, Node 22, Kafka jars, kafkaplane', async () => {
@@ -218,14 +230,20 @@ spec:
     await kubectlOk(one, ['delete', 'pod', 'image-check', '--wait=false'])
   })
 
-  it('installs the operator as a pod in k8s-1 that reaches k8s-2, which makes the KafkaCluster 6 broker pods Ready through the probe sidecar, one KRaft quorum', async () => {
+  it('installs the operator as a pod in k8s-1 that reaches k8s-2, which makes the KafkaCluster 6 broker pods Ready through the probe sidecar and 3 dedicated controller pods, one KRaft quorum', async () => {
     // As the README tells a user: `kafkaplane install --home-context k8s-1`, `install --remote` on
     // k8s-2, `remote-secret --context k8s-2` applied on k8s-1 (src/local/kube-bed-operator.ts).
     await installBedOperator(bed, image.reference, (line) => console.log(line))
     await applyOnBed(bed, NS, await bedExample())
     const started = performance.now()
-    const pods = await until('6 broker pods Ready', 600_000, () => allReady(), async () => `${await describePods()}\n${(await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=40'])).stdout}`)
-    console.log(`6 brokers Ready ${Math.round(performance.now() - started)} ms after the KafkaCluster was applied; restarts ${JSON.stringify(Object.fromEntries(pods.map((p) => [p.name, p.restarts])))}`)
+    const pods = await until('6 broker pods and 3 controller pods Ready', 600_000, () => allReady(), async () => `${await describePods()}\n${(await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=40'])).stdout}`)
+    const controllers = await controllerPods([one, two])
+    console.log(`6 brokers and 3 controllers Ready ${Math.round(performance.now() - started)} ms after the KafkaCluster was applied; restarts ${JSON.stringify(Object.fromEntries([...pods, ...controllers].map((p) => [p.name, p.restarts])))}`)
+    assert.deepEqual(controllers.map((p) => p.name), ['payments-k8s-1-controller-90', 'payments-k8s-1-controller-91', 'payments-k8s-2-controller-190'])
+    assert.equal(new Set(controllers.map((p) => p.nodeName)).size, 3, `no two controllers on one node: ${controllers.map((p) => p.nodeName)}`)
+    // A controller is ready through its own controller listener (KIP-919): the quorum's leader counts it caught up since its start.
+    const said = await kubectlOk(one, ['exec', '-n', NS, 'payments-k8s-1-controller-91', '-c', 'kafka', '--', 'sh', '-c', 'exec kafkaplane probe ready --controller-id 91 --bootstrap-controller 127.0.0.1:9093 --since "$(cat /var/run/kafkaplane/started-at)"'])
+    assert.match(said, /^ready: controller 91 /, said)
     // How each got there: its probe server's log says when it was first asked, why it was not ready, and when it became ready.
     console.log(await probeLogs(pods.map((p) => p.name), 8))
     for (const cluster of [one, two]) {
@@ -264,7 +282,7 @@ spec:
       assert.equal(new Set(zones).size, 3, `brokers ${ids.join(', ')}: one per zone: ${zones}`)
       assert.ok(zones.every((z) => ZONES.includes(z ?? '')), `brokers ${ids.join(', ')} in the bed's zones: ${zones}`)
     }
-    assert.equal(new Set((report.quorum?.voters ?? []).map((v) => v.id)).size, 3, 'one KRaft quorum of 3 voters')
+    assert.deepEqual((report.quorum?.voters ?? []).map((v) => v.id).sort((a, b) => a - b), CONTROLLER_IDS, 'one KRaft quorum: the 3 dedicated controllers')
     assert.ok(new Set((report.quorum?.voters ?? []).map((v) => (v.id < 100 ? 'k8s-1' : 'k8s-2'))).size === 2, 'the quorum spans both Kubernetes clusters')
 
     const partitions = await describeTopic(bootstrap.split(','), TOPIC)
@@ -346,9 +364,9 @@ spec:
     await until('all 6 brokers Ready again', 300_000, allReady, podsExplained)
   })
 
-  it(`a config change and the upgrade Kafka 4.1.1 -> ${UPGRADE_TO} roll together in batches of up to 2 within one Kubernetes cluster (spec.rolling), never a controller in a batch, the controllers last, while a node of each Kubernetes cluster is drained and the operator's pod deleted mid-roll: no partition ever below min ISR; status.roll and Events say why; metadata.version kept, then finalized; a roll back Kafka cannot do is refused, nothing changed`, async () => {
+  it(`a config change and the upgrade Kafka 4.1.1 -> ${UPGRADE_TO} roll together in batches of up to 2 brokers within one Kubernetes cluster (spec.rolling), then the dedicated controllers one at a time, the active one last, while a node of each Kubernetes cluster is drained and the operator's pod deleted mid-roll: no partition ever below min ISR; status.roll and Events say why; metadata.version kept, then finalized; a roll back Kafka cannot do is refused, nothing changed`, async () => {
     type Batch = { ids: number[]; reasons: string[]; restartMs: number; catchUpMs: number }
-    type Cluster = { metadata: { generation: number }; status?: { clusters?: { name: string; maxUnavailable?: number; disruptionLimit?: string }[]; controllers?: number[]; observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[]; kafka?: { version?: string; metadataVersion?: { level: number; name?: string }; message?: string }; roll?: { rollId: string; phase: string; message: string; current?: { ids: number[] }; done: Batch[] } } }
+    type Cluster = { metadata: { generation: number }; status?: { clusters?: { name: string; maxUnavailable?: number; disruptionLimit?: string; controllerMaxUnavailable?: number }[]; controllers?: number[]; observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[]; kafka?: { version?: string; metadataVersion?: { level: number; name?: string }; message?: string }; roll?: { rollId: string; phase: string; message: string; current?: { ids: number[] }; done: Batch[] } } }
     const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as Cluster
     const spec = (version: string, reference: string, keep: boolean) => upgradedSpec({ version, image: reference, keep })
     const templateVersions = async () =>
@@ -357,9 +375,9 @@ spec:
     const rollExplained = async () => `${JSON.stringify((await kafkaCluster()).status?.roll)}\n${await operatorLog()}`
     const events = async (reason: string) => (await one.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=KafkaCluster,reason=${reason}`, '-o', 'jsonpath={range .items[*]}{.type} {.message}{"\\n"}{end}'])).stdout.trim()
     const controllers = (await kafkaCluster()).status?.controllers ?? []
-    assert.equal(controllers.length, 3, 'the status names the controllers')
+    assert.deepEqual(controllers, CONTROLLER_IDS, 'the status names the controllers')
     assert.equal((await kafkaCluster()).status?.kafka?.metadataVersion?.level, 27, 'the cluster starts at 4.1-IV1')
-    const before = await brokerPods([one, two])
+    const before = [...(await brokerPods([one, two])), ...(await controllerPods([one, two]))]
     const rollBefore = (await kafkaCluster()).status?.roll?.rollId
     // Both writers (kafkaplane verify and Kafka's VerifiableProducer, acks=all) go on through all of it.
     assert.ok(verify && producer)
@@ -368,9 +386,13 @@ spec:
     const monitor = isrMonitor(async () => (await brokerPods([one, two])).filter((p) => p.ready).map((p) => `${p.podIP}:9094`), disruptions)
     // What status.clusters[] says of each Kubernetes cluster's budget meanwhile (why a drain there waits).
     const limits = new Set<string>()
+    // And the controllers' budgets: together never more than the quorum spares (one of three).
+    const quorumBudgets = new Set<string>()
     const limitWatch = poll(async () => {
       const status = await kafkaCluster().then((c) => c.status, () => undefined)
       for (const c of status?.clusters ?? []) if (c.disruptionLimit) limits.add(`${c.name} (maxUnavailable ${c.maxUnavailable}): ${c.disruptionLimit}`)
+      const quorum = (status?.clusters ?? []).filter((c) => c.controllerMaxUnavailable !== undefined)
+      if (quorum.length > 0) quorumBudgets.add(quorum.map((c) => `${c.name}=${c.controllerMaxUnavailable}`).join(','))
     }, 2000)
     const started = performance.now()
 
@@ -390,10 +412,11 @@ spec:
       const r = (await kafkaCluster()).status?.roll
       return r && r.rollId !== rollBefore ? r.done.find((b) => b.ids.length === 2)?.ids : undefined
     }, rollExplained)
-    /** The node of a broker of `cluster` other than the ones the roll restarts, broker-only if one is left. */
+    /** The node of a broker of `cluster` other than the ones the roll restarts, one without a controller if one is left. */
     const nodeOf = async (cluster: KubeBedCluster, restarting: readonly number[]) => {
       const pods = (await brokerPods([cluster])).filter((p) => !restarting.includes(brokerIdOf(p)))
-      const pod = pods.find((p) => !controllers.includes(brokerIdOf(p))) ?? pods[0]
+      const controllerNodes = new Set((await controllerPods([cluster])).map((p) => p.nodeName))
+      const pod = pods.find((p) => !controllerNodes.has(p.nodeName)) ?? pods[0]
       assert.ok(pod, `a broker pod in ${cluster.name} besides ${restarting}`)
       return { cluster, node: pod.nodeName, broker: brokerIdOf(pod) }
     }
@@ -419,16 +442,18 @@ spec:
       return r && r.rollId !== rollBefore && r.phase === 'finished' ? r : undefined
     }, rollExplained)
     const drainResults = await Promise.all(drains)
-    await until('all 6 brokers Ready after the roll and the drains', 600_000, allReady, podsExplained)
+    await until('all 6 brokers and 3 controllers Ready after the roll and the drains', 600_000, allReady, podsExplained)
     const isr = await monitor.stop()
     await limitWatch.stop()
     const ideal = roll.done.reduce((sum, b) => sum + b.restartMs + b.catchUpMs, 0)
-    console.log(`roll of 6 brokers (config change and Kafka ${UPGRADE_TO}) in batches with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each batch's restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
+    console.log(`roll of 6 brokers and 3 dedicated controllers (config change and Kafka ${UPGRADE_TO}) in batches with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each batch's restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
     for (const d of drainResults) assert.equal(d.code, 0, `kubectl drain ${d.node} (${d.cluster}): ${d.output}`)
     assert.ok(isr.samples > 30, `the ISR monitor sampled the cluster: ${JSON.stringify(isr)}`)
     assert.ok(isr.worstMargin >= 0, `no partition below its min.insync.replicas at any sample: ${JSON.stringify(isr)}`)
     // While the batch of two was down in one Kubernetes cluster, the other's drain had to wait: its status said for which partition.
-    console.log(`why drains waited (status.clusters[].disruptionLimit): ${[...limits].slice(0, 8).join(' | ')}`)
+    console.log(`why drains waited (status.clusters[].disruptionLimit): ${[...limits].slice(0, 8).join(' | ')}; the controllers' budgets seen: ${[...quorumBudgets].join(' | ')}`)
+    assert.ok(quorumBudgets.size > 0, 'status.clusters[] said the controllers\' budgets')
+    for (const seen of quorumBudgets) assert.ok(seen.split(',').reduce((n, x) => n + Number(x.split('=')[1]), 0) <= 1, `at most one controller evictable over both Kubernetes clusters: ${seen}`)
     assert.ok([...limits].some((l) => /^k8s-[12] \(maxUnavailable \d\): one more broker down here could take partition payments\.events-\d below its min\.insync\.replicas \(2\): its replicas in sync or coming back are \[[\d, ]+\](, of which \[[\d, ]+\] are down)?$/.test(l)), [...limits].join('\n'))
     assert.equal(roll.rollId, midway.rollId, 'the new operator resumed the roll, not started another')
     // The old operator released its Lease on SIGTERM; the new one was elected before it resumed.
@@ -444,7 +469,9 @@ spec:
     assert.ok(order.some((b) => b.length === 2), `two brokers restarted together: ${JSON.stringify(order)}`)
     // A drained broker's pod came back from the new template: the roll had no reason left to restart it.
     const restarted = order.flat()
-    assert.deepEqual([...new Set([...restarted, ...drained.map((d) => d.broker)])].sort((a, b) => a - b), BROKER_IDS, `every broker rolled or drained: ${JSON.stringify(order)}`)
+    const restartedBrokers = restarted.filter((id) => !controllers.includes(id))
+    assert.deepEqual([...new Set([...restartedBrokers, ...drained.map((d) => d.broker)])].sort((a, b) => a - b), BROKER_IDS, `every broker rolled or drained: ${JSON.stringify(order)}`)
+    assert.deepEqual(restarted.filter((id) => controllers.includes(id)).sort((a, b) => a - b), CONTROLLER_IDS, `every controller rolled: ${JSON.stringify(order)}`)
     assert.equal(new Set(restarted).size, restarted.length, 'none restarted twice')
     // The controllers last, unless one was passed over for a moment (which the operator says).
     const firstController = restarted.findIndex((id) => controllers.includes(id))
@@ -457,10 +484,11 @@ spec:
     }
     const lines = (await Promise.all([one, two].map(async (c) => (await c.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', 'reason=RollingRestart', '-o', 'jsonpath={range .items[*]}{.involvedObject.name} {.message}{"\\n"}{end}'])).stdout))).join('').trim().split('\n')
     assert.equal(lines.length, restarted.length, lines.join('\n'))
-    assert.ok(lines.every((l) => /^payments-k8s-[12]-\d+ kafkaplane restarts this broker: /.test(l) && l.includes(`Kafka 4.1.1 -> ${UPGRADE_TO}`)), lines.join('\n'))
-    const rolledPods = await until('all 6 brokers Ready on the new image', 300_000, async () => {
+    assert.ok(lines.every((l) => (/^payments-k8s-[12]-\d+ kafkaplane restarts this broker: /.test(l) || /^payments-k8s-[12]-controller-\d+ kafkaplane restarts this KRaft controller: /.test(l)) && l.includes(`Kafka 4.1.1 -> ${UPGRADE_TO}`)), lines.join('\n'))
+    const rolledPods = await until('all 6 brokers and 3 controllers Ready on the new image', 300_000, async () => {
       const p = await allReady()
-      return p?.every((x) => x.image === upgradeImage.reference) ? p : undefined
+      const c = await controllerPods([one, two])
+      return p?.every((x) => x.image === upgradeImage.reference) && c.every((x) => x.image === upgradeImage.reference) ? [...p, ...c] : undefined
     }, podsExplained)
     for (const pod of rolledPods) assert.notEqual(pod.uid, before.find((p) => p.name === pod.name)?.uid, `${pod.name} was replaced`)
     // Every pod has a new IP: the writers followed them through metadata (read back at the end).

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type { PartitionState } from '../health/snapshot.ts'
-import { budgetsToWrite, disruptionBudgets, partitionGroups, policyGroup, type DisruptionBudgetInput } from './disruption-budget.ts'
+import { budgetsToWrite, disruptionBudgets, partitionGroups, policyGroup, quorumGroup, type DisruptionBudgetInput } from './disruption-budget.ts'
 
 const part = (replicas: number[], isr: number[], minInsync: number, more: Partial<PartitionState> = {}): PartitionState => ({ topic: 't', partition: 0, leader: isr[0] ?? -1, replicas, isr, minInsync, reassigning: false, ...more })
 /** The bed's two Kubernetes clusters of three brokers. */
@@ -171,4 +171,19 @@ test('property: while budgets are written one cluster at a time, any mix of old 
       return inForce <= Math.max(sum(old), sum(want))
     }),
   )
+})
+
+test('the quorum of dedicated controllers (2 in k8s-1, 1 in k8s-2): one voter down at a time over both clusters, in turns; a roll\'s controller first; none while one is down', () => {
+  const quorum = quorumGroup([190, 90, 91])
+  assert.deepEqual(quorum, { replicas: [90, 91, 190], spare: 1, what: 'the KRaft quorum below a majority of its 3 controllers' })
+  assert.equal(quorumGroup([1, 2, 3, 4, 5]).spare, 2)
+  const clusters = [{ name: 'k8s-1', brokers: [90, 91] }, { name: 'k8s-2', brokers: [190] }]
+  const budgets = (down: number[], turn: number, reserved?: DisruptionBudgetInput['reserved']) =>
+    Object.fromEntries(disruptionBudgets({ clusters, down: new Set(down), groups: [quorum], cap: quorum.spare, turn, ...(reserved ? { reserved } : {}) }).maxUnavailable)
+  assert.deepEqual(budgets([], 0), { 'k8s-1': 1, 'k8s-2': 0 })
+  assert.deepEqual(budgets([], 1), { 'k8s-1': 0, 'k8s-2': 1 })
+  assert.deepEqual(budgets([], 0, { cluster: 'k8s-2', count: 1 }), { 'k8s-1': 0, 'k8s-2': 1 }, "the roll's controller, whoever's turn it is")
+  // One voter down (a roll's restart, a drain): the other cluster may take none; its own budget frees nothing more.
+  assert.deepEqual(budgets([91], 1), { 'k8s-1': 0, 'k8s-2': 0 })
+  assert.deepEqual(budgets([190], 0), { 'k8s-1': 0, 'k8s-2': 0 })
 })

@@ -56,6 +56,16 @@ export function policyGroup(brokers: readonly number[], replicationFactor: numbe
   return { replicas: [...brokers], spare: Math.max(0, replicationFactor - minInsyncReplicas), what: `a partition below min.insync.replicas ${minInsyncReplicas} (the placement policy's RF ${replicationFactor}, on any brokers: Kafka could not be read)` }
 }
 
+/**
+ * The KRaft quorum of dedicated controllers as a group: its voters, of which fewer than half may be
+ * down (one of three, two of five), so that a majority always elects and commits. A voter counts as
+ * down while its pod is not ready, which it is only once caught up with the leader
+ * (core/health/readiness.ts controllerReadiness).
+ */
+export function quorumGroup(voters: readonly number[]): ReplicaGroup {
+  return { replicas: [...voters].sort((a, b) => a - b), spare: Math.floor((voters.length - 1) / 2), what: `the KRaft quorum below a majority of its ${voters.length} controllers` }
+}
+
 export interface DisruptionBudgetInput {
   /** The Kubernetes clusters, in spec order, with their brokers. */
   clusters: readonly { name: string; brokers: readonly number[] }[]

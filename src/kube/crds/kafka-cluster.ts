@@ -627,6 +627,7 @@ export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
     readyBrokers: { type: 'integer', minimum: 0, description: 'brokers whose readiness probe passes' },
     clusterId: { type: 'string', maxLength: 64 },
     controllers: { type: 'array', maxItems: 5, items: { type: 'integer' }, description: 'the node ids of the KRaft controllers (brokers that are controllers too, or the dedicated controllers)' },
+    readyControllers: { type: 'integer', minimum: 0, description: 'dedicated controllers whose readiness probe passes (caught up with the quorum leader)' },
     clusters: {
       type: 'array',
       maxItems: MAX_CLUSTERS,
@@ -636,6 +637,9 @@ export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
           name: { type: 'string', maxLength: 24 },
           brokers: { type: 'integer', minimum: 0 },
           readyBrokers: { type: 'integer', minimum: 0 },
+          controllers: { type: 'integer', minimum: 0, description: 'its dedicated controllers' },
+          readyControllers: { type: 'integer', minimum: 0 },
+          controllerMaxUnavailable: { type: 'integer', minimum: 0, description: "its dedicated controllers' PodDisruptionBudget maxUnavailable, set for the quorum over every Kubernetes cluster" },
           maxUnavailable: { type: 'integer', minimum: 0, description: "its PodDisruptionBudget's maxUnavailable, as the operator sets it from the live cluster" },
           disruptionLimit: { type: 'string', maxLength: 1000, description: 'why no more of its brokers may be down through evictions (node drains) now' },
         },

@@ -1,4 +1,5 @@
 import type { V1PodDisruptionBudget } from '@kubernetes/client-node'
+import { quorumGroup } from '../../core/roll/disruption-budget.ts'
 import type { ControllerSetModel, KafkaClusterModel, KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { brokerLabels, brokerSelector, controllerLabels, controllerSelector, KUBERNETES_CLUSTER_LABEL } from './labels.ts'
 
@@ -19,7 +20,7 @@ export function podDisruptionBudget(model: KafkaClusterModel, cluster: Kubernete
  * quorum's spare (one of three) when this Kubernetes cluster holds every voter, else 0, since a
  * budget here cannot see a voter down in another cluster.
  */
-export function controllerDisruptionBudget(model: KafkaClusterModel, cluster: KubernetesClusterModel, set: ControllerSetModel, maxUnavailable = set.controllers.length === model.controllers.length ? quorumSpare(model.controllers.length) : 0): V1PodDisruptionBudget {
+export function controllerDisruptionBudget(model: KafkaClusterModel, cluster: KubernetesClusterModel, set: ControllerSetModel, maxUnavailable = set.controllers.length === model.controllers.length ? quorumGroup(model.controllers).spare : 0): V1PodDisruptionBudget {
   return budget(model, set.statefulSet, controllerLabels(model, cluster), { ...controllerSelector(model), [KUBERNETES_CLUSTER_LABEL]: cluster.name }, maxUnavailable)
 }
 
@@ -30,9 +31,4 @@ function budget(model: KafkaClusterModel, name: string, labels: Record<string, s
     metadata: { name, namespace: model.namespace, labels },
     spec: { maxUnavailable, unhealthyPodEvictionPolicy: 'IfHealthyBudget', selector: { matchLabels: selector } },
   }
-}
-
-/** How many of `voters` KRaft controllers may be down with a majority left. */
-export function quorumSpare(voters: number): number {
-  return Math.floor((voters - 1) / 2)
 }

@@ -1,5 +1,5 @@
 import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1PodDisruptionBudget, type V1StatefulSet } from '@kubernetes/client-node'
-import { budgetsToWrite, disruptionBudgets, partitionGroups, policyGroup } from '../../core/roll/disruption-budget.ts'
+import { budgetsToWrite, disruptionBudgets, partitionGroups, policyGroup, quorumGroup } from '../../core/roll/disruption-budget.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
@@ -7,7 +7,7 @@ import { recordTopology } from '../../kafka/record-topology.ts'
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import type { ApplyResult } from '../apply.ts'
 import type { FieldProblem } from '../crds/validate.ts'
-import { brokerSelector, clusterSelector, ZONE_LABEL } from '../manifests/labels.ts'
+import { brokerSelector, clusterSelector, controllerSelector, ZONE_LABEL } from '../manifests/labels.ts'
 import { renderKafkaCluster, type ClusterManifests } from '../manifests/render.ts'
 import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from '../model/kafka-cluster-model.ts'
 import type { Standing } from './conditions.ts'
@@ -181,7 +181,7 @@ export class KafkaClusterReconciler {
     const model = effective(renderedCounts(desired.spec, current, scale))
     const scaling = scale !== undefined && isActive(scale)
     const budgets = await this.#disruptionBudgets(key, model, resource.status?.roll as RollStatus | undefined)
-    const manifests = renderKafkaCluster(model, { brokers: budgets.maxUnavailable })
+    const manifests = renderKafkaCluster(model, { brokers: budgets.maxUnavailable, controllers: budgets.controllers })
     const contexts = [...new Set([...previousContexts, ...manifests.map((m) => m.context)])].sort()
     await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(contexts) })
 
@@ -236,48 +236,84 @@ export class KafkaClusterReconciler {
    * brokers); a roll's batch being evicted first (in its Kubernetes cluster), the rest given out in
    * turns of DISRUPTION_TURN_MS. A budget handed from one Kubernetes cluster to another is lowered
    * first and raised in a later reconcile (`deferred`, budgetsToWrite), after the pods and Kafka were
-   * looked at anew: an eviction the old budget let through meanwhile is counted.
+   * looked at anew: an eviction the old budget let through meanwhile is counted. Dedicated controllers
+   * get budgets of their own by the same rules, for one group: the quorum, which keeps a majority of
+   * its voters (`quorumGroup`).
    */
-  async #disruptionBudgets(key: string, model: KafkaClusterModel, roll: RollStatus | undefined): Promise<{ maxUnavailable: Map<string, number>; held: Map<string, string>; rotating: boolean; deferred: boolean }> {
-    const inForce = new Map<string, number>()
+  async #disruptionBudgets(key: string, model: KafkaClusterModel, roll: RollStatus | undefined): Promise<{ maxUnavailable: Map<string, number>; controllers: Map<string, number>; held: Map<string, string>; rotating: boolean; deferred: boolean }> {
     // The roll's batch saved and not yet all evicted: its pods still up (made before the batch started)
     // are reserved in their Kubernetes cluster, so that its own budget does not split the batch.
     const batch = roll?.status === 'running' && roll.current && roll.current.upAt === undefined ? roll.current : undefined
-    let reserved: { cluster: string; count: number } | undefined
-    /** The brokers whose pods are not up: out of the ISR for the budgets, whatever Kafka says yet. */
-    const down = new Set<number>()
-    for (const c of model.clusters) {
-      const cluster = this.#clusters.has(c.context) ? this.#clusters.get(c.context) : undefined
-      // From the pods themselves, not the StatefulSet's status (which lags): one being evicted or
-      // deleted counts at once, as does one not ready or not made yet.
-      const pods = await cluster?.core.listNamespacedPod({ namespace: model.namespace, labelSelector: Object.entries(brokerSelector(model)).map(([k, v]) => `${k}=${v}`).join(',') }).catch(() => undefined)
-      const up = (pods?.items ?? []).filter((p) => c.brokers.some((b) => b.pod === p.metadata?.name) && !p.metadata?.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
-      for (const b of c.brokers) if (!up.some((p) => p.metadata?.name === b.pod)) down.add(b.id)
-      if (batch) {
-        const batchPods = new Set(c.brokers.filter((b) => batch.ids.includes(b.id)).map((b) => b.pod))
-        const toEvict = up.filter((p) => batchPods.has(p.metadata?.name ?? '') && new Date(p.metadata?.creationTimestamp ?? 0).getTime() < batch.startedAt).length
-        if (toEvict > 0) reserved = { cluster: c.name, count: toEvict }
-      }
-      const pdb = await cluster?.applier.read<V1PodDisruptionBudget>({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: c.statefulSet, namespace: model.namespace } }).catch(() => undefined)
-      if (typeof pdb?.spec?.maxUnavailable === 'number') inForce.set(c.name, pdb.spec.maxUnavailable)
-    }
+    const brokers = await this.#podsStanding(model, batch, (c) => ({ budget: c.statefulSet, selector: brokerSelector(model), nodes: c.brokers }))
     const brokerIds = model.brokers.map((b) => b.id)
     let groups = [policyGroup(brokerIds, model.placement.replicationFactor, model.placement.minInsyncReplicas)]
-    if (this.#connection && down.size < brokerIds.length) {
+    if (this.#connection && brokers.down.size < brokerIds.length) {
       const connection = { ...this.#connection, bootstrapServers: bootstrapServers(model), requestTimeoutMs: 5000, connectTimeoutMs: 2000 }
       const admin = createAdmin(connection, 'kafkaplane-operator')
       try {
-        groups = partitionGroups(await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers }), down)
+        groups = partitionGroups(await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers }), brokers.down)
       } catch (err) {
         this.#log(`KafkaCluster ${key}: could not read Kafka for the disruption budgets (${describeError(err)}); they follow the placement policy`)
       } finally {
         await admin.close().catch(() => {})
       }
     }
+    const turn = Math.floor(Date.now() / DISRUPTION_TURN_MS)
     const clusters = model.clusters.map((c) => ({ name: c.name, brokers: c.brokers.map((b) => b.id) }))
-    const wanted = disruptionBudgets({ clusters, down, groups, cap: model.spec.rolling.maxUnavailable, turn: Math.floor(Date.now() / DISRUPTION_TURN_MS), ...(reserved ? { reserved } : {}) })
-    const { write, deferred } = budgetsToWrite(inForce, wanted.maxUnavailable)
-    return { maxUnavailable: write, held: wanted.held, rotating: wanted.rotating, deferred }
+    const wanted = disruptionBudgets({ clusters, down: brokers.down, groups, cap: model.spec.rolling.maxUnavailable, turn, ...(brokers.reserved ? { reserved: brokers.reserved } : {}) })
+    const forBrokers = budgetsToWrite(brokers.inForce, wanted.maxUnavailable)
+    if (model.dedicatedControllers.length === 0) return { maxUnavailable: forBrokers.write, controllers: new Map(), held: wanted.held, rotating: wanted.rotating, deferred: forBrokers.deferred }
+
+    const withControllers = model.clusters.filter((c) => c.controllerSet)
+    const controllers = await this.#podsStanding(model, batch, (c) => (c.controllerSet ? { budget: c.controllerSet.statefulSet, selector: controllerSelector(model), nodes: c.controllerSet.controllers } : undefined))
+    const quorum = quorumGroup(model.controllers)
+    const forQuorum = disruptionBudgets({
+      clusters: withControllers.map((c) => ({ name: c.name, brokers: c.controllerSet!.controllers.map((x) => x.id) })),
+      down: controllers.down,
+      groups: [quorum],
+      cap: quorum.spare,
+      turn,
+      ...(controllers.reserved ? { reserved: controllers.reserved } : {}),
+    })
+    const forControllers = budgetsToWrite(controllers.inForce, forQuorum.maxUnavailable)
+    return {
+      maxUnavailable: forBrokers.write,
+      controllers: forControllers.write,
+      held: wanted.held,
+      rotating: wanted.rotating || forQuorum.rotating,
+      deferred: forBrokers.deferred || forControllers.deferred,
+    }
+  }
+
+  /**
+   * The pods of one kind (brokers, or dedicated controllers) in every Kubernetes cluster: which are down
+   * (evicted, being deleted, not ready, not made yet: from the pods themselves, not the StatefulSet's
+   * status, which lags), the PodDisruptionBudgets in force, and the roll's batch still to evict.
+   */
+  async #podsStanding(
+    model: KafkaClusterModel,
+    batch: { ids: readonly number[]; startedAt: number } | undefined,
+    kind: (c: KafkaClusterModel['clusters'][number]) => { budget: string; selector: Record<string, string>; nodes: readonly { id: number; pod: string }[] } | undefined,
+  ): Promise<{ down: Set<number>; inForce: Map<string, number>; reserved: { cluster: string; count: number } | undefined }> {
+    const down = new Set<number>()
+    const inForce = new Map<string, number>()
+    let reserved: { cluster: string; count: number } | undefined
+    for (const c of model.clusters) {
+      const set = kind(c)
+      if (!set) continue
+      const cluster = this.#clusters.has(c.context) ? this.#clusters.get(c.context) : undefined
+      const pods = await cluster?.core.listNamespacedPod({ namespace: model.namespace, labelSelector: Object.entries(set.selector).map(([k, v]) => `${k}=${v}`).join(',') }).catch(() => undefined)
+      const up = (pods?.items ?? []).filter((p) => set.nodes.some((n) => n.pod === p.metadata?.name) && !p.metadata?.deletionTimestamp && p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
+      for (const n of set.nodes) if (!up.some((p) => p.metadata?.name === n.pod)) down.add(n.id)
+      if (batch) {
+        const batchPods = new Set(set.nodes.filter((n) => batch.ids.includes(n.id)).map((n) => n.pod))
+        const toEvict = up.filter((p) => batchPods.has(p.metadata?.name ?? '') && new Date(p.metadata?.creationTimestamp ?? 0).getTime() < batch.startedAt).length
+        if (toEvict > 0) reserved = { cluster: c.name, count: toEvict }
+      }
+      const pdb = await cluster?.applier.read<V1PodDisruptionBudget>({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: set.budget, namespace: model.namespace } }).catch(() => undefined)
+      if (typeof pdb?.spec?.maxUnavailable === 'number') inForce.set(c.name, pdb.spec.maxUnavailable)
+    }
+    return { down, inForce, reserved }
   }
 
   /**
@@ -379,8 +415,13 @@ export class KafkaClusterReconciler {
     for (const m of manifests) {
       const cluster = this.#clusters.get(m.context)
       const planned = model.clusters.find((c) => c.name === m.cluster)!
-      const set = await cluster.applier.read<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: planned.statefulSet, namespace: model.namespace } })
-      sets.push({ cluster: m.cluster, name: planned.statefulSet, replicas: planned.brokers.length, readyReplicas: set?.status?.readyReplicas })
+      const read = (name: string) => cluster.applier.read<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name, namespace: model.namespace } })
+      if (planned.controllerSet) {
+        const set = await read(planned.controllerSet.statefulSet)
+        sets.push({ cluster: m.cluster, name: planned.controllerSet.statefulSet, role: 'controller', replicas: planned.controllerSet.controllers.length, readyReplicas: set?.status?.readyReplicas })
+      }
+      const set = await read(planned.statefulSet)
+      sets.push({ cluster: m.cluster, name: planned.statefulSet, role: 'broker', replicas: planned.brokers.length, readyReplicas: set?.status?.readyReplicas })
     }
     return sets
   }

@@ -6,18 +6,22 @@ import type { Standing } from './conditions.ts'
 export interface StatefulSetReadiness {
   cluster: string
   name: string
+  /** Brokers', or dedicated controllers'. */
+  role: 'broker' | 'controller'
   replicas: number
   readyReplicas: number | undefined
 }
 
 /**
- * The KafkaCluster's standing from its StatefulSets: ready when every one has all its pods ready, else
- * reconciling with the StatefulSets that lag named (`StatefulSet kafka-k8s-2 has 1 of 3 ready pods`).
+ * The KafkaCluster's standing from its StatefulSets (brokers' and dedicated controllers'): ready when
+ * every one has all its pods ready, else reconciling with the StatefulSets that lag named
+ * (`StatefulSet kafka-k8s-2 has 1 of 3 ready pods`).
  */
 export function brokersStanding(sets: readonly StatefulSetReadiness[]): Standing {
   const lagging = sets.filter((s) => (s.readyReplicas ?? 0) < s.replicas)
-  const total = sets.reduce((n, s) => n + s.replicas, 0)
-  if (lagging.length === 0) return { state: 'ready', reason: 'BrokersReady', message: `all ${total} brokers are ready` }
+  const total = (role: StatefulSetReadiness['role']) => sets.filter((s) => s.role === role).reduce((n, s) => n + s.replicas, 0)
+  const controllers = total('controller')
+  if (lagging.length === 0) return { state: 'ready', reason: 'BrokersReady', message: `all ${total('broker')} brokers ${controllers > 0 ? `and ${controllers} dedicated controllers ` : ''}are ready` }
   const message = lagging.map((s) => `StatefulSet ${s.name} (Kubernetes cluster ${s.cluster}) has ${s.readyReplicas ?? 0} of ${s.replicas} ready pods`).join('; ')
   return { state: 'reconciling', reason: 'BrokersNotReady', message }
 }
@@ -26,23 +30,33 @@ export function brokersStanding(sets: readonly StatefulSetReadiness[]): Standing
 export interface DisruptionBudgetStatus {
   maxUnavailable: ReadonlyMap<string, number>
   held: ReadonlyMap<string, string>
+  /** The dedicated controllers' budgets, where there are some. */
+  controllers?: ReadonlyMap<string, number>
 }
 
 /** The status fields of a KafkaCluster besides its conditions. */
 export function clusterStatusFields(model: KafkaClusterModel, sets: readonly StatefulSetReadiness[], budgets?: DisruptionBudgetStatus): Record<string, unknown> {
-  const ready = (cluster: string) => sets.filter((s) => s.cluster === cluster).reduce((n, s) => n + (s.readyReplicas ?? 0), 0)
+  const ready = (cluster: string, role: StatefulSetReadiness['role'] = 'broker') => sets.filter((s) => s.cluster === cluster && s.role === role).reduce((n, s) => n + (s.readyReplicas ?? 0), 0)
   const disruptions = (cluster: string) => {
     const maxUnavailable = budgets?.maxUnavailable.get(cluster)
     if (maxUnavailable === undefined) return {}
     const limit = budgets?.held.get(cluster)
-    return { maxUnavailable, ...(limit === undefined ? {} : { disruptionLimit: limit }) }
+    const controllers = budgets?.controllers?.get(cluster)
+    return { maxUnavailable, ...(limit === undefined ? {} : { disruptionLimit: limit }), ...(controllers === undefined ? {} : { controllerMaxUnavailable: controllers }) }
   }
   return {
     brokers: model.brokers.length,
     readyBrokers: model.clusters.reduce((n, c) => n + ready(c.name), 0),
     clusterId: model.clusterId,
     controllers: [...model.controllers],
-    clusters: model.clusters.map((c) => ({ name: c.name, brokers: c.brokers.length, readyBrokers: ready(c.name), ...disruptions(c.name) })),
+    ...(model.dedicatedControllers.length > 0 ? { readyControllers: model.clusters.reduce((n, c) => n + ready(c.name, 'controller'), 0) } : {}),
+    clusters: model.clusters.map((c) => ({
+      name: c.name,
+      brokers: c.brokers.length,
+      readyBrokers: ready(c.name),
+      ...(c.controllerSet ? { controllers: c.controllerSet.controllers.length, readyControllers: ready(c.name, 'controller') } : {}),
+      ...disruptions(c.name),
+    })),
     placement: {
       replicationFactor: model.placement.replicationFactor,
       minInsyncReplicas: model.placement.minInsyncReplicas,

@@ -49,9 +49,12 @@ export class KafkaVersionSteps {
     const running: string[] = []
     for (const c of model.clusters) {
       if (!this.#clusters.has(c.context)) continue
-      const set = await this.#clusters.get(c.context).applier.read<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: c.statefulSet, namespace: model.namespace } })
-      const version = set && templateKafkaVersion(set)
-      if (version) running.push(version)
+      // The dedicated controllers run the same Kafka as the brokers: a roll back must suit them too.
+      for (const name of [c.statefulSet, ...(c.controllerSet ? [c.controllerSet.statefulSet] : [])]) {
+        const set = await this.#clusters.get(c.context).applier.read<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name, namespace: model.namespace } })
+        const version = set && templateKafkaVersion(set)
+        if (version) running.push(version)
+      }
     }
     const wanted = model.spec.kafka.version
     try {

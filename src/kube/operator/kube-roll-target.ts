@@ -21,7 +21,8 @@ export interface KubeRollTargetOptions {
 
 /**
  * The roller's target on Kubernetes: the nodes are the broker pods of a KafkaCluster's StatefulSets in
- * every Kubernetes cluster it spans (pod `<statefulset>-<id>` is broker `<id>`). A pod's reasons to
+ * every Kubernetes cluster it spans (pod `<statefulset>-<id>` is broker `<id>`), and its dedicated
+ * controllers' pods (`<statefulset>-controller-<id>`, roles ['controller']) where it has them. A pod's reasons to
  * restart come from its StatefulSet (`podRestartReasons`: version, image, config hash, a restart
  * annotation, an older template revision; the StatefulSets use `OnDelete`, so nothing else replaces a
  * pod). A restart evicts the pod (the Eviction API, with a precondition on its uid so that a newer pod
@@ -47,13 +48,20 @@ export class KubeRollTarget implements RollTarget {
   async nodes(): Promise<RollNode[]> {
     const nodes: RollNode[] = []
     for (const c of this.#model.clusters) {
-      const sts = await this.#read<V1StatefulSet>(c.context, 'apps/v1', 'StatefulSet', c.statefulSet)
-      for (const b of c.brokers) {
-        const pod = await this.#read<V1Pod>(c.context, 'v1', 'Pod', b.pod)
-        const labels = this.#model.topology.brokers.find((t) => t.id === b.id)?.labels ?? {}
-        // A pod being deleted or not made yet is on its way back, not a reason to restart it again.
-        const reasons = pod && sts && !pod.metadata?.deletionTimestamp ? podRestartReasons(pod, sts) : []
-        nodes.push({ id: b.id, roles: b.controller ? ['broker', 'controller'] : ['broker'], labels, reasons })
+      // Dedicated controllers are nodes of their own (roles ['controller']): the roll rules restart them
+      // after the brokers, one at a time, the active one last.
+      const sets = [
+        { statefulSet: c.statefulSet, pods: c.brokers.map((b) => ({ id: b.id, pod: b.pod, roles: b.controller ? ['broker', 'controller'] as const : ['broker'] as const, labels: this.#model.topology.brokers.find((t) => t.id === b.id)?.labels ?? {} })) },
+        ...(c.controllerSet ? [{ statefulSet: c.controllerSet.statefulSet, pods: c.controllerSet.controllers.map((x) => ({ id: x.id, pod: x.pod, roles: ['controller'] as const, labels: { cluster: c.name, zone: x.zone } })) }] : []),
+      ]
+      for (const set of sets) {
+        const sts = await this.#read<V1StatefulSet>(c.context, 'apps/v1', 'StatefulSet', set.statefulSet)
+        for (const n of set.pods) {
+          const pod = await this.#read<V1Pod>(c.context, 'v1', 'Pod', n.pod)
+          // A pod being deleted or not made yet is on its way back, not a reason to restart it again.
+          const reasons = pod && sts && !pod.metadata?.deletionTimestamp ? podRestartReasons(pod, sts) : []
+          nodes.push({ id: n.id, roles: [...n.roles], labels: n.labels, reasons })
+        }
       }
     }
     return nodes
@@ -121,10 +129,10 @@ export class KubeRollTarget implements RollTarget {
 
   #where(id: number): { context: string; name: string } {
     for (const c of this.#model.clusters) {
-      const b = c.brokers.find((x) => x.id === id)
-      if (b) return { context: c.context, name: b.pod }
+      const node = c.brokers.find((x) => x.id === id) ?? c.controllerSet?.controllers.find((x) => x.id === id)
+      if (node) return { context: c.context, name: node.pod }
     }
-    throw new KafkaplaneError('UNKNOWN_BROKER', `broker ${id} is not in KafkaCluster ${this.#model.namespace}/${this.#model.name}`, { fix: 'this is a bug: the roller named a broker the spec does not have' })
+    throw new KafkaplaneError('UNKNOWN_BROKER', `node ${id} is no broker or controller of KafkaCluster ${this.#model.namespace}/${this.#model.name}`, { fix: 'this is a bug: the roller named a node the spec does not have' })
   }
 
   #read<T extends V1Pod | V1StatefulSet>(context: string, apiVersion: string, kind: string, name: string): Promise<T | undefined> {

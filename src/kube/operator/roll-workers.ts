@@ -166,7 +166,8 @@ export class RollWorkers {
   /** A Kubernetes Event on the pod deleted, naming why. */
   async #event(pod: V1Pod, context: string, reasons: readonly RestartReason[]): Promise<void> {
     const involved = { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, uid: pod.metadata!.uid! }
-    await recordEvent(this.#options.clusters.get(context), involved, 'RollingRestart', `kafkaplane restarts this broker: ${reasons.map(describeReason).join('; ') || 'requested'}`).catch((err: unknown) =>
+    const node = pod.metadata?.labels?.['app.kubernetes.io/component'] === 'controller' ? 'KRaft controller' : 'broker'
+    await recordEvent(this.#options.clusters.get(context), involved, 'RollingRestart', `kafkaplane restarts this ${node}: ${reasons.map(describeReason).join('; ') || 'requested'}`).catch((err: unknown) =>
       this.#options.log(`could not write the Event of pod ${pod.metadata!.name} (${describeError(err)})`),
     )
   }
