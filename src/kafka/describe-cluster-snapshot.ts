@@ -11,7 +11,7 @@ import { kafkaError } from './kafka-error.ts'
 
 export interface SnapshotOptions {
   bootstrapServers: readonly string[]
-  /** Broker ids the cluster should have; default: the registered ones and the controller voters. */
+  /** Broker ids the cluster should have; default: the registered ones, fenced included (and the controller voters where fenced brokers cannot be listed). */
   expectedBrokerIds?: readonly number[]
   /**
    * Effective min.insync.replicas by topic, kept between snapshots by a long-lived caller (`probe serve`):
@@ -91,9 +91,21 @@ export async function describeClusterSnapshot(admin: Admin, options: SnapshotOpt
   return {
     brokers,
     ...(registered === undefined ? {} : { fencedBrokers: registered.fenced }),
-    expectedBrokerIds: options.expectedBrokerIds ?? [...new Set([...known, ...(quorum?.voters.map((v) => v.id) ?? [])])].sort((a, b) => a - b),
+    expectedBrokerIds: options.expectedBrokerIds ?? expectedBrokers(known, registered !== undefined, quorum),
     quorum,
     partitions,
     takenAt: Date.now(),
   }
+}
+
+/**
+ * The brokers a snapshot expects without a topology to say so: the registered ones, fenced included
+ * (a broker that stopped stays registered, fenced). Where fenced brokers cannot be listed (Kafka before
+ * 4.0: DescribeCluster v2, KIP-1073) a stopped broker may be missing from `known`, so the quorum's voters
+ * are expected too (combined nodes are brokers). With the fenced list, a voter that never registered is
+ * a dedicated controller (process.roles=controller), not a missing broker.
+ */
+function expectedBrokers(known: readonly number[], fencedListed: boolean, quorum: QuorumState | undefined): number[] {
+  const voters = fencedListed ? [] : (quorum?.voters.map((v) => v.id) ?? [])
+  return [...new Set([...known, ...voters])].sort((a, b) => a - b)
 }

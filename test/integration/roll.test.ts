@@ -91,6 +91,12 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
     assert.deepEqual(batches.slice(-3).flat().sort(), [6, 7, 8])
     assert.deepEqual(batches.at(-1), [activeBefore], 'the active controller last')
     assert.deepEqual((await quorumOf(cluster)).voters.map((v) => v.id).sort(), [6, 7, 8], 'the quorum is the dedicated controllers')
+    // `status`: the 6 brokers, healthy; the controllers are voters, not brokers missing.
+    const status = await runCli(['status', '--json', '--bootstrap-server', bootstrap])
+    assert.equal(status.code, 0, status.stderr)
+    const seen = JSON.parse(status.stdout) as { verdict: { status: string; reasons: string[] }; brokers: { id: number }[] }
+    assert.deepEqual(seen.brokers.map((b) => b.id), [0, 1, 2, 3, 4, 5])
+    assert.deepEqual(seen.verdict, { ...seen.verdict, status: 'healthy', reasons: [] })
     for (const batch of batches.slice(0, -3)) assert.equal(new Set(batch.map((id) => cluster.brokerLabels(id).zone)).size, 1, `one zone a batch: ${batch}`)
     // Each controller waited for until it caught up with the quorum after its own restart.
     assert.equal((result.stderr.match(/controller \d+ back in sync: up after/g) ?? []).length, 3, result.stderr)
