@@ -1,4 +1,4 @@
-import type { V1Service } from '@kubernetes/client-node'
+import type { V1Service, V1ServicePort } from '@kubernetes/client-node'
 import type { BrokerModel, KafkaClusterModel, KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { portName } from './broker-statefulset.ts'
 import { brokerLabels, brokerSelector } from './labels.ts'
@@ -10,24 +10,19 @@ import { brokerLabels, brokerSelector } from './labels.ts'
  */
 export function brokerService(model: KafkaClusterModel, cluster: KubernetesClusterModel, broker: BrokerModel): V1Service {
   const spec = model.spec
-  const annotations = spec.brokerServices.annotations
+  return podService(model, broker.service, { ...brokerLabels(model, cluster), 'kafkaplane.io/broker-id': String(broker.id) }, { ...brokerSelector(model), 'statefulset.kubernetes.io/pod-name': broker.pod }, [
+    ...spec.listeners.map((l) => ({ name: portName(l.name), port: l.port, targetPort: l.port, protocol: 'TCP' })),
+    ...(broker.controller ? [{ name: 'controller', port: spec.controllerPort, targetPort: spec.controllerPort, protocol: 'TCP' }] : []),
+  ])
+}
+
+/** A Service of one pod (a broker's or a dedicated controller's), of spec.brokerServices' type and annotations. */
+export function podService(model: KafkaClusterModel, name: string, labels: Record<string, string>, selector: Record<string, string>, ports: V1ServicePort[]): V1Service {
+  const annotations = model.spec.brokerServices.annotations
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: {
-      name: broker.service,
-      namespace: model.namespace,
-      labels: { ...brokerLabels(model, cluster), 'kafkaplane.io/broker-id': String(broker.id) },
-      ...(Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}),
-    },
-    spec: {
-      type: spec.brokerServices.type,
-      publishNotReadyAddresses: true,
-      selector: { ...brokerSelector(model), 'statefulset.kubernetes.io/pod-name': broker.pod },
-      ports: [
-        ...spec.listeners.map((l) => ({ name: portName(l.name), port: l.port, targetPort: l.port, protocol: 'TCP' })),
-        ...(broker.controller ? [{ name: 'controller', port: spec.controllerPort, targetPort: spec.controllerPort, protocol: 'TCP' }] : []),
-      ],
-    },
+    metadata: { name, namespace: model.namespace, labels, ...(Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}) },
+    spec: { type: model.spec.brokerServices.type, publishNotReadyAddresses: true, selector, ports },
   }
 }

@@ -1,174 +1,100 @@
-import type { V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1PodSpec, V1Probe, V1StatefulSet } from '@kubernetes/client-node'
-import { DATA_DIR, METADATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
+import type { V1Probe, V1StatefulSet } from '@kubernetes/client-node'
+import { METADATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { brokerConfigMap, CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
-import { brokerLabels, brokerSelector, contentHash, HOSTNAME_LABEL, KUBERNETES_CLUSTER_LABEL, ZONE_LABEL } from './labels.ts'
-import { CONFIG_HASH_ANNOTATION } from './pod-restart-reasons.ts'
+import { brokerLabels, brokerSelector, contentHash, ZONE_LABEL } from './labels.ts'
+import { CONTAINER_SECURITY, kafkaStatefulSet, volumeClaim } from './kafka-statefulset.ts'
 
-/** The uid and gid brokers run as (the kafkaplane image's user, deploy/image.yaml). */
-export const BROKER_UID = 1000
 /** Where the broker image has kafkaplane's command (deploy/Dockerfile). */
 export const KAFKAPLANE_BIN = '/opt/kafkaplane/bin/kafkaplane'
 /** The port of the pod's probe server (`kafkaplane probe serve`, on 127.0.0.1 of the pod's network). */
 export const PROBE_SERVER_PORT = 8088
 
 /**
- * The StatefulSet of one Kubernetes cluster's brokers:
- *   - `ordinals.start` = the cluster's first broker id, so pod `<sts>-<id>` is broker `<id>` and every
- *     Kubernetes cluster has its own id range;
- *   - `Parallel` pod management (a KRaft quorum needs its controllers up together; OrderedReady would
- *     wait for a pod-0 that cannot be ready alone) and `OnDelete` updates: kafkaplane's roller decides
- *     which broker restarts when, from the cluster's replication state;
+ * The StatefulSet of one Kubernetes cluster's brokers, of the shape kafka-statefulset.ts gives both
+ * brokers and dedicated controllers (ordinals from the cluster's first broker id, so every Kubernetes
+ * cluster has its own id range; `Parallel`, `OnDelete`: kafkaplane's roller decides which broker
+ * restarts when; one broker per node, zones evened, the dedicated pool), with:
  *   - readiness = `kafkaplane probe ready` (in the ISR of everything it hosts, nothing under
  *     min.insync.replicas), liveness = `kafkaplane probe live` (its own listener only), a startup probe
  *     that allows a long log recovery, and a grace period for the controlled shutdown;
  *   - a `probe-server` sidecar (a native sidecar: an init container that keeps running) with
  *     `kafkaplane probe serve`: it keeps the Kafka client loaded and reads the cluster just ahead of the
  *     kubelet's next probe, and the exec probes ask it (KAFKAPLANE_PROBE_SERVER) instead of loading the
- *     client in a new process each period; when it does not answer they ask the cluster themselves;
- *   - one broker per node (required pod anti-affinity across the whole KafkaCluster), zones evened by a
- *     topology spread constraint (maxSkew 1, minDomains = the zones) and limited to the cluster's zones
- *     by node affinity, merged into the dedicated pool's affinity, selector and tolerations;
- *   - a non-root, read-only container; PVCs retained when the StatefulSet is deleted or scaled down.
- * No owner references: the operator adds them when it applies the object.
+ *     client in a new process each period; when it does not answer they ask the cluster themselves.
  */
 export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesClusterModel): V1StatefulSet {
   const spec = model.spec
-  const labels = brokerLabels(model, cluster)
-  const selector = { ...brokerSelector(model), [KUBERNETES_CLUSTER_LABEL]: cluster.name }
   const probePort = model.interBrokerListener.port
   // What both the broker and its probe server need: the broker's id (its pod's index) and its own listener.
   const brokerEnv = [
     { name: 'KAFKAPLANE_BROKER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
     { name: 'KAFKAPLANE_BOOTSTRAP_SERVER', value: `127.0.0.1:${probePort}` },
   ]
-  const containerSecurity = CONTAINER_SECURITY
   const probe = (kind: 'ready' | 'live', timing: Omit<V1Probe, 'exec'>): V1Probe => ({
     exec: { command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe ${kind} --broker-id "$KAFKAPLANE_BROKER_ID" --timeout-ms ${(timing.timeoutSeconds! - 1) * 1000}`] },
     ...timing,
   })
-  const claims: V1PersistentVolumeClaim[] = [
-    volumeClaim('data', spec.storage.size, spec.storage.class),
-    ...(spec.storage.metadata ? [volumeClaim('metadata', spec.storage.metadata.size, spec.storage.metadata.class)] : []),
-  ]
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: cluster.statefulSet, namespace: model.namespace, labels },
-    spec: {
-      serviceName: cluster.statefulSet,
-      replicas: cluster.brokers.length,
-      ordinals: { start: cluster.firstId },
-      podManagementPolicy: 'Parallel',
-      updateStrategy: { type: 'OnDelete' },
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-      selector: { matchLabels: selector },
-      template: {
-        metadata: {
-          labels,
-          annotations: { [CONFIG_HASH_ANNOTATION]: configHash(model, cluster) },
-        },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: spec.rolling.terminationGracePeriodSeconds,
-          securityContext: POD_SECURITY,
-          ...poolPlacement(spec),
-          affinity: {
-            nodeAffinity: zoneAffinity(spec.pool.nodeAffinity as V1NodeAffinity | undefined, cluster.zones),
-            podAntiAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: HOSTNAME_LABEL, labelSelector: { matchLabels: brokerSelector(model) } }],
-            },
-          },
-          topologySpreadConstraints: [
-            { maxSkew: 1, topologyKey: ZONE_LABEL, whenUnsatisfiable: 'DoNotSchedule', minDomains: cluster.zones.length, labelSelector: { matchLabels: selector } },
-          ],
-          initContainers: [
-            {
-              name: 'probe-server',
-              image: spec.kafka.image,
-              imagePullPolicy: spec.kafka.imagePullPolicy,
-              restartPolicy: 'Always',
-              command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe serve --broker-id "$KAFKAPLANE_BROKER_ID" --port ${PROBE_SERVER_PORT}`],
-              env: brokerEnv,
-              resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
-              securityContext: containerSecurity,
-              // The readiness override file lives in the run volume, where `kubectl exec` into the broker writes it.
-              volumeMounts: [{ name: 'run', mountPath: RUN_DIR }, { name: 'tmp', mountPath: '/tmp' }],
-            },
-          ],
-          containers: [
-            {
-              name: 'kafka',
-              image: spec.kafka.image,
-              imagePullPolicy: spec.kafka.imagePullPolicy,
-              command: ['sh', `${CONFIG_MOUNT}/start.sh`],
-              env: [
-                ...brokerEnv,
-                { name: 'KAFKAPLANE_ZONE', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
-                { name: 'KAFKAPLANE_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-                { name: 'KAFKAPLANE_KAFKA_VERSION', value: spec.kafka.version },
-                { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
-                { name: 'KAFKAPLANE_PROBE_SERVER', value: `http://127.0.0.1:${PROBE_SERVER_PORT}` },
-                { name: 'KAFKA_HEAP_OPTS', value: `-Xms${model.heapMebibytes}m -Xmx${model.heapMebibytes}m` },
-                { name: 'LOG_DIR', value: `${RUN_DIR}/logs` },
-                { name: 'KAFKA_HOME', value: KAFKA_HOME },
-              ],
-              ports: [
-                ...spec.listeners.map((l) => ({ name: portName(l.name), containerPort: l.port, protocol: 'TCP' })),
-                { name: 'controller', containerPort: spec.controllerPort, protocol: 'TCP' },
-              ],
-              resources: {
-                requests: { cpu: spec.resources.cpu, memory: spec.resources.memory },
-                limits: { memory: spec.resources.memory, ...(spec.resources.cpuLimit ? { cpu: spec.resources.cpuLimit } : {}) },
-              },
-              startupProbe: probe('live', { periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 180 }),
-              livenessProbe: probe('live', { periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 4 }),
-              readinessProbe: probe('ready', { periodSeconds: 15, timeoutSeconds: 12, failureThreshold: 1, successThreshold: 1 }),
-              securityContext: containerSecurity,
-              volumeMounts: [
-                { name: 'data', mountPath: DATA_DIR },
-                ...(spec.storage.metadata ? [{ name: 'metadata', mountPath: METADATA_DIR }] : []),
-                { name: 'config', mountPath: CONFIG_MOUNT, readOnly: true },
-                { name: 'run', mountPath: RUN_DIR },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
-          volumes: [
-            { name: 'config', configMap: { name: cluster.configMap } },
-            { name: 'run', emptyDir: {} },
-            { name: 'tmp', emptyDir: {} },
-          ],
-        },
+  return kafkaStatefulSet(model, cluster, {
+    name: cluster.statefulSet,
+    labels: brokerLabels(model, cluster),
+    kindSelector: brokerSelector(model),
+    replicas: cluster.brokers.length,
+    firstId: cluster.firstId,
+    configHash: configHash(model, cluster),
+    configMap: cluster.configMap,
+    initContainers: [
+      {
+        name: 'probe-server',
+        image: spec.kafka.image,
+        imagePullPolicy: spec.kafka.imagePullPolicy,
+        restartPolicy: 'Always',
+        command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe serve --broker-id "$KAFKAPLANE_BROKER_ID" --port ${PROBE_SERVER_PORT}`],
+        env: brokerEnv,
+        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
+        securityContext: CONTAINER_SECURITY,
+        // The readiness override file lives in the run volume, where `kubectl exec` into the broker writes it.
+        volumeMounts: [{ name: 'run', mountPath: RUN_DIR }, { name: 'tmp', mountPath: '/tmp' }],
       },
-      volumeClaimTemplates: claims,
+    ],
+    kafka: {
+      name: 'kafka',
+      image: spec.kafka.image,
+      imagePullPolicy: spec.kafka.imagePullPolicy,
+      command: ['sh', `${CONFIG_MOUNT}/start.sh`],
+      env: [
+        ...brokerEnv,
+        { name: 'KAFKAPLANE_ZONE', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
+        { name: 'KAFKAPLANE_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+        { name: 'KAFKAPLANE_KAFKA_VERSION', value: spec.kafka.version },
+        { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
+        { name: 'KAFKAPLANE_PROBE_SERVER', value: `http://127.0.0.1:${PROBE_SERVER_PORT}` },
+        { name: 'KAFKA_HEAP_OPTS', value: `-Xms${model.heapMebibytes}m -Xmx${model.heapMebibytes}m` },
+        { name: 'LOG_DIR', value: `${RUN_DIR}/logs` },
+        { name: 'KAFKA_HOME', value: KAFKA_HOME },
+      ],
+      ports: [
+        ...spec.listeners.map((l) => ({ name: portName(l.name), containerPort: l.port, protocol: 'TCP' })),
+        { name: 'controller', containerPort: spec.controllerPort, protocol: 'TCP' },
+      ],
+      resources: {
+        requests: { cpu: spec.resources.cpu, memory: spec.resources.memory },
+        limits: { memory: spec.resources.memory, ...(spec.resources.cpuLimit ? { cpu: spec.resources.cpuLimit } : {}) },
+      },
+      startupProbe: probe('live', { periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 180 }),
+      livenessProbe: probe('live', { periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 4 }),
+      readinessProbe: probe('ready', { periodSeconds: 15, timeoutSeconds: 12, failureThreshold: 1, successThreshold: 1 }),
+      volumeMounts: spec.storage.metadata ? [{ name: 'metadata', mountPath: METADATA_DIR }] : [],
     },
-  }
+    claims: [
+      volumeClaim('data', spec.storage.size, spec.storage.class),
+      ...(spec.storage.metadata ? [volumeClaim('metadata', spec.storage.metadata.size, spec.storage.metadata.class)] : []),
+    ],
+  })
 }
 
 /** A container port name: at most 15 lower-case characters. */
 export function portName(listener: string): string {
   return listener.toLowerCase().replace(/_/g, '-').slice(0, 15).replace(/-+$/, '')
-}
-
-/** A non-root, read-only container with no capabilities (brokers, their probe server, dedicated controllers). */
-export const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }
-/** The pod's: the image's uid, volumes owned by its group. */
-export const POD_SECURITY = { runAsNonRoot: true, runAsUser: BROKER_UID, runAsGroup: BROKER_UID, fsGroup: BROKER_UID, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } }
-
-/** The dedicated pool's node selector and tolerations (spec.pool), when it names any. */
-export function poolPlacement(spec: KafkaClusterModel['spec']): Pick<V1PodSpec, 'nodeSelector' | 'tolerations'> {
-  return {
-    ...(Object.keys(spec.pool.nodeSelector).length > 0 ? { nodeSelector: { ...spec.pool.nodeSelector } } : {}),
-    ...(spec.pool.tolerations.length > 0 ? { tolerations: spec.pool.tolerations.map((t) => ({ ...t })) } : {}),
-  }
-}
-
-export function volumeClaim(name: string, size: string, storageClass: string | undefined): V1PersistentVolumeClaim {
-  return {
-    metadata: { name },
-    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } }, ...(storageClass ? { storageClassName: storageClass } : {}) },
-  }
 }
 
 /** Properties that differ from broker to broker: made from its id, zone and role alone. */
@@ -185,19 +111,4 @@ export function configHash(model: KafkaClusterModel, cluster: KubernetesClusterM
   const data = brokerConfigMap(model, cluster).data!
   const shared = Object.fromEntries(Object.entries(cluster.brokers[0]?.properties ?? {}).filter(([k]) => !IDENTITY_PROPERTIES.includes(k)))
   return contentHash(JSON.stringify({ start: data['start.sh'], shared, listeners: model.spec.listeners, zones: cluster.zones, controllers: model.controllers, controllerPort: model.spec.controllerPort }))
-}
-
-/**
- * The pool's node affinity with "zone in the cluster's zones" added to every required term (terms are
- * ORed, expressions within a term ANDed, so each term must carry it).
- */
-export function zoneAffinity(pool: V1NodeAffinity | undefined, zones: readonly string[]): V1NodeAffinity {
-  const zoneExpression = { key: ZONE_LABEL, operator: 'In', values: [...zones] }
-  const terms: V1NodeSelectorTerm[] = pool?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [{}]
-  return {
-    ...pool,
-    requiredDuringSchedulingIgnoredDuringExecution: {
-      nodeSelectorTerms: terms.map((t) => ({ ...t, matchExpressions: [...(t.matchExpressions ?? []), zoneExpression] })),
-    },
-  }
 }

@@ -1,0 +1,128 @@
+import type { V1Container, V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1PodSpec, V1StatefulSet } from '@kubernetes/client-node'
+import { DATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
+import { CONFIG_MOUNT, RUN_DIR } from './broker-config-map.ts'
+import { HOSTNAME_LABEL, KUBERNETES_CLUSTER_LABEL, ZONE_LABEL } from './labels.ts'
+import { CONFIG_HASH_ANNOTATION } from './pod-restart-reasons.ts'
+
+/** The uid and gid brokers and controllers run as (the kafkaplane image's user, deploy/image.yaml). */
+export const BROKER_UID = 1000
+/** A non-root, read-only container with no capabilities (brokers, their probe server, dedicated controllers). */
+export const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }
+
+/** What differs between the StatefulSet of a Kubernetes cluster's brokers and that of its dedicated controllers. */
+export interface KafkaStatefulSetShape {
+  name: string
+  labels: Record<string, string>
+  /** Selects the KafkaCluster's pods of this kind in every Kubernetes cluster: no two on one node. */
+  kindSelector: Record<string, string>
+  replicas: number
+  firstId: number
+  configHash: string
+  configMap: string
+  /** The Kafka container, whose mounts get the data, config, run and tmp volumes added after its own. */
+  kafka: V1Container
+  initContainers?: V1Container[]
+  claims: V1PersistentVolumeClaim[]
+}
+
+/**
+ * The StatefulSet shape brokers and dedicated controllers share:
+ *   - `ordinals.start` = the first node id, so pod `<sts>-<id>` is node `<id>`;
+ *   - `Parallel` pod management (a KRaft quorum needs its controllers up together; OrderedReady would
+ *     wait for a pod-0 that cannot be ready alone) and `OnDelete` updates: kafkaplane's roller decides
+ *     which node restarts when, from the cluster's replication state;
+ *   - one pod of the kind per node (required pod anti-affinity across the whole KafkaCluster), zones
+ *     evened by a topology spread constraint (maxSkew 1, minDomains = the zones) and limited
+ *     to the cluster's zones by node affinity, merged into the dedicated pool's affinity, selector and
+ *     tolerations;
+ *   - non-root, the config (a ConfigMap), a run dir and /tmp as volumes, a read-only root; PVCs
+ *     retained when the StatefulSet is deleted or scaled down.
+ * No owner references: the operator adds them when it applies the object.
+ */
+export function kafkaStatefulSet(model: KafkaClusterModel, cluster: KubernetesClusterModel, shape: KafkaStatefulSetShape): V1StatefulSet {
+  const spec = model.spec
+  const selector = { ...shape.kindSelector, [KUBERNETES_CLUSTER_LABEL]: cluster.name }
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: shape.name, namespace: model.namespace, labels: shape.labels },
+    spec: {
+      serviceName: shape.name,
+      replicas: shape.replicas,
+      ordinals: { start: shape.firstId },
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'OnDelete' },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels: shape.labels, annotations: { [CONFIG_HASH_ANNOTATION]: shape.configHash } },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: spec.rolling.terminationGracePeriodSeconds,
+          securityContext: { runAsNonRoot: true, runAsUser: BROKER_UID, runAsGroup: BROKER_UID, fsGroup: BROKER_UID, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } },
+          ...poolPlacement(spec),
+          affinity: {
+            nodeAffinity: zoneAffinity(spec.pool.nodeAffinity as V1NodeAffinity | undefined, cluster.zones),
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: HOSTNAME_LABEL, labelSelector: { matchLabels: shape.kindSelector } }],
+            },
+          },
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: ZONE_LABEL, whenUnsatisfiable: 'DoNotSchedule', minDomains: cluster.zones.length, labelSelector: { matchLabels: selector } },
+          ],
+          ...(shape.initContainers ? { initContainers: shape.initContainers } : {}),
+          containers: [
+            {
+              ...shape.kafka,
+              securityContext: CONTAINER_SECURITY,
+              volumeMounts: [
+                { name: 'data', mountPath: DATA_DIR },
+                ...(shape.kafka.volumeMounts ?? []),
+                { name: 'config', mountPath: CONFIG_MOUNT, readOnly: true },
+                { name: 'run', mountPath: RUN_DIR },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'config', configMap: { name: shape.configMap } },
+            { name: 'run', emptyDir: {} },
+            { name: 'tmp', emptyDir: {} },
+          ],
+        },
+      },
+      volumeClaimTemplates: shape.claims,
+    },
+  }
+}
+
+/** The dedicated pool's node selector and tolerations (spec.pool), when it names any. */
+function poolPlacement(spec: KafkaClusterModel['spec']): Pick<V1PodSpec, 'nodeSelector' | 'tolerations'> {
+  return {
+    ...(Object.keys(spec.pool.nodeSelector).length > 0 ? { nodeSelector: { ...spec.pool.nodeSelector } } : {}),
+    ...(spec.pool.tolerations.length > 0 ? { tolerations: spec.pool.tolerations.map((t) => ({ ...t })) } : {}),
+  }
+}
+
+export function volumeClaim(name: string, size: string, storageClass: string | undefined): V1PersistentVolumeClaim {
+  return {
+    metadata: { name },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } }, ...(storageClass ? { storageClassName: storageClass } : {}) },
+  }
+}
+
+/**
+ * The pool's node affinity with "zone in the cluster's zones" added to every required term (terms are
+ * ORed, expressions within a term ANDed, so each term must carry it).
+ */
+function zoneAffinity(pool: V1NodeAffinity | undefined, zones: readonly string[]): V1NodeAffinity {
+  const zoneExpression = { key: ZONE_LABEL, operator: 'In', values: [...zones] }
+  const terms: V1NodeSelectorTerm[] = pool?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [{}]
+  return {
+    ...pool,
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: terms.map((t) => ({ ...t, matchExpressions: [...(t.matchExpressions ?? []), zoneExpression] })),
+    },
+  }
+}
