@@ -413,11 +413,17 @@ spec:
       return r && r.rollId !== rollBefore ? r.done.find((b) => b.ids.length === 2)?.ids : undefined
     }, rollExplained)
     /**
-     * The node of a broker of `cluster` other than the ones the roll restarts, one without a controller if
-     * one is left (else its controller is drained too: the quorum's budgets let one voter go at a time).
+     * The node of a broker of `cluster`, not the operator's, other than the ones the roll restarted if one
+     * is left, and without a controller if one is left (else its controller is drained too: the quorum's
+     * budgets let one voter go at a time).
      */
+    // Never the operator's node: its state's volume is local to that node, so the operator, evicted by
+    // the drain, would stay Pending until the node is uncordoned, and with it every budget it sets (seen
+    // on the bed: the drain then waited for ever for the budget only the operator could raise).
+    const operatorNode = (await kubectlOk(one, ['get', 'pods', '-n', OPERATOR_NS, '-l', 'app.kubernetes.io/component=operator', '-o', 'jsonpath={.items[0].spec.nodeName}'])).trim()
     const nodeOf = async (cluster: KubeBedCluster, restarting: readonly number[]) => {
-      const pods = (await brokerPods([cluster])).filter((p) => !restarting.includes(brokerIdOf(p)))
+      const all = (await brokerPods([cluster])).filter((p) => p.nodeName !== operatorNode)
+      const pods = [...all.filter((p) => !restarting.includes(brokerIdOf(p))), ...all.filter((p) => restarting.includes(brokerIdOf(p)))]
       const controllerPodsThere = await controllerPods([cluster])
       const pod = pods.find((p) => !controllerPodsThere.some((c) => c.nodeName === p.nodeName)) ?? pods[0]
       assert.ok(pod, `a broker pod in ${cluster.name} besides ${restarting}`)
