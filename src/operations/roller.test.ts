@@ -239,6 +239,19 @@ test('resumed with a batch saved but never restarted (the roller died in between
   assert.deepEqual(saved.at(-1)!.done.map((b) => b.ids), [[3], [4]], 'no batch recorded for the restart that never was')
 })
 
+test('resumed with a batch of two of which one was restarted (the roller died between the two): that one is the batch, the other restarted once, later', async () => {
+  const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3, 4, 5])
+  await sim.restart([3], new Map())
+  const state: RollState = { ...newRollState('c', [], 0), current: { ids: [3, 5], reasons: ['config: config hash 1 -> 2'], startedAt: 0 } }
+  const { result, saved } = await roll(sim, state)
+  assert.equal(result.status, 'finished')
+  assert.deepEqual(sim.restarts.flat().filter((id) => id === 3), [3], '3 restarted once')
+  assert.deepEqual(sim.restarts.flat().filter((id) => id === 5), [5], '5 restarted once')
+  const done = saved.at(-1)!.done.map((b) => b.ids)
+  assert.deepEqual(done[0], [3], 'the resumed batch is what was restarted of it')
+  assert.deepEqual(done.flat().sort(), [3, 4, 5], `each recorded once: ${JSON.stringify(done)}`)
+})
+
 test('an abort stops between steps and keeps the state', async () => {
   const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3, 4, 5])
   const abort = new AbortController()

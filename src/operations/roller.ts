@@ -90,7 +90,8 @@ const LEADER_ELECTION_ATTEMPTS = 5
  *
  * An abort stops between steps; the saved state resumes at 1 or 2. A resumed batch whose nodes all
  * still have their reasons to restart was never restarted (the roller died between saving it and
- * restarting it): it is dropped and chosen again at 2, not recorded as done.
+ * restarting it): it is dropped and chosen again at 2, not recorded as done; one of whose nodes only
+ * some were restarted (it died between them) is those nodes alone, the others chosen again at 2.
  */
 export async function runRoll(cluster: RollCluster, target: RollTarget, state: RollState, options: RollOptions): Promise<RollResult> {
   const { clock } = options
@@ -193,6 +194,12 @@ async function awaitReturn(
       delete state.current
       await options.save(state)
       return 'not-restarted'
+    }
+    // Part of it restarted (the roller died between two restarts of the batch, or a platform refused
+    // the rest): only those are the batch; the others are chosen again by the rules.
+    if (untouched.length > 0) {
+      current.ids = current.ids.filter((id) => !untouched.some((n) => n.id === id))
+      await options.save(state)
     }
   }
   let progressAt = clock.now()
