@@ -268,6 +268,13 @@ test('dedicated controllers: a running cluster never changes its quorum between 
   ;(moved.spec as any).topology.clusters[1].controllerIds = { first: 191, count: 1 }
   const renumbered = running(moved, [90, 91, 190])
   assert.ok(!renumbered.ok && renumbered.errors.some((e) => /name exactly \[90, 91, 190\]/.test(e.fix)), JSON.stringify(!renumbered.ok && renumbered.errors))
+  // Ids in any order over the clusters: the same quorum.
+  const swapped = example()
+  ;(swapped.spec as any).topology.clusters[0].controllerIds = { first: 190, count: 1 }
+  ;(swapped.spec as any).topology.clusters[1].controllerIds = { first: 90, count: 2 }
+  const kept = running(swapped, [90, 91, 190])
+  assert.ok(kept.ok, JSON.stringify(!kept.ok && kept.errors))
+  assert.deepEqual(kept.model.controllers, [90, 91, 190])
   const toCombined = running(example(), [90, 91, 190])
   assert.ok(!toCombined.ok && toCombined.errors.some((e) => /dedicated KRaft controllers \[90, 91, 190\], which spec\.topology\.clusters no longer names/.test(e.message)), JSON.stringify(!toCombined.ok && toCombined.errors))
 })

@@ -179,7 +179,7 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
     dimensions: DIMENSIONS,
     brokers: planned.flatMap((c) => c.ids.map((b) => ({ id: b.id, labels: { cluster: c.name, zone: b.zone } }))),
   }
-  const controllerIds = planned.flatMap((c) => c.controllerIds.map((x) => x.id))
+  const controllerIds = planned.flatMap((c) => c.controllerIds.map((x) => x.id)).sort((a, b) => a - b)
   const controllers = dedicated ? controllerIds : (keptControllers(topology, spec.topology.controllers, options.controllers) ?? pickControllers(topology, spec.topology.controllers))
   quorumKept(dedicated, controllers, topology, options.controllers, errors)
   const placement = placementPolicy(spec, topology, warnings, errors)
