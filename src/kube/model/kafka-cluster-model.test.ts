@@ -113,6 +113,14 @@ test('KafkaTopic: defaults from the cluster, survivability refused unless allowe
   assert.equal(ok.model.configs['min.insync.replicas'], '3')
   const weak = topic({ replicationFactor: 3, minInsyncReplicas: 2 })
   assert.ok(!weak.ok && /cannot stay writable after the loss of one cluster/.test(weak.errors[0]!.message))
+  assert.equal(weak.errors[0]!.fix, 'set spec.replicationFactor: 6 and spec.minInsyncReplicas: 3 (they stay writable after losing any one cluster or one zone), or set spec.placement.requireDomainLossSurvival: false to accept it')
+  // A cluster whose own policy does not survive the loss of a cluster: the fix names a pair that does, not the policy.
+  const weakPolicy = example()
+  weakPolicy.spec.placement = { replicationFactor: 3, minInsyncReplicas: 2 }
+  const onPolicy = kafkaTopicModel({ metadata: { name: 'payments-events' }, spec: { cluster: 'payments', partitions: 12 } }, model(weakPolicy))
+  assert.ok(!onPolicy.ok)
+  assert.match(onPolicy.errors[0]!.message, /replication factor 3 with min\.insync\.replicas 2 \(the cluster's spec\.placement\) cannot stay writable after the loss of one cluster/)
+  assert.match(onPolicy.errors[0]!.fix, /^set spec\.replicationFactor: 6 and spec\.minInsyncReplicas: 3 /)
   assert.ok(topic({ replicationFactor: 3, minInsyncReplicas: 2, placement: { requireDomainLossSurvival: false } }).ok)
   // The writability rule: min.insync.replicas above the replication factor the cluster's policy gives.
   const unwritable = topic({ minInsyncReplicas: 7 })

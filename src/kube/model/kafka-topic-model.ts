@@ -1,5 +1,5 @@
 import { unwritableTopic } from '../../core/health/writability.ts'
-import { advise } from '../../core/placement/survivability.ts'
+import { advise, recommend } from '../../core/placement/survivability.ts'
 import { KAFKA_TOPIC, resourceSchema } from '../crds/crd.ts'
 import { DELETE_DATA_ANNOTATION, deletesTopicData, type KafkaTopicSpec } from '../crds/kafka-topic.ts'
 import { compileSpecValidator, type FieldProblem } from '../crds/validate.ts'
@@ -50,16 +50,18 @@ export function kafkaTopicModel(resource: KafkaTopicResource, cluster: KafkaClus
     const field = spec.replicationFactor === undefined ? `spec.replicationFactor (default ${rf}, the cluster's spec.placement)` : 'spec.replicationFactor'
     errors.push({ path: 'spec.minInsyncReplicas', value: minInsync, message: problem.message, fix: `raise ${field} to ${minInsync} or more, or lower spec.minInsyncReplicas to ${rf} or less` })
   } else {
-    const pair = advise(cluster.topology.dimensions, cluster.topology.brokers.map((b) => ({ ...b, capacity: 1, state: 'active' as const })), rf).find(
-      (a) => a.replicationFactor === rf && a.minInsync === minInsync,
-    )!
+    const advice = advise(cluster.topology.dimensions, cluster.topology.brokers.map((b) => ({ ...b, capacity: 1, state: 'active' as const })), Math.max(rf, 6))
+    const pair = advice.find((a) => a.replicationFactor === rf && a.minInsync === minInsync)!
     if (!pair.survivesAnyDomainLoss) {
       const lost = pair.survival.filter((s) => !s.writableAfterDomainLoss).map((s) => s.dimension).join(' or one ')
+      // What survives on these brokers (`kafkaplane plan advise`'s recommendation), not the cluster's policy: that may be the pair refused.
+      const survives = recommend(advice)
+      const instead = survives ? `set spec.replicationFactor: ${survives.replicationFactor} and spec.minInsyncReplicas: ${survives.minInsync} (they stay writable after losing any one ${cluster.topology.dimensions.join(' or one ')}), or ` : ''
       const problem = {
         path: 'spec.replicationFactor',
         value: { replicationFactor: rf, minInsyncReplicas: minInsync },
-        message: `replication factor ${rf} with min.insync.replicas ${minInsync} cannot stay writable after the loss of one ${lost}, however the replicas are placed`,
-        fix: `use the cluster's policy (${cluster.placement.replicationFactor}/${cluster.placement.minInsyncReplicas}), or set spec.placement.requireDomainLossSurvival: false to accept it`,
+        message: `replication factor ${rf} with min.insync.replicas ${minInsync}${spec.replicationFactor === undefined ? ` (the cluster's spec.placement)` : ''} cannot stay writable after the loss of one ${lost}, however the replicas are placed`,
+        fix: `${instead}set spec.placement.requireDomainLossSurvival: false to accept it`,
       }
       if (spec.placement.requireDomainLossSurvival) errors.push(problem)
       else warnings.push(problem)
