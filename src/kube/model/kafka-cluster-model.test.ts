@@ -116,7 +116,7 @@ test('KafkaTopic: defaults from the cluster, survivability refused unless allowe
   assert.equal(weak.errors[0]!.fix, 'set spec.replicationFactor: 6 and spec.minInsyncReplicas: 3 (they stay writable after losing any one cluster or one zone), or set spec.placement.requireDomainLossSurvival: false to accept it')
   // A cluster whose own policy does not survive the loss of a cluster: the fix names a pair that does, not the policy.
   const weakPolicy = example()
-  weakPolicy.spec.placement = { replicationFactor: 3, minInsyncReplicas: 2 }
+  ;(weakPolicy.spec as any).placement = { replicationFactor: 3, minInsyncReplicas: 2 }
   const onPolicy = kafkaTopicModel({ metadata: { name: 'payments-events' }, spec: { cluster: 'payments', partitions: 12 } }, model(weakPolicy))
   assert.ok(!onPolicy.ok)
   assert.match(onPolicy.errors[0]!.message, /replication factor 3 with min\.insync\.replicas 2 \(the cluster's spec\.placement\) cannot stay writable after the loss of one cluster/)
