@@ -83,3 +83,20 @@ test('a repair that keeps a replica on a broker within its grace period waits fo
   assert.deepEqual(plan.proposals, [])
   assert.match(plan.reasons.join('\n'), /1 repair\(s\) wait for broker 3 to return or its grace period to pass \(e\.g\. t-0\)/)
 })
+
+test('brokers a scale takes away (registered, excluded) get no replica from a repair or a raise', () => {
+  const partitions = [
+    { topic: 'bad', partition: 0, replicas: [1, 4, 0], minInsync: 2 },
+    { topic: 'low', partition: 0, replicas: [4], minInsync: 1 },
+  ]
+  const free = planHeal(model(['zone'], brokers, partitions), all, new Map(), 0, policy)
+  assert.ok(free.ok)
+  const used = (proposals: { newReplicas: readonly number[]; oldReplicas: readonly number[] }[]) => new Set(proposals.flatMap((p) => p.newReplicas.filter((b) => !p.oldReplicas.includes(b))))
+  assert.ok([2, 5].some((b) => used(free.proposals).has(b)), 'zone c is where the repair and the raise go')
+  // Brokers 2 and 3 leave (a scale's drain): registered still, excluded from new replicas.
+  const leaving = brokers.map((b) => (b.id === 2 || b.id === 3 ? { ...b, state: 'excluded' as const } : b))
+  const held = planHeal(model(['zone'], leaving, partitions), all, new Map(), 0, policy)
+  assert.ok(held.ok)
+  assert.equal(held.proposals.length, 2)
+  assert.ok(!used(held.proposals).has(2) && !used(held.proposals).has(3), `nothing on brokers 2, 3: ${JSON.stringify(held.proposals)}`)
+})

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { KafkaClusterSpec } from '../crds/kafka-cluster.ts'
-import { controllerRefusal, mayRemovePods, renderedCounts, scaleChange, withCounts, type ScaleStatus } from './scale.ts'
+import { controllerRefusal, holdShrinks, leavingBrokers, mayRemovePods, renderedCounts, scaleChange, shrinking, withCounts, type ScaleStatus } from './scale.ts'
 
 /** Two Kubernetes clusters: k8s-1 holds ids 0.., k8s-2 ids 10... */
 function spec(k8s1: number, k8s2: number): KafkaClusterSpec {
@@ -85,4 +85,30 @@ test('the pods of leaving brokers may go only when no partition has a replica on
   ]
   assert.deepEqual(mayRemovePods(partitions, [13]), { ok: false, holding: 1, example: 't-1 [1,2,13]' })
   assert.deepEqual(mayRemovePods(partitions, [3, 12]), { ok: true })
+})
+
+test('the brokers a scale takes away take no new replica while it is under way, and only then', () => {
+  const scale = { ...status('moving', [4, 4], [3, 3]), removing: [3, 13] }
+  for (const phase of ['starting-brokers', 'moving', 'removing-pods', 'unregistering'] as const) assert.deepEqual(leavingBrokers({ ...scale, phase }), [3, 13], phase)
+  for (const phase of ['waiting', 'refused', 'finished'] as const) assert.deepEqual(leavingBrokers({ ...scale, phase }), [], phase)
+  assert.deepEqual(leavingBrokers(undefined), [])
+})
+
+test('a StatefulSet shrinks only when the brokers it takes hold nothing, read just then', () => {
+  const counts = new Map([['k8s-1', 3], ['k8s-2', 2]])
+  assert.deepEqual([...shrinking(spec(3, 2), counts, sets(4, 4))], [['k8s-1', [3]], ['k8s-2', [12, 13]]])
+  assert.deepEqual([...shrinking(spec(3, 2), new Map([['k8s-1', 4], ['k8s-2', 5]]), sets(4, 4))], [], 'growing or keeping takes nobody')
+  assert.deepEqual([...shrinking(spec(3, 2), counts, sets(undefined, 4))], [['k8s-2', [12, 13]]], 'a StatefulSet not made yet takes nobody')
+  const empty = [{ topic: 't', partition: 0, replicas: [0, 1, 10] }]
+  assert.deepEqual(holdShrinks(spec(3, 2), counts, sets(4, 4), empty), { counts, held: [] })
+  // A topic created on broker 13 after the drain: k8s-2 keeps its pods, k8s-1 shrinks.
+  const late = [...empty, { topic: 'late', partition: 0, replicas: [13, 0, 1] }]
+  assert.deepEqual(holdShrinks(spec(3, 2), counts, sets(4, 4), late), {
+    counts: new Map([['k8s-1', 3], ['k8s-2', 4]]),
+    held: [{ cluster: 'k8s-2', brokers: [12, 13], reason: 'brokers 12, 13 still hold replicas of 1 partitions (e.g. late-0 [13,0,1])' }],
+  })
+  // Kafka not read: nothing shrinks.
+  const unread = holdShrinks(spec(3, 2), counts, sets(4, 4), undefined)
+  assert.deepEqual(unread.counts, new Map([['k8s-1', 4], ['k8s-2', 4]]))
+  assert.deepEqual(unread.held.map((h) => h.reason), ['whether broker 3 holds replicas could not be read from Kafka', 'whether brokers 12, 13 hold replicas could not be read from Kafka'])
 })

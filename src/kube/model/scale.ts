@@ -142,6 +142,51 @@ export function mayRemovePods(partitions: readonly { topic: string; partition: n
   return { ok: false, holding: holding.length, example: `${first.topic}-${first.partition} [${first.replicas.join(',')}]` }
 }
 
+/**
+ * The brokers a scale under way takes away. From the moment it starts until they are unregistered they
+ * take no new replica from kafkaplane's own placements (the self-healer's, a KafkaTopic's), so that a
+ * drained broker stays empty; none when no scale is under way.
+ */
+export function leavingBrokers(scale: ScaleStatus | undefined): readonly number[] {
+  return scale !== undefined && isActive(scale) ? scale.removing : []
+}
+
+/** The brokers whose pods a render with `counts` takes away, per Kubernetes cluster (the highest ordinals). */
+export function shrinking(spec: KafkaClusterSpec, counts: ReadonlyMap<string, number>, current: ReadonlyMap<string, number | undefined>): Map<string, number[]> {
+  const out = new Map<string, number[]>()
+  for (const c of spec.topology.clusters) {
+    const now = current.get(c.name)
+    const wanted = counts.get(c.name)
+    if (now === undefined || wanted === undefined || wanted >= now) continue
+    out.set(c.name, Array.from({ length: now - wanted }, (_, i) => c.brokerIds.first + wanted + i))
+  }
+  return out
+}
+
+/**
+ * The last word before a StatefulSet shrinks, said by whoever shrinks it on the partitions read just
+ * then: a pod goes only when its broker holds no replica (a topic may have been created on it since
+ * it was drained). `counts` with every shrink that would take a broker still holding a replica kept at
+ * the StatefulSet's replicas now, and why; `partitions` undefined (Kafka could not be read) holds every
+ * shrink.
+ */
+export function holdShrinks(
+  spec: KafkaClusterSpec,
+  counts: ReadonlyMap<string, number>,
+  current: ReadonlyMap<string, number | undefined>,
+  partitions: readonly { topic: string; partition: number; replicas: readonly number[] }[] | undefined,
+): { counts: Map<string, number>; held: { cluster: string; brokers: number[]; reason: string }[] } {
+  const out = new Map(counts)
+  const held: { cluster: string; brokers: number[]; reason: string }[] = []
+  for (const [cluster, brokers] of shrinking(spec, counts, current)) {
+    const drained = partitions === undefined ? undefined : mayRemovePods(partitions, brokers)
+    if (drained?.ok) continue
+    out.set(cluster, current.get(cluster)!)
+    held.push({ cluster, brokers, reason: drained ? `${brokersLine(brokers)} still hold${brokers.length > 1 ? '' : 's'} replicas of ${drained.holding} partitions (e.g. ${drained.example})` : `whether ${brokersLine(brokers)} hold${brokers.length > 1 ? '' : 's'} replicas could not be read from Kafka` })
+  }
+  return { counts: out, held }
+}
+
 /** `3, 7` or `broker 3` style lists for messages. */
 export function brokersLine(ids: readonly number[]): string {
   return `broker${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`

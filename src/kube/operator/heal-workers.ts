@@ -27,6 +27,8 @@ export interface HealWorkersOptions {
   stateDir: string
   /** Whether a roll of this KafkaCluster runs now (src/kube/operator/roll-workers.ts); a scale holds it through the shared plan file. */
   rolling: (key: string) => boolean
+  /** The brokers a scale of this KafkaCluster under way takes away (src/kube/model/scale.ts leavingBrokers): they take no new replica. */
+  leaving: (key: string) => readonly number[]
   log: (line: string) => void
   /** Replication throttle of its plans, bytes/s per broker (default 50 MiB/s). */
   throttleBytesPerSecond?: number
@@ -65,8 +67,8 @@ export function healOperation(key: string): string {
  *      replication throttles are removed (an Event says which), then the live cluster is read (failure
  *      domains as recorded in Kafka, else as the KafkaCluster plans them) and the healer decides: gone
  *      brokers past spec.selfHealing.goneBrokerGraceSeconds drained, hard goals repaired, at most
- *      spec.selfHealing.maxPlansPerHour plans an hour. Reassignments in flight it did not start (a
- *      KafkaTopic's, another tool's) make it wait.
+ *      spec.selfHealing.maxPlansPerHour plans an hour; brokers a scale takes away get no new replica.
+ *      Reassignments in flight it did not start (a KafkaTopic's, another tool's) make it wait.
  *   3. A plan runs through the executor (throttled, saved after every step) with Events on the
  *      KafkaCluster when it starts and when it ends; a roll that starts meanwhile interrupts it between
  *      two steps (its moves in flight go on, throttled) and the next look after the roll continues it.
@@ -178,7 +180,7 @@ export class HealWorkers {
       const start = await runner.start(
         { operation, clusterId: live.clusterId, snapshot: live.snapshot, sizeOf: (k) => live.sizes.get(k), throttleBytesPerSecond: this.#options.throttleBytesPerSecond ?? 50 * 1024 * 1024 },
         async () => {
-          decision = worker.healer.decide(live.model(), live.registered)
+          decision = worker.healer.decide(live.model(new Map(this.#options.leaving(key).map((id) => [id, 'excluded' as const]))), live.registered)
           return decision.kind === 'heal' ? decision.proposals : undefined
         },
       )

@@ -1,4 +1,5 @@
 import { ApiException, type KubernetesObject, type V1OwnerReference, type V1Pod, type V1PodDisruptionBudget, type V1StatefulSet } from '@kubernetes/client-node'
+import type { ClusterSnapshot } from '../../core/health/snapshot.ts'
 import { budgetsToWrite, disruptionBudgets, partitionGroups, policyGroup, quorumGroup } from '../../core/roll/disruption-budget.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
@@ -24,7 +25,7 @@ import type { RollStatus, RollWorkers } from './roll-workers.ts'
 import type { HealWorkers } from './heal-workers.ts'
 import type { SelfHealingStatus } from './self-healing-status.ts'
 import type { ScaleWorkers } from './scale-workers.ts'
-import { isActive, renderedCounts, withCounts, type ScaleStatus } from '../model/scale.ts'
+import { holdShrinks, isActive, renderedCounts, shrinking, withCounts, type ScaleStatus } from '../model/scale.ts'
 import type { Topology } from '../../core/topology/topology.ts'
 import type { ReconcileOutcome } from './work-queue.ts'
 
@@ -76,7 +77,8 @@ export interface KafkaClusterReconcilerOptions {
  *      way (status.scale), the scale workers (src/kube/operator/scale-workers.ts, outside the
  *      reconcile) give new brokers a fair share and drain leaving ones; the StatefulSets get the
  *      counts src/kube/model/scale.ts renderedCounts says (grown at once, shrunk only once the leaving
- *      brokers hold nothing, kept as they are when the scale is refused or waits for a roll);
+ *      brokers hold nothing, kept as they are when the scale is refused or waits for a roll), a shrink
+ *      checked once more on the partitions read from Kafka just before it (`#holdShrinks`);
  *      then render and apply each Kubernetes cluster's objects through its kubeconfig context: objects in the
  *      home cluster get an owner reference to the KafkaCluster, remote ones carry its labels only; the
  *      PodDisruptionBudgets are set together from the live cluster, so that drains in every Kubernetes
@@ -178,7 +180,7 @@ export class KafkaClusterReconciler {
       modelFor: (s) => effective(renderedCounts(desired.spec, current, { ...s, phase: 'moving' })),
       topologyOf: (m) => this.#liveTopology(m),
     })
-    const model = effective(renderedCounts(desired.spec, current, scale))
+    const model = effective(await this.#holdShrinks(key, desired, current, renderedCounts(desired.spec, current, scale)))
     const scaling = scale !== undefined && isActive(scale)
     const budgets = await this.#disruptionBudgets(key, model, resource.status?.roll as RollStatus | undefined)
     const manifests = renderKafkaCluster(model, { brokers: budgets.maxUnavailable, controllers: budgets.controllers })
@@ -345,6 +347,28 @@ export class KafkaClusterReconciler {
       }
     }
     return current
+  }
+
+  /**
+   * Step 5's last word before a StatefulSet shrinks: the brokers it takes away must hold no replica in
+   * the partitions read from Kafka now, else it keeps its pods (src/kube/model/scale.ts holdShrinks;
+   * the scale worker then drains them again). Kafka not answering holds every shrink.
+   */
+  async #holdShrinks(key: string, model: KafkaClusterModel, current: ReadonlyMap<string, number | undefined>, counts: Map<string, number>): Promise<Map<string, number>> {
+    if (!this.#connection || shrinking(model.spec, counts, current).size === 0) return counts
+    const connection = { ...this.#connection, bootstrapServers: bootstrapServers(model) }
+    const admin = createAdmin(connection, 'kafkaplane-operator')
+    let partitions: ClusterSnapshot['partitions'] | undefined
+    try {
+      partitions = (await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })).partitions
+    } catch (err) {
+      this.#log(`KafkaCluster ${key}: could not read Kafka before shrinking a StatefulSet (${describeError(err)})`)
+    } finally {
+      await admin.close().catch(() => {})
+    }
+    const held = holdShrinks(model.spec, counts, current, partitions)
+    for (const h of held.held) this.#log(`KafkaCluster ${key}: the StatefulSet of ${h.cluster} keeps its pods: ${h.reason}`)
+    return held.counts
   }
 
   /** The model with each StatefulSet's broker count as `counts` says (the same model when nothing differs). */

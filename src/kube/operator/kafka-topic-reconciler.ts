@@ -29,6 +29,7 @@ import type { KubeClusters } from './kube-clients.ts'
 import { describeChanges, diffTopic, type ActualTopic } from './topic-diff.ts'
 import { topicStatusFields } from './topic-status.ts'
 import type { ReconcileOutcome } from './work-queue.ts'
+import { leavingBrokers, type ScaleStatus } from '../model/scale.ts'
 
 export interface KafkaTopicReconcilerOptions {
   clusters: KubeClusters
@@ -104,7 +105,7 @@ export class KafkaTopicReconciler {
     const connection: KafkaConnectionOptions = { ...this.#options.connection, bootstrapServers: bootstrapServers(cluster) }
     const admin = createAdmin(connection, 'kafkaplane-operator')
     try {
-      return await this.#converge(resource, cluster, topic, admin, connection, signal)
+      return await this.#converge(resource, cluster, topic, admin, connection, signal, leavingBrokers(clusterResource.status?.scale as ScaleStatus | undefined))
     } catch (err) {
       await this.#status(resource, {}, {
         state: 'degraded',
@@ -117,7 +118,7 @@ export class KafkaTopicReconciler {
     }
   }
 
-  async #converge(resource: CustomResource, cluster: KafkaClusterModel, topic: KafkaTopicModel, admin: Admin, connection: KafkaConnectionOptions, signal: AbortSignal): Promise<ReconcileOutcome> {
+  async #converge(resource: CustomResource, cluster: KafkaClusterModel, topic: KafkaTopicModel, admin: Admin, connection: KafkaConnectionOptions, signal: AbortSignal, leaving: readonly number[]): Promise<ReconcileOutcome> {
     const name = topic.topicName
     const runner = await PlanRunner.open({
       cluster: new KafkaExecutorCluster(admin, connection),
@@ -147,7 +148,7 @@ export class KafkaTopicReconciler {
     }
     const changes = diff.changes
     if (!diff.inSync) this.#options.log(`KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name}: ${describeChanges(name, changes)}`)
-    const placement = () => placementModel(topology, snapshot, topic)
+    const placement = () => placementModel(topology, snapshot, topic, leaving)
     if (changes.create) {
       const plan = planAssign(placement(), { topic: name, partitions: topic.partitions, replicationFactor: topic.replicationFactor, minInsync: topic.minInsyncReplicas })
       if (!plan.ok) return this.#degraded(resource, 'PlacementFailed', plan.problems)
@@ -282,15 +283,16 @@ async function readTopic(admin: Admin, snapshot: ClusterSnapshot, topic: string)
 
 /**
  * The placement model: the KafkaCluster's brokers with their failure domains (a broker not registered
- * now takes no new replicas; one the model lacks is labelled `(unknown)` and takes none either), and
- * every partition of the cluster, so that new replicas balance with what is there.
+ * now, or `leaving` (a scale takes it away), takes no new replicas; one the model lacks is labelled
+ * `(unknown)` and takes none either), and every partition of the cluster, so that new replicas balance
+ * with what is there.
  */
-export function placementModel(topology: Topology, snapshot: ClusterSnapshot, topic: KafkaTopicModel): PlacementModel {
+export function placementModel(topology: Topology, snapshot: ClusterSnapshot, topic: KafkaTopicModel, leaving: readonly number[] = []): PlacementModel {
   const registered = new Set(snapshot.brokers.map((b) => b.id))
   const known = new Set(topology.brokers.map((b) => b.id))
   const unknown = [...new Set(snapshot.partitions.flatMap((p) => p.replicas))].filter((id) => !known.has(id))
   const brokers = [
-    ...topology.brokers.map((b) => ({ ...b, state: registered.has(b.id) ? ('active' as const) : ('excluded' as const) })),
+    ...topology.brokers.map((b) => ({ ...b, state: registered.has(b.id) && !leaving.includes(b.id) ? ('active' as const) : ('excluded' as const) })),
     ...unknown.map((id) => ({ id, labels: Object.fromEntries(topology.dimensions.map((d) => [d, '(unknown)'])), state: 'excluded' as const })),
   ]
   const minInsync = new Map(snapshot.partitions.map((p) => [p.topic, p.minInsync]))

@@ -18,6 +18,7 @@ import { DEFAULT_TIMINGS, type LeaderElectionTimings } from './lease-decision.ts
 import { RollWorkers } from './roll-workers.ts'
 import { HealWorkers } from './heal-workers.ts'
 import { ScaleWorkers } from './scale-workers.ts'
+import { leavingBrokers } from '../model/scale.ts'
 import { describeError } from './supervised-informer.ts'
 
 export interface OperatorOptions {
@@ -168,7 +169,7 @@ async function startWork(clusters: KubeClusters, options: OperatorOptions, metri
   const scales = new ScaleWorkers(plans)
   // The self-healer waits while a roll runs (and stops its plan between steps when one starts); a scale
   // and the healer share the KafkaCluster's plan file, so an unfinished plan of either holds the other.
-  const heals = new HealWorkers({ ...plans, rolling: (key) => rolls.running(key), ...(options.healIntervalMs ? { intervalMs: options.healIntervalMs } : {}) })
+  const heals = new HealWorkers({ ...plans, rolling: (key) => rolls.running(key), leaving: (key) => leavingBrokers(scales.status(key)), ...(options.healIntervalMs ? { intervalMs: options.healIntervalMs } : {}) })
   const clusterReconciler = new KafkaClusterReconciler({ clusters, connection: options.connection, rolls, scales, heals, log: options.log, ...(options.notReadyRequeueMs ? { notReadyRequeueMs: options.notReadyRequeueMs } : {}) })
   const topicReconciler = new KafkaTopicReconciler(plans)
   const controllers = [

@@ -75,8 +75,13 @@ export interface ScaleRequest {
  *      would be left, or survivability would be lost without spec.scaling.allowLessSurvivable. When it
  *      ends, a leaving broker that still holds a replica (a partition created meanwhile) gets another plan.
  *   4. removing-pods: the leaving brokers hold nothing; the reconciler shrinks the StatefulSets (their
- *      pods go) and prunes their Services; wait until none of them is registered and unfenced.
+ *      pods go; it checks the partitions once more just before) and prunes their Services; wait until
+ *      none of them is registered and unfenced.
  *   5. unregistering: their registrations are removed from KRaft (UnregisterBroker); finished.
+ *   In 4 and 5, a leaving broker that holds a replica again (a topic created on it since its drain)
+ *   sends the scale back to 3: its StatefulSet grows back, its pod returns with its volume, it is
+ *   drained again. Kafka's own placement cannot be told to avoid a broker before KIP-1066; kafkaplane's
+ *   placements (the self-healer's, a KafkaTopic's) never put a replica on a leaving broker.
  * Every phase change is written to status.scale (which makes the reconciler look again); the start,
  * the end and a refusal are Kubernetes Events on the KafkaCluster. A request that fails leaves the
  * phase as it is, with the problem said, and a later reconcile resumes it. `stop` aborts every scale
@@ -109,8 +114,8 @@ export class ScaleWorkers {
     const running = this.#running.get(key)
     if (running) return running.status
     const saved = this.#ended.get(key) ?? (request.resource.status?.scale as ScaleStatus | undefined)
-    if (this.#abort.signal.aborted) return isActive(saved) ? saved : undefined
-    if (saved && isActive(saved)) return this.#start(key, request, { ...saved, problem: undefined }, `resuming scale ${saved.scaleId} (${saved.phase})`)
+    const stopping = this.#abort.signal.aborted
+    if (saved && isActive(saved)) return stopping ? saved : this.#start(key, request, { ...saved, problem: undefined }, `resuming scale ${saved.scaleId} (${saved.phase})`)
     const change = scaleChange(request.spec, request.current)
     // Nothing to change: the last scale is shown while it is the finished one.
     if (!change) return saved?.phase === 'finished' ? saved : undefined
@@ -124,6 +129,8 @@ export class ScaleWorkers {
     if (request.rollActive) {
       return { ...scale, phase: 'waiting', message: `waiting for the rolling restart to finish (one change at a time): then ${describeChange(scale)}` }
     }
+    // Not started, and the StatefulSets keep their size (a scale must never shrink one undrained).
+    if (stopping) return { ...scale, phase: 'waiting', message: `the operator is stopping: the next one starts the scale (${describeChange(scale)})` }
     const byController = controllerRefusal(change, request.controllers)
     if (byController) return this.#refused(key, request.resource, scale, saved, 'ControllerRemoved', byController)
     // A refusal decided on Kafka's state is looked at again when the spec changes, or after recheckMs.
@@ -198,6 +205,8 @@ export class ScaleWorkers {
           const outcome = await this.#move(key, request, model, admin, connection, status, publish)
           if (outcome === 'stop') return
           if (outcome === 'again') await sleep(pollMs * 5, signal)
+        } else if ((status.phase === 'removing-pods' || status.phase === 'unregistering') && !(await this.#stillDrained(admin, connection, status, publish))) {
+          continue
         } else if (status.phase === 'removing-pods') {
           const unfenced = await this.#unfenced(admin, connection)
           const left = status.removing.filter((id) => unfenced.has(id))
@@ -322,6 +331,19 @@ export class ScaleWorkers {
     }
     await publish({ phase: 'removing-pods', message: `${brokersLine(status.removing)} hold no replica: shrinking the StatefulSets` })
     return 'next'
+  }
+
+  /**
+   * Steps 4 and 5 go on only while the leaving brokers hold nothing: a replica put on one since it was
+   * drained (a topic another tool created, placed by Kafka) sends the scale back to moving, where its pod
+   * stays, or comes back with its volume, and it is drained again. False when it went back.
+   */
+  async #stillDrained(admin: Admin, connection: KafkaConnectionOptions, status: ScaleStatus, publish: (change: Partial<ScaleStatus>) => Promise<void>): Promise<boolean> {
+    const snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers })
+    const drained = mayRemovePods(snapshot.partitions, status.removing)
+    if (drained.ok) return true
+    await publish({ phase: 'moving', message: `${brokersLine(status.removing)} got replicas of ${drained.holding} partitions after the drain (e.g. ${drained.example}): they stay, or come back with their volumes, and are drained again` })
+    return false
   }
 
   async #finish(key: string, request: ScaleRequest, status: ScaleStatus, publish: (change: Partial<ScaleStatus>) => Promise<void>): Promise<void> {
