@@ -5,7 +5,7 @@ import type { RestartReason, RollNode } from '../core/roll/roll-rules.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { PartitionRef, ReassignmentRefusal } from '../ports/executor-cluster.ts'
 import type { RestartOutcome, RollCluster, RollTarget } from '../ports/roll-target.ts'
-import { newRollState, runRoll, type RollEvent, type RollState } from './roller.ts'
+import { eta, newRollState, runRoll, type RollEvent, type RollState } from './roller.ts'
 
 /**
  * The roller's state machine on a simulated cluster whose time is the test's clock: a restarted broker
@@ -265,4 +265,19 @@ test('an abort stops between steps and keeps the state', async () => {
   assert.deepEqual(sim.restarts, [[3]])
   assert.equal(saved.at(-1)!.status, 'running')
   assert.equal(saved.at(-1)!.done.length, 1)
+})
+
+test('the ETA of a batch on its way back comes from earlier batches of its role: a controller is not given a broker\'s time', () => {
+  const roleOf = (ids: readonly number[]) => (ids.every((id) => id >= 90 && id < 100) ? ('controller' as const) : ('broker' as const))
+  const done = [
+    { ids: [0, 1], reasons: [], restartMs: 50_000, catchUpMs: 4_000 },
+    { ids: [2], reasons: [], restartMs: 40_000, catchUpMs: 2_000 },
+    { ids: [90], reasons: [], restartMs: 20_000, catchUpMs: 0 },
+  ]
+  // Down 5 s: a controller after one controller of 20 s; a broker after brokers of 45 s (+3 s catch-up).
+  assert.equal(eta({ done }, { ids: [91], reasons: [], startedAt: 100_000 }, [], 105_000, roleOf), 15)
+  assert.equal(eta({ done }, { ids: [100], reasons: [], startedAt: 100_000 }, [], 105_000, roleOf), 43)
+  // The first controller of a roll: the brokers' times are all there is.
+  assert.equal(eta({ done: done.slice(0, 2) }, { ids: [90], reasons: [], startedAt: 100_000 }, [], 105_000, roleOf), 43)
+  assert.equal(eta({ done: [] }, { ids: [90], reasons: [], startedAt: 100_000 }, [], 105_000, roleOf), undefined)
 })

@@ -235,7 +235,8 @@ async function awaitReturn(
       const behind = now.behind
       behindSamples = [...behindSamples, { at: clock.now(), behind }].slice(-60)
       const reason = waiting.map((s) => (s.state as Exclude<ReturnState, { kind: 'back' }>).reason).join('; ')
-      if (reason !== lastSaid) emit({ type: 'waiting', ids: waiting.map((s) => s.id), reason, etaSeconds: eta(state, current, behindSamples, clock.now()) })
+      const roleOf = (ids: readonly number[]) => batchRole(ids.map((id) => byId.get(id) ?? { roles: ['broker'] }))
+      if (reason !== lastSaid) emit({ type: 'waiting', ids: waiting.map((s) => s.id), reason, etaSeconds: eta(state, current, behindSamples, clock.now(), roleOf) })
       lastSaid = reason
       if (clock.now() - progressAt >= stallMs) return { status: 'stalled', waitingFor: reason }
     } else if (clock.now() - progressAt >= stallMs) {
@@ -248,13 +249,24 @@ async function awaitReturn(
 /**
  * When a batch on its way back should be back, in seconds: while down, the mean time earlier batches of
  * this roll took to come up, minus the time gone; while catching up, the partitions left over the rate
- * at which they were caught up lately. Undefined until there is something to measure.
+ * at which they were caught up lately. Earlier batches of the same role (`roleOf`: a dedicated
+ * controller comes back in a fraction of a broker's time) when there are any, else all of them.
+ * Undefined until there is something to measure.
  */
-function eta(state: RollState, current: NonNullable<RollState['current']>, samples: readonly { at: number; behind: number }[], now: number): number | undefined {
-  const catchUp = state.done.length > 0 ? state.done.reduce((s, b) => s + b.catchUpMs, 0) / state.done.length : undefined
+export function eta(
+  state: Pick<RollState, 'done'>,
+  current: NonNullable<RollState['current']>,
+  samples: readonly { at: number; behind: number }[],
+  now: number,
+  roleOf: (ids: readonly number[]) => 'broker' | 'controller',
+): number | undefined {
+  const role = roleOf(current.ids)
+  const alike = state.done.filter((b) => roleOf(b.ids) === role)
+  const basis = alike.length > 0 ? alike : state.done
+  const catchUp = basis.length > 0 ? basis.reduce((s, b) => s + b.catchUpMs, 0) / basis.length : undefined
   if (current.upAt === undefined) {
-    if (state.done.length === 0) return undefined
-    const up = state.done.reduce((s, b) => s + b.restartMs, 0) / state.done.length
+    if (basis.length === 0) return undefined
+    const up = basis.reduce((s, b) => s + b.restartMs, 0) / basis.length
     return Math.max(0, Math.round((current.startedAt + up - now + (catchUp ?? 0)) / 1000))
   }
   const last = samples.at(-1)
