@@ -241,6 +241,9 @@ function progressReporter(io: CommandIO): (event: ExecutorEvent) => void {
       case 'throttle':
         io.stderr.write(`  throttle: ${formatBytes(event.plan.rateBytesPerSecond)}/s on brokers ${event.plan.brokers.join(',')}, topics ${[...event.plan.topics.keys()].join(',')}\n`)
         return
+      case 'throttle-changed':
+        io.stderr.write(`  throttle changed: ${formatBytes(event.fromBytesPerSecond)}/s -> ${formatBytes(event.toBytesPerSecond)}/s\n`)
+        return
       case 'paused':
         io.stderr.write(`  paused: ${event.reason}\n`)
         return

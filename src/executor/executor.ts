@@ -34,6 +34,12 @@ export interface ExecuteOptions {
    * metadata log gives it back on start; `kafkaplane heal` removes it.
    */
   throttleWaitMs?: number
+  /**
+   * The plan's throttle now, bytes/s per broker, read at every poll (the operator's: a KafkaCluster's
+   * spec.scaling.throttle changed under a running scale). A new rate is saved in the plan and set on
+   * the brokers at once; undefined, 0, or a plan run without a throttle keep the plan's own.
+   */
+  throttle?: () => number | undefined
   onEvent?: (event: ExecutorEvent) => void
 }
 
@@ -41,6 +47,8 @@ export type ExecutorEvent =
   | { type: 'adopted'; inFlight: number; done: number }
   | { type: 'started'; moves: Move[] }
   | { type: 'throttle'; plan: ThrottlePlan }
+  /** The plan's throttle changed while it runs (`throttle` in the options). */
+  | { type: 'throttle-changed'; fromBytesPerSecond: number; toBytesPerSecond: number }
   | { type: 'paused'; reason: string }
   | { type: 'refused'; refusals: ReassignmentRefusal[] }
   | { type: 'progress'; progress: Progress }
@@ -143,7 +151,7 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
   let blockedSince: number | undefined
   // The rate configured on the brokers, steered so that what arrives matches the plan's throttle.
   let configuredRate = state.throttleBytesPerSecond
-  const control = new ThrottleControl(state.throttleBytesPerSecond)
+  let control = new ThrottleControl(state.throttleBytesPerSecond)
   let reading: { keys: string; at: number; received: Map<number, number>; configured: number } | undefined
   /** Bytes on the new replicas of each move in flight at the last poll: more since is progress. */
   let lastCopied = new Map<string, number>()
@@ -177,6 +185,16 @@ export async function executePlan(cluster: ExecutorCluster, stateFile: string, s
         continue
       }
       registered = new Set(snapshot.brokers.map((b) => b.id))
+      const wanted = options.throttle?.()
+      if (wanted !== undefined && wanted > 0 && state.throttleBytesPerSecond > 0 && wanted !== state.throttleBytesPerSecond) {
+        // Saved first, then steered afresh from the new rate; step 3 sets it on the brokers (it differs from what they have).
+        emit({ type: 'throttle-changed', fromBytesPerSecond: state.throttleBytesPerSecond, toBytesPerSecond: wanted })
+        state.throttleBytesPerSecond = wanted
+        await save()
+        configuredRate = wanted
+        control = new ThrottleControl(wanted)
+        reading = undefined
+      }
       const current = new Map(snapshot.partitions.map((p) => [partitionKey(p), p]))
       const moving = new Map(ongoing.map((r) => [partitionKey(r), r]))
       const before = done.size

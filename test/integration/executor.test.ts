@@ -9,7 +9,14 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { layoutBrokers } from '../../src/core/topology/layout.ts'
-import { readPlanState } from '../../src/executor/plan-state.ts'
+import { diffAssignments } from '../../src/core/placement/model.ts'
+import { planReplicationFactor } from '../../src/core/placement/operations.ts'
+import type { ExecutorEvent } from '../../src/executor/executor.ts'
+import { readPlanState, type PlanState } from '../../src/executor/plan-state.ts'
+import { KafkaExecutorCluster } from '../../src/kafka/executor-cluster.ts'
+import { readLiveCluster } from '../../src/operations/live-cluster.ts'
+import { PlanRunner } from '../../src/operations/plan-runner.ts'
+import { systemClock } from '../../src/operations/system-clock.ts'
 import { clearReplicationThrottles, setReplicationThrottles } from '../../src/kafka/alter-replication-throttles.ts'
 import { alterPartitionReassignments } from '../../src/kafka/alter-partition-reassignments.ts'
 import { throttlePlan } from '../../src/core/plan/moves.ts'
@@ -215,6 +222,52 @@ describe('executor on a real cluster under verify load', { timeout: 1_500_000 },
     const d = admin()
     try {
       await d.deleteTopics({ topics: ['cancel'] })
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('the throttle of a running plan changed (the operator: spec.scaling.throttle changed mid-scale): saved in the plan, set on the brokers at once; nothing lost', async () => {
+    const a = admin()
+    try {
+      // On the cluster's defaults (min.insync.replicas 2): RF 2 -> 3 under acks=all writes.
+      await a.createTopics({ topics: ['rethrottle'], partitions: 4, replicas: 2 })
+      await waitForTopic(a, 'rethrottle', 4, 60_000)
+    } finally {
+      await a.close()
+    }
+    await fill(cluster.bootstrapServers, 'rethrottle', 8 * 1024 * 1024)
+    const workload = await load(['rethrottle'])
+    const b = admin()
+    try {
+      const kafka = new KafkaExecutorCluster(b, { bootstrapServers: cluster.bootstrapServers })
+      const live = await readLiveCluster(kafka, undefined)
+      const raised = planReplicationFactor(live.model(), { topics: (t) => t === 'rethrottle', target: 3 })
+      assert.ok(raised.ok, JSON.stringify(!raised.ok && raised.problems))
+      const events: ExecutorEvent[] = []
+      const runner = await PlanRunner.open({ cluster: kafka, stateFile, clock: systemClock, onEvent: (e) => events.push(e) })
+      const start = await runner.start({ operation: 'rethrottle', clusterId: live.clusterId, snapshot: live.snapshot, sizeOf: (k) => live.sizes.get(k), throttleBytesPerSecond: 128 * 1024 }, async () => diffAssignments(live.snapshot.partitions, raised.after))
+      assert.equal(start.kind, 'new')
+      // 2 MiB a partition at 128 KiB/s: the rate is raised once the first throttle is set, long before any move could end.
+      const result = await runner.run((start as { state: PlanState }).state, { pollMs: 500, throttle: () => (events.some((e) => e.type === 'throttle') ? 32 * 1024 * 1024 : undefined) })
+      assert.equal(result.status, 'finished')
+      const changed = events.findIndex((e) => e.type === 'throttle-changed')
+      assert.deepEqual(events[changed], { type: 'throttle-changed', fromBytesPerSecond: 128 * 1024, toBytesPerSecond: 32 * 1024 * 1024 })
+      const rates = events.flatMap((e, i) => (e.type === 'throttle' ? [[i, e.plan.rateBytesPerSecond] as const] : []))
+      assert.ok(rates.some(([i, rate]) => i < changed && rate < 1024 * 1024), `the plan ran at its own throttle first: ${JSON.stringify(rates)}`)
+      assert.ok(rates.some(([i, rate]) => i > changed && rate >= 16 * 1024 * 1024), `then at the new one, set on the brokers: ${JSON.stringify(rates)}`)
+      assert.equal((await readPlanState(stateFile))?.throttleBytesPerSecond, 32 * 1024 * 1024, 'saved in the plan (a resumed run keeps it)')
+      assert.ok((await describeAssignment(b, ['rethrottle'])).every((p) => p.replicas.length === 3))
+    } finally {
+      await b.close()
+    }
+    await assertNoThrottles()
+    const report = await workload.stop()
+    assert.ok(report.acknowledged > 0, 'the load ran')
+    assert.equal(report.lost, 0, JSON.stringify(report.partitions.filter((p) => p.lost > 0)))
+    const d = admin()
+    try {
+      await d.deleteTopics({ topics: ['rethrottle'] })
     } finally {
       await d.close()
     }

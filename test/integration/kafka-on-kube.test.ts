@@ -585,6 +585,8 @@ spec:
     const pid = await until('the operator runs on the host (in its pod)', 120_000, operatorPid, explain)
     process.kill(pid, 'SIGKILL')
     console.log(`killed the operator (pid ${pid}) with ${moving.moved ?? 0} of ${moving.moves} moves done`)
+    // The throttle raised mid-scale: the plan the restarted operator continues takes it at once.
+    await applyOnBed(bed, NS, await scaled(4, '16Mi'))
     const up = await until('the scale up finished', 900_000, async () => {
       const s = (await kafkaCluster()).status?.scale
       return s?.scaleId === moving.scaleId && s.phase === 'finished' ? s : undefined
@@ -595,6 +597,8 @@ spec:
     const restarts = JSON.parse(await kubectlOk(one, ['get', 'pods', '-n', OPERATOR_NS, '-l', 'app.kubernetes.io/component=operator', '-o', 'json'])) as { items: { status: { containerStatuses?: { restartCount: number }[] } }[] }
     assert.ok(restarts.items.some((p) => (p.status.containerStatuses?.[0]?.restartCount ?? 0) > 0), 'the kubelet restarted the killed operator')
     assert.match(await operatorLog(), /resuming scale/)
+    const throttled = (await one.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.kind=KafkaCluster,reason=ScaleThrottleChanged', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}'])).stdout
+    assert.match(throttled, new RegExp(`scale ${moving.scaleId}: its moves throttled at 16777216 B/s per broker \\(was 262144\\)`), 'the continued plan took the raised throttle')
 
     const eight = await until('all 8 brokers Ready', 300_000, () => allReady(8), podsExplained)
     for (const pod of eight.filter((p) => [3, 103].includes(brokerIdOf(p)))) {

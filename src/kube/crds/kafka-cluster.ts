@@ -454,7 +454,7 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
         throttle: {
           type: 'string',
           pattern: QUANTITY_PATTERN,
-          description: 'the replication throttle while data moves, bytes per second per broker as a Kubernetes quantity, e.g. throttle: 50Mi ("0": none; default: the operator\'s --throttle, 50 MiB/s)',
+          description: 'the replication throttle while data moves, bytes per second per broker as a Kubernetes quantity, e.g. throttle: 50Mi ("0": none; default: the operator\'s --throttle, 50 MiB/s); changed while a scale moves data, its plan takes the new rate at once',
         },
         allowLessSurvivable: {
           type: 'boolean',

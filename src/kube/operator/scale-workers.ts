@@ -74,6 +74,8 @@ export interface ScaleRequest {
  *      next operator). Refused (nothing changed) when fewer brokers than a topic's replication factor
  *      would be left, or survivability would be lost without spec.scaling.allowLessSurvivable. When it
  *      ends, a leaving broker that still holds a replica (a partition created meanwhile) gets another plan.
+ *      spec.scaling.throttle changed meanwhile throttles the running plan (and a resumed one) at once,
+ *      with a ScaleThrottleChanged Event.
  *   4. removing-pods: the leaving brokers hold nothing; the reconciler shrinks the StatefulSets (their
  *      pods go; it checks the partitions once more just before) and prunes their Services; wait until
  *      none of them is registered and unfenced.
@@ -96,6 +98,8 @@ export class ScaleWorkers {
    */
   readonly #ended = new Map<string, ScaleStatus>()
   readonly #abort = new AbortController()
+  /** Each running scale's throttle as the KafkaCluster's spec says now (spec.scaling.throttle): its plan follows it. */
+  readonly #throttles = new Map<string, number>()
 
   constructor(options: ScaleWorkersOptions) {
     this.#options = options
@@ -112,7 +116,10 @@ export class ScaleWorkers {
    */
   async ensure(key: string, request: ScaleRequest): Promise<ScaleStatus | undefined> {
     const running = this.#running.get(key)
-    if (running) return running.status
+    if (running) {
+      this.#throttles.set(key, throttleOf(request.spec, this.#options.throttleBytesPerSecond))
+      return running.status
+    }
     const saved = this.#ended.get(key) ?? (request.resource.status?.scale as ScaleStatus | undefined)
     const stopping = this.#abort.signal.aborted
     if (saved && isActive(saved)) return stopping ? saved : this.#start(key, request, { ...saved, problem: undefined }, `resuming scale ${saved.scaleId} (${saved.phase})`)
@@ -151,12 +158,14 @@ export class ScaleWorkers {
     const status: ScaleStatus = { ...scale, message: scale.message || line }
     const entry = { status, done: Promise.resolve() }
     this.#running.set(key, entry)
+    this.#throttles.set(key, throttleOf(request.spec, this.#options.throttleBytesPerSecond))
     this.#options.log(`KafkaCluster ${key}: ${line}`)
     // Brokers joining change something at once (the StatefulSets grow); a drain only once its plan is made.
     if (!line.startsWith('resuming') && scale.adding.length > 0) void this.#started(request, scale)
     entry.done = this.#run(key, request, status).finally(() => {
       this.#ended.set(key, structuredClone(status))
       this.#running.delete(key)
+      this.#throttles.delete(key)
     })
     return status
   }
@@ -304,12 +313,16 @@ export class ScaleWorkers {
       await publish({ planId: state.planId, moves: state.moves.length, moved: state.done.length, message: `moving: plan ${state.planId}, ${state.done.length} of ${state.moves.length} partitions moved`, problem: undefined })
       let lastWrite = 0
       onProgress = (event) => {
+        if (event.type === 'throttle-changed') {
+          this.#options.log(`KafkaCluster ${key}: scale ${status.scaleId}: plan ${state!.planId} throttled at ${event.toBytesPerSecond} B/s per broker (was ${event.fromBytesPerSecond}): spec.scaling.throttle changed`)
+          void this.#event(request.resource, 'ScaleThrottleChanged', `scale ${status.scaleId}: its moves throttled at ${event.toBytesPerSecond} B/s per broker (was ${event.fromBytesPerSecond}), as spec.scaling.throttle says now`)
+        }
         if (event.type !== 'progress' || Date.now() - lastWrite < 5000) return
         lastWrite = Date.now()
         const p = event.progress.partitions
         void publish({ moved: p.done, message: `moving: plan ${state!.planId}, ${p.done} of ${state!.moves.length} partitions moved, ${p['in-flight']} in flight${event.progress.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(event.progress.etaSeconds)} s`}` })
       }
-      const result = await runner.run(state, { pollMs: this.#options.pollMs ?? 1000, signal: this.#abort.signal })
+      const result = await runner.run(state, { pollMs: this.#options.pollMs ?? 1000, signal: this.#abort.signal, throttle: () => this.#throttles.get(key) })
       if (result.status === 'interrupted') return 'stop'
       if (result.status === 'waiting') {
         await publish({ moved: result.moved, message: `waiting: ${result.moved} of ${state.moves.length} partitions moved; the rest need ${brokersLine(result.waitsFor)}, not registered` })
