@@ -79,6 +79,7 @@ try {
         `catch-up ${(state.done.reduce((s, b) => s + b.catchUpMs, 0) / state.done.length / 1000).toFixed(1)} s; verify: ${report.acknowledged} acknowledged, ${report.lost} lost, ${report.produceErrors.count} produce errors` +
         (controllerIds.size > 0 ? `; the brokers' batches ${share(false).toFixed(1)} s, the dedicated controllers' ${share(true).toFixed(1)} s` : ''),
     )
+    console.log(`  each batch (restart + catch-up, s): ${state.done.map((b) => `${b.ids.join('+')} ${(b.restartMs / 1000).toFixed(1)}+${(b.catchUpMs / 1000).toFixed(1)}`).join(', ')}`)
   }
   const [one, batched] = Object.values(times)
   console.log(`batched / one at a time: ${(batched! / one!).toFixed(2)}`)
