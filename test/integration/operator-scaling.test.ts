@@ -11,7 +11,8 @@
  *
  * The KafkaCluster declares one KRaft controller (broker 0), so that zones c and d's brokers can be asked to
  * leave (the survivability refusal); the controller refusal is shown on a second KafkaCluster with
- * three controllers, whose pods never run.
+ * three controllers, whose pods never run, and the deletion of dedicated controllers' objects in both
+ * Kubernetes clusters on a third.
  */
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
@@ -44,8 +45,9 @@ const TOPOLOGY: Topology = {
 const TOPIC = 'events'
 const PARTITIONS = 12
 
-function kafkaCluster(name: string, bootstrap: string, counts: [number, number], extra: { controllers?: number; firstIds?: [number, number] } = {}) {
+function kafkaCluster(name: string, bootstrap: string, counts: [number, number], extra: { controllers?: number; firstIds?: [number, number]; controllerIds?: [{ first: number; count: number }, { first: number; count: number }] } = {}) {
   const [first1, first2] = extra.firstIds ?? [0, 4]
+  const dedicated = (i: 0 | 1) => (extra.controllerIds ? { controllerIds: extra.controllerIds[i] } : {})
   return {
     apiVersion: 'kafkaplane.io/v1alpha1',
     kind: 'KafkaCluster',
@@ -55,8 +57,8 @@ function kafkaCluster(name: string, bootstrap: string, counts: [number, number],
       topology: {
         controllers: extra.controllers ?? 1,
         clusters: [
-          { name: 'k8s-1', context: 'k8s-1', zones: ZONES, brokerIds: { first: first1, count: counts[0] } },
-          { name: 'k8s-2', context: 'k8s-2', zones: ZONES, brokerIds: { first: first2, count: counts[1] } },
+          { name: 'k8s-1', context: 'k8s-1', zones: ZONES, brokerIds: { first: first1, count: counts[0] }, ...dedicated(0) },
+          { name: 'k8s-2', context: 'k8s-2', zones: ZONES, brokerIds: { first: first2, count: counts[1] }, ...dedicated(1) },
         ],
       },
       resources: { memory: '2Gi', cpu: '1' },
@@ -175,7 +177,7 @@ describe('kafkaplane operator scales a KafkaCluster with data movement', { timeo
     assert.equal(check.lost, 0, `acknowledged records lost: ${check.detail.join('; ')}`)
   }
 
-  test('refused, naming why, and nothing changed: below a topic\'s RF, survivability lost, a controller leaving', async () => {
+  test('refused, naming why, and nothing changed: below a topic\'s RF, survivability lost, a controller leaving; dedicated controllers\' objects deleted with their KafkaCluster', async () => {
     const admin = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
     try {
       await admin.createTopics({ topics: ['wide'], partitions: 1, replicas: 4 })
@@ -211,6 +213,28 @@ describe('kafkaplane operator scales a KafkaCluster with data movement', { timeo
     assert.deepEqual(await replicasOf('quorum'), [2, 2], 'its StatefulSets keep their size')
     assert.ok(await get(remote, 'service', 'quorum-broker-3'), 'broker 3 keeps its Service')
     assert.equal((await home.kubectl(['delete', 'kafkacluster', 'quorum', '-n', NS, '--timeout=60s'])).code, 0)
+
+    // Dedicated KRaft controllers (90, 91 in k8s-1, 190 in k8s-2; pods that never run): everything made
+    // for them in both Kubernetes clusters goes with the KafkaCluster.
+    await apply(home, kafkaCluster('voters', bootstrap, [2, 2], { controllers: 3, firstIds: [0, 2], controllerIds: [{ first: 90, count: 2 }, { first: 190, count: 1 }] }))
+    const theirs: [KubeControlPlane, string, string][] = [
+      [home, 'statefulset', 'voters-k8s-1-controller'],
+      [home, 'configmap', 'voters-k8s-1-controller-config'],
+      [home, 'service', 'voters-k8s-1-controller'],
+      [home, 'poddisruptionbudget', 'voters-k8s-1-controller'],
+      [home, 'service', 'voters-controller-90'],
+      [home, 'service', 'voters-controller-91'],
+      [remote, 'statefulset', 'voters-k8s-2-controller'],
+      [remote, 'configmap', 'voters-k8s-2-controller-config'],
+      [remote, 'service', 'voters-k8s-2-controller'],
+      [remote, 'poddisruptionbudget', 'voters-k8s-2-controller'],
+      [remote, 'service', 'voters-controller-190'],
+    ]
+    const made = await until('the controllers\' objects made in both Kubernetes clusters', () => Promise.all(theirs.map(([plane, kind, name]) => get(plane, kind, name))), (objects) => objects.every((o) => o !== undefined))
+    assert.deepEqual([made[0]!.spec.replicas, made[6]!.spec.replicas], [2, 1])
+    assert.equal((await home.kubectl(['delete', 'kafkacluster', 'voters', '-n', NS, '--timeout=60s'])).code, 0)
+    const left = (await Promise.all(theirs.map(async ([plane, kind, name]) => ((await get(plane, kind, name)) ? `${kind}/${name}` : undefined)))).filter((x) => x !== undefined)
+    assert.deepEqual(left, [], 'every object of the dedicated controllers deleted with the KafkaCluster')
 
     // Asked for what it runs again: Ready, nothing moved.
     await apply(home, kafkaCluster('kafka', bootstrap, [4, 4]))
