@@ -211,6 +211,7 @@ async function awaitReturn(
     const read = await look(cluster, target, emit)
     if (read) {
       const byId = new Map(read.nodes.map((n) => [n.id, n]))
+      const roleOf = (ids: readonly number[]) => batchRole(ids.map((id) => byId.get(id) ?? { roles: ['broker'] }))
       const states = current.ids.map((id) => ({ id, state: returnState(read.snapshot, byId.get(id) ?? { id, roles: ['broker'] }, options, runningSince) }))
       if (current.upAt === undefined && states.every((s) => s.state.kind !== 'down')) {
         current.upAt = clock.now()
@@ -220,7 +221,7 @@ async function awaitReturn(
       if (waiting.length === 0) {
         const restartMs = (current.upAt ?? clock.now()) - current.startedAt
         const catchUpMs = clock.now() - (current.upAt ?? clock.now())
-        emit({ type: 'back', ids: current.ids, role: batchRole(current.ids.map((id) => byId.get(id) ?? { roles: ['broker'] })), restartMs, catchUpMs })
+        emit({ type: 'back', ids: current.ids, role: roleOf(current.ids), restartMs, catchUpMs })
         await giveBackLeaders(cluster, current.ids, clock, pollMs, emit)
         state.done.push({ ids: current.ids, reasons: current.reasons, restartMs, catchUpMs })
         state.requested = state.requested.filter((id) => !current.ids.includes(id))
@@ -235,7 +236,6 @@ async function awaitReturn(
       const behind = now.behind
       behindSamples = [...behindSamples, { at: clock.now(), behind }].slice(-60)
       const reason = waiting.map((s) => (s.state as Exclude<ReturnState, { kind: 'back' }>).reason).join('; ')
-      const roleOf = (ids: readonly number[]) => batchRole(ids.map((id) => byId.get(id) ?? { roles: ['broker'] }))
       if (reason !== lastSaid) emit({ type: 'waiting', ids: waiting.map((s) => s.id), reason, etaSeconds: eta(state, current, behindSamples, clock.now(), roleOf) })
       lastSaid = reason
       if (clock.now() - progressAt >= stallMs) return { status: 'stalled', waitingFor: reason }
