@@ -82,8 +82,9 @@ export interface ScaleRequest {
  *   5. unregistering: their registrations are removed from KRaft (UnregisterBroker); finished.
  *   In 4 and 5, a leaving broker that holds a replica again (a topic created on it since its drain)
  *   sends the scale back to 3: its StatefulSet grows back, its pod returns with its volume, it is
- *   drained again. Kafka's own placement cannot be told to avoid a broker before KIP-1066; kafkaplane's
- *   placements (the self-healer's, a KafkaTopic's) never put a replica on a leaving broker.
+ *   drained again. Kafka 4.1's own placement cannot be told to avoid a broker (4.4 ships KIP-1066's
+ *   cordoned.log.dirs, not tried yet); kafkaplane's placements (the self-healer's, a KafkaTopic's)
+ *   never put a replica on a leaving broker.
  * Every phase change is written to status.scale (which makes the reconciler look again); the start,
  * the end and a refusal are Kubernetes Events on the KafkaCluster. A request that fails leaves the
  * phase as it is, with the problem said, and a later reconcile resumes it. `stop` aborts every scale
