@@ -22,6 +22,7 @@ const options = {
   'controller-id': { type: 'string' },
   'bootstrap-controller': { type: 'string' },
   since: { type: 'string' },
+  'since-file': { type: 'string' },
   'override-file': { type: 'string' },
   'timeout-ms': { type: 'string' },
   port: { type: 'string' },
@@ -52,13 +53,17 @@ probe ready   exit 0 when the quorum has a leader and controller N, one of its v
               caught up with it within 10 s (and after --since, when given: the leader keeps the old
               process's last catch-up for a while after a restart).
 probe live    exit 0 when controller N answers DescribeCluster on its own listener.
+probe serve   the same two answers over HTTP, as for a broker, from the quorum read at most
+              --max-age-ms before; --since-file names the file its start script writes its start
+              time to, read at every answer (a restarted controller is judged after its new start).
 
 Options:
   --broker-id N             the broker probed; --bootstrap-server names its own listener
-  --controller-id N         the dedicated controller probed (ready and live only)
+  --controller-id N         the dedicated controller probed
   --bootstrap-controller L  controller listeners, HOST:PORT[,...], its own first (default
                             $KAFKAPLANE_BOOTSTRAP_CONTROLLER)
   --since MS                when the controller's process started (ms since the epoch)
+  --since-file PATH         probe serve --controller-id: a file holding that time, read at each answer
   --timeout-ms T            give up after T ms (default 5000)
   --port P                  probe serve: the port to listen on (default 8088)
   --max-age-ms A            probe serve: the oldest snapshot a readiness answer may come from
@@ -95,7 +100,6 @@ Exit codes: 0 ready/live, 1 not, 2 bad input.
     const timeoutMs = integerOption('--timeout-ms', values['timeout-ms'], 100, 600_000) ?? 5000
     const overrideFile = values['override-file'] ?? io.env.KAFKAPLANE_READY_OVERRIDE_FILE ?? DEFAULT_OVERRIDE_FILE
     if (controllerId !== undefined) {
-      if (kind === 'serve') throw badArgument('probe serve answers for a broker (--broker-id)', 'probe a dedicated controller with exec probes: `kafkaplane probe ready --controller-id N --bootstrap-controller HOST:PORT`')
       const given = values['bootstrap-controller'] ?? io.env.KAFKAPLANE_BOOTSTRAP_CONTROLLER
       const bootstrapControllers = listOption('--bootstrap-controller', given) ?? []
       if (bootstrapControllers.length === 0) throw badArgument('--controller-id needs --bootstrap-controller HOST:PORT (the controller\'s own listener first)', 'pass the controller listener, e.g. --bootstrap-controller 127.0.0.1:9093, or set KAFKAPLANE_BOOTSTRAP_CONTROLLER')
@@ -104,26 +108,20 @@ Exit codes: 0 ready/live, 1 not, 2 bad input.
       }
       const since = values.since === undefined ? undefined : Number(values.since)
       if (since !== undefined && !(Number.isInteger(since) && since > 0)) throw badArgument(`--since "${values.since}" is not a time in milliseconds since the epoch`, 'pass when the controller\'s process started, e.g. --since "$(date +%s%3N)" taken by its start script')
-      return controllerProbe(io, kind, { id: controllerId, bootstrapControllers, since, timeoutMs, overrideFile })
+      const target = { id: controllerId, bootstrapControllers, timeoutMs, overrideFile }
+      if (kind === 'serve') {
+        if (since !== undefined) throw badArgument('probe serve takes --since-file, not --since (a controller it serves may restart)', 'pass --since-file PATH, the file the controller\'s start script writes its start time to')
+        return serveController(io, { ...target, sinceFile: values['since-file'], port: portOption(values.port), maxAgeMs: maxAgeOption(values['max-age-ms']) })
+      }
+      const answer = await viaServer(io, values.via ?? io.env.KAFKAPLANE_PROBE_SERVER, kind, `controller-${controllerId}`, timeoutMs)
+      if (answer !== undefined) return answer
+      return controllerProbe(io, kind, { ...target, since })
     }
     if (id === undefined) throw badArgument('--broker-id N is required', 'pass the id of the broker this probe runs for (or --controller-id N for a dedicated controller)')
     const connection = connectionOptions(values, io.env)
-    if (kind === 'serve') {
-      const port = integerOption('--port', values.port, 1, 65535) ?? 8088
-      const maxAgeMs = integerOption('--max-age-ms', values['max-age-ms'], 0, 60_000) ?? DEFAULT_MAX_AGE_MS
-      return serve(io, { id, connection, timeoutMs, overrideFile, port, maxAgeMs })
-    }
-    const via = values.via ?? io.env.KAFKAPLANE_PROBE_SERVER
-    if (via !== undefined) {
-      const answer = await askServer(via, kind, id, timeoutMs).catch((err: Error) => {
-        io.stderr.write(`kafkaplane probe: ${via} did not answer (${err.message}); asking the cluster directly\n`)
-        return undefined
-      })
-      if (answer) {
-        io.stdout.write(`${answer.line}\n`)
-        return answer.ok ? 0 : 1
-      }
-    }
+    if (kind === 'serve') return serve(io, { id, connection, timeoutMs, overrideFile, port: portOption(values.port), maxAgeMs: maxAgeOption(values['max-age-ms']) })
+    const answer = await viaServer(io, values.via ?? io.env.KAFKAPLANE_PROBE_SERVER, kind, String(id), timeoutMs)
+    if (answer !== undefined) return answer
     if (kind === 'live') return live(io, id, connection, timeoutMs)
     const admin = await probeAdmin(connection, timeoutMs)
     try {
@@ -179,11 +177,35 @@ async function readSnapshot(admin: Admin, target: ReadyTarget, minInsyncCache?: 
   return withTimeout(target.timeoutMs, () => describeClusterSnapshot(admin, { bootstrapServers: target.connection.bootstrapServers, minInsyncCache }))
 }
 
+function portOption(value: string | undefined): number {
+  return integerOption('--port', value, 1, 65535) ?? 8088
+}
+
+function maxAgeOption(value: string | undefined): number {
+  return integerOption('--max-age-ms', value, 0, 60_000) ?? DEFAULT_MAX_AGE_MS
+}
+
+/**
+ * The answer of the `probe serve` at `via` (written out, and the exit code), or undefined when there is
+ * none to ask or it did not answer (said on stderr: the caller then asks the cluster itself).
+ */
+async function viaServer(io: CommandIO, via: string | undefined, kind: 'ready' | 'live', node: string, timeoutMs: number): Promise<number | undefined> {
+  if (via === undefined) return undefined
+  const answer = await askServer(via, kind, node, timeoutMs).catch((err: Error) => {
+    io.stderr.write(`kafkaplane probe: ${via} did not answer (${err.message}); asking the cluster directly\n`)
+    return undefined
+  })
+  if (!answer) return undefined
+  io.stdout.write(`${answer.line}\n`)
+  return answer.ok ? 0 : 1
+}
+
 /**
  * One answer of a `probe serve` process: its status code says ready (200) or not (503), its body is the
- * one line. The server names its broker in a header, so a probe is never answered for another broker.
+ * one line. The server names its node in a header (a broker's id, or `controller-N`), so a probe is never
+ * answered for another node.
  */
-async function askServer(base: string, kind: 'ready' | 'live', id: number, timeoutMs: number): Promise<{ ok: boolean; line: string }> {
+async function askServer(base: string, kind: 'ready' | 'live', node: string, timeoutMs: number): Promise<{ ok: boolean; line: string }> {
   let url: URL
   try {
     url = new URL(`/${kind}`, base)
@@ -204,7 +226,9 @@ async function askServer(base: string, kind: 'ready' | 'live', id: number, timeo
     request.on('error', reject)
   })
   const line = body.trim()
-  if (broker !== String(id)) throw new Error(`it serves broker ${broker ?? '(unknown)'}, not ${id}`)
+  // A broker's header is its id (as before controllers had servers), a controller's `controller-N`.
+  const named = (header: string | undefined) => (header === undefined ? '(unknown)' : /^\d+$/.test(header) ? `broker ${header}` : header.replace('-', ' '))
+  if (broker !== node) throw new Error(`it serves ${named(broker)}, not ${named(node).replace(/^\D+/, '')}`)
   if (status !== 200 && status !== 503) throw new Error(`HTTP ${status}: ${line}`)
   return { ok: status === 200, line }
 }
@@ -280,7 +304,6 @@ async function controllerProbe(
 }
 
 async function serve(io: CommandIO, target: ReadyTarget & { port: number; maxAgeMs: number }): Promise<number> {
-  const { createServer } = await import('node:http')
   const { SnapshotKeeper } = await import('./probe-snapshots.ts')
   let admin = await probeAdmin(target.connection, target.timeoutMs)
   // A client that failed may hold broken connections: start afresh for the next request.
@@ -300,46 +323,132 @@ async function serve(io: CommandIO, target: ReadyTarget & { port: number; maxAge
       }),
     { maxAgeMs: target.maxAgeMs },
   )
-  // Each change of the readiness answer goes to the log (`kubectl logs POD -c probe-server`): why a broker
-  // went unready, and when, outlives the probe's answer.
+  return serveProbes(io, {
+    port: target.port,
+    node: String(target.id),
+    what: `broker ${target.id}`,
+    ready: (aged) => readyAnswer(target, () => snapshots.get().then(aged), io.env),
+    live: () =>
+      withTimeout(target.timeoutMs, () => admin.metadata({ topics: [], forceUpdate: true })).then(
+        () => [200, `live: broker ${target.id} answers`] as const,
+        async (err: Error) => {
+          await renewClient().catch(() => {})
+          return [503, `not live: ${err.message}`] as const
+        },
+      ),
+    close: async () => {
+      snapshots.close()
+      clearInterval(forget)
+      await admin.close().catch(() => {})
+    },
+  })
+}
+
+/**
+ * `probe serve` for a dedicated controller: the quorum, read through its controller listeners, kept as
+ * a broker's server keeps snapshots; readiness after the start time `sinceFile` holds, read at every
+ * answer (the controller's container restarts under a server that keeps running). No file: judged
+ * without a start time, as `probe ready` without --since.
+ */
+async function serveController(
+  io: CommandIO,
+  target: { id: number; bootstrapControllers: string[]; sinceFile: string | undefined; timeoutMs: number; overrideFile: string; port: number; maxAgeMs: number },
+): Promise<number> {
+  const { SnapshotKeeper } = await import('./probe-snapshots.ts')
+  const { describeControllerQuorum, describeControllers } = await import('../kafka/describe-controller-quorum.ts')
+  const own = target.bootstrapControllers.slice(0, 1)
+  const connect = () => Promise.all([probeAdmin({ bootstrapServers: target.bootstrapControllers }, target.timeoutMs), probeAdmin({ bootstrapServers: own }, target.timeoutMs)])
+  let [admin, ownAdmin] = await connect()
+  const renewClients = async () => {
+    const broken = [admin, ownAdmin]
+    ;[admin, ownAdmin] = await connect()
+    for (const b of broken) void b.close().catch(() => {})
+  }
+  const quorums = new SnapshotKeeper(
+    () =>
+      withTimeout(target.timeoutMs, () => describeControllerQuorum(admin, target.bootstrapControllers)).catch(async (err: unknown) => {
+        await renewClients().catch(() => {})
+        throw err
+      }),
+    { maxAgeMs: target.maxAgeMs },
+  )
+  const since = () => {
+    if (target.sinceFile === undefined) return undefined
+    const at = Number(readFileSync(target.sinceFile, 'utf8').trim())
+    if (!(Number.isInteger(at) && at > 0)) throw new Error(`${target.sinceFile} holds no start time (ms since the epoch)`)
+    return at
+  }
+  return serveProbes(io, {
+    port: target.port,
+    node: `controller-${target.id}`,
+    what: `controller ${target.id}`,
+    ready: (aged) =>
+      overridden({ what: `controller ${target.id}`, overrideFile: target.overrideFile, through: target.bootstrapControllers, env: io.env }, async () =>
+        controllerReadiness(await quorums.get().then(aged), target.id, { since: since() }),
+      ),
+    live: () =>
+      withTimeout(target.timeoutMs, () => describeControllers(ownAdmin, own)).then(
+        () => [200, `live: controller ${target.id} answers on ${own[0]}`] as const,
+        async (err: Error) => {
+          await renewClients().catch(() => {})
+          return [503, `not live: controller ${target.id} does not answer on ${own[0]}: ${err.message}`] as const
+        },
+      ),
+    close: async () => {
+      quorums.close()
+      await Promise.all([admin.close().catch(() => {}), ownAdmin.close().catch(() => {})])
+    },
+  })
+}
+
+/**
+ * The HTTP side of `probe serve`, for a broker or a dedicated controller: GET /ready and GET /live answer
+ * 200 or 503 with one line, name the node in a header, and say how old the state behind a readiness
+ * answer was; each change of the readiness answer goes to the log (`kubectl logs POD -c probe-server`:
+ * why a node went unready, and when, outlives the probe's answer). Runs until SIGTERM or SIGINT.
+ */
+async function serveProbes(
+  io: CommandIO,
+  node: {
+    port: number
+    node: string
+    what: string
+    /** `aged` records the age of the kept state the answer is made from. */
+    ready: (aged: <T>(kept: { value: T; ageMs: number }) => T) => Promise<{ ready: boolean; line: string; warning?: string }>
+    live: () => Promise<readonly [number, string]>
+    close: () => Promise<void>
+  },
+): Promise<number> {
+  const { createServer } = await import('node:http')
   const transitions = new ReadinessLog()
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0]
-    const headers: Record<string, string> = { 'content-type': 'text/plain', [BROKER_HEADER]: String(target.id) }
+    const headers: Record<string, string> = { 'content-type': 'text/plain', [BROKER_HEADER]: node.node }
     const reply = (code: number, line: string) => response.writeHead(code, headers).end(`${line}\n`)
     if (request.method !== 'GET' || (path !== '/ready' && path !== '/live')) return reply(404, 'use GET /ready or GET /live')
-    const snapshot = () =>
-      snapshots.get().then(({ value, ageMs }) => {
-        headers[SNAPSHOT_AGE_HEADER] = String(ageMs)
-        return value
-      })
+    const aged = <T>({ value, ageMs }: { value: T; ageMs: number }): T => {
+      headers[SNAPSHOT_AGE_HEADER] = String(ageMs)
+      return value
+    }
     const work =
       path === '/ready'
-        ? readyAnswer(target, snapshot, io.env).then((a) => {
+        ? node.ready(aged).then((a) => {
             if (a.warning) io.stderr.write(`${a.warning}\n`)
             const change = transitions.record(a.ready, a.line)
-            if (change) io.stderr.write(`${new Date().toISOString()} kafkaplane probe serve: broker ${target.id} ${change}\n`)
+            if (change) io.stderr.write(`${new Date().toISOString()} kafkaplane probe serve: ${node.what} ${change}\n`)
             return [a.ready ? 200 : 503, a.line] as const
           })
-        : withTimeout(target.timeoutMs, () => admin.metadata({ topics: [], forceUpdate: true })).then(
-            () => [200, `live: broker ${target.id} answers`] as const,
-            async (err: Error) => {
-              await renewClient().catch(() => {})
-              return [503, `not live: ${err.message}`] as const
-            },
-          )
+        : node.live()
     work.then(([code, line]) => reply(code, line)).catch((err: Error) => reply(500, `probe failed: ${err.message}`))
   })
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(target.port, () => resolve()))
-  io.stderr.write(`kafkaplane probe serve: broker ${target.id}, GET /ready and /live on :${target.port}\n`)
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(node.port, () => resolve()))
+  io.stderr.write(`kafkaplane probe serve: ${node.what}, GET /ready and /live on :${node.port}\n`)
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve)
     process.once('SIGINT', resolve)
   })
   server.close()
-  snapshots.close()
-  clearInterval(forget)
-  await admin.close().catch(() => {})
+  await node.close()
   return 0
 }
 

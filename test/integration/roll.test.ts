@@ -11,6 +11,8 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { anyConnection, createAdmin } from '../../src/kafka/connection.ts'
 import { describeQuorum } from '../../src/kafka/describe-quorum.ts'
 import { readClusterState } from '../../src/local/cluster-state.ts'
@@ -18,7 +20,7 @@ import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
 import { startWorkload } from '../../src/verify/workload.ts'
 import { startRolledCluster } from './support/rolled-cluster.ts'
-import { runCli } from './support/cli.ts'
+import { runCli, startCli } from './support/cli.ts'
 import { startVerifiableProducer } from './support/verifiable-producer.ts'
 
 async function quorumOf(cluster: LocalCluster) {
@@ -151,10 +153,43 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
     }
     const back = await probe('ready', follower, '--since', String(stoppedAt))
     assert.equal(back.code, 0, back.stdout + back.stderr)
+
+    // probe serve for a controller (its pod's sidecar): the same answers over HTTP, judged after the start
+    // time its start script writes (read at every answer), and the exec probe asking it with --via.
+    const sinceFile = join(scratch, `started-at-${follower}`)
+    await writeFile(sinceFile, String(stoppedAt))
+    const port = 20000 + Math.floor(Math.random() * 9000)
+    const server = startCli(['probe', 'serve', '--controller-id', String(follower), '--bootstrap-controller', `${listener(follower)},${listener(other)}`, '--since-file', sinceFile, '--port', String(port), '--max-age-ms', '0', '--override-file', join(scratch, 'no-override')])
+    children.push(server)
+    let said = ''
+    server.stderr!.on('data', (d: Buffer) => (said += d.toString()))
+    const exited = new Promise<number | null>((resolve) => server.on('close', resolve))
+    const deadline = Date.now() + 30_000
+    while (!said.includes('GET /ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    const via = (kind: string, id = follower) => runCli(['probe', kind, '--controller-id', String(id), '--bootstrap-controller', '127.0.0.1:1', '--via', `http://127.0.0.1:${port}`])
+    const served = await via('ready')
+    assert.equal(served.code, 0, served.stdout + served.stderr)
+    assert.match(served.stdout, new RegExp(`^ready: controller ${follower} (leads the quorum|is caught up with the quorum leader)`))
+    assert.equal(served.stderr, '', 'answered by the server, not by asking the cluster')
+    assert.equal((await via('live')).code, 0)
+    const header = (await fetch(`http://127.0.0.1:${port}/ready`)).headers.get('x-kafkaplane-broker')
+    assert.equal(header, `controller-${follower}`)
+    // A start time after the last catch-up the leader saw (a restart the server has not seen caught up yet): not ready.
+    await writeFile(sinceFile, String(Date.now() + 60_000))
+    const notYet = await via('ready')
+    assert.equal(notYet.code, 1, notYet.stdout)
+    assert.match(notYet.stdout, new RegExp(`^not ready: controller ${follower} has not caught up with the quorum leader \\d+ since it started`))
+    // Another node's server is never taken for this one.
+    const wrong = await via('ready', other)
+    assert.match(wrong.stderr, new RegExp(`did not answer \\(it serves controller ${follower}, not ${other}\\); asking the cluster directly`))
+    assert.match(said, new RegExp(`kafkaplane probe serve: controller ${follower} first answer: ready`))
+    assert.match(said, new RegExp(`kafkaplane probe serve: controller ${follower} became NOT ready`))
+    server.kill('SIGTERM')
+    assert.equal(await exited, 0)
     for (const [args, pattern] of [
       [['ready', '--controller-id', '6', '--broker-id', '0'], /--broker-id and --controller-id both name the node probed/],
       [['ready', '--controller-id', '6'], /--controller-id needs --bootstrap-controller HOST:PORT/],
-      [['serve', '--controller-id', '6', '--bootstrap-controller', listener(6)], /probe serve answers for a broker/],
+      [['serve', '--controller-id', '6', '--bootstrap-controller', listener(6), '--since', '1'], /probe serve takes --since-file, not --since/],
       [['ready', '--controller-id', '6', '--bootstrap-controller', listener(6), '--since', 'yesterday'], /--since "yesterday" is not a time in milliseconds since the epoch/],
     ] as const) {
       const r = await runCli(['probe', ...args])
