@@ -241,9 +241,14 @@ spec:
     console.log(`6 brokers and 3 controllers Ready ${Math.round(performance.now() - started)} ms after the KafkaCluster was applied; restarts ${JSON.stringify(Object.fromEntries([...pods, ...controllers].map((p) => [p.name, p.restarts])))}`)
     assert.deepEqual(controllers.map((p) => p.name), ['payments-k8s-1-controller-90', 'payments-k8s-1-controller-91', 'payments-k8s-2-controller-190'])
     assert.equal(new Set(controllers.map((p) => p.nodeName)).size, 3, `no two controllers on one node: ${controllers.map((p) => p.nodeName)}`)
-    // A controller is ready through its own controller listener (KIP-919): the quorum's leader counts it caught up since its start.
-    const said = await kubectlOk(one, ['exec', '-n', NS, 'payments-k8s-1-controller-91', '-c', 'kafka', '--', 'sh', '-c', 'exec kafkaplane probe ready --controller-id 91 --bootstrap-controller 127.0.0.1:9093 --since "$(cat /var/run/kafkaplane/started-at)"'])
-    assert.match(said, /^ready: controller 91 /, said)
+    // A controller is ready through its own controller listener (KIP-919): the quorum's leader counts it
+    // caught up since its start. Its exec probe is answered by the pod's probe server (nothing on stderr:
+    // it did not have to ask the cluster itself), and the server's log says when it first answered.
+    const probed = await one.plane.kubectl(['exec', '-n', NS, 'payments-k8s-1-controller-91', '-c', 'kafka', '--', 'sh', '-c', 'exec kafkaplane probe ready --controller-id 91 --bootstrap-controller 127.0.0.1:9093 --since "$(cat /var/run/kafkaplane/started-at)"'], { timeoutMs: 120_000 })
+    assert.equal(probed.code, 0, probed.stdout + probed.stderr)
+    assert.match(probed.stdout, /^ready: controller 91 /, probed.stdout)
+    assert.equal(probed.stderr, '', 'answered by the probe server')
+    assert.match(await kubectlOk(one, ['logs', '-n', NS, 'payments-k8s-1-controller-91', '-c', 'probe-server']), /kafkaplane probe serve: controller 91 first answer: /)
     // How each got there: its probe server's log says when it was first asked, why it was not ready, and when it became ready.
     console.log(await probeLogs(pods.map((p) => p.name), 8))
     for (const cluster of [one, two]) {

@@ -1,4 +1,4 @@
-import type { V1Probe, V1StatefulSet } from '@kubernetes/client-node'
+import type { V1Container, V1EnvVar, V1Probe, V1StatefulSet } from '@kubernetes/client-node'
 import { METADATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { brokerConfigMap, CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
 import { brokerLabels, brokerSelector, contentHash, ZONE_LABEL } from './labels.ts'
@@ -26,7 +26,7 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
   const spec = model.spec
   const probePort = model.interBrokerListener.port
   // What both the broker and its probe server need: the broker's id (its pod's index) and its own listener.
-  const brokerEnv = [
+  const brokerEnv: V1EnvVar[] = [
     { name: 'KAFKAPLANE_BROKER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
     { name: 'KAFKAPLANE_BOOTSTRAP_SERVER', value: `127.0.0.1:${probePort}` },
   ]
@@ -42,20 +42,7 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
     firstId: cluster.firstId,
     configHash: configHash(model, cluster),
     configMap: cluster.configMap,
-    initContainers: [
-      {
-        name: 'probe-server',
-        image: spec.kafka.image,
-        imagePullPolicy: spec.kafka.imagePullPolicy,
-        restartPolicy: 'Always',
-        command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe serve --broker-id "$KAFKAPLANE_BROKER_ID" --port ${PROBE_SERVER_PORT}`],
-        env: brokerEnv,
-        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
-        securityContext: CONTAINER_SECURITY,
-        // The readiness override file lives in the run volume, where `kubectl exec` into the broker writes it.
-        volumeMounts: [{ name: 'run', mountPath: RUN_DIR }, { name: 'tmp', mountPath: '/tmp' }],
-      },
-    ],
+    initContainers: [probeServerSidecar(model, '--broker-id "$KAFKAPLANE_BROKER_ID"', brokerEnv)],
     kafka: {
       name: 'kafka',
       image: spec.kafka.image,
@@ -90,6 +77,25 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
       ...(spec.storage.metadata ? [volumeClaim('metadata', spec.storage.metadata.size, spec.storage.metadata.class)] : []),
     ],
   })
+}
+
+/**
+ * The `probe-server` native sidecar of a broker or a dedicated controller: `kafkaplane probe serve` for
+ * the node `node` names (its options), with the env those read. The run volume is mounted: the readiness
+ * override lives there (`kubectl exec` into the Kafka container writes it), and a controller's start time.
+ */
+export function probeServerSidecar(model: KafkaClusterModel, node: string, env: V1EnvVar[]): V1Container {
+  return {
+    name: 'probe-server',
+    image: model.spec.kafka.image,
+    imagePullPolicy: model.spec.kafka.imagePullPolicy,
+    restartPolicy: 'Always',
+    command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe serve ${node} --port ${PROBE_SERVER_PORT}`],
+    env,
+    resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
+    securityContext: CONTAINER_SECURITY,
+    volumeMounts: [{ name: 'run', mountPath: RUN_DIR }, { name: 'tmp', mountPath: '/tmp' }],
+  }
 }
 
 /** A container port name: at most 15 lower-case characters. */

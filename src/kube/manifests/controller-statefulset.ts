@@ -1,7 +1,7 @@
-import type { V1Probe, V1StatefulSet } from '@kubernetes/client-node'
+import type { V1EnvVar, V1Probe, V1StatefulSet } from '@kubernetes/client-node'
 import type { ControllerSetModel, KafkaClusterModel, KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
-import { KAFKAPLANE_BIN } from './broker-statefulset.ts'
+import { KAFKAPLANE_BIN, PROBE_SERVER_PORT, probeServerSidecar } from './broker-statefulset.ts'
 import { controllerConfigMap, STARTED_AT_FILE } from './controller-config-map.ts'
 import { kafkaStatefulSet, volumeClaim } from './kafka-statefulset.ts'
 import { contentHash, controllerLabels, controllerSelector } from './labels.ts'
@@ -13,8 +13,10 @@ import { contentHash, controllerLabels, controllerSelector } from './labels.ts'
  * roller restarts controllers after the brokers, one at a time, the active one last), with:
  *   - readiness = `kafkaplane probe ready --controller-id` through its own controller listener (KIP-919):
  *     the quorum has a leader and this voter caught up with it since its start script started it
- *     (STARTED_AT_FILE); liveness and startup = its controller port accepting connections (a TCP
- *     check: it never depends on the other controllers, and costs no process per period);
+ *     (STARTED_AT_FILE); answered by a `probe-server` sidecar, as a broker's (`probe serve
+ *     --controller-id --since-file`: the Kafka client stays loaded), the exec probe asking the cluster
+ *     itself when the server does not answer; liveness and startup = its controller port accepting
+ *     connections (a TCP check: it never depends on the other controllers, and costs no process per period);
  *   - no two controllers of the KafkaCluster on one node (a node lost takes one voter at most); they
  *     may share nodes with brokers;
  *   - its own volume for the metadata log (spec.controllerStorage, else spec.storage's class).
@@ -23,6 +25,11 @@ export function controllerStatefulSet(model: KafkaClusterModel, cluster: Kuberne
   const spec = model.spec
   const port = spec.controllerPort
   const resources = spec.controllerResources
+  // What both the controller and its probe server need: its id (its pod's index) and its own listener.
+  const controllerEnv: V1EnvVar[] = [
+    { name: 'KAFKAPLANE_CONTROLLER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
+    { name: 'KAFKAPLANE_BOOTSTRAP_CONTROLLER', value: `127.0.0.1:${port}` },
+  ]
   const ready: V1Probe = {
     exec: {
       command: [
@@ -44,16 +51,17 @@ export function controllerStatefulSet(model: KafkaClusterModel, cluster: Kuberne
     firstId: set.firstId,
     configHash: controllerConfigHash(model, cluster, set),
     configMap: set.configMap,
+    initContainers: [probeServerSidecar(model, `--controller-id "$KAFKAPLANE_CONTROLLER_ID" --bootstrap-controller "$KAFKAPLANE_BOOTSTRAP_CONTROLLER" --since-file ${STARTED_AT_FILE}`, controllerEnv)],
     kafka: {
       name: 'kafka',
       image: spec.kafka.image,
       imagePullPolicy: spec.kafka.imagePullPolicy,
       command: ['sh', `${CONFIG_MOUNT}/start.sh`],
       env: [
-        { name: 'KAFKAPLANE_CONTROLLER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
-        { name: 'KAFKAPLANE_BOOTSTRAP_CONTROLLER', value: `127.0.0.1:${port}` },
+        ...controllerEnv,
         { name: 'KAFKAPLANE_KAFKA_VERSION', value: spec.kafka.version },
         { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
+        { name: 'KAFKAPLANE_PROBE_SERVER', value: `http://127.0.0.1:${PROBE_SERVER_PORT}` },
         { name: 'KAFKA_HEAP_OPTS', value: `-Xms${model.controllerHeapMebibytes}m -Xmx${model.controllerHeapMebibytes}m` },
         { name: 'LOG_DIR', value: `${RUN_DIR}/logs` },
         { name: 'KAFKA_HOME', value: KAFKA_HOME },

@@ -271,7 +271,14 @@ test('dedicated controllers: per Kubernetes cluster a StatefulSet, ConfigMap, he
   assert.equal(brokers.spec.selector.matchLabels['app.kubernetes.io/component'], 'broker')
   const pod = sts.spec.template.spec
   const kafka = pod.containers[0]
-  assert.deepEqual(pod.initContainers, undefined, 'no probe sidecar')
+  // Its probe server: `probe serve` for this controller, judged after the start time its start script writes.
+  const [sidecar] = pod.initContainers
+  assert.equal(sidecar.name, 'probe-server')
+  assert.equal(sidecar.restartPolicy, 'Always')
+  assert.equal(sidecar.command[2], 'exec /opt/kafkaplane/bin/kafkaplane probe serve --controller-id "$KAFKAPLANE_CONTROLLER_ID" --bootstrap-controller "$KAFKAPLANE_BOOTSTRAP_CONTROLLER" --since-file /var/run/kafkaplane/started-at --port 8088')
+  assert.deepEqual(sidecar.env.map((e: any) => e.name), ['KAFKAPLANE_CONTROLLER_ID', 'KAFKAPLANE_BOOTSTRAP_CONTROLLER'])
+  assert.deepEqual(sidecar.volumeMounts.map((m: any) => m.mountPath), ['/var/run/kafkaplane', '/tmp'])
+  assert.equal(kafka.env.find((e: any) => e.name === 'KAFKAPLANE_PROBE_SERVER').value, 'http://127.0.0.1:8088', 'its exec probe asks the server first')
   assert.deepEqual(kafka.ports, [{ name: 'controller', containerPort: 9093, protocol: 'TCP' }])
   assert.deepEqual(kafka.resources, { requests: { cpu: '1', memory: '3Gi' }, limits: { memory: '3Gi' } })
   assert.equal(kafka.env.find((e: any) => e.name === 'KAFKA_HEAP_OPTS').value, '-Xms1536m -Xmx1536m')
