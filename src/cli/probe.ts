@@ -97,6 +97,9 @@ Exit codes: 0 ready/live, 1 not, 2 bad input.
     const id = integerOption('--broker-id', values['broker-id'], 0, 2 ** 31 - 1)
     const controllerId = integerOption('--controller-id', values['controller-id'], 0, 2 ** 31 - 1)
     if (id !== undefined && controllerId !== undefined) throw badArgument('--broker-id and --controller-id both name the node probed', 'pass --broker-id for a broker (or a combined node), --controller-id for a dedicated controller')
+    if (values['since-file'] !== undefined && !(kind === 'serve' && controllerId !== undefined)) {
+      throw badArgument('--since-file is read by probe serve --controller-id only', 'pass --since MS to probe ready, or use probe serve --controller-id N --since-file PATH')
+    }
     const timeoutMs = integerOption('--timeout-ms', values['timeout-ms'], 100, 600_000) ?? 5000
     const overrideFile = values['override-file'] ?? io.env.KAFKAPLANE_READY_OVERRIDE_FILE ?? DEFAULT_OVERRIDE_FILE
     if (controllerId !== undefined) {

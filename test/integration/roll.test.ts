@@ -190,6 +190,7 @@ describe('kafkaplane roll on a real local cluster under load', { timeout: 1_800_
       [['ready', '--controller-id', '6', '--broker-id', '0'], /--broker-id and --controller-id both name the node probed/],
       [['ready', '--controller-id', '6'], /--controller-id needs --bootstrap-controller HOST:PORT/],
       [['serve', '--controller-id', '6', '--bootstrap-controller', listener(6), '--since', '1'], /probe serve takes --since-file, not --since/],
+      [['ready', '--controller-id', '6', '--bootstrap-controller', listener(6), '--since-file', '/tmp/x'], /--since-file is read by probe serve --controller-id only/],
       [['ready', '--controller-id', '6', '--bootstrap-controller', listener(6), '--since', 'yesterday'], /--since "yesterday" is not a time in milliseconds since the epoch/],
     ] as const) {
       const r = await runCli(['probe', ...args])
