@@ -47,9 +47,9 @@ export interface RollOptions extends BatchOptions {
 }
 
 export type RollEvent =
-  /** `passedOver`: nodes before these in roll order that may not stop now (tried again at the next step). */
+  /** `passedOver`: nodes before these in roll order that may not stop now (tried again at the next step); `down`: those of these that were down (restarted first). */
   /** `role`: controller when the batch is a controller-only node (a controller always restarts alone). */
-  | { type: 'restarting'; ids: number[]; role: 'broker' | 'controller'; reasons: string[]; warnings: string[]; passedOver: { id: number; blockers: string[] }[] }
+  | { type: 'restarting'; ids: number[]; role: 'broker' | 'controller'; reasons: string[]; warnings: string[]; passedOver: { id: number; blockers: string[] }[]; down: number[] }
   /** A restarted batch on its way back: what it waits for, and when it should be back (from progress). */
   | { type: 'waiting'; ids: number[]; reason: string; etaSeconds: number | undefined }
   | { type: 'back'; ids: number[]; role: 'broker' | 'controller'; restartMs: number; catchUpMs: number }
@@ -138,7 +138,7 @@ export async function runRoll(cluster: RollCluster, target: RollTarget, state: R
         const said = [...new Set(step.nodes.flatMap((n) => n.reasons.map(describeReason)))]
         state.current = { ids, reasons: said, startedAt: clock.now() }
         await options.save(state)
-        emit({ type: 'restarting', ids, role: batchRole(step.nodes), reasons: said, warnings: step.check.warnings, passedOver: step.passedOver })
+        emit({ type: 'restarting', ids, role: batchRole(step.nodes), reasons: said, warnings: step.check.warnings, passedOver: step.passedOver, down: step.down })
         const { refused } = await target.restart(ids, reasons)
         if (refused.length === 0) {
           lastBlocked = ''
@@ -328,7 +328,8 @@ export function describeNodes(event: { ids: readonly number[]; role: 'broker' | 
 }
 
 export function describeRestarting(event: Extract<RollEvent, { type: 'restarting' }>): string {
-  return `restarting ${describeNodes(event)} (${event.reasons.join('; ')})`
+  const first = event.down.length > 0 ? `; now, before nodes that are up: ${event.down.join(', ')} ${event.down.length > 1 ? 'are' : 'is'} down` : ''
+  return `restarting ${describeNodes(event)} (${event.reasons.join('; ')}${first})`
 }
 
 export function describeReason(r: RestartReason): string {

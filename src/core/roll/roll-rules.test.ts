@@ -23,6 +23,11 @@ const all = () => [0, 1, 2, 3, 4, 5].map((id) => node(id))
 test('roll order: nodes that are down first, brokers before controllers, the active controller last', () => {
   const s = snapshot([], [0, 1, 2, 3, 5], 1)
   assert.deepEqual(rollOrder(s, all()).map((n) => n.id), [4, 3, 5, 0, 2, 1])
+  // The restart says why broker 4 goes first: it is down.
+  const step = nextBatch(s, all())
+  assert.deepEqual(step.kind === 'restart' && [step.nodes.map((n) => n.id), step.down], [[4], [4]])
+  const up = nextBatch(snapshot([], [0, 1, 2, 3, 4, 5], 1), all())
+  assert.deepEqual(up.kind === 'restart' && [up.nodes.map((n) => n.id), up.down], [[3], []])
 })
 
 test('one at a time: the first broker that may stop; a broker another partition needs is passed over, not waited on', () => {

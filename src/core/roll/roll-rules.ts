@@ -83,9 +83,10 @@ export function rollOrder(snapshot: ClusterSnapshot, nodes: readonly RollNode[],
 export type RollStep =
   /**
    * Restart these nodes together now; the restart check passed for all of them at once. `passedOver`:
-   * the nodes before them in roll order that may not stop now, and why (tried again at the next step).
+   * the nodes before them in roll order that may not stop now, and why (tried again at the next step);
+   * `down`: those of them that are down (rule 1 of `rollOrder` put them first).
    */
-  | { kind: 'restart'; nodes: RollNode[]; check: RestartCheck; passedOver: { id: number; blockers: string[] }[] }
+  | { kind: 'restart'; nodes: RollNode[]; check: RestartCheck; passedOver: { id: number; blockers: string[] }[]; down: number[] }
   /** Nothing may restart now: each waiting node with what keeps it (first in roll order first). */
   | { kind: 'blocked'; waiting: { id: number; blockers: string[] }[] }
   | { kind: 'done' }
@@ -133,7 +134,7 @@ export function nextBatch(snapshot: ClusterSnapshot, nodes: readonly RollNode[],
         }
       }
     }
-    return { kind: 'restart', nodes: batch, check, passedOver: waiting }
+    return { kind: 'restart', nodes: batch, check, passedOver: waiting, down: batch.filter((n) => !nodeUp(snapshot, n, options)).map((n) => n.id) }
   }
   if (openers.length < pending.length) waiting.push({ id: active!, blockers: [`controller ${active} is the active controller: it restarts last`] })
   return { kind: 'blocked', waiting }
