@@ -5,7 +5,7 @@ import type { RestartReason, RollNode } from '../core/roll/roll-rules.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { PartitionRef, ReassignmentRefusal } from '../ports/executor-cluster.ts'
 import type { RestartOutcome, RollCluster, RollTarget } from '../ports/roll-target.ts'
-import { eta, newRollState, runRoll, type RollEvent, type RollState } from './roller.ts'
+import { describeRestarting, eta, newRollState, runRoll, type RollEvent, type RollState } from './roller.ts'
 
 /**
  * The roller's state machine on a simulated cluster whose time is the test's clock: a restarted broker
@@ -280,4 +280,10 @@ test('the ETA of a batch on its way back comes from earlier batches of its role:
   // The first controller of a roll: the brokers' times are all there is.
   assert.equal(eta({ done: done.slice(0, 2) }, { ids: [90], reasons: [], startedAt: 100_000 }, [], 105_000, roleOf), 43)
   assert.equal(eta({ done: [] }, { ids: [90], reasons: [], startedAt: 100_000 }, [], 105_000, roleOf), undefined)
+})
+
+test('a restart says its reasons, and when its nodes go first because they are down', () => {
+  const event = { type: 'restarting' as const, ids: [90], role: 'controller' as const, reasons: ['config: config hash 1 -> 2'], warnings: [], passedOver: [] }
+  assert.equal(describeRestarting({ ...event, down: [] }), 'restarting controller 90 (config: config hash 1 -> 2)')
+  assert.equal(describeRestarting({ ...event, down: [90] }), 'restarting controller 90 (config: config hash 1 -> 2); 90 is down, so before the nodes that are up')
 })

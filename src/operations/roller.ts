@@ -328,8 +328,8 @@ export function describeNodes(event: { ids: readonly number[]; role: 'broker' | 
 }
 
 export function describeRestarting(event: Extract<RollEvent, { type: 'restarting' }>): string {
-  const first = event.down.length > 0 ? `; now, before nodes that are up: ${event.down.join(', ')} ${event.down.length > 1 ? 'are' : 'is'} down` : ''
-  return `restarting ${describeNodes(event)} (${event.reasons.join('; ')}${first})`
+  const first = event.down.length > 0 ? `; ${event.down.join(', ')} ${event.down.length > 1 ? 'are' : 'is'} down, so before the nodes that are up` : ''
+  return `restarting ${describeNodes(event)} (${event.reasons.join('; ')})${first}`
 }
 
 export function describeReason(r: RestartReason): string {
