@@ -46,3 +46,17 @@ test('no scale when the counts match; the last finished scale stays shown, a ref
   assert.deepEqual(await w.ensure('ns/kafka', request([3, 3], [3, 3], {}, finished)), finished)
   assert.equal(await w.ensure('ns/kafka', request([3, 3], [3, 3], {}, { ...finished, phase: 'refused' })), undefined)
 })
+
+test('a stopping operator starts no scale: a new one waits (the StatefulSets keep their size), one under way is left as it was for the next operator', async () => {
+  const w = workers()
+  await w.stop()
+  const shrink = request([3, 2], [3, 3])
+  const waiting = await w.ensure('ns/kafka', shrink)
+  assert.equal(waiting?.phase, 'waiting')
+  assert.match(waiting!.message, /^the operator is stopping: the next one starts the scale \(broker 12 leaves \(k8s-2 3 -> 2\)\)$/)
+  assert.deepEqual([...renderedCounts(shrink.spec, shrink.current, waiting)], [['k8s-1', 3], ['k8s-2', 3]], 'no StatefulSet shrinks undrained')
+  assert.equal(w.status('ns/kafka'), undefined, 'no scale runs')
+  const moving = { scaleId: 's', generation: 3, startedAt: '', from: [], to: [], adding: [], removing: [12], phase: 'moving', message: 'draining' } satisfies ScaleStatus
+  assert.deepEqual(await w.ensure('ns/kafka', request([3, 2], [3, 3], {}, moving)), moving, 'status.scale as it was: not resumed here')
+  assert.equal(w.status('ns/kafka'), undefined)
+})
