@@ -45,7 +45,7 @@ const TOPOLOGY: Topology = {
 const TOPIC = 'events'
 const PARTITIONS = 12
 
-function kafkaCluster(name: string, bootstrap: string, counts: [number, number], extra: { controllers?: number; firstIds?: [number, number]; controllerIds?: [{ first: number; count: number }, { first: number; count: number }] } = {}) {
+function kafkaCluster(name: string, bootstrap: string, counts: [number, number], extra: { controllers?: number; firstIds?: [number, number]; controllerIds?: [{ first: number; count: number }, { first: number; count: number }]; selfHealing?: boolean } = {}) {
   const [first1, first2] = extra.firstIds ?? [0, 4]
   const dedicated = (i: 0 | 1) => (extra.controllerIds ? { controllerIds: extra.controllerIds[i] } : {})
   return {
@@ -65,10 +65,10 @@ function kafkaCluster(name: string, bootstrap: string, counts: [number, number],
       placement: { replicationFactor: 3, minInsyncReplicas: 2 },
       // Throttled (the drain is watched under way), quick enough for the test.
       scaling: { throttle: '2Mi' },
-      // The plans here are the scales' own (a refused scale must start none); the self-healer and the
-      // scales taking turns through the plan file is the operator's, tested with it on in
-      // operator-self-healing.test.ts and operator.test.ts.
-      selfHealing: { enabled: false },
+      // The plans here are the scales' own (a refused scale must start none), but for the self-healer's
+      // repair during the scale down; the self-healer and the scales taking turns through the plan file
+      // is the operator's, tested with it on in operator-self-healing.test.ts and operator.test.ts.
+      selfHealing: { enabled: extra.selfHealing ?? false },
     },
   }
 }
@@ -115,7 +115,7 @@ describe('kafkaplane operator scales a KafkaCluster with data movement', { timeo
   })
 
   function startOperator(): WatchedCli {
-    const op = startWatchedCli(['operator', '--kubeconfig', kubeconfig, '--context', 'k8s-1', '--state-dir', join(scratch, 'state'), '--resync-ms', '5000'])
+    const op = startWatchedCli(['operator', '--kubeconfig', kubeconfig, '--context', 'k8s-1', '--state-dir', join(scratch, 'state'), '--resync-ms', '5000', '--heal-interval-seconds', '3'])
     operators.push(op)
     return op
   }
@@ -269,6 +269,24 @@ describe('kafkaplane operator scales a KafkaCluster with data movement', { timeo
     const late = await until('late drained off brokers 3 and 7', () => placement('late'), (p) => p.assignment.length === 1 && !p.assignment[0]!.replicas.some((id) => id === 3 || id === 7), 240_000)
     console.log(`late drained again: ${JSON.stringify(late.assignment)}`)
     await until('StatefulSets shrunk to 3 + 3 again', () => replicasOf(), (r) => r[0] === 3 && r[1] === 3, 240_000)
+    // While their pods go, the self-healer (turned on now) repairs a topic another tool placed against the
+    // spread rules (zone a twice): the brokers it may move a replica to are those that stay, never the
+    // leaving ones, though these are the emptiest and in the zone the topic lacks.
+    const skewedTool = createAdmin({ bootstrapServers: kafka!.bootstrapServers })
+    try {
+      await createTopicWithAssignment(skewedTool, { topic: 'skewed', assignment: [{ topic: 'skewed', partition: 0, replicas: [0, 4, 1] }] })
+    } finally {
+      await skewedTool.close()
+    }
+    await apply(home, kafkaCluster('kafka', bootstrap, [3, 3], { selfHealing: true }))
+    const zoneOfBroker = new Map(TOPOLOGY.brokers.map((b) => [b.id, b.labels.zone]))
+    const repaired = await until('the self-healer repaired skewed (three zones)', () => placement('skewed'), (p) => p.assignment.length === 1 && p.assignment[0]!.replicas.length === 3 && new Set(p.assignment[0]!.replicas.map((id) => zoneOfBroker.get(id))).size === 3, 180_000)
+    const skewed = repaired.assignment[0]!
+    const healed = await until('the self-healing plan finished', () => get(home, 'kafkacluster', 'kafka'), (c) => c.status?.selfHealing?.lastPlan?.result === 'finished')
+    console.log(`the self-healer during the scale down: skewed-0 [0,4,1] -> [${skewed.replicas}]; ${healed.status.selfHealing.lastPlan.reasons.join('; ')}`)
+    assert.ok(!skewed.replicas.some((id) => id === 3 || id === 7), `the self-healer gave a leaving broker nothing: skewed-0 [${skewed.replicas}]`)
+    assert.doesNotMatch(operator().stderr(), /got replicas of \d+ partitions after the drain \(e\.g\. skewed/, 'the scale never had to drain skewed')
+    assert.equal((await get(home, 'kafkacluster', 'kafka'))?.status.scale.phase, 'removing-pods', 'the scale still waits for the pods')
     // Their pods go.
     await kafka!.stopBroker(3)
     await kafka!.stopBroker(7)

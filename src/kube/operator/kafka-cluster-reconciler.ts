@@ -97,7 +97,8 @@ export interface KafkaClusterReconcilerOptions {
  *      (core/topology/recorded-topology.ts: its Kubernetes cluster, and its zone from its pod's
  *      topology.kubernetes.io/zone label, else the planned one), so that the KafkaTopic reconciler and
  *      every `kafkaplane` verb find them from the bootstrap address alone; brokers scaled away lose
- *      their records. Kafka not answering is logged and tried again after `notReadyRequeueMs`;
+ *      their records once the scale ended (until then they are registered: read without records, the
+ *      self-healer would refuse to place anything). Kafka not answering is logged and tried again after `notReadyRequeueMs`;
  *  10. every broker on spec.kafka.version and no roll running: metadata.version finalized unless
  *      spec.kafka.keepMetadataVersion (an Event when it is raised); status.kafka says where it stands.
  * A Kubernetes cluster that cannot be reached sets Degraded naming it, and the reconcile is retried
@@ -223,7 +224,10 @@ export class KafkaClusterReconciler {
     const brokers = brokersStanding(sets)
     const standing = scaleStanding(scale, brokers)
     await this.#status(resource, clusterStatusFields(model, sets, budgets), standing, scale)
-    if (brokers.state === 'ready' && !rolling && !(await this.#recordTopology(key, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
+    // While a scale is under way its leaving brokers keep their records, though their pods go: they are
+    // registered until its last phase, and the self-healer and the KafkaTopics read them to know them.
+    const recorded = scaling ? effective(renderedCounts(desired.spec, current, { ...scale, phase: 'moving' })) : model
+    if (brokers.state === 'ready' && !rolling && !(await this.#recordTopology(key, recorded))) return { requeueAfterMs: this.#notReadyRequeueMs }
     if (standing.state !== 'ready' || rolling) return { requeueAfterMs: budgets.deferred ? Math.min(HANDOVER_MS, this.#notReadyRequeueMs) : this.#notReadyRequeueMs }
     if (!(await this.#settleMetadataVersion(key, resource, model))) return { requeueAfterMs: this.#notReadyRequeueMs }
     // A budget handed over: raised once the lowered one is in force. They go round the Kubernetes clusters: look again when the turn passes.
