@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { liveTopology } from './live-topology.ts'
-import { mergeRecorded, parseRecord, recordChanges, recordNames, RECORD_PREFIX } from './recorded-topology.ts'
+import { knownTopology, mergeRecorded, parseRecord, recordChanges, recordNames, RECORD_PREFIX } from './recorded-topology.ts'
 import type { Topology } from './topology.ts'
 
 const WISE: Topology = {
@@ -68,4 +68,16 @@ test('liveTopology: the file overrides, then the record (unrecorded brokers are 
   const unrecorded = liveTopology([...live, { id: 2, rack: 'c' }], undefined, recorded)
   assert.match(unrecorded.problems[0]!, /broker 2 is registered but kafkaplane recorded no failure domains/)
   assert.deepEqual(liveTopology(live, undefined, undefined).topology.dimensions, ['rack'])
+})
+
+test('knownTopology: recorded brokers as recorded, planned ones not recorded yet added, the plan alone when the dimensions differ', () => {
+  const planned: Topology = { dimensions: ['cluster', 'zone'], brokers: [{ id: 0, labels: { cluster: 'k8s-1', zone: 'a' } }, { id: 1, labels: { cluster: 'k8s-1', zone: 'b' } }, { id: 2, labels: { cluster: 'k8s-2', zone: 'a' } }] }
+  // Broker 1's pod landed in zone c; broker 2 joins and is not recorded yet; broker 9 leaves, recorded until unregistered.
+  const recorded: Topology = { dimensions: ['cluster', 'zone'], brokers: [{ id: 0, labels: { cluster: 'k8s-1', zone: 'a' } }, { id: 1, labels: { cluster: 'k8s-1', zone: 'c' } }, { id: 9, labels: { cluster: 'k8s-2', zone: 'b' } }] }
+  assert.deepEqual(knownTopology(planned, recorded), {
+    dimensions: ['cluster', 'zone'],
+    brokers: [{ id: 0, labels: { cluster: 'k8s-1', zone: 'a' } }, { id: 1, labels: { cluster: 'k8s-1', zone: 'c' } }, { id: 2, labels: { cluster: 'k8s-2', zone: 'a' } }, { id: 9, labels: { cluster: 'k8s-2', zone: 'b' } }],
+  })
+  assert.deepEqual(knownTopology(planned, undefined), planned)
+  assert.deepEqual(knownTopology(planned, { dimensions: ['zone'], brokers: [{ id: 0, labels: { zone: 'x' } }] }), planned)
 })

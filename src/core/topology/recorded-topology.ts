@@ -104,3 +104,14 @@ export function mergeRecorded(recorded: Topology | undefined, update: Topology):
   const brokers = [...recorded.brokers.filter((b) => !updated.has(b.id)), ...update.brokers].sort((a, b) => a.id - b.id)
   return { topology: { dimensions: recorded.dimensions, brokers: brokers.map((b) => ({ id: b.id, labels: b.labels })) } }
 }
+
+/**
+ * Every broker an operator knows of, for placing replicas: the recorded ones as recorded (the pods'
+ * real zones; brokers leaving in a scale keep their records until they are unregistered), and the
+ * planned ones not recorded yet (brokers joining in a scale, registered before the reconciler records
+ * them) with their planned failure domains. Recorded dimensions other than the plan's: the plan alone.
+ */
+export function knownTopology(planned: Topology, recorded: Topology | undefined): Topology {
+  const merged = mergeRecorded(planned, recorded ?? planned)
+  return 'topology' in merged ? merged.topology : planned
+}

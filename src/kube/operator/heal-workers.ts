@@ -1,5 +1,6 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import { isKafkaplaneError } from '../../core/errors.ts'
+import { knownTopology } from '../../core/topology/recorded-topology.ts'
 import type { ExecutorEvent } from '../../executor/executor.ts'
 import type { PlanState } from '../../executor/plan-state.ts'
 import { createAdmin } from '../../kafka/connection.ts'
@@ -173,9 +174,10 @@ export class HealWorkers {
         }
         if (signal.aborted) return 0
       }
-      // The failure domains the KafkaCluster reconciler recorded in Kafka (the pods' real zones), else the planned ones.
+      // The failure domains the KafkaCluster reconciler recorded in Kafka (the pods' real zones), and the
+      // planned ones of brokers not recorded yet (joining in a scale: registered before they are recorded).
       const recorded = await cluster.recordedTopology().catch(() => undefined)
-      const live = await readLiveCluster(cluster, recorded?.topology && recorded.problems.length === 0 ? undefined : model.topology)
+      const live = await readLiveCluster(cluster, knownTopology(model.topology, recorded?.problems.length === 0 ? recorded.topology : undefined))
       let decision: HealDecision | undefined
       const start = await runner.start(
         { operation, clusterId: live.clusterId, snapshot: live.snapshot, sizeOf: (k) => live.sizes.get(k), throttleBytesPerSecond: this.#options.throttleBytesPerSecond ?? 50 * 1024 * 1024 },
