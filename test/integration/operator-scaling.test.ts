@@ -7,7 +7,8 @@
  * test starts is stopped by pid in after().
  *
  * The scale up (new brokers get their share, the operator SIGKILLed mid-plan and resumed) is proven on
- * real pods, in kafka-on-kube.test.ts; here: the refusals, and a scale down 8 -> 6.
+ * real pods, in kafka-on-kube.test.ts; here: the refusals, and a scale down 8 -> 6 with a KafkaTopic made,
+ * a topic created on the leaving brokers by another tool, and the self-healer repairing a topic while it runs.
  *
  * The KafkaCluster declares one KRaft controller (broker 0), so that zones c and d's brokers can be asked to
  * leave (the survivability refusal); the controller refusal is shown on a second KafkaCluster with
