@@ -558,7 +558,7 @@ spec:
     // Whichever zones the scheduler leaves free, the new brokers get 3 of the RF-4 topic's 24 replicas each: when
     // they land in zones that held one broker each, only paired moves can give them any (src/core/placement/optimizer.ts).
 
-    type Scale = { scaleId: string; phase: string; adding?: number[]; removing?: number[]; planId?: string; moves?: number; moved?: number; message?: string }
+    type Scale = { scaleId: string; phase: string; adding?: number[]; removing?: number[]; planId?: string; moves?: number; moved?: number; message?: string; cordon?: string }
     type Cluster = { status?: { scale?: Scale; roll?: { rollId: string }; conditions?: { type: string; status: string }[] } }
     const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as Cluster
     const operatorLog = async () => (await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=60'])).stdout
@@ -640,6 +640,8 @@ spec:
     }, explain)
     const downMs = Math.round(performance.now() - downStarted)
     assert.match(down.message ?? '', /scaled: brokers 3, 103 leave \(k8s-1 4 -> 3, k8s-2 4 -> 3\)/)
+    // metadata.version was finalized at 4.4 by the upgrade: Kafka's own placement left them out too.
+    assert.match(down.cordon ?? '', /^brokers 3, 103 cordoned \(cordoned\.log\.dirs=\*\): Kafka places no new partition on them/)
     assert.deepEqual(await statefulSetReplicas(), [3, 3])
     const six = await until('6 brokers Ready, the leaving pods gone', 300_000, () => allReady(6), podsExplained)
     for (const pod of six) assert.equal(pod.uid, before.find((p) => p.name === pod.name)?.uid, `${pod.name} was not restarted by either scale`)

@@ -13,7 +13,12 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { cordoningSupported, CORDONING_MIN_METADATA } from '../../src/core/upgrade/kafka-releases.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
+import { CORDONED_LOG_DIRS, setCordoned } from '../../src/kafka/cordon-brokers.ts'
+import { createTopicWithAssignment } from '../../src/kafka/create-topic.ts'
+import { kafkaError } from '../../src/kafka/kafka-error.ts'
 import { describeClusterSnapshot } from '../../src/kafka/describe-cluster-snapshot.ts'
 import { describeMetadataVersion } from '../../src/kafka/describe-features.ts'
 import { readClusterState } from '../../src/local/cluster-state.ts'
@@ -116,6 +121,27 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
     assert.deepEqual(state.pids, pids)
   })
 
+  test(`cordoning (KIP-1066) is not offered while metadata.version is below ${CORDONING_MIN_METADATA.name}: Kafka itself refuses ${CORDONED_LOG_DIRS} then`, async () => {
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    try {
+      const { finalized } = await describeMetadataVersion(admin)
+      assert.equal(cordoningSupported(finalized), false, `level ${finalized} kept from ${pinned}`)
+      const broker = cluster.brokerIds().at(-1)!
+      const outcome = await setCordoned(admin, [broker], true)
+      assert.equal(outcome.kind, 'unsupported')
+      assert.match((outcome as { reason: string }).reason, new RegExp(`metadata\\.version is at level ${finalized}; Kafka cordons brokers \\(KIP-1066\\) from ${CORDONING_MIN_METADATA.name.replace('.', '\\.')} \\(level ${CORDONING_MIN_METADATA.level}\\) on`))
+      // The rule is Kafka's: sent anyway, the config is refused, naming the metadata.version it needs.
+      const refused = await admin.incrementalAlterConfigs({ resources: [{ resourceType: 4, resourceName: String(broker), configs: [{ name: CORDONED_LOG_DIRS, configOperation: 0, value: '*' }] }] }).then(
+        () => undefined,
+        (err: unknown) => kafkaError('IncrementalAlterConfigs', err, { fix: '' }),
+      )
+      assert.ok(refused, `Kafka refused ${CORDONED_LOG_DIRS} at level ${finalized}`)
+      assert.match(refused.message, new RegExp(`requires metadata\\.version >= ${CORDONING_MIN_METADATA.name.replace('.', '\\.')}`))
+    } finally {
+      await admin.close()
+    }
+  })
+
   test('finalizing: the same command without --keep-metadata-version restarts nothing and raises metadata.version to the newest every broker supports', async () => {
     const before = await metadataVersion()
     const result = await runCli(['roll', '--data-dir', cluster.dataDir, '--kafka-version', NEWEST, '--poll-ms', '500'])
@@ -147,6 +173,42 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
     }
     const state = (await readClusterState(cluster.dataDir))!
     assert.deepEqual([state.kafkaVersion, state.pids], [kafkaVersion, pids], 'no broker restarted, the version is as it was')
+  })
+
+  test(`once metadata.version is ${CORDONING_MIN_METADATA.name} or newer, a cordoned broker (KIP-1066) gets no partition Kafka places and an assignment naming it is refused; uncordoned, it gets partitions again`, async (t) => {
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    const made: string[] = []
+    try {
+      const { finalized } = await describeMetadataVersion(admin)
+      if (!cordoningSupported(finalized)) return t.skip(`Kafka ${NEWEST} finalizes level ${finalized}, below ${CORDONING_MIN_METADATA.name}`)
+      const broker = cluster.brokerIds().at(-1)!
+      /** A topic of 12 partitions at RF 3 placed by Kafka (4 brokers: each gets some unless cordoned), and its replicas on `broker`. */
+      let n = 0
+      const placedOn = async () => {
+        const topic = `cordon-probe-${n++}`
+        await admin.createTopics({ topics: [topic], partitions: 12, replicas: 3 })
+        made.push(topic)
+        await sleep(500)
+        return (await describeTopic(cluster.bootstrapServers, topic)).filter((p) => p.replicas.includes(broker)).length
+      }
+      const other = cluster.brokerIds()[0]!
+      assert.deepEqual(await setCordoned(admin, [other], false), { kind: 'done', failures: [] }, 'uncordoning a broker never cordoned is no error (a scale does it to every joining broker)')
+      assert.deepEqual(await setCordoned(admin, [broker], true), { kind: 'done', failures: [] })
+      // The broker tells the controller at its next heartbeat.
+      const deadline = Date.now() + 30_000
+      let onIt = await placedOn()
+      while (onIt > 0 && Date.now() < deadline) onIt = await placedOn()
+      assert.equal(onIt, 0, `broker ${broker} cordoned: Kafka placed none of a topic's 36 replicas on it`)
+      await assert.rejects(createTopicWithAssignment(admin, { topic: 'cordon-assigned', assignment: [{ topic: 'cordon-assigned', partition: 0, replicas: [broker, ...cluster.brokerIds().filter((b) => b !== broker).slice(0, 2)] }] }), /INVALID_REPLICA_ASSIGNMENT|cordon/i)
+      assert.deepEqual(await setCordoned(admin, [broker], false), { kind: 'done', failures: [] })
+      const back = Date.now() + 30_000
+      onIt = await placedOn()
+      while (onIt === 0 && Date.now() < back) onIt = await placedOn()
+      assert.ok(onIt > 0, `broker ${broker} uncordoned: Kafka places replicas on it again`)
+    } finally {
+      if (made.length > 0) await admin.deleteTopics({ topics: made }).catch(() => {})
+      await admin.close()
+    }
   })
 
   test("the operator's table of release lines (core/upgrade/kafka-releases.ts) says what both releases' own jars say", async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { isKafkaplaneError } from '../errors.ts'
-import { KAFKA_RELEASE_LINES, knownReleaseMetadata, namedLevel } from './kafka-releases.ts'
+import { cordoningSupported, CORDONING_MIN_METADATA, KAFKA_RELEASE_LINES, knownReleaseMetadata, namedLevel } from './kafka-releases.ts'
 import { checkWantedVersion, compareKafkaVersions } from './version-change.ts'
 
 describe('the Kafka release lines kafkaplane knows', () => {
@@ -44,5 +44,15 @@ describe("the operator's check of spec.kafka.version", () => {
     await assert.rejects(checkWantedVersion(['4.1.1'], '3.9.0', knownReleaseMetadata('3.9.0'), at(27)), (err: unknown) =>
       isKafkaplaneError(err) && err.code === 'VERSION_CHANGE_REFUSED' && /Kafka 3\.9\.0 is older than Kafka 4\.1\.1/.test(err.message) && /kafka-releases\.ts/.test(err.fix),
     )
+  })
+})
+
+describe('cordoning (KIP-1066)', () => {
+  it('is applied from 4.3-IV0 on: not at the pinned 4.1 line, at 4.3 and 4.4', () => {
+    assert.deepEqual(CORDONING_MIN_METADATA, KAFKA_RELEASE_LINES.find((r) => r.line === '4.3')!.metadata)
+    assert.equal(cordoningSupported(27), false)
+    assert.equal(cordoningSupported(29), false)
+    assert.equal(cordoningSupported(30), true)
+    assert.equal(cordoningSupported(33), true)
   })
 })

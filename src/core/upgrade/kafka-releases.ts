@@ -37,3 +37,14 @@ export function knownReleaseMetadata(version: string): (ReleaseMetadata & { boun
 export function namedLevel(level: number): MetadataLevel {
   return KAFKA_RELEASE_LINES.find((r) => r.metadata.level === level)?.metadata ?? { level }
 }
+
+/**
+ * The metadata.version from which Kafka cordons brokers (KIP-1066, `cordoned.log.dirs`): below it the
+ * config is refused (Kafka 4.4's MetadataVersion.isCordonedLogDirsSupported: at least 4.3-IV0).
+ */
+export const CORDONING_MIN_METADATA: Required<MetadataLevel> = { level: 30, name: '4.3-IV0' }
+
+/** Whether a cluster at this finalized metadata.version level applies `cordoned.log.dirs`. */
+export function cordoningSupported(level: number): boolean {
+  return level >= CORDONING_MIN_METADATA.level
+}

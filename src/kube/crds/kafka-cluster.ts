@@ -614,6 +614,7 @@ const SCALE_STATUS_SCHEMA: Schema = {
     moves: { type: 'integer', minimum: 0 },
     moved: { type: 'integer', minimum: 0 },
     problem: { type: 'string', maxLength: 4000 },
+    cordon: { type: 'string', maxLength: 1000, description: "whether Kafka's own placement leaves the leaving brokers out (cordoned.log.dirs=*, KIP-1066, from metadata.version 4.3-IV0 on) or why not" },
   },
 }
 

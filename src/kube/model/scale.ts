@@ -43,6 +43,11 @@ export interface ScaleStatus {
   moved?: number
   /** The last problem met (a request that failed): the scale goes on from its phase on a later reconcile. */
   problem?: string
+  /**
+   * Whether Kafka's own placement leaves the leaving brokers out (KIP-1066 cordoning, from
+   * metadata.version 4.3-IV0 on), or why not; set once their drain starts.
+   */
+  cordon?: string
   finishedAt?: string
 }
 

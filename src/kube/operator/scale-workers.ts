@@ -9,6 +9,7 @@ import { anyConnection, createAdmin } from '../../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import { describeRegisteredBrokers } from '../../kafka/describe-cluster.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
+import { setCordoned } from '../../kafka/cordon-brokers.ts'
 import { KafkaExecutorCluster } from '../../kafka/executor-cluster.ts'
 import { unregisterBroker } from '../../kafka/unregister-broker.ts'
 import { planBrokerChanges, type BrokerChangeRefusal } from '../../operations/broker-changes.ts'
@@ -67,7 +68,8 @@ export interface ScaleRequest {
  *      differ from the StatefulSets' replicas (`scaleChange`), a scale starts, unless a rolling
  *      restart runs (phase waiting: one change at a time) or a KRaft controller would leave (refused).
  *   2. starting-brokers: the reconciler grew the StatefulSets; wait until every joining broker is
- *      registered and unfenced.
+ *      registered and unfenced, then uncordon it (an id that left in an earlier scale down keeps its
+ *      cordon in the cluster's metadata, and Kafka refuses to move data to a cordoned broker).
  *   3. moving: one plan (src/operations/broker-changes.ts, as `kafkaplane brokers add|remove`) gives the
  *      joining brokers a fair share and drains the leaving ones, spread kept on every dimension; run
  *      by the PlanRunner (throttled at spec.scaling.throttle, saved after every step, resumed by the
@@ -80,11 +82,14 @@ export interface ScaleRequest {
  *      pods go; it checks the partitions once more just before) and prunes their Services; wait until
  *      none of them is registered and unfenced.
  *   5. unregistering: their registrations are removed from KRaft (UnregisterBroker); finished.
- *   In 4 and 5, a leaving broker that holds a replica again (a topic created on it since its drain)
- *   sends the scale back to 3: its StatefulSet grows back, its pod returns with its volume, it is
- *   drained again. Kafka 4.1's own placement cannot be told to avoid a broker (4.4 ships KIP-1066's
- *   cordoned.log.dirs, not tried yet); kafkaplane's placements (the self-healer's, a KafkaTopic's)
- *   never put a replica on a leaving broker.
+ *   From metadata.version 4.3-IV0 on, the leaving brokers are cordoned (KIP-1066, cordoned.log.dirs=*)
+ *   once their drain is decided: Kafka's own placement (a topic another tool creates) leaves them out,
+ *   and Kafka refuses an assignment naming them; status.scale.cordon says so, or why not. The config
+ *   outlives the broker, so brokers joining are uncordoned before data moves to them (2).
+ *   In 4 and 5, a leaving broker that holds a replica again (below 4.3-IV0, a topic created on it since
+ *   its drain) sends the scale back to 3: its StatefulSet grows back, its pod returns with its volume,
+ *   it is drained again. kafkaplane's placements (the self-healer's, a KafkaTopic's) never put a
+ *   replica on a leaving broker.
  * Every phase change is written to status.scale (which makes the reconciler look again); the start,
  * the end and a refusal are Kubernetes Events on the KafkaCluster. A request that fails leaves the
  * phase as it is, with the problem said, and a later reconcile resumes it. `stop` aborts every scale
@@ -133,6 +138,7 @@ export class ScaleWorkers {
     const scale: ScaleStatus = { ...base, generation, ...change, phase: 'starting-brokers', message: '' }
     delete scale.reason
     delete scale.problem
+    delete scale.cordon
     delete scale.finishedAt
     if (request.rollActive) {
       return { ...scale, phase: 'waiting', message: `waiting for the rolling restart to finish (one change at a time): then ${describeChange(scale)}` }
@@ -205,6 +211,14 @@ export class ScaleWorkers {
           const unfenced = await this.#unfenced(admin, connection)
           const waiting = status.adding.filter((id) => !unfenced.has(id))
           if (waiting.length === 0) {
+            // An id that left in an earlier scale down may come back cordoned (its config outlives it).
+            const lifted = await setCordoned(admin, status.adding, false)
+            if (lifted.kind === 'done' && lifted.failures.length > 0) {
+              const message = `waiting to uncordon ${lifted.failures.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}: Kafka refuses a reassignment onto a cordoned broker`
+              if (status.message !== message) await publish({ message })
+              await sleep(pollMs, signal)
+              continue
+            }
             await publish({ phase: 'moving', message: `${brokersLine(status.adding)} registered: planning the moves` })
             continue
           }
@@ -289,6 +303,11 @@ export class ScaleWorkers {
     let state: PlanState | undefined
     switch (start.kind) {
       case 'declined': {
+        // Refused when planned again after a drain had cordoned them: the brokers stay, Kafka may place on them again.
+        if (status.cordon !== undefined && !status.cordon.startsWith('not ')) {
+          await setCordoned(admin, status.removing, false).catch(() => undefined)
+          delete status.cordon
+        }
         const refused = await this.#refused(key, request.resource, status, this.#ended.get(key) ?? (request.resource.status?.scale as ScaleStatus | undefined), refusal!.reason, refusal!)
         await publish(refused)
         return 'stop'
@@ -310,6 +329,7 @@ export class ScaleWorkers {
       case 'continue':
         state = start.state
     }
+    if (status.removing.length > 0 && status.cordon === undefined) await this.#cordon(key, admin, status, publish)
     if (state) {
       await publish({ planId: state.planId, moves: state.moves.length, moved: state.done.length, message: `moving: plan ${state.planId}, ${state.done.length} of ${state.moves.length} partitions moved`, problem: undefined })
       let lastWrite = 0
@@ -345,6 +365,26 @@ export class ScaleWorkers {
     }
     await publish({ phase: 'removing-pods', message: `${brokersLine(status.removing)} hold no replica: shrinking the StatefulSets` })
     return 'next'
+  }
+
+  /**
+   * Step 3, once the drain is decided: the leaving brokers cordoned (KIP-1066), so that Kafka's own
+   * placement (a topic another tool creates) leaves them out until they go, and Kafka refuses an
+   * assignment naming them; said in status.scale.cordon. Below metadata.version 4.3-IV0 Kafka cannot:
+   * said, and a replica put on them after the drain is drained again (#stillDrained). A broker that did
+   * not take it is tried again at the next plan.
+   */
+  async #cordon(key: string, admin: Admin, status: ScaleStatus, publish: (change: Partial<ScaleStatus>) => Promise<void>): Promise<void> {
+    const outcome = await setCordoned(admin, status.removing, true)
+    if (outcome.kind === 'unsupported') {
+      await publish({ cordon: `not cordoned: ${outcome.reason}; a topic another tool creates on them after their drain is drained again` })
+    } else if (outcome.failures.length === 0) {
+      await publish({ cordon: `${brokersLine(status.removing)} cordoned (cordoned.log.dirs=*): Kafka places no new partition on them and refuses an assignment naming them` })
+    } else {
+      this.#options.log(`KafkaCluster ${key}: scale ${status.scaleId}: could not cordon ${outcome.failures.map((f) => `broker ${f.broker} (${f.message})`).join(', ')}; tried again at the next plan`)
+      return
+    }
+    this.#options.log(`KafkaCluster ${key}: scale ${status.scaleId}: ${status.cordon}`)
   }
 
   /**
