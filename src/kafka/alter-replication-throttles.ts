@@ -1,10 +1,9 @@
 import type { Admin } from '@platformatic/kafka'
 import type { ThrottlePlan } from '../core/plan/moves.ts'
-import { isKafkaplaneError } from '../core/errors.ts'
+import { alterEachBroker, BROKER_RESOURCE, type BrokerConfigFailure, type BrokerConfigs } from './alter-broker-configs.ts'
 import { kafkaError } from './kafka-error.ts'
 
 const TOPIC_RESOURCE = 2 as const
-const BROKER_RESOURCE = 4 as const
 const SET = 0 as const
 const DELETE = 1 as const
 
@@ -13,10 +12,7 @@ export const TOPIC_THROTTLED_REPLICAS = ['leader.replication.throttled.replicas'
 
 /** A broker that did not take a throttle change (a dead or fenced broker cannot: Kafka routes a
  * broker's dynamic config to that broker itself), with the reason. */
-export interface ThrottleFailure {
-  broker: number
-  message: string
-}
+export type ThrottleFailure = BrokerConfigFailure
 
 /**
  * Sets a throttle plan (IncrementalAlterConfigs): the leader and follower rates on each of its brokers
@@ -51,14 +47,8 @@ export async function clearReplicationThrottles(admin: Admin, brokers: readonly 
   return perBroker(admin, brokers, BROKER_THROTTLE_RATES.map((name) => ({ name, configOperation: DELETE })))
 }
 
-type BrokerConfigs = Parameters<Admin['incrementalAlterConfigs']>[0]['resources'][number]['configs']
-
-async function perBroker(admin: Admin, brokers: readonly number[], configs: BrokerConfigs): Promise<ThrottleFailure[]> {
-  const outcomes = await Promise.allSettled(brokers.map((b) => alter(admin, [{ resourceType: BROKER_RESOURCE, resourceName: String(b), configs }], b)))
-  // A missing ACL is no broker's state: it stops the caller at once.
-  const denied = outcomes.find((o) => o.status === 'rejected' && isKafkaplaneError(o.reason, 'KAFKA_NOT_AUTHORIZED'))
-  if (denied) throw (denied as PromiseRejectedResult).reason
-  return outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ broker: brokers[i]!, message: (o.reason as Error).message }] : []))
+function perBroker(admin: Admin, brokers: readonly number[], configs: BrokerConfigs): Promise<ThrottleFailure[]> {
+  return alterEachBroker(admin, brokers, configs, 'replication throttles', () => 'check that the brokers are reachable; the throttle change can be repeated safely')
 }
 
 export interface ThrottlesFound {

@@ -1,12 +1,10 @@
 import type { Admin } from '@platformatic/kafka'
-import { isKafkaplaneError } from '../core/errors.ts'
 import { cordoningSupported, CORDONING_MIN_METADATA } from '../core/upgrade/kafka-releases.ts'
+import { alterEachBroker } from './alter-broker-configs.ts'
 import { describeMetadataVersion } from './describe-features.ts'
-import { kafkaError } from './kafka-error.ts'
 
 /** KIP-1066: a broker's log directories Kafka's own placement leaves out; `*` is all of them. */
 export const CORDONED_LOG_DIRS = 'cordoned.log.dirs'
-const BROKER_RESOURCE = 4 as const
 const SET = 0 as const
 const DELETE = 1 as const
 
@@ -38,17 +36,5 @@ export async function setCordoned(admin: Admin, brokers: readonly number[], cord
     return { kind: 'unsupported', reason: `the cluster's metadata.version is at level ${finalized}; Kafka cordons brokers (KIP-1066) from ${CORDONING_MIN_METADATA.name} (level ${CORDONING_MIN_METADATA.level}) on` }
   }
   const configs = [cordoned ? { name: CORDONED_LOG_DIRS, configOperation: SET, value: '*' } : { name: CORDONED_LOG_DIRS, configOperation: DELETE }]
-  const outcomes = await Promise.allSettled(
-    brokers.map(async (broker) => {
-      try {
-        await admin.incrementalAlterConfigs({ resources: [{ resourceType: BROKER_RESOURCE, resourceName: String(broker), configs }] })
-      } catch (err) {
-        throw kafkaError(`IncrementalAlterConfigs of ${CORDONED_LOG_DIRS} on broker ${broker}`, err, { fix: `check that broker ${broker} is up; cordoning can be repeated safely`, resource: { broker } })
-      }
-    }),
-  )
-  // A missing ACL is no broker's state: it stops the caller at once.
-  const denied = outcomes.find((o) => o.status === 'rejected' && isKafkaplaneError(o.reason, 'KAFKA_NOT_AUTHORIZED'))
-  if (denied) throw (denied as PromiseRejectedResult).reason
-  return { kind: 'done', failures: outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ broker: brokers[i]!, message: (o.reason as Error).message }] : [])) }
+  return { kind: 'done', failures: await alterEachBroker(admin, brokers, configs, CORDONED_LOG_DIRS, (broker) => `check that broker ${broker} is up; cordoning can be repeated safely`) }
 }
