@@ -1,5 +1,5 @@
 import { parseQuantity } from '../model/quantity.ts'
-import { CONDITIONS_SCHEMA, DNS_LABEL_PATTERN, QUANTITY_PATTERN, rule, type Schema } from './schema.ts'
+import { CONDITIONS_SCHEMA, DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN, QUANTITY_PATTERN, rule, type Schema } from './schema.ts'
 import { OWNED_BROKER_PROPERTIES } from '../../core/broker-properties.ts'
 
 /**
@@ -77,7 +77,25 @@ export interface ListenerSpec {
   port: number
   protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL'
   advertisedAddress: string
+  /** The listener's certificate (protocol SSL or SASL_SSL only). */
+  tls?: ListenerTlsSpec
 }
+
+/**
+ * Where a TLS listener's certificate comes from: a Secret of the KafkaCluster's namespace in the home
+ * Kubernetes cluster, of cert-manager's shape (`tls.crt` the chain, `tls.key` its key, `ca.crt` the CA
+ * that client certificates are checked against). The operator checks it and copies it to every
+ * Kubernetes cluster of the KafkaCluster (src/kube/model/listener-certificates.ts); a new certificate in it
+ * restarts the brokers (roll reason `certificates`).
+ */
+export interface ListenerTlsSpec {
+  secretName: string
+  /** Whether clients must show a certificate signed by the Secret's ca.crt (mTLS). */
+  clientAuthentication: 'required' | 'requested' | 'none'
+}
+
+/** Whether a listener's protocol is TLS (SSL, SASL_SSL). */
+export const tlsProtocol = (protocol: ListenerSpec['protocol']): boolean => protocol === 'SSL' || protocol === 'SASL_SSL'
 
 export interface TolerationSpec {
   key?: string
@@ -307,6 +325,20 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
             pattern: ADDRESS_PATTERN,
             description: `HOST:PORT clients are told for each broker, a template with {${ADDRESS_PLACEHOLDERS.join('}, {')}} that must contain {id}, {pod}, {podIP} or {brokerService}, e.g. advertisedAddress: "kafka-{id}.{cluster}.example.com:{port}"; {podIP} is the pod's IP at each start (for clients on a flat network, e.g. VPC-native pods), never the inter-broker listener's`,
           },
+          tls: {
+            type: 'object',
+            required: ['secretName'],
+            description: 'the certificate of an SSL or SASL_SSL listener, e.g. tls: {secretName: kafka-tls}: a Secret in the KafkaCluster\'s namespace of the home Kubernetes cluster with tls.crt, tls.key and ca.crt (as cert-manager writes it)',
+            properties: {
+              secretName: { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN_PATTERN, description: 'the Secret\'s name, e.g. secretName: kafka-tls' },
+              clientAuthentication: {
+                type: 'string',
+                enum: ['required', 'requested', 'none'],
+                default: 'required',
+                description: 'required (mTLS: clients show a certificate signed by the Secret\'s ca.crt), requested, or none',
+              },
+            },
+          },
         },
         'x-kubernetes-validations': [
           rule<ListenerSpec>({
@@ -314,6 +346,12 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
             message: 'spec.listeners[].advertisedAddress must give every broker its own address; put {id}, {pod}, {podIP} or {brokerService} in it, e.g. "kafka-{id}.example.com:{port}"',
             fieldPath: '.advertisedAddress',
             holds: (l) => ['{id}', '{pod}', '{podIP}', '{brokerService}'].some((p) => l.advertisedAddress.includes(p)),
+          }),
+          rule<ListenerSpec>({
+            rule: "(self.protocol == 'SSL' || self.protocol == 'SASL_SSL') == has(self.tls)",
+            message: 'spec.listeners[]: an SSL or SASL_SSL listener needs tls.secretName (its certificate), and only those have tls; add tls: {secretName: SECRET}, or remove tls from a PLAINTEXT or SASL_PLAINTEXT listener',
+            fieldPath: '.tls',
+            holds: (l) => tlsProtocol(l.protocol) === (l.tls !== undefined),
           }),
           rule<ListenerSpec>({
             rule: "self.name != 'CONTROLLER'",
@@ -477,6 +515,12 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
       message: 'spec.interBrokerListener names no listener of spec.listeners; name one of them, or leave it out for the first',
       fieldPath: '.interBrokerListener',
       holds: (s) => s.interBrokerListener === undefined || s.listeners.some((l) => l.name === s.interBrokerListener),
+    }),
+    rule<Spec>({
+      rule: "has(self.interBrokerListener) ? self.listeners.all(l, l.name != self.interBrokerListener || !has(l.tls)) : !has(self.listeners[0].tls)",
+      message: 'spec.interBrokerListener: TLS between brokers is not supported yet (the readiness probes and the operator reach brokers over that listener without a certificate); replicate over a PLAINTEXT listener and give clients the TLS one, e.g. interBrokerListener: INTERNAL',
+      fieldPath: '.interBrokerListener',
+      holds: (s) => (s.interBrokerListener !== undefined ? s.listeners.every((l) => l.name !== s.interBrokerListener || l.tls === undefined) : s.listeners[0]?.tls === undefined),
     }),
     rule<Spec>({
       rule: 'self.listeners.all(l, l.port != self.controllerPort && self.listeners.exists_one(m, m.port == l.port))',

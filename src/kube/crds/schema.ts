@@ -75,6 +75,8 @@ export function* schemaNodes(schema: Schema, path = ''): Generator<{ path: strin
 export const QUANTITY_PATTERN = '^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[mkMGTPE])?$'
 /** A DNS-1123 label (names of Kubernetes clusters here: they end up in object names). */
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
+/** A Kubernetes object name of most kinds (Secrets, ConfigMaps): a DNS subdomain, RFC 1123. */
+export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'
 
 /** The condition list every status carries (the metav1.Condition shape). */
 export const CONDITIONS_SCHEMA: Schema = {

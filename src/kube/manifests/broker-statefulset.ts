@@ -3,6 +3,8 @@ import { METADATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } fro
 import { brokerConfigMap, CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
 import { brokerLabels, brokerSelector, contentHash, ZONE_LABEL } from './labels.ts'
 import { CONTAINER_SECURITY, kafkaStatefulSet, volumeClaim } from './kafka-statefulset.ts'
+import { listenerTlsVolume } from './listener-tls-secret.ts'
+import { CERTIFICATES_HASH_ANNOTATION } from './pod-restart-reasons.ts'
 
 /** Where the broker image has kafkaplane's command (deploy/Dockerfile). */
 export const KAFKAPLANE_BIN = '/opt/kafkaplane/bin/kafkaplane'
@@ -20,11 +22,15 @@ export const PROBE_SERVER_PORT = 8088
  *   - a `probe-server` sidecar (a native sidecar: an init container that keeps running) with
  *     `kafkaplane probe serve`: it keeps the Kafka client loaded and reads the cluster just ahead of the
  *     kubelet's next probe, and the exec probes ask it (KAFKAPLANE_PROBE_SERVER) instead of loading the
- *     client in a new process each period; when it does not answer they ask the cluster themselves.
+ *     client in a new process each period; when it does not answer they ask the cluster themselves;
+ *   - with TLS listeners, the operator's copy of their certificates mounted (listener-tls-secret.ts) and
+ *     its hash (`certificatesHash`, when the operator has made it) on the pod template: a broker started
+ *     with another one restarts.
  */
-export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesClusterModel): V1StatefulSet {
+export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesClusterModel, certificatesHash?: string): V1StatefulSet {
   const spec = model.spec
   const probePort = model.interBrokerListener.port
+  const tls = model.tlsListeners.length > 0 ? listenerTlsVolume(cluster) : undefined
   // What both the broker and its probe server need: the broker's id (its pod's index) and its own listener.
   const brokerEnv: V1EnvVar[] = [
     { name: 'KAFKAPLANE_BROKER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
@@ -41,7 +47,9 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
     replicas: cluster.brokers.length,
     firstId: cluster.firstId,
     configHash: configHash(model, cluster),
+    ...(certificatesHash === undefined ? {} : { annotations: { [CERTIFICATES_HASH_ANNOTATION]: certificatesHash } }),
     configMap: cluster.configMap,
+    ...(tls ? { volumes: [tls.volume] } : {}),
     initContainers: [probeServerSidecar(model, '--broker-id "$KAFKAPLANE_BROKER_ID"', brokerEnv)],
     kafka: {
       name: 'kafka',
@@ -70,7 +78,7 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
       startupProbe: probe('live', { periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 180 }),
       livenessProbe: probe('live', { periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 4 }),
       readinessProbe: probe('ready', { periodSeconds: 15, timeoutSeconds: 12, failureThreshold: 1, successThreshold: 1 }),
-      volumeMounts: spec.storage.metadata ? [{ name: 'metadata', mountPath: METADATA_DIR }] : [],
+      volumeMounts: [...(spec.storage.metadata ? [{ name: 'metadata', mountPath: METADATA_DIR }] : []), ...(tls ? [tls.mount] : [])],
     },
     claims: [
       volumeClaim('data', spec.storage.size, spec.storage.class),

@@ -1,4 +1,4 @@
-import type { V1Container, V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1PodSpec, V1StatefulSet } from '@kubernetes/client-node'
+import type { V1Container, V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1PodSpec, V1StatefulSet, V1Volume } from '@kubernetes/client-node'
 import { DATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { CONFIG_MOUNT, RUN_DIR } from './broker-config-map.ts'
 import { HOSTNAME_LABEL, KUBERNETES_CLUSTER_LABEL, ZONE_LABEL } from './labels.ts'
@@ -18,7 +18,11 @@ export interface KafkaStatefulSetShape {
   replicas: number
   firstId: number
   configHash: string
+  /** More pod template annotations (the brokers' certificates hash). */
+  annotations?: Record<string, string>
   configMap: string
+  /** More volumes (the brokers' listener certificates), mounted by the Kafka container's own mounts. */
+  volumes?: V1Volume[]
   /** The Kafka container, whose mounts get the data, config, run and tmp volumes added after its own. */
   kafka: V1Container
   initContainers?: V1Container[]
@@ -55,7 +59,7 @@ export function kafkaStatefulSet(model: KafkaClusterModel, cluster: KubernetesCl
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
       selector: { matchLabels: selector },
       template: {
-        metadata: { labels: shape.labels, annotations: { [CONFIG_HASH_ANNOTATION]: shape.configHash } },
+        metadata: { labels: shape.labels, annotations: { [CONFIG_HASH_ANNOTATION]: shape.configHash, ...shape.annotations } },
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
@@ -89,6 +93,7 @@ export function kafkaStatefulSet(model: KafkaClusterModel, cluster: KubernetesCl
             { name: 'config', configMap: { name: shape.configMap } },
             { name: 'run', emptyDir: {} },
             { name: 'tmp', emptyDir: {} },
+            ...(shape.volumes ?? []),
           ],
         },
       },

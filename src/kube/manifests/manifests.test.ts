@@ -121,7 +121,9 @@ test('install: CRDs, least-privilege RBAC and the operator Deployment', () => {
   assert.deepEqual([binding.metadata.namespace, binding.roleRef, binding.subjects], ['ops', { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kafkaplane-operator' }, [{ kind: 'ServiceAccount', name: 'kafkaplane-operator', namespace: 'ops' }]])
   const verbs = OPERATOR_CLUSTER_RULES.flatMap((r) => r.verbs)
   assert.ok(!verbs.includes('*') && OPERATOR_CLUSTER_RULES.every((r) => !r.resources!.includes('*')))
-  assert.ok(!OPERATOR_CLUSTER_RULES.some((r) => r.resources!.includes('secrets') || r.resources!.includes('nodes')))
+  assert.ok(!OPERATOR_CLUSTER_RULES.some((r) => r.resources!.includes('nodes')))
+  // Secrets: read by name and its own copies written, never watched (no cache of every Secret).
+  assert.deepEqual(OPERATOR_CLUSTER_RULES.filter((r) => r.resources!.includes('secrets')).map((r) => [r.resources, r.verbs]), [[['secrets'], ['get', 'list', 'create', 'update', 'patch', 'delete']]])
   assert.ok(!OPERATOR_CLUSTER_RULES.some((r) => r.resources!.includes('persistentvolumeclaims') && r.verbs.includes('delete')))
   const deployment = objects.at(-1)
   assert.equal(deployment.metadata.namespace, 'ops')

@@ -12,7 +12,10 @@ const WATCH = ['get', 'list', 'watch']
  *   - manage the objects it renders (StatefulSets, Services, ConfigMaps, PodDisruptionBudgets);
  *   - read broker pods and evict them (the roller restarts a broker through the Eviction API, so that
  *     the PodDisruptionBudgets weigh its restarts together with node drains);
- *   - read PVCs (never delete: a topic's data outlives its objects) and write Events.
+ *   - read PVCs (never delete: a topic's data outlives its objects) and write Events;
+ *   - read the Secrets TLS listeners name (by name: `get`) and write its copies of them, which it lists
+ *     by its labels to prune (model/listener-certificates.ts); never `watch`: no cache of every Secret
+ *     (a renewed certificate is seen at the next reconcile, at least once a resync).
  * Its leader election's Lease is in its own namespace only: OPERATOR_LEASE_RULES, a Role.
  */
 export const OPERATOR_CLUSTER_RULES: readonly V1PolicyRule[] = [
@@ -21,6 +24,7 @@ export const OPERATOR_CLUSTER_RULES: readonly V1PolicyRule[] = [
   { apiGroups: [API_GROUP], resources: ['kafkaclusters/finalizers', 'kafkatopics/finalizers'], verbs: ['update'] },
   { apiGroups: ['apps'], resources: ['statefulsets'], verbs: MANAGE },
   { apiGroups: [''], resources: ['services', 'configmaps'], verbs: MANAGE },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'] },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: MANAGE },
   { apiGroups: [''], resources: ['pods'], verbs: WATCH },
   { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },

@@ -4,6 +4,11 @@ import type { RestartReason } from '../../core/roll/roll-rules.ts'
 /** On the pod template: the hash of the broker's config (broker-statefulset.ts); a pod with another one runs an old config. */
 export const CONFIG_HASH_ANNOTATION = 'kafkaplane.io/config-hash'
 /**
+ * On the pod template: the hash of the TLS listeners' certificates as the brokers load them (the
+ * operator's copy, model/listener-certificates.ts); a pod with another one serves an old certificate.
+ */
+export const CERTIFICATES_HASH_ANNOTATION = 'kafkaplane.io/certificates-hash'
+/**
  * On a pod: asks the roller to restart it (`kubectl annotate pod kafka-k8s-1-3 kafkaplane.io/restart=now`).
  * The pod that replaces it does not carry it, so one request restarts it once.
  */
@@ -23,8 +28,9 @@ export function templateKafkaVersion(statefulSet: V1StatefulSet): string | undef
  *   1. version: the Kafka version its broker container runs differs from the template's;
  *   2. image: a container's image differs (same version: a rebuilt or patched image);
  *   3. config: its config hash differs from the template's;
- *   4. manual: someone annotated it with `kafkaplane.io/restart`;
- *   5. otherwise, made from an older template revision than the StatefulSet's update revision (resources,
+ *   4. certificates: its TLS listeners' certificates hash differs from the template's (a renewed Secret);
+ *   5. manual: someone annotated it with `kafkaplane.io/restart`;
+ *   6. otherwise, made from an older template revision than the StatefulSet's update revision (resources,
  *      probes, affinity): config, naming both revisions.
  * An empty list: it runs what is wanted.
  */
@@ -43,6 +49,9 @@ export function podRestartReasons(pod: V1Pod, statefulSet: V1StatefulSet): Resta
   const hash = template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION]
   const podHash = pod.metadata?.annotations?.[CONFIG_HASH_ANNOTATION]
   if (hash !== undefined && podHash !== hash) reasons.push({ kind: 'config', detail: `config hash ${podHash ?? '(none)'} -> ${hash}` })
+  const certificates = template?.metadata?.annotations?.[CERTIFICATES_HASH_ANNOTATION]
+  const podCertificates = pod.metadata?.annotations?.[CERTIFICATES_HASH_ANNOTATION]
+  if (certificates !== undefined && podCertificates !== certificates) reasons.push({ kind: 'certificates', detail: `listener certificates ${podCertificates ?? '(none)'} -> ${certificates}` })
   const asked = pod.metadata?.annotations?.[RESTART_ANNOTATION]
   if (asked !== undefined) reasons.push({ kind: 'manual', detail: `annotated ${RESTART_ANNOTATION}=${asked}` })
   const revision = pod.metadata?.labels?.[REVISION_LABEL]

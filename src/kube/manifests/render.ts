@@ -4,6 +4,8 @@ import type { KafkaClusterModel } from '../model/kafka-cluster-model.ts'
 import { brokerConfigMap } from './broker-config-map.ts'
 import { brokerService } from './broker-service.ts'
 import { brokerStatefulSet } from './broker-statefulset.ts'
+import type { ListenerCertificates } from '../model/listener-certificates.ts'
+import { listenerTlsSecret } from './listener-tls-secret.ts'
 import { headlessService } from './headless-service.ts'
 import { operatorNamespace } from './operator-namespace.ts'
 import { operatorClusterRole, operatorClusterRoleBinding, operatorLeaseRole, operatorLeaseRoleBinding } from './operator-rbac.ts'
@@ -34,9 +36,12 @@ export interface RenderedBudgets {
  * controllers' first where the cluster has some (ConfigMap, headless Service, per-controller Services,
  * PodDisruptionBudget, StatefulSet: the brokers wait for a quorum), then the brokers' (the same
  * kinds). `budgets`: the PDBs' `maxUnavailable`; without them, `spec.rolling.maxUnavailable` for
- * brokers and the quorum's own default for controllers (pod-disruption-budget.ts).
+ * brokers and the quorum's own default for controllers (pod-disruption-budget.ts). `certificates`: the
+ * TLS listeners' certificates as the operator checked them (model/listener-certificates.ts), copied into
+ * a Secret before the brokers' StatefulSet; without them (`kafkaplane render`) the StatefulSet names the
+ * Secret the operator would write, and no Secret is rendered.
  */
-export function renderKafkaCluster(model: KafkaClusterModel, budgets: RenderedBudgets = {}): ClusterManifests[] {
+export function renderKafkaCluster(model: KafkaClusterModel, budgets: RenderedBudgets = {}, certificates?: ListenerCertificates): ClusterManifests[] {
   return model.clusters.map((cluster) => {
     const set = cluster.controllerSet
     return {
@@ -56,7 +61,8 @@ export function renderKafkaCluster(model: KafkaClusterModel, budgets: RenderedBu
         headlessService(model, cluster),
         ...cluster.brokers.map((b) => brokerService(model, cluster, b)),
         podDisruptionBudget(model, cluster, budgets.brokers?.get(cluster.name)),
-        brokerStatefulSet(model, cluster),
+        ...(certificates && model.tlsListeners.length > 0 ? [listenerTlsSecret(model, cluster, certificates)] : []),
+        brokerStatefulSet(model, cluster, model.tlsListeners.length > 0 ? certificates?.hash : undefined),
       ],
     }
   })

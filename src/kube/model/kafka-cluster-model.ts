@@ -5,6 +5,7 @@ import type { Topology } from '../../core/topology/topology.ts'
 import { KAFKA_CLUSTER, resourceSchema } from '../crds/crd.ts'
 import { dedicatedControllers, type KafkaClusterSpec, type ListenerSpec, type ResourcesSpec } from '../crds/kafka-cluster.ts'
 import { compileSpecValidator, show, type FieldProblem } from '../crds/validate.ts'
+import { listenerTlsProperties, tlsListeners, type TlsListener } from './listener-certificates.ts'
 import { parseQuantity, toMebibytes } from './quantity.ts'
 
 /** A KafkaCluster as read from a file or the API server: the spec is checked here, not trusted. */
@@ -97,6 +98,8 @@ export interface KafkaClusterModel {
   /** Every dedicated controller, over all Kubernetes clusters (empty: the controllers are brokers). */
   dedicatedControllers: readonly ControllerModel[]
   interBrokerListener: ListenerSpec
+  /** The TLS listeners (SSL, SASL_SSL) and their certificates' Secrets (listener-certificates.ts). */
+  tlsListeners: readonly TlsListener[]
   memoryBytes: number
   heapMebibytes: number
   /** A dedicated controller's container memory and heap (spec.controllerResources). */
@@ -204,6 +207,8 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
   const controllerAddress = (id: number) => `${hostOf(addressOf(clusterOf.get(id)!, id, interBrokerListener, dedicated ? 'controller' : 'broker'))}:${spec.controllerPort}`
   const voters = controllers.map((id) => `${id}@${controllerAddress(id)}`).join(',')
   const protocolMap = ['CONTROLLER:PLAINTEXT', ...spec.listeners.map((l) => `${l.name}:${l.protocol}`)].join(',')
+  const secured = tlsListeners(spec.listeners)
+  const tlsProperties = listenerTlsProperties(secured)
   const defaults = safeBrokerDefaults(placement.replicationFactor, placement.minInsyncReplicas)
   const controllerSet = (c: (typeof planned)[number]): ControllerSetModel | undefined => {
     if (c.controllerIds.length === 0) return undefined
@@ -251,6 +256,7 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
         'log.dirs': `${DATA_DIR}/logs`,
         ...(spec.storage.metadata ? { 'metadata.log.dir': `${METADATA_DIR}/log` } : {}),
         'broker.rack': zone,
+        ...tlsProperties,
       }
       return {
         id,
@@ -293,6 +299,7 @@ export function kafkaClusterModel(resource: KafkaClusterResource, namespaceDefau
       controllers,
       dedicatedControllers: clusters.flatMap((c) => c.controllerSet?.controllers ?? []),
       interBrokerListener,
+      tlsListeners: secured,
       memoryBytes,
       heapMebibytes: toMebibytes(heapBytes),
       controllerMemoryBytes: controllerMemory.memoryBytes,

@@ -11,6 +11,7 @@ import type { FieldProblem } from '../crds/validate.ts'
 import { brokerSelector, clusterSelector, controllerSelector, ZONE_LABEL } from '../manifests/labels.ts'
 import { renderKafkaCluster, type ClusterManifests } from '../manifests/render.ts'
 import { kafkaClusterModel, type KafkaClusterModel, type KafkaClusterResource } from '../model/kafka-cluster-model.ts'
+import { listenerCertificates, type CertificatesResult, type SecretData } from '../model/listener-certificates.ts'
 import type { Standing } from './conditions.ts'
 import { splitKey } from './controller.ts'
 import { bootstrapServers } from './bootstrap-servers.ts'
@@ -31,6 +32,8 @@ import type { ReconcileOutcome } from './work-queue.ts'
 
 /** How long each Kubernetes cluster's turn lasts when what the partitions can spare does not reach them all (core/roll/disruption-budget.ts). */
 export const DISRUPTION_TURN_MS = 60_000
+/** How soon a TLS listener's Secret that failed its checks is read again. */
+const CERTIFICATES_RETRY_MS = 30_000
 /** How soon a budget handed over is raised, after the one it comes from was lowered. */
 const HANDOVER_MS = 2000
 
@@ -40,6 +43,7 @@ export const CONTEXTS_ANNOTATION = 'kafkaplane.io/applied-contexts'
 /** Kinds the operator prunes: every kind the renderers make for a KafkaCluster. */
 export const PRUNED_KINDS = [
   { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'Secret' },
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'apps/v1', kind: 'StatefulSet' },
@@ -168,6 +172,19 @@ export class KafkaClusterReconciler {
       return { requeueAfterMs: this.#notReadyRequeueMs }
     }
 
+    // The TLS listeners' certificates, checked before anything is applied: when a Secret fails its
+    // checks nothing changes, and the brokers keep serving the certificates they have.
+    const certificates = await this.#listenerCertificates(desired)
+    if (!certificates.ok) {
+      await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(previousContexts) })
+      const message = `${certificates.problems.join('; ')}; nothing is applied until then, and the brokers keep the certificates they have`
+      const said = resource.status?.conditions?.some((c: { type: string; message?: string }) => c.type === 'Degraded' && c.message === message)
+      await this.#status(resource, clusterStatusFields(desired, []), { state: 'degraded', reason: 'InvalidListenerCertificate', message })
+      if (!said) await this.#event(resource, 'InvalidListenerCertificate', message, 'Warning')
+      this.#log(`KafkaCluster ${key}: ${message}`)
+      return { requeueAfterMs: CERTIFICATES_RETRY_MS }
+    }
+
     // Step 5: a scale (brokers joining or leaving) decides how many brokers each StatefulSet has now.
     const current = await this.#currentReplicas(resource, desired)
     const rollActive = this.#rolls?.running(key) === true || (resource.status?.roll as RollStatus | undefined)?.status === 'running'
@@ -184,7 +201,7 @@ export class KafkaClusterReconciler {
     const model = effective(await this.#holdShrinks(key, desired, current, renderedCounts(desired.spec, current, scale)))
     const scaling = scale !== undefined && isActive(scale)
     const budgets = await this.#disruptionBudgets(key, model, resource.status?.roll as RollStatus | undefined)
-    const manifests = renderKafkaCluster(model, { brokers: budgets.maxUnavailable, controllers: budgets.controllers })
+    const manifests = renderKafkaCluster(model, { brokers: budgets.maxUnavailable, controllers: budgets.controllers }, certificates.value)
     const contexts = [...new Set([...previousContexts, ...manifests.map((m) => m.context)])].sort()
     await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(contexts) })
 
@@ -422,6 +439,24 @@ export class KafkaClusterReconciler {
       this.#log(`KafkaCluster ${key}: could not settle the metadata.version (${describeError(err)}); trying again`)
       return false
     }
+  }
+
+  /**
+   * The TLS listeners' Secrets, read by name in the KafkaCluster's namespace of the home cluster and
+   * checked (model/listener-certificates.ts); none when it has no TLS listener.
+   */
+  async #listenerCertificates(model: KafkaClusterModel): Promise<CertificatesResult | { ok: true; value: undefined }> {
+    if (model.tlsListeners.length === 0) return { ok: true, value: undefined }
+    const secrets = new Map<string, SecretData | undefined>()
+    for (const name of new Set(model.tlsListeners.map((l) => l.secretName))) {
+      try {
+        secrets.set(name, (await this.#clusters.home.core.readNamespacedSecret({ name, namespace: model.namespace })).data ?? {})
+      } catch (err) {
+        if (!(err instanceof ApiException && err.code === 404)) throw err
+        secrets.set(name, undefined)
+      }
+    }
+    return listenerCertificates(model.tlsListeners, secrets, model.namespace, new Date())
   }
 
   async #event(resource: CustomResource, reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
