@@ -70,6 +70,9 @@ export interface Execution {
  *   - with an unfinished plan of another operation, or reassignments in flight not started by
  *     kafkaplane: refuse (exit 2) and change nothing;
  *   - else: `plan(live)` gives the proposals; --dry-run prints them; otherwise they are executed.
+ * Once a plan goes ahead (new, continued, or nothing to move; never a dry run), `beforeMoves` runs
+ * before any move starts: what the verb changes beside the moves (`brokers remove` cordons its
+ * brokers, `brokers add` uncordons them). An exit code it returns ends the run there, the plan kept.
  * Exit codes: 0 done (or nothing to do), 1 failed, 2 bad input.
  */
 export async function runExecution(
@@ -77,7 +80,7 @@ export async function runExecution(
   values: ExecutionValues,
   operation: string,
   plan: (execution: Execution) => Promise<Proposal[] | number>,
-  options: { quietWhenNothing?: boolean } = {},
+  options: { quietWhenNothing?: boolean; beforeMoves?: (execution: Execution) => Promise<number | undefined> } = {},
 ): Promise<number> {
   const connection = connectionOptions(values as Parameters<typeof connectionOptions>[0], io.env)
   const throttle = rateOption('--throttle', values.throttle as string | undefined) ?? DEFAULT_THROTTLE_BYTES_PER_SECOND
@@ -92,6 +95,7 @@ export async function runExecution(
   try {
     const cluster = new KafkaExecutorCluster(admin, connection)
     const live = await untilAnswered(io, () => readLiveCluster(cluster, file))
+    const execution: Execution = { io, admin, connection, live, operation }
     const runner = await PlanRunner.open({
       cluster,
       stateFile: (values['state-file'] as string | undefined) ?? defaultStateFile(live.clusterId, io.env),
@@ -129,7 +133,7 @@ export async function runExecution(
         dryRun: Boolean(values['dry-run']),
       },
       async () => {
-        const proposals = await plan({ io, admin, connection, live, operation })
+        const proposals = await plan(execution)
         if (typeof proposals !== 'number') return proposals
         declined = proposals
         return undefined
@@ -151,11 +155,14 @@ export async function runExecution(
       }
       case 'declined':
         return declined
-      case 'nothing':
+      case 'nothing': {
+        const stopped = values['dry-run'] ? undefined : await options.beforeMoves?.(execution)
+        if (stopped !== undefined) return stopped
         if (options.quietWhenNothing) return 0
         if (values['dry-run']) io.stdout.write(renderReassignment([]) + '\n')
         io.stderr.write('nothing to move: the cluster already matches the plan\n')
         return 0
+      }
       case 'continue': {
         const unfinished = start.state
         if (values['dry-run']) {
@@ -178,6 +185,8 @@ export async function runExecution(
         io.stderr.write(`kafkaplane: plan ${state.planId} (${operation}): ${movesLine(moves)}; ${formatBytes(start.bytes)} to copy; state in ${stateFile}\n`)
       }
     }
+    const stopped = await options.beforeMoves?.(execution)
+    if (stopped !== undefined) return stopped
 
     return await untilStopped(io, 'moves in flight go on (throttled). Run the same command to continue, or add --cancel.', async (signal) => {
       const result = await runner.run(state, { limits, pollMs, brokerWaitMs, signal })

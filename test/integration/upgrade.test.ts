@@ -7,17 +7,21 @@
  * proof of `kafkaplane roll`, whose batches roll.test.ts proves), while metadata.version stays, a roll
  * back is still allowed then;
  * finalizing raises metadata.version; after that a roll back is refused with the reason and changes
- * nothing. Then the test's own cluster handle restarts a broker on the new version, not the pinned one.
+ * nothing. Once finalized (Kafka 4.4: metadata.version 4.3-IV0 or newer), `kafkaplane brokers remove`
+ * drains a broker and leaves it cordoned (KIP-1066), and `brokers add` uncordons it and moves data back
+ * onto it. Then the test's own cluster handle restarts a broker on the new version, not the pinned one.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { cordoningSupported, CORDONING_MIN_METADATA } from '../../src/core/upgrade/kafka-releases.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { CORDONED_LOG_DIRS, setCordoned } from '../../src/kafka/cordon-brokers.ts'
 import { createTopicWithAssignment } from '../../src/kafka/create-topic.ts'
+import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
 import { kafkaError } from '../../src/kafka/kafka-error.ts'
 import { describeClusterSnapshot } from '../../src/kafka/describe-cluster-snapshot.ts'
 import { describeMetadataVersion } from '../../src/kafka/describe-features.ts'
@@ -207,6 +211,63 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
       assert.ok(onIt > 0, `broker ${broker} uncordoned: Kafka places replicas on it again`)
     } finally {
       if (made.length > 0) await admin.deleteTopics({ topics: made }).catch(() => {})
+      await admin.close()
+    }
+  })
+
+  test(`brokers remove on a cluster at ${CORDONING_MIN_METADATA.name} or newer drains the broker and leaves it cordoned (a refused or dry run cordons nothing); brokers add uncordons it and moves data back onto it`, async (t) => {
+    const { finalized } = await metadataVersion()
+    if (!cordoningSupported(finalized)) return t.skip(`Kafka ${NEWEST} finalizes level ${finalized}, below ${CORDONING_MIN_METADATA.name}`)
+    const broker = cluster.brokerIds().at(-1)!
+    const stateFile = join(scratch, 'brokers-plan.json')
+    const cli = (...args: string[]) => runCli([...args, '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'], { timeoutMs: 300_000 })
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    /** The broker's cordoned.log.dirs as it answers ('' when unset), once it is `expected` or after 15 s (a config reaches the broker through the metadata log). */
+    const cordonedLogDirs = async (expected: string) => {
+      const deadline = Date.now() + 15_000
+      for (;;) {
+        const [described] = await admin.describeConfigs({ resources: [{ resourceType: 4, resourceName: String(broker), configurationKeys: [CORDONED_LOG_DIRS] }] })
+        const value = described?.configs.find((c) => c.name === CORDONED_LOG_DIRS)?.value ?? ''
+        if (value === expected || Date.now() > deadline) return value
+        await sleep(500)
+      }
+    }
+    /** Partitions (internal topics too) with a replica on the broker. */
+    const onBroker = async () => (await describeAssignment(admin, await admin.listTopics({ includeInternals: true }))).filter((p) => p.replicas.includes(broker)).length
+    try {
+      assert.equal(await cordonedLogDirs(''), '', `broker ${broker} starts uncordoned (the test before lifted its cordon)`)
+      // Refused (the brokers left would be fewer than RF 3), and a dry run: nothing cordoned.
+      const refused = await cli('brokers', 'remove', `1,${broker}`)
+      assert.equal(refused.code, 2, refused.stdout + refused.stderr)
+      assert.match(refused.stderr, /fewer than the replication factor 3/)
+      const dry = await cli('brokers', 'remove', String(broker), '--dry-run')
+      assert.equal(dry.code, 0, dry.stdout + dry.stderr)
+      assert.doesNotMatch(refused.stderr + dry.stderr, /cordoned/)
+      await sleep(2000)
+      assert.equal(await cordonedLogDirs(''), '', 'a refused command and a dry run cordon nothing')
+      assert.ok((await onBroker()) > 0, `broker ${broker} holds replicas before`)
+
+      const removed = await cli('brokers', 'remove', String(broker))
+      assert.equal(removed.code, 0, removed.stdout + removed.stderr)
+      assert.match(removed.stderr, new RegExp(`^kafkaplane: broker ${broker} cordoned \\(cordoned\\.log\\.dirs=\\*\\): Kafka places no new partition on it and refuses an assignment naming it$`, 'm'))
+      assert.match(removed.stdout, new RegExp(`broker ${broker} holds no replicas: safe to stop`))
+      assert.equal(await cordonedLogDirs('*'), '*', `broker ${broker} cordoned`)
+      assert.equal(await onBroker(), 0, `broker ${broker} drained`)
+      // Run again (nothing left to move): cordoned again, harmlessly.
+      const again = await cli('brokers', 'remove', String(broker))
+      assert.equal(again.code, 0, again.stdout + again.stderr)
+      assert.match(again.stderr, new RegExp(`^kafkaplane: broker ${broker} cordoned `, 'm'))
+      assert.equal(await cordonedLogDirs('*'), '*')
+
+      // Kafka refuses a reassignment naming a cordoned broker: the add lifts the cordon before its moves.
+      const added = await cli('brokers', 'add', String(broker))
+      assert.equal(added.code, 0, added.stdout + added.stderr)
+      assert.match(added.stderr, new RegExp(`^kafkaplane: broker ${broker} uncordoned \\(cordoned\\.log\\.dirs removed\\)$`, 'm'))
+      assert.match(added.stdout, /^done: [1-9]\d* partitions moved/)
+      assert.doesNotMatch(added.stderr, /Kafka refused/)
+      assert.equal(await cordonedLogDirs(''), '', `broker ${broker} uncordoned`)
+      assert.ok((await onBroker()) > 0, `broker ${broker} holds replicas again`)
+    } finally {
       await admin.close()
     }
   })
