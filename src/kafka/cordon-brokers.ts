@@ -26,15 +26,33 @@ export type CordonOutcome =
  */
 export async function setCordoned(admin: Admin, brokers: readonly number[], cordoned: boolean): Promise<CordonOutcome> {
   if (brokers.length === 0) return { kind: 'done', failures: [] }
-  let finalized: number
+  let unsupported: string | undefined
   try {
-    finalized = (await describeMetadataVersion(admin)).finalized
+    unsupported = await cordoningUnsupported(admin)
   } catch (err) {
     return { kind: 'done', failures: brokers.map((broker) => ({ broker, message: `the metadata.version could not be read: ${(err as Error).message}` })) }
   }
-  if (!cordoningSupported(finalized)) {
-    return { kind: 'unsupported', reason: `the cluster's metadata.version is at level ${finalized}; Kafka cordons brokers (KIP-1066) from ${CORDONING_MIN_METADATA.name} (level ${CORDONING_MIN_METADATA.level}) on` }
-  }
+  if (unsupported !== undefined) return { kind: 'unsupported', reason: unsupported }
   const configs = [cordoned ? { name: CORDONED_LOG_DIRS, configOperation: SET, value: '*' } : { name: CORDONED_LOG_DIRS, configOperation: DELETE }]
   return { kind: 'done', failures: await alterEachBroker(admin, brokers, configs, CORDONED_LOG_DIRS, (broker) => `check that broker ${broker} is up; cordoning can be repeated safely`) }
+}
+
+/**
+ * Why this cluster cannot cordon brokers (its finalized metadata.version is below 4.3-IV0), or
+ * undefined when it can. Throws when no broker reports the finalized level.
+ */
+export async function cordoningUnsupported(admin: Admin): Promise<string | undefined> {
+  const { finalized } = await describeMetadataVersion(admin)
+  if (cordoningSupported(finalized)) return undefined
+  return `the cluster's metadata.version is at level ${finalized}; Kafka cordons brokers (KIP-1066) from ${CORDONING_MIN_METADATA.name} (level ${CORDONING_MIN_METADATA.level}) on`
+}
+
+/**
+ * Whether a broker's `cordoned.log.dirs` value cordons it for placement. `*` cordons all its log
+ * directories; a list of some of them leaves Kafka free to use the others, but kafkaplane does not
+ * know which directory Kafka would pick for a replica, so any value but an empty one counts as
+ * cordoned: the broker takes no new replica from a plan.
+ */
+export function isCordoned(value: string | null | undefined): boolean {
+  return value !== undefined && value !== null && value.trim() !== ''
 }

@@ -9,6 +9,7 @@ import { kafkaError } from './kafka-error.ts'
 import type { KafkaConnectionOptions } from './connection-options.ts'
 import { describeRegisteredBrokers } from './describe-cluster.ts'
 import { describeClusterSnapshot } from './describe-cluster-snapshot.ts'
+import { describeCordonedBrokers } from './describe-cordoned-brokers.ts'
 import { describeRecordedTopology } from './describe-recorded-topology.ts'
 import { describeReplicaSizes } from './describe-replica-sizes.ts'
 import { electPreferredLeaders } from './elect-leaders.ts'
@@ -80,6 +81,10 @@ export class KafkaExecutorCluster implements ExecutorCluster, LiveClusterReader 
 
   recordedTopology() {
     return describeRecordedTopology(this.#admin, this.#connection.bootstrapServers)
+  }
+
+  cordonedBrokers(brokers: readonly number[]) {
+    return describeCordonedBrokers(this.#admin, brokers)
   }
 
   #any() {

@@ -15,6 +15,7 @@ function live(extra: number[] = [], partitions = [[0, 1, 2], [3, 4, 5], [0, 4, 2
     topology,
     snapshot: { brokers: [], expectedBrokerIds: [], quorum: undefined, partitions: assignment.map((a) => ({ ...a, leader: a.replicas[0]!, isr: a.replicas, minInsync: 2, reassigning: false })), takenAt: 0 },
     registered: new Set(topology.brokers.map((b) => b.id)),
+    cordoned: new Set(),
     sizes: new Map(),
     model: (states: ReadonlyMap<number, BrokerState> = new Map()) =>
       modelFromTopology({ dimensions: topology.dimensions, brokers: topology.brokers.map((b) => ({ ...b, state: states.get(b.id) ?? 'active' })) }, assignment, () => 2),

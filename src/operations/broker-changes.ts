@@ -1,5 +1,5 @@
 import type { BrokerState, Proposal } from '../core/placement/model.ts'
-import { planRebalance } from '../core/placement/operations.ts'
+import { cordonNotes, planRebalance } from '../core/placement/operations.ts'
 import { survivabilityLost } from '../core/placement/survivability.ts'
 import type { LiveCluster } from './live-cluster.ts'
 
@@ -22,7 +22,8 @@ export interface BrokerChangeRefusal {
   problems?: string[]
 }
 
-export type BrokerChangePlan = { ok: true; proposals: Proposal[]; lessSurvivable: string[] } | { ok: false; refusal: BrokerChangeRefusal }
+/** `notes`: which brokers the plan left out because they are cordoned, and what it held back for them. */
+export type BrokerChangePlan = { ok: true; proposals: Proposal[]; lessSurvivable: string[]; notes: string[] } | { ok: false; refusal: BrokerChangeRefusal }
 
 /**
  * The proposals that give brokers joining a fair share and drain brokers leaving, written once for the
@@ -36,7 +37,8 @@ export type BrokerChangePlan = { ok: true; proposals: Proposal[]; lessSurvivable
  *      not on the brokers left (core/placement/survivability.ts: survivabilityLost), unless allowed:
  *      then `lessSurvivable` says what is lost.
  * Joining brokers are active and leaving ones draining in one model: one plan does both, spread kept
- * on every failure dimension.
+ * on every failure dimension. A joining broker is active even while cordoned (a broker removed earlier
+ * keeps its cordon): the caller lifts the cordon before any move.
  */
 export function planBrokerChanges(live: LiveCluster, changes: BrokerChanges): BrokerChangePlan {
   const { adding, leaving } = changes
@@ -60,7 +62,7 @@ export function planBrokerChanges(live: LiveCluster, changes: BrokerChanges): Br
       )
     }
   }
-  const states = new Map<number, BrokerState>(leaving.map((id) => [id, 'draining']))
+  const states = new Map<number, BrokerState>([...adding.map((id) => [id, 'active'] as const), ...leaving.map((id) => [id, 'draining'] as const)])
   const model = live.model(states)
   const outcome = planRebalance(model)
   if (!outcome.ok) return { ok: false, refusal: { reason: 'Placement', message: outcome.problems.join('; '), fix: 'as the message says', problems: outcome.problems } }
@@ -68,7 +70,7 @@ export function planBrokerChanges(live: LiveCluster, changes: BrokerChanges): Br
   if (lost.length > 0 && !changes.allowLessSurvivable) {
     return refused('LessSurvivable', `removing broker ${leaving.join(', ')}: ${lost.join('; ')}`, `add brokers to those domains first, or ${changes.optIn} to remove them anyway`)
   }
-  return { ok: true, proposals: outcome.proposals, lessSurvivable: lost }
+  return { ok: true, proposals: outcome.proposals, lessSurvivable: lost, notes: cordonNotes(model, outcome.held) }
 }
 
 function refused(reason: BrokerChangeRefusal['reason'], message: string, fix: string): BrokerChangePlan {

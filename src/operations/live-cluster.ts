@@ -14,16 +14,23 @@ export interface LiveCluster {
   snapshot: ClusterSnapshot
   /** Brokers registered and unfenced. */
   registered: Set<number>
+  /** Registered brokers that are cordoned (KIP-1066, `cordoned.log.dirs` set): they take no new replica. */
+  cordoned: ReadonlySet<number>
   sizes: Map<string, number>
-  /** The placement model of every topic (internal ones too); `states` marks brokers draining or excluded. */
+  /**
+   * The placement model of every topic (internal ones too); `states` marks brokers draining or
+   * excluded. A cordoned broker is excluded and marked cordoned (PlacementBroker.cordoned: a plan
+   * keeps no changed partition on it), unless `states` makes it active: the caller lifts its cordon
+   * before any move (`brokers add`, a scale's joining brokers), so the plan may give it replicas.
+   */
   model(states?: ReadonlyMap<number, BrokerState>): PlacementModel
 }
 
 /**
  * Reads a live cluster for the planners, for every caller (the CLI's verbs through src/cli/execution.ts,
  * the operator's self-healer): brokers (fenced ones too), partitions, min.insync.replicas, replica
- * sizes, and the failure domains of `file` when given (a topology file, or the KafkaCluster's plan),
- * else the ones recorded in the cluster, else broker.rack. Refuses (BAD_ARGUMENT) when the topology
+ * sizes, the brokers cordoned (KIP-1066), and the failure domains of `file` when given (a topology
+ * file, or the KafkaCluster's plan), else the ones recorded in the cluster, else broker.rack. Refuses (BAD_ARGUMENT) when the topology
  * leaves a registered broker out.
  */
 export async function readLiveCluster(reader: LiveClusterReader, file: Topology | undefined): Promise<LiveCluster> {
@@ -49,18 +56,24 @@ export async function readLiveCluster(reader: LiveClusterReader, file: Topology 
   // that is about it: without sizes, moves are ordered by urgency alone.
   const sizes = largestReplicas(await reader.replicaBytes(assignment).catch(() => new Map<string, Map<number, number>>()))
   const minInsync = new Map(snapshot.partitions.map((p) => [p.topic, p.minInsync]))
+  const cordoned = new Set(await reader.cordonedBrokers([...registered].sort((a, b) => a - b)))
   return {
     clusterId,
     topology,
     snapshot,
     registered,
+    cordoned,
     sizes,
     model(states = new Map()) {
-      // A broker of the topology file that is not registered takes no new replicas.
+      // A broker of the topology file that is not registered takes no new replicas, nor does a
+      // cordoned one (the file's draining kept).
       const model = modelFromTopology(
         {
           dimensions: topology.dimensions,
-          brokers: topology.brokers.map((b) => ({ ...b, state: states.get(b.id) ?? (registered.has(b.id) ? b.state : 'excluded') })),
+          brokers: topology.brokers.map((b) => {
+            const state = states.get(b.id) ?? (!registered.has(b.id) || (cordoned.has(b.id) && b.state !== 'draining') ? 'excluded' : b.state)
+            return { ...b, state, ...(cordoned.has(b.id) && state !== 'active' ? { cordoned: true } : {}) }
+          }),
         },
         assignment,
         (topic) => minInsync.get(topic) ?? 1,

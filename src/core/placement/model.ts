@@ -15,6 +15,13 @@ export interface PlacementBroker {
    * draining: must lose every replica (decommission, migration source).
    */
   state: BrokerState
+  /**
+   * Cordoned in Kafka (KIP-1066, `cordoned.log.dirs`; always with state excluded): besides taking no
+   * new replica, Kafka refuses any assignment or reassignment whose replicas name it, even a partition
+   * that keeps its replica there. A plan changes a partition it holds only by moving that replica away
+   * (its other changes are held back: `Plan.held`).
+   */
+  cordoned?: boolean
 }
 
 export interface PartitionAssignment {
@@ -86,14 +93,14 @@ export function leaderMoves(proposals: readonly Proposal[]): number {
  * `minInsync(topic)` gives each topic's effective min.insync.replicas.
  */
 export function modelFromTopology(
-  topology: { dimensions: readonly string[]; brokers: readonly { id: number; labels: Readonly<Record<string, string>>; capacity?: number; state?: BrokerState }[] },
+  topology: { dimensions: readonly string[]; brokers: readonly { id: number; labels: Readonly<Record<string, string>>; capacity?: number; state?: BrokerState; cordoned?: boolean }[] },
   assignments: readonly PartitionAssignment[],
   minInsync: (topic: string) => number,
   sizeBytes?: (partition: PartitionAssignment) => number | undefined,
 ): PlacementModel {
   return {
     dimensions: topology.dimensions,
-    brokers: topology.brokers.map((b) => ({ id: b.id, labels: b.labels, capacity: b.capacity ?? 1, state: b.state ?? 'active' })),
+    brokers: topology.brokers.map((b) => ({ id: b.id, labels: b.labels, capacity: b.capacity ?? 1, state: b.state ?? 'active', ...(b.cordoned ? { cordoned: true } : {}) })),
     partitions: assignments.map((a) => {
       const size = sizeBytes?.(a)
       return { topic: a.topic, partition: a.partition, replicas: [...a.replicas], minInsync: minInsync(a.topic), ...(size === undefined ? {} : { sizeBytes: size }) }

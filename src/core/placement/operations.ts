@@ -1,6 +1,6 @@
 import { pushTo } from '../collections.ts'
 import { DEFAULT_TOLERANCE, goals, type BalanceOptions, type GoalStatus } from './goals.ts'
-import { diffAssignments, partitionKey, type PartitionAssignment, type PlacementModel, type PlacementPartition, type Proposal } from './model.ts'
+import { diffAssignments, partitionKey, sameOrder, type PartitionAssignment, type PlacementModel, type PlacementPartition, type Proposal } from './model.ts'
 import { balanceDisk, balanceLeaders, balanceReplicas, balanceTopicReplicas, placePartition, repairHardGoals } from './optimizer.ts'
 import { PlacementState } from './placement-state.ts'
 import { advise, recommend } from './survivability.ts'
@@ -16,6 +16,11 @@ export interface Plan {
   proposals: Proposal[]
   /** The whole assignment after the plan. */
   after: PlacementPartition[]
+  /**
+   * Changes the plan would make but leaves out because their new replicas name a cordoned broker
+   * (Kafka refuses them): their partitions stay as they are in `after` and are not in `proposals`.
+   */
+  held: Proposal[]
   /** Goal status before and after, in priority order. */
   goalsBefore: NamedStatus[]
   goalsAfter: NamedStatus[]
@@ -56,13 +61,61 @@ function statuses(state: PlacementState, options: PlanOptions): NamedStatus[] {
 }
 
 function finish(model: PlacementModel, state: PlacementState, goalsBefore: NamedStatus[], options: PlanOptions, notes: string[]): Plan {
+  const held = holdCordoned(model, state)
   return {
     proposals: diffAssignments(model.partitions, state.partitions),
     after: state.partitions,
+    held,
     goalsBefore,
     goalsAfter: statuses(state, options),
-    notes: [...notes, ...searchNotes(state), ...survivalNotes(state)],
+    notes: [...notes, ...cordonNotes(model, held), ...searchNotes(state), ...survivalNotes(state)],
   }
+}
+
+/**
+ * Kafka refuses an assignment or reassignment whose replicas name a cordoned broker (KIP-1066), even
+ * one that keeps its replica there: each partition whose new replicas name one is set back to its
+ * replicas before the plan, and its change returned. Moving the replica off a cordoned broker is
+ * allowed (its new replicas do not name it).
+ */
+function holdCordoned(model: PlacementModel, state: PlacementState): Proposal[] {
+  const cordoned = new Set(model.brokers.filter((b) => b.cordoned).map((b) => b.id))
+  if (cordoned.size === 0) return []
+  const held: Proposal[] = []
+  for (const before of model.partitions) {
+    const i = state.indexOf(before.topic, before.partition)!
+    const after = state.partitions[i]!.replicas
+    if (sameOrder(before.replicas, after) || !after.some((b) => cordoned.has(b))) continue
+    held.push({ topic: before.topic, partition: before.partition, oldReplicas: [...before.replicas], newReplicas: [...after] })
+    state.setReplicas(i, before.replicas)
+  }
+  return held
+}
+
+/**
+ * Which brokers a plan left out because they are cordoned (PlacementBroker.cordoned), and which of
+ * its changes it held back for them (`Plan.held`), for people: none when no broker is cordoned.
+ */
+export function cordonNotes(model: PlacementModel, held: readonly Proposal[]): string[] {
+  const cordoned = model.brokers.filter((b) => b.cordoned).map((b) => b.id)
+  if (cordoned.length === 0) return []
+  return [`broker ${cordoned.join(', ')} cordoned (KIP-1066, cordoned.log.dirs set): no new replica placed on ${them(cordoned)}`, ...heldNotes(model, held)]
+}
+
+/** What a plan's held changes (`Plan.held`) wait for, for people: none when nothing was held. */
+export function heldNotes(model: PlacementModel, held: readonly Proposal[]): string[] {
+  if (held.length === 0) return []
+  const cordoned = new Set(model.brokers.filter((b) => b.cordoned).map((b) => b.id))
+  const named = [...new Set(held.flatMap((p) => p.newReplicas.filter((b) => cordoned.has(b))))].sort((a, b) => a - b)
+  const [first] = held
+  return [
+    `${held.length} partition(s) left as they are: their new replicas would still name cordoned broker ${named.join(', ')}, and Kafka refuses such a reassignment ` +
+      `(e.g. ${partitionKey(first!)} [${first!.oldReplicas.join(',')}] -> [${first!.newReplicas.join(',')}]); uncordon ${them(named)}, or drain ${them(named)} (kafkaplane brokers remove)`,
+  ]
+}
+
+function them(brokers: readonly unknown[]): string {
+  return brokers.length > 1 ? 'them' : 'it'
 }
 
 /**
@@ -275,6 +328,17 @@ export function planMigration(
   }
   const target = planRebalance(targetModel, options)
   if (!target.ok) return target
+  // A partition that must leave `from` but keeps a replica on a cordoned broker cannot move at all.
+  const stuck = target.held.filter((p) => p.oldReplicas.some((b) => from.has(b)))
+  if (stuck.length > 0) {
+    const cordoned = [...new Set(stuck.flatMap((p) => p.newReplicas.filter((b) => targetModel.brokers.find((x) => x.id === b)?.cordoned)))].sort((a, b) => a - b)
+    return {
+      ok: false,
+      problems: [
+        `${stuck.length} partition(s) on --from brokers also keep a replica on cordoned broker ${cordoned.join(', ')} (e.g. ${partitionKey(stuck[0]!)} [${stuck[0]!.oldReplicas.join(',')}]), and Kafka refuses a reassignment naming a cordoned broker: uncordon broker ${cordoned.join(', ')} first, or add it to --from`,
+      ],
+    }
+  }
   const targetByKey = new Map(target.after.map((p) => [partitionKey(p), p.replicas]))
 
   interface Pending {

@@ -1,5 +1,5 @@
 import { diffAssignments, type BrokerState, type PlacementModel, type Proposal } from '../placement/model.ts'
-import { planRepair, planReplicationFactor, type PlanOutcome } from '../placement/operations.ts'
+import { heldNotes, planRepair, planReplicationFactor, type PlanOutcome } from '../placement/operations.ts'
 
 /** What the self-healer keeps true. */
 export interface HealPolicy {
@@ -25,7 +25,8 @@ export interface HealPlan {
  *   4. Partitions with no replica on a live broker are left out (nothing to copy from) and named; so
  *      are repairs whose new replicas keep a broker that is not registered (within its grace period):
  *      Kafka would finish them only once that broker is back in the ISR, so they wait for it or for
- *      its grace period to pass, whichever comes first.
+ *      its grace period to pass, whichever comes first; and so are changes held back because their new
+ *      replicas would name a cordoned broker (KIP-1066: Kafka refuses them).
  * Returns no proposals when nothing is wrong.
  */
 export function planHeal(model: PlacementModel, registered: ReadonlySet<number>, goneSince: ReadonlyMap<number, number>, now: number, policy: HealPolicy): PlanOutcome<HealPlan> {
@@ -45,6 +46,7 @@ export function planHeal(model: PlacementModel, registered: ReadonlySet<number>,
   let current: PlacementModel = { ...model, brokers: model.brokers.map((b) => ({ ...b, state: states.get(b.id) ?? b.state })) }
 
   const rf = policy.replicationFactor
+  const held: Proposal[] = []
   if (rf) {
     const low = new Map<string, number>()
     for (const p of current.partitions) if (rf.topics(p.topic) && p.replicas.length < rf.target) low.set(p.topic, (low.get(p.topic) ?? 0) + 1)
@@ -53,11 +55,13 @@ export function planHeal(model: PlacementModel, registered: ReadonlySet<number>,
       if (!raised.ok) return raised
       for (const [topic, n] of low) reasons.push(`topic ${topic}: ${n} partitions below the policy's replication factor ${rf.target}`)
       current = { ...current, partitions: raised.after }
+      held.push(...raised.held)
     }
   }
 
   const repaired = planRepair(current)
   if (!repaired.ok) return repaired
+  held.push(...repaired.held)
   // Draining a gone broker breaks a hard goal until it is done; its own reason already says so.
   if (!drainingGone) for (const g of repaired.goalsBefore) if (g.hard && !g.satisfied) reasons.push(`goal ${g.name}: ${g.detail}`)
   // A partition with no replica on a live broker has nothing to copy from: it comes back only with
@@ -73,6 +77,7 @@ export function planHeal(model: PlacementModel, registered: ReadonlySet<number>,
     ...(waiting.length > 0
       ? [`${waiting.length} repair(s) wait for broker ${[...new Set(waiting.flatMap((p) => p.newReplicas.filter((b) => !registered.has(b))))].sort((a, b) => a - b).join(', ')} to return or its grace period to pass (e.g. ${waiting[0]!.topic}-${waiting[0]!.partition})`]
       : []),
+    ...heldNotes(current, held.filter((p, i) => held.findIndex((q) => q.topic === p.topic && q.partition === p.partition) === i)),
   ]
   // With nothing to move, the other reasons explain no move; the partitions left out still need saying.
   return { ok: true, reasons: proposals.length > 0 ? [...reasons, ...left] : left, proposals }
