@@ -60,7 +60,7 @@ Exit codes: 0 done, 1 failed, interrupted or replicas left, 2 bad input (nothing
       }
       for (const line of planned.lessSurvivable) io.stderr.write(`warning: ${line} (accepted: --allow-less-survivable)\n`)
       if (verb === 'add' && values.topology !== undefined && !values['dry-run']) await recordJoining(io, admin, connection.bootstrapServers, live.topology, ids)
-      return planned.proposals
+      return { proposals: planned.proposals, notes: planned.notes }
     }, { beforeMoves: ({ admin }) => (verb === 'remove' ? cordonLeaving(io, admin, ids) : uncordonJoining(io, admin, ids)) })
     if (code !== 0 || verb !== 'remove' || values['dry-run'] || values.cancel) return code
     // Refuse to call it done while any replica is left on the removed brokers.

@@ -51,6 +51,12 @@ export const EXECUTION_HELP = `Execution (every verb that moves data):
                            cluster, else broker.rack as the only dimension)
 ${CONNECTION_HELP}`
 
+/** A verb's plan with notes for people (core/placement/operations.ts: cordonNotes). */
+export interface Planned {
+  proposals: Proposal[]
+  notes: readonly string[]
+}
+
 type ExecutionValues = Partial<Record<keyof typeof EXECUTION_OPTIONS, string | boolean | undefined>>
 
 export interface Execution {
@@ -69,7 +75,9 @@ export interface Execution {
  *   - with an unfinished plan of the same operation: continue it (adopting the moves in flight);
  *   - with an unfinished plan of another operation, or reassignments in flight not started by
  *     kafkaplane: refuse (exit 2) and change nothing;
- *   - else: `plan(live)` gives the proposals; --dry-run prints them; otherwise they are executed.
+ *   - else: `plan(live)` gives the proposals (and notes for people, printed on stderr first: which
+ *     brokers the plan left out because they are cordoned); --dry-run prints them; otherwise they
+ *     are executed.
  * Once a plan goes ahead (new, continued, or nothing to move; never a dry run), `beforeMoves` runs
  * before any move starts: what the verb changes beside the moves (`brokers remove` cordons its
  * brokers, `brokers add` uncordons them). An exit code it returns ends the run there, the plan kept.
@@ -79,7 +87,7 @@ export async function runExecution(
   io: CommandIO,
   values: ExecutionValues,
   operation: string,
-  plan: (execution: Execution) => Promise<Proposal[] | number>,
+  plan: (execution: Execution) => Promise<Proposal[] | Planned | number>,
   options: { quietWhenNothing?: boolean; beforeMoves?: (execution: Execution) => Promise<number | undefined> } = {},
 ): Promise<number> {
   const connection = connectionOptions(values as Parameters<typeof connectionOptions>[0], io.env)
@@ -133,10 +141,14 @@ export async function runExecution(
         dryRun: Boolean(values['dry-run']),
       },
       async () => {
-        const proposals = await plan(execution)
-        if (typeof proposals !== 'number') return proposals
-        declined = proposals
-        return undefined
+        const planned = await plan(execution)
+        if (typeof planned === 'number') {
+          declined = planned
+          return undefined
+        }
+        if (Array.isArray(planned)) return planned
+        for (const note of planned.notes) io.stderr.write(`note: ${note}\n`)
+        return planned.proposals
       },
     )
     let state: PlanState

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { diffAssignments, partitionKey, type PartitionAssignment } from '../core/placement/model.ts'
-import { planMigration } from '../core/placement/operations.ts'
+import { cordonNotes, planMigration } from '../core/placement/operations.ts'
 import { renderStages } from '../formats/reassignment-json.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { KafkaplaneError } from '../core/errors.ts'
@@ -41,7 +41,8 @@ Exit codes: 0 done, 1 failed or interrupted, 2 bad input (nothing changed).
       const code = await runExecution(io, values, operation, async ({ live }) => {
         const registered = [...from, ...to].filter((id) => !live.registered.has(id))
         if (registered.length > 0) throw badArgument(`broker ${registered.join(', ')} is not registered`, 'name brokers of the running cluster in --from and --to')
-        const outcome = planMigration(live.model(), { from, to, maxMovesPerStage })
+        const model = live.model()
+        const outcome = planMigration(model, { from, to, maxMovesPerStage })
         if (!outcome.ok) refuse(outcome.problems)
         if (values['dry-run']) {
           io.stdout.write(renderStages(outcome.stages) + '\n')
@@ -55,7 +56,7 @@ Exit codes: 0 done, 1 failed or interrupted, 2 bad input (nothing changed).
         }
         io.stderr.write(`kafkaplane: stage ${stageNumber} (${outcome.stages.length} left): ${stage.length} partitions\n`)
         const current = live.snapshot.partitions.map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas }))
-        return diffAssignments(current, stage)
+        return { proposals: diffAssignments(current, stage), notes: cordonNotes(model, outcome.held) }
       })
       if (code !== 0 || values['dry-run'] || values.cancel || finished) {
         if (finished) io.stdout.write(`migration done: brokers ${from.join(', ')} hold no replicas\n`)

@@ -1,5 +1,5 @@
 import { DEFAULT_TOLERANCE } from '../core/placement/goals.ts'
-import { planRebalance } from '../core/placement/operations.ts'
+import { cordonNotes, planRebalance } from '../core/placement/operations.ts'
 import { badArgument, type Command, helpOrNoArguments, parseOptions, refuse } from './command.ts'
 import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
 
@@ -20,9 +20,10 @@ Exit codes: 0 done or nothing to do, 1 failed or interrupted, 2 bad input (nothi
     const tolerance = values.tolerance === undefined ? DEFAULT_TOLERANCE : Number(values.tolerance)
     if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 1) throw badArgument(`--tolerance ${values.tolerance} is not a fraction between 0 and 1`, 'pass --tolerance like 0.05 (5%)')
     return runExecution(io, values, 'rebalance', async ({ live }) => {
-      const outcome = planRebalance(live.model(), { tolerance })
+      const model = live.model()
+      const outcome = planRebalance(model, { tolerance })
       if (!outcome.ok) refuse(outcome.problems)
-      return outcome.proposals
+      return { proposals: outcome.proposals, notes: cordonNotes(model, outcome.held) }
     })
   },
 }

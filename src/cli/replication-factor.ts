@@ -1,4 +1,4 @@
-import { checkReplicationFactor, planReplicationFactor } from '../core/placement/operations.ts'
+import { checkReplicationFactor, cordonNotes, planReplicationFactor } from '../core/placement/operations.ts'
 import { unwritableTopics } from '../core/health/writability.ts'
 import { badArgument, integerOption, parseOptions, refuse, refuseUnwritable, regexOption, type Command } from './command.ts'
 import { EXECUTION_HELP, EXECUTION_OPTIONS, runExecution } from './execution.ts'
@@ -48,7 +48,7 @@ Exit codes: 0 done (check: all match), 1 failed (check: some differ), 2 bad inpu
       refuseUnwritable(lowered, "the topic's", values['allow-unwritable'], 'lower them anyway', (l) => io.stderr.write(l))
       const outcome = planReplicationFactor(model, { topics: selected, target })
       if (!outcome.ok) refuse(outcome.problems)
-      return outcome.proposals
+      return { proposals: outcome.proposals, notes: cordonNotes(model, outcome.held) }
     })
     return verb === 'check' ? (mismatches > 0 ? 1 : code) : code
   },

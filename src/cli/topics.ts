@@ -13,6 +13,7 @@ import { createPartitions } from '../kafka/create-partitions.ts'
 import { createTopicWithAssignment } from '../kafka/create-topic.ts'
 import { describeAssignment } from '../kafka/describe-assignment.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
+import { describeCordonedBrokers } from '../kafka/describe-cordoned-brokers.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import { describeDefaultMinInsync, describeMinInsync } from '../kafka/describe-min-insync.ts'
 import { listTopicNames } from '../kafka/list-topics.ts'
@@ -96,14 +97,16 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
         return await describe(io, admin, bootstrapServers, topology, topic)
       }
 
-      const { assignment, brokerDefault, topicMinInsync } = await untilAnswered(io, async () => ({
+      const { assignment, brokerDefault, topicMinInsync, cordoned } = await untilAnswered(io, async () => ({
         assignment: await describeAssignment(admin, existing),
+        cordoned: new Set(await describeCordonedBrokers(admin, live.map((l) => l.id))),
         brokerDefault: await describeDefaultMinInsync(admin, live[0]!.id),
         topicMinInsync: await describeMinInsync(admin, existing),
       }))
       const minInsync = configs['min.insync.replicas'] !== undefined ? Number(configs['min.insync.replicas']) : brokerDefault
-      // A broker that is down keeps its replicas in the model but takes no new ones; one the topology
-      // does not know at all (named only by replicas) is "(gone)" on every dimension.
+      // A broker that is down keeps its replicas in the model but takes no new ones, nor does a cordoned
+      // one (KIP-1066: Kafka refuses an assignment naming it); one the topology does not know at all
+      // (named only by replicas) is "(gone)" on every dimension.
       const registered = new Set(live.map((l) => l.id))
       const known = new Set(topology.brokers.map((b) => b.id))
       const gone = [...new Set(assignment.flatMap((p) => p.replicas))].filter((id) => !known.has(id)).sort((a, b) => a - b)
@@ -111,7 +114,7 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
         {
           dimensions: topology.dimensions,
           brokers: [
-            ...topology.brokers.map((b) => (registered.has(b.id) ? b : { ...b, state: 'excluded' as const })),
+            ...topology.brokers.map((b) => (!registered.has(b.id) ? { ...b, state: 'excluded' as const } : cordoned.has(b.id) ? { ...b, state: 'excluded' as const, cordoned: true } : b)),
             ...gone.map((id) => ({ id, labels: Object.fromEntries(topology.dimensions.map((d) => [d, '(gone)'])), state: 'excluded' as const })),
           ],
         },
