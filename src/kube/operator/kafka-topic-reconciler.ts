@@ -15,6 +15,7 @@ import { describeRegisteredBrokers } from '../../kafka/describe-cluster.ts'
 import { describeClusterSnapshot } from '../../kafka/describe-cluster-snapshot.ts'
 import { describeRecordedTopology } from '../../kafka/describe-recorded-topology.ts'
 import { describeTopicOverrides } from '../../kafka/describe-topic-overrides.ts'
+import { describeCordonedBrokers } from '../../kafka/describe-cordoned-brokers.ts'
 import { KafkaExecutorCluster } from '../../kafka/executor-cluster.ts'
 import { PlanRunner } from '../../operations/plan-runner.ts'
 import { systemClock } from '../../operations/system-clock.ts'
@@ -148,7 +149,8 @@ export class KafkaTopicReconciler {
     }
     const changes = diff.changes
     if (!diff.inSync) this.#options.log(`KafkaTopic ${resource.metadata.namespace}/${resource.metadata.name}: ${describeChanges(name, changes)}`)
-    const placement = () => placementModel(topology, snapshot, topic, leaving)
+    const cordoned = diff.inSync ? [] : await describeCordonedBrokers(admin, snapshot.brokers.map((b) => b.id))
+    const placement = () => placementModel(topology, snapshot, topic, leaving, cordoned)
     if (changes.create) {
       const plan = planAssign(placement(), { topic: name, partitions: topic.partitions, replicationFactor: topic.replicationFactor, minInsync: topic.minInsyncReplicas })
       if (!plan.ok) return this.#degraded(resource, 'PlacementFailed', plan.problems)
@@ -284,15 +286,15 @@ async function readTopic(admin: Admin, snapshot: ClusterSnapshot, topic: string)
 /**
  * The placement model: the KafkaCluster's brokers with their failure domains (a broker not registered
  * now, or `leaving` (a scale takes it away), takes no new replicas; one the model lacks is labelled
- * `(unknown)` and takes none either), and every partition of the cluster, so that new replicas balance
- * with what is there.
+ * `(unknown)` and takes none either; nor does a `cordoned` one, KIP-1066), and every partition of the
+ * cluster, so that new replicas balance with what is there.
  */
-export function placementModel(topology: Topology, snapshot: ClusterSnapshot, topic: KafkaTopicModel, leaving: readonly number[] = []): PlacementModel {
+export function placementModel(topology: Topology, snapshot: ClusterSnapshot, topic: KafkaTopicModel, leaving: readonly number[] = [], cordoned: readonly number[] = []): PlacementModel {
   const registered = new Set(snapshot.brokers.map((b) => b.id))
   const known = new Set(topology.brokers.map((b) => b.id))
   const unknown = [...new Set(snapshot.partitions.flatMap((p) => p.replicas))].filter((id) => !known.has(id))
   const brokers = [
-    ...topology.brokers.map((b) => ({ ...b, state: registered.has(b.id) && !leaving.includes(b.id) ? ('active' as const) : ('excluded' as const) })),
+    ...topology.brokers.map((b) => ({ ...b, state: registered.has(b.id) && !leaving.includes(b.id) && !cordoned.includes(b.id) ? ('active' as const) : ('excluded' as const), ...(cordoned.includes(b.id) ? { cordoned: true } : {}) })),
     ...unknown.map((id) => ({ id, labels: Object.fromEntries(topology.dimensions.map((d) => [d, '(unknown)'])), state: 'excluded' as const })),
   ]
   const minInsync = new Map(snapshot.partitions.map((p) => [p.topic, p.minInsync]))
