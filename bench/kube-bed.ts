@@ -9,13 +9,14 @@
  *
  *   bench/run kube-bed [--bed-only]      (root, cgroup v1; --bed-only: the bare bed, no image or Kafka)
  */
-import { readFile, readdir } from 'node:fs/promises'
-import { cpus, totalmem } from 'node:os'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { buildKafkaplaneImage } from '../src/local/kafkaplane-image.ts'
 import { startKubeBed, type KubeBed } from '../src/local/kube-bed.ts'
-import { applyOnBed, installBedOperator, waitBrokersReady } from '../src/local/kube-bed-operator.ts'
+import { applyOnBed, bedCertificates, bedTlsSecret, installBedOperator, waitBrokersReady } from '../src/local/kube-bed-operator.ts'
 
 const { values } = parseArgs({ options: { 'bed-only': { type: 'boolean' } } })
 const EXAMPLE = fileURLToPath(new URL('../examples/kube-bed-kafka-cluster.yaml', import.meta.url))
@@ -57,6 +58,10 @@ try {
     const started = performance.now()
     await installBedOperator(bed, image.reference)
     const installedMs = performance.now() - started
+    // The example's SECURE listener needs its Secret (certificates made in a temporary folder).
+    const tls = await bedCertificates(await mkdtemp(join(tmpdir(), 'kube-bed-tls-')))
+    await applyOnBed(bed, 'kafka', await bedTlsSecret('kafka', 'payments-tls', tls.authority, tls.server))
+    await rm(tls.authority.dir, { recursive: true, force: true })
     await applyOnBed(bed, 'kafka', await readFile(EXAMPLE, 'utf8'))
     const readyMs = await waitBrokersReady(bed, 'kafka', 6)
     console.log(`operator installed and running: ${s(installedMs)}; KafkaCluster applied -> 6 brokers Ready: ${s(readyMs)}`)

@@ -37,6 +37,9 @@ and the fix).
     for (const w of result.warnings) io.stderr.write(`kafkaplane render: warning: ${formatProblem(w)}\n`)
     if (!result.ok) throw resourceError(values.file, result.errors)
     let groups = renderKafkaCluster(result.model)
+    for (const l of result.model.tlsListeners) {
+      io.stderr.write(`kafkaplane render: note: listener ${l.name}'s certificate (Secret ${result.model.namespace}/${l.secretName}) is copied by the operator into the Secrets the StatefulSets mount (<statefulSet>-tls), which are not printed here\n`)
+    }
     if (values.cluster !== undefined) {
       groups = groups.filter((g) => g.cluster === values.cluster)
       if (groups.length === 0) {

@@ -12,7 +12,7 @@ import { parse } from 'yaml'
 import { isKafkaplaneError } from '../core/errors.ts'
 import { buildKafkaplaneImage } from './kafkaplane-image.ts'
 import { startKubeBed, type KubeBed } from './kube-bed.ts'
-import { applyOnBed, bedKubeconfig, installBedOperator, waitBrokersReady } from './kube-bed-operator.ts'
+import { applyOnBed, BED_TLS_SERVER_NAME, bedCertificates, bedKubeconfig, bedTlsSecret, installBedOperator, waitBrokersReady } from './kube-bed-operator.ts'
 import { stateDir } from './paths.ts'
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/kube-bed-kafka-cluster.yaml', import.meta.url))
@@ -34,11 +34,14 @@ try {
   bed = await startKubeBed({ images: [image] })
   say(`bed started in ${Math.round(bed.timings.startMs / 1000)} s: clusters ${bed.clusters.map((c) => `${c.name} (nodes ${c.nodes.map((n) => n.name).join(', ')})`).join('; ')}`)
   const kubeconfig = join(stateDir(process.env), 'kube-bed', 'kubeconfig')
+  const tls = await bedCertificates(join(stateDir(process.env), 'kube-bed', 'tls'))
   await mkdir(join(stateDir(process.env), 'kube-bed'), { recursive: true })
   await writeFile(kubeconfig, await bedKubeconfig(bed), { mode: 0o600 })
   await installBedOperator(bed, image.reference, say)
   if (manifest !== undefined && resource) {
     const namespace = resource.metadata?.namespace ?? 'default'
+    // The example's SECURE listener's Secret (a CA and certificates kept in the bed's state directory).
+    if (values.file === undefined) await applyOnBed(bed, namespace, await bedTlsSecret(namespace, 'payments-tls', tls.authority, tls.server))
     await applyOnBed(bed, namespace, manifest)
     const brokers = (resource.spec?.topology?.clusters ?? []).reduce((n, c) => n + (c.brokerIds?.count ?? 0), 0)
     say(`KafkaCluster ${resource.metadata?.name} applied from ${file}; waiting for its ${brokers} brokers`)
@@ -54,6 +57,8 @@ The bed runs until Ctrl-C. In another terminal:
   kubectl --context ${bed.clusters.map((c) => c.name).join('|')} get pods -n kafka -o wide
 Clients on this machine reach brokers at their pod IPs (the example's EXTERNAL listener, port 9094):
   bin/kafkaplane status --bootstrap-server <pod IP>:9094
+and over mTLS at the SECURE listener, port 9095 (the example's certificates are in ${tls.authority.dir}):
+  bin/kafkaplane status --bootstrap-server <pod IP>:9095 --tls-ca-file ${tls.authority.ca.certFile} --tls-cert-file ${tls.client.certFile} --tls-key-file ${tls.client.keyFile} --tls-server-name ${BED_TLS_SERVER_NAME}
 Pod names resolve through the bed's DNS server: dig @${bed.dnsServer} payments-k8s-1-0.payments-k8s-1.kafka.svc.k8s-1.local`)
   // Signal handlers alone do not keep Node running: without the timer it would exit here, leaving the bed.
   const keepAlive = setInterval(() => {}, 60_000)

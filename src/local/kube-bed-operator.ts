@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parse, stringify } from 'yaml'
 import { KafkaplaneError } from '../core/errors.ts'
+import { LocalCertificateAuthority, type CertificateFiles } from './certificates.ts'
 import type { KubeBed, KubeBedCluster } from './kube-bed.ts'
 
 const run = promisify(execFile)
@@ -37,6 +38,34 @@ export async function installBedOperator(bed: KubeBed, image: string, log: (line
     }
     await sleep(1000)
   }
+}
+
+/** The name the bed example's SECURE listener's certificates are issued to: its addresses are pod IPs, so clients verify this name (`--tls-server-name`). */
+export const BED_TLS_SERVER_NAME = 'kafka.payments.bed'
+
+/** The bed example's certificates, made once in `dir`: a CA, the SECURE listener's certificate and a client's (kept when present). */
+export async function bedCertificates(dir: string): Promise<{ authority: LocalCertificateAuthority; server: CertificateFiles; client: CertificateFiles }> {
+  const authority = await LocalCertificateAuthority.open(dir, 'kafkaplane test bed CA')
+  const server = await authority.issue({ name: 'secure-1', commonName: BED_TLS_SERVER_NAME, dnsNames: [BED_TLS_SERVER_NAME], usage: 'server' })
+  const client = await authority.issue({ name: 'client', commonName: 'kafkaplane-client', usage: 'client' })
+  return { authority, server, client }
+}
+
+/**
+ * A TLS listener's Secret (the bed example's `payments-tls`) as cert-manager writes it: type
+ * kubernetes.io/tls, `tls.crt`, `tls.key` in PKCS#1 (cert-manager's default encoding, which Kafka's PEM
+ * key store cannot read: the operator's copy re-encodes it) and `ca.crt`, the CA of the clients.
+ */
+export async function bedTlsSecret(namespace: string, name: string, authority: LocalCertificateAuthority, certificate: CertificateFiles): Promise<string> {
+  const base64 = async (file: string) => (await readFile(file)).toString('base64')
+  const key = (await run('openssl', ['pkey', '-in', certificate.keyFile, '-traditional'])).stdout
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': await base64(certificate.certFile), 'tls.key': Buffer.from(key).toString('base64'), 'ca.crt': await base64(authority.ca.certFile) },
+  })
 }
 
 /** Creates `namespace` in every cluster of the bed (a KafkaCluster's objects go to the same namespace everywhere) and applies `manifest` (YAML) in the home cluster. */

@@ -18,17 +18,20 @@
  */
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
+import { connect } from 'node:tls'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeClusterSnapshot } from '../../src/kafka/describe-cluster-snapshot.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
+import type { CertificateFiles, LocalCertificateAuthority } from '../../src/local/certificates.ts'
 import { hostSettingsDiff, readHostSettings } from '../../src/local/host-settings.ts'
 import { buildKafkaplaneImage, type KafkaplaneImage } from '../../src/local/kafkaplane-image.ts'
 import { startKubeBed, type KubeBed, type KubeBedCluster } from '../../src/local/kube-bed.ts'
-import { applyOnBed, installBedOperator } from '../../src/local/kube-bed-operator.ts'
+import { applyOnBed, BED_TLS_SERVER_NAME as SERVER_NAME, bedCertificates, bedTlsSecret, installBedOperator } from '../../src/local/kube-bed-operator.ts'
 import { runCli, startWatchedCli, type WatchedCli } from './support/cli.ts'
 import { removeDir, tempDir } from './support/clusters.ts'
 import { describeTopic } from './support/kafka-io.ts'
@@ -59,6 +62,19 @@ async function bedExample(): Promise<string> {
   const text = await readFile(EXAMPLE, 'utf8')
   assert.equal(text.split('zones: [a, b, c]\n').length, 3, 'the example names zones a, b, c in both clusters')
   return text.replaceAll('zones: [a, b, c]\n', `zones: [${ZONES.join(', ')}]\n`)
+}
+/** The SHA-256 fingerprint of the certificate a broker's SECURE listener serves (an mTLS handshake, as a client). */
+async function servedFingerprint(address: string, client: { ca: string; cert: string; key: string }): Promise<string> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))]
+  return await new Promise<string>((resolve, reject) => {
+    const socket = connect({ host, port, servername: SERVER_NAME, ...client, timeout: 20_000 }, () => {
+      const fingerprint = socket.getPeerCertificate().fingerprint256
+      socket.end()
+      resolve(fingerprint)
+    })
+    socket.on('error', reject)
+    socket.on('timeout', () => socket.destroy(new Error(`no TLS handshake with ${address} within 20 s`)))
+  })
 }
 /** The version upgrade's target: the newest Kafka on Maven Central (the pin is 4.1.1). */
 const UPGRADE_TO = '4.4.0'
@@ -128,9 +144,19 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
   let verify: WatchedCli | undefined
   let producer: VerifiableProducerHandle | undefined
   let bootstrap = ''
+  /** The SECURE listener's addresses (mTLS): kafkaplane verify writes through them. */
+  let secureBootstrap = ''
+  /** The test's CA, the SECURE listener's certificate (renewed in the roll) and the writers' client certificate. */
+  let authority: LocalCertificateAuthority
+  let serverCertificate: CertificateFiles
+  let clientCertificate: CertificateFiles
+  /** kafkaplane's flags for the SECURE listener. */
+  const tlsFlags = () => ['--tls-ca-file', authority.ca.certFile, '--tls-cert-file', clientCertificate.certFile, '--tls-key-file', clientCertificate.keyFile, '--tls-server-name', SERVER_NAME]
+  const tlsClient = async () => ({ ca: await readFile(authority.ca.certFile, 'utf8'), cert: await readFile(clientCertificate.certFile, 'utf8'), key: await readFile(clientCertificate.keyFile, 'utf8') })
 
   before(async () => {
     scratch = await tempDir('kafka-on-kube')
+    ;({ authority, server: serverCertificate, client: clientCertificate } = await bedCertificates(`${scratch}/tls`))
     image = await buildKafkaplaneImage({ onProgress: (line) => console.log(line) })
     console.log(`image build: ${image.tookMs} ms (${image.cached ? 'cached' : 'built'}), ${(image.bytes / 2 ** 20).toFixed(1)} MiB: ${image.reference}`)
     upgradeImage = await buildKafkaplaneImage({ kafkaVersion: UPGRADE_TO, onProgress: (line) => console.log(line) })
@@ -236,6 +262,14 @@ spec:
     await installBedOperator(bed, image.reference, (line) => console.log(line))
     await applyOnBed(bed, NS, await bedExample())
     const started = performance.now()
+    // Its SECURE listener's Secret is not there yet: the KafkaCluster says so, and nothing is applied.
+    const waiting = await until('the KafkaCluster Degraded for its missing Secret', 120_000, async () => {
+      const c = JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }
+      return c.status?.conditions?.find((x) => x.type === 'Degraded' && x.status === 'True' && x.reason === 'InvalidListenerCertificate')
+    }, async () => kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'yaml']))
+    assert.match(waiting.message, /listener SECURE: Secret kafka\/payments-tls does not exist; create it with tls\.crt, tls\.key and ca\.crt/)
+    assert.equal((await kubectlOk(one, ['get', 'statefulsets', '-n', NS, '-o', 'name'])).trim(), '', 'nothing applied')
+    await kubectlOk(one, ['apply', '-f', '-'], await bedTlsSecret(NS, 'payments-tls', authority, serverCertificate))
     const pods = await until('6 broker pods and 3 controller pods Ready', 600_000, () => allReady(), async () => `${await describePods()}\n${(await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', '--tail=40'])).stdout}`)
     const controllers = await controllerPods([one, two])
     console.log(`6 brokers and 3 controllers Ready ${Math.round(performance.now() - started)} ms after the KafkaCluster was applied; restarts ${JSON.stringify(Object.fromEntries([...pods, ...controllers].map((p) => [p.name, p.restarts])))}`)
@@ -257,6 +291,10 @@ spec:
       assert.equal(new Set(nodes).size, 3, `one broker per node (each its own zone) of ${cluster.name}: ${nodes}`)
     }
     bootstrap = pods.map((p) => `${p.podIP}:9094`).join(',')
+    secureBootstrap = pods.map((p) => `${p.podIP}:9095`).join(',')
+    // Every broker serves the Secret's certificate on SECURE (its key re-encoded by the operator's copy).
+    const issued = new X509Certificate(await readFile(serverCertificate.certFile)).fingerprint256
+    for (const p of pods) assert.equal(await servedFingerprint(`${p.podIP}:9095`, await tlsClient()), issued, `${p.name} serves the Secret's certificate`)
     // The operator sees them ready at its next look (it looks again every 10 s while they are not).
     await until('the KafkaCluster is Ready', 120_000, async () => {
       const status = JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as { status?: { conditions?: { type: string; status: string }[] } }
@@ -300,7 +338,8 @@ spec:
     }
 
     // Two independent writers, acks=all, through everything that follows.
-    verify = startWatchedCli(['verify', '--topics', TOPIC, '--rate', '40', '--duration-seconds', '86400', '--json', '--bootstrap-server', bootstrap])
+    // kafkaplane verify over mTLS (SECURE), Kafka's VerifiableProducer over plaintext (EXTERNAL).
+    verify = startWatchedCli(['verify', '--topics', TOPIC, '--rate', '40', '--duration-seconds', '86400', '--json', '--bootstrap-server', secureBootstrap, ...tlsFlags()])
     children.push(verify.child)
     producer = await startVerifiableProducer({ bootstrap, topic: TOPIC, recordsPerSecond: 40, dir: scratch, children })
     await verify.waitFor(/acknowledged [1-9]/, 120_000)
@@ -403,6 +442,9 @@ spec:
 
     // 1. The config change, the new version and its image (metadata.version kept), and batches: up to 2
     // brokers at once, both in one Kubernetes cluster (any of its zones).
+    // With them, the SECURE listener's certificate renewed (a new key too, as cert-manager renews).
+    const renewed = await authority.issue({ name: 'secure-2', commonName: SERVER_NAME, dnsNames: [SERVER_NAME], usage: 'server' })
+    await kubectlOk(one, ['apply', '-f', '-'], await bedTlsSecret(NS, 'payments-tls', authority, renewed))
     const changed = `${(await spec(UPGRADE_TO, upgradeImage.reference, true)).trimEnd()}\n  rolling:\n    maxUnavailable: 2\n    batchWithin: cluster\n`
     await applyOnBed(bed, NS, changed)
     // Once a batch of two is done, a node of each Kubernetes cluster is drained (kubectl drain: evictions
@@ -500,6 +542,9 @@ spec:
     for (const b of roll.done) {
       assert.ok(b.reasons.includes(`version: Kafka 4.1.1 -> ${UPGRADE_TO}`), JSON.stringify(roll.done))
       assert.ok(b.reasons.some((r) => /^config: config hash \S+ -> \S+$/.test(r)), JSON.stringify(roll.done))
+      // The brokers' SECURE certificate too; the controllers serve no TLS listener.
+      const certificates = b.reasons.some((r) => /^certificates: listener certificates \S+ -> \S+$/.test(r))
+      assert.equal(certificates, !b.ids.some((id) => CONTROLLER_IDS.includes(id)), `certificates a reason of the brokers' batches alone: ${JSON.stringify(roll.done)}`)
     }
     const lines = (await Promise.all([one, two].map(async (c) => (await c.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', 'reason=RollingRestart', '-o', 'jsonpath={range .items[*]}{.involvedObject.name} {.message}{"\\n"}{end}'])).stdout))).join('').trim().split('\n')
     assert.equal(lines.length, restarted.length, lines.join('\n'))
@@ -510,6 +555,10 @@ spec:
       return p?.every((x) => x.image === upgradeImage.reference) && c.every((x) => x.image === upgradeImage.reference) ? [...p, ...c] : undefined
     }, podsExplained)
     for (const pod of rolledPods) assert.notEqual(pod.uid, before.find((p) => p.name === pod.name)?.uid, `${pod.name} was replaced`)
+    const renewedFingerprint = new X509Certificate(await readFile(renewed.certFile)).fingerprint256
+    for (const pod of rolledPods.filter((p) => !p.name.includes('-controller-'))) {
+      assert.equal(await servedFingerprint(`${pod.podIP}:9095`, await tlsClient()), renewedFingerprint, `${pod.name} serves the renewed certificate`)
+    }
     // Every pod has a new IP: the writers followed them through metadata (read back at the end).
     assert.ok((await producer.acknowledged()) - acknowledgedBefore > 1000, 'VerifiableProducer wrote through the roll')
     assert.ok(verifyAcknowledged(verify) > verifyBefore + 1000, `kafkaplane verify wrote through the roll: ${verifyBefore} -> ${verifyAcknowledged(verify)}`)

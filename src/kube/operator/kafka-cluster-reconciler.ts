@@ -32,8 +32,6 @@ import type { ReconcileOutcome } from './work-queue.ts'
 
 /** How long each Kubernetes cluster's turn lasts when what the partitions can spare does not reach them all (core/roll/disruption-budget.ts). */
 export const DISRUPTION_TURN_MS = 60_000
-/** How soon a TLS listener's Secret that failed its checks is read again. */
-const CERTIFICATES_RETRY_MS = 30_000
 /** How soon a budget handed over is raised, after the one it comes from was lowered. */
 const HANDOVER_MS = 2000
 
@@ -182,7 +180,8 @@ export class KafkaClusterReconciler {
       await this.#status(resource, clusterStatusFields(desired, []), { state: 'degraded', reason: 'InvalidListenerCertificate', message })
       if (!said) await this.#event(resource, 'InvalidListenerCertificate', message, 'Warning')
       this.#log(`KafkaCluster ${key}: ${message}`)
-      return { requeueAfterMs: CERTIFICATES_RETRY_MS }
+      // Read again as soon as brokers that are not ready are looked at: the Secret is not watched.
+      return { requeueAfterMs: this.#notReadyRequeueMs }
     }
 
     // Step 5: a scale (brokers joining or leaving) decides how many brokers each StatefulSet has now.
