@@ -6,6 +6,7 @@
  * servers, etcds, brokers, operators) is stopped by pid in after(), also when a test fails.
  */
 import assert from 'node:assert/strict'
+import { X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -16,6 +17,7 @@ import type { Topology } from '../../src/core/topology/topology.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
 import { describeTopicOverrides } from '../../src/kafka/describe-topic-overrides.ts'
+import { LocalCertificateAuthority, type CertificateFiles } from '../../src/local/certificates.ts'
 import type { KubeControlPlane } from '../../src/local/kube-control-plane.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
 import { startWatchedCli, type WatchedCli } from './support/cli.ts'
@@ -166,6 +168,57 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     await apply(home, kafkaCluster(bootstrap))
     const back = await until('KafkaCluster Ready again', () => get(home, 'kafkacluster', 'kafka'), (c) => current(c) && condition(c, 'Ready')?.status === 'True')
     assert.equal(condition(back, 'Degraded').status, 'False')
+  })
+
+  test('a TLS listener: its Secret checked and copied to both Kubernetes clusters (the key as PKCS#8), its hash on the pod template; a Secret that fails a check changes nothing; a renewed one changes the hash', async () => {
+    const authority = await LocalCertificateAuthority.open(join(scratch, 'tls'))
+    const issue = (name: string) => authority.issue({ name, commonName: 'kafka.example.test', dnsNames: ['kafka.example.test'], usage: 'server' })
+    const secret = async (certificate: CertificateFiles, key = certificate.keyFile) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'secured-tls', namespace: NS },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': (await readFile(certificate.certFile)).toString('base64'), 'tls.key': (await readFile(key)).toString('base64'), 'ca.crt': (await readFile(authority.ca.certFile)).toString('base64') },
+    })
+    const secured = kafkaCluster(bootstrap)
+    secured.metadata.name = 'secured'
+    ;(secured.spec as Json).listeners = [
+      { name: 'INTERNAL', port: 9092 },
+      { name: 'SECURE', port: 9095, protocol: 'SSL', advertisedAddress: 'kafka-{id}.example.test:{port}', tls: { secretName: 'secured-tls' } },
+    ]
+    const first = await issue('secured-1')
+    await apply(home, await secret(first))
+    await apply(home, secured)
+    const hashOf = async (plane: KubeControlPlane, name: string) => (await get(plane, 'statefulset', name))?.spec.template.metadata.annotations['kafkaplane.io/certificates-hash'] as string | undefined
+    const firstHash = await until('the StatefulSets with a certificates hash', () => hashOf(remote, 'secured-k8s-2'), (h) => h !== undefined)
+    assert.equal(await hashOf(home, 'secured-k8s-1'), firstHash, 'the same copy in both Kubernetes clusters')
+    for (const [plane, name] of [[home, 'secured-k8s-1-tls'], [remote, 'secured-k8s-2-tls']] as const) {
+      const copy = (await get(plane, 'secret', name))!
+      const keyStore = Buffer.from(copy.data['secure.keystore.pem'], 'base64').toString()
+      assert.match(keyStore, /^-----BEGIN PRIVATE KEY-----\n/, `${name}: a PKCS#8 key first`)
+      assert.equal(new X509Certificate(keyStore.slice(keyStore.indexOf('-----BEGIN CERTIFICATE-----'))).fingerprint256, new X509Certificate(await readFile(first.certFile)).fingerprint256, `${name}: then the Secret's certificate`)
+      assert.equal(Buffer.from(copy.data['secure.ca.crt'], 'base64').toString().trim(), (await readFile(authority.ca.certFile, 'utf8')).trim())
+    }
+    const sts = (await get(home, 'statefulset', 'secured-k8s-1'))!
+    assert.ok((sts.spec.template.spec.volumes as Json[]).some((v) => v.name === 'listener-tls' && v.secret.secretName === 'secured-k8s-1-tls'), 'the brokers mount the copy')
+
+    // A renewal whose key is another certificate's: Degraded, a Warning Event, the copy and the StatefulSets as they were.
+    const second = await issue('secured-2')
+    await apply(home, await secret(second, first.keyFile))
+    const refused = await until('secured Degraded', () => get(home, 'kafkacluster', 'secured'), (c) => condition(c, 'Degraded')?.status === 'True' && condition(c, 'Degraded').reason === 'InvalidListenerCertificate', 90_000)
+    assert.match(condition(refused, 'Degraded').message, /listener SECURE: Secret kafka\/secured-tls: tls\.key is not the key of tls\.crt's certificate \(CN=kafka\.example\.test\); put the two of one issue together; nothing is applied until then, and the brokers keep the certificates they have/)
+    assert.equal(await hashOf(home, 'secured-k8s-1'), firstHash, 'the StatefulSet unchanged')
+    assert.equal(await hashOf(remote, 'secured-k8s-2'), firstHash)
+    const events = await home.kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=secured,reason=InvalidListenerCertificate', '-o', 'jsonpath={.items[*].type}'])
+    assert.match(events.stdout, /Warning/)
+
+    // The right key: a new hash in both Kubernetes clusters (the roll's certificates reason), Degraded no more.
+    await apply(home, await secret(second))
+    const secondHash = await until('a new certificates hash', () => hashOf(remote, 'secured-k8s-2'), (h) => h !== undefined && h !== firstHash, 90_000)
+    assert.equal(await hashOf(home, 'secured-k8s-1'), secondHash)
+    await until('secured no longer Degraded', () => get(home, 'kafkacluster', 'secured'), (c) => condition(c, 'Degraded')?.status === 'False')
+    assert.equal((await home.kubectl(['delete', 'kafkacluster', 'secured', '-n', NS, '--timeout=60s'])).code, 0)
+    assert.equal(await get(remote, 'secret', 'secured-k8s-2-tls'), undefined, 'the remote copy pruned with the KafkaCluster')
   })
 
   test('KafkaCluster with an invalid spec: Degraded naming the field and the fix, nothing applied', async () => {
