@@ -9,7 +9,9 @@
  * finalizing raises metadata.version; after that a roll back is refused with the reason and changes
  * nothing. Once finalized (Kafka 4.4: metadata.version 4.3-IV0 or newer), `kafkaplane brokers remove`
  * drains a broker and leaves it cordoned (KIP-1066), and `brokers add` uncordons it and moves data back
- * onto it. Then the test's own cluster handle restarts a broker on the new version, not the pinned one.
+ * onto it; with a broker cordoned by hand, `kafkaplane rebalance` and `topics create` put nothing new
+ * on it and Kafka refuses none of their moves. Then the test's own cluster handle restarts a broker on
+ * the new version, not the pinned one.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -268,6 +270,73 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
       assert.equal(await cordonedLogDirs(''), '', `broker ${broker} uncordoned`)
       assert.ok((await onBroker()) > 0, `broker ${broker} holds replicas again`)
     } finally {
+      await admin.close()
+    }
+  })
+
+  test(`kafkaplane's planners read the cordons: with a broker cordoned by hand, rebalance and topics create put nothing new on it and Kafka refuses none of their moves; uncordoned again after`, async (t) => {
+    const { finalized } = await metadataVersion()
+    if (!cordoningSupported(finalized)) return t.skip(`Kafka ${NEWEST} finalizes level ${finalized}, below ${CORDONING_MIN_METADATA.name}`)
+    const broker = cluster.brokerIds().at(-1)!
+    const others = cluster.brokerIds().filter((b) => b !== broker)
+    const stateFile = join(scratch, 'cordon-plan.json')
+    const cli = (...args: string[]) => runCli([...args, '--bootstrap-server', bootstrap, '--state-file', stateFile, '--poll-ms', '500'], { timeoutMs: 300_000 })
+    const admin = createAdmin({ bootstrapServers: cluster.bootstrapServers })
+    const made: string[] = []
+    /** Every partition's replicas (internal topics too), by "topic-partition". */
+    const assignment = async () => new Map((await describeAssignment(admin, await admin.listTopics({ includeInternals: true }))).map((p) => [`${p.topic}-${p.partition}`, p.replicas]))
+    /** Partitions of a reassignment JSON whose replicas gain `broker`. */
+    const gaining = (json: string, before: Map<string, readonly number[]>) =>
+      (JSON.parse(json) as { partitions: { topic: string; partition: number; replicas: number[] }[] }).partitions.filter((p) => p.replicas.includes(broker) && !before.get(`${p.topic}-${p.partition}`)?.includes(broker))
+    try {
+      // 12 partitions on the other brokers only (one a zone): the broker is left with less than its share.
+      await createTopicWithAssignment(admin, { topic: 'cordon-skew', assignment: Array.from({ length: 12 }, (_, partition) => ({ topic: 'cordon-skew', partition, replicas: [others[partition % 3]!, others[(partition + 1) % 3]!, others[(partition + 2) % 3]!] })) })
+      made.push('cordon-skew')
+      await sleep(1000)
+      const uncordoned = await cli('rebalance', '--dry-run')
+      assert.equal(uncordoned.code, 0, uncordoned.stdout + uncordoned.stderr)
+      assert.ok(gaining(uncordoned.stdout, await assignment()).length > 0, `uncordoned, broker ${broker} would get replicas: ${uncordoned.stdout}`)
+
+      assert.deepEqual(await setCordoned(admin, [broker], true), { kind: 'done', failures: [] })
+      // Until the controller has it (the broker's next heartbeat), Kafka would still take an assignment naming it.
+      const deadline = Date.now() + 30_000
+      for (let n = 0; ; n++) {
+        const probe = `cordon-known-${n}`
+        const refused = await createTopicWithAssignment(admin, { topic: probe, assignment: [{ topic: probe, partition: 0, replicas: [broker, others[0]!, others[1]!] }] }).then(
+          () => false,
+          (err: Error) => /INVALID_REPLICA_ASSIGNMENT|cordon/i.test(err.message),
+        )
+        if (refused) break
+        made.push(probe)
+        assert.ok(Date.now() < deadline, `Kafka refuses an assignment naming broker ${broker} within 30 s of its cordon`)
+        await sleep(1000)
+      }
+
+      const before = await assignment()
+      const dry = await cli('rebalance', '--dry-run')
+      assert.equal(dry.code, 0, dry.stdout + dry.stderr)
+      assert.deepEqual(gaining(dry.stdout, before), [], `cordoned, broker ${broker} gets nothing: ${dry.stdout}`)
+      assert.match(dry.stderr, new RegExp(`^note: broker ${broker} cordoned \\(KIP-1066, cordoned\\.log\\.dirs set\\): no new replica placed on it$`, 'm'))
+      const rebalanced = await cli('rebalance')
+      assert.equal(rebalanced.code, 0, rebalanced.stdout + rebalanced.stderr)
+      assert.doesNotMatch(rebalanced.stderr, /Kafka refused/)
+      assert.match(rebalanced.stdout + rebalanced.stderr, /^(done: \d+ partitions moved|nothing to move)/m)
+      const after = await assignment()
+      const gained = [...after].filter(([key, replicas]) => replicas.includes(broker) && !before.get(key)?.includes(broker)).map(([key]) => key)
+      assert.deepEqual(gained, [], `no partition gained a replica on cordoned broker ${broker}`)
+
+      const created = await runCli(['topics', 'create', '--topic', 'cordon-placed', '--partitions', '12', '--replication-factor', '3', '--bootstrap-server', bootstrap])
+      assert.equal(created.code, 0, created.stdout + created.stderr)
+      made.push('cordon-placed')
+      assert.match(created.stderr, new RegExp(`^note: broker ${broker} cordoned `, 'm'))
+      const placed = await describeAssignment(admin, ['cordon-placed'])
+      assert.equal(placed.length, 12)
+      assert.deepEqual(placed.filter((p) => p.replicas.includes(broker)), [], `kafkaplane placed none of cordon-placed's replicas on broker ${broker}`)
+      assert.deepEqual(await setCordoned(admin, [broker], false), { kind: 'done', failures: [] })
+    } finally {
+      // Later tests (a restart of broker 3) start uncordoned (again, harmlessly), without these topics.
+      await setCordoned(admin, [broker], false).catch(() => {})
+      if (made.length > 0) await admin.deleteTopics({ topics: made }).catch(() => {})
       await admin.close()
     }
   })
