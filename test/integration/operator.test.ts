@@ -199,6 +199,9 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
       assert.equal(new X509Certificate(keyStore.slice(keyStore.indexOf('-----BEGIN CERTIFICATE-----'))).fingerprint256, new X509Certificate(await readFile(first.certFile)).fingerprint256, `${name}: then the Secret's certificate`)
       assert.equal(Buffer.from(copy.data['secure.ca.crt'], 'base64').toString().trim(), (await readFile(authority.ca.certFile, 'utf8')).trim())
     }
+    const given = (await until('status.listenerCertificates', () => get(home, 'kafkacluster', 'secured'), (c) => c.status?.listenerCertificates !== undefined)).status.listenerCertificates
+    const firstCertificate = new X509Certificate(await readFile(first.certFile))
+    assert.deepEqual(given, [{ listener: 'SECURE', secret: 'secured-tls', subject: 'CN=kafka.example.test', notAfter: new Date(firstCertificate.validTo).toISOString(), fingerprint: firstCertificate.fingerprint256 }])
     const sts = (await get(home, 'statefulset', 'secured-k8s-1'))!
     assert.ok((sts.spec.template.spec.volumes as Json[]).some((v) => v.name === 'listener-tls' && v.secret.secretName === 'secured-k8s-1-tls'), 'the brokers mount the copy')
 
@@ -209,6 +212,7 @@ describe('kafkaplane operator on real API servers and a real Kafka cluster', { t
     assert.match(condition(refused, 'Degraded').message, /listener SECURE: Secret kafka\/secured-tls: tls\.key is not the key of tls\.crt's certificate \(CN=kafka\.example\.test\); put the two of one issue together; nothing is applied until then, and the brokers keep the certificates they have/)
     assert.equal(await hashOf(home, 'secured-k8s-1'), firstHash, 'the StatefulSet unchanged')
     assert.equal(await hashOf(remote, 'secured-k8s-2'), firstHash)
+    assert.equal(refused.status.listenerCertificates?.[0]?.fingerprint, firstCertificate.fingerprint256, 'the status still names the certificate the brokers serve')
     const events = await home.kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=secured,reason=InvalidListenerCertificate', '-o', 'jsonpath={.items[*].type}'])
     assert.match(events.stdout, /Warning/)
 

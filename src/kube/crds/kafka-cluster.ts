@@ -702,6 +702,21 @@ export const KAFKA_CLUSTER_STATUS_SCHEMA: Schema = {
         message: { type: 'string', maxLength: 1000 },
       },
     },
+    listenerCertificates: {
+      type: 'array',
+      maxItems: MAX_LISTENERS,
+      description: "the certificate each TLS listener's brokers are given, as read from its Secret (kept while a renewed Secret fails its checks)",
+      items: {
+        type: 'object',
+        properties: {
+          listener: { type: 'string', maxLength: 32 },
+          secret: { type: 'string', maxLength: 253 },
+          subject: { type: 'string', maxLength: 1000 },
+          notAfter: { type: 'string', maxLength: 64, description: 'when the certificate expires (RFC 3339)' },
+          fingerprint: { type: 'string', maxLength: 128, description: 'its SHA-256 fingerprint, as openssl prints it' },
+        },
+      },
+    },
     placement: {
       type: 'object',
       description: 'the effective default replication factor and min.insync.replicas and what they survive',

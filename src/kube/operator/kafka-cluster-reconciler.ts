@@ -177,7 +177,9 @@ export class KafkaClusterReconciler {
       await applyOwnedMetadata(home, resource, { finalizer: true, annotations: contextsAnnotation(previousContexts) })
       const message = `${certificates.problems.join('; ')}; nothing is applied until then, and the brokers keep the certificates they have`
       const said = resource.status?.conditions?.some((c: { type: string; message?: string }) => c.type === 'Degraded' && c.message === message)
-      await this.#status(resource, clusterStatusFields(desired, []), { state: 'degraded', reason: 'InvalidListenerCertificate', message })
+      // What the brokers were last given stays said: they keep serving it.
+      const given = resource.status?.listenerCertificates
+      await this.#status(resource, { ...clusterStatusFields(desired, []), ...(given === undefined ? {} : { listenerCertificates: given }) }, { state: 'degraded', reason: 'InvalidListenerCertificate', message })
       if (!said) await this.#event(resource, 'InvalidListenerCertificate', message, 'Warning')
       this.#log(`KafkaCluster ${key}: ${message}`)
       // Read again as soon as brokers that are not ready are looked at: the Secret is not watched.
@@ -239,7 +241,8 @@ export class KafkaClusterReconciler {
     const sets = await this.#readiness(model, manifests)
     const brokers = brokersStanding(sets)
     const standing = scaleStanding(scale, brokers)
-    await this.#status(resource, clusterStatusFields(model, sets, budgets), standing, scale)
+    const certificatesGiven = certificates.value === undefined ? {} : { listenerCertificates: certificates.value.certificates }
+    await this.#status(resource, { ...clusterStatusFields(model, sets, budgets), ...certificatesGiven }, standing, scale)
     // While a scale is under way its leaving brokers keep their records, though their pods go: they are
     // registered until its last phase, and the self-healer and the KafkaTopics read them to know them.
     const recorded = scaling ? effective(renderedCounts(desired.spec, current, { ...scale, phase: 'moving' })) : model
