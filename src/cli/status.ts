@@ -6,6 +6,7 @@ import type { Topology } from '../core/topology/topology.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { describeClusterSnapshot } from '../kafka/describe-cluster-snapshot.ts'
+import { describeCordonsIfApplied } from '../kafka/describe-cordoned-brokers.ts'
 import { describeRecordedTopology } from '../kafka/describe-recorded-topology.ts'
 import { describeBrokerDisks, type BrokerDisk } from '../kafka/describe-replica-sizes.ts'
 import { type Command, helpOrNoArguments, parseOptions } from './command.ts'
@@ -21,7 +22,9 @@ export const status: Command = {
 Shows the cluster's verdict (healthy, degraded, unhealthy) with reasons, the brokers grouped by every
 failure dimension (from --topology, else the failure domains kafkaplane recorded in the cluster, else
 by broker.rack) with their state (up; fenced: starting or catching up on the metadata log;
-down: gone, or stopped and still registered) and log dir usage, the controller quorum, partition health counts, which brokers may restart now and which
+down: gone, or stopped and still registered), log dir usage and, from metadata.version 4.3-IV0 on,
+whether each is cordoned (KIP-1066: it takes no new replica; a broker not up or not answering counts
+as not cordoned), the controller quorum, partition health counts, which brokers may restart now and which
 whole domains could go down together, and why not.
   --topology FILE          failure domains of the brokers; its broker ids are the expected brokers
   --json                   the same, for machines
@@ -41,6 +44,7 @@ or unreachable, 2 bad input.
     const admin = createAdmin(connection)
     let snapshot: ClusterSnapshot
     let disks: BrokerDisk[] | undefined
+    let cordoned: number[] | undefined
     let topology = file
     try {
       snapshot = await describeClusterSnapshot(admin, { bootstrapServers: connection.bootstrapServers, expectedBrokerIds: file?.brokers.map((b) => b.id) })
@@ -48,17 +52,26 @@ or unreachable, 2 bad input.
       // name shows "(none)" (status never refuses: it must show the verdict).
       topology ??= (await describeRecordedTopology(admin, connection.bootstrapServers).catch(() => undefined))?.topology
       // Disk usage is for people; a broker that cannot answer it must not hide the health verdict.
-      disks = await describeBrokerDisks(admin, snapshot.partitions).catch(() => undefined)
+      // Cordons are asked of the brokers up, as the planners do (never throws; undefined below 4.3-IV0).
+      ;[disks, cordoned] = await Promise.all([
+        describeBrokerDisks(admin, snapshot.partitions).catch(() => undefined),
+        describeCordonsIfApplied(admin, snapshot.brokers.map((b) => b.id)),
+      ])
     } finally {
       await admin.close().catch(() => {})
     }
-    const report = statusReport(snapshot, topology, disks)
+    const report = statusReport(snapshot, topology, disks, cordoned)
     io.stdout.write(values.json ? JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n' : renderStatus(report))
     return report.verdict.status === 'unhealthy' ? 1 : 0
   },
 }
 
-export function statusReport(snapshot: ClusterSnapshot, topology: Topology | undefined, disks?: readonly BrokerDisk[]) {
+/**
+ * What `status` shows, `--json` as it is. `cordoned`: the brokers cordoned (KIP-1066), undefined when
+ * the cluster's cordons were not read (below metadata.version 4.3-IV0): each broker then has no
+ * `cordoned` field, otherwise `cordoned: true` or `false`.
+ */
+export function statusReport(snapshot: ClusterSnapshot, topology: Topology | undefined, disks?: readonly BrokerDisk[], cordoned?: readonly number[]) {
   const dimensions = topology?.dimensions ?? ['rack']
   const labels = new Map<number, Readonly<Record<string, string>>>(
     topology
@@ -76,6 +89,7 @@ export function statusReport(snapshot: ClusterSnapshot, topology: Topology | und
       id,
       registered: registered.has(id),
       state: brokerState(snapshot, id),
+      ...(cordoned === undefined ? {} : { cordoned: cordoned.includes(id) }),
       logDirs: (disks ?? []).filter((d) => d.broker === id).map(({ logDir, replicaBytes, totalBytes, usableBytes }) => ({ logDir, replicaBytes, totalBytes, usableBytes })),
       labels: labels.get(id) ?? {},
       roles: [...(voters.has(id) ? ['controller'] : []), ...(quorum?.leaderId === id ? ['active-controller'] : [])],
@@ -87,7 +101,8 @@ export function statusReport(snapshot: ClusterSnapshot, topology: Topology | und
   }
 }
 
-function renderStatus(report: ReturnType<typeof statusReport>): string {
+/** The human output of `status`. */
+export function renderStatus(report: ReturnType<typeof statusReport>): string {
   const lines: string[] = []
   const v = report.verdict
   lines.push(`cluster: ${v.status.toUpperCase()}`)
@@ -114,17 +129,35 @@ function renderStatus(report: ReturnType<typeof statusReport>): string {
     lines.push(`brokers by ${dimension}: ${[...domains].sort(([a], [b]) => a.localeCompare(b)).map(([d, bs]) => `${d}: ${bs.join(' ')}`).join(' | ')}`)
   }
   lines.push('  (* active controller, c controller voter)', '', 'brokers (may restart now?):')
+  // The cordoned column only where the cordons were read (metadata.version 4.3-IV0 on).
+  const cordons = report.brokers.some((b) => b.cordoned !== undefined)
   lines.push(
     table([
-      ['broker', 'state', 'data', 'disk free', 'restart', 'why not'],
-      ...report.brokers.map((b) => [String(b.id), b.state, disk(b.logDirs, 'data'), disk(b.logDirs, 'free'), b.restart.ok ? 'yes' : 'no', b.restart.blockers.join('; ')]),
+      ['broker', 'state', ...(cordons ? ['cordoned'] : []), 'data', 'disk free', 'restart', 'why not'],
+      ...report.brokers.map((b) => [
+        String(b.id),
+        b.state,
+        ...(cordons ? [b.cordoned ? 'yes' : 'no'] : []),
+        disk(b.logDirs, 'data'),
+        disk(b.logDirs, 'free'),
+        b.restart.ok ? 'yes' : 'no',
+        b.restart.blockers.join('; '),
+      ]),
     ]),
   )
+  const cordoned = report.brokers.filter((b) => b.cordoned).map((b) => b.id)
+  if (cordoned.length > 0) lines.push(cordonedLine(cordoned))
   lines.push('', 'whole domains that may go down together:')
   lines.push(table([['dimension', 'domain', 'down together', 'why not'], ...report.domains.map((d) => [d.dimension, d.domain, d.check.ok ? 'yes' : 'no', d.check.blockers.join('; ')])]))
   const warnings = new Set(report.brokers.flatMap((b) => b.restart.warnings))
   for (const w of warnings) lines.push(`warning: ${w}`)
   return lines.join('\n') + '\n'
+}
+
+/** What a cordon means, for the brokers that have one. */
+function cordonedLine(ids: readonly number[]): string {
+  const them = ids.length > 1 ? 'them' : 'it'
+  return `cordoned: broker ${ids.join(', ')} (KIP-1066, cordoned.log.dirs set): no new replica goes on ${them} (Kafka refuses any assignment naming ${them}, kafkaplane's plans leave ${them} out); the replicas ${ids.length > 1 ? 'they have' : 'it has'} stay and are served; kafkaplane brokers add ${ids.join(',')} lifts the cordon (and moves replicas onto ${them})`
 }
 
 function disk(dirs: readonly { replicaBytes: number; totalBytes: number; usableBytes: number }[], what: 'data' | 'free'): string {

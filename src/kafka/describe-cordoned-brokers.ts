@@ -14,8 +14,17 @@ import { CORDONED_LOG_DIRS, cordoningUnsupported, isCordoned } from './cordon-br
  */
 export async function describeCordonedBrokers(admin: Admin, brokers: readonly number[]): Promise<number[]> {
   if (brokers.length === 0) return []
+  return (await describeCordonsIfApplied(admin, brokers)) ?? []
+}
+
+/**
+ * `describeCordonedBrokers`, but undefined where it asks nothing because Kafka applies no cordon
+ * (metadata.version below 4.3-IV0, or not readable): for `kafkaplane status`, which shows cordons
+ * only where they mean something. Never throws either.
+ */
+export async function describeCordonsIfApplied(admin: Admin, brokers: readonly number[]): Promise<number[] | undefined> {
   const unsupported = await cordoningUnsupported(admin).catch(() => 'unknown')
-  if (unsupported !== undefined) return []
+  if (unsupported !== undefined) return undefined
   const cordoned = await Promise.all(
     brokers.map(async (broker) => {
       try {
