@@ -9,9 +9,10 @@
  * finalizing raises metadata.version; after that a roll back is refused with the reason and changes
  * nothing. Once finalized (Kafka 4.4: metadata.version 4.3-IV0 or newer), `kafkaplane brokers remove`
  * drains a broker and leaves it cordoned (KIP-1066), and `brokers add` uncordons it and moves data back
- * onto it; with a broker cordoned by hand, `kafkaplane rebalance` and `topics create` put nothing new
- * on it and Kafka refuses none of their moves. Then the test's own cluster handle restarts a broker on
- * the new version, not the pinned one.
+ * onto it; with a broker cordoned by hand, `kafkaplane status` shows it cordoned (and nothing of
+ * cordons below 4.3-IV0), `kafkaplane rebalance` and `topics create` put nothing new on it and Kafka
+ * refuses none of their moves. Then the test's own cluster handle restarts a broker on the new
+ * version, not the pinned one.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -73,6 +74,15 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
     )
   }
   const everyNode = (version: string) => Object.fromEntries(cluster.brokerIds().map((id) => [String(id), version]))
+  /** `kafkaplane status`, --json and for people: each broker's `cordoned` from the JSON (undefined: no such field), and the human output. */
+  const statusCordons = async () => {
+    const json = await runCli(['status', '--json', '--bootstrap-server', bootstrap])
+    assert.equal(json.code, 0, json.stdout + json.stderr)
+    const human = await runCli(['status', '--bootstrap-server', bootstrap])
+    assert.equal(human.code, 0, human.stdout + human.stderr)
+    const { brokers } = JSON.parse(json.stdout) as { brokers: { id: number; cordoned?: boolean }[] }
+    return { cordoned: brokers.map((b) => [b.id, b.cordoned]), human: human.stdout }
+  }
 
   test(`every node rolled onto Kafka ${NEWEST} one at a time, metadata.version kept: the broker-only node first, then the controllers, the active controller last, each back in sync before the next, leaders given back; nothing lost, no write failed`, async () => {
     assert.notEqual(pinned, NEWEST, 'the upgrade goes somewhere')
@@ -143,6 +153,10 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
       )
       assert.ok(refused, `Kafka refused ${CORDONED_LOG_DIRS} at level ${finalized}`)
       assert.match(refused.message, new RegExp(`requires metadata\\.version >= ${CORDONING_MIN_METADATA.name.replace('.', '\\.')}`))
+      // Nor does kafkaplane status show anything of cordons then.
+      const shown = await statusCordons()
+      assert.deepEqual(shown.cordoned, cluster.brokerIds().map((id) => [id, undefined]), 'no cordoned field on any broker')
+      assert.doesNotMatch(shown.human, /cordon/i)
     } finally {
       await admin.close()
     }
@@ -274,7 +288,7 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
     }
   })
 
-  test(`kafkaplane's planners read the cordons: with a broker cordoned by hand, rebalance and topics create put nothing new on it and Kafka refuses none of their moves; uncordoned again after`, async (t) => {
+  test(`kafkaplane's planners read the cordons: with a broker cordoned by hand, status shows it cordoned, rebalance and topics create put nothing new on it and Kafka refuses none of their moves; uncordoned again after, status shows it not cordoned`, async (t) => {
     const { finalized } = await metadataVersion()
     if (!cordoningSupported(finalized)) return t.skip(`Kafka ${NEWEST} finalizes level ${finalized}, below ${CORDONING_MIN_METADATA.name}`)
     const broker = cluster.brokerIds().at(-1)!
@@ -311,6 +325,10 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
         assert.ok(Date.now() < deadline, `Kafka refuses an assignment naming broker ${broker} within 30 s of its cordon`)
         await sleep(1000)
       }
+      const cordonedShown = await statusCordons()
+      assert.deepEqual(cordonedShown.cordoned, cluster.brokerIds().map((id) => [id, id === broker]), `status --json: broker ${broker} cordoned, no other`)
+      assert.match(cordonedShown.human, new RegExp(`^  ${broker} +up +yes `, 'm'), cordonedShown.human)
+      assert.match(cordonedShown.human, new RegExp(`^cordoned: broker ${broker} \\(KIP-1066, cordoned\\.log\\.dirs set\\): no new replica goes on it`, 'm'), cordonedShown.human)
 
       const before = await assignment()
       const dry = await cli('rebalance', '--dry-run')
@@ -333,6 +351,10 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
       assert.equal(placed.length, 12)
       assert.deepEqual(placed.filter((p) => p.replicas.includes(broker)), [], `kafkaplane placed none of cordon-placed's replicas on broker ${broker}`)
       assert.deepEqual(await setCordoned(admin, [broker], false), { kind: 'done', failures: [] })
+      const uncordonedShown = await statusCordons()
+      assert.deepEqual(uncordonedShown.cordoned, cluster.brokerIds().map((id) => [id, false]), 'status --json: no broker cordoned')
+      assert.match(uncordonedShown.human, new RegExp(`^  ${broker} +up +no `, 'm'), uncordonedShown.human)
+      assert.doesNotMatch(uncordonedShown.human, /^cordoned:/m)
     } finally {
       // Later tests (a restart of broker 3) start uncordoned (again, harmlessly), without these topics.
       await setCordoned(admin, [broker], false).catch(() => {})
