@@ -1,5 +1,5 @@
 import { partitionHealth } from '../core/health/partition-health.ts'
-import { modelFromTopology } from '../core/placement/model.ts'
+import { modelFromTopology, withCordon } from '../core/placement/model.ts'
 import { planAssign } from '../core/placement/operations.ts'
 import { SpreadIndex } from '../core/placement/spread.ts'
 import { partitionSurvival } from '../core/placement/survivability.ts'
@@ -114,7 +114,7 @@ Exit codes: 0 done, 1 a request failed, 2 bad input (nothing changed).
         {
           dimensions: topology.dimensions,
           brokers: [
-            ...topology.brokers.map((b) => (!registered.has(b.id) ? { ...b, state: 'excluded' as const } : cordoned.has(b.id) ? { ...b, state: 'excluded' as const, cordoned: true } : b)),
+            ...topology.brokers.map((b) => (!registered.has(b.id) ? { ...b, state: 'excluded' as const } : withCordon(b, cordoned.has(b.id)))),
             ...gone.map((id) => ({ id, labels: Object.fromEntries(topology.dimensions.map((d) => [d, '(gone)'])), state: 'excluded' as const })),
           ],
         },

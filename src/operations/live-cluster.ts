@@ -1,6 +1,6 @@
 import { refuse } from '../core/errors.ts'
 import type { ClusterSnapshot } from '../core/health/snapshot.ts'
-import { modelFromTopology, partitionKey, type BrokerState, type PlacementModel } from '../core/placement/model.ts'
+import { modelFromTopology, partitionKey, withCordon, type BrokerState, type PlacementModel } from '../core/placement/model.ts'
 import { modelProblems } from '../core/placement/operations.ts'
 import { liveTopology } from '../core/topology/live-topology.ts'
 import type { RecordedTopology } from '../core/topology/recorded-topology.ts'
@@ -71,8 +71,10 @@ export async function readLiveCluster(reader: LiveClusterReader, file: Topology 
         {
           dimensions: topology.dimensions,
           brokers: topology.brokers.map((b) => {
-            const state = states.get(b.id) ?? (!registered.has(b.id) || (cordoned.has(b.id) && b.state !== 'draining') ? 'excluded' : b.state)
-            return { ...b, state, ...(cordoned.has(b.id) && state !== 'active' ? { cordoned: true } : {}) }
+            const state = states.get(b.id)
+            const broker = { ...b, state: state ?? (registered.has(b.id) ? b.state : 'excluded') }
+            // A state the caller makes active stands: it lifts the cordon before any move.
+            return state === 'active' ? broker : withCordon(broker, cordoned.has(b.id))
           }),
         },
         assignment,

@@ -24,6 +24,15 @@ export interface PlacementBroker {
   cordoned?: boolean
 }
 
+/**
+ * A broker as the planners see it once its cordon (KIP-1066) is known: a cordoned one takes no new
+ * replica (excluded, or still draining when it must lose its replicas) and is marked cordoned; any
+ * other is left as it is.
+ */
+export function withCordon<B extends { state?: BrokerState }>(broker: B, cordoned: boolean): B | (B & { state: BrokerState; cordoned: true }) {
+  return cordoned ? { ...broker, state: broker.state === 'draining' ? 'draining' : 'excluded', cordoned: true } : broker
+}
+
 export interface PartitionAssignment {
   topic: string
   partition: number

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Admin } from '@platformatic/kafka'
 import type { ClusterSnapshot } from '../../core/health/snapshot.ts'
-import { modelFromTopology, partitionKey, type PartitionAssignment, type PlacementModel } from '../../core/placement/model.ts'
+import { modelFromTopology, partitionKey, withCordon, type PartitionAssignment, type PlacementModel } from '../../core/placement/model.ts'
 import { planAssign, planReplicationFactor } from '../../core/placement/operations.ts'
 import type { Topology } from '../../core/topology/topology.ts'
 import { DEFAULT_THROTTLE_BYTES_PER_SECOND, type PlanState } from '../../executor/plan-state.ts'
@@ -294,7 +294,7 @@ export function placementModel(topology: Topology, snapshot: ClusterSnapshot, to
   const known = new Set(topology.brokers.map((b) => b.id))
   const unknown = [...new Set(snapshot.partitions.flatMap((p) => p.replicas))].filter((id) => !known.has(id))
   const brokers = [
-    ...topology.brokers.map((b) => ({ ...b, state: registered.has(b.id) && !leaving.includes(b.id) && !cordoned.includes(b.id) ? ('active' as const) : ('excluded' as const), ...(cordoned.includes(b.id) ? { cordoned: true } : {}) })),
+    ...topology.brokers.map((b) => withCordon({ ...b, state: registered.has(b.id) && !leaving.includes(b.id) ? ('active' as const) : ('excluded' as const) }, cordoned.includes(b.id))),
     ...unknown.map((id) => ({ id, labels: Object.fromEntries(topology.dimensions.map((d) => [d, '(unknown)'])), state: 'excluded' as const })),
   ]
   const minInsync = new Map(snapshot.partitions.map((p) => [p.topic, p.minInsync]))
