@@ -14,8 +14,9 @@
  * ideal and their ratio (target <= 1.15), the batches, the brokers' and the controllers' shares, the
  * batched roll's time over the one at a time (target <= 0.5 where the layout lets whole zones
  * restart), and the records lost (must be 0). Issue 12's layout, 2 zones x 3 brokers:
- * `bench/run roll --brokers 6 --zones a,b --rf 4 --dedicated-controllers` (RF 4 is what
- * `kafkaplane plan advise` recommends for two zones: a zone's brokers may then restart together).
+ * `bench/run roll --brokers 6 --zones a,b --rf 4 --dedicated-controllers --batch 4` (RF 4 is what
+ * `kafkaplane plan advise` recommends for two zones: a zone's brokers may then restart together; a
+ * batch of 4 is a whole zone, its three brokers and a standby controller of the zone).
  */
 import { cpus, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -74,10 +75,10 @@ try {
     const controllerIds = new Set(cluster.nodeIds().filter((id) => !cluster.brokerIds().includes(id)))
     const share = (controllers: boolean) => state.done.filter((b) => b.ids.every((id) => controllerIds.has(id)) === controllers).reduce((s, b) => s + b.restartMs + b.catchUpMs, 0) / 1000
     console.log(
-      `${mode}: ${(result.elapsedMs / 1000).toFixed(1)} s for ${result.restarted} brokers in ${result.batches} batches (${state.done.map((b) => b.ids.join('+')).join(', ')}); ` +
+      `${mode}: ${(result.elapsedMs / 1000).toFixed(1)} s for ${result.restarted} nodes in ${result.batches} batches (${state.done.map((b) => b.ids.join('+')).join(', ')}); ` +
         `ideal ${(ideal / 1000).toFixed(1)} s, ratio ${(result.elapsedMs / ideal).toFixed(2)}; per batch restart ${(state.done.reduce((s, b) => s + b.restartMs, 0) / state.done.length / 1000).toFixed(1)} s, ` +
         `catch-up ${(state.done.reduce((s, b) => s + b.catchUpMs, 0) / state.done.length / 1000).toFixed(1)} s; verify: ${report.acknowledged} acknowledged, ${report.lost} lost, ${report.produceErrors.count} produce errors` +
-        (controllerIds.size > 0 ? `; the brokers' batches ${share(false).toFixed(1)} s, the dedicated controllers' ${share(true).toFixed(1)} s` : ''),
+        (controllerIds.size > 0 ? `; the batches with brokers ${share(false).toFixed(1)} s, the dedicated controllers' alone ${share(true).toFixed(1)} s` : ''),
     )
     console.log(`  each batch (restart + catch-up, s): ${state.done.map((b) => `${b.ids.join('+')} ${(b.restartMs / 1000).toFixed(1)}+${(b.catchUpMs / 1000).toFixed(1)}`).join(', ')}`)
   }

@@ -46,9 +46,11 @@ it stopped when run again.
                          then restart the brokers still serving the old one
   --brokers IDS          restart these nodes (brokers, or dedicated controllers) (default: every node, unless --config,
                          --kafka-version or --renew-certificates is given)
-  --batch N              restart up to N brokers at once (default 1, at most ${MAX_BATCH}),
-                         all within one failure-domain cell and only when no partition falls below
-                         min.insync.replicas without all of them; a controller always restarts alone
+  --batch N              restart up to N nodes at once (default 1, at most ${MAX_BATCH}), all within
+                         one failure-domain cell and only when no partition falls below
+                         min.insync.replicas and the quorum keeps a caught-up majority without all
+                         of them: a cell's brokers first, then a standby controller of that cell if
+                         there is room; the active controller restarts alone, last
   --batch-within DIMS    the dimensions a batch shares (default: all; '' lets a batch span them)
   --stall-seconds S      stop (the roll kept) after S seconds without progress (default 600)
   --poll-ms MS           how often to look at the cluster (default 2000)

@@ -7,8 +7,8 @@ export type NodeRole = 'broker' | 'controller'
 /**
  * Where the KRaft controllers run: on the first three brokers (`combined`, process.roles
  * broker,controller), or in three processes of their own (`dedicated`, process.roles controller), as
- * production KRaft clusters run them: a broker's restart then never disturbs the quorum, and brokers
- * roll in batches while the controllers roll alone.
+ * production KRaft clusters run them: a broker's restart then never disturbs the quorum, and a zone's
+ * brokers roll in one batch (with the zone's controller when it is a standby one).
  */
 export type ControllerMode = 'combined' | 'dedicated'
 

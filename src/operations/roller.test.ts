@@ -5,7 +5,7 @@ import type { RestartReason, RollNode } from '../core/roll/roll-rules.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { PartitionRef, ReassignmentRefusal } from '../ports/executor-cluster.ts'
 import type { RestartOutcome, RollCluster, RollTarget } from '../ports/roll-target.ts'
-import { describeRestarting, eta, newRollState, runRoll, type RollEvent, type RollState } from './roller.ts'
+import { describeNodes, describeRestarting, eta, newRollState, runRoll, type RollEvent, type RollState } from './roller.ts'
 
 /**
  * The roller's state machine on a simulated cluster whose time is the test's clock: a restarted broker
@@ -135,7 +135,7 @@ test('one at a time: brokers, then controllers, the active controller last; each
   assert.equal(saved.at(-1)!.done.length, 6)
 })
 
-test('batches of a zone: brokers of one zone together, controllers alone, never below min ISR, faster than one at a time', async () => {
+test('batches of a zone: brokers of one zone together, a standby controller with its zone\'s batch, the active controller last and alone, never below min ISR, faster than one at a time', async () => {
   // 9 brokers: 0-2 controllers; zone a = 0,3,6; b = 1,4,7; c = 2,5,8; partitions spread one replica per zone.
   const zones = [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
   const partitions = Array.from({ length: 18 }, (_, i) => ({ replicas: zones.map((zone, z) => zone[(i + z) % 3]!) }))
@@ -146,7 +146,10 @@ test('batches of a zone: brokers of one zone together, controllers alone, never 
   assert.equal(b.result.status, 'finished')
   assert.deepEqual(batched.violations, [])
   assert.deepEqual(one.violations, [])
-  assert.deepEqual(batched.restarts, [[3, 6], [4, 7], [5, 8], [1], [2], [0]])
+  // Zone a's batch leaves out 0, the active controller; 1 and 2 go with their zones' brokers, each after
+  // the other is back (the quorum of three keeps a caught-up majority).
+  assert.deepEqual(batched.restarts, [[3, 6], [4, 7, 1], [5, 8, 2], [0]])
+  assert.deepEqual(one.restarts, [[3], [4], [5], [6], [7], [8], [1], [2], [0]])
   assert.ok(b.result.elapsedMs < a.result.elapsedMs * 0.75, `${b.result.elapsedMs} vs ${a.result.elapsedMs}`)
 })
 
@@ -283,7 +286,10 @@ test('the ETA of a batch on its way back comes from earlier batches of its role:
 })
 
 test('a restart says its reasons, and when its nodes go first because they are down', () => {
-  const event = { type: 'restarting' as const, ids: [90], role: 'controller' as const, reasons: ['config: config hash 1 -> 2'], warnings: [], passedOver: [] }
+  const event = { type: 'restarting' as const, ids: [90], controllers: [90], reasons: ['config: config hash 1 -> 2'], warnings: [], passedOver: [] }
   assert.equal(describeRestarting({ ...event, down: [] }), 'restarting controller 90 (config: config hash 1 -> 2)')
   assert.equal(describeRestarting({ ...event, down: [90] }), 'restarting controller 90 (config: config hash 1 -> 2); 90 is down, so before the nodes that are up')
+  assert.equal(describeNodes({ ids: [3, 6], controllers: [] }), 'brokers 3, 6')
+  assert.equal(describeNodes({ ids: [0, 2, 4, 8], controllers: [8] }), 'brokers 0, 2, 4 and controller 8')
+  assert.equal(describeNodes({ ids: [7, 8], controllers: [7, 8] }), 'controllers 7, 8')
 })

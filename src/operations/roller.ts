@@ -48,11 +48,11 @@ export interface RollOptions extends BatchOptions {
 
 export type RollEvent =
   /** `passedOver`: nodes before these in roll order that may not stop now (tried again at the next step); `down`: those of these that were down (restarted first). */
-  /** `role`: controller when the batch is a controller-only node (a controller always restarts alone). */
-  | { type: 'restarting'; ids: number[]; role: 'broker' | 'controller'; reasons: string[]; warnings: string[]; passedOver: { id: number; blockers: string[] }[]; down: number[] }
+  /** `controllers`: the controller-only nodes among `ids` (a standby controller may go with a batch of its failure domain's brokers). */
+  | { type: 'restarting'; ids: number[]; controllers: number[]; reasons: string[]; warnings: string[]; passedOver: { id: number; blockers: string[] }[]; down: number[] }
   /** A restarted batch on its way back: what it waits for, and when it should be back (from progress). */
   | { type: 'waiting'; ids: number[]; reason: string; etaSeconds: number | undefined }
-  | { type: 'back'; ids: number[]; role: 'broker' | 'controller'; restartMs: number; catchUpMs: number }
+  | { type: 'back'; ids: number[]; controllers: number[]; restartMs: number; catchUpMs: number }
   | { type: 'leaders'; ids: number[]; elected: number; failed: ReassignmentRefusal[] }
   /** Nothing may restart now: each waiting node and what keeps it. */
   | { type: 'blocked'; waiting: { id: number; blockers: string[] }[] }
@@ -138,7 +138,7 @@ export async function runRoll(cluster: RollCluster, target: RollTarget, state: R
         const said = [...new Set(step.nodes.flatMap((n) => n.reasons.map(describeReason)))]
         state.current = { ids, reasons: said, startedAt: clock.now() }
         await options.save(state)
-        emit({ type: 'restarting', ids, role: batchRole(step.nodes), reasons: said, warnings: step.check.warnings, passedOver: step.passedOver, down: step.down })
+        emit({ type: 'restarting', ids, controllers: controllerOnly(step.nodes), reasons: said, warnings: step.check.warnings, passedOver: step.passedOver, down: step.down })
         const { refused } = await target.restart(ids, reasons)
         if (refused.length === 0) {
           lastBlocked = ''
@@ -211,7 +211,8 @@ async function awaitReturn(
     const read = await look(cluster, target, emit)
     if (read) {
       const byId = new Map(read.nodes.map((n) => [n.id, n]))
-      const roleOf = (ids: readonly number[]) => batchRole(ids.map((id) => byId.get(id) ?? { roles: ['broker'] }))
+      const nodesOf = (ids: readonly number[]) => ids.map((id) => byId.get(id) ?? { id, roles: ['broker'] as const })
+      const roleOf = (ids: readonly number[]) => batchRole(nodesOf(ids))
       const states = current.ids.map((id) => ({ id, state: returnState(read.snapshot, byId.get(id) ?? { id, roles: ['broker'] }, options, runningSince) }))
       if (current.upAt === undefined && states.every((s) => s.state.kind !== 'down')) {
         current.upAt = clock.now()
@@ -221,7 +222,7 @@ async function awaitReturn(
       if (waiting.length === 0) {
         const restartMs = (current.upAt ?? clock.now()) - current.startedAt
         const catchUpMs = clock.now() - (current.upAt ?? clock.now())
-        emit({ type: 'back', ids: current.ids, role: roleOf(current.ids), restartMs, catchUpMs })
+        emit({ type: 'back', ids: current.ids, controllers: controllerOnly(nodesOf(current.ids)), restartMs, catchUpMs })
         await giveBackLeaders(cluster, current.ids, clock, pollMs, emit)
         state.done.push({ ids: current.ids, reasons: current.reasons, restartMs, catchUpMs })
         state.requested = state.requested.filter((id) => !current.ids.includes(id))
@@ -317,14 +318,22 @@ async function retriable(call: () => Promise<void>, emit: (e: RollEvent) => void
   }
 }
 
-/** A batch is a controller's when its node is controller-only (a controller always restarts alone), else brokers'. */
+/** A batch is a controller's when its nodes are controller-only, else brokers' (for its ETA: a broker's time dominates). */
 function batchRole(nodes: readonly Pick<RollNode, 'roles'>[]): 'broker' | 'controller' {
   return nodes.every((n) => !n.roles.includes('broker')) ? 'controller' : 'broker'
 }
 
-/** "broker 3", "brokers 3, 6", "controller 7": the nodes of an event, in words. */
-export function describeNodes(event: { ids: readonly number[]; role: 'broker' | 'controller' }): string {
-  return `${event.role}${event.ids.length > 1 ? 's' : ''} ${event.ids.join(', ')}`
+/** The controller-only nodes of a batch. */
+function controllerOnly(nodes: readonly Pick<RollNode, 'id' | 'roles'>[]): number[] {
+  return nodes.filter((n) => !n.roles.includes('broker')).map((n) => n.id)
+}
+
+/** "broker 3", "brokers 3, 6", "controller 7", "brokers 0, 2 and controller 7": the nodes of an event, in words. */
+export function describeNodes(event: { ids: readonly number[]; controllers: readonly number[] }): string {
+  const named = (role: string, ids: readonly number[]) => `${role}${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`
+  const brokers = event.ids.filter((id) => !event.controllers.includes(id))
+  const controllers = event.ids.filter((id) => event.controllers.includes(id))
+  return [...(brokers.length > 0 ? [named('broker', brokers)] : []), ...(controllers.length > 0 ? [named('controller', controllers)] : [])].join(' and ')
 }
 
 export function describeRestarting(event: Extract<RollEvent, { type: 'restarting' }>): string {

@@ -57,8 +57,8 @@ test('the active controller restarts when it is the last node left', () => {
   assert.deepEqual(nextBatch(s, nodes.map((n) => ({ ...n, reasons: [] }))), { kind: 'done' })
 })
 
-test('batches: brokers of one zone together when no partition falls below min ISR; never a controller in a batch', () => {
-  // Zone-spread RF 3 partitions: a zone (3 and 0, both in zone a) may go; 0 is a controller, so alone.
+test('batches: brokers of one zone together when no partition falls below min ISR', () => {
+  // Zone-spread RF 3 partitions: a zone (3 and 0, both in zone a) may go.
   const spread = [part('t', 0, [3, 4, 5]), part('t', 1, [0, 4, 2]), part('t', 2, [3, 1, 5]), part('t', 3, [0, 1, 5])]
   const brokersOnly = [3, 4, 5, 6, 9].map((id) => ({ ...node(id, ['broker']), labels: { zone: id === 9 ? 'a' : 'abc'[id % 3]! } }))
   const s = { ...snapshot(spread, [0, 1, 2, 3, 4, 5, 6, 9]), partitions: [...spread, part('u', 0, [6, 4, 2]), part('u', 1, [9, 1, 5])] }
@@ -78,9 +78,34 @@ test('batches: brokers of one zone together when no partition falls below min IS
   assert.deepEqual(inZone.kind === 'restart' && inZone.nodes.map((n) => n.id), [3], 'zones a and b: one at a time')
   const spanning = nextBatch(apart, pair, { maxBatch: 8, batchWithin: [] })
   assert.deepEqual(spanning.kind === 'restart' && spanning.nodes.map((n) => n.id), [3, 4])
-  // Controllers stay alone.
-  const withControllers = nextBatch(snapshot(spread), all(), { maxBatch: 8 })
-  assert.ok(withControllers.kind === 'restart' && withControllers.nodes.every((n, i) => i === 0 || !n.roles.includes('controller')))
+  // Combined nodes: 0, in zone a, leads the quorum, so zone a's batch is 3 alone; led by 1, 0 goes with 3.
+  const led0 = nextBatch(snapshot(spread), all(), { maxBatch: 8 })
+  assert.deepEqual(led0.kind === 'restart' && led0.nodes.map((n) => n.id), [3])
+  const led1 = nextBatch(snapshot(spread, undefined, 1), all(), { maxBatch: 8 })
+  assert.deepEqual(led1.kind === 'restart' && led1.nodes.map((n) => n.id), [3, 0])
+})
+
+test('batches with dedicated controllers: a standby controller goes with its zone\'s brokers when there is room; never two of three voters, never the active one', () => {
+  // Brokers 3 (zone a), 4 (b), 5 (c); controllers 6 and 7 in zone a, 8 in zone b, 8 leading.
+  const partitions = [part('t', 0, [3, 4, 5]), part('t', 1, [4, 5, 3]), part('t', 2, [5, 3, 4])]
+  const s = { ...snapshot(partitions, [3, 4, 5, 6, 7, 8], 8, [6, 7, 8]), expectedBrokerIds: [3, 4, 5] }
+  const zone: Record<number, string> = { 3: 'a', 4: 'b', 5: 'c', 6: 'a', 7: 'a', 8: 'b' }
+  const nodes = [3, 4, 5, 6, 7, 8].map((id): RollNode => ({ id, roles: id < 6 ? ['broker'] : ['controller'], labels: { zone: zone[id]! }, reasons: manual }))
+  const batch = (snap: ClusterSnapshot, of: RollNode[], maxBatch: number) => {
+    const step = nextBatch(snap, of, { maxBatch })
+    return step.kind === 'restart' ? step.nodes.map((n) => n.id) : step.kind
+  }
+  assert.deepEqual(batch(s, nodes, 8), [3, 6], 'zone a: broker 3 and controller 6; 7 too would leave the quorum one caught-up voter of three')
+  assert.deepEqual(batch(s, nodes, 1), [3], 'one at a time: the brokers first')
+  assert.deepEqual(batch(s, nodes.filter((n) => n.id !== 3), 8), [4], 'zone b: 8 leads, so 4 alone')
+  // Only controllers left: each alone (a quorum of three), the active one last.
+  const controllers = nodes.filter((n) => n.id >= 6)
+  assert.deepEqual(batch(s, controllers, 8), [6])
+  assert.deepEqual(batch(s, controllers.filter((n) => n.id !== 6), 8), [7])
+  assert.deepEqual(batch(s, controllers.filter((n) => n.id === 8), 8), [8])
+  // Controller 7 not caught up counts as down: it goes first, with 3; 6 stays (8 alone would be left).
+  const lagging = { ...s, quorum: { ...s.quorum!, voters: s.quorum!.voters.map((v) => (v.id === 7 ? { ...v, caughtUpAgoMs: 60_000 } : v)) } }
+  assert.deepEqual(batch(lagging, nodes, 8), [7, 3])
 })
 
 test('a restarted broker is back once registered and in the ISR of everything it hosts; offline partitions do not hold it', () => {
@@ -151,7 +176,8 @@ test('property: a batch never takes a partition below min.insync.replicas', () =
       }
       if (step.nodes.length > c.maxBatch) return false
       if (new Set(step.nodes.map((n) => n.labels.zone)).size !== 1) return false
-      if (step.nodes.filter((n) => n.roles.includes('controller')).length > 0 && step.nodes.length > 1) return false
+      // Three voters, all caught up: at most one of them in a batch.
+      if (step.nodes.filter((n) => n.roles.includes('controller')).length > 1) return false
       if (down.has(leaderId) && pending.length > 1) return false
       return step.nodes.every((n) => n.reasons.length > 0)
     }),

@@ -99,8 +99,12 @@ export type RollStep =
  *      back the whole cluster; the active controller is tried only when it is the last node left.
  *   3. The batch grows, in order, by nodes that share its labels on `batchWithin`, while it is under
  *      `maxBatch` and the restart check passes for the whole batch at once (every partition keeps
- *      min.insync.replicas without all of them; the quorum keeps a caught-up majority). A controller
- *      never joins a batch nor opens one with others: each controller restart is checked alone.
+ *      min.insync.replicas without all of them; the quorum keeps a caught-up majority). Brokers come
+ *      first in that order, so a standby controller joins only when the brokers of its failure domain
+ *      that may go are in and there is room left: a batch is then what losing that part of the domain
+ *      would take, and the quorum check keeps the controllers left a majority (with three voters, at
+ *      most one controller is ever down). The active controller never joins a batch: it restarts
+ *      alone, last. With `maxBatch` 1 (the default) every node restarts alone, in `rollOrder`.
  *   4. None may stop: `blocked`, with each node's blockers.
  */
 export function nextBatch(snapshot: ClusterSnapshot, nodes: readonly RollNode[], options: BatchOptions = {}): RollStep {
@@ -123,15 +127,13 @@ export function nextBatch(snapshot: ClusterSnapshot, nodes: readonly RollNode[],
     }
     const batch = [first]
     let check = alone
-    if (!first.roles.includes('controller')) {
-      for (const next of pending) {
-        if (batch.length >= maxBatch) break
-        if (batch.includes(next) || next.roles.includes('controller') || !within.every((d) => next.labels[d] === first.labels[d])) continue
-        const together = canStop(snapshot, [...batch, next].map((n) => n.id), options)
-        if (together.ok) {
-          batch.push(next)
-          check = together
-        }
+    for (const next of pending) {
+      if (batch.length >= maxBatch) break
+      if (batch.includes(next) || next.id === active || !within.every((d) => next.labels[d] === first.labels[d])) continue
+      const together = canStop(snapshot, [...batch, next].map((n) => n.id), options)
+      if (together.ok) {
+        batch.push(next)
+        check = together
       }
     }
     return { kind: 'restart', nodes: batch, check, passedOver: waiting, down: batch.filter((n) => !nodeUp(snapshot, n, options)).map((n) => n.id) }

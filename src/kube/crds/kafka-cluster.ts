@@ -436,7 +436,7 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
       default: {},
       description: 'how brokers are restarted',
       properties: {
-        maxUnavailable: { type: 'integer', minimum: 1, maximum: 16, default: 1, description: 'brokers down at once in a roll (a batch within spec.rolling.batchWithin, only when no partition falls below min.insync.replicas) or a drain (the PodDisruptionBudget), e.g. maxUnavailable: 1' },
+        maxUnavailable: { type: 'integer', minimum: 1, maximum: 16, default: 1, description: 'pods down at once in a roll (a batch within spec.rolling.batchWithin: brokers, then a standby dedicated controller when there is room; only when no partition falls below min.insync.replicas and the KRaft quorum keeps a caught-up majority) or brokers down at once in a drain (the PodDisruptionBudget), e.g. maxUnavailable: 1' },
         batchWithin: {
           type: 'string',
           enum: ['zone', 'cluster'],

@@ -10,7 +10,8 @@ import { contentHash, controllerLabels, controllerSelector } from './labels.ts'
  * The StatefulSet of one Kubernetes cluster's dedicated KRaft controllers (process.roles=controller),
  * beside its brokers' and of the same shape (kafka-statefulset.ts: ordinals from the cluster's first
  * controller id, `Parallel` since the quorum forms only with a majority up, `OnDelete`: kafkaplane's
- * roller restarts controllers after the brokers, one at a time, the active one last), with:
+ * roller restarts controllers one at a time, after the brokers or with a batch of their cell's brokers,
+ * the active one last), with:
  *   - readiness = `kafkaplane probe ready --controller-id` through its own controller listener (KIP-919):
  *     the quorum has a leader and this voter caught up with it since its start script started it
  *     (STARTED_AT_FILE); answered by a `probe-server` sidecar, as a broker's (`probe serve

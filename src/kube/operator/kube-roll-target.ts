@@ -48,8 +48,9 @@ export class KubeRollTarget implements RollTarget {
   async nodes(): Promise<RollNode[]> {
     const nodes: RollNode[] = []
     for (const c of this.#model.clusters) {
-      // Dedicated controllers are nodes of their own (roles ['controller']): the roll rules restart them
-      // after the brokers, one at a time, the active one last.
+      // Dedicated controllers are nodes of their own (roles ['controller']), labelled with their
+      // Kubernetes cluster and zone: the roll rules restart a standby one with a batch of its cell's
+      // brokers when spec.rolling leaves room, else after the brokers; one at a time, the active one last.
       const sets = [
         { statefulSet: c.statefulSet, pods: c.brokers.map((b) => ({ id: b.id, pod: b.pod, roles: b.controller ? ['broker', 'controller'] as const : ['broker'] as const, labels: this.#model.topology.brokers.find((t) => t.id === b.id)?.labels ?? {} })) },
         ...(c.controllerSet ? [{ statefulSet: c.controllerSet.statefulSet, pods: c.controllerSet.controllers.map((x) => ({ id: x.id, pod: x.pod, roles: ['controller'] as const, labels: { cluster: c.name, zone: x.zone } })) }] : []),
