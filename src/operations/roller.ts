@@ -213,7 +213,7 @@ async function awaitReturn(
       const byId = new Map(read.nodes.map((n) => [n.id, n]))
       const nodesOf = (ids: readonly number[]) => ids.map((id) => byId.get(id) ?? { id, roles: ['broker'] as const })
       const roleOf = (ids: readonly number[]) => batchRole(nodesOf(ids))
-      const states = current.ids.map((id) => ({ id, state: returnState(read.snapshot, byId.get(id) ?? { id, roles: ['broker'] }, options, runningSince) }))
+      const states = nodesOf(current.ids).map((n) => ({ id: n.id, state: returnState(read.snapshot, n, options, runningSince) }))
       if (current.upAt === undefined && states.every((s) => s.state.kind !== 'down')) {
         current.upAt = clock.now()
         await options.save(state)
