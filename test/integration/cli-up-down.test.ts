@@ -14,6 +14,7 @@ import { createAdmin } from '../../src/kafka/connection.ts'
 import { freeBasePort, killClusterIn, removeDir, tempDir } from './support/clusters.ts'
 import { runCli, startWatchedCli } from './support/cli.ts'
 import { consume, produce } from './support/kafka-io.ts'
+import { until } from './support/until.ts'
 
 describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_000 }, () => {
   let root: string
@@ -65,11 +66,7 @@ describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_00
       assert.ok(flags, `the summary shows the ${kind} flags:\n${restart.stdout}`)
       // Ready means every broker registered; a restarted follower may take a moment more to rejoin
       // the ISR (seen once: DEGRADED, kept-0 at min.insync.replicas), so healthy is waited for.
-      let status = await runCli(['status', ...flags.split(' ')])
-      for (let tries = 0; tries < 30 && status.code === 0 && !/^cluster: HEALTHY/.test(status.stdout); tries++) {
-        await sleep(1000)
-        status = await runCli(['status', ...flags.split(' ')])
-      }
+      const status = await until(`${kind}: kafkaplane status HEALTHY`, () => runCli(['status', ...flags.split(' ')]), (s) => s.code !== 0 || /^cluster: HEALTHY/.test(s.stdout), { timeoutMs: 30_000, everyMs: 1000, context: () => '' })
       assert.equal(status.code, 0, `${kind}: ${status.stdout}${status.stderr}`)
       assert.match(status.stdout, /^cluster: HEALTHY/)
     }
