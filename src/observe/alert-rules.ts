@@ -23,6 +23,7 @@
  */
 import { pathToFileURL } from 'node:url'
 import { stringify } from 'yaml'
+import { KafkaplaneError } from '../core/errors.ts'
 import { generate, generatedHeader } from './generated-files.ts'
 
 export type Severity = 'critical' | 'warning'
@@ -50,7 +51,7 @@ export interface AlertGroup {
 export interface AlertRuleOptions {
   /** Lag in seconds of a group above which it alerts (default 300). */
   lagSecondsThreshold: number
-  /** Window over which a group's lag must have grown (default 10m). */
+  /** A group's lag must stay, all through the last such window, above all it was in the one that ended a window before (default 10m). */
   lagGrowthWindow: string
   /** Replaces the `for` of the named alerts (or of every alert, under '*'). */
   for?: Readonly<Record<string, string>>
@@ -58,7 +59,15 @@ export interface AlertRuleOptions {
 
 export const DEFAULT_ALERT_OPTIONS: AlertRuleOptions = { lagSecondsThreshold: 300, lagGrowthWindow: '10m' }
 
+/** A Prometheus duration of one unit ('10m') doubled ('20m'). */
+function twice(duration: string): string {
+  const m = /^(\d+)(ms|s|m|h|d|w|y)$/.exec(duration)
+  if (!m) throw new KafkaplaneError('BAD_ARGUMENT', `lagGrowthWindow ${JSON.stringify(duration)} is not a Prometheus duration of one unit`, { fix: "give it as e.g. '10m' or '600s'" })
+  return `${2 * Number(m[1])}${m[2]}`
+}
+
 export function alertGroups(options: AlertRuleOptions = DEFAULT_ALERT_OPTIONS): AlertGroup[] {
+  const w = options.lagGrowthWindow
   const groups: AlertGroup[] = [
     {
       name: 'kafkaplane.brokers',
@@ -238,7 +247,11 @@ export function alertGroups(options: AlertRuleOptions = DEFAULT_ALERT_OPTIONS): 
       rules: [
         {
           alert: 'KafkaConsumerGroupLagGrowing',
-          expr: `kafka_consumergroup_lag_sum > 0 and delta(kafka_consumergroup_lag_sum[${options.lagGrowthWindow}]) > 0`,
+          // Its lowest over the last window above its highest over a window that ended a window earlier. The
+          // lag of a group that keeps up jitters with each commit and fetch, so "higher than a window ago"
+          // (delta > 0) holds by chance for minutes on end; lag that grows by more than its jitter in a
+          // window never comes back down to where it was, and the window between keeps slow growth visible.
+          expr: `kafka_consumergroup_lag_sum > 0 and min_over_time(kafka_consumergroup_lag_sum[${w}]) > max_over_time(kafka_consumergroup_lag_sum[${w}] offset ${twice(w)})`,
           for: options.lagGrowthWindow,
           severity: 'warning',
           summary: 'Consumer group {{ $labels.consumergroup }} falls behind on topic {{ $labels.topic }}: {{ $value }} records and growing',

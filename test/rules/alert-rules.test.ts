@@ -45,6 +45,9 @@ interface Scenario {
   expect: Expect[]
 }
 
+/** A group's lag, one value a minute for an hour: uniform between 0 and 30 (fixed: what promtool reads must not change). */
+const JITTER = [7, 14, 5, 22, 22, 3, 6, 14, 16, 21, 21, 3, 17, 24, 14, 13, 0, 10, 30, 12, 28, 20, 22, 12, 7, 4, 5, 4, 2, 11, 16, 10, 9, 18, 24, 14, 10, 25, 23, 26, 21, 26, 22, 28, 8, 5, 27, 28, 27, 7, 16, 27, 0, 0, 19, 13, 10, 18, 20, 24, 14]
+
 const scenarios: Scenario[] = [
   {
     name: 'a broker down for 2 minutes',
@@ -242,11 +245,30 @@ const scenarios: Scenario[] = [
   {
     name: "a group's lag growing for 10 minutes, another's steady",
     interval: '1m',
-    series: [s('kafka_consumergroup_lag_sum', { consumergroup: 'billing', topic: 'orders' }, '0+10x30'), s('kafka_consumergroup_lag_sum', { consumergroup: 'audit', topic: 'orders' }, '50x30')],
+    series: [s('kafka_consumergroup_lag_sum', { consumergroup: 'billing', topic: 'orders' }, '0+10x40'), s('kafka_consumergroup_lag_sum', { consumergroup: 'audit', topic: 'orders' }, '50x40')],
     expect: [
-      { at: '8m', alert: 'KafkaConsumerGroupLagGrowing', fires: [] },
-      { at: '25m', alert: 'KafkaConsumerGroupLagGrowing', fires: [{ labels: { consumergroup: 'billing', topic: 'orders' }, summary: 'Consumer group billing falls behind on topic orders: 250 records and growing' }] },
+      // Its lag is known from 0m: the window 20-30 minutes back holds a value from 20m on, then 10m of `for`.
+      { at: '25m', alert: 'KafkaConsumerGroupLagGrowing', fires: [] },
+      { at: '35m', alert: 'KafkaConsumerGroupLagGrowing', fires: [{ labels: { consumergroup: 'billing', topic: 'orders' }, summary: 'Consumer group billing falls behind on topic orders: 350 records and growing' }] },
     ],
+  },
+  {
+    // Lag as a group that keeps up shows it: between 0 and 30 records, as each commit and fetch lands. By
+    // chance it is higher than 9 minutes before at every evaluation from 33m to 43m, so a rule of "grown
+    // over 10m, for 10m" (delta > 0) fires at 43m (promtool 3.16 says so); its lowest over 10 minutes is
+    // never above its highest over the 10 that ended 10 minutes before. Falling behind by 5 records a
+    // minute (50 in a window, more than the jitter) under the same jitter fires from 30m on.
+    name: 'a group that keeps up, its lag jittering, does not fire; one that falls behind at 5 records a minute under the same jitter does',
+    interval: '1m',
+    series: [
+      s('kafka_consumergroup_lag_sum', { consumergroup: 'audit', topic: 'orders' }, JITTER.join(' ')),
+      s('kafka_consumergroup_lag_sum', { consumergroup: 'billing', topic: 'orders' }, JITTER.map((v, t) => v + 5 * t).join(' ')),
+    ],
+    expect: [35, 43, 50, 60].map((t) => ({
+      at: `${t}m`,
+      alert: 'KafkaConsumerGroupLagGrowing',
+      fires: [{ labels: { consumergroup: 'billing', topic: 'orders' }, summary: `Consumer group billing falls behind on topic orders: ${JITTER[t]! + 5 * t} records and growing` }],
+    })),
   },
   {
     name: 'a group 400 s behind',
