@@ -1,15 +1,13 @@
 import type { V1Container, V1EnvVar, V1Probe, V1StatefulSet } from '@kubernetes/client-node'
 import { METADATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
-import { brokerConfigMap, CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
+import { brokerConfigMap, RUN_DIR } from './broker-config-map.ts'
 import { brokerLabels, brokerSelector, contentHash, ZONE_LABEL } from './labels.ts'
-import { CONTAINER_SECURITY, kafkaStatefulSet, volumeClaim } from './kafka-statefulset.ts'
+import { CONTAINER_SECURITY, kafkaStatefulSet, PROBE_SERVER_PORT, volumeClaim } from './kafka-statefulset.ts'
 import { listenerTlsVolume } from './listener-tls-secret.ts'
 import { CERTIFICATES_HASH_ANNOTATION } from './pod-restart-reasons.ts'
 
 /** Where the broker image has kafkaplane's command (deploy/Dockerfile). */
 export const KAFKAPLANE_BIN = '/opt/kafkaplane/bin/kafkaplane'
-/** The port of the pod's probe server (`kafkaplane probe serve`, on 127.0.0.1 of the pod's network). */
-export const PROBE_SERVER_PORT = 8088
 
 /**
  * The StatefulSet of one Kubernetes cluster's brokers, of the shape kafka-statefulset.ts gives both
@@ -52,21 +50,12 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
     ...(tls ? { volumes: [tls.volume] } : {}),
     initContainers: [probeServerSidecar(model, '--broker-id "$KAFKAPLANE_BROKER_ID"', brokerEnv)],
     kafka: {
-      name: 'kafka',
-      image: spec.kafka.image,
-      imagePullPolicy: spec.kafka.imagePullPolicy,
-      command: ['sh', `${CONFIG_MOUNT}/start.sh`],
       env: [
         ...brokerEnv,
         { name: 'KAFKAPLANE_ZONE', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
         { name: 'KAFKAPLANE_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-        { name: 'KAFKAPLANE_KAFKA_VERSION', value: spec.kafka.version },
-        { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
-        { name: 'KAFKAPLANE_PROBE_SERVER', value: `http://127.0.0.1:${PROBE_SERVER_PORT}` },
-        { name: 'KAFKA_HEAP_OPTS', value: `-Xms${model.heapMebibytes}m -Xmx${model.heapMebibytes}m` },
-        { name: 'LOG_DIR', value: `${RUN_DIR}/logs` },
-        { name: 'KAFKA_HOME', value: KAFKA_HOME },
       ],
+      heapMebibytes: model.heapMebibytes,
       ports: [
         ...spec.listeners.map((l) => ({ name: portName(l.name), containerPort: l.port, protocol: 'TCP' })),
         { name: 'controller', containerPort: spec.controllerPort, protocol: 'TCP' },

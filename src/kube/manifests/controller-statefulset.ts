@@ -1,7 +1,6 @@
 import type { V1EnvVar, V1Probe, V1StatefulSet } from '@kubernetes/client-node'
 import type { ControllerSetModel, KafkaClusterModel, KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
-import { CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
-import { KAFKAPLANE_BIN, PROBE_SERVER_PORT, probeServerSidecar } from './broker-statefulset.ts'
+import { KAFKAPLANE_BIN, probeServerSidecar } from './broker-statefulset.ts'
 import { controllerConfigMap, STARTED_AT_FILE } from './controller-config-map.ts'
 import { kafkaStatefulSet, volumeClaim } from './kafka-statefulset.ts'
 import { contentHash, controllerLabels, controllerSelector } from './labels.ts'
@@ -54,19 +53,8 @@ export function controllerStatefulSet(model: KafkaClusterModel, cluster: Kuberne
     configMap: set.configMap,
     initContainers: [probeServerSidecar(model, `--controller-id "$KAFKAPLANE_CONTROLLER_ID" --bootstrap-controller "$KAFKAPLANE_BOOTSTRAP_CONTROLLER" --since-file ${STARTED_AT_FILE}`, controllerEnv)],
     kafka: {
-      name: 'kafka',
-      image: spec.kafka.image,
-      imagePullPolicy: spec.kafka.imagePullPolicy,
-      command: ['sh', `${CONFIG_MOUNT}/start.sh`],
-      env: [
-        ...controllerEnv,
-        { name: 'KAFKAPLANE_KAFKA_VERSION', value: spec.kafka.version },
-        { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
-        { name: 'KAFKAPLANE_PROBE_SERVER', value: `http://127.0.0.1:${PROBE_SERVER_PORT}` },
-        { name: 'KAFKA_HEAP_OPTS', value: `-Xms${model.controllerHeapMebibytes}m -Xmx${model.controllerHeapMebibytes}m` },
-        { name: 'LOG_DIR', value: `${RUN_DIR}/logs` },
-        { name: 'KAFKA_HOME', value: KAFKA_HOME },
-      ],
+      env: controllerEnv,
+      heapMebibytes: model.controllerHeapMebibytes,
       ports: [{ name: 'controller', containerPort: port, protocol: 'TCP' }],
       resources: {
         requests: { cpu: resources.cpu, memory: resources.memory },

@@ -1,11 +1,13 @@
-import type { V1Container, V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1PodSpec, V1StatefulSet, V1Volume } from '@kubernetes/client-node'
+import type { V1Container, V1EnvVar, V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1PodSpec, V1StatefulSet, V1Volume } from '@kubernetes/client-node'
 import { DATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
-import { CONFIG_MOUNT, RUN_DIR } from './broker-config-map.ts'
+import { CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
 import { HOSTNAME_LABEL, KUBERNETES_CLUSTER_LABEL, ZONE_LABEL } from './labels.ts'
 import { CONFIG_HASH_ANNOTATION } from './pod-restart-reasons.ts'
 
 /** The uid and gid brokers and controllers run as (the kafkaplane image's user, deploy/image.yaml). */
 export const BROKER_UID = 1000
+/** The port of the pod's probe server (`kafkaplane probe serve`, on 127.0.0.1 of the pod's network). */
+export const PROBE_SERVER_PORT = 8088
 /** A non-root, read-only container with no capabilities (brokers, their probe server, dedicated controllers). */
 export const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }
 
@@ -23,8 +25,12 @@ export interface KafkaStatefulSetShape {
   configMap: string
   /** More volumes (the brokers' listener certificates), mounted by the Kafka container's own mounts. */
   volumes?: V1Volume[]
-  /** The Kafka container, whose mounts get the data, config, run and tmp volumes added after its own. */
-  kafka: V1Container
+  /**
+   * The Kafka container: what its kind adds to what every one has (its name, image, start script, the
+   * env below its own, a heap of `heapMebibytes`); its mounts get the data, config, run and tmp volumes
+   * added after its own.
+   */
+  kafka: Omit<V1Container, 'name' | 'image' | 'imagePullPolicy' | 'command' | 'env'> & { env: V1EnvVar[]; heapMebibytes: number }
   initContainers?: V1Container[]
   claims: V1PersistentVolumeClaim[]
 }
@@ -78,7 +84,7 @@ export function kafkaStatefulSet(model: KafkaClusterModel, cluster: KubernetesCl
           ...(shape.initContainers ? { initContainers: shape.initContainers } : {}),
           containers: [
             {
-              ...shape.kafka,
+              ...kafkaContainer(model, shape.kafka),
               securityContext: CONTAINER_SECURITY,
               volumeMounts: [
                 { name: 'data', mountPath: DATA_DIR },
@@ -99,6 +105,27 @@ export function kafkaStatefulSet(model: KafkaClusterModel, cluster: KubernetesCl
       },
       volumeClaimTemplates: shape.claims,
     },
+  }
+}
+
+/** The Kafka container as every StatefulSet runs it: the start script (start.sh of the ConfigMap) and its env. */
+function kafkaContainer(model: KafkaClusterModel, { env, heapMebibytes, ...own }: KafkaStatefulSetShape['kafka']): V1Container {
+  const kafka = model.spec.kafka
+  return {
+    name: 'kafka',
+    image: kafka.image,
+    imagePullPolicy: kafka.imagePullPolicy,
+    command: ['sh', `${CONFIG_MOUNT}/start.sh`],
+    env: [
+      ...env,
+      { name: 'KAFKAPLANE_KAFKA_VERSION', value: kafka.version },
+      { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
+      { name: 'KAFKAPLANE_PROBE_SERVER', value: `http://127.0.0.1:${PROBE_SERVER_PORT}` },
+      { name: 'KAFKA_HEAP_OPTS', value: `-Xms${heapMebibytes}m -Xmx${heapMebibytes}m` },
+      { name: 'LOG_DIR', value: `${RUN_DIR}/logs` },
+      { name: 'KAFKA_HOME', value: KAFKA_HOME },
+    ],
+    ...own,
   }
 }
 
