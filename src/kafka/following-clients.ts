@@ -1,4 +1,4 @@
-import { Consumer, kGetBootstrapConnection, parseBroker, Producer, type Base, type Broker, type Connection, type ConsumerOptions, type ProducerOptions } from '@platformatic/kafka'
+import { Consumer, kGetBootstrapConnection, MultipleErrors, parseBroker, Producer, type Base, type Broker, type Connection, type ConsumerOptions, type ProducerOptions } from '@platformatic/kafka'
 
 /**
  * Producers and consumers that follow the brokers the way Kafka's Java client does: once the cluster
@@ -11,7 +11,49 @@ import { Consumer, kGetBootstrapConnection, parseBroker, Producer, type Base, ty
  * timeout), and such a client that clears its metadata has nothing left but dead addresses: it never
  * reaches the cluster again. These clients keep the brokers of their last metadata (across clears) and
  * try them first; the given addresses stay the last resort, as a load balancer's address would be.
+ *
+ * The library also tries its bootstrap addresses one after another, each waiting out its connect timeout
+ * (5 s by default) where the address is gone: with three gone pods ahead of a live one, every metadata
+ * refresh stalled 15 s. These clients try them as happy eyeballs do (RFC 8305): the next address starts
+ * when the last has not connected within BOOTSTRAP_STAGGER_MS, or at once when it failed; the first to
+ * connect wins. A live first address costs one connection, as before.
  */
+/** How long a bootstrap address may take to connect before the next one is tried beside it. */
+export const BOOTSTRAP_STAGGER_MS = 250
+
+type Connect<C> = (broker: Broker, callback: (error: Error | null, connection?: C) => void) => void
+
+/**
+ * Connects to the first of `brokers` to answer: the first at once, each next one `staggerMs` after the
+ * one before it started (sooner when that one failed); when all failed, the library's MultipleErrors of
+ * theirs. Connections that complete after the winner are left to `connect`'s owner (the client's pool).
+ */
+export function firstToConnect<C>(brokers: readonly Broker[], connect: Connect<C>, staggerMs: number, callback: (error: Error | null, connection?: C) => void): void {
+  const errors: Error[] = []
+  let started = 0
+  let settled = false
+  let timer: NodeJS.Timeout | undefined
+  const settle = (error: Error | null, connection?: C) => {
+    settled = true
+    clearTimeout(timer)
+    callback(error, connection)
+  }
+  const next = () => {
+    clearTimeout(timer)
+    if (settled || started >= brokers.length) return
+    const broker = brokers[started++]!
+    if (started < brokers.length) timer = setTimeout(next, staggerMs)
+    connect(broker, (error, connection) => {
+      if (settled) return
+      if (!error) return settle(null, connection)
+      errors.push(error)
+      if (errors.length === brokers.length) settle(new MultipleErrors('Cannot connect to any broker.', errors))
+      else next()
+    })
+  }
+  if (brokers.length === 0) settle(new MultipleErrors('Cannot connect to any broker: no address to try.', []))
+  else next()
+}
 export class KnownBrokers {
   readonly #given: Broker[]
   #known: Broker[] = []
@@ -53,7 +95,7 @@ function following<C extends ClientClass>(Client: C) {
     }
 
     override [kGetBootstrapConnection](callback: ConnectionCallback, attempt = 0): void {
-      this.connections.getFirstAvailable(this.#brokers.order(this.currentMetadata, attempt), callback)
+      firstToConnect(this.#brokers.order(this.currentMetadata, attempt), (broker, done) => this.connections.get(broker, done), BOOTSTRAP_STAGGER_MS, callback)
     }
 
     // A client reads its metadata from the leaders' answers and clears it on a stale leader: what it knew goes here first.
