@@ -126,7 +126,7 @@ export function renderReport(r: WorkloadReport): string {
       ['refused', String(r.produceErrors.count), r.produceErrors.count > 0 ? `${r.produceErrors.writtenDespiteError} written despite the error` : ''],
       ['read back', String(r.consumed), `by the ${r.decidedBy === 'final-read' ? 'final read' : 'live read'}; the live read saw ${r.live.consumed}`],
       ['lost', String(r.lost), r.live.consumedThenGone > 0 ? `${r.live.consumedThenGone} read once, then gone` : ''],
-      ['not verified', String(r.unverified), r.finalRead.complete ? '' : `final read incomplete: ${r.finalRead.incompletePartitions.slice(0, 5).join(', ')}`],
+      ['not verified', String(r.unverified), r.finalRead.complete ? '' : `final read incomplete: ${r.finalRead.incompletePartitions.slice(0, 5).join(', ')}${r.finalRead.unreachable ? ` (${r.finalRead.unreachable})` : ''}`],
       ['duplicated', String(r.duplicated.records), r.duplicated.extraCopies > 0 ? `${r.duplicated.extraCopies} extra copies` : ''],
       ['out of order', String(r.outOfOrder), ''],
     ]),

@@ -26,4 +26,13 @@ describe('SeenBrokers', () => {
     book.observe(metadata(30, [0, 'newer', 9092], [1, '::1', 9093]))
     assert.deepEqual(book.bootstrapServers(), ['newer:9092', '[::1]:9093', 'a:1'])
   })
+
+  it('offers as candidates every address a client reported, the freshest list first, then older ones, then the given ones', () => {
+    const book = new SeenBrokers(['given:9092', 'old:9092'])
+    book.observe(metadata(10, [0, 'old', 9092], [1, 'older', 9092]))
+    book.observe(metadata(30, [0, 'new', 9092]))
+    book.observe(metadata(20, [0, 'stale', 9092], [1, 'old', 9092]))
+    assert.deepEqual(book.candidates(), ['new:9092', 'old:9092', 'stale:9092', 'older:9092', 'given:9092'])
+    assert.deepEqual(book.bootstrapServers(), ['new:9092', 'given:9092', 'old:9092'])
+  })
 })

@@ -10,10 +10,17 @@ export interface SeenMetadata {
   lastUpdate: number
 }
 
+/** A broker as `host:port` (`[host]:port` for an IPv6 host). */
+export function brokerAddress(broker: { host: string; port: number }): string {
+  return `${broker.host.includes(':') ? `[${broker.host}]` : broker.host}:${broker.port}`
+}
+
 export class SeenBrokers {
   readonly #given: readonly string[]
   #seen: readonly string[] = []
   #seenAt = -Infinity
+  /** Every address any client reported, with the last time one did. */
+  readonly #everSeen = new Map<string, number>()
 
   constructor(given: readonly string[]) {
     this.#given = given
@@ -21,13 +28,25 @@ export class SeenBrokers {
 
   /** Takes a client's metadata (`undefined` when it has none yet); keeps the freshest broker list. */
   observe(metadata: SeenMetadata | undefined): void {
-    if (!metadata || metadata.brokers.size === 0 || metadata.lastUpdate <= this.#seenAt) return
+    if (!metadata || metadata.brokers.size === 0) return
+    const addresses = [...metadata.brokers.values()].map(brokerAddress)
+    for (const a of addresses) this.#everSeen.set(a, Math.max(this.#everSeen.get(a) ?? -Infinity, metadata.lastUpdate))
+    if (metadata.lastUpdate <= this.#seenAt) return
     this.#seenAt = metadata.lastUpdate
-    this.#seen = [...metadata.brokers.values()].map((b) => `${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`)
+    this.#seen = addresses
   }
 
   /** The addresses to bootstrap a new client from: the brokers last seen first, then the ones given. */
   bootstrapServers(): string[] {
     return [...new Set([...this.#seen, ...this.#given])]
+  }
+
+  /**
+   * Every address worth asking whether it answers now (see live-bootstrap.ts): the brokers last seen,
+   * then any other address a client reported, the most recently reported first, then the ones given.
+   */
+  candidates(): string[] {
+    const reported = [...this.#everSeen].sort((a, b) => b[1] - a[1]).map(([address]) => address)
+    return [...new Set([...this.#seen, ...reported, ...this.#given])]
   }
 }

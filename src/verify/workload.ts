@@ -8,6 +8,8 @@ import { FollowingConsumer, FollowingProducer } from '../kafka/following-clients
 import { describeMetadata, type MetadataResponse } from '../kafka/describe-metadata.ts'
 import { isAuthorizationCode, kafkaError } from '../kafka/kafka-error.ts'
 import { withTimeout } from '../operations/with-timeout.ts'
+import { findLiveBootstrap, noAddressAnswered } from './live-bootstrap.ts'
+import { metadataProbe } from './metadata-probe.ts'
 import { SeenBrokers, type SeenMetadata } from './seen-brokers.ts'
 
 /** A sequenced produce-and-read-back workload against a real cluster (issue 5). */
@@ -66,10 +68,15 @@ export interface WorkloadReport extends LedgerReport {
   producingMs: number
   /** From stop() to the report: acks, then the reads. */
   finishingMs: number
-  finalRead: { complete: boolean; incompletePartitions: string[] }
+  finalRead: {
+    complete: boolean
+    incompletePartitions: string[]
+    /** Why the final read is incomplete when, the last time it looked for the cluster, no address it knew answered: "no address answered of N tried: ...". */
+    unreachable?: string
+  }
   /** Times a reader's consumer failed and was started again from where it was. */
   readerRestarts: number
-  /** The first few errors that made a reader start again. */
+  /** The first few errors that made a reader start again; finalRead.unreachable first when set. */
   readerErrors: string[]
   verdict: Verdict
 }
@@ -84,6 +91,14 @@ const MAX_CATCH_UP_MS = 200
 const MAX_BATCH = 500
 /** The live read gets this long after producing to catch up; the final read decides anyway. */
 const LIVE_CATCH_UP_MS = 10_000
+/** Before the clients that ran all along close, each refreshes its brokers for at most this long. */
+const METADATA_REFRESH_MS = 3_000
+/** At the end, each address known is asked for the brokers with this long to connect and as long to answer... */
+const PROBE_TIMEOUT_MS = 3_000
+/** ...and the first answer is waited for at most this long (see live-bootstrap.ts). */
+const PROBE_WAIT_MS = 2 * PROBE_TIMEOUT_MS
+/** Listing the end offsets gets at most this long of the read deadline; past it the acknowledged offsets stand in. */
+const END_OFFSETS_MS = 20_000
 const UNKNOWN_TOPIC_OR_PARTITION = 3
 
 /**
@@ -100,9 +115,17 @@ const UNKNOWN_TOPIC_OR_PARTITION = 3
  *    partitions. Records waiting for a partition are bounded (30 s of schedule); past it the schedule
  *    slips rather than bursts. A refused record is counted, never thrown.
  * 4. stop(): stops producing; waits up to drainTimeoutMs for outstanding acks (what is still in flight
- *    after that is abandoned: unacknowledged, not lost); lets the live read catch up; then the final
- *    read reads every partition again from the run's start to its end offset (up to drainTimeoutMs),
- *    which decides lost, duplicated and out of order (see core/verify/ledger.ts); closes every client.
+ *    after that is abandoned: unacknowledged, not lost); has the producers and the live reader refresh
+ *    their brokers (METADATA_REFRESH_MS) and notes them (SeenBrokers); closes the producers.
+ * 5. Then, within a read deadline of drainTimeoutMs: the live read catches up with every acknowledged
+ *    record (LIVE_CATCH_UP_MS) while every address known is asked at once which answer (live-bootstrap.ts;
+ *    a client that bootstraps from dead addresses one after another would spend the deadline on them);
+ *    the live reader closes. The final read starts from the live addresses and reads every partition
+ *    again from the run's start (from the log's start where the log no longer reaches it) while the end
+ *    offsets are listed (END_OFFSETS_MS; where they cannot be, one past the highest acknowledged offset
+ *    stands in), up to the end offsets or the deadline: it decides lost, duplicated and out of order
+ *    (see core/verify/ledger.ts). Each restart of the final reader looks for live addresses again; when
+ *    the read is incomplete and none answered the last time, finalRead.unreachable says so. Every client closes.
  */
 export async function startWorkload(options: WorkloadOptions): Promise<WorkloadHandle> {
   const settings = checkOptions(options)
@@ -212,6 +235,8 @@ class Workload {
   /** Where each partition ended when the run began. */
   #startOffsets = new Map<string, bigint>()
   readonly #seenBrokers: SeenBrokers
+  /** Set while the last look for live addresses found none (see #liveConnection). */
+  #unreachable: string | undefined
 
   constructor(runId: string, options: WorkloadOptions, settings: Settings, targets: Target[]) {
     this.runId = runId
@@ -223,10 +248,10 @@ class Workload {
   }
 
   async start(): Promise<void> {
-    const offsets = (this.#offsets = this.#offsetsClient())
+    const offsets = (this.#offsets = this.#offsetsClient(this.#connection()))
     this.#startOffsets = await listOffsets(offsets, this.#settings.topics, ListOffsetTimestamps.LATEST, Date.now() + 30_000)
     await this.#closeOffsetsClient()
-    this.#live = new PartitionReader(() => this.#connection(), `kafkaplane-verify-${this.runId}-live`, this.#targets, this.#startOffsets, this.ledger)
+    this.#live = new PartitionReader(async () => this.#connection(), `kafkaplane-verify-${this.runId}-live`, this.#targets, this.#startOffsets, this.ledger)
     await this.#live.start().catch((err: unknown) => {
       throw kafkaError("joining the verify reader's consumer group", err, { fix: 'check that the group coordinator is available (`kafkaplane status`) and that this client may use consumer groups' })
     })
@@ -301,30 +326,26 @@ class Workload {
       this.#phase = 'acknowledging'
       const ackDeadline = Date.now() + this.#settings.drainTimeoutMs
       await Promise.all(this.#producers.map((p) => p.idle(ackDeadline)))
+      await Promise.all([...this.#producers, this.#live!].map((client) => client.refreshMetadata(METADATA_REFRESH_MS)))
       this.#observeBrokers()
       await Promise.all(this.#producers.map((p) => p.close()))
 
       this.#phase = 'reading'
       const readDeadline = Date.now() + this.#settings.drainTimeoutMs
-      const offsets = (this.#offsets = this.#offsetsClient())
-      const ends = await this.#endOffsets(offsets, readDeadline)
-      await this.#live!.waitUntilReached(ends, Math.min(readDeadline, Date.now() + LIVE_CATCH_UP_MS))
+      const acknowledged = this.#acknowledgedEnds()
+      const [connection] = await Promise.all([this.#liveConnection(), this.#live!.waitUntilReached(acknowledged, Math.min(readDeadline, Date.now() + LIVE_CATCH_UP_MS))])
       await this.#live!.close()
 
       this.ledger.beginFinalRead()
-      const earliest = await listOffsets(offsets, this.#settings.topics, ListOffsetTimestamps.EARLIEST, readDeadline).catch(() => new Map<string, bigint>())
-      // A partition that now ends before the run began was truncated or recreated: read all of it.
-      const from = new Map(this.#targets.map((t) => {
-        const start = this.#startOffsets.get(t.name) ?? 0n
-        const end = ends.get(t.name) ?? 0n
-        return [t.name, end < start ? (earliest.get(t.name) ?? 0n) : start]
-      }))
-      this.#final = new PartitionReader(() => this.#connection(), `kafkaplane-verify-${this.runId}-final`, this.#targets, from, this.ledger)
-      // It keeps trying until the deadline; a start that hangs (a consumer waiting on addresses that stopped answering) does not outlast it.
-      await withTimeout(Math.max(0, readDeadline - Date.now()), () => this.#final!.start()).catch(() => {})
+      this.#final = new PartitionReader(() => this.#liveConnection(), `kafkaplane-verify-${this.runId}-final`, this.#targets, this.#startOffsets, this.ledger, { clampEveryStart: true })
+      // It reads while the end offsets are listed; it keeps trying (restarting) until the deadline.
+      this.#final.start(connection).catch(() => {})
+      const offsets = (this.#offsets = this.#offsetsClient(connection))
+      const ends = await this.#endOffsets(offsets, Math.min(readDeadline, Date.now() + END_OFFSETS_MS), acknowledged)
       const reached = await this.#final.waitUntilReached(ends, readDeadline)
       const incomplete = this.#targets.filter((t) => !reached.has(t.name))
-      for (const t of incomplete) this.ledger.finalReadIncomplete(t.topic, t.partition, Number(this.#final.position(t.name) ?? from.get(t.name) ?? 0n))
+      const unreachable = incomplete.length > 0 ? this.#unreachable : undefined
+      for (const t of incomplete) this.ledger.finalReadIncomplete(t.topic, t.partition, Number(this.#final.position(t.name) ?? this.#startOffsets.get(t.name) ?? 0n))
       this.#phase = 'done'
       const report = this.ledger.report()
       const producingMs = Math.round((this.#producingEndedAt ?? stopAt) - this.#startedAt)
@@ -336,9 +357,9 @@ class Workload {
         achievedRecordsPerSecond: producingMs > 0 ? Math.round((report.sent * 10_000) / producingMs) / 10 : 0,
         producingMs,
         finishingMs: Math.round(performance.now() - stopAt),
-        finalRead: { complete: incomplete.length === 0, incompletePartitions: incomplete.map((t) => t.name) },
+        finalRead: { complete: incomplete.length === 0, incompletePartitions: incomplete.map((t) => t.name), ...(unreachable === undefined ? {} : { unreachable }) },
         readerRestarts: this.#live!.restarts + this.#final.restarts,
-        readerErrors: [...this.#live!.errors, ...this.#final.errors].slice(0, 3),
+        readerErrors: [...(unreachable === undefined ? [] : [unreachable]), ...this.#live!.errors, ...this.#final.errors].slice(0, 3),
         ...report,
         verdict: verifyVerdict(report),
       }
@@ -347,10 +368,11 @@ class Workload {
     }
   }
 
-  /** Notes where the clients that run all along last saw the brokers (see SeenBrokers). */
+  /** Notes where the run's clients last saw the brokers (see SeenBrokers). */
   #observeBrokers(): void {
     for (const p of this.#producers) this.#seenBrokers.observe(p.currentMetadata())
-    this.#seenBrokers.observe(this.#live?.currentMetadata())
+    for (const reader of [this.#live, this.#final]) this.#seenBrokers.observe(reader?.currentMetadata())
+    this.#seenBrokers.observe(this.#offsets?.currentMetadata)
   }
 
   /** How a client started now reaches the cluster: from the brokers last seen, then the addresses given. */
@@ -359,22 +381,30 @@ class Workload {
   }
 
   /**
-   * The end offset of every partition now that producing stopped; where it cannot be listed before the
-   * deadline, one past the highest acknowledged offset (the least the log must hold).
+   * How a client started in the end phase reaches the cluster: every address known is asked at once
+   * (see live-bootstrap.ts), the live ones first. Notes in #unreachable when none answered.
    */
-  async #endOffsets(offsets: Consumer, deadline: number): Promise<Map<string, bigint>> {
-    const listed = await listOffsets(offsets, this.#settings.topics, ListOffsetTimestamps.LATEST, deadline).catch(() => new Map<string, bigint>())
-    const ends = new Map<string, bigint>()
-    for (const t of this.#targets) {
-      const acked = Math.max(-1, ...this.#producers.map((p) => p.highestAcked(t.name)))
-      ends.set(t.name, listed.get(t.name) ?? BigInt(acked + 1))
-    }
-    return ends
+  async #liveConnection(): Promise<KafkaConnectionOptions> {
+    this.#observeBrokers()
+    const found = await findLiveBootstrap(this.#seenBrokers.candidates(), metadataProbe(this.#options.connection, PROBE_TIMEOUT_MS), PROBE_WAIT_MS)
+    this.#unreachable = found.answered.length === 0 ? noAddressAnswered(found) : undefined
+    return { ...this.#options.connection, bootstrapServers: found.bootstrap }
   }
 
-  /** A consumer for listing offsets (no group of its own is ever joined), reaching the brokers where they were last seen. */
-  #offsetsClient(): Consumer {
-    return new FollowingConsumer({ clientId: `kafkaplane-verify-${this.runId}`, groupId: `kafkaplane-verify-${this.runId}-offsets`, ...clientConnectionOptions(this.#connection()), retries: 2, retryDelay: 500 })
+  /** One past the highest acknowledged offset of every partition: the least its log must hold. */
+  #acknowledgedEnds(): Map<string, bigint> {
+    return new Map(this.#targets.map((t) => [t.name, BigInt(Math.max(-1, ...this.#producers.map((p) => p.highestAcked(t.name))) + 1)]))
+  }
+
+  /** The end offset of every partition now that producing stopped; where it cannot be listed before the deadline, `acknowledged`'s. */
+  async #endOffsets(offsets: Consumer, deadline: number, acknowledged: Map<string, bigint>): Promise<Map<string, bigint>> {
+    const listed = await listOffsets(offsets, this.#settings.topics, ListOffsetTimestamps.LATEST, deadline).catch(() => new Map<string, bigint>())
+    return new Map(this.#targets.map((t) => [t.name, listed.get(t.name) ?? acknowledged.get(t.name) ?? 0n]))
+  }
+
+  /** A consumer for listing offsets (no group of its own is ever joined). */
+  #offsetsClient(connection: KafkaConnectionOptions): Consumer {
+    return new FollowingConsumer({ clientId: `kafkaplane-verify-${this.runId}`, groupId: `kafkaplane-verify-${this.runId}-offsets`, ...clientConnectionOptions(connection), retries: 2, retryDelay: 500 })
   }
 
   async #closeOffsetsClient(): Promise<void> {
@@ -496,6 +526,11 @@ class SequencedProducer {
     return this.#producer.currentMetadata
   }
 
+  /** Asks the cluster for its brokers now, for at most `timeoutMs`; a failure leaves the metadata as it was. */
+  async refreshMetadata(timeoutMs: number): Promise<void> {
+    await refreshBrokers(this.#producer, timeoutMs)
+  }
+
   highestAcked(name: string): number {
     return this.#highestAcked.get(name) ?? -1
   }
@@ -557,8 +592,10 @@ class SequencedProducer {
  * group, from the next offset of every partition: reading on is the reader's job, not the caller's.
  */
 class PartitionReader {
-  /** Read at each (re)start: a reader restarted late bootstraps from where the brokers were last seen. */
-  readonly #connection: () => KafkaConnectionOptions
+  /** Called at each (re)start: a reader restarted late bootstraps from where the brokers are now. */
+  readonly #connection: () => Promise<KafkaConnectionOptions>
+  /** Clamp to the log (see #clampToLog) at the first start too, not only at restarts. */
+  readonly #clampEveryStart: boolean
   readonly #groupId: string
   readonly #targets: Target[]
   readonly #topics: string[]
@@ -571,8 +608,9 @@ class PartitionReader {
   restarts = 0
   readonly errors: string[] = []
 
-  constructor(connection: () => KafkaConnectionOptions, groupId: string, targets: Target[], from: Map<string, bigint>, ledger: VerifyLedger) {
+  constructor(connection: () => Promise<KafkaConnectionOptions>, groupId: string, targets: Target[], from: Map<string, bigint>, ledger: VerifyLedger, options: { clampEveryStart?: boolean } = {}) {
     this.#connection = connection
+    this.#clampEveryStart = options.clampEveryStart ?? false
     this.#groupId = groupId
     this.#targets = targets
     this.#topics = [...new Set(targets.map((t) => t.topic))]
@@ -580,16 +618,19 @@ class PartitionReader {
     this.#next = new Map(from)
   }
 
-  async start(): Promise<void> {
+  /** Starts reading, from `connection` when given (else from the reader's own). */
+  async start(connection?: KafkaConnectionOptions): Promise<void> {
+    const options = connection ?? (await this.#connection())
+    if (this.#closed) return
     const consumer = new FollowingConsumer({
       clientId: this.#groupId,
       groupId: this.restarts === 0 ? this.#groupId : `${this.#groupId}-${this.restarts}`,
-      ...clientConnectionOptions(this.#connection()),
+      ...clientConnectionOptions(options),
       ...CLIENT_RETRIES,
     })
     this.#consumer = consumer
     try {
-      if (this.restarts > 0) await Promise.race([this.#clampToLog(consumer).catch(() => {}), sleep(10_000)])
+      if (this.restarts > 0 || this.#clampEveryStart) await Promise.race([this.#clampToLog(consumer).catch(() => {}), sleep(10_000, undefined, { ref: false })])
       const stream = await consumer.consume({
         topics: this.#topics,
         mode: 'manual',
@@ -612,8 +653,9 @@ class PartitionReader {
   }
 
   /**
-   * Before a restart: a partition whose log now ends before where the reader was (truncated, or
-   * recreated empty) is read again from its start, as is one whose start moved past it (retention).
+   * Before a restart (and the final read's first start): a partition whose log now ends before where
+   * the reader was (truncated, or recreated empty) is read again from its start, as is one whose start
+   * moved past it (retention).
    * The client's own fallback does not do it once its retries have wrapped OFFSET_OUT_OF_RANGE.
    */
   async #clampToLog(consumer: Consumer): Promise<void> {
@@ -629,12 +671,17 @@ class PartitionReader {
     }
   }
 
-  /** The next offset this reader will read in a partition. */
   /** The brokers as this reader's consumer last saw them. */
   currentMetadata(): SeenMetadata | undefined {
     return this.#consumer?.currentMetadata
   }
 
+  /** Asks the cluster for its brokers now, for at most `timeoutMs`; a failure leaves the metadata as it was. */
+  async refreshMetadata(timeoutMs: number): Promise<void> {
+    if (this.#consumer) await refreshBrokers(this.#consumer, timeoutMs)
+  }
+
+  /** The next offset this reader will read in a partition. */
   position(name: string): bigint | undefined {
     const t = this.#targets.find((x) => x.name === name)
     const fetching = t && this.#stream?.offsetsToFetch.get(`${t.topic}:${t.partition}`)
@@ -684,6 +731,11 @@ class PartitionReader {
     await stream?.close().catch(() => {})
     await consumer?.close(true).catch(() => {})
   }
+}
+
+/** One Metadata request without topics, no retries, for at most `timeoutMs`: the client's brokers and their lastUpdate, fresh. */
+async function refreshBrokers(client: Producer | Consumer, timeoutMs: number): Promise<void> {
+  await withTimeout(timeoutMs, () => client.metadata({ topics: [], forceUpdate: true, retries: 0 })).catch(() => {})
 }
 
 /** A produce error as one line: the chain of the client's nested errors, ending with the broker's code. */

@@ -16,9 +16,12 @@ import { createAdmin } from '../../src/kafka/connection.ts'
 import { createTopicWithAssignment } from '../../src/kafka/create-topic.ts'
 import { waitForTopic } from '../../src/kafka/wait-for-topic.ts'
 import type { LocalCluster } from '../../src/local/local-cluster.ts'
+import { findLiveBootstrap, noAddressAnswered, type BrokerProbe } from '../../src/verify/live-bootstrap.ts'
+import { metadataProbe } from '../../src/verify/metadata-probe.ts'
 import { startWorkload, type WorkloadHandle, type WorkloadReport } from '../../src/verify/workload.ts'
 import { startTestCluster } from './support/clusters.ts'
 import { runCli, startWatchedCli, type WatchedCli } from './support/cli.ts'
+import { startSynDroppingRelay, type SynDroppingRelay } from './support/syn-dropping-relay.ts'
 
 const TOPICS = ['verify-a', 'verify-b']
 
@@ -158,6 +161,78 @@ describe('kafkaplane verify on a real cluster', { timeout: 600_000 }, () => {
     assert.equal(report.verdict.ok, true, JSON.stringify(report.verdict))
   })
 
+  test('three addresses it knows drop every connection attempt at the end, ahead of the live ones: its end phase asks every address at once and reads everything back in time', async (t) => {
+    // Like old pod IPs after a roll on Kubernetes: a connect there gets no answer and waits out its timeout
+    // (5 s), and the client library, left to itself, tries bootstrap addresses one after another. The three come first in
+    // the addresses given; until dropSyns() each relays to a broker, so the run starts as usual. (A local
+    // broker keeps its address, so the brokers the clients saw stay live here: the test after this one
+    // shows the dead addresses asked at once against the live one.)
+    const relays: SynDroppingRelay[] = []
+    let report: WorkloadReport | undefined
+    try {
+      for (const id of [0, 1, 2]) relays.push(await startSynDroppingRelay(cluster.node(id).brokerPort!))
+      const workload = await startWorkload({ connection: { bootstrapServers: [...relays.map((r) => r.address), ...cluster.bootstrapServers] }, topics: TOPICS, recordsPerSecond: 200, drainTimeoutMs: 60_000 })
+      try {
+        await until(workload, (p) => p.acknowledged >= 400)
+        for (const relay of relays) await relay.dropSyns()
+        const atDrop = workload.progress().acknowledged
+        await until(workload, (p) => p.acknowledged >= atDrop + 400)
+      } finally {
+        report = await workload.stop()
+      }
+    } finally {
+      for (const relay of relays) relay.stop()
+    }
+    t.diagnostic(summary(report))
+    assertClean(report)
+    assert.equal(report.unacknowledged, 0)
+    assert.equal(report.decidedBy, 'final-read')
+    assert.equal(report.finalRead.unreachable, undefined)
+    assert.equal(report.verdict.ok, true, JSON.stringify(report.verdict))
+  })
+
+  test('asked at once, three addresses that drop connection attempts do not hold up a live one, and none answering ends in one wait', async (t) => {
+    const relays: SynDroppingRelay[] = []
+    try {
+      for (const id of [0, 1, 2]) relays.push(await startSynDroppingRelay(cluster.node(id).brokerPort!))
+      for (const relay of relays) await relay.dropSyns()
+      const dead = relays.map((r) => r.address)
+      const live = cluster.bootstrapServers[1]!
+      // The real probe (a Metadata request on a client of its own), its starts and ends in order.
+      const events: string[] = []
+      const real = metadataProbe(connection(), 3000)
+      const probe: BrokerProbe = async (address, signal) => {
+        events.push(`start ${address}`)
+        try {
+          return await real(address, signal)
+        } finally {
+          events.push(`end ${address}`)
+        }
+      }
+
+      let started = performance.now()
+      const found = await findLiveBootstrap([...dead, live], probe, 6000)
+      const foundMs = performance.now() - started
+      assert.deepEqual(found.answered, [live])
+      assert.deepEqual(found.bootstrap.slice(0, 3).sort(), [...cluster.bootstrapServers].sort(), 'the brokers of its answer first')
+      assert.deepEqual(found.bootstrap.slice(3), dead)
+      // Every address asked before any answered: the live one did not wait for the dead ones' connect timeouts.
+      assert.deepEqual(events.slice(0, 5), [...[...dead, live].map((a) => `start ${a}`), `end ${live}`])
+
+      events.length = 0
+      started = performance.now()
+      const none = await findLiveBootstrap(dead, probe, 6000)
+      const noneMs = performance.now() - started
+      assert.deepEqual(none.answered, [])
+      assert.match(noAddressAnswered(none), /^no address answered of 3 tried: 127\.0\.0\.1:\d+, /)
+      // The three waited out their connect timeouts side by side, not one after another.
+      assert.deepEqual(events.slice(0, 3), dead.map((a) => `start ${a}`))
+      t.diagnostic(`a live address found in ${Math.round(foundMs)} ms; none found after ${Math.round(noneMs)} ms (3 s to connect each)`)
+    } finally {
+      for (const relay of relays) relay.stop()
+    }
+  })
+
   test('the verifier fails a run that really lost acknowledged records (RF 1, its only disk wiped)', async (t) => {
     const verify = startWatchedCli(['verify', '--topics', 'verify-fragile', '--rate', '60', '--duration-seconds', '15', '--json', '--bootstrap-server', cluster.bootstrapServers.join(',')])
     try {
@@ -212,8 +287,8 @@ async function failedWithLoss(verify: WatchedCli, t: TestContext): Promise<Workl
 }
 
 function summary(r: WorkloadReport): string {
-  const { sent, acknowledged, unacknowledged, produceErrors, lost, duplicated, outOfOrder, live, latencyMs, readerRestarts, readerErrors, finishingMs } = r
-  return JSON.stringify({ sent, acknowledged, unacknowledged, produceErrors, lost, duplicated, outOfOrder, live, latencyMs, readerRestarts, readerErrors, finishingMs, lostIn: r.partitions.filter((p) => p.lost > 0).map((p) => `${p.topic}-${p.partition} ${p.lostOffsets.join(' ')}`) })
+  const { sent, acknowledged, unacknowledged, produceErrors, lost, duplicated, outOfOrder, live, latencyMs, readerRestarts, readerErrors, finishingMs, finalRead } = r
+  return JSON.stringify({ sent, acknowledged, unacknowledged, produceErrors, lost, duplicated, outOfOrder, live, latencyMs, readerRestarts, readerErrors, finishingMs, finalRead, lostIn: r.partitions.filter((p) => p.lost > 0).map((p) => `${p.topic}-${p.partition} ${p.lostOffsets.join(' ')}`) })
 }
 
 function assertClean(report: WorkloadReport): void {
