@@ -536,12 +536,15 @@ spec:
     assert.deepEqual([...new Set([...restarted.filter((id) => controllers.includes(id)), ...drained.flatMap((d) => d.controllers)])].sort((a, b) => a - b), CONTROLLER_IDS, `every controller rolled or drained: ${JSON.stringify(order)}, drained ${JSON.stringify(drained.map((d) => d.controllers))}`)
     assert.equal(new Set(restarted).size, restarted.length, 'none restarted twice')
     // A controller goes with brokers of its Kubernetes cluster, or on its own after every broker, unless a
-    // broker was passed over for a moment, or a controller was down (down nodes restart first): either is
-    // said by the operator that restarted it.
+    // broker was passed over for a moment (by the restart check, or its cluster's PodDisruptionBudget
+    // refused it while a drain held the budget: the batch's controller then restarted without it, as seen
+    // in a run where broker 2 of [2, 90] was refused), or a controller was down (down nodes restart
+    // first): each is said by the operator that restarted it.
     const firstAlone = order.findIndex((b) => b.every((id) => controllers.includes(id)))
     if (firstAlone >= 0 && order.slice(firstAlone).some((b) => b.some((id) => !controllers.includes(id)))) {
       const said = `${firstOperatorLog}\n${await operatorLog(400)}`
-      assert.match(said, /passed over for now: |[\d, ]+ (is|are) down, so before the nodes that are up/, `broker-only first, controllers last: ${restarted}; the operators said:\n${said.split('\n').filter((l) => /restarting|passed over|blocked/.test(l)).join('\n')}`)
+      const brokerRefused = /no broker may restart now: .*allows no eviction of pod (?!\S*-controller-)\S+ now/
+      assert.match(said, new RegExp(`passed over for now: |[\\d, ]+ (is|are) down, so before the nodes that are up|${brokerRefused.source}`), `broker-only first, controllers last: ${restarted}; the operators said:\n${said.split('\n').filter((l) => /restarting|passed over|no broker may restart/.test(l)).join('\n')}`)
     }
     for (const b of roll.done) {
       assert.ok(b.reasons.includes(`version: Kafka 4.1.1 -> ${UPGRADE_TO}`), JSON.stringify(roll.done))
