@@ -418,7 +418,9 @@ spec:
       Promise.all([one, two].map(async (c) => (await c.plane.kubectl(['get', 'statefulset', '-n', NS, '-l', 'app.kubernetes.io/component=broker', '-o', 'jsonpath={.items[*].spec.template.spec.containers[0].env[?(@.name=="KAFKAPLANE_KAFKA_VERSION")].value}'])).stdout.trim()))
     const operatorLog = async (tail = 60) => (await one.plane.kubectl(['logs', '-n', OPERATOR_NS, 'deployment/kafkaplane-operator', `--tail=${tail}`])).stdout
     // The roll's status last (a failed wait keeps the end of this): which batches it made, and why not more.
-    const rollExplained = async () => `${(await operatorLog()).slice(-2000)}\nISR monitor: ${JSON.stringify(monitor.peek())}\nroll: ${JSON.stringify((await kafkaCluster()).status?.roll)}`
+    const budgets = async () =>
+      (await Promise.all([one, two].map((c) => c.plane.kubectl(['get', 'pdb', '-n', NS, '-o', 'jsonpath={range .items[*]}{.metadata.name} maxUnavailable {.spec.maxUnavailable} allowed {.status.disruptionsAllowed} healthy {.status.currentHealthy}/{.status.expectedPods} generation {.metadata.generation} observed {.status.observedGeneration}; {end}'])))).map((r) => r.stdout.trim()).join(' ')
+    const rollExplained = async () => `${(await operatorLog()).slice(-1800)}\nbudgets: ${await budgets().catch((err: Error) => err.message)}\nISR monitor: ${JSON.stringify(monitor.peek())}\nroll: ${JSON.stringify((await kafkaCluster()).status?.roll)}`
     const events = async (reason: string) => (await one.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=KafkaCluster,reason=${reason}`, '-o', 'jsonpath={range .items[*]}{.type} {.message}{"\\n"}{end}'])).stdout.trim()
     const controllers = (await kafkaCluster()).status?.controllers ?? []
     assert.deepEqual(controllers, CONTROLLER_IDS, 'the status names the controllers')
