@@ -18,8 +18,12 @@ import { Consumer, kGetBootstrapConnection, MultipleErrors, parseBroker, Produce
  * when the last has not connected within BOOTSTRAP_STAGGER_MS, or at once when it failed; the first to
  * connect wins. A live first address costs one connection, as before.
  */
-/** How long a bootstrap address may take to connect before the next one is tried beside it. */
-export const BOOTSTRAP_STAGGER_MS = 250
+/**
+ * How long a bootstrap address may take to connect before the next one is tried beside it. Longer than
+ * RFC 8305's 250 ms: a connection here includes its TLS handshake, slower on a loaded broker, and each
+ * address tried too early is one more handshake for the brokers.
+ */
+export const BOOTSTRAP_STAGGER_MS = 1000
 
 type Connect<C> = (broker: Broker, callback: (error: Error | null, connection?: C) => void) => void
 
