@@ -58,6 +58,8 @@ export function firstToConnect<C>(brokers: readonly Broker[], connect: Connect<C
   if (brokers.length === 0) settle(new MultipleErrors('Cannot connect to any broker: no address to try.', []))
   else next()
 }
+
+/** Where a following client bootstraps from: the brokers of its last metadata first, then the given addresses. */
 export class KnownBrokers {
   readonly #given: Broker[]
   #known: Broker[] = []
