@@ -15,7 +15,13 @@ export interface KubeRollTargetOptions {
   pollMs?: number
   /** How long the StatefulSet may take to make the replacement (default 5 min). */
   replaceTimeoutMs?: number
-  /** How long the rest of a batch, part of it evicted, is asked again while its budget is raised (default 30 s). */
+  /**
+   * How long the rest of a batch, part of it evicted, is asked again while its budget is raised (default
+   * 90 s). The raise takes a reconcile that sees the batch saved, then the disruption controller's count:
+   * seconds on an idle cluster, likely over 30 s at a load average of 30 (a bed run there, with a 30 s
+   * wait, made no batch of two in its whole roll). The wait overlaps the first part's restart; a split
+   * costs a whole extra batch (a restart and a catch-up).
+   */
   batchBudgetWaitMs?: number
 }
 
@@ -72,7 +78,7 @@ export class KubeRollTarget implements RollTarget {
     const deleted: { context: string; name: string; uid: string | undefined }[] = []
     let refused: RestartOutcome['refused'] = []
     let pending = [...ids]
-    const budgetDeadline = Date.now() + (this.#options.batchBudgetWaitMs ?? 30_000)
+    const budgetDeadline = Date.now() + (this.#options.batchBudgetWaitMs ?? 90_000)
     for (;;) {
       refused = []
       for (const id of pending) {
