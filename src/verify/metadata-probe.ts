@@ -1,4 +1,5 @@
 import { createAdmin, type KafkaConnectionOptions } from '../kafka/connection.ts'
+import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
 import type { BrokerProbe } from './live-bootstrap.ts'
 import { brokerAddress } from './seen-brokers.ts'
 
@@ -13,8 +14,7 @@ export function metadataProbe(connection: KafkaConnectionOptions, timeoutMs: num
     const close = () => void admin.close().catch(() => {})
     signal.addEventListener('abort', close, { once: true })
     try {
-      const metadata = await admin.metadata({ topics: [], forceUpdate: true })
-      return [...metadata.brokers.values()].map(brokerAddress)
+      return (await describeLiveBrokers(admin)).map(brokerAddress)
     } finally {
       signal.removeEventListener('abort', close)
       close()
