@@ -153,6 +153,20 @@ test('batches of a zone: brokers of one zone together, a standby controller with
   assert.ok(b.result.elapsedMs < a.result.elapsedMs * 0.75, `${b.result.elapsedMs} vs ${a.result.elapsedMs}`)
 })
 
+test('batch settings changed mid-roll (spec.rolling of a running roll) hold from the next batch on: larger, then smaller again', async () => {
+  const zones = [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
+  const partitions = Array.from({ length: 18 }, (_, i) => ({ replicas: zones.map((zone, z) => zone[(i + z) % 3]!) }))
+  const sim = new SimulatedCluster(9, [0, 1, 2], partitions, [0, 1, 2, 3, 4, 5, 6, 7, 8])
+  // The roll starts one at a time (its options say batches of 3, which `batching` overrides); after the
+  // first batch the spec allows 3, after the third 1 again.
+  let asked = 0
+  const { result } = await roll(sim, newRollState('c', [], 0), { maxBatch: 3, batching: () => ({ maxBatch: [1, 3, 3][asked++] ?? 1 }) })
+  assert.equal(result.status, 'finished')
+  assert.deepEqual(sim.violations, [])
+  // Zone a's 3 alone; then zone b whole with its standby controller, zone c likewise; then 6 alone again.
+  assert.deepEqual(sim.restarts, [[3], [4, 7, 1], [5, 8, 2], [6], [0]])
+})
+
 test('a broker that never catches up is never restarted again: the roll stops as stalled, kept, saying what it waits for', async () => {
   const sim = new SimulatedCluster(6, [0, 1, 2], zoneSpread(), [3, 4])
   sim.catchUpMs = Number.POSITIVE_INFINITY

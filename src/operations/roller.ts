@@ -44,6 +44,12 @@ export interface RollOptions extends BatchOptions {
   /** Ctrl-C: stop after the current step; the state says where to resume. */
   signal?: AbortSignal
   onEvent?: (event: RollEvent) => void
+  /**
+   * The batch settings as they are now, asked before each batch (they take the place of `maxBatch` and
+   * `batchWithin`): the operator's, from the KafkaCluster as last reconciled, so that spec.rolling changed
+   * mid-roll holds from the next batch on, a smaller batch as much as a larger one.
+   */
+  batching?: () => Pick<BatchOptions, 'maxBatch' | 'batchWithin'>
 }
 
 export type RollEvent =
@@ -82,7 +88,8 @@ const LEADER_ELECTION_ATTEMPTS = 5
  *      after `stallMs` without progress. Then give back the leaders the restart took
  *      (`leadersToRestore`; an election that fails is reported, not fatal), record the batch as done.
  *   2. On a fresh snapshot, choose the next batch (`nextBatch`: order, restart check on the live
- *      assignment, batch size within one failure-domain cell). None left: finished. None may restart:
+ *      assignment, batch size within one failure-domain cell, by the batch settings as they are now:
+ *      `batching`). None left: finished. None may restart:
  *      say who waits for what, poll again (stalled after `stallMs`).
  *   3. Save the batch as `current`, then restart it through the target, and go to 1. Nodes the target
  *      refuses (a PodDisruptionBudget allows no eviction now) were not touched: they leave the batch,
@@ -125,7 +132,7 @@ export async function runRoll(cluster: RollCluster, target: RollTarget, state: R
     const read = await look(cluster, target, emit)
     if (read) {
       const nodes = read.nodes.map((n) => (state.requested.includes(n.id) ? { ...n, reasons: [...n.reasons, { kind: 'manual' as const, detail: 'restart requested' }] } : n))
-      const step = nextBatch(read.snapshot, nodes, options)
+      const step = nextBatch(read.snapshot, nodes, options.batching ? { ...options, ...options.batching() } : options)
       if (step.kind === 'done') {
         state.status = 'finished'
         state.requested = []

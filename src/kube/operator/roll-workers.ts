@@ -45,7 +45,9 @@ export interface RollWorkersOptions {
  *      pods of every Kubernetes cluster the KafkaCluster spans. Its state and what it does now (phase,
  *      message, ETA) go to the KafkaCluster's status.roll (a merge patch of that field alone) before
  *      every restart and at every change; each pod deleted gets a Kubernetes Event naming its reasons.
- *   3. The running roll reads the pods at every step, so a spec changed mid-roll is picked up by it.
+ *   3. The running roll reads the pods at every step, so a spec changed mid-roll is picked up by it:
+ *      its restart reasons from the pods and their StatefulSets, its batch settings (spec.rolling) from
+ *      the model of the latest `ensure` (every reconcile calls it), from the next batch on.
  *   4. Ended (finished, stalled, failed), the roll is forgotten here; a stalled or failed one is
  *      started again by a later `ensure`, from its saved state.
  *   5. `stop` aborts every roll between two steps and waits for them (operator shutdown): status.roll
@@ -53,7 +55,7 @@ export interface RollWorkersOptions {
  */
 export class RollWorkers {
   readonly #options: RollWorkersOptions
-  readonly #running = new Map<string, { status: RollStatus; done: Promise<void> }>()
+  readonly #running = new Map<string, { status: RollStatus; done: Promise<void>; model: KafkaClusterModel }>()
   /** The last roll that ended here, per KafkaCluster: a reconcile that read status.roll before it ended must not resume it. */
   readonly #ended = new Map<string, string>()
   readonly #abort = new AbortController()
@@ -69,7 +71,12 @@ export class RollWorkers {
 
   /** Step 1: starts or resumes the KafkaCluster's roll when one is due and none runs; returns whether one runs. */
   async ensure(key: string, model: KafkaClusterModel, saved: RollStatus | undefined): Promise<boolean> {
-    if (this.#running.has(key)) return true
+    const running = this.#running.get(key)
+    if (running) {
+      // The roll goes on with the spec as it is now (step 3).
+      running.model = model
+      return true
+    }
     if (this.#abort.signal.aborted) return false
     const target = new KubeRollTarget(this.#options.clusters, model, { onRestart: (pod, context, reasons) => this.#event(pod, context, reasons) })
     const resumed = saved && saved.status === 'running' && saved.clusterId === model.clusterId && this.#ended.get(key) !== saved.rollId ? stateOf(saved) : undefined
@@ -79,10 +86,10 @@ export class RollWorkers {
     }
     const state = resumed ?? newRollState(model.clusterId, [], Date.now())
     const status: RollStatus = { ...state, phase: 'restarting', message: resumed ? 'resuming the roll' : 'starting a roll' }
-    const entry = { status, done: Promise.resolve() }
+    const entry = { status, done: Promise.resolve(), model }
     this.#running.set(key, entry)
     this.#options.log(`KafkaCluster ${key}: ${resumed ? `resuming roll ${state.rollId}` : `roll ${state.rollId} started`}`)
-    entry.done = this.#run(key, model, target, state, status).finally(() => {
+    entry.done = this.#run(key, entry, target, state, status).finally(() => {
       this.#running.delete(key)
       if (state.status === 'finished') this.#ended.set(key, state.rollId)
     })
@@ -94,7 +101,8 @@ export class RollWorkers {
     await Promise.all([...this.#running.values()].map((r) => r.done))
   }
 
-  async #run(key: string, model: KafkaClusterModel, target: KubeRollTarget, state: RollState, status: RollStatus): Promise<void> {
+  async #run(key: string, entry: { readonly model: KafkaClusterModel }, target: KubeRollTarget, state: RollState, status: RollStatus): Promise<void> {
+    const model = entry.model
     const connection = { ...this.#options.connection, bootstrapServers: bootstrapServers(model) }
     const admin = createAdmin(connection, 'kafkaplane-operator-roller')
     // Every write of status.roll goes in order, each with the status as it is when its turn comes: an
@@ -123,13 +131,22 @@ export class RollWorkers {
         })
       }
     }
+    let said: { maxUnavailable?: number; batchWithin?: 'zone' | 'cluster' } = {}
     try {
       const result = await runRoll(new KafkaExecutorCluster(admin, connection), target, state, {
         clock: systemClock,
         // spec.rolling.maxUnavailable brokers at once, within one zone of one Kubernetes cluster, or
-        // within one Kubernetes cluster (spec.rolling.batchWithin: cluster).
-        maxBatch: model.spec.rolling.maxUnavailable,
-        batchWithin: batchDimensions(model.spec.rolling.batchWithin),
+        // within one Kubernetes cluster (spec.rolling.batchWithin: cluster); as the spec says now, not as
+        // it said when the roll began (a roll that a certificate's renewal began a moment before the
+        // spec raised maxUnavailable went one at a time to the end).
+        batching: () => {
+          const rolling = entry.model.spec.rolling
+          if (rolling.maxUnavailable !== said.maxUnavailable || rolling.batchWithin !== said.batchWithin) {
+            if (said.maxUnavailable !== undefined) this.#options.log(`KafkaCluster ${key}: roll ${state.rollId} goes on as spec.rolling now says: batches of up to ${rolling.maxUnavailable} within one ${rolling.batchWithin === 'cluster' ? 'Kubernetes cluster' : 'zone'}`)
+            said = { maxUnavailable: rolling.maxUnavailable, batchWithin: rolling.batchWithin }
+          }
+          return { maxBatch: rolling.maxUnavailable, batchWithin: batchDimensions(rolling.batchWithin) }
+        },
         save,
         pollMs: this.#options.pollMs ?? 2000,
         stallMs: this.#options.stallMs ?? 10 * 60_000,
