@@ -45,6 +45,8 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/kube-bed-kafka-cluster.yam
 const NS = 'kafka'
 const OPERATOR_NS = 'kafkaplane-system'
 const TOPIC = 'payments.events'
+/** The Secret the roll's test renews the SECURE listener's certificate into (the example's is payments-tls). */
+const RENEWED_SECRET = 'payments-tls-renewed'
 /** What `kafkaplane verify --json` reports when it stops. */
 type VerifyReport = { acknowledged: number; lost: number; unverified: number; produceErrors: { count: number; messages: { message: string; count: number }[] }; verdict: { failures: string[] } }
 /** kafkaplane verify's report, once the writers are stopped (the last tests). */
@@ -183,10 +185,14 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
   /**
    * The bed's KafkaCluster as the tests after the roll want it: the config change, Kafka `version` in
    * `image` (metadata.version kept when `keep`), `count` brokers in each Kubernetes cluster, and
-   * `scaling` appended as the spec's scaling section when given (spec.rolling left to its defaults).
+   * `scaling` appended as the spec's scaling section when given (spec.rolling left to its defaults);
+   * the SECURE listener's certificate from the Secret the roll's test renews it into.
    */
   const upgradedSpec = async (o: { version: string; image: string; keep: boolean; count?: number; scaling?: string }) => {
-    let text = CONFIG_CHANGE(await bedExample())
+    const example = await bedExample()
+    assert.ok(example.includes('secretName: payments-tls}'), 'the example names the Secret payments-tls')
+    let text = CONFIG_CHANGE(example)
+      .replace('secretName: payments-tls}', `secretName: ${RENEWED_SECRET}}`)
       .replace('    version: 4.1.1\n', `    version: ${o.version}\n    keepMetadataVersion: ${o.keep}\n`)
       .replace(`image: ${image.reference}\n`, `image: ${o.image}\n`)
     if (o.count !== undefined) text = text.replaceAll(/brokerIds: \{first: (\d+), count: 3\}/g, `brokerIds: {first: $1, count: ${o.count}}`)
@@ -446,9 +452,13 @@ spec:
 
     // 1. The config change, the new version and its image (metadata.version kept), and batches: up to 2
     // brokers at once, both in one Kubernetes cluster (any of its zones).
-    // With them, the SECURE listener's certificate renewed (a new key too, as cert-manager renews).
+    // With them, the SECURE listener's certificate renewed (a new key too, as cert-manager renews), into
+    // a Secret of a new name that the same change of the spec names: the operator sees all of it in one
+    // reconcile. (Renewed in place, the Secret was read by whichever reconcile came first: one between
+    // the two applies began a roll on the certificate alone, whose batches followed spec.rolling only
+    // once it changed, and restarted the first broker for the certificate alone.)
     const renewed = await authority.issue({ name: 'secure-2', commonName: SERVER_NAME, dnsNames: [SERVER_NAME], usage: 'server' })
-    await kubectlOk(one, ['apply', '-f', '-'], await bedTlsSecret(NS, 'payments-tls', authority, renewed))
+    await kubectlOk(one, ['apply', '-f', '-'], await bedTlsSecret(NS, RENEWED_SECRET, authority, renewed))
     const changed = `${(await spec(UPGRADE_TO, upgradeImage.reference, true)).trimEnd()}\n  rolling:\n    maxUnavailable: 2\n    batchWithin: cluster\n`
     await applyOnBed(bed, NS, changed)
     // Once a batch of two is done, a node of each Kubernetes cluster is drained (kubectl drain: evictions
