@@ -82,8 +82,11 @@ export async function startVerifiableProducer(options: { bootstrap: string; topi
       const reached = new Map<number, number>() // partition -> highest offset read
       let missing = records
       let beyond = records
+      // Each read ends once it passed the last acknowledged offset of every partition written to.
+      const ends = new Map<number, number>()
+      for (const r of records) ends.set(r.partition, Math.max(ends.get(r.partition) ?? -1, r.offset))
       for (let read = 1; read <= 3 && beyond.length > 0; read++) {
-        for (const r of await consoleConsume(bootstrap, options.topic, options.children)) {
+        for (const r of await consoleConsume(bootstrap, options.topic, options.children, ends)) {
           reached.set(r.partition, Math.max(reached.get(r.partition) ?? -1, r.offset))
           if (r.value.startsWith(`${VALUE_PREFIX}.`)) found.add(r.value)
         }
@@ -106,8 +109,12 @@ export async function startVerifiableProducer(options: { bootstrap: string; topi
   }
 }
 
-/** Every record of `topic` from the beginning, read by Kafka's own ConsoleConsumer (idle 30 s = the end). */
-async function consoleConsume(bootstrap: string, topic: string, children: ChildProcess[]): Promise<{ partition: number; offset: number; value: string }[]> {
+/**
+ * Every record of `topic` from the beginning, read by Kafka's own ConsoleConsumer, until it has printed
+ * an offset at or past `ends` (partition -> offset) in every partition named there, or has been idle 30 s
+ * (`--timeout-ms`: the end, when a record at an end is not printed, e.g. a transaction marker).
+ */
+async function consoleConsume(bootstrap: string, topic: string, children: ChildProcess[], ends: ReadonlyMap<number, number>): Promise<{ partition: number; offset: number; value: string }[]> {
   const { java, classpath } = await javaAndClasspath()
   const child = spawn(
     java,
@@ -115,13 +122,23 @@ async function consoleConsume(bootstrap: string, topic: string, children: ChildP
     { stdio: ['ignore', 'pipe', 'ignore'] },
   )
   children.push(child)
-  let out = ''
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  const records: { partition: number; offset: number; value: string }[] = []
+  const left = new Map(ends)
+  let partial = ''
+  child.stdout!.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n')
+    partial = lines.pop()!
+    for (const line of lines) {
+      const m = /^Partition:(\d+)\s+Offset:(\d+)\s+(.*)$/.exec(line)
+      if (!m) continue
+      const record = { partition: Number(m[1]), offset: Number(m[2]), value: m[3]! }
+      records.push(record)
+      if (record.offset >= (left.get(record.partition) ?? Infinity)) left.delete(record.partition)
+    }
+    if (left.size === 0 && child.exitCode === null) child.kill('SIGKILL')
+  })
   const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
   await new Promise((r) => child.once('close', r))
   clearTimeout(timer)
-  return out.split('\n').flatMap((line) => {
-    const m = /^Partition:(\d+)\s+Offset:(\d+)\s+(.*)$/.exec(line)
-    return m ? [{ partition: Number(m[1]), offset: Number(m[2]), value: m[3]! }] : []
-  })
+  return records
 }
