@@ -7,6 +7,8 @@
 #   iptables                     the bridge CNI plugin and the kubelet call it
 #   busybox-static               the shell and tools of the bed's own small test image
 #   mmdebstrap                   makes the Debian root filesystem of the kafkaplane image (JRE from Debian)
+#   iproute2                     `ip`: the bed's DNS bridge, and the loopback of the image build's own
+#                                network namespace (the class data archive's throwaway broker)
 #
 #   scripts/install-bed-packages.sh       -> installs what is missing (apt-get; needs root), prints nothing else
 #   scripts/install-bed-packages.sh --check -> exits 1 naming what is missing, installs nothing
@@ -20,4 +22,4 @@
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 exec "$here/lib/install-debian-packages.sh" install-bed-packages "$@" -- \
-  containerd runc containernetworking-plugins umoci iptables busybox-static mmdebstrap
+  containerd runc containernetworking-plugins umoci iptables busybox-static mmdebstrap iproute2
