@@ -26,6 +26,10 @@ describe('the kafkaplane image recipe (deploy/image.yaml)', () => {
     for (const f of manifest.kafkaplaneFiles) has(`COPY ${f} ${manifest.kafkaplaneHome}/${f}`)
     has(`COPY ${manifest.rootfs}/ /`)
     for (const [name, value] of Object.entries(manifest.env)) has(`ENV ${name}=${value}`)
+    // The build-time commands run after everything is in place and the env is set, as root.
+    assert.deepEqual(manifest.run, ['/opt/kafka/bin/kafka-class-data-archive.sh'])
+    const runs = manifest.run.map((command) => lines.indexOf(`RUN ${command}`))
+    assert.ok(runs.every((at) => at > lines.indexOf(`COPY ${manifest.rootfs}/ /`) && at > lines.findLastIndex((l) => l.startsWith('ENV ')) && at < lines.indexOf(`USER ${manifest.user}`)), lines.join('\n'))
     assert.equal(lines.at(-2), `USER ${manifest.user}`, 'the image ends as the broker uid')
   })
 
@@ -35,6 +39,9 @@ describe('the kafkaplane image recipe (deploy/image.yaml)', () => {
       const text = (await readFile(IMAGE_MANIFEST, 'utf8')).replace(/^node: .*$/m, 'node: latest')
       await writeFile(join(dir, 'image.yaml'), text)
       await assert.rejects(readImageManifest(join(dir, 'image.yaml')), (err) => isKafkaplaneError(err, 'BAD_ARGUMENT') && /node must be/.test(err.message) && /latest/.test(err.message))
+      // A build-time command is an absolute path in the image.
+      await writeFile(join(dir, 'image.yaml'), (await readFile(IMAGE_MANIFEST, 'utf8')).replace(/^run: .*$/m, 'run: [kafka-class-data-archive.sh]'))
+      await assert.rejects(readImageManifest(join(dir, 'image.yaml')), (err) => isKafkaplaneError(err, 'BAD_ARGUMENT') && /run must be/.test(err.message))
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

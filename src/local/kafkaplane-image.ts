@@ -30,6 +30,8 @@ export interface ImageManifest {
   /** Relative to the repository: a tree copied as it is onto the image's root. */
   rootfs: string
   env: Record<string, string>
+  /** Absolute paths of commands run in the image at build time, in order (after every file is in place). */
+  run: string[]
   user: string
 }
 
@@ -56,6 +58,7 @@ export async function readImageManifest(path: string = IMAGE_MANIFEST): Promise<
     kafkaplaneFiles: texts('kafkaplaneFiles', doc.kafkaplaneFiles),
     rootfs: text('rootfs', doc.rootfs),
     env: env as Record<string, string>,
+    run: doc.run === undefined ? [] : texts('run', doc.run).map((command) => text('run', command, /^\/\S+$/)),
     user: text('user', doc.user, /^\d+:\d+$/),
   }
 }
@@ -96,7 +99,7 @@ COPY ${m.rootfs}/ /
 ${Object.entries(m.env)
   .map(([name, value]) => `ENV ${name}=${value}`)
   .join('\n')}
-WORKDIR ${k}
+${m.run.map((command) => `RUN ${command}\n`).join('')}WORKDIR ${k}
 USER ${m.user}
 `
 }
@@ -113,7 +116,8 @@ export interface KafkaplaneImage extends BuiltImage {
  * 2. Node.js: the npm registry's `node@<version>` (the dir scripts/bootstrap.sh uses);
  * 3. Kafka's jars: the local runtime's Maven cache (resolveKafkaDistribution);
  * 4. the production npm packages: `npm ci --omit=dev --ignore-scripts`, cached by the lock file;
- * 5. buildImage (umoci) with those, the sources and the rootfs tree; cached by the content of all inputs.
+ * 5. buildImage (umoci) with those, the sources and the rootfs tree, then the manifest's `run` commands
+ *    in it; cached by the content of all inputs.
  */
 export async function buildKafkaplaneImage(options: { cache?: string; manifest?: ImageManifest; kafkaVersion?: string; onProgress?: (line: string) => void } = {}): Promise<KafkaplaneImage> {
   const started = performance.now()
@@ -152,6 +156,7 @@ export async function buildKafkaplaneImage(options: { cache?: string; manifest?:
     { kind: 'copy', from: join(npmDir, 'node_modules'), to: `${k}/node_modules` },
     ...m.kafkaplaneFiles.map((f): ImageEntry => ({ kind: 'copy', from: join(ROOT, f), to: `${k}/${f}` })),
     { kind: 'copy', from: join(ROOT, m.rootfs), to: '.' },
+    ...m.run.map((command): ImageEntry => ({ kind: 'run', command: [command], env: m.env })),
   ]
   const tag = `${version}-kafka-${kafka.version}`
   say(`building ${m.name}:${tag} with umoci (cached by the content of its inputs)`)

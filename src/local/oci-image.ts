@@ -20,6 +20,12 @@ export type ImageEntry =
   /** A symbolic link `to` -> `target`. */
   | { kind: 'link'; to: string; target: string }
   | { kind: 'dir'; to: string; mode?: number }
+  /**
+   * A command run in the root filesystem as it is by then (a Dockerfile RUN): chrooted into it, as root,
+   * with `env` alone, in network (loopback only), mount and pid namespaces of its own (its /proc, gone
+   * with it); needs root, `unshare` and `ip`. A command that fails fails the build, with its last words.
+   */
+  | { kind: 'run'; command: readonly string[]; env?: Readonly<Record<string, string>> }
 
 /** What an OCI image is made of: its name and tag, root filesystem and config. */
 export interface ImageRecipe {
@@ -57,7 +63,8 @@ export interface BuiltImage {
  * 2. When `$KAFKAPLANE_CACHE/images/<name>-<tag>-<hash>.tar` exists, return it (a new build removes the
  *    older tars of the same name and tag).
  * 3. Else `umoci init` a layout, `umoci new` an empty image, `umoci unpack` it into a bundle, fill the
- *    bundle's rootfs with the entries, `umoci repack` (one layer), `umoci config` the entrypoint, env,
+ *    bundle's rootfs with the entries (and run the `run` ones in it, in order), `umoci repack` (one
+ *    layer), `umoci config` the entrypoint, env,
  *    working dir and user, tar the layout and move it into the cache.
  * The result is imported into a node's containerd with `ctr -n k8s.io images import --base-name NAME`.
  */
@@ -107,6 +114,21 @@ export async function buildImage(recipe: ImageRecipe, options: { cache?: string 
 }
 
 async function place(rootfs: string, entry: ImageEntry): Promise<void> {
+  if (entry.kind === 'run') {
+    const env = Object.entries(entry.env ?? {}).map(([k, v]) => `${k}=${v}`)
+    // The host's sh and ip bring the new namespace's loopback up; then the command runs chrooted.
+    const script = 'ip link set lo up && exec chroot "$0" env -i "$@"'
+    try {
+      await run('unshare', ['--net', '--mount', '--pid', '--fork', `--mount-proc=${join(rootfs, 'proc')}`, 'sh', '-c', script, rootfs, ...env, ...entry.command], { timeout: 900_000, maxBuffer: 16 << 20 })
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { stderr?: string; stdout?: string }
+      const words = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n')
+      throw new KafkaplaneError('IMAGE_BUILD_FAILED', `${entry.command.join(' ')}, run in the image's root filesystem, failed: ${e.code === 'ENOENT' ? 'unshare is not installed' : words || e.message}`, {
+        fix: process.getuid?.() === 0 ? 'read its last words; `ip` is in Debian\'s iproute2 (scripts/install-bed-packages.sh)' : 'build the image as root (the Kubernetes test bed runs as root)',
+      })
+    }
+    return
+  }
   if (entry.kind === 'tar') {
     await run('tar', ['-xf', entry.from, '-C', rootfs, '--same-owner', '--same-permissions', '--numeric-owner'], { maxBuffer: 16 << 20 })
     return

@@ -230,7 +230,7 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
     return pods.length === count && pods.every((p) => p.ready) && controllers.length === CONTROLLER_IDS.length && controllers.every((p) => p.ready) ? pods : undefined
   }
 
-  it('runs the kafkaplane image as the broker uid on a read-only root: JRE, Node 22, Kafka jars, kafkaplane', async () => {
+  it('runs the kafkaplane image as the broker uid on a read-only root: JRE, Node 22, Kafka jars and their class data archive, kafkaplane', async () => {
     const pod = `apiVersion: v1
 kind: Pod
 metadata: {name: image-check, namespace: default}
@@ -241,7 +241,7 @@ spec:
     - name: check
       image: ${image.reference}
       imagePullPolicy: Never
-      command: [sh, -c, 'java -version 2>&1 | head -n 1; node --version; kafka-storage.sh random-uuid; kafkaplane render --help | head -n 1; id -u']
+      command: [sh, -c, 'java -version 2>&1 | head -n 1; node --version; KAFKA_OPTS=-Xshare:on kafka-storage.sh random-uuid 2>&1 | tail -n 1; kafkaplane render --help | head -n 1; id -u']
       securityContext: {readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
       volumeMounts: [{name: tmp, mountPath: /tmp}]
   volumes: [{name: tmp, emptyDir: {}}]
@@ -257,7 +257,9 @@ spec:
     assert.deepEqual(lines.length, 5, `one line per check: ${logs.stdout}`)
     assert.match(lines[0] ?? '', /openjdk version "17\./, 'the JRE from Debian')
     assert.match(lines[1] ?? '', /^v22\./, 'Node 22')
-    assert.match(lines[2] ?? '', /^[A-Za-z0-9_-]{22}$/, "Kafka's StorageTool from the jars makes a cluster id")
+    // With -Xshare:on a JVM that cannot map the class data archive of the image's build (kafka.jsa: another
+    // classpath, or jars not the ones it was made from) stops instead of running without it.
+    assert.match(lines[2] ?? '', /^[A-Za-z0-9_-]{22}$/, "Kafka's StorageTool from the jars makes a cluster id, with the image's class data archive mapped")
     assert.match(lines[3] ?? '', /render/i, 'kafkaplane runs')
     assert.equal(lines[4], '1000', 'as the broker uid')
     await kubectlOk(one, ['delete', 'pod', 'image-check', '--wait=false'])
