@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createReadStream, existsSync } from 'node:fs'
-import { cp, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { KafkaplaneError } from '../core/errors.ts'
@@ -89,7 +89,16 @@ export async function buildImage(recipe: ImageRecipe, options: { cache?: string 
     await umoci(['new', '--image', image])
     await umoci(['unpack', '--image', image, bundle])
     const rootfs = join(bundle, 'rootfs')
-    for (const entry of recipe.entries) await place(rootfs, entry)
+    let wholeSeconds = false
+    for (const entry of recipe.entries) {
+      // What a `run` command sees must be what the image holds: the layer keeps times to the second
+      // (umoci rounds them), and a JVM's class data archive checks its jars' times against its own.
+      if (entry.kind === 'run' && !wholeSeconds) {
+        await truncateTimes(rootfs)
+        wholeSeconds = true
+      }
+      await place(rootfs, entry)
+    }
     await umoci(['repack', '--image', image, bundle])
     await umoci([
       'config', '--image', image, '--no-history',
@@ -148,6 +157,17 @@ async function place(rootfs: string, entry: ImageEntry): Promise<void> {
     case 'dir':
       await mkdir(to, { recursive: true, mode: entry.mode ?? 0o755 })
       return
+  }
+}
+
+/** Every file's and directory's modification time under `dir`, down to the whole second (symlinks left alone). */
+async function truncateTimes(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isSymbolicLink()) continue
+    const path = join(entry.parentPath, entry.name)
+    const { mtimeMs } = await stat(path)
+    const whole = Math.floor(mtimeMs / 1000)
+    if (whole * 1000 !== mtimeMs) await utimes(path, whole, whole)
   }
 }
 
