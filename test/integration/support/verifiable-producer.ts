@@ -125,9 +125,7 @@ async function consoleConsume(bootstrap: string, topic: string, children: ChildP
   const records: { partition: number; offset: number; value: string }[] = []
   const left = new Map(ends)
   let partial = ''
-  child.stdout!.on('data', (d: Buffer) => {
-    const lines = (partial + d.toString()).split('\n')
-    partial = lines.pop()!
+  const take = (lines: readonly string[]) => {
     for (const line of lines) {
       const m = /^Partition:(\d+)\s+Offset:(\d+)\s+(.*)$/.exec(line)
       if (!m) continue
@@ -135,10 +133,16 @@ async function consoleConsume(bootstrap: string, topic: string, children: ChildP
       records.push(record)
       if (record.offset >= (left.get(record.partition) ?? Infinity)) left.delete(record.partition)
     }
+  }
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n')
+    partial = lines.pop()!
+    take(lines)
     if (left.size === 0 && child.exitCode === null) child.kill('SIGKILL')
   })
   const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
   await new Promise((r) => child.once('close', r))
   clearTimeout(timer)
+  take([partial])
   return records
 }
