@@ -568,7 +568,10 @@ spec:
       assert.equal(certificates, b.ids.some((id) => !CONTROLLER_IDS.includes(id)), `certificates a reason of the batches with brokers alone: ${JSON.stringify(roll.done)}`)
     }
     const lines = (await Promise.all([one, two].map(async (c) => (await c.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', 'reason=RollingRestart', '-o', 'jsonpath={range .items[*]}{.involvedObject.name} {.message}{"\\n"}{end}'])).stdout))).join('').trim().split('\n')
-    assert.equal(lines.length, restarted.length, lines.join('\n'))
+    if (lines.length !== restarted.length) {
+      const said = `${firstOperatorLog}\n${await operatorLog(400)}`.split('\n').filter((l) => /restarting|another hand|could not write the Event|resum/.test(l))
+      assert.fail(`an Event for each of the ${restarted.length} nodes restarted (${restarted}), ${lines.length} found:\n${lines.join('\n')}\nthe operators said:\n${said.join('\n')}`)
+    }
     assert.ok(lines.every((l) => (/^payments-k8s-[12]-\d+ kafkaplane restarts this broker: /.test(l) || /^payments-k8s-[12]-controller-\d+ kafkaplane restarts this KRaft controller: /.test(l)) && l.includes(`Kafka 4.1.1 -> ${UPGRADE_TO}`)), lines.join('\n'))
     const rolledPods = await until('all 6 brokers and 3 controllers Ready on the new image', 300_000, async () => {
       const p = await allReady()

@@ -5,8 +5,8 @@
  * its pods read as roll nodes (roles and failure domains from the model, no reason to restart); a
  * config change gives every pod a reason naming both config hashes; a restart evicts the pod and
  * resolves once the StatefulSet made its replacement, which has no reason left; an eviction the
- * PodDisruptionBudget refuses (the disruption controller runs) touches nothing and says so. One control plane for
- * the file, stopped in after().
+ * PodDisruptionBudget refuses (the disruption controller runs) touches nothing and says so; a pod another
+ * hand replaced first is not evicted again. One control plane for the file, stopped in after().
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -76,9 +76,9 @@ describe('the roller on Kubernetes: broker pods as roll nodes, restarted by dele
     await apply(changed)
     const changedTarget = new KubeRollTarget(clusters, changed, {
       pollMs: 200,
-      onRestart: async (pod, context, reasons) => void told.push({ pod: pod.metadata!.name!, context, reasons }),
+      onRestart: async (r) => void told.push({ pod: r.name, context: r.context, reasons: r.reasons, already: r.already }),
     })
-    const told: { pod: string; context: string; reasons: readonly RestartReason[] }[] = []
+    const told: { pod: string; context: string; reasons: readonly RestartReason[]; already: string | undefined }[] = []
     const due = await changedTarget.nodes()
     assert.ok(due.every((n) => n.reasons.length === 1 && n.reasons[0]!.kind === 'config' && /^config hash \S+ -> \S+$/.test(n.reasons[0]!.detail)), JSON.stringify(due))
 
@@ -87,7 +87,7 @@ describe('the roller on Kubernetes: broker pods as roll nodes, restarted by dele
     await changedTarget.restart([victim.id], new Map([[victim.id, due[1]!.reasons]]))
     const after = (await pods()).find((p) => p.metadata?.name === victim.pod)
     assert.ok(after && after.metadata?.uid !== before.metadata?.uid, 'the StatefulSet made a new pod before restart() resolved')
-    assert.deepEqual(told.map((t) => [t.pod, t.context, t.reasons.map((r) => r.kind)]), [[victim.pod, clusters.home.context, ['config']]])
+    assert.deepEqual(told.map((t) => [t.pod, t.context, t.reasons.map((r) => r.kind), t.already]), [[victim.pod, clusters.home.context, ['config'], undefined]])
     const left = await changedTarget.nodes()
     assert.deepEqual(left.map((n) => [n.id, n.reasons.length]), changed.brokers.map((b) => [b.id, b.id === victim.id ? 0 : 1]), 'the new pod runs the new config; the others still need a restart')
   })
@@ -125,7 +125,8 @@ describe('the roller on Kubernetes: broker pods as roll nodes, restarted by dele
   })
 
   it('a batch whose budget is raised while it is evicted stays one batch: the rest is asked again until the budget lets it through', async () => {
-    const changed = model({ 'log.retention.hours': '169' })
+    // A config none of the pods runs yet: each has a reason to restart (one replaced from a template that is already old would not).
+    const changed = model({ 'log.retention.hours': '170' })
     await apply(changed, new Map([['k8s-1', 1]]))
     // Every pod healthy (no kubelet: made to look ready), so that a budget of 1 allows one eviction.
     for (const pod of await pods()) {
@@ -160,5 +161,26 @@ describe('the roller on Kubernetes: broker pods as roll nodes, restarted by dele
     const c = changed.brokers[2]!
     const refused = await short.restart([c.id], new Map([[c.id, [{ kind: 'config', detail: 'x' }]]]))
     assert.deepEqual(refused.refused.map((r) => r.id), [c.id], 'a batch none of which was evicted is not waited on: refused at once')
+  })
+
+  it('a pod another hand replaced first (a node drain, a kubectl delete) is not evicted again: the restart says how it found it, and its budget is never asked', async () => {
+    const changed = model({ 'log.retention.hours': '171' })
+    // A budget that allows no eviction: an eviction asked for would come back refused.
+    await apply(changed, new Map([['k8s-1', 0]]))
+    const victim = changed.brokers[0]!
+    const deleted = await plane.kubectl(['delete', 'pod', victim.pod, '-n', 'kafka', '--wait=true'])
+    assert.equal(deleted.code, 0, deleted.stderr)
+    let replacement: V1Pod | undefined
+    for (let i = 0; !(replacement = (await pods()).find((p) => p.metadata?.name === victim.pod)); i++) {
+      assert.ok(i < 120, `the StatefulSet made ${victim.pod} anew`)
+      await sleep(500)
+    }
+    const told: { pod: string; already: string | undefined }[] = []
+    const target = new KubeRollTarget(clusters, changed, { pollMs: 200, onRestart: async (r) => void told.push({ pod: r.name, already: r.already }) })
+    assert.deepEqual((await target.nodes()).find((n) => n.id === victim.id)?.reasons, [], 'the new pod runs the current template')
+    assert.deepEqual(await target.restart([victim.id], new Map([[victim.id, [{ kind: 'config', detail: 'x' }]]])), { refused: [] })
+    assert.deepEqual(told, [{ pod: victim.pod, already: 'its pod was replaced already by another hand, from the current template' }])
+    // Pending (no scheduler here), it would have been deleted by an eviction whatever the budget: it was not.
+    assert.equal((await pods()).find((p) => p.metadata?.name === victim.pod)?.metadata?.uid, replacement.metadata?.uid, 'the replacement is left alone')
   })
 })

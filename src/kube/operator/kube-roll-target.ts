@@ -8,9 +8,21 @@ import type { KafkaClusterModel } from '../model/kafka-cluster-model.ts'
 import type { KubeClusters } from './kube-clients.ts'
 import { apiMessage } from './supervised-informer.ts'
 
+/** A node the roll restarts, as told to `onRestart` (for a Kubernetes Event). */
+export interface PodRestart {
+  context: string
+  /** The pod's name, and the pod as read before its eviction (none when it was gone already). */
+  name: string
+  pod: V1Pod | undefined
+  role: 'broker' | 'KRaft controller'
+  reasons: readonly RestartReason[]
+  /** Set when another hand (a node drain, a kubectl delete) had deleted or replaced the pod first: how it was found. */
+  already?: string
+}
+
 export interface KubeRollTargetOptions {
-  /** Told of each pod deleted, with its context and reasons (for a Kubernetes Event). */
-  onRestart?: (pod: V1Pod, context: string, reasons: readonly RestartReason[]) => Promise<void>
+  /** Told of each node restarted: its pod evicted, or found deleted or replaced by another hand. */
+  onRestart?: (restart: PodRestart) => Promise<void>
   /** How often to look for the replacement pod (default 1 s). */
   pollMs?: number
   /** How long the StatefulSet may take to make the replacement (default 5 min). */
@@ -35,7 +47,9 @@ export interface KubeRollTargetOptions {
  * is never deleted; its grace period gives the broker a controlled shutdown), so that the
  * PodDisruptionBudgets the operator sets from the live cluster (core/roll/disruption-budget.ts) weigh
  * the roll and node drains in every Kubernetes cluster together: an eviction the budget refuses (429)
- * touches nothing and comes back as refused, and the roller tries it again later. It resolves once the
+ * touches nothing and comes back as refused, and the roller tries it again later. A pod that another hand
+ * (a drain) deleted or replaced between the roller's look and its eviction is not evicted again; the
+ * restart counts, and its Event says how the pod was found. It resolves once the
  * StatefulSet has made the replacement; the roller then waits for the broker to be back in sync. The StatefulSet recreates a
  * deleted pod by itself, so a roller that died mid-restart has nothing to start again.
  * Kubernetes not answering is a retriable error: the roller looks again on its next poll.
@@ -84,7 +98,7 @@ export class KubeRollTarget implements RollTarget {
       for (const id of pending) {
         const outcome = await this.#evict(id, reasons.get(id) ?? [])
         if (outcome.kind === 'evicted') deleted.push(outcome.pod)
-        else if (outcome.kind === 'refused') refused.push({ id, reason: outcome.reason })
+        else refused.push({ id, reason: outcome.reason })
       }
       // Part of a batch evicted, the rest refused: the operator raises this cluster's budget for the
       // batch it restarts (core/roll/disruption-budget.ts, `reserved`) once it sees the batch saved, so
@@ -112,12 +126,26 @@ export class KubeRollTarget implements RollTarget {
 
   async ensureRunning(): Promise<void> {}
 
-  /** Evicts broker `id`'s pod: evicted, refused by a PodDisruptionBudget (429: nothing touched), or gone already. */
-  async #evict(id: number, reasons: readonly RestartReason[]): Promise<{ kind: 'evicted'; pod: { context: string; name: string; uid: string | undefined } } | { kind: 'refused'; reason: string } | { kind: 'gone' }> {
-    const { context, name } = this.#where(id)
+  /**
+   * Evicts node `id`'s pod: evicted, or refused by a PodDisruptionBudget (429: nothing touched). Another
+   * hand may have been first (a node drain evicts through the same budgets): a pod gone, being deleted,
+   * or replaced from the current template is not evicted again (a pod being deleted is, which deletes it
+   * as it goes); the restart waits for its replacement all the same, and says how it found it.
+   */
+  async #evict(id: number, reasons: readonly RestartReason[]): Promise<{ kind: 'evicted'; pod: { context: string; name: string; uid: string | undefined } } | { kind: 'refused'; reason: string }> {
+    const { context, name, statefulSet, role } = this.#where(id)
+    const told = (pod: V1Pod | undefined, already?: string) => this.#options.onRestart?.({ context, name, pod, role, reasons, ...(already ? { already } : {}) })
     const pod = await this.#read<V1Pod>(context, 'v1', 'Pod', name)
-    if (!pod) return { kind: 'gone' } // already gone: the StatefulSet is making it
+    if (!pod) {
+      await told(undefined, 'its pod was gone already, deleted by another hand: the StatefulSet makes it anew from its current template')
+      return { kind: 'evicted', pod: { context, name, uid: undefined } }
+    }
     const uid = pod.metadata?.uid
+    const sts = await this.#read<V1StatefulSet>(context, 'apps/v1', 'StatefulSet', statefulSet)
+    if (sts && !pod.metadata?.deletionTimestamp && podRestartReasons(pod, sts).length === 0) {
+      await told(pod, 'its pod was replaced already by another hand, from the current template')
+      return { kind: 'evicted', pod: { context, name, uid: undefined } }
+    }
     const namespace = this.#model.namespace
     const eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: { preconditions: { uid } } }
     try {
@@ -127,17 +155,23 @@ export class KubeRollTarget implements RollTarget {
       if (err instanceof ApiException && err.code === 429) {
         return { kind: 'refused', reason: `the PodDisruptionBudget of Kubernetes cluster context ${context} allows no eviction of pod ${name} now (${apiMessage(err.body)})` }
       }
-      if (err instanceof ApiException && (err.code === 404 || err.code === 409)) return { kind: 'gone' } // gone or replaced meanwhile
+      // Gone or replaced since it was read: its replacement is on its way (or here).
+      if (err instanceof ApiException && (err.code === 404 || err.code === 409)) {
+        await told(pod, 'its pod was deleted by another hand as kafkaplane evicted it: the StatefulSet makes it anew from its current template')
+        return { kind: 'evicted', pod: { context, name, uid } }
+      }
       throw this.#failed(context, `evict pod ${name}`, err)
     }
-    await this.#options.onRestart?.(pod, context, reasons)
+    await told(pod, pod.metadata?.deletionTimestamp ? 'its pod was being deleted already by another hand' : undefined)
     return { kind: 'evicted', pod: { context, name, uid } }
   }
 
-  #where(id: number): { context: string; name: string } {
+  #where(id: number): { context: string; name: string; statefulSet: string; role: PodRestart['role'] } {
     for (const c of this.#model.clusters) {
-      const node = c.brokers.find((x) => x.id === id) ?? c.controllerSet?.controllers.find((x) => x.id === id)
-      if (node) return { context: c.context, name: node.pod }
+      const broker = c.brokers.find((x) => x.id === id)
+      if (broker) return { context: c.context, name: broker.pod, statefulSet: c.statefulSet, role: 'broker' }
+      const controller = c.controllerSet?.controllers.find((x) => x.id === id)
+      if (controller) return { context: c.context, name: controller.pod, statefulSet: c.controllerSet!.statefulSet, role: 'KRaft controller' }
     }
     throw new KafkaplaneError('UNKNOWN_BROKER', `node ${id} is no broker or controller of KafkaCluster ${this.#model.namespace}/${this.#model.name}`, { fix: 'this is a bug: the roller named a node the spec does not have' })
   }

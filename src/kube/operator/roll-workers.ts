@@ -1,6 +1,5 @@
-import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node'
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import { isKafkaplaneError, KafkaplaneError } from '../../core/errors.ts'
-import type { RestartReason } from '../../core/roll/roll-rules.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import { KafkaExecutorCluster } from '../../kafka/executor-cluster.ts'
@@ -12,7 +11,7 @@ import { bootstrapServers } from './bootstrap-servers.ts'
 import { recordEvent } from './events.ts'
 import { KAFKA_CLUSTERS } from './custom-resources.ts'
 import type { KubeClusters } from './kube-clients.ts'
-import { KubeRollTarget } from './kube-roll-target.ts'
+import { KubeRollTarget, type PodRestart } from './kube-roll-target.ts'
 import { describeError } from './supervised-informer.ts'
 
 /** What status.roll of a KafkaCluster shows: the roll's state, and where it is now. */
@@ -78,7 +77,7 @@ export class RollWorkers {
       return true
     }
     if (this.#abort.signal.aborted) return false
-    const target = new KubeRollTarget(this.#options.clusters, model, { onRestart: (pod, context, reasons) => this.#event(pod, context, reasons) })
+    const target = new KubeRollTarget(this.#options.clusters, model, { onRestart: (restart) => this.#event(key, restart) })
     const resumed = saved && saved.status === 'running' && saved.clusterId === model.clusterId && this.#ended.get(key) !== saved.rollId ? stateOf(saved) : undefined
     if (!resumed) {
       const nodes = await target.nodes()
@@ -180,12 +179,18 @@ export class RollWorkers {
     )
   }
 
-  /** A Kubernetes Event on the pod deleted, naming why. */
-  async #event(pod: V1Pod, context: string, reasons: readonly RestartReason[]): Promise<void> {
-    const involved = { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, uid: pod.metadata!.uid! }
-    const node = pod.metadata?.labels?.['app.kubernetes.io/component'] === 'controller' ? 'KRaft controller' : 'broker'
-    await recordEvent(this.#options.clusters.get(context), involved, 'RollingRestart', `kafkaplane restarts this ${node}: ${reasons.map(describeReason).join('; ') || 'requested'}`).catch((err: unknown) =>
-      this.#options.log(`could not write the Event of pod ${pod.metadata!.name} (${describeError(err)})`),
+  /**
+   * A Kubernetes Event on the pod restarted, naming why; and how it was found when another hand (a node
+   * drain) had deleted or replaced it first, which the log says too.
+   */
+  async #event(key: string, restart: PodRestart): Promise<void> {
+    const namespace = restart.pod?.metadata?.namespace ?? key.split('/')[0]!
+    const uid = restart.pod?.metadata?.uid
+    const involved = { apiVersion: 'v1', kind: 'Pod', name: restart.name, namespace, ...(uid ? { uid } : {}) }
+    const why = restart.reasons.map(describeReason).join('; ') || 'requested'
+    if (restart.already) this.#options.log(`KafkaCluster ${key}: pod ${restart.name} (context ${restart.context}): ${restart.already}`)
+    await recordEvent(this.#options.clusters.get(restart.context), involved, 'RollingRestart', `kafkaplane restarts this ${restart.role}: ${why}${restart.already ? ` (${restart.already})` : ''}`).catch((err: unknown) =>
+      this.#options.log(`could not write the Event of pod ${restart.name} (${describeError(err)})`),
     )
   }
 }
