@@ -116,11 +116,11 @@ export class RollWorkers {
       return next
     }
     const publish = async (change: Partial<RollStatus>) => {
-      Object.assign(status, stateOf(state), change)
+      withState(status, state, change)
       await write().catch((err) => this.#options.log(`KafkaCluster ${key}: could not write status.roll (${describeError(err)})`))
     }
     const save = async (s: RollState) => {
-      Object.assign(status, stateOf(s))
+      withState(status, s)
       try {
         await write()
       } catch (err) {
@@ -193,6 +193,18 @@ export class RollWorkers {
       this.#options.log(`could not write the Event of pod ${restart.name} (${describeError(err)})`),
     )
   }
+}
+
+/**
+ * Brings status.roll to the roll's state (and `change`, what it does now), in place: a batch the state no
+ * longer has as current (back and recorded, or refused by a budget and dropped) goes from the status too.
+ * Left there, an operator resuming the roll would take it for a batch restarted by the one before (a
+ * drain that evicted its pod meanwhile made it look so: recorded as restarted, no Event), and the
+ * reconciler would keep its cluster's PodDisruptionBudget raised for a batch nobody restarts.
+ */
+export function withState(status: RollStatus, state: RollState, change: Partial<RollStatus> = {}): RollStatus {
+  if (!state.current) delete status.current
+  return Object.assign(status, stateOf(state), change)
 }
 
 /** The roll state alone (status.roll without where it is now). */
