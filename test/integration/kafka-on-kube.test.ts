@@ -285,8 +285,9 @@ spec:
     assert.deepEqual(controllers.map((p) => p.name), ['payments-k8s-1-controller-90', 'payments-k8s-1-controller-91', 'payments-k8s-2-controller-190'])
     assert.equal(new Set(controllers.map((p) => p.nodeName)).size, 3, `no two controllers on one node: ${controllers.map((p) => p.nodeName)}`)
     // A controller is ready through its own controller listener (KIP-919): the quorum's leader counts it
-    // caught up since its start. Its exec probe is answered by the pod's probe server (nothing on stderr:
-    // it did not have to ask the cluster itself), and the server's log says when it first answered.
+    // caught up since its start. Its readiness is the kubelet's httpGet on the pod's probe server; the
+    // command run in the pod asks that server too (nothing on stderr: it did not have to ask the cluster
+    // itself), and the server's log says when it first answered.
     const probed = await one.plane.kubectl(['exec', '-n', NS, 'payments-k8s-1-controller-91', '-c', 'kafka', '--', 'sh', '-c', 'exec kafkaplane probe ready --controller-id 91 --bootstrap-controller 127.0.0.1:9093 --since "$(cat /var/run/kafkaplane/started-at)"'], { timeoutMs: 120_000 })
     assert.equal(probed.code, 0, probed.stdout + probed.stderr)
     assert.match(probed.stdout, /^ready: controller 91 /, probed.stdout)

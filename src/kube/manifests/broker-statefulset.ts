@@ -2,7 +2,7 @@ import type { V1Container, V1EnvVar, V1Probe, V1StatefulSet } from '@kubernetes/
 import { METADATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { brokerConfigMap, RUN_DIR } from './broker-config-map.ts'
 import { brokerLabels, brokerSelector, contentHash, ZONE_LABEL } from './labels.ts'
-import { CONTAINER_SECURITY, kafkaStatefulSet, PROBE_SERVER_PORT, volumeClaim } from './kafka-statefulset.ts'
+import { CONTAINER_SECURITY, kafkaStatefulSet, PROBE_SERVER_PORT, probeServerProbe, volumeClaim } from './kafka-statefulset.ts'
 import { listenerTlsVolume } from './listener-tls-secret.ts'
 import { CERTIFICATES_HASH_ANNOTATION } from './pod-restart-reasons.ts'
 
@@ -19,8 +19,11 @@ export const KAFKAPLANE_BIN = '/opt/kafkaplane/bin/kafkaplane'
  *     that allows a long log recovery, and a grace period for the controlled shutdown;
  *   - a `probe-server` sidecar (a native sidecar: an init container that keeps running) with
  *     `kafkaplane probe serve`: it keeps the Kafka client loaded and reads the cluster just ahead of the
- *     kubelet's next probe, and the exec probes ask it (KAFKAPLANE_PROBE_SERVER) instead of loading the
- *     client in a new process each period; when it does not answer they ask the cluster themselves;
+ *     kubelet's next probe. Readiness and startup are the kubelet's httpGet on it (`GET /ready`, `GET
+ *     /live`: no process per period; a sidecar that does not answer leaves the broker unready, the safe
+ *     side, until the kubelet has restarted it). Liveness, which restarts the broker when it fails, is an
+ *     exec probe (every 30 s) that asks the server (KAFKAPLANE_PROBE_SERVER) and, when it does not
+ *     answer, the broker's own listener: a broken sidecar never restarts a healthy broker;
  *   - with TLS listeners, the operator's copy of their certificates mounted (listener-tls-secret.ts) and
  *     its hash (`certificatesHash`, when the operator has made it) on the pod template: a broker started
  *     with another one restarts.
@@ -66,11 +69,10 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
       },
       // Every 5 s (30 minutes in all, for a long log recovery): a restarted broker is ready, and counts as
       // healthy for its PodDisruptionBudget (the next batch of a roll), only after this probe said it
-      // started; at 10 s the bed's restarts waited 3.5-10 s after Kafka said it started. A probe is a
-      // Node process (about 0.3 s of CPU), run only until the broker started.
-      startupProbe: probe('live', { periodSeconds: 5, timeoutSeconds: 10, failureThreshold: 360 }),
+      // started; at 10 s the bed's restarts waited 3.5-10 s after Kafka said it started.
+      startupProbe: probeServerProbe('live', { periodSeconds: 5, timeoutSeconds: 10, failureThreshold: 360 }),
       livenessProbe: probe('live', { periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 4 }),
-      readinessProbe: probe('ready', { periodSeconds: 15, timeoutSeconds: 12, failureThreshold: 1, successThreshold: 1 }),
+      readinessProbe: probeServerProbe('ready', { periodSeconds: 15, timeoutSeconds: 12, failureThreshold: 1, successThreshold: 1 }),
       volumeMounts: [...(spec.storage.metadata ? [{ name: 'metadata', mountPath: METADATA_DIR }] : []), ...(tls ? [tls.mount] : [])],
     },
     claims: [
@@ -92,6 +94,7 @@ export function probeServerSidecar(model: KafkaClusterModel, node: string, env: 
     imagePullPolicy: model.spec.kafka.imagePullPolicy,
     restartPolicy: 'Always',
     command: ['sh', '-c', `exec ${KAFKAPLANE_BIN} probe serve ${node} --port ${PROBE_SERVER_PORT}`],
+    ports: [{ name: 'probes', containerPort: PROBE_SERVER_PORT, protocol: 'TCP' }],
     env,
     resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '384Mi' } },
     securityContext: CONTAINER_SECURITY,

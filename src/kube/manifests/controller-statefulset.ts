@@ -1,8 +1,8 @@
-import type { V1EnvVar, V1Probe, V1StatefulSet } from '@kubernetes/client-node'
+import type { V1EnvVar, V1StatefulSet } from '@kubernetes/client-node'
 import type { ControllerSetModel, KafkaClusterModel, KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
-import { KAFKAPLANE_BIN, probeServerSidecar } from './broker-statefulset.ts'
+import { probeServerSidecar } from './broker-statefulset.ts'
 import { controllerConfigMap, STARTED_AT_FILE } from './controller-config-map.ts'
-import { kafkaStatefulSet, volumeClaim } from './kafka-statefulset.ts'
+import { kafkaStatefulSet, probeServerProbe, volumeClaim } from './kafka-statefulset.ts'
 import { contentHash, controllerLabels, controllerSelector } from './labels.ts'
 
 /**
@@ -13,9 +13,9 @@ import { contentHash, controllerLabels, controllerSelector } from './labels.ts'
  * the active one last), with:
  *   - readiness = `kafkaplane probe ready --controller-id` through its own controller listener (KIP-919):
  *     the quorum has a leader and this voter caught up with it since its start script started it
- *     (STARTED_AT_FILE); answered by a `probe-server` sidecar, as a broker's (`probe serve
- *     --controller-id --since-file`: the Kafka client stays loaded), the exec probe asking the cluster
- *     itself when the server does not answer; liveness and startup = its controller port accepting
+ *     (STARTED_AT_FILE); the kubelet's httpGet on a `probe-server` sidecar, as a broker's (`probe serve
+ *     --controller-id --since-file`: the Kafka client stays loaded; a sidecar that does not answer
+ *     leaves the controller unready until the kubelet restarted it); liveness and startup = its controller port accepting
  *     connections (a TCP check: it never depends on the other controllers, and costs no process per period);
  *   - no two controllers of the KafkaCluster on one node (a node lost takes one voter at most); they
  *     may share nodes with brokers;
@@ -30,19 +30,8 @@ export function controllerStatefulSet(model: KafkaClusterModel, cluster: Kuberne
     { name: 'KAFKAPLANE_CONTROLLER_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
     { name: 'KAFKAPLANE_BOOTSTRAP_CONTROLLER', value: `127.0.0.1:${port}` },
   ]
-  const ready: V1Probe = {
-    exec: {
-      command: [
-        'sh',
-        '-c',
-        `exec ${KAFKAPLANE_BIN} probe ready --controller-id "$KAFKAPLANE_CONTROLLER_ID" --bootstrap-controller "$KAFKAPLANE_BOOTSTRAP_CONTROLLER" --since "$(cat ${STARTED_AT_FILE})" --timeout-ms 9000`,
-      ],
-    },
-    periodSeconds: 15,
-    timeoutSeconds: 10,
-    failureThreshold: 1,
-    successThreshold: 1,
-  }
+  // The probe server's answer (httpGet: no process per period), judged after the start time its start script writes.
+  const ready = probeServerProbe('ready', { periodSeconds: 15, timeoutSeconds: 10, failureThreshold: 1, successThreshold: 1 })
   return kafkaStatefulSet(model, cluster, {
     name: set.statefulSet,
     labels: controllerLabels(model, cluster),

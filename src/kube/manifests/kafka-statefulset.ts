@@ -1,4 +1,4 @@
-import type { V1Container, V1EnvVar, V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1PodSpec, V1StatefulSet, V1Volume } from '@kubernetes/client-node'
+import type { V1Container, V1EnvVar, V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1PodSpec, V1Probe, V1StatefulSet, V1Volume } from '@kubernetes/client-node'
 import { DATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
 import { HOSTNAME_LABEL, KUBERNETES_CLUSTER_LABEL, ZONE_LABEL } from './labels.ts'
@@ -6,8 +6,17 @@ import { CONFIG_HASH_ANNOTATION } from './pod-restart-reasons.ts'
 
 /** The uid and gid brokers and controllers run as (the kafkaplane image's user, deploy/image.yaml). */
 export const BROKER_UID = 1000
-/** The port of the pod's probe server (`kafkaplane probe serve`, on 127.0.0.1 of the pod's network). */
+/** The port of the pod's probe server (`kafkaplane probe serve`: the kubelet's httpGet probes, and the exec probe's first ask on 127.0.0.1). */
 export const PROBE_SERVER_PORT = 8088
+
+/**
+ * A kubelet probe answered by the pod's probe server: `GET /ready` or `GET /live`, 200 or 503 with one
+ * line saying why. No process per period (an exec probe starts Node each time: about 0.3 s of CPU, and
+ * runc's exec), and the server answers from a cluster snapshot read just ahead of the probe.
+ */
+export function probeServerProbe(kind: 'ready' | 'live', timing: Omit<V1Probe, 'exec' | 'httpGet' | 'tcpSocket' | 'grpc'>): V1Probe {
+  return { httpGet: { path: `/${kind}`, port: PROBE_SERVER_PORT }, ...timing }
+}
 /** A non-root, read-only container with no capabilities (brokers, their probe server, dedicated controllers). */
 export const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }
 

@@ -43,12 +43,17 @@ test('the broker pod: probes, shutdown grace, non-root, one per node, zones, poo
   const [sts] = ofKind(renderKafkaCluster(m)[0]!.objects, 'StatefulSet')
   const pod = sts.spec.template.spec
   const kafka = pod.containers[0]
-  assert.match(kafka.readinessProbe.exec.command.join(' '), /kafkaplane probe ready --broker-id "\$KAFKAPLANE_BROKER_ID" --timeout-ms \d+/)
-  assert.match(kafka.livenessProbe.exec.command.join(' '), /kafkaplane probe live --broker-id/)
-  // The exec probes ask the pod's probe server, a native sidecar that shares the override file's volume.
+  // Readiness and startup: the kubelet's httpGet on the pod's probe server, a native sidecar that shares
+  // the override file's volume (no process per period); liveness an exec probe that asks the server
+  // first and the broker's own listener when it does not answer (a broken sidecar never restarts a broker).
+  assert.deepEqual(kafka.readinessProbe.httpGet, { path: '/ready', port: 8088 })
+  assert.deepEqual(kafka.startupProbe.httpGet, { path: '/live', port: 8088 })
+  assert.equal(kafka.readinessProbe.exec, undefined)
+  assert.match(kafka.livenessProbe.exec.command.join(' '), /kafkaplane probe live --broker-id "\$KAFKAPLANE_BROKER_ID" --timeout-ms \d+/)
   const sidecar = sts.spec.template.spec.initContainers.find((c: { name: string }) => c.name === 'probe-server')
   assert.equal(sidecar.restartPolicy, 'Always')
   assert.match(sidecar.command.join(' '), /kafkaplane probe serve --broker-id "\$KAFKAPLANE_BROKER_ID" --port 8088/)
+  assert.deepEqual(sidecar.ports, [{ name: 'probes', containerPort: 8088, protocol: 'TCP' }])
   assert.ok(kafka.env.some((e: { name: string; value?: string }) => e.name === 'KAFKAPLANE_PROBE_SERVER' && e.value === 'http://127.0.0.1:8088'))
   assert.ok(sidecar.volumeMounts.some((m: { mountPath: string }) => m.mountPath === '/var/run/kafkaplane'))
   assert.ok(kafka.startupProbe.failureThreshold * kafka.startupProbe.periodSeconds >= 1800)
@@ -280,11 +285,11 @@ test('dedicated controllers: per Kubernetes cluster a StatefulSet, ConfigMap, he
   assert.equal(sidecar.command[2], 'exec /opt/kafkaplane/bin/kafkaplane probe serve --controller-id "$KAFKAPLANE_CONTROLLER_ID" --bootstrap-controller "$KAFKAPLANE_BOOTSTRAP_CONTROLLER" --since-file /var/run/kafkaplane/started-at --port 8088')
   assert.deepEqual(sidecar.env.map((e: any) => e.name), ['KAFKAPLANE_CONTROLLER_ID', 'KAFKAPLANE_BOOTSTRAP_CONTROLLER'])
   assert.deepEqual(sidecar.volumeMounts.map((m: any) => m.mountPath), ['/var/run/kafkaplane', '/tmp'])
-  assert.equal(kafka.env.find((e: any) => e.name === 'KAFKAPLANE_PROBE_SERVER').value, 'http://127.0.0.1:8088', 'its exec probe asks the server first')
+  assert.equal(kafka.env.find((e: any) => e.name === 'KAFKAPLANE_PROBE_SERVER').value, 'http://127.0.0.1:8088', '`kafkaplane probe` run in the pod asks the server first')
   assert.deepEqual(kafka.ports, [{ name: 'controller', containerPort: 9093, protocol: 'TCP' }])
   assert.deepEqual(kafka.resources, { requests: { cpu: '1', memory: '3Gi' }, limits: { memory: '3Gi' } })
   assert.equal(kafka.env.find((e: any) => e.name === 'KAFKA_HEAP_OPTS').value, '-Xms1536m -Xmx1536m')
-  assert.match(kafka.readinessProbe.exec.command[2], /probe ready --controller-id "\$KAFKAPLANE_CONTROLLER_ID" --bootstrap-controller "\$KAFKAPLANE_BOOTSTRAP_CONTROLLER" --since "\$\(cat \/var\/run\/kafkaplane\/started-at\)"/)
+  assert.deepEqual(kafka.readinessProbe.httpGet, { path: '/ready', port: 8088 }, 'answered by its probe server, which reads the start time at every answer')
   assert.deepEqual(kafka.livenessProbe.tcpSocket, { port: 9093 })
   assert.deepEqual(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels, { 'app.kubernetes.io/name': 'kafka', 'app.kubernetes.io/instance': 'payments', 'app.kubernetes.io/component': 'controller' })
   assert.deepEqual(pod.nodeSelector, { pool: 'kafka' })
