@@ -797,13 +797,17 @@ spec:
  * Samples every partition's ISR from the host, about once a second, through the ready brokers' addresses
  * (they change as pods are replaced): the worst margin of in-sync replicas over min.insync.replicas seen
  * on partitions that have one to give (RF above min ISR), and where. The first samples below it say what
- * was down then: the brokers Kafka had fenced and `situation()` (the pods and their budgets).
+ * was down then: the brokers Kafka had fenced and `situation()` (the pods and their budgets). The
+ * addresses are read every 5 s, not every sample: two kubectl processes a second were a tenth of the
+ * 2-core machine the bed runs on, and any one of them that still answers serves as a bootstrap server.
  */
 function isrMonitor(addresses: () => Promise<string[]>, situation: () => Promise<string> = async () => '') {
   const seen = { samples: 0, failed: 0, worstMargin: Number.POSITIVE_INFINITY, worstAt: '', below: [] as string[], lastShort: [] as string[] }
   const cache = new Map<string, number>()
+  let known: { at: number; servers: string[] } = { at: 0, servers: [] }
   const poller = poll(async () => {
-    const bootstrapServers = await addresses().catch(() => [])
+    if (performance.now() - known.at > 5000 || known.servers.length === 0) known = { at: performance.now(), servers: await addresses().catch(() => []) }
+    const bootstrapServers = known.servers
     if (bootstrapServers.length === 0) return
     const admin = createAdmin({ bootstrapServers, requestTimeoutMs: 5000, connectTimeoutMs: 2000 })
     try {
@@ -825,6 +829,7 @@ function isrMonitor(addresses: () => Promise<string[]>, situation: () => Promise
       }
     } catch {
       seen.failed++
+      known.at = 0 // its addresses read again at the next sample (the pods may have new ones)
     } finally {
       await admin.close().catch(() => {})
     }
