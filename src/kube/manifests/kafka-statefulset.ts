@@ -17,6 +17,7 @@ export const PROBE_SERVER_PORT = 8088
 export function probeServerProbe(kind: 'ready' | 'live', timing: Omit<V1Probe, 'exec' | 'httpGet' | 'tcpSocket' | 'grpc'>): V1Probe {
   return { httpGet: { path: `/${kind}`, port: PROBE_SERVER_PORT }, ...timing }
 }
+
 /** A non-root, read-only container with no capabilities (brokers, their probe server, dedicated controllers). */
 export const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }
 
