@@ -290,6 +290,11 @@ const CLUSTER_CASES: InvalidCase[] = [
   { title: 'no image', field: 'spec.kafka.image', change: (s) => delete s.kafka.image },
   { title: 'an unknown field (a typo)', field: 'spec.listener', change: (s) => (s.listener = s.listeners) },
   { title: 'a grace period under 30 s', field: 'spec.rolling.terminationGracePeriodSeconds', change: (s) => (s.rolling.terminationGracePeriodSeconds = 5) },
+  { title: 'a -XX option name with its +', field: 'spec.jvmOptions', change: (s) => (s.jvmOptions = { '-XX': { '+UseNUMA': 'true' } }) },
+  { title: 'a heap size through -XX', field: 'spec.jvmOptions', change: (s) => (s.jvmOptions = { '-XX': { MaxRAMPercentage: '75' } }) },
+  { title: 'a collector other than G1 for the controllers', field: 'spec.controllerJvmOptions', change: (s) => (s.controllerJvmOptions = { '-XX': { UseParallelGC: 'true' } }) },
+  { title: 'G1 turned off', field: 'spec.jvmOptions', change: (s) => (s.jvmOptions = { '-XX': { UseG1GC: 'false' } }) },
+  { title: 'a system property the start script sets', field: 'spec.jvmOptions', change: (s) => (s.jvmOptions = { javaSystemProperties: [{ name: 'kafka.logs.dir', value: '/data' }] }) },
   {
     title: 'a name too long for the StatefulSet names',
     field: 'metadata.name',

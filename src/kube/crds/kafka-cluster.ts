@@ -21,6 +21,10 @@ export interface KafkaClusterSpec {
   resources: ResourcesSpec
   /** Each dedicated controller's container (when spec.topology.clusters[].controllerIds are given). */
   controllerResources: ResourcesSpec
+  /** Each broker's JVM, beyond its heap (spec.resources.heap). */
+  jvmOptions: JvmOptionsSpec
+  /** Each dedicated controller's JVM, beyond its heap (spec.controllerResources.heap). */
+  controllerJvmOptions: JvmOptionsSpec
   /** Each dedicated controller's volume: the KRaft metadata log. */
   controllerStorage: { size: string; class?: string }
   brokerConfig: Record<string, string>
@@ -55,6 +59,17 @@ export interface ResourcesSpec {
   memory: string
   cpuLimit?: string
   heap?: string
+}
+
+/**
+ * JVM options of a broker or a dedicated controller, in Strimzi's shape: `-XX` options by name, a value
+ * "true" for `-XX:+Name`, "false" for `-XX:-Name`, anything else for `-XX:Name=value`; and system
+ * properties (`-Dname=value`). The container gets them in KAFKA_OPTS, after Kafka's own performance
+ * options (so they win). The heap is spec.resources.heap's, the collector G1 (Kafka's).
+ */
+export interface JvmOptionsSpec {
+  '-XX': Record<string, string>
+  javaSystemProperties: { name: string; value: string }[]
 }
 
 export interface KubernetesClusterSpec {
@@ -112,6 +127,14 @@ const LISTENER_NAME_PATTERN = '^[A-Z][A-Z0-9_]*$'
 const MAX_CLUSTERS = 16
 const MAX_ZONES = 16
 const MAX_LISTENERS = 8
+/** The -XX options that size the heap, which kafkaplane sets from spec.resources.heap (-Xms = -Xmx). */
+export const HEAP_XX_OPTIONS = ['MaxHeapSize', 'InitialHeapSize', 'MinHeapSize', 'MaxRAM', 'MaxRAMPercentage', 'InitialRAMPercentage', 'MinRAMPercentage', 'MaxRAMFraction', 'InitialRAMFraction', 'MinRAMFraction'] as const
+/** System properties the start script sets after KAFKA_OPTS (they would be overridden without a word). */
+export const OWNED_SYSTEM_PROPERTIES = ['log4j2.configurationFile', 'kafka.logs.dir'] as const
+const XX_NAME = '^[A-Za-z][A-Za-z0-9]*$'
+const COLLECTOR = '^Use[A-Za-z0-9]*GC$'
+/** No whitespace and no shell pattern characters: the start script splits KAFKA_OPTS into words. */
+const JVM_WORD = '^[^\\s*?\\[\\]]+$'
 
 type Cluster = Pick<KafkaClusterSpec['topology'], 'clusters' | 'controllers'>
 type Spec = KafkaClusterSpec
@@ -275,6 +298,8 @@ export const KAFKA_CLUSTER_SPEC_SCHEMA: Schema = {
     },
     resources: resourcesSchema('broker', { cpu: '2', memory: '8Gi' }),
     controllerResources: resourcesSchema('controller', { cpu: '500m', memory: '2Gi' }),
+    jvmOptions: jvmOptionsSchema('broker'),
+    controllerJvmOptions: jvmOptionsSchema('controller'),
     controllerStorage: {
       type: 'object',
       default: {},
@@ -557,6 +582,69 @@ function resourcesSchema(node: 'broker' | 'controller', defaults: { cpu: string;
         fieldPath: '.heap',
         // The twin compares what the API server's quantity() compares: the amounts, suffixes applied.
         holds: (r) => r.heap === undefined || parseQuantity(r.heap) < parseQuantity(r.memory),
+      }),
+    ],
+  }
+}
+
+/**
+ * spec.jvmOptions, spec.controllerJvmOptions (JvmOptionsSpec). `-XX` is `__dash__XX` in CEL (the API
+ * server's escape of a property name with a dash).
+ */
+function jvmOptionsSchema(node: 'broker' | 'controller'): Schema {
+  const field = node === 'broker' ? 'spec.jvmOptions' : 'spec.controllerJvmOptions'
+  const heap = node === 'broker' ? 'spec.resources.heap' : 'spec.controllerResources.heap'
+  type Options = Partial<JvmOptionsSpec>
+  const xx = (o: Options) => Object.entries(o['-XX'] ?? {})
+  return {
+    type: 'object',
+    default: {},
+    description: `options of each ${node}'s JVM beyond its heap (${heap}), in Strimzi's shape, e.g. ${field}: {"-XX": {TieredStopAtLevel: "1"}, javaSystemProperties: [{name: networkaddress.cache.ttl, value: "30"}]}; a change restarts the ${node}s (roll reason config)`,
+    properties: {
+      '-XX': {
+        type: 'object',
+        default: {},
+        maxProperties: 64,
+        description: `-XX options by name: "true" for -XX:+Name, "false" for -XX:-Name, any other value for -XX:Name=value, e.g. "-XX": {TieredStopAtLevel: "1", UseStringDeduplication: "true"}`,
+        additionalProperties: { type: 'string', minLength: 1, maxLength: 256, pattern: JVM_WORD, description: 'a value without spaces or *?[], e.g. "true", "false" or "200"' },
+      },
+      javaSystemProperties: {
+        type: 'array',
+        default: [],
+        maxItems: 64,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+        description: `system properties (-Dname=value), e.g. javaSystemProperties: [{name: networkaddress.cache.ttl, value: "30"}]`,
+        items: {
+          type: 'object',
+          required: ['name', 'value'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$', description: 'a property name of letters, digits, _, . and -, e.g. name: networkaddress.cache.ttl' },
+            value: { type: 'string', minLength: 1, maxLength: 256, pattern: JVM_WORD, description: 'a value without spaces or *?[], e.g. value: "30"' },
+          },
+        },
+      },
+    },
+    'x-kubernetes-validations': [
+      rule<Options>({
+        rule: `!has(self.__dash__XX) || self.__dash__XX.all(k, k.matches('${XX_NAME}'))`,
+        message: `${field}["-XX"] has a name that is no -XX option name; give names as the JVM spells them, letters and digits without -XX: or +/-, e.g. "-XX": {TieredStopAtLevel: "1"}`,
+        holds: (o) => xx(o).every(([k]) => new RegExp(XX_NAME).test(k)),
+      }),
+      rule<Options>({
+        rule: `!has(self.__dash__XX) || ![${HEAP_XX_OPTIONS.map((k) => `'${k}'`).join(', ')}].exists(k, k in self.__dash__XX)`,
+        message: `${field}["-XX"] sizes the heap (${HEAP_XX_OPTIONS.join(', ')}), which kafkaplane sets from ${heap} (-Xms and -Xmx, default half the memory); set that instead`,
+        holds: (o) => xx(o).every(([k]) => !(HEAP_XX_OPTIONS as readonly string[]).includes(k)),
+      }),
+      rule<Options>({
+        rule: `!has(self.__dash__XX) || self.__dash__XX.all(k, !k.matches('${COLLECTOR}') || (k == 'UseG1GC' && self.__dash__XX[k] == 'true'))`,
+        message: `${field}["-XX"] chooses a garbage collector other than G1, the one Kafka's start scripts choose; remove it (G1's pause goal is "-XX": {MaxGCPauseMillis: "20"})`,
+        holds: (o) => xx(o).every(([k, v]) => !new RegExp(COLLECTOR).test(k) || (k === 'UseG1GC' && v === 'true')),
+      }),
+      rule<Options>({
+        rule: `!has(self.javaSystemProperties) || self.javaSystemProperties.all(p, !(p.name in [${OWNED_SYSTEM_PROPERTIES.map((k) => `'${k}'`).join(', ')}]))`,
+        message: `${field}.javaSystemProperties sets a property the start script sets (${OWNED_SYSTEM_PROPERTIES.join(', ')}: the image's log4j2 config, the pod's log dir); remove it from the list`,
+        holds: (o) => (o.javaSystemProperties ?? []).every((p) => !(OWNED_SYSTEM_PROPERTIES as readonly string[]).includes(p.name)),
       }),
     ],
   }

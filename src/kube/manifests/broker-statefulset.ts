@@ -59,6 +59,7 @@ export function brokerStatefulSet(model: KafkaClusterModel, cluster: KubernetesC
         { name: 'KAFKAPLANE_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
       ],
       heapMebibytes: model.heapMebibytes,
+      jvmOptions: spec.jvmOptions,
       ports: [
         ...spec.listeners.map((l) => ({ name: portName(l.name), containerPort: l.port, protocol: 'TCP' })),
         { name: 'controller', containerPort: spec.controllerPort, protocol: 'TCP' },

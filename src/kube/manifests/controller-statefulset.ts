@@ -44,6 +44,7 @@ export function controllerStatefulSet(model: KafkaClusterModel, cluster: Kuberne
     kafka: {
       env: controllerEnv,
       heapMebibytes: model.controllerHeapMebibytes,
+      jvmOptions: spec.controllerJvmOptions,
       ports: [{ name: 'controller', containerPort: port, protocol: 'TCP' }],
       resources: {
         requests: { cpu: resources.cpu, memory: resources.memory },

@@ -1,4 +1,5 @@
 import type { V1Container, V1EnvVar, V1NodeAffinity, V1NodeSelectorTerm, V1PersistentVolumeClaim, V1PodSpec, V1Probe, V1StatefulSet, V1Volume } from '@kubernetes/client-node'
+import type { JvmOptionsSpec } from '../crds/kafka-cluster.ts'
 import { DATA_DIR, type KafkaClusterModel, type KubernetesClusterModel } from '../model/kafka-cluster-model.ts'
 import { CONFIG_MOUNT, KAFKA_HOME, RUN_DIR } from './broker-config-map.ts'
 import { HOSTNAME_LABEL, KUBERNETES_CLUSTER_LABEL, ZONE_LABEL } from './labels.ts'
@@ -37,10 +38,10 @@ export interface KafkaStatefulSetShape {
   volumes?: V1Volume[]
   /**
    * The Kafka container: what its kind adds to what every one has (its name, image, start script, the
-   * env below its own, a heap of `heapMebibytes`); its mounts get the data, config, run and tmp volumes
-   * added after its own.
+   * env below its own, a heap of `heapMebibytes`, the JVM options `jvmOptions`); its mounts get the
+   * data, config, run and tmp volumes added after its own.
    */
-  kafka: Omit<V1Container, 'name' | 'image' | 'imagePullPolicy' | 'command' | 'env'> & { env: V1EnvVar[]; heapMebibytes: number }
+  kafka: Omit<V1Container, 'name' | 'image' | 'imagePullPolicy' | 'command' | 'env'> & { env: V1EnvVar[]; heapMebibytes: number; jvmOptions: JvmOptionsSpec }
   initContainers?: V1Container[]
   claims: V1PersistentVolumeClaim[]
 }
@@ -119,8 +120,9 @@ export function kafkaStatefulSet(model: KafkaClusterModel, cluster: KubernetesCl
 }
 
 /** The Kafka container as every StatefulSet runs it: the start script (start.sh of the ConfigMap) and its env. */
-function kafkaContainer(model: KafkaClusterModel, { env, heapMebibytes, ...own }: KafkaStatefulSetShape['kafka']): V1Container {
+function kafkaContainer(model: KafkaClusterModel, { env, heapMebibytes, jvmOptions, ...own }: KafkaStatefulSetShape['kafka']): V1Container {
   const kafka = model.spec.kafka
+  const opts = kafkaOpts(jvmOptions)
   return {
     name: 'kafka',
     image: kafka.image,
@@ -132,11 +134,25 @@ function kafkaContainer(model: KafkaClusterModel, { env, heapMebibytes, ...own }
       { name: 'KAFKAPLANE_CLUSTER_ID', value: model.clusterId },
       { name: 'KAFKAPLANE_PROBE_SERVER', value: `http://127.0.0.1:${PROBE_SERVER_PORT}` },
       { name: 'KAFKA_HEAP_OPTS', value: `-Xms${heapMebibytes}m -Xmx${heapMebibytes}m` },
+      // Only when there are any: a cluster without JVM options keeps its pod template (no roll on upgrade).
+      ...(opts === '' ? [] : [{ name: 'KAFKA_OPTS', value: opts }]),
       { name: 'LOG_DIR', value: `${RUN_DIR}/logs` },
       { name: 'KAFKA_HOME', value: KAFKA_HOME },
     ],
     ...own,
   }
+}
+
+/**
+ * KAFKA_OPTS for spec.jvmOptions (or spec.controllerJvmOptions): the -XX options in name order ("true"
+ * -XX:+Name, "false" -XX:-Name, else -XX:Name=value), then the system properties in their order. The
+ * image's kafka-run-class.sh puts it after Kafka's performance options, so an option given here wins.
+ */
+export function kafkaOpts(options: JvmOptionsSpec): string {
+  const xx = Object.entries(options['-XX'])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => (value === 'true' ? `-XX:+${name}` : value === 'false' ? `-XX:-${name}` : `-XX:${name}=${value}`))
+  return [...xx, ...options.javaSystemProperties.map((p) => `-D${p.name}=${p.value}`)].join(' ')
 }
 
 /** The dedicated pool's node selector and tolerations (spec.pool), when it names any. */

@@ -61,6 +61,7 @@ test('the broker pod: probes, shutdown grace, non-root, one per node, zones, poo
   assert.equal(env.KAFKAPLANE_BROKER_ID, "metadata.labels['apps.kubernetes.io/pod-index']")
   assert.equal(env.KAFKAPLANE_BOOTSTRAP_SERVER, '127.0.0.1:9094')
   assert.equal(env.KAFKA_HEAP_OPTS, '-Xms8192m -Xmx8192m')
+  assert.ok(!('KAFKA_OPTS' in env), 'no JVM options, no KAFKA_OPTS: the template of a cluster without them stays as it was')
   assert.equal(pod.terminationGracePeriodSeconds, 300)
   assert.equal(pod.securityContext.runAsNonRoot, true)
   assert.ok(pod.securityContext.runAsUser > 0)
@@ -89,6 +90,22 @@ test('the pool\'s own node affinity keeps its terms, each with the zone requirem
   const terms = sts.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
   assert.equal(terms.length, 2)
   for (const t of terms) assert.deepEqual(t.matchExpressions.map((e: any) => e.key), ['pool', 'topology.kubernetes.io/zone'])
+})
+
+test("spec.jvmOptions in the brokers' KAFKA_OPTS, spec.controllerJvmOptions in the dedicated controllers'; a change is a new template (a roll)", () => {
+  const r = example()
+  const spec = r.spec as any
+  spec.topology.clusters[0].controllerIds = { first: 90, count: 2 }
+  spec.topology.clusters[1].controllerIds = { first: 190, count: 1 }
+  spec.jvmOptions = { '-XX': { UseStringDeduplication: 'true', TieredStopAtLevel: '1', UsePerfData: 'false' }, javaSystemProperties: [{ name: 'networkaddress.cache.ttl', value: '30' }, { name: 'a.b', value: 'c' }] }
+  spec.controllerJvmOptions = { '-XX': { TieredStopAtLevel: '1' } }
+  const kafkaOpts = (sts: any) => sts.spec.template.spec.containers[0].env.find((e: any) => e.name === 'KAFKA_OPTS')?.value
+  const [controllers, brokers] = ofKind(renderKafkaCluster(model(r))[0]!.objects, 'StatefulSet')
+  assert.equal(kafkaOpts(brokers), '-XX:TieredStopAtLevel=1 -XX:-UsePerfData -XX:+UseStringDeduplication -Dnetworkaddress.cache.ttl=30 -Da.b=c', '-XX by name, then the properties in order')
+  assert.equal(kafkaOpts(controllers), '-XX:TieredStopAtLevel=1')
+  const before = JSON.stringify(brokers.spec.template)
+  spec.jvmOptions['-XX'].TieredStopAtLevel = '4'
+  assert.notEqual(JSON.stringify(ofKind(renderKafkaCluster(model(r))[0]!.objects, 'StatefulSet')[1].spec.template), before)
 })
 
 test('PDB, headless Service and per-broker Services', () => {
