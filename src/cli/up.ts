@@ -5,7 +5,7 @@ import type { Topology } from '../core/topology/topology.ts'
 import { readTopologyFile } from '../formats/topology-file.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { describeLiveBrokers } from '../kafka/describe-live-brokers.ts'
-import { DEFAULT_BASE_PORT, DEFAULT_HEAP, LocalCluster, type ClusterEvent } from '../local/local-cluster.ts'
+import { DEFAULT_BASE_PORT, DEFAULT_HEAP, jvmOptionProblem, LocalCluster, type ClusterEvent } from '../local/local-cluster.ts'
 import { ROLL_STATE_FILE } from '../local/cluster-state.ts'
 import { cacheDir, defaultDataDir } from '../local/paths.ts'
 import { badArgument, type Command, type CommandIO, helpOrNoArguments, integerOption, keyValueOptions, listOption, parseOptions } from './command.ts'
@@ -25,6 +25,7 @@ const options = {
   config: { type: 'string', multiple: true },
   'rack-dimensions': { type: 'string' },
   heap: { type: 'string' },
+  'jvm-option': { type: 'string', multiple: true },
   security: { type: 'boolean' },
   'dedicated-controllers': { type: 'boolean' },
   detach: { type: 'boolean', short: 'd' },
@@ -64,6 +65,10 @@ Cluster:
                         production clusters do: every broker is then broker-only, and a broker's
                         restart never disturbs the quorum; kept with the cluster's data dir
   --heap SIZE           JVM max heap per node (default ${DEFAULT_HEAP})
+  --jvm-option=OPT      one more JVM option for every node, after kafkaplane's (repeatable; with =, as
+                        the option starts with a dash), e.g. --jvm-option=-XX:TieredStopAtLevel=1 (C1
+                        only: a start at about 0.6 of the CPU, for tests and small machines); kept with
+                        the cluster's data dir, like --heap
   --security            also open secured client listeners: SSL with client certificates (mTLS) on
                         P+200+i and SASL_SSL (PLAIN, SCRAM-SHA-512, user kafkaplane) on P+300+i, with a
                         CA and certificates made by openssl in DIR/tls; the summary shows the flags
@@ -93,6 +98,10 @@ Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was st
     if (values.heap !== undefined && !/^[1-9][0-9]*[kKmMgG]$/.test(values.heap)) {
       throw badArgument(`--heap ${values.heap} is not a JVM heap size`, 'pass a size like 512m or 1g')
     }
+    for (const option of values['jvm-option'] ?? []) {
+      const problem = jvmOptionProblem(option)
+      if (problem) throw badArgument(problem.message, problem.fix)
+    }
     const dashboardPort = integerOption('--dashboard-port', values['dashboard-port'], 0, 65535)
     const dashboard = values.dashboard === true || dashboardPort !== undefined
     if (dashboard && values.detach) {
@@ -111,6 +120,7 @@ Exit codes: 0 stopped cleanly, 1 the cluster failed, 2 bad input (nothing was st
       config: keyValueOptions('--config', values.config),
       rackDimensions: listOption('--rack-dimensions', values['rack-dimensions']),
       heap: values.heap,
+      ...(values['jvm-option'] ? { jvmOptions: values['jvm-option'] } : {}),
       security: values.security,
       ...(values['dedicated-controllers'] ? { controllers: 'dedicated' as const } : {}),
       cacheDir: cacheDir(io.env),

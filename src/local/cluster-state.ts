@@ -27,6 +27,8 @@ export interface ClusterState {
   /** Dimensions that make broker.rack; absent in older state files (then: the zone). */
   rackDimensions?: string[]
   heap: string
+  /** More JVM options for every node, after kafkaplane's own (`up --jvm-option`); absent: none. */
+  jvmOptions?: string[]
   /** Where the KRaft controllers run (see ControllerMode); absent in older state files (then: combined). */
   controllerMode?: ControllerMode
   /** Secured listeners (SSL with mTLS, SASL_SSL); certificates in <dataDir>/tls. Absent: plaintext only. */

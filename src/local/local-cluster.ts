@@ -63,6 +63,11 @@ export interface LocalClusterOptions {
   /** JVM max heap per node, as java's -Xmx takes it. */
   heap?: string
   /**
+   * More JVM options for every node, after kafkaplane's own, so they win (`jvmOptionProblem` says which
+   * are refused). Kept with the cluster, like `heap`: a restart runs it as it was.
+   */
+  jvmOptions?: readonly string[]
+  /**
    * Where the KRaft controllers run: on the first three brokers (`combined`, the default) or in three
    * controller-only processes with the ids after the highest broker id (`dedicated`). Kept with the
    * cluster: a restart runs it as it was.
@@ -83,6 +88,20 @@ export interface LocalClusterOptions {
 }
 
 export const DEFAULT_BASE_PORT = 9092
+
+/**
+ * Why a JVM option cannot be given to a local cluster's nodes (`jvmOptions`, `up --jvm-option`), with
+ * the fix; undefined when it can. Refused: anything but one -X or -D word, the heap (--heap sets it),
+ * and what kafkaplane sets for each node (its log config and log dir, the class data archive).
+ */
+export function jvmOptionProblem(option: string): { message: string; fix: string } | undefined {
+  if (!/^-[XD]\S+$/.test(option)) return { message: `--jvm-option ${JSON.stringify(option)} is not one JVM option`, fix: 'give one -X or -D option per flag, without spaces, e.g. --jvm-option=-XX:TieredStopAtLevel=1' }
+  if (/^-(Xmx|Xms|XX:(MaxHeapSize|InitialHeapSize|MinHeapSize)=)/.test(option)) return { message: `--jvm-option ${option} sizes the heap`, fix: 'use --heap SIZE (e.g. --heap 1g)' }
+  if (/^-(Dlog4j2\.configurationFile|Dkafka\.logs\.dir|XX:SharedArchiveFile)=/.test(option)) {
+    return { message: `--jvm-option ${option} sets what kafkaplane sets for each node (its log config, log dir and class data archive)`, fix: 'leave it out' }
+  }
+  return undefined
+}
 export const DEFAULT_HEAP = '512m'
 const STOP_GRACE_MS = 60_000
 
@@ -210,6 +229,7 @@ export class LocalCluster implements BrokerOrchestrator {
       config: { ...requested.config },
       rackDimensions: [...requested.rackDimensions],
       heap: options.heap ?? DEFAULT_HEAP,
+      ...(options.jvmOptions !== undefined && options.jvmOptions.length > 0 ? { jvmOptions: [...options.jvmOptions] } : {}),
       ...(requested.controllerMode === 'dedicated' ? { controllerMode: 'dedicated' as const } : {}),
       ...(options.security ? { security: { saslUsers: { [SASL_USER]: randomBytes(12).toString('base64url') } } } : {}),
       pids: {},
@@ -616,6 +636,7 @@ export class LocalCluster implements BrokerOrchestrator {
       '-XX:+ExitOnOutOfMemoryError',
       '-Djava.awt.headless=true',
       ...this.#sharedArchiveArgs(),
+      ...(this.#state.jvmOptions ?? []),
       ...this.#log4jArgs(node.id),
       '-cp',
       this.#distribution!.classpath,

@@ -61,6 +61,8 @@ describe('bad command-line input exits 2 and creates nothing', { timeout: 300_00
     [['up', '--config', 'broker.rack=x'], /--config broker.rack cannot be set/, /--topology/],
     [['up', '--config', 'novalue'], /--config "novalue" is not key=value/, /key=value/],
     [['up', '--heap', 'lots'], /--heap lots is not a JVM heap size/, /512m/],
+    [['up', '--jvm-option=-Xmx2g'], /--jvm-option -Xmx2g sizes the heap/, /--heap SIZE/],
+    [['up', '--jvm-option', 'TieredStopAtLevel=1'], /"TieredStopAtLevel=1" is not one JVM option/, /--jvm-option=-XX:TieredStopAtLevel=1/],
     [['up', '--dashboard', '--detach'], /--dashboard serves the live view from this process/, /leave out --detach/],
     [['up', '--dashboard-port', '70000'], /--dashboard-port 70000/, /--dashboard-port N/],
     [['up', '--base-port', '80'], /--base-port 80 is not a whole number between 1024 and 32767/, /--base-port N/],

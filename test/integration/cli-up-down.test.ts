@@ -5,13 +5,13 @@
  */
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isAlive } from '../../src/local/broker-process.ts'
 import { readClusterState } from '../../src/local/cluster-state.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
-import { freeBasePort, killClusterIn, removeDir, tempDir } from './support/clusters.ts'
+import { freeBasePort, killClusterIn, removeDir, TEST_JVM_OPTIONS, tempDir } from './support/clusters.ts'
 import { runCli, startWatchedCli } from './support/cli.ts'
 import { consume, produce } from './support/kafka-io.ts'
 import { until } from './support/until.ts'
@@ -28,7 +28,7 @@ describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_00
     root = await tempDir('cli')
     dataDir = join(root, 'kept')
     const basePort = await freeBasePort(3)
-    const upArgs = ['up', '--detach', '--data-dir', dataDir, '--base-port', String(basePort), '--brokers', '3', '--zones', 'a,b,c', '--heap', '384m', '--security']
+    const upArgs = ['up', '--detach', '--data-dir', dataDir, '--base-port', String(basePort), '--brokers', '3', '--zones', 'a,b,c', '--heap', '384m', '--security', ...TEST_JVM_OPTIONS.map((o) => `--jvm-option=${o}`)]
     const first = await runCli(upArgs)
     assert.equal(first.code, 0, first.stderr)
     assert.match(first.stdout, new RegExp(`bootstrap: 127\\.0\\.0\\.1:${basePort},127\\.0\\.0\\.1:${basePort + 1},127\\.0\\.0\\.1:${basePort + 2}`))
@@ -60,6 +60,10 @@ describe('kafkaplane up --detach / down with a kept data dir', { timeout: 600_00
     assert.equal(restart.code, 0, restart.stderr)
     assert.match(restart.stdout, new RegExp(`cluster ${state.clusterId} is ready`))
     assert.match(restart.stderr, /restarting the local Kafka cluster of 3 brokers/)
+    // So were the JVM options: every restarted JVM runs with them.
+    for (const pid of Object.values((await readClusterState(dataDir))!.pids)) {
+      assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('-XX:TieredStopAtLevel=1'), `pid ${pid} runs with --jvm-option`)
+    }
     // --security was kept with the cluster: the summary's mTLS and SASL_SSL flags connect.
     for (const kind of ['mTLS', 'SASL_SSL']) {
       const flags = new RegExp(`^${kind}: +(.*)$`, 'm').exec(restart.stdout)?.[1]

@@ -115,6 +115,14 @@ describe('a real local KRaft cluster', { timeout: 600_000 }, () => {
     await waitForPartitions(bootstrap, 'orders', (ps) => ps.every((p) => p.isr.length === 3))
   })
 
+  test("the cluster's JVM options (the suite's: C1 only) are on every node's command line, after kafkaplane's own", () => {
+    for (const [id, pid] of cluster.pids()) {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+      assert.ok(args.includes('-XX:TieredStopAtLevel=1'), `broker ${id}: ${args.join(' ')}`)
+      assert.ok(args.indexOf('-XX:TieredStopAtLevel=1') > args.indexOf('-XX:CICompilerCount=2'), 'after kafkaplane\'s own, so it wins')
+    }
+  })
+
   test('every broker JVM maps the class data archive of its jars and java, made once in the cache; one that cannot be made is left out, never fatal', async () => {
     const java = await findJava()
     const distribution = await resolveKafkaDistribution({ cacheDir: cacheDir() })

@@ -16,7 +16,7 @@ import { describeAssignment } from '../../src/kafka/describe-assignment.ts'
 import { describeLiveBrokers } from '../../src/kafka/describe-live-brokers.ts'
 import { readClusterState } from '../../src/local/cluster-state.ts'
 import { runCli } from './support/cli.ts'
-import { freeBasePort, killClusterIn, removeDir, tempDir } from './support/clusters.ts'
+import { freeBasePort, killClusterIn, removeDir, TEST_JVM_OPTIONS, tempDir } from './support/clusters.ts'
 
 /** `up`'s default layout: broker i in cluster k8s-(i%2+1), zone "abc"[i%3]. */
 const CLUSTER = (id: number) => `k8s-${(id % 2) + 1}`
@@ -32,7 +32,7 @@ describe('the cluster records its own failure domains', { timeout: 900_000 }, ()
     root = await tempDir('topology-record')
     dataDir = join(root, 'cluster')
     const basePort = await freeBasePort(6)
-    const up = await runCli(['up', '--detach', '--data-dir', dataDir, '--base-port', String(basePort), '--heap', '384m', '--timeout-seconds', '420'], { timeoutMs: 480_000 })
+    const up = await runCli(['up', '--detach', '--data-dir', dataDir, '--base-port', String(basePort), '--heap', '384m', ...TEST_JVM_OPTIONS.map((o) => `--jvm-option=${o}`), '--timeout-seconds', '420'], { timeoutMs: 480_000 })
     assert.equal(up.code, 0, up.stderr)
     bootstrap = [0, 1, 2].map((i) => `127.0.0.1:${basePort + i}`)
   })

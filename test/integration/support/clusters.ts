@@ -33,6 +33,9 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `kafkaplane-${prefix}-`))
 }
 
+/** The JVM options of the suite's local clusters (startTestCluster; tests that run `kafkaplane up` pass them as --jvm-option=OPT). */
+export const TEST_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1'] as const
+
 /**
  * Starts a real local cluster for a test, in a temp dir, and makes sure its JVMs die with the test
  * process even when the test fails before its `after` hook (the hook should still call stop()).
@@ -49,6 +52,9 @@ export async function startTestCluster(
     basePort: await freeBasePort(topology.brokers.length),
     cacheDir: cacheDir(),
     heap: '384m',
+    // C1 only: a node's start at about 0.6 of the CPU, and its JIT done within seconds (bench/RESULTS.md,
+    // broker-start); the suite's clusters share 2 cores. Not a Kafka setting: nothing they test changes.
+    jvmOptions: TEST_JVM_OPTIONS,
     ...options,
   })
   process.once('exit', () => cluster.killAllNow())
