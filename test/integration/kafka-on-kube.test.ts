@@ -109,12 +109,24 @@ async function controllerPods(clusters: readonly KubeBedCluster[]): Promise<PodV
 
 const brokerIdOf = (pod: PodView) => Number(pod.name.slice(pod.name.lastIndexOf('-') + 1))
 
+/**
+ * Polls `probe` every 2 s until it gives a value. A probe that throws (an API server too busy to finish
+ * a TLS handshake, seen at load 40) counts as not yet; at the deadline the last error is told.
+ */
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, explain: () => Promise<string> = async () => ''): Promise<T> {
   const deadline = performance.now() + timeoutMs
+  let lastError: unknown
   for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (performance.now() > deadline) assert.fail(`${what}: not within ${timeoutMs / 1000} s\n${(await explain()).slice(-4000)}`)
+    try {
+      const value = await probe()
+      if (value !== undefined) return value
+    } catch (error) {
+      lastError = error
+    }
+    if (performance.now() > deadline) {
+      const explained = await explain().catch((error: unknown) => `(no explanation: ${error instanceof Error ? error.message : String(error)})`)
+      assert.fail(`${what}: not within ${timeoutMs / 1000} s${lastError === undefined ? '' : `; the last look failed: ${lastError instanceof Error ? lastError.message : String(lastError)}`}\n${explained.slice(-4000)}`)
+    }
     await sleep(2000)
   }
 }
@@ -284,6 +296,11 @@ spec:
     console.log(`6 brokers and 3 controllers Ready ${Math.round(performance.now() - started)} ms after the KafkaCluster was applied; restarts ${JSON.stringify(Object.fromEntries([...pods, ...controllers].map((p) => [p.name, p.restarts])))}`)
     assert.deepEqual(controllers.map((p) => p.name), ['payments-k8s-1-controller-90', 'payments-k8s-1-controller-91', 'payments-k8s-2-controller-190'])
     assert.equal(new Set(controllers.map((p) => p.nodeName)).size, 3, `no two controllers on one node: ${controllers.map((p) => p.nodeName)}`)
+    // spec.jvmOptions and spec.controllerJvmOptions reach the JVMs (KAFKA_OPTS, after Kafka's own options).
+    for (const [pod, want] of [['payments-k8s-1-0', /^java -Xms384m -Xmx384m .* -XX:TieredStopAtLevel=1 .*kafka\.Kafka /], ['payments-k8s-1-controller-90', /^java -Xms256m -Xmx256m .* -XX:TieredStopAtLevel=1 .*kafka\.Kafka /]] as const) {
+      const cmdline = await kubectlOk(one, ['exec', '-n', NS, pod, '-c', 'kafka', '--', 'sh', '-c', "tr '\\0' ' ' < /proc/1/cmdline"])
+      assert.match(cmdline, want, `${pod} runs ${cmdline}`)
+    }
     // A controller is ready through its own controller listener (KIP-919): the quorum's leader counts it
     // caught up since its start. Its readiness is the kubelet's httpGet on the pod's probe server; the
     // command run in the pod asks that server too (nothing on stderr: it did not have to ask the cluster
