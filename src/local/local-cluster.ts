@@ -88,6 +88,8 @@ export interface LocalClusterOptions {
 }
 
 export const DEFAULT_BASE_PORT = 9092
+export const DEFAULT_HEAP = '512m'
+const STOP_GRACE_MS = 60_000
 
 /**
  * Why a JVM option cannot be given to a local cluster's nodes (`jvmOptions`, `up --jvm-option`), with
@@ -102,8 +104,6 @@ export function jvmOptionProblem(option: string): { message: string; fix: string
   }
   return undefined
 }
-export const DEFAULT_HEAP = '512m'
-const STOP_GRACE_MS = 60_000
 
 /**
  * A real KRaft cluster of Kafka processes on 127.0.0.1, the embedded default runtime.
