@@ -14,6 +14,7 @@ test('a local cluster takes one -X or -D option a flag, and refuses the heap and
   refused('-XX:TieredStopAtLevel=1 -Xss1m', /is not one JVM option/, /per flag, without spaces/)
   refused('-Xmx2g', /-Xmx2g sizes the heap/, /--heap/)
   refused('-XX:MaxHeapSize=2g', /sizes the heap/, /--heap/)
+  refused('-XX:MaxRAMPercentage=75', /sizes the heap/, /--heap/)
   refused('-Dkafka.logs.dir=/tmp/x', /what kafkaplane sets for each node/, /leave it out/)
   refused('-XX:SharedArchiveFile=/tmp/x.jsa', /what kafkaplane sets/, /leave it out/)
 })

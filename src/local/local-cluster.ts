@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { KafkaplaneError } from '../core/errors.ts'
+import { HEAP_XX_OPTIONS, OWNED_SYSTEM_PROPERTIES } from '../core/jvm-options.ts'
 import { topologyProblems, type Topology } from '../core/topology/topology.ts'
 import { caughtUpSince } from '../core/health/quorum.ts'
 import { createAdmin } from '../kafka/connection.ts'
@@ -98,8 +99,9 @@ const STOP_GRACE_MS = 60_000
  */
 export function jvmOptionProblem(option: string): { message: string; fix: string } | undefined {
   if (!/^-[XD]\S+$/.test(option)) return { message: `--jvm-option ${JSON.stringify(option)} is not one JVM option`, fix: 'give one -X or -D option per flag, without spaces, e.g. --jvm-option=-XX:TieredStopAtLevel=1' }
-  if (/^-(Xmx|Xms|XX:(MaxHeapSize|InitialHeapSize|MinHeapSize)=)/.test(option)) return { message: `--jvm-option ${option} sizes the heap`, fix: 'use --heap SIZE (e.g. --heap 1g)' }
-  if (/^-(Dlog4j2\.configurationFile|Dkafka\.logs\.dir|XX:SharedArchiveFile)=/.test(option)) {
+  const name = /^-XX:[+-]?([A-Za-z0-9]+)/.exec(option)?.[1]
+  if (/^-X(mx|ms)/.test(option) || (HEAP_XX_OPTIONS as readonly string[]).includes(name ?? '')) return { message: `--jvm-option ${option} sizes the heap`, fix: 'use --heap SIZE (e.g. --heap 1g)' }
+  if (name === 'SharedArchiveFile' || OWNED_SYSTEM_PROPERTIES.some((p) => option.startsWith(`-D${p}=`))) {
     return { message: `--jvm-option ${option} sets what kafkaplane sets for each node (its log config, log dir and class data archive)`, fix: 'leave it out' }
   }
   return undefined

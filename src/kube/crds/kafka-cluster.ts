@@ -1,6 +1,7 @@
 import { parseQuantity } from '../model/quantity.ts'
 import { CONDITIONS_SCHEMA, DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN, QUANTITY_PATTERN, rule, type Schema } from './schema.ts'
 import { OWNED_BROKER_PROPERTIES } from '../../core/broker-properties.ts'
+import { HEAP_XX_OPTIONS, OWNED_SYSTEM_PROPERTIES } from '../../core/jvm-options.ts'
 
 /**
  * The `KafkaCluster` custom resource: one Kafka cluster (KRaft), possibly stretched over several
@@ -127,10 +128,6 @@ const LISTENER_NAME_PATTERN = '^[A-Z][A-Z0-9_]*$'
 const MAX_CLUSTERS = 16
 const MAX_ZONES = 16
 const MAX_LISTENERS = 8
-/** The -XX options that size the heap, which kafkaplane sets from spec.resources.heap (-Xms = -Xmx). */
-export const HEAP_XX_OPTIONS = ['MaxHeapSize', 'InitialHeapSize', 'MinHeapSize', 'MaxRAM', 'MaxRAMPercentage', 'InitialRAMPercentage', 'MinRAMPercentage', 'MaxRAMFraction', 'InitialRAMFraction', 'MinRAMFraction'] as const
-/** System properties the start script sets after KAFKA_OPTS (they would be overridden without a word). */
-export const OWNED_SYSTEM_PROPERTIES = ['log4j2.configurationFile', 'kafka.logs.dir'] as const
 const XX_NAME = '^[A-Za-z][A-Za-z0-9]*$'
 const COLLECTOR = '^Use[A-Za-z0-9]*GC$'
 /** No whitespace and no shell pattern characters: the start script splits KAFKA_OPTS into words. */
