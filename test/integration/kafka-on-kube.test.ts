@@ -1,3 +1,4 @@
+// scripts/test: runs alone (the Kubernetes test bed: 6 kubelets and containerds, 9 Kafka JVMs in pods)
 /**
  * Kafka in real pods, end to end, as a platform team meets it: the kafkaplane image built here without a
  * container engine; `kafkaplane install` applied with kubectl, the operator running as a pod in k8s-1 and

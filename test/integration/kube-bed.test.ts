@@ -1,3 +1,4 @@
+// scripts/test: runs alone (the Kubernetes test bed: real kubelets and containerd, host settings it changes)
 import assert from 'node:assert/strict'
 import { Resolver } from 'node:dns/promises'
 import { get } from 'node:http'
