@@ -21,6 +21,7 @@
 import { cpus, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
 import { safeBrokerDefaults } from '../src/core/broker-properties.ts'
+import { rollTimes } from '../src/core/roll/roll-times.ts'
 import { layoutBrokers } from '../src/core/topology/layout.ts'
 import { createAdmin } from '../src/kafka/connection.ts'
 import { KafkaExecutorCluster } from '../src/kafka/executor-cluster.ts'
@@ -70,7 +71,8 @@ try {
     const result = await runRoll(kafka, new LocalRollTarget(cluster), state, { clock: systemClock, save: async () => {}, maxBatch, pollMs: 500 })
     const report = await load.stop()
     if (result.status !== 'finished') throw new Error(`the roll ${result.status}: ${result.waitingFor}`)
-    const ideal = state.done.reduce((s, b) => s + b.restartMs + b.catchUpMs, 0)
+    const spent = rollTimes(state.done)
+    const ideal = spent.idealMs
     times[mode] = result.elapsedMs
     const controllerIds = new Set(cluster.nodeIds().filter((id) => !cluster.brokerIds().includes(id)))
     const share = (controllers: boolean) => state.done.filter((b) => b.ids.every((id) => controllerIds.has(id)) === controllers).reduce((s, b) => s + b.restartMs + b.catchUpMs, 0) / 1000
@@ -81,6 +83,7 @@ try {
         (controllerIds.size > 0 ? `; the batches with brokers ${share(false).toFixed(1)} s, the dedicated controllers' alone ${share(true).toFixed(1)} s` : ''),
     )
     console.log(`  each batch (restart + catch-up, s): ${state.done.map((b) => `${b.ids.join('+')} ${(b.restartMs / 1000).toFixed(1)}+${(b.catchUpMs / 1000).toFixed(1)}`).join(', ')}`)
+    console.log(`  between batches (leaders given back, the gate): ${(spent.between.reduce((n, b) => n + b.ms, 0) / 1000).toFixed(1)} s in all; ${spent.between.map((b) => `before ${b.ids.join('+')} ${(b.ms / 1000).toFixed(1)}`).join(', ')}`)
   }
   const [one, batched] = Object.values(times)
   console.log(`batched / one at a time: ${(batched! / one!).toFixed(2)}`)

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { MAX_BATCH, nextBatch, rollOrder } from '../core/roll/roll-rules.ts'
+import { describeRollTimes, rollTimes } from '../core/roll/roll-times.ts'
 import { checkVersionChange, describeLevel, isKafkaVersion, type MetadataLevel, type ReleaseMetadata } from '../core/upgrade/version-change.ts'
 import { createAdmin } from '../kafka/connection.ts'
 import { KafkaExecutorCluster } from '../kafka/executor-cluster.ts'
@@ -153,7 +154,8 @@ Exit codes: 0 rolled, 1 stalled or interrupted (run again to continue), 2 bad in
         const result = await runRoll(kafka, target, state, { ...options, clock: systemClock, save: (s) => writeRollState(stateFile, s), pollMs, stallMs, signal, onEvent: rollReporter(io, cluster) })
         const seconds = (result.elapsedMs / 1000).toFixed(1)
         if (result.status === 'finished') {
-          io.stdout.write(`rolled: ${result.restarted} nodes restarted in ${result.batches} batches in ${seconds} s\n`)
+          const times = describeRollTimes(rollTimes(state.done))
+          io.stdout.write(`rolled: ${result.restarted} nodes restarted in ${result.batches} batches in ${seconds} s${times ? ` (${times})` : ''}\n`)
           if (!versionChange) return 0
           if (values['keep-metadata-version']) {
             io.stdout.write(`metadata.version kept at ${describeLevel(versionChange.finalized)} (--keep-metadata-version): a roll back stays possible; the same command without it finalizes\n`)

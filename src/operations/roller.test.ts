@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ClusterSnapshot, PartitionState } from '../core/health/snapshot.ts'
 import type { RestartReason, RollNode } from '../core/roll/roll-rules.ts'
+import { rollTimes } from '../core/roll/roll-times.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { PartitionRef, ReassignmentRefusal } from '../ports/executor-cluster.ts'
 import type { RestartOutcome, RollCluster, RollTarget } from '../ports/roll-target.ts'
@@ -133,6 +134,14 @@ test('one at a time: brokers, then controllers, the active controller last; each
   assert.ok(waits.slice(2).some((w) => w.type === 'waiting' && w.etaSeconds !== undefined && w.etaSeconds > 0))
   assert.equal(saved.at(-1)!.status, 'finished')
   assert.equal(saved.at(-1)!.done.length, 6)
+  // Each batch says when it began: one after the other, each once the one before was back in sync.
+  const done = saved.at(-1)!.done
+  for (const [i, b] of done.entries()) {
+    assert.equal(typeof b.startedAt, 'number', JSON.stringify(b))
+    if (i > 0) assert.ok(b.startedAt! >= done[i - 1]!.startedAt! + done[i - 1]!.restartMs + done[i - 1]!.catchUpMs, JSON.stringify(done))
+  }
+  const times = rollTimes(done, { startedAt: 0, finishedAt: result.elapsedMs })
+  assert.equal(times.idealMs + times.beforeFirstMs! + times.between.reduce((s, b) => s + b.ms, 0) + times.afterLastMs!, result.elapsedMs)
 })
 
 test('batches of a zone: brokers of one zone together, a standby controller with its zone\'s batch, the active controller last and alone, never below min ISR, faster than one at a time', async () => {

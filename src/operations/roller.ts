@@ -21,8 +21,11 @@ export interface RollState {
   requested: number[]
   /** The batch being restarted: saved before it is touched. */
   current?: { ids: number[]; reasons: string[]; startedAt: number; upAt?: number }
-  /** The batches done, in order, with how long each took to come up and to catch up. */
-  done: { ids: number[]; reasons: string[]; restartMs: number; catchUpMs: number }[]
+  /**
+   * The batches done, in order: when each began its restart (epoch ms; absent in states saved before it
+   * was recorded) and how long it took to come up and to catch up (core/roll/roll-times.ts reads them).
+   */
+  done: { ids: number[]; reasons: string[]; startedAt?: number; restartMs: number; catchUpMs: number }[]
 }
 
 export function newRollState(clusterId: string, requested: readonly number[], now: number): RollState {
@@ -231,7 +234,7 @@ async function awaitReturn(
         const catchUpMs = clock.now() - (current.upAt ?? clock.now())
         emit({ type: 'back', ids: current.ids, controllers: controllerOnly(nodesOf(current.ids)), restartMs, catchUpMs })
         await giveBackLeaders(cluster, current.ids, clock, pollMs, emit)
-        state.done.push({ ids: current.ids, reasons: current.reasons, restartMs, catchUpMs })
+        state.done.push({ ids: current.ids, reasons: current.reasons, startedAt: current.startedAt, restartMs, catchUpMs })
         state.requested = state.requested.filter((id) => !current.ids.includes(id))
         delete state.current
         await options.save(state)

@@ -26,6 +26,7 @@ import { connect } from 'node:tls'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { rollTimes } from '../../src/core/roll/roll-times.ts'
 import { createAdmin } from '../../src/kafka/connection.ts'
 import { describeClusterSnapshot } from '../../src/kafka/describe-cluster-snapshot.ts'
 import { isAlive } from '../../src/local/broker-process.ts'
@@ -437,7 +438,7 @@ spec:
   })
 
   it(`a config change and the upgrade Kafka 4.1.1 -> ${UPGRADE_TO} roll together in batches of up to 2 pods within one Kubernetes cluster (spec.rolling), a dedicated controller at most in a batch, the active one last and alone, while a node of each Kubernetes cluster is drained and the operator's pod deleted mid-roll: no partition ever below min ISR; status.roll and Events say why; metadata.version kept, then finalized; a roll back Kafka cannot do is refused, nothing changed`, async () => {
-    type Batch = { ids: number[]; reasons: string[]; restartMs: number; catchUpMs: number }
+    type Batch = { ids: number[]; reasons: string[]; startedAt?: number; restartMs: number; catchUpMs: number }
     type Cluster = { metadata: { generation: number }; status?: { clusters?: { name: string; maxUnavailable?: number; disruptionLimit?: string; controllerMaxUnavailable?: number }[]; controllers?: number[]; observedGeneration?: number; conditions?: { type: string; status: string; reason: string; message: string }[]; kafka?: { version?: string; metadataVersion?: { level: number; name?: string }; message?: string }; roll?: { rollId: string; phase: string; message: string; current?: { ids: number[] }; done: Batch[] } } }
     const kafkaCluster = async () => JSON.parse(await kubectlOk(one, ['get', 'kafkacluster', '-n', NS, 'payments', '-o', 'json'])) as Cluster
     const spec = (version: string, reference: string, keep: boolean) => upgradedSpec({ version, image: reference, keep })
@@ -470,6 +471,7 @@ spec:
       if (quorum.length > 0) quorumBudgets.add(quorum.map((c) => `${c.name}=${c.controllerMaxUnavailable}`).join(','))
     }, 2000)
     const started = performance.now()
+    const startedAt = Date.now()
 
     // 1. The config change, the new version and its image (metadata.version kept), and batches: up to 2
     // brokers at once, both in one Kubernetes cluster (any of its zones).
@@ -534,11 +536,17 @@ spec:
       const r = (await kafkaCluster()).status?.roll
       return r && r.rollId !== rollBefore && r.phase === 'finished' ? r : undefined
     }, rollExplained)
+    const rolledAt = Date.now()
     const drainResults = await Promise.all(drains)
     await until('all 6 brokers and 3 controllers Ready after the roll and the drains', 600_000, allReady, podsExplained)
     const isr = await monitor.stop()
     await limitWatch.stop()
-    const ideal = roll.done.reduce((sum, b) => sum + b.restartMs + b.catchUpMs, 0)
+    // Where the roll's time went: every batch says when it began (status.roll.done[].startedAt, kept by the CRD's schema).
+    assert.ok(roll.done.every((b) => typeof b.startedAt === 'number'), `every batch's start in status.roll: ${JSON.stringify(roll.done)}`)
+    const times = rollTimes(roll.done, { startedAt, finishedAt: rolledAt })
+    const secs = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(1)} s`
+    const ideal = times.idealMs
+    console.log(`roll's time (${secs(rolledAt - startedAt)} from the change applied to status.roll finished, polled every 2 s): the operator's first batch ${secs(times.beforeFirstMs)} after the change; restarts and catch-ups (the ideal) ${secs(ideal)}; between batches ${secs(times.between.reduce((n, b) => n + b.ms, 0))}: ${times.between.map((b) => `before ${b.ids.join('+')} ${secs(b.ms)}`).join(', ')} (leaders given back, then what the gate waited for: the drained nodes' brokers, the operator's pod replaced); after the last ${secs(times.afterLastMs)}`)
     console.log(`roll of 6 brokers and 3 dedicated controllers (config change and Kafka ${UPGRADE_TO}) in batches with a node drained in each Kubernetes cluster: ${Math.round(performance.now() - started)} ms after the change was applied; ${roll.message}; ideal (each batch's restart and catch-up) ${ideal} ms; batches ${JSON.stringify(roll.done)}; drains ${JSON.stringify(drainResults.map(({ output, ...d }) => d))}; ISR monitor ${JSON.stringify({ ...isr, worstAt: isr.worstAt })}`)
     for (const d of drainResults) assert.equal(d.code, 0, `kubectl drain ${d.node} (${d.cluster}): ${d.output}`)
     assert.ok(isr.samples > 30, `the ISR monitor sampled the cluster: ${JSON.stringify(isr)}`)

@@ -104,7 +104,7 @@ describe('a rolling Kafka version upgrade of a real local cluster under load', {
     assert.equal(result.code, 0, result.stdout + result.stderr)
     assert.match(result.stderr, new RegExp(`Kafka ${pinned} -> ${NEWEST} \\(upgrade\\); metadata\\.version \\S+ \\(level ${before.finalized}\\)`))
     assert.equal((result.stderr.match(new RegExp(`restarting broker \\d+ \\(version: Kafka ${pinned} -> ${NEWEST}\\)`, 'g')) ?? []).length, 4, result.stderr)
-    assert.match(result.stdout, /^rolled: 4 nodes restarted in 4 batches in [\d.]+ s\n/)
+    assert.match(result.stdout, /^rolled: 4 nodes restarted in 4 batches in [\d.]+ s \(restarts and catch-ups [\d.]+ s, between batches [\d.]+ s\)\n/)
     // The order, unless a node had to be passed over for a moment (a follower out of the ISR under load): then the roll says so.
     const batches = [...result.stderr.matchAll(/restarting brokers? ([\d, ]+) \(/g)].map((m) => m[1]!.split(', ').map(Number))
     const ideal = [[3], ...[0, 1, 2].filter((id) => id !== activeBefore).map((id) => [id]), [activeBefore]]

@@ -683,7 +683,7 @@ const ROLL_STATUS_SCHEMA: Schema = {
     done: {
       type: 'array',
       maxItems: 1000,
-      items: { type: 'object', properties: { ids, reasons, restartMs: { type: 'integer' }, catchUpMs: { type: 'integer' } } },
+      items: { type: 'object', properties: { ids, reasons, startedAt: { type: 'integer' }, restartMs: { type: 'integer' }, catchUpMs: { type: 'integer' } } },
     },
   },
 }

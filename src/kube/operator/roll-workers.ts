@@ -1,5 +1,6 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import { isKafkaplaneError, KafkaplaneError } from '../../core/errors.ts'
+import { describeRollTimes, rollTimes } from '../../core/roll/roll-times.ts'
 import { createAdmin } from '../../kafka/connection.ts'
 import type { KafkaConnectionOptions } from '../../kafka/connection-options.ts'
 import { KafkaExecutorCluster } from '../../kafka/executor-cluster.ts'
@@ -159,8 +160,10 @@ export class RollWorkers {
       })
       // The roll's whole time, from its start (maybe by an operator before this one), not this run's.
       const seconds = Math.round((Date.now() - Date.parse(state.createdAt)) / 1000)
-      if (result.status === 'finished') await publish({ phase: 'finished', message: `rolled: ${result.restarted} nodes restarted in ${result.batches} batches in ${seconds} s`, etaSeconds: undefined })
-      else if (result.status === 'stalled') await publish({ phase: 'stalled', message: `stalled: ${result.waitingFor}; tried again on a later reconcile` })
+      if (result.status === 'finished') {
+        const times = describeRollTimes(rollTimes(state.done))
+        await publish({ phase: 'finished', message: `rolled: ${result.restarted} nodes restarted in ${result.batches} batches in ${seconds} s${times ? ` (${times})` : ''}`, etaSeconds: undefined })
+      } else if (result.status === 'stalled') await publish({ phase: 'stalled', message: `stalled: ${result.waitingFor}; tried again on a later reconcile` })
       this.#options.log(`KafkaCluster ${key}: roll ${state.rollId} ${result.status}${result.waitingFor ? `: ${result.waitingFor}` : ''}`)
     } catch (err) {
       this.#options.log(`KafkaCluster ${key}: roll ${state.rollId} failed: ${describeError(err)}`)
