@@ -12,7 +12,7 @@
  * kubelet stopped; then a config change and a Kafka version upgrade (4.1.1 -> 4.4.0, an image of each) that
  * the operator rolls out together in batches of up to 2 pods of one Kubernetes cluster (brokers, a standby
  * controller at most with them) while a node of
- * each Kubernetes cluster is drained and the operator's own pod is deleted, under both writers; its
+ * each Kubernetes cluster is drained and the operator is SIGKILLed with a batch in flight, under both writers; its
  * metadata.version finalized, a roll back refused; a scale 6 -> 8 -> 6
  * with data moved (the new brokers in the free zone), the operator SIGKILLed mid-plan; every record of
  * both writers is read back at the end through the pods' new IPs. One bed for the file (src/local/kube-bed.ts); the last test stops it and checks the
@@ -195,6 +195,11 @@ describe('Kafka on the Kubernetes test bed: the operator in a pod, a stretched K
     const result = await cluster.plane.kubectl(args, { ...(input === undefined ? {} : { input }), timeoutMs: 120_000 })
     assert.equal(result.code, 0, `kubectl ${args.join(' ')} (${cluster.name}): ${result.stderr}`)
     return result.stdout
+  }
+  /** How often the kubelet restarted the operator's container (its pod in k8s-1). */
+  const operatorRestarts = async (): Promise<number> => {
+    const pods = JSON.parse(await kubectlOk(one, ['get', 'pods', '-n', OPERATOR_NS, '-l', 'app.kubernetes.io/component=operator', '-o', 'json'])) as { items: { status: { containerStatuses?: { restartCount: number }[] } }[] }
+    return pods.items.reduce((n, p) => n + (p.status.containerStatuses?.[0]?.restartCount ?? 0), 0)
   }
   /**
    * The bed's KafkaCluster as the tests after the roll want it: the config change, Kafka `version` in
@@ -524,14 +529,21 @@ spec:
       const said = result.stdout + result.stderr
       return { cluster: cluster.name, node, controllers: drainedControllers, code: result.code, tookMs, refused: (said.match(/violate the pod's disruption budget/g) ?? []).length, output: said.slice(-2000) }
     })
-    // The operator's pod deleted mid-roll: its Deployment makes a new one, which resumes the roll from status.roll.
-    const midway = await until('two batches rolled', 900_000, async () => {
+    // The operator killed (SIGKILL, its process found on the host) at the worst moment of the roll: a
+    // batch restarted and not yet back (status.roll.current), after two batches. Its container starts
+    // again in the same pod, waits for the Lease the dead one never released, and resumes the roll from
+    // status.roll: it waits for that batch rather than restarting it or starting another roll.
+    const midway = await until('a batch in flight after two batches rolled', 900_000, async () => {
       const r = (await kafkaCluster()).status?.roll
-      return r && r.rollId !== rollBefore && r.done.length >= 2 && r.phase !== 'finished' ? r : undefined
+      return r && r.rollId !== rollBefore && ((r.done.length >= 2 && r.phase === 'waiting' && r.current) || r.phase === 'finished') ? r : undefined
     }, rollExplained)
-    // Its log goes with its pod: kept, for what it said of the batches it restarted.
+    assert.notEqual(midway.phase, 'finished', `the roll caught with a batch in flight: ${JSON.stringify(midway)}`)
+    // What it said of the batches it restarted: kept before its container goes.
     const firstOperatorLog = await operatorLog(400)
-    await kubectlOk(one, ['delete', 'pod', '-n', OPERATOR_NS, '-l', 'app.kubernetes.io/component=operator', '--wait=true'])
+    const operator = await until('the operator runs on the host (in its pod)', 120_000, operatorPid, rollExplained)
+    const restartsBefore = await operatorRestarts()
+    process.kill(operator, 'SIGKILL')
+    console.log(`killed the operator (pid ${operator}) mid-roll: batch ${midway.current!.ids.join('+')} restarted and not back, ${midway.done.length} batches done`)
     const roll = await until('the roll finished', 1_500_000, async () => {
       const r = (await kafkaCluster()).status?.roll
       return r && r.rollId !== rollBefore && r.phase === 'finished' ? r : undefined
@@ -557,8 +569,12 @@ spec:
     for (const seen of quorumBudgets) assert.ok(seen.split(',').reduce((n, x) => n + Number(x.split('=')[1]), 0) <= 1, `at most one controller evictable over both Kubernetes clusters: ${seen}`)
     assert.ok([...limits].some((l) => /^k8s-[12] \(maxUnavailable \d\): one more broker down here could take partition payments\.events-\d below its min\.insync\.replicas \(2\): its replicas in sync or coming back are \[[\d, ]+\](, of which \[[\d, ]+\] are down)?$/.test(l)), [...limits].join('\n'))
     assert.equal(roll.rollId, midway.rollId, 'the new operator resumed the roll, not started another')
-    // The old operator released its Lease on SIGTERM; the new one was elected before it resumed.
-    assert.match(await operatorLog(400), /became leader: Lease /)
+    // The kubelet restarted the killed operator; it was elected (once the dead one's Lease ran out) before it resumed.
+    assert.ok((await operatorRestarts()) > restartsBefore, 'the kubelet restarted the killed operator')
+    const resumedLog = await operatorLog(400)
+    assert.match(resumedLog, /became leader: Lease /)
+    // The batch in flight at the kill was waited for, not restarted again (none restarted twice, below) and not lost.
+    assert.ok(roll.done.some((b) => b.ids.join() === midway.current!.ids.join()), `the batch in flight at the kill (${midway.current!.ids}) recorded as done: ${JSON.stringify(roll.done)}`)
     const order = roll.done.map((b) => b.ids)
     for (const b of order) {
       assert.ok(b.length <= 2, `at most spec.rolling.maxUnavailable at once: ${JSON.stringify(order)}`)
@@ -696,6 +712,7 @@ spec:
     // The operator's process, found on the host (in its pod); awaited, as its container may be starting again
     // just then (seen at load ~40: the one look found none).
     const pid = await until('the operator runs on the host (in its pod)', 120_000, operatorPid, explain)
+    const restartsBefore = await operatorRestarts()
     process.kill(pid, 'SIGKILL')
     console.log(`killed the operator (pid ${pid}) with ${moving.moved ?? 0} of ${moving.moves} moves done`)
     // The throttle raised mid-scale: the plan the restarted operator continues takes it at once.
@@ -707,8 +724,7 @@ spec:
     const upMs = Math.round(performance.now() - started)
     assert.equal(up.planId, moving.planId, 'the same plan, continued by the restarted operator')
     assert.match(up.message ?? '', /scaled: brokers 3, 103 join \(k8s-1 3 -> 4, k8s-2 3 -> 4\)/)
-    const restarts = JSON.parse(await kubectlOk(one, ['get', 'pods', '-n', OPERATOR_NS, '-l', 'app.kubernetes.io/component=operator', '-o', 'json'])) as { items: { status: { containerStatuses?: { restartCount: number }[] } }[] }
-    assert.ok(restarts.items.some((p) => (p.status.containerStatuses?.[0]?.restartCount ?? 0) > 0), 'the kubelet restarted the killed operator')
+    assert.ok((await operatorRestarts()) > restartsBefore, 'the kubelet restarted the killed operator')
     assert.match(await operatorLog(), /resuming scale/)
     const throttled = (await one.plane.kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.kind=KafkaCluster,reason=ScaleThrottleChanged', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}'])).stdout
     assert.match(throttled, new RegExp(`scale ${moving.scaleId}: its moves throttled at 16777216 B/s per broker \\(was 262144\\)`), 'the continued plan took the raised throttle')
