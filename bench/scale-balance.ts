@@ -19,23 +19,13 @@ import { broker, model } from '../src/core/placement/fixtures.ts'
 import { DEFAULT_TOLERANCE, topicShareBounds } from '../src/core/placement/goals.ts'
 import type { PlacementPartition } from '../src/core/placement/model.ts'
 import { planAssign, planRebalance } from '../src/core/placement/operations.ts'
+import { seededRandom } from '../src/core/verify/campaign-scenario.ts'
 
 const { values } = parseArgs({ options: { layouts: { type: 'string', default: '300' }, 'internal-rf': { type: 'string', default: '4' }, seed: { type: 'string', default: '1' } } })
 const layouts = Number(values.layouts)
 const internalRf = Number(values['internal-rf'])
 
-/** mulberry32: a small seeded generator, so that a layout can be found again. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const random = generator(Number(values.seed))
+const random = seededRandom(Number(values.seed))
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!
 const shuffled = <T>(xs: readonly T[]): T[] => [...xs].map((x) => [random(), x] as const).sort((a, b) => a[0] - b[0]).map(([, x]) => x)
 
