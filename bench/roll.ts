@@ -83,7 +83,7 @@ try {
         (controllerIds.size > 0 ? `; the batches with brokers ${share(false).toFixed(1)} s, the dedicated controllers' alone ${share(true).toFixed(1)} s` : ''),
     )
     console.log(`  each batch (restart + catch-up, s): ${state.done.map((b) => `${b.ids.join('+')} ${(b.restartMs / 1000).toFixed(1)}+${(b.catchUpMs / 1000).toFixed(1)}`).join(', ')}`)
-    console.log(`  between batches (leaders given back, the gate): ${(spent.between.reduce((n, b) => n + b.ms, 0) / 1000).toFixed(1)} s in all; ${spent.between.map((b) => `before ${b.ids.join('+')} ${(b.ms / 1000).toFixed(1)}`).join(', ')}`)
+    console.log(`  between batches (leaders given back, the gate): ${(spent.betweenMs / 1000).toFixed(1)} s in all; ${spent.between.map((b) => `before ${b.ids.join('+')} ${(b.ms / 1000).toFixed(1)}`).join(', ')}`)
   }
   const [one, batched] = Object.values(times)
   console.log(`batched / one at a time: ${(batched! / one!).toFixed(2)}`)

@@ -23,6 +23,8 @@ export interface RollTimes {
    * with what was restarted; empty without times.
    */
   between: { ids: number[]; ms: number }[]
+  /** The sum of `between` (ms). */
+  betweenMs: number
   /** From the last batch back in sync to `finishedAt` (ms); undefined without times. */
   afterLastMs: number | undefined
 }
@@ -31,7 +33,7 @@ export interface RollTimes {
 export function rollTimes(done: readonly RolledBatch[], span: { startedAt?: number; finishedAt?: number } = {}): RollTimes {
   const idealMs = done.reduce((sum, b) => sum + b.restartMs + b.catchUpMs, 0)
   const timed = done.length > 0 && done.every((b) => b.startedAt !== undefined)
-  if (!timed) return { idealMs, beforeFirstMs: undefined, between: [], afterLastMs: undefined }
+  if (!timed) return { idealMs, beforeFirstMs: undefined, between: [], betweenMs: 0, afterLastMs: undefined }
   const backAt = (b: RolledBatch) => b.startedAt! + b.restartMs + b.catchUpMs
   const between = done.slice(1).map((b, i) => ({ ids: [...b.ids], ms: Math.max(0, b.startedAt! - backAt(done[i]!)) }))
   const first = done[0]!
@@ -40,6 +42,7 @@ export function rollTimes(done: readonly RolledBatch[], span: { startedAt?: numb
     idealMs,
     beforeFirstMs: span.startedAt === undefined ? undefined : Math.max(0, first.startedAt! - span.startedAt),
     between,
+    betweenMs: between.reduce((sum, b) => sum + b.ms, 0),
     afterLastMs: span.finishedAt === undefined ? undefined : Math.max(0, span.finishedAt - backAt(last)),
   }
 }
@@ -48,6 +51,5 @@ export function rollTimes(done: readonly RolledBatch[], span: { startedAt?: numb
 export function describeRollTimes(times: RollTimes): string {
   if (times.idealMs === 0 && times.between.length === 0) return ''
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
-  const between = times.between.reduce((sum, b) => sum + b.ms, 0)
-  return `restarts and catch-ups ${s(times.idealMs)}${times.between.length > 0 ? `, between batches ${s(between)}` : ''}`
+  return `restarts and catch-ups ${s(times.idealMs)}${times.between.length > 0 ? `, between batches ${s(times.betweenMs)}` : ''}`
 }
